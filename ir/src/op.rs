@@ -1,0 +1,210 @@
+//! The operations of the IR: one [`Op`] per value, and the statements ([`Stmt`]) that order them.
+//!
+//! Each variant's doc is its spec: meaning, shape rule, label rule. Labels: unless said
+//! otherwise, an op's label is the [`crate::Label::join`] of its operands' labels.
+//! Shape rules follow NumPy (elementwise ops broadcast). Axis arguments may be negative
+//! (counted from the end) and are resolved against the operand's rank at run time.
+
+use crate::{Block, PartyId, Span, ValueId, VarId};
+use serde::{Deserialize, Serialize};
+
+/// A constant tensor: row-major `data` of the given `shape` (`[]` for a scalar).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f64>,
+}
+
+impl Tensor {
+    pub fn scalar(x: f64) -> Tensor {
+        Tensor { shape: Vec::new(), data: vec![x] }
+    }
+}
+
+/// Elementwise binary operations. Shape: the broadcast of both operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BinaryOp {
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`. Private×private cost: one Beaver triple and one round.
+    Mul,
+    /// `a / b`. A private divisor uses `reciprocal`.
+    Div,
+    /// `a < b`, 0 or 1 (dtype Bool). Private cost: one comparison.
+    Lt,
+    /// `a <= b`.
+    Le,
+    /// `a > b`.
+    Gt,
+    /// `a >= b`.
+    Ge,
+    /// `a == b`.
+    Eq,
+    /// `a != b`.
+    Ne,
+    /// `maximum(a, b)`, elementwise.
+    Maximum,
+    /// `minimum(a, b)`, elementwise.
+    Minimum,
+}
+
+/// Elementwise unary operations. Shape: as the operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UnaryOp {
+    /// `-x`.
+    Neg,
+    /// `x * x`. Private cost: one square pair.
+    Square,
+    /// +1 where x ≥ 0, −1 where x < 0.
+    Sign,
+    /// `|x|`.
+    Abs,
+    /// `max(x, 0)`. Private cost: one comparison and one product.
+    Relu,
+    /// `e^x`.
+    Exp,
+    /// Natural logarithm, domain x > 0.
+    Log,
+    /// Square root, domain x ≥ 0.
+    Sqrt,
+    /// `1 / sqrt(x)`, domain x > 0.
+    InvSqrt,
+    /// `1 / x`, domain x ≠ 0.
+    Reciprocal,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+}
+
+/// Reductions over one axis, or over every element when `axis` is `None` (giving a scalar).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReduceOp {
+    Sum,
+    Mean,
+    /// Private cost: a tree of comparisons, log2(n) rounds of them.
+    Max,
+    Min,
+}
+
+/// Index-finding reductions (`argmax`, `argmin`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ArgOp {
+    ArgMax,
+    ArgMin,
+}
+
+/// One position of an indexing expression `x[…]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum IndexItem {
+    /// A single public integer index (negative counts from the end); removes the axis.
+    At(ValueId),
+    /// A slice `start:end`; open ends are `None`; negative bounds count from the end.
+    Slice { start: Option<ValueId>, end: Option<ValueId> },
+}
+
+/// The operation that defines a value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    /// A constant. Label: public.
+    Const(Tensor),
+    /// The current value of a variable. Label and shape: the variable's.
+    Var(VarId),
+    /// `load(path)`: a `.npy`, `.npz` (`file.npz:entry`) or `.csv` file from a party's data folder.
+    /// `at: Some(P)`: read by party P alone (inside `private(src=P, …)`); label `Local(P)`.
+    /// `at: None`: every party reads its own copy (inside `public(…)`); label public.
+    Load { path: String, at: Option<PartyId> },
+    /// `private(src=P, x)`: party P secret-shares `x` (public or `Local(P)`). Label: private.
+    /// The other parties learn only the shape.
+    Share { src: PartyId, value: ValueId },
+    /// `reveal(x)`: opens `x` to every party. Label: public. Recorded in the audit log.
+    Reveal(ValueId),
+    /// An elementwise binary operation (broadcasting).
+    Binary(BinaryOp, ValueId, ValueId),
+    /// An elementwise unary operation.
+    Unary(UnaryOp, ValueId),
+    /// `pow(x, k)` for a public integer `k` (k ≥ 0; negative k uses `reciprocal`).
+    Pow(ValueId, i32),
+    /// `a @ b`: matrix product. Shapes as NumPy `matmul` (1-D operands promoted, batch dims broadcast).
+    /// Private×private cost: one matrix triple and one round.
+    MatMul(ValueId, ValueId),
+    /// `where(c, a, b)`: `c * a + (1 - c) * b` for `c` of 0/1 entries; broadcasting.
+    /// The oblivious pass produces it from a private `if`.
+    Where(ValueId, ValueId, ValueId),
+    /// `sum`/`mean`/`max`/`min`, over `axis` or everything.
+    Reduce { op: ReduceOp, x: ValueId, axis: Option<i64> },
+    /// `argmax`/`argmin` over `axis` (or the flattened tensor). Dtype Int; with `one_hot`, a 0/1
+    /// tensor of `x`'s shape with a single 1 along the axis (the first maximum).
+    Arg { op: ArgOp, x: ValueId, axis: Option<i64>, one_hot: bool },
+    /// `softmax(x, axis)`.
+    Softmax { x: ValueId, axis: i64 },
+    /// `log_softmax(x, axis)`.
+    LogSoftmax { x: ValueId, axis: i64 },
+    /// `cross_entropy(logits, targets)`: mean over rows of `-sum(targets * log_softmax(logits, -1), -1)`.
+    /// `targets` is one-hot, of the shape of `logits` (`[n, classes]`). Shape: scalar.
+    CrossEntropy { logits: ValueId, targets: ValueId },
+    /// `zeros(shape)`: `shape` is a public 1-D tensor of non-negative integers. Label: public.
+    Zeros { shape: ValueId },
+    /// `ones(shape)`. Label: public.
+    Ones { shape: ValueId },
+    /// `eye(n)`: the n×n identity. Label: public.
+    Eye { n: ValueId },
+    /// `rand(shape, seed=s)`: uniform on [0, 1), from a generator seeded with `seed`, so every
+    /// party and every engine computes the same tensor. Label: public.
+    Rand { shape: ValueId, seed: u64 },
+    /// `randn(shape, seed=s)`: standard normal, seeded as `Rand`. Label: public.
+    Randn { shape: ValueId, seed: u64 },
+    /// `one_hot(labels, classes)`: labels of shape S (integers in 0..classes) give S + [classes].
+    OneHot { labels: ValueId, classes: ValueId },
+    /// `shape(x)`: a public 1-D tensor of `x`'s dimensions (shapes are always public).
+    Shape(ValueId),
+    /// `reshape(x, shape)`: `shape` public 1-D; one entry may be -1.
+    Reshape { x: ValueId, shape: ValueId },
+    /// `transpose(x)`: reverses the axes (swaps them for a matrix).
+    Transpose(ValueId),
+    /// `flatten(x)`: to 1-D.
+    Flatten(ValueId),
+    /// `cat([a, b, …], axis)`: concatenation along an existing axis.
+    Cat { xs: Vec<ValueId>, axis: i64 },
+    /// `stack([a, b, …], axis)`: stacking along a new axis. A list expression `[a, b]` whose
+    /// entries are not all literals lowers to `Stack` with axis 0.
+    Stack { xs: Vec<ValueId>, axis: i64 },
+    /// `x[i, a:b, …]`: indices and bounds are public; trailing axes not named are kept whole.
+    Index { x: ValueId, items: Vec<IndexItem> },
+}
+
+/// One argument of `print`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PrintArg {
+    Str(String),
+    Value(ValueId),
+}
+
+/// Statements: when values are computed, and every effect and control-flow construct.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Stmt {
+    /// Compute this value now (its operands were computed earlier).
+    Eval(ValueId),
+    /// `var = value`.
+    Assign { var: VarId, value: ValueId },
+    /// `if cond { … } else { … }` on a public scalar `cond` (nonzero is true). No private `If`
+    /// survives the oblivious pass.
+    If { cond: ValueId, then_block: Block, else_block: Block, span: Span },
+    /// `for var in start..end { body }`: public integer bounds, evaluated once before the loop.
+    For { var: VarId, start: ValueId, end: ValueId, body: Block, span: Span },
+    /// `while cond { body }`: runs `cond_block`, then tests the public scalar `cond`.
+    While { cond_block: Block, cond: ValueId, body: Block, span: Span },
+    /// Leaves the innermost loop.
+    Break { span: Span },
+    /// Next iteration of the innermost loop.
+    Continue { span: Span },
+    /// `print(…)`: public arguments only; printed once.
+    Print { args: Vec<PrintArg>, span: Span },
+    /// `save(path, value)`: a public value, written as `.npy` (or `.csv`) into each party's folder.
+    Save { path: String, value: ValueId, span: Span },
+    /// `output(value, to=P)`: opens `value` to party P alone, which prints it labelled with its
+    /// name (and writes it to `path` in its folder if given). Recorded in the audit log.
+    Output { value: ValueId, to: PartyId, path: Option<String>, span: Span },
+}
