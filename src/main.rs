@@ -1,1 +1,140 @@
-fn main(){}
+//! The `mpcc` command line: argument parsing, reading files, calling the compiler and the
+//! runtime, printing, and exit codes. No compiler or protocol logic lives here.
+//!
+//! Exit codes: 0 success, 1 a program or data error, 2 a usage error.
+
+mod commands;
+mod diag_json;
+mod source;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// mpcc — a compiler and runtime for a tensor language for secure multiparty computation.
+///
+/// Programs mark secret inputs with `private(src=PARTY, …)`; the compiler proves that no
+/// secret decides a branch, a loop bound or an index, and the runtime executes the program
+/// with every private value secret-shared among the parties.
+#[derive(Parser, Debug)]
+#[command(name = "mpcc", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a program and report its diagnostics (nothing is run).
+    Check {
+        /// The .mpc program.
+        file: PathBuf,
+        #[command(flatten)]
+        params: ParamArgs,
+        /// `human` (rendered like rustc) or `json` (one object per line, for editors).
+        #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+        message_format: MessageFormat,
+    },
+    /// Compile a program and print its AST or IR.
+    Compile {
+        file: PathBuf,
+        /// `ast`: the syntax tree; `ir`: the checked IR after the oblivious pass.
+        #[arg(long, value_enum, default_value_t = Emit::Ir)]
+        emit: Emit,
+        /// Print each IR line's source byte range.
+        #[arg(long)]
+        spans: bool,
+        #[command(flatten)]
+        params: ParamArgs,
+        #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+        message_format: MessageFormat,
+    },
+    /// Run a program: with every private value secret-shared among N simulated parties
+    /// (the default), or in plaintext as a reference (`--plaintext`).
+    Run(RunArgs),
+    /// Write a program's example data deterministically (recipes: svm, basics).
+    GenData {
+        /// The recipe: `svm` (CrypTen's synthetic SVM set) or `basics` (programs/basics.mpc).
+        recipe: String,
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+    },
+    /// Explain an error code, e.g. `mpcc explain E0301`.
+    Explain { code: String },
+}
+
+#[derive(clap::Args, Debug)]
+struct ParamArgs {
+    /// Override a `param`: `--set epochs=10` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    file: PathBuf,
+    /// Number of parties to simulate (at least 2; may exceed the named parties).
+    #[arg(long, default_value_t = 2)]
+    parties: usize,
+    /// Run on the plaintext f64 reference engine instead (no secret sharing).
+    #[arg(long, conflicts_with = "parties")]
+    plaintext: bool,
+    /// A party's data folder: `--data ALICE=dir` (repeatable; default: the program's folder).
+    #[arg(long = "data", value_name = "PARTY=DIR")]
+    data: Vec<String>,
+    #[command(flatten)]
+    params: ParamArgs,
+    /// Fixed-point fractional bits of private values.
+    #[arg(long, default_value_t = 16)]
+    precision: u32,
+    /// Seed the share generators (reproducible runs; default: OS entropy).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Plaintext: an input outside a function's domain (e.g. log of a negative) is an error.
+    #[arg(long)]
+    strict_domains: bool,
+    /// The cost report after an MPC run on stderr: human, json, or none.
+    #[arg(long, value_enum, default_value_t = Stats::Human)]
+    stats: Stats,
+    /// Print the audit log of every opening (what, to whom, which line) on stderr.
+    #[arg(long)]
+    audit: bool,
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    Ast,
+    Ir,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Stats {
+    Human,
+    Json,
+    None,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check { file, params, message_format } => commands::check(&file, &params.set, message_format),
+        Command::Compile { file, emit, spans, params, message_format } => {
+            commands::compile(&file, emit, spans, &params.set, message_format)
+        }
+        Command::Run(args) => commands::run(&args),
+        Command::GenData { recipe, out, seed } => commands::gen_data(&recipe, &out, seed),
+        Command::Explain { code } => commands::explain(&code),
+    };
+    ExitCode::from(code)
+}
