@@ -2,20 +2,58 @@
 //!
 //! Text in, values out: this crate does no IO. [`parse`] never panics and always returns a
 //! tree, with `Error` nodes where it recovered, together with every syntax error it found.
+//! No tree it returns is taller than [`MAX_NESTING`], so later phases may walk it recursively.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
 
 pub mod ast;
 pub mod error;
+mod nodes;
 pub mod span;
+mod syntax_error;
+pub mod token;
+
+#[cfg(test)]
+mod tests;
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, clippy::unwrap_used, clippy::expect_used)]
+    #[allow(clippy::indexing_slicing, clippy::panic, unused_qualifications)]
+    grammar
+);
 
 pub use error::{ParseError, ParseErrorKind};
 pub use span::Span;
 
-/// The deepest nesting of `(`, `[` and `{` that the parser accepts.
+/// The deepest nesting of `(`, `[` and `{`, and the tallest expression or statement tree, that
+/// the parser accepts.
 pub const MAX_NESTING: usize = 256;
 
-/// Parses a whole source file.
+/// Parses a whole source file. The errors come sorted by where they start.
+///
+/// Input nested deeper than [`MAX_NESTING`] brackets gives one `TooDeep` error at the first
+/// bracket past the limit and an empty program: nothing else is parsed.
 pub fn parse(src: &str) -> (ast::Program, Vec<ParseError>) {
-    // Placeholder until the lalrpop parser lands.
-    let _ = src;
-    (ast::Program { items: Vec::new(), span: Span::default() }, Vec::new())
+    let whole = Span::new(0, src.len());
+    if let Some(span) = token::too_deep_bracket(src, MAX_NESTING) {
+        let error = ParseError { kind: ParseErrorKind::TooDeep { limit: MAX_NESTING }, span };
+        return (ast::Program { items: Vec::new(), span: whole }, vec![error]);
+    }
+    let mut lex_errors = Vec::new();
+    let mut errors = Vec::new();
+    let tokens = token::Tokens::new(src, &mut lex_errors);
+    let items = match grammar::ProgramParser::new().parse(src, &mut errors, tokens) {
+        Ok(items) => items,
+        Err(error) => {
+            // Recovery at top level accepts any error before the end of input, so this is not
+            // expected; report it rather than lose it.
+            errors.push(syntax_error::convert(src, error));
+            Vec::new()
+        }
+    };
+    errors.extend(lex_errors);
+    errors.sort_by_key(|e| (e.span.start, e.span.end));
+    (ast::Program { items, span: whole }, errors)
 }
