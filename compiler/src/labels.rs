@@ -1,0 +1,172 @@
+//! Explaining labels: the provenance note ("`c` is private because it depends on `x` (line 12),
+//! which ALICE supplies (line 3)") and the hover text of a value.
+//!
+//! Label *computation* happens during lowering (each op's label is the join of its operands');
+//! this module only follows witnesses and operands back to the `Share`/`Load` that started it.
+
+use mpcc_ir::{info_text, IndexItem, Label, Op, Program, ValueId};
+use std::collections::HashSet;
+
+/// Byte offset → 1-based line number.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(src: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+    pub fn line(&self, offset: u32) -> usize {
+        match self.starts.binary_search(&(offset as usize)) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+}
+
+/// The operands of an op.
+pub fn operands(op: &Op) -> Vec<ValueId> {
+    match op {
+        Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
+        Op::Share { value, .. } => vec![*value],
+        Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => vec![*x],
+        Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
+        Op::Where(c, a, b) => vec![*c, *a, *b],
+        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
+        Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
+        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
+        Op::Eye { n } => vec![*n],
+        Op::OneHot { labels, classes } => vec![*labels, *classes],
+        Op::Reshape { x, shape } => vec![*x, *shape],
+        Op::Cat { xs, .. } | Op::Stack { xs, .. } => xs.clone(),
+        Op::Index { x, items } => {
+            let mut v = vec![*x];
+            for item in items {
+                match item {
+                    IndexItem::At(i) => v.push(*i),
+                    IndexItem::Slice { start, end } => v.extend(start.iter().chain(end.iter()).copied()),
+                }
+            }
+            v
+        }
+    }
+}
+
+/// A found origin: the party, the line of its input, and the variables passed on the way.
+struct Origin {
+    party: String,
+    span: mpcc_ir::Span,
+    shared: bool,
+    vars: Vec<(String, mpcc_ir::Span)>,
+}
+
+fn search(program: &Program, v: ValueId, seen: &mut HashSet<ValueId>, vars: &mut Vec<(String, mpcc_ir::Span)>, depth: usize) -> Option<Origin> {
+    if depth > 10_000 || !seen.insert(v) {
+        return None;
+    }
+    let def = program.value(v)?;
+    if def.info.label.is_public() {
+        return None;
+    }
+    match &def.op {
+        Op::Share { src, value } => {
+            let local = program.value(*value).is_some_and(|d| !d.info.label.is_public());
+            if local {
+                if let Some(o) = search(program, *value, seen, vars, depth + 1) {
+                    return Some(o);
+                }
+            }
+            return Some(Origin { party: program.party_name(*src), span: def.span, shared: true, vars: vars.clone() });
+        }
+        Op::Load { at: Some(p), .. } => {
+            return Some(Origin { party: program.party_name(*p), span: def.span, shared: false, vars: vars.clone() });
+        }
+        Op::Var(var) => {
+            let vdef = program.var(*var)?;
+            let pushed = vars.last().map(|(n, s)| (n.as_str(), *s)) != Some((vdef.name.as_str(), vdef.span));
+            if pushed {
+                vars.push((vdef.name.clone(), vdef.span));
+            }
+            if let Some(w) = vdef.witness {
+                if let Some(o) = search(program, w, seen, vars, depth + 1) {
+                    return Some(o);
+                }
+            }
+            if pushed {
+                vars.pop();
+            }
+            return None;
+        }
+        _ => {}
+    }
+    let mut ops = operands(&def.op);
+    if let Some(w) = def.info.witness {
+        ops.retain(|o| *o != w);
+        ops.insert(0, w);
+    }
+    ops.into_iter().find_map(|o| search(program, o, seen, vars, depth + 1))
+}
+
+/// The provenance of a non-public value: the note, and a secondary label at the input.
+pub struct Provenance {
+    pub note: String,
+    pub source: Option<(mpcc_grammar::Span, String)>,
+}
+
+/// Explains why `v` is not public; `subject` names it when it is not a variable read
+/// (e.g. "the condition").
+pub fn provenance(program: &Program, lines: &LineIndex, v: ValueId, subject: &str) -> Option<Provenance> {
+    let label = program.value(v)?.info.label;
+    let mut vars = Vec::new();
+    let origin = search(program, v, &mut HashSet::new(), &mut vars, 0)?;
+    let mut names = origin.vars.clone();
+    let subject = match names.first() {
+        Some((name, _)) if matches!(program.value(v).map(|d| &d.op), Some(Op::Var(_))) => {
+            let s = format!("`{name}`");
+            names.remove(0);
+            s
+        }
+        _ => subject.to_string(),
+    };
+    let what = match label {
+        Label::Local(p) => format!("is known only to {}", program.party_name(p)),
+        _ => "is private".to_string(),
+    };
+    let verb = if origin.shared { "supplies" } else { "loads" };
+    let line = lines.line(origin.span.start);
+    let note = match names.last() {
+        Some((name, span)) => format!(
+            "{subject} {what} because it depends on `{name}` (line {}), which {} {verb} (line {line}).",
+            lines.line(span.start),
+            origin.party
+        ),
+        None => format!("{subject} {what} because {} {verb} it (line {line}).", origin.party),
+    };
+    let note = capitalise(&note);
+    let span = mpcc_grammar::Span::new(origin.span.start as usize, origin.span.end as usize);
+    let msg = if origin.shared { format!("{} shares its input here", origin.party) } else { format!("{} loads its input here", origin.party) };
+    Some(Provenance { note, source: Some((span, msg)) })
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if f.is_ascii_lowercase() => f.to_ascii_uppercase().to_string() + c.as_str(),
+        _ => s.to_string(),
+    }
+}
+
+/// Hover text for a value: `private (from ALICE) real [1, ?]`.
+pub fn hover_text(program: &Program, v: ValueId) -> Option<String> {
+    let info = &program.value(v)?.info;
+    let text = info_text(program, info);
+    if info.label == Label::Private {
+        let origin = search(program, v, &mut HashSet::new(), &mut Vec::new(), 0);
+        if let Some(o) = origin {
+            return Some(text.replacen("private", &format!("private (from {})", o.party), 1));
+        }
+    }
+    Some(text)
+}

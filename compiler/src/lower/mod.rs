@@ -1,0 +1,446 @@
+//! Lowering from the AST to IR, with name resolution, inlining, label and shape analysis and
+//! every check that needs them (E01xx–E04xx), in one walk per pass.
+//!
+//! Variable labels are the join of every assignment, so the walk runs to a fixpoint: each pass
+//! starts from the variable summaries of the previous one, and only the last pass's values and
+//! diagnostics are kept (the walk is deterministic, so variable ids match across passes).
+//! Private `if`s are lowered as `Stmt::If` on a private condition; `passes::oblivious` rewrites
+//! them. Files: `stmt.rs` (statements, functions), `expr.rs` (expressions), `call.rs` (builtins).
+//! Nothing here does IO or prints.
+
+mod call;
+mod expr;
+mod stmt;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::labels;
+use crate::{CompileOptions, SymbolInfo, SymbolKind};
+use mpcc_grammar::ast;
+use mpcc_grammar::Span;
+use mpcc_ir::{Block, DType, Label, Op, PartyId, Program, Shape, Stmt, ValueDef, ValueId, ValueInfo, VarDef, VarId};
+use std::collections::{HashMap, HashSet};
+
+/// The most passes of the label fixpoint (labels and shapes have short lattices; 3 suffice).
+const MAX_PASSES: usize = 8;
+/// The deepest expression nesting the walker follows (E0114 beyond).
+pub(crate) const MAX_DEPTH: usize = 200;
+
+/// What an expression gives.
+#[derive(Clone, Debug)]
+pub(crate) enum Val {
+    T(ValueId),
+    Tuple(Vec<Val>),
+    Str(String),
+    Bool(bool),
+    Party(PartyId),
+    /// A call of a function without `return`, or of `print`/`output`/`save`.
+    Unit,
+    /// An error was already reported.
+    Err,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Binding {
+    Val(Val, Span),
+    Var(VarId),
+}
+
+/// One inlined function body (or the main body): its scopes, loops and assigned names.
+#[derive(Default)]
+pub(crate) struct Frame {
+    pub scopes: Vec<HashMap<String, Binding>>,
+    pub loop_depth: usize,
+    /// Names assigned somewhere in this body: their `let`s create variables.
+    pub assigned: HashSet<String>,
+}
+
+/// A private condition being lowered: both branches will run.
+#[derive(Clone, Debug)]
+pub(crate) struct PrivCtx {
+    pub cond: ValueId,
+    pub span: Span,
+    /// `frames.len()` and the loop depth when entered, and the first variable created inside.
+    pub frame: usize,
+    pub loop_depth: usize,
+    pub call_depth: usize,
+    pub first_var: usize,
+}
+
+/// The variable facts carried from one pass to the next.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct VarSummary {
+    pub label: Label,
+    pub dtype: Option<DType>,
+    pub shape: Option<Shape>,
+}
+
+pub(crate) struct Cx<'a> {
+    pub src: &'a str,
+    pub values: Vec<ValueDef>,
+    pub vars: Vec<VarDef>,
+    pub summaries: Vec<VarSummary>,
+    pub prev: Vec<VarSummary>,
+    /// The flow-sensitive shape of each variable (for E0405).
+    pub cur_shape: HashMap<VarId, Shape>,
+    pub diags: Diagnostics,
+    /// Diagnostics whose provenance notes are added once the pass is over: (diag, values).
+    pub pending: Vec<(Diagnostic, Vec<(ValueId, String)>)>,
+    pub symbols: Vec<(Span, Option<Span>, String, SymbolKind, Option<ValueId>)>,
+    pub parties: Vec<ast::Ident>,
+    pub params: HashMap<String, (f64, Span)>,
+    pub param_list: Vec<(String, f64)>,
+    pub fns: HashMap<String, &'a ast::FnDecl>,
+    pub frames: Vec<Frame>,
+    pub blocks: Vec<Vec<Stmt>>,
+    pub call_stack: Vec<(String, Span)>,
+    pub private: Vec<PrivCtx>,
+    /// `Some(Some(P))` inside `private(src=P, …)`, `Some(None)` inside `public(…)`.
+    pub load_ctx: Option<Option<PartyId>>,
+    pub depth: usize,
+}
+
+/// Lowers a parsed program; returns the IR (before passes) and the symbols, and reports into `diags`.
+pub(crate) fn lower(
+    src: &str,
+    ast: &ast::Program,
+    options: &CompileOptions,
+    diags: &mut Diagnostics,
+) -> (Program, Vec<SymbolInfo>) {
+    let mut prev: Vec<VarSummary> = Vec::new();
+    let mut pass = 0;
+    loop {
+        pass += 1;
+        let mut cx = Cx::new(src, prev.clone());
+        cx.program(ast, options);
+        if cx.summaries == prev || pass >= MAX_PASSES {
+            return cx.finish(diags);
+        }
+        prev = cx.summaries;
+    }
+}
+
+impl<'a> Cx<'a> {
+    fn new(src: &'a str, prev: Vec<VarSummary>) -> Cx<'a> {
+        Cx {
+            src,
+            values: Vec::new(),
+            vars: Vec::new(),
+            summaries: Vec::new(),
+            prev,
+            cur_shape: HashMap::new(),
+            diags: Diagnostics::default(),
+            pending: Vec::new(),
+            symbols: Vec::new(),
+            parties: Vec::new(),
+            params: HashMap::new(),
+            param_list: Vec::new(),
+            fns: HashMap::new(),
+            frames: Vec::new(),
+            blocks: Vec::new(),
+            call_stack: Vec::new(),
+            private: Vec::new(),
+            load_ctx: None,
+            depth: 0,
+        }
+    }
+
+    /// Reports a diagnostic now.
+    pub fn report(&mut self, diag: Diagnostic) {
+        self.diags.push(diag);
+    }
+
+    /// Reports a diagnostic whose notes explain why each of `values` is not public, each
+    /// introduced by its subject (e.g. "the condition").
+    pub fn report_with_provenance(&mut self, diag: Diagnostic, values: Vec<(ValueId, String)>) {
+        self.pending.push((diag, values));
+    }
+
+    fn finish(mut self, diags: &mut Diagnostics) -> (Program, Vec<SymbolInfo>) {
+        let body = Block(self.blocks.pop().unwrap_or_default());
+        let program = Program {
+            parties: self.parties.iter().map(|p| p.name.clone()).collect(),
+            params: std::mem::take(&mut self.param_list),
+            values: std::mem::take(&mut self.values),
+            vars: std::mem::take(&mut self.vars),
+            body,
+        };
+        let lines = labels::LineIndex::new(self.src);
+        for (mut diag, values) in std::mem::take(&mut self.pending) {
+            for (value, subject) in values {
+                if let Some(p) = labels::provenance(&program, &lines, value, &subject) {
+                    diag.notes.push(p.note);
+                    if let Some((span, msg)) = p.source {
+                        if span != diag.span && !diag.secondary.iter().any(|(s, _)| *s == span) {
+                            diag.secondary.push((span, msg));
+                        }
+                    }
+                }
+            }
+            self.diags.push(diag);
+        }
+        for d in std::mem::take(&mut self.diags).finish() {
+            diags.push(d);
+        }
+        let mut seen = HashSet::new();
+        let mut symbols = Vec::new();
+        for (span, def_span, name, kind, value) in std::mem::take(&mut self.symbols) {
+            if !seen.insert((span, name.clone())) {
+                continue;
+            }
+            let info = value.and_then(|v| labels::hover_text(&program, v));
+            symbols.push(SymbolInfo { span, def_span, name, kind, info });
+        }
+        symbols.sort_by_key(|s| (s.span.start, s.span.end));
+        (program, symbols)
+    }
+
+    /// Collects the parties, params and functions, then lowers the main body and every
+    /// function that is never called (so that its problems are reported too).
+    fn program(&mut self, program: &'a ast::Program, options: &CompileOptions) {
+        self.blocks.push(Vec::new());
+        self.declarations(program, options);
+        let main: Vec<&ast::Stmt> = program
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Stmt(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let mut frame = Frame::default();
+        for s in &main {
+            stmt::collect_assigned(s, &mut frame.assigned);
+        }
+        frame.scopes.push(HashMap::new());
+        self.frames.push(frame);
+        for s in &main {
+            self.stmt(s, false);
+        }
+        self.frames.pop();
+        let called: HashSet<String> = self.called_names();
+        let mut uncalled: Vec<&'a ast::FnDecl> =
+            self.fns.values().copied().filter(|f| !called.contains(&f.name.name)).collect();
+        uncalled.sort_by_key(|f| f.span.start);
+        for f in uncalled {
+            self.blocks.push(Vec::new());
+            let args: Vec<(Val, Span)> =
+                f.params.iter().map(|p| (Val::T(self.opaque(p.span)), p.span)).collect();
+            self.inline_fn(f, args, f.name.span);
+            self.blocks.pop();
+        }
+    }
+
+    fn called_names(&self) -> HashSet<String> {
+        self.symbols
+            .iter()
+            .filter(|s| s.3 == SymbolKind::Fn && s.1 != Some(s.0))
+            .map(|s| s.2.clone())
+            .collect()
+    }
+
+    /// A public value of unknown shape standing for a parameter of a function that is never
+    /// called; it is evaluated in a detached block, never run.
+    fn opaque(&mut self, span: Span) -> ValueId {
+        let info = ValueInfo::public(DType::Real, Shape::Unknown);
+        self.emit(Op::Load { path: String::new(), at: None }, info, span)
+    }
+
+    fn declarations(&mut self, program: &'a ast::Program, options: &CompileOptions) {
+        use crate::diag::Code;
+        for item in &program.items {
+            match item {
+                ast::Item::Parties { names, span } => {
+                    if !self.parties.is_empty() {
+                        self.report(
+                            Diagnostic::error(Code::E0113, *span, "second `parties` declaration")
+                                .help("declare every party in one line: `parties ALICE, BOB;`"),
+                        );
+                        continue;
+                    }
+                    for name in names {
+                        if let Some(first) = self.parties.iter().find(|p| p.name == name.name) {
+                            let first = first.span;
+                            self.report(
+                                Diagnostic::error(Code::E0113, name.span, format!("party `{}` declared twice", name.name))
+                                    .secondary(first, "first declared here")
+                                    .help("remove the second one"),
+                            );
+                            continue;
+                        }
+                        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Party, None));
+                        self.parties.push(name.clone());
+                    }
+                }
+                ast::Item::Param { name, value, span } => self.param(name, value, *span),
+                ast::Item::Fn(f) => {
+                    if let Some(first) = self.fns.get(&f.name.name) {
+                        let first = first.name.span;
+                        self.report(
+                            Diagnostic::error(Code::E0113, f.name.span, format!("function `{}` defined twice", f.name.name))
+                                .secondary(first, "first defined here")
+                                .help(format!("rename one of them, e.g. `fn {}_2(…)`", f.name.name)),
+                        );
+                        continue;
+                    }
+                    self.symbols.push((f.name.span, Some(f.name.span), f.name.name.clone(), SymbolKind::Fn, None));
+                    self.fns.insert(f.name.name.clone(), f);
+                }
+                ast::Item::Stmt(_) => {}
+            }
+        }
+        self.apply_overrides(program, options);
+    }
+
+    fn param(&mut self, name: &ast::Ident, value: &ast::Expr, span: Span) {
+        use crate::diag::Code;
+        if let Some((_, first)) = self.params.get(&name.name) {
+            let first = *first;
+            self.report(
+                Diagnostic::error(Code::E0113, name.span, format!("param `{}` declared twice", name.name))
+                    .secondary(first, "first declared here")
+                    .help("remove the second one"),
+            );
+            return;
+        }
+        let number = match &value.kind {
+            ast::ExprKind::Number(x) => Some(*x),
+            ast::ExprKind::Unary { op: ast::UnOp::Neg, operand } => match operand.kind {
+                ast::ExprKind::Number(x) => Some(-x),
+                _ => None,
+            },
+            ast::ExprKind::Error => return,
+            _ => None,
+        };
+        let Some(number) = number else {
+            self.report(
+                Diagnostic::error(Code::E0104, value.span, "not a number literal")
+                    .message(format!("param `{}` must be a number literal", name.name))
+                    .note("Params are set before the program runs, so their value is a literal (or `--set`).")
+                    .help(format!("param {} = 1;", name.name)),
+            );
+            return;
+        };
+        let _ = span;
+        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Param, None));
+        self.params.insert(name.name.clone(), (number, name.span));
+        self.param_list.push((name.name.clone(), number));
+    }
+
+    fn apply_overrides(&mut self, program: &ast::Program, options: &CompileOptions) {
+        use crate::diag::Code;
+        let at = Span::new(0, 0);
+        for (name, raw) in &options.params {
+            let Some(entry) = self.params.get_mut(name) else {
+                let declared: Vec<String> = self.param_list.iter().map(|(n, _)| format!("`{n}`")).collect();
+                let known = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
+                self.report(
+                    Diagnostic::error(Code::E0104, at, format!("`--set {name}=…` names no param"))
+                        .note(format!("The program declares these params: {known}."))
+                        .help(format!("declare it: `param {name} = {raw};`")),
+                );
+                continue;
+            };
+            match raw.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => {
+                    entry.0 = x;
+                    if let Some(p) = self.param_list.iter_mut().find(|(n, _)| n == name) {
+                        p.1 = x;
+                    }
+                }
+                _ => {
+                    let decl = entry.1;
+                    self.report(
+                        Diagnostic::error(Code::E0104, decl, format!("`--set {name}={raw}` is not a number"))
+                            .help(format!("--set {name}=1")),
+                    );
+                }
+            }
+        }
+        let _ = program;
+    }
+
+    // ---- emission -------------------------------------------------------------------------
+
+    /// Adds a value to the arena and evaluates it in the current block.
+    pub fn emit(&mut self, op: Op, info: ValueInfo, span: Span) -> ValueId {
+        let id = ValueId(self.values.len() as u32);
+        self.values.push(ValueDef { op, info, span: ir_span(span) });
+        self.push_stmt(Stmt::Eval(id));
+        id
+    }
+
+    pub fn push_stmt(&mut self, stmt: Stmt) {
+        if let Some(block) = self.blocks.last_mut() {
+            block.push(stmt);
+        }
+    }
+
+    pub fn info(&self, v: ValueId) -> ValueInfo {
+        self.values
+            .get(v.index())
+            .map(|d| d.info.clone())
+            .unwrap_or_else(|| ValueInfo::public(DType::Real, Shape::Unknown))
+    }
+
+    pub fn op(&self, v: ValueId) -> Option<&Op> {
+        self.values.get(v.index()).map(|d| &d.op)
+    }
+
+    /// The label of an op over `operands`, with the witness: the first operand that has it.
+    pub fn join_labels(&self, operands: &[ValueId]) -> (Label, Option<ValueId>) {
+        let mut label = Label::Public;
+        for v in operands {
+            label = label.join(self.info(*v).label);
+        }
+        let witness = if label.is_public() {
+            None
+        } else {
+            operands
+                .iter()
+                .find(|v| self.info(**v).label == label)
+                .or_else(|| operands.iter().find(|v| !self.info(**v).label.is_public()))
+                .copied()
+        };
+        (label, witness)
+    }
+
+    /// Creates a variable, starting from the previous pass's summary of it.
+    pub fn new_var(&mut self, name: &str, span: Span) -> VarId {
+        let id = VarId(self.vars.len() as u32);
+        let prev = self.prev.get(id.index()).cloned();
+        let summary = prev.unwrap_or(VarSummary { label: Label::Public, dtype: None, shape: None });
+        self.vars.push(VarDef {
+            name: name.to_string(),
+            label: summary.label,
+            dtype: summary.dtype.unwrap_or(DType::Real),
+            shape: summary.shape.clone().unwrap_or(Shape::Unknown),
+            witness: None,
+            span: ir_span(span),
+        });
+        self.summaries.push(VarSummary { label: Label::Public, dtype: None, shape: None });
+        id
+    }
+
+    /// Reads a variable: label, dtype and shape are the variable's (the join of all assignments).
+    pub fn read_var(&mut self, var: VarId, span: Span) -> ValueId {
+        let (label, dtype, shape, witness) = match self.vars.get(var.index()) {
+            Some(d) => (d.label, d.dtype, d.shape.clone(), d.witness),
+            None => (Label::Public, DType::Real, Shape::Unknown, None),
+        };
+        let info = ValueInfo { label, dtype, shape, witness };
+        self.emit(Op::Var(var), info, span)
+    }
+}
+
+/// The compiler's spans are the grammar's; the IR has its own identical type.
+pub(crate) fn ir_span(span: Span) -> mpcc_ir::Span {
+    mpcc_ir::Span::new(span.start, span.end)
+}
+
+pub(crate) fn dtype_join(a: DType, b: DType) -> DType {
+    match (a, b) {
+        (x, y) if x == y => x,
+        (DType::Bool, DType::Int) | (DType::Int, DType::Bool) => DType::Int,
+        _ => DType::Real,
+    }
+}
