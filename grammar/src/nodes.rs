@@ -208,17 +208,19 @@ pub fn assign(
     r: usize,
 ) -> S {
     let poisoned = target.poisoned;
-    let is_tuple = matches!(target.expr.kind, ExprKind::Tuple(_));
-    match pattern(target.expr) {
-        Some(target @ Pattern::Name(_)) | Some(target @ Pattern::Tuple(..))
-            if op == AssignOp::Set || !is_tuple =>
-        {
+    let expected = match pattern(target.expr) {
+        Some(target @ Pattern::Name(_)) => Ok(target),
+        Some(target @ Pattern::Tuple(..)) if op == AssignOp::Set => Ok(target),
+        Some(Pattern::Tuple(..)) => Err("`=`"),
+        None => Err("`;`"),
+    };
+    match expected {
+        Ok(target) => {
             let h = value.height;
             stmt(errors, StmtKind::Assign { target, op, value: value.expr }, Span::new(l, r), h)
         }
-        _ => {
+        Err(expected) => {
             if !poisoned {
-                let expected = if is_tuple { "`=`" } else { "`;`" };
                 errors.push(ParseError {
                     kind: ParseErrorKind::UnexpectedToken {
                         found: format!("`{}`", op_span.2),

@@ -1,8 +1,8 @@
 //! The tokens of the language (a `logos` lexer) and the token stream the parser reads.
 //!
 //! Lexical errors (a character that starts no token, an unterminated string or comment, a bad
-//! number or escape) are collected as [`ParseError`]s and never reach the parser: the stream simply
-//! goes on after them. This module does not know the grammar; it only checks bracket nesting
+//! number or escape) are collected as [`ParseError`]s and never reach the parser: the stream
+//! goes on after them (a bad number is read as `0`, an unterminated string as a string). This module does not know the grammar; it only checks bracket nesting
 //! ([`too_deep_bracket`]) so that deeply nested input is rejected before anything recurses on it.
 
 use std::borrow::Cow;
@@ -255,7 +255,11 @@ impl<'a> Iterator for Tokens<'a, '_> {
                 }
                 Ok(tok) => return Some(Ok((range.start, tok, range.end))),
                 Err(LexErrorKind::Invalid) => self.error(ParseErrorKind::InvalidToken, span),
-                Err(LexErrorKind::InvalidNumber) => self.error(ParseErrorKind::InvalidNumber, span),
+                Err(LexErrorKind::InvalidNumber) => {
+                    // Reported, then read as a number so that the statement still parses.
+                    self.error(ParseErrorKind::InvalidNumber, span);
+                    return Some(Ok((range.start, Tok::Num(0.0), range.end)));
+                }
                 Err(LexErrorKind::UnterminatedComment) => {
                     let opening = Span::new(range.start, range.start + 2);
                     self.error(ParseErrorKind::UnterminatedComment, opening);

@@ -1,8 +1,11 @@
 //! Unit tests of the grammar: every construct, precedence, spans, errors and recovery, and
 //! robustness on hostile input. Expectations are compact s-expressions (see `print.rs`).
 
+mod errors;
 mod print;
 mod scratch;
+mod spans;
+mod syntax;
 
 use crate::parse;
 
