@@ -2,3 +2,4 @@
 pub mod error;
 pub mod format;
 pub mod plain;
+pub mod datasets;
