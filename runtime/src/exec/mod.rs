@@ -1,0 +1,92 @@
+//! The executor API shared by the engines and the `mpcc` binary: the run configuration
+//! ([`RunConfig`]), the events a run emits ([`Event`], delivered to a [`Sink`]), the
+//! [`RunReport`] and the plaintext engine's entry point [`run_plain`].
+//!
+//! Engines do not print: they hand `print`/`output` text and warnings to the sink, and the
+//! caller decides where they go. This module holds no op semantics (see [`crate::plain`]).
+
+pub mod plain;
+#[cfg(test)]
+mod plain_tests;
+
+use crate::error::RunError;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How to run a program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    /// Each party's data folder, by rank; the binary fills one per party
+    /// (default: the program's folder). `load`/`save`/`output(…, path)` resolve inside them.
+    pub data_dirs: Vec<PathBuf>,
+    /// MPC fixed-point fractional bits (default 16); unused by the plaintext engine.
+    pub precision: u32,
+    /// MPC share randomness (`None`: OS entropy); unused by the plaintext engine.
+    pub seed: Option<u64>,
+    /// Plaintext: an out-of-domain input (`log`/`sqrt`/`inv_sqrt`/`reciprocal` of a bad value,
+    /// division by ~0) or a NaN/infinite result is an error instead of a warning.
+    pub strict_domains: bool,
+}
+
+impl RunConfig {
+    /// A configuration whose parties all read and write `dir`.
+    pub fn with_dir(dir: &Path, n_parties: usize) -> RunConfig {
+        RunConfig { data_dirs: vec![dir.to_path_buf(); n_parties.max(1)], ..RunConfig::default() }
+    }
+}
+
+impl Default for RunConfig {
+    fn default() -> RunConfig {
+        RunConfig { data_dirs: Vec::new(), precision: 16, seed: None, strict_domains: false }
+    }
+}
+
+/// Something a run tells its caller.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// `print(…)`: the formatted line (without a newline), seen by every party.
+    Print { text: String },
+    /// `output(e, to=P)`: the formatted value, seen by `party` (its name) alone.
+    Output { party: String, text: String },
+    /// A non-fatal problem at an op (an out-of-domain input, a NaN result).
+    Warning { span: mpcc_ir::Span, message: String },
+}
+
+/// Where a run's events go.
+pub trait Sink {
+    fn event(&mut self, event: Event);
+}
+
+/// A sink that keeps every event, in order (for tests and for callers that print later).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VecSink {
+    pub events: Vec<Event>,
+}
+
+impl Sink for VecSink {
+    fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+}
+
+/// What a finished run reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunReport {
+    /// Wall-clock time of the run.
+    pub wall: Duration,
+    /// How many values were computed (`Stmt::Eval`s executed, counting loop iterations).
+    pub values_computed: u64,
+    /// How many warnings were emitted.
+    pub warnings: usize,
+    /// Files written by `save` and `output(…, path)`, in order.
+    pub files_written: Vec<PathBuf>,
+}
+
+/// Runs `program` on the plaintext (f64) engine; see [`plain`].
+pub fn run_plain(
+    program: &mpcc_ir::Program,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+) -> Result<RunReport, RunError> {
+    plain::run(program, cfg, sink)
+}

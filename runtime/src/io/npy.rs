@@ -1,0 +1,178 @@
+//! `.npy` and `.npz` reading (any of f64, f32, i64, i32, i16, i8, u64, u32, u16, u8, bool,
+//! converted to `f64`) and `.npy` writing (little-endian f64, C order).
+//!
+//! Before decoding, the header is pre-scanned so that a file whose header promises more data
+//! than it holds is reported as truncated instead of allocating for the promise.
+//! Errors here are plain messages; [`super`] attaches the file and party.
+
+use crate::plain::Tensor;
+use ndarray::ArrayD;
+use ndarray_npy::{ReadNpyError, ReadNpyExt, WriteNpyExt};
+use std::io::{Read, Seek};
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// A failure to decode, as a message naming what is wrong.
+pub type DecodeError = String;
+
+/// Decodes a whole `.npy` file held in memory.
+pub fn decode_npy(bytes: &[u8]) -> Result<Tensor, DecodeError> {
+    prescan(bytes)?;
+    macro_rules! attempt {
+        ($($ty:ty),*) => {
+            $(
+                match <ArrayD<$ty>>::read_npy(bytes) {
+                    Ok(array) => return Ok(array.mapv(to_f64)),
+                    Err(ReadNpyError::WrongDescriptor(_)) => {}
+                    Err(err) => return Err(describe(err)),
+                }
+            )*
+        };
+    }
+    attempt!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8);
+    match <ArrayD<bool>>::read_npy(bytes) {
+        Ok(array) => Ok(array.mapv(|b| if b { 1.0 } else { 0.0 })),
+        Err(ReadNpyError::WrongDescriptor(desc)) => Err(format!(
+            "unsupported element type {desc} (supported: float64, float32, int64/32/16/8, uint64/32/16/8, bool)"
+        )),
+        Err(err) => Err(describe(err)),
+    }
+}
+
+fn describe(err: ReadNpyError) -> DecodeError {
+    match err {
+        ReadNpyError::MissingData => {
+            "truncated: the file ends before all the data its header describes".to_string()
+        }
+        ReadNpyError::ExtraBytes(n) => format!("{n} unexpected bytes after the data"),
+        ReadNpyError::ParseHeader(e) => format!("bad .npy header: {e}"),
+        ReadNpyError::Io(e) => format!("bad .npy file: {e}"),
+        other => format!("bad .npy file: {other}"),
+    }
+}
+
+/// Checks the magic string, the header length and that the data is as long as the header's
+/// shape and item size say (when they can be read; otherwise the decoder reports it).
+fn prescan(bytes: &[u8]) -> Result<(), DecodeError> {
+    if bytes.len() < 10 || !bytes.starts_with(MAGIC) {
+        return Err("not a .npy file (it does not start with the \\x93NUMPY magic string)".into());
+    }
+    let major = bytes[6];
+    let (header_len, header_start) = match major {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => {
+            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+        }
+        2 | 3 => return Err("truncated: the header is cut off".into()),
+        _ => return Err(format!("unsupported .npy format version {major}")),
+    };
+    let data_start = header_start + header_len;
+    let Some(header) = bytes.get(header_start..data_start) else {
+        return Err("truncated: the header is cut off".into());
+    };
+    let header = String::from_utf8_lossy(header);
+    let (Some(dims), Some(item)) = (header_shape(&header), header_item_size(&header)) else {
+        return Ok(());
+    };
+    let need = dims.iter().try_fold(item, |acc, &d| acc.checked_mul(d));
+    let have = bytes.len() - data_start;
+    match need {
+        Some(need) if need <= have => Ok(()),
+        Some(need) => Err(format!(
+            "truncated: the header says shape {} ({need} bytes of data) but the file holds {have} bytes",
+            crate::error::dims_text(&dims)
+        )),
+        None => Err("bad .npy header: the shape overflows".into()),
+    }
+}
+
+/// The tuple after `'shape':` in a header dict, e.g. `(2, 3)`.
+fn header_shape(header: &str) -> Option<Vec<usize>> {
+    let after = &header[header.find("'shape'")? + 7..];
+    let open = after.find('(')?;
+    let close = after.find(')')?;
+    let inner = after.get(open + 1..close)?;
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches('L').parse::<usize>().ok())
+        .collect()
+}
+
+/// The item size from a descriptor like `'<f8'` or `'|b1'`.
+fn header_item_size(header: &str) -> Option<usize> {
+    let after = &header[header.find("'descr'")? + 7..];
+    let start = after.find('\'')? + 1;
+    let rest = after.get(start..)?;
+    let desc = rest.get(..rest.find('\'')?)?;
+    let digits: String = desc.chars().skip_while(|c| !c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// Lossless-enough conversion of every supported element type to `f64`.
+trait ToF64: Copy {
+    fn to_f64(self) -> f64;
+}
+macro_rules! to_f64_as {
+    ($($ty:ty),*) => { $(impl ToF64 for $ty { fn to_f64(self) -> f64 { self as f64 } })* };
+}
+to_f64_as!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8);
+
+fn to_f64<T: ToF64>(v: T) -> f64 {
+    v.to_f64()
+}
+
+/// The names of the arrays in an `.npz` archive (a trailing `.npy` stripped, as NumPy does).
+pub fn npz_names<R: Read + Seek>(archive: &mut zip::ZipArchive<R>) -> Vec<String> {
+    archive
+        .file_names()
+        .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
+        .collect()
+}
+
+/// Opens an `.npz` (zip) archive.
+pub fn open_npz<R: Read + Seek>(reader: R) -> Result<zip::ZipArchive<R>, DecodeError> {
+    zip::ZipArchive::new(reader).map_err(|e| format!("not a valid .npz (zip) archive: {e}"))
+}
+
+/// Reads one entry of an `.npz` archive: `entry`, or the only entry when `None`.
+pub fn read_npz_entry<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    entry: Option<&str>,
+) -> Result<Tensor, DecodeError> {
+    let mut names = npz_names(archive);
+    names.sort();
+    let name = match entry {
+        Some(name) => name.to_string(),
+        None if names.len() == 1 => names[0].clone(),
+        None => {
+            return Err(format!(
+                "the archive holds {} arrays ({}); name one as `file.npz:{}`",
+                names.len(),
+                names.join(", "),
+                names.first().map_or("entry", String::as_str)
+            ))
+        }
+    };
+    if !names.contains(&name) {
+        return Err(format!("the archive has no array `{name}` (it holds: {})", names.join(", ")));
+    }
+    let with_suffix = format!("{name}.npy");
+    let raw_name = if archive.file_names().any(|n| n == with_suffix) { with_suffix } else { name.clone() };
+    let mut file = archive.by_name(&raw_name).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    let limit = file.size();
+    let mut bytes = Vec::with_capacity(limit.min(1 << 30) as usize);
+    file.read_to_end(&mut bytes).map_err(|e| format!("cannot read array `{name}`: {e}"))?;
+    decode_npy(&bytes).map_err(|e| format!("array `{name}`: {e}"))
+}
+
+/// Encodes a tensor as `.npy` bytes (f64 tensors as little-endian float64, C order).
+pub fn encode_npy<T: ndarray_npy::WritableElement + Clone>(value: &ArrayD<T>) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::new();
+    value
+        .as_standard_layout()
+        .write_npy(&mut out)
+        .map_err(|e| format!("cannot encode .npy: {e}"))?;
+    Ok(out)
+}
