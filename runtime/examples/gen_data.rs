@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         let value = rest.next().cloned().unwrap_or_default();
         let parsed = match flag.as_str() {
             "--out" => {
-                out = Some(PathBuf::from(value));
+                out = Some(PathBuf::from(&value));
                 Ok(())
             }
             "--seed" => value.parse().map(|v| seed = v),
