@@ -1,0 +1,42 @@
+//! The in-process dealer on its own thread: party 0's `ThreadDealerLink` sends requests over a
+//! channel and waits for the explicit values. (`TrustedDealer` itself also implements
+//! `DealerLink`, for running the dealer inline in party 0's thread.) No networking here.
+
+use super::{DealerError, DealerLink, Request, TrustedDealer};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::thread::JoinHandle;
+
+/// Party 0's end of a dealer thread.
+pub struct ThreadDealerLink {
+    tx: Sender<Request>,
+    rx: Receiver<Result<Vec<u64>, DealerError>>,
+}
+
+impl DealerLink for ThreadDealerLink {
+    fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
+        self.tx.send(req.clone()).map_err(|_| DealerError::Gone)?;
+        self.rx.recv().map_err(|_| DealerError::Gone)?
+    }
+}
+
+/// Starts a dealer thread for the parties with dealer seeds `seeds`. The thread ends when the
+/// link is dropped.
+pub fn spawn_dealer_thread(seeds: &[[u8; 32]]) -> (ThreadDealerLink, JoinHandle<()>) {
+    let mut dealer = TrustedDealer::new(seeds);
+    let (req_tx, req_rx) = channel::<Request>();
+    let (resp_tx, resp_rx) = channel();
+    let handle = std::thread::spawn(move || {
+        while let Ok(req) = req_rx.recv() {
+            if resp_tx.send(dealer.serve(&req)).is_err() {
+                break;
+            }
+        }
+    });
+    (
+        ThreadDealerLink {
+            tx: req_tx,
+            rx: resp_rx,
+        },
+        handle,
+    )
+}

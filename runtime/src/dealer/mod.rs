@@ -1,0 +1,351 @@
+//! The trusted dealer (CrypTen's trusted third party): correlated randomness for the protocols.
+//!
+//! Seed compression: the dealer shares one ChaCha seed with each party. Every party draws the
+//! *free* parts of a correlation (e.g. Beaver's `a` and `b` shares) from that seed; parties 1..N-1
+//! also draw the *corrected* parts (e.g. `c`); party 0 alone receives its corrected parts as
+//! explicit values, computed by the dealer so that the shares add up. Only those explicit values
+//! cross the wire (8 bytes per corrected element), and `DealerStats` counts them.
+//!
+//! The dealer is a role behind `DealerLink` (what party 0 calls); `local.rs` runs it inline or
+//! on its own thread. This file holds the request kinds, the draw order both sides rely on,
+//! the dealer's arithmetic and the party-side client. It does not open anything.
+
+pub mod local;
+
+pub use local::{spawn_dealer_thread, ThreadDealerLink};
+
+use crate::ring::{matmul::matmul_shape, random_vec};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+/// One request for correlated randomness. Lengths count ring elements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Elementwise Beaver triple: `a`, `b`, `c = a·b` (operands are broadcast before asking).
+    Triple { n: usize },
+    /// Matrix triple: `A` of shape `a`, `B` of shape `b`, `C = A @ B` (NumPy `matmul` shapes).
+    MatTriple { a: Vec<usize>, b: Vec<usize> },
+    /// Square pair: `a`, `a²`.
+    Square { n: usize },
+    /// Truncation pair for a shift by `bits`: `r` uniform, `msb(r)` and `(r mod 2^63) >> bits`.
+    Trunc { n: usize, bits: u32 },
+    /// Random bits shared twice: binary (XOR of bit 0) and arithmetic.
+    Bits { n: usize },
+    /// Binary (XOR) Beaver triple on 64-bit words: `a`, `b`, `c = a & b`.
+    BinTriple { n: usize },
+}
+
+/// How shares of a part combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Combine {
+    Add,
+    Xor,
+    /// XOR of bit 0 (random bits).
+    XorBit,
+}
+
+impl Request {
+    /// The free parts (drawn by every party): length and how shares combine.
+    fn free_parts(&self) -> Vec<(usize, Combine)> {
+        match self {
+            Request::Triple { n } => vec![(*n, Combine::Add), (*n, Combine::Add)],
+            Request::MatTriple { a, b } => {
+                vec![
+                    (a.iter().product(), Combine::Add),
+                    (b.iter().product(), Combine::Add),
+                ]
+            }
+            Request::Square { n } | Request::Trunc { n, .. } => vec![(*n, Combine::Add)],
+            Request::Bits { n } => vec![(*n, Combine::XorBit)],
+            Request::BinTriple { n } => vec![(*n, Combine::Xor), (*n, Combine::Xor)],
+        }
+    }
+
+    /// The corrected parts (explicit for party 0): length and how shares combine.
+    fn corrected_parts(&self) -> Result<Vec<(usize, Combine)>, DealerError> {
+        Ok(match self {
+            Request::Triple { n } | Request::Square { n } | Request::Bits { n } => {
+                vec![(*n, Combine::Add)]
+            }
+            Request::MatTriple { a, b } => {
+                let (c, ..) =
+                    matmul_shape(a, b).map_err(|e| DealerError::BadRequest(e.to_string()))?;
+                vec![(c.iter().product(), Combine::Add)]
+            }
+            Request::Trunc { n, .. } => vec![(*n, Combine::Add), (*n, Combine::Add)],
+            Request::BinTriple { n } => vec![(*n, Combine::Xor)],
+        })
+    }
+
+    /// The number of explicit elements party 0 receives.
+    pub fn explicit_len(&self) -> Result<usize, DealerError> {
+        Ok(self.corrected_parts()?.iter().map(|p| p.0).sum())
+    }
+}
+
+/// A dealer failure.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DealerError {
+    #[error("the dealer is gone")]
+    Gone,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("expected {expected} explicit values from the dealer, got {got}")]
+    Malformed { expected: usize, got: usize },
+    #[error("party {party} has no link to the dealer (only party 0 talks to it)")]
+    NoLink { party: usize },
+}
+
+/// What party 0 uses to reach the dealer: one request, party 0's explicit values back.
+pub trait DealerLink: Send {
+    fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError>;
+}
+
+/// Counters of correlated randomness one party consumed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DealerStats {
+    pub requests: u64,
+    /// Bytes of explicit values received from the dealer (party 0 only; 0 elsewhere).
+    pub bytes_received: u64,
+    pub triples: u64,
+    pub matrix_triples: u64,
+    pub squares: u64,
+    pub trunc_pairs: u64,
+    pub random_bits: u64,
+    pub binary_triples: u64,
+}
+
+fn draw(rng: &mut ChaCha20Rng, len: usize, combine: Combine) -> Vec<u64> {
+    let mut v = random_vec(rng, len);
+    if combine == Combine::XorBit {
+        v.iter_mut().for_each(|x| *x &= 1);
+    }
+    v
+}
+
+/// The trusted dealer's state: one generator per party, each in step with that party's client.
+pub struct TrustedDealer {
+    rngs: Vec<ChaCha20Rng>,
+}
+
+impl TrustedDealer {
+    /// A dealer for the parties whose dealer seeds are `seeds` (index = party).
+    pub fn new(seeds: &[[u8; 32]]) -> Self {
+        TrustedDealer {
+            rngs: seeds.iter().map(|s| ChaCha20Rng::from_seed(*s)).collect(),
+        }
+    }
+
+    /// Serves one request: draws every party's shares and returns party 0's explicit values.
+    pub fn serve(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
+        let free = req.free_parts();
+        let corrected = req.corrected_parts()?;
+        let mut free_sum: Vec<Vec<u64>> = free.iter().map(|&(len, _)| vec![0; len]).collect();
+        let mut corr_sum: Vec<Vec<u64>> = corrected.iter().map(|&(len, _)| vec![0; len]).collect();
+        for (i, rng) in self.rngs.iter_mut().enumerate() {
+            for (acc, &(len, comb)) in free_sum.iter_mut().zip(&free) {
+                accumulate(acc, &draw(rng, len, comb), comb);
+            }
+            if i > 0 {
+                for (acc, &(len, comb)) in corr_sum.iter_mut().zip(&corrected) {
+                    accumulate(acc, &draw(rng, len, comb), comb);
+                }
+            }
+        }
+        let targets = targets(req, &free_sum)?;
+        let mut out = Vec::with_capacity(req.explicit_len()?);
+        for ((target, others), &(_, comb)) in targets.iter().zip(&corr_sum).zip(&corrected) {
+            out.extend(target.iter().zip(others).map(|(&t, &o)| match comb {
+                Combine::Add => t.wrapping_sub(o),
+                Combine::Xor | Combine::XorBit => t ^ o,
+            }));
+        }
+        Ok(out)
+    }
+}
+
+impl DealerLink for TrustedDealer {
+    fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
+        self.serve(req)
+    }
+}
+
+fn accumulate(acc: &mut [u64], part: &[u64], comb: Combine) {
+    for (a, &p) in acc.iter_mut().zip(part) {
+        *a = match comb {
+            Combine::Add => a.wrapping_add(p),
+            Combine::Xor | Combine::XorBit => *a ^ p,
+        };
+    }
+}
+
+/// The true values of the corrected parts, from the reconstructed free parts.
+fn targets(req: &Request, free: &[Vec<u64>]) -> Result<Vec<Vec<u64>>, DealerError> {
+    let bad = || DealerError::BadRequest(format!("{req:?}"));
+    let part = |i: usize| free.get(i).ok_or_else(bad);
+    Ok(match req {
+        Request::Triple { .. } => vec![part(0)?
+            .iter()
+            .zip(part(1)?)
+            .map(|(a, b)| a.wrapping_mul(*b))
+            .collect()],
+        Request::MatTriple { a, b } => {
+            let at = crate::ring::from_vec("matmul", a, part(0)?.clone())
+                .map_err(|e| DealerError::BadRequest(e.to_string()))?;
+            let bt = crate::ring::from_vec("matmul", b, part(1)?.clone())
+                .map_err(|e| DealerError::BadRequest(e.to_string()))?;
+            let c = crate::ring::matmul(&at, &bt)
+                .map_err(|e| DealerError::BadRequest(e.to_string()))?;
+            vec![crate::ring::to_vec(&c)]
+        }
+        Request::Square { .. } => vec![part(0)?.iter().map(|a| a.wrapping_mul(*a)).collect()],
+        Request::Trunc { bits, .. } => {
+            let r = part(0)?;
+            let low = (1u64 << 63) - 1;
+            vec![
+                r.iter().map(|x| x >> 63).collect(),
+                r.iter().map(|x| (x & low) >> bits.min(&63)).collect(),
+            ]
+        }
+        Request::Bits { .. } => vec![part(0)?.clone()],
+        Request::BinTriple { .. } => {
+            vec![part(0)?.iter().zip(part(1)?).map(|(a, b)| a & b).collect()]
+        }
+    })
+}
+
+/// One party's side of the dealer: its seeded generator and, for party 0, the link.
+pub struct DealerClient {
+    party: usize,
+    rng: ChaCha20Rng,
+    link: Option<Box<dyn DealerLink>>,
+    stats: DealerStats,
+}
+
+impl DealerClient {
+    /// The client of `party`, drawing from `seed` (shared with the dealer); party 0 needs `link`.
+    pub fn new(party: usize, seed: [u8; 32], link: Option<Box<dyn DealerLink>>) -> Self {
+        DealerClient {
+            party,
+            rng: ChaCha20Rng::from_seed(seed),
+            link,
+            stats: DealerStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> DealerStats {
+        self.stats
+    }
+
+    /// This party's shares of one correlation: the free parts, then the corrected parts.
+    pub fn get(&mut self, req: &Request) -> Result<Vec<Vec<u64>>, DealerError> {
+        self.count(req);
+        let mut parts: Vec<Vec<u64>> = req
+            .free_parts()
+            .iter()
+            .map(|&(len, comb)| draw(&mut self.rng, len, comb))
+            .collect();
+        let corrected = req.corrected_parts()?;
+        if self.party == 0 {
+            let link = self.link.as_mut().ok_or(DealerError::NoLink { party: 0 })?;
+            let explicit = link.request(req)?;
+            let expected = req.explicit_len()?;
+            if explicit.len() != expected {
+                return Err(DealerError::Malformed {
+                    expected,
+                    got: explicit.len(),
+                });
+            }
+            self.stats.bytes_received += 8 * expected as u64;
+            let mut rest = explicit.as_slice();
+            for &(len, _) in &corrected {
+                let (head, tail) = rest.split_at(len);
+                parts.push(head.to_vec());
+                rest = tail;
+            }
+        } else {
+            parts.extend(
+                corrected
+                    .iter()
+                    .map(|&(len, comb)| draw(&mut self.rng, len, comb)),
+            );
+        }
+        Ok(parts)
+    }
+
+    fn count(&mut self, req: &Request) {
+        self.stats.requests += 1;
+        match req {
+            Request::Triple { n } => self.stats.triples += *n as u64,
+            Request::MatTriple { .. } => self.stats.matrix_triples += 1,
+            Request::Square { n } => self.stats.squares += *n as u64,
+            Request::Trunc { n, .. } => self.stats.trunc_pairs += *n as u64,
+            Request::Bits { n } => self.stats.random_bits += *n as u64,
+            Request::BinTriple { n } => self.stats.binary_triples += *n as u64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clients(n: usize) -> Vec<DealerClient> {
+        let seeds: Vec<[u8; 32]> = (0..n).map(|i| [i as u8 + 1; 32]).collect();
+        let dealer = TrustedDealer::new(&seeds);
+        let mut link: Option<Box<dyn DealerLink>> = Some(Box::new(dealer));
+        (0..n)
+            .map(|i| DealerClient::new(i, seeds[i], if i == 0 { link.take() } else { None }))
+            .collect()
+    }
+
+    fn sum(parts: &[Vec<Vec<u64>>], idx: usize) -> Vec<u64> {
+        let mut acc = vec![0u64; parts[0][idx].len()];
+        parts
+            .iter()
+            .for_each(|p| accumulate(&mut acc, &p[idx], Combine::Add));
+        acc
+    }
+
+    #[test]
+    fn triples_and_trunc_pairs_add_up() {
+        for n in [2, 3, 5] {
+            let mut cs = clients(n);
+            let got: Vec<_> = cs
+                .iter_mut()
+                .map(|c| c.get(&Request::Triple { n: 10 }).unwrap())
+                .collect();
+            let (a, b, c) = (sum(&got, 0), sum(&got, 1), sum(&got, 2));
+            for i in 0..10 {
+                assert_eq!(c[i], a[i].wrapping_mul(b[i]));
+            }
+            let got: Vec<_> = cs
+                .iter_mut()
+                .map(|c| c.get(&Request::Trunc { n: 10, bits: 16 }).unwrap())
+                .collect();
+            let (r, m, t) = (sum(&got, 0), sum(&got, 1), sum(&got, 2));
+            for i in 0..10 {
+                assert_eq!(m[i], r[i] >> 63);
+                assert_eq!(t[i], (r[i] << 1 >> 1) >> 16);
+            }
+            assert_eq!(cs[0].stats().bytes_received, 8 * 30);
+            assert_eq!(cs[1].stats().bytes_received, 0);
+        }
+    }
+
+    #[test]
+    fn random_bits_agree_in_both_sharings() {
+        let mut cs = clients(3);
+        let got: Vec<_> = cs
+            .iter_mut()
+            .map(|c| c.get(&Request::Bits { n: 64 }).unwrap())
+            .collect();
+        let arith = sum(&got, 1);
+        for i in 0..64 {
+            let bin = got.iter().fold(0, |acc, p| acc ^ p[0][i]);
+            assert!(bin <= 1);
+            assert_eq!(arith[i], bin);
+        }
+    }
+}

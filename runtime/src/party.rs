@@ -1,0 +1,249 @@
+//! `Party`: one party's context for the secure protocols. It owns the transport (`Comm`), the
+//! dealer client, the generators it shares pairwise with each peer, its own generator, the
+//! fixed-point format and its counters. Every protocol is a function `f(&mut Party, …)` that runs
+//! this party's side, so the same code runs simulated, networked or counted.
+//!
+//! Also here: the run's seeds (`Seeds`) and the openings every protocol builds on (`open`,
+//! `open_xor`, `open_to`). The openings are the only place where this module sends shares. It
+//! does not know tensors' meaning; `share.rs` decides what to open.
+
+use crate::comm::{Comm, CommError, CommStats};
+use crate::dealer::{DealerClient, DealerStats};
+use crate::fixed::FixedPoint;
+use crate::mpc_error::MpcError;
+use crate::wire::{decode_u64s, encode_u64s};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+/// The seeds of one party.
+#[derive(Clone, Debug)]
+pub struct PartySeeds {
+    /// `pairwise[p]`: the seed shared with peer `p` (own slot unused).
+    pub pairwise: Vec<[u8; 32]>,
+    /// The seed shared with the dealer.
+    pub dealer: [u8; 32],
+    /// A seed known to this party alone.
+    pub own: [u8; 32],
+}
+
+/// All seeds of a run: each party's, and the dealer's copy of every party's dealer seed.
+///
+/// In a simulated run one generator makes them all. A networked run agrees the pairwise seeds by
+/// key exchange and receives the dealer seed from the dealer; the protocols cannot tell.
+#[derive(Clone, Debug)]
+pub struct Seeds {
+    pub parties: Vec<PartySeeds>,
+    pub dealer: Vec<[u8; 32]>,
+}
+
+impl Seeds {
+    /// Seeds for `n_parties`, from `run_seed` (reproducible runs, tests) or OS entropy (`None`).
+    pub fn generate(n_parties: usize, run_seed: Option<u64>) -> Seeds {
+        let mut master = match run_seed {
+            Some(s) => ChaCha20Rng::seed_from_u64(s),
+            None => ChaCha20Rng::from_seed(rand::random::<[u8; 32]>()),
+        };
+        let mut seed = || {
+            let mut s = [0u8; 32];
+            master.fill_bytes(&mut s);
+            s
+        };
+        let mut pairwise = vec![vec![[0u8; 32]; n_parties]; n_parties];
+        for i in 0..n_parties {
+            for j in i + 1..n_parties {
+                let s = seed();
+                pairwise[i][j] = s;
+                pairwise[j][i] = s;
+            }
+        }
+        let dealer: Vec<[u8; 32]> = (0..n_parties).map(|_| seed()).collect();
+        let parties = pairwise
+            .into_iter()
+            .zip(&dealer)
+            .map(|(pairwise, d)| PartySeeds {
+                pairwise,
+                dealer: *d,
+                own: seed(),
+            })
+            .collect();
+        Seeds { parties, dealer }
+    }
+}
+
+/// Counters of what the protocols did on this party.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProtocolStats {
+    /// Openings (to all or to one party) and the elements they opened.
+    pub openings: u64,
+    pub opened_elements: u64,
+}
+
+/// One party's context.
+pub struct Party {
+    id: usize,
+    n_parties: usize,
+    /// The fixed-point format of this run.
+    pub fixed: FixedPoint,
+    comm: Box<dyn Comm>,
+    dealer: DealerClient,
+    pair_rngs: Vec<Option<ChaCha20Rng>>,
+    own_rng: ChaCha20Rng,
+    stats: ProtocolStats,
+}
+
+impl Party {
+    /// The context of the party `comm.party()`, from its seeds and dealer client.
+    pub fn new(
+        comm: Box<dyn Comm>,
+        seeds: &PartySeeds,
+        dealer: DealerClient,
+        fixed: FixedPoint,
+    ) -> Party {
+        let id = comm.party();
+        let n_parties = comm.n_parties();
+        let pair_rngs = (0..n_parties)
+            .map(|p| {
+                (p != id)
+                    .then(|| seeds.pairwise.get(p).map(|s| ChaCha20Rng::from_seed(*s)))
+                    .flatten()
+            })
+            .collect();
+        Party {
+            id,
+            n_parties,
+            fixed,
+            comm,
+            dealer,
+            pair_rngs,
+            own_rng: ChaCha20Rng::from_seed(seeds.own),
+            stats: ProtocolStats::default(),
+        }
+    }
+
+    /// This party's index.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The number of parties.
+    pub fn n_parties(&self) -> usize {
+        self.n_parties
+    }
+
+    /// The dealer client.
+    pub fn dealer(&mut self) -> &mut DealerClient {
+        &mut self.dealer
+    }
+
+    /// The generator shared with `peer`.
+    pub fn pair_rng(&mut self, peer: usize) -> Result<&mut ChaCha20Rng, MpcError> {
+        let (id, n) = (self.id, self.n_parties);
+        self.pair_rngs
+            .get_mut(peer)
+            .and_then(Option::as_mut)
+            .ok_or(MpcError::Comm(CommError::NoSuchPeer { peer, me: id, n }))
+    }
+
+    /// This party's private generator.
+    pub fn own_rng(&mut self) -> &mut ChaCha20Rng {
+        &mut self.own_rng
+    }
+
+    /// The transport.
+    pub fn comm(&mut self) -> &mut dyn Comm {
+        self.comm.as_mut()
+    }
+
+    /// Transport counters (when the transport counts).
+    pub fn comm_stats(&self) -> CommStats {
+        self.comm.stats().unwrap_or_default()
+    }
+
+    /// Dealer counters.
+    pub fn dealer_stats(&self) -> DealerStats {
+        self.dealer.stats()
+    }
+
+    /// Opening counters.
+    pub fn protocol_stats(&self) -> ProtocolStats {
+        self.stats
+    }
+
+    /// Every message the transport recorded (tests).
+    pub fn recorded(&self) -> Vec<(usize, Vec<u8>)> {
+        self.comm.recorded()
+    }
+
+    /// An error raised by this party.
+    pub fn invalid(&self, op: &'static str, reason: impl Into<String>) -> MpcError {
+        MpcError::Invalid {
+            party: self.id,
+            op,
+            reason: reason.into(),
+        }
+    }
+
+    /// Opens additive shares to every party: one round, each party sends its `len` words to each
+    /// peer ((N-1)·8 bytes per element sent).
+    pub fn open(&mut self, share: &[u64]) -> Result<Vec<u64>, MpcError> {
+        self.open_with(share, |a, b| a.wrapping_add(b))
+    }
+
+    /// Opens XOR shares to every party, as `open`.
+    pub fn open_xor(&mut self, share: &[u64]) -> Result<Vec<u64>, MpcError> {
+        self.open_with(share, |a, b| a ^ b)
+    }
+
+    fn open_with(
+        &mut self,
+        share: &[u64],
+        f: impl Fn(u64, u64) -> u64,
+    ) -> Result<Vec<u64>, MpcError> {
+        self.stats.openings += 1;
+        self.stats.opened_elements += share.len() as u64;
+        let bytes = encode_u64s(share);
+        let out = (0..self.n_parties)
+            .map(|p| (p != self.id).then(|| bytes.clone()))
+            .collect();
+        let expect: Vec<bool> = (0..self.n_parties).map(|p| p != self.id).collect();
+        let got = self.comm.exchange(out, &expect)?;
+        let mut acc = share.to_vec();
+        for (peer, msg) in got.into_iter().enumerate() {
+            if let Some(msg) = msg {
+                let words = decode_u64s(&msg, share.len())
+                    .map_err(|source| CommError::Malformed { peer, source })?;
+                acc.iter_mut().zip(words).for_each(|(a, w)| *a = f(*a, w));
+            }
+        }
+        Ok(acc)
+    }
+
+    /// Opens additive shares to party `to` alone: one round, each other party sends 8 bytes per
+    /// element to `to`. Returns the value on `to` and `None` elsewhere.
+    pub fn open_to(&mut self, to: usize, share: &[u64]) -> Result<Option<Vec<u64>>, MpcError> {
+        if to >= self.n_parties {
+            return Err(self.invalid("reveal", format!("no party {to} among {}", self.n_parties)));
+        }
+        self.stats.openings += 1;
+        self.stats.opened_elements += share.len() as u64;
+        if self.id != to {
+            let mut out = vec![None; self.n_parties];
+            out[to] = Some(encode_u64s(share));
+            self.comm.exchange(out, &vec![false; self.n_parties])?;
+            return Ok(None);
+        }
+        let expect: Vec<bool> = (0..self.n_parties).map(|p| p != self.id).collect();
+        let got = self.comm.exchange(vec![None; self.n_parties], &expect)?;
+        let mut acc = share.to_vec();
+        for (peer, msg) in got.into_iter().enumerate() {
+            if let Some(msg) = msg {
+                let words = decode_u64s(&msg, share.len())
+                    .map_err(|source| CommError::Malformed { peer, source })?;
+                acc.iter_mut()
+                    .zip(words)
+                    .for_each(|(a, w)| *a = a.wrapping_add(w));
+            }
+        }
+        Ok(Some(acc))
+    }
+}

@@ -1,0 +1,87 @@
+//! Binary (XOR) sharing of 64-bit words: local XOR/NOT/shifts and the AND gate with dealer binary
+//! Beaver triples. The flat `and_words` is what the adders in `convert.rs` batch their gates into.
+
+use crate::dealer::Request;
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::ring::{self, from_vec, to_vec};
+use crate::share::BinShared;
+
+/// `x ⊕ y`. Local.
+pub fn xor(x: &BinShared, y: &BinShared) -> Result<BinShared, MpcError> {
+    Ok(BinShared {
+        data: ring::xor(&x.data, &y.data)?,
+    })
+}
+
+/// `x ⊕ k` for public words `k` (party 0 applies it). Local.
+pub fn xor_public(
+    party: &Party,
+    x: &BinShared,
+    k: &ring::RingTensor,
+) -> Result<BinShared, MpcError> {
+    if party.id() == 0 {
+        Ok(BinShared {
+            data: ring::xor(&x.data, k)?,
+        })
+    } else {
+        Ok(BinShared {
+            data: ring::xor(&x.data, &ndarray::ArrayD::zeros(k.raw_dim()))?,
+        })
+    }
+}
+
+/// `x & k` for public words `k` (every party masks its share). Local.
+pub fn and_public(x: &BinShared, k: &ring::RingTensor) -> Result<BinShared, MpcError> {
+    Ok(BinShared {
+        data: ring::and(&x.data, k)?,
+    })
+}
+
+/// Bit `i` of every word, moved to bit 0. Local.
+pub fn bit(x: &BinShared, i: u32) -> BinShared {
+    BinShared {
+        data: x.data.mapv(|w| (w >> (i & 63)) & 1),
+    }
+}
+
+/// `x & y` (bitwise on 64-bit words).
+///
+/// Beaver for AND: with a binary triple `(a, b, c = a & b)` open `e = x ⊕ a`, `f = y ⊕ b`, then
+/// `z = c ⊕ (e & b) ⊕ (f & a) (⊕ e & f on party 0)`.
+/// Cost: 1 round; each party sends 2·(N-1)·8 bytes per word; the dealer sends party 0 8 bytes
+/// per word.
+pub fn and(party: &mut Party, x: &BinShared, y: &BinShared) -> Result<BinShared, MpcError> {
+    let (xd, yd) = super::broadcast_pair("and", &x.data, &y.data)?;
+    let z = and_words(party, &to_vec(&xd), &to_vec(&yd))?;
+    Ok(BinShared {
+        data: from_vec("and", xd.shape(), z)?,
+    })
+}
+
+/// The AND gate on flat word vectors of equal length (one round, batched).
+pub fn and_words(party: &mut Party, x: &[u64], y: &[u64]) -> Result<Vec<u64>, MpcError> {
+    if x.len() != y.len() {
+        return Err(party.invalid("and", format!("{} words and {} words", x.len(), y.len())));
+    }
+    let n = x.len();
+    let parts = party.dealer().get(&Request::BinTriple { n })?;
+    let [a, b, c] =
+        <[Vec<u64>; 3]>::try_from(parts).map_err(|_| party.invalid("and", "bad dealer reply"))?;
+    let mut masked = Vec::with_capacity(2 * n);
+    masked.extend(x.iter().zip(&a).map(|(x, a)| x ^ a));
+    masked.extend(y.iter().zip(&b).map(|(y, b)| y ^ b));
+    let opened = party.open_xor(&masked)?;
+    let (e, f) = opened.split_at(n);
+    let is_p0 = party.id() == 0;
+    Ok((0..n)
+        .map(|i| {
+            let z = c[i] ^ (e[i] & b[i]) ^ (f[i] & a[i]);
+            if is_p0 {
+                z ^ (e[i] & f[i])
+            } else {
+                z
+            }
+        })
+        .collect())
+}

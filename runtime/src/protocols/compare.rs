@@ -1,0 +1,112 @@
+//! Comparisons of arithmetic shares as the most significant bit of a difference:
+//! `x < y ⇔ msb(x - y) = 1`. Results are unscaled 0/1 shares (scale 0), so multiplying by them
+//! needs no truncation. Also `sign`, `abs` and `relu`, built on the same MSB extraction.
+//!
+//! Range requirement: the difference of the two encodings must lie in (-2^63, 2^63); this holds
+//! for any two values that encode (|encoding| < 2^62, see `fixed.rs`). Comparisons are exact
+//! within that range (no failure probability).
+
+use super::arith::{self, upscale};
+use super::convert::{a2b_words, b2a_bit_words};
+use super::mul::mul;
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::ring::{self, from_vec, to_vec};
+use crate::share::Shared;
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+/// `msb(x)` of each element as an unscaled 0/1 share (1 where x < 0).
+///
+/// Cost: A2B (`csa_layers(N) + 7` rounds) plus B2A (1 round): 8 rounds for N = 2, 9 for N = 3,
+/// 11 for N = 5. Bytes per element sent by each party: (N-1)·8·(2·csa_adders + 28), where the
+/// 28 = 2 (generate) + 5·4 (prefix levels) + 2 (last level) + 1 (B2A) + … rounded up in
+/// `docs/protocols.md` from the measured counts.
+pub fn msb(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    let words = msb_words(party, &to_vec(&x.data))?;
+    Ok(Shared {
+        data: from_vec("compare", x.shape(), words)?,
+        scale: 0,
+    })
+}
+
+fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
+    let bits: Vec<u64> = a2b_words(party, x)?.iter().map(|w| w >> 63).collect();
+    b2a_bit_words(party, &bits)
+}
+
+/// `1 - b` for an unscaled 0/1 share (party 0 adds the 1). Local.
+fn not(party: &Party, b: &Shared) -> Shared {
+    let mut data = ring::neg(&b.data);
+    if party.id() == 0 {
+        data.mapv_inplace(|v| v.wrapping_add(1));
+    }
+    Shared { data, scale: 0 }
+}
+
+/// `x op y` elementwise (broadcasting) as unscaled 0/1 shares. A public operand enters as
+/// `Shared::from_public`.
+///
+/// Cost: one `msb` for `<`, `<=`, `>`, `>=`; `==` and `!=` open `msb(x-y)` and `msb(y-x)` in the
+/// same batched rounds (one `msb` on twice the elements) and combine them locally
+/// (`== ⇔ 1 - lt - gt`).
+pub fn compare(party: &mut Party, op: CmpOp, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
+    let s = x.scale.max(y.scale);
+    let d = arith::sub(&upscale(x, s), &upscale(y, s))?;
+    match op {
+        CmpOp::Lt => msb(party, &d),
+        CmpOp::Ge => {
+            let lt = msb(party, &d)?;
+            Ok(not(party, &lt))
+        }
+        CmpOp::Gt => msb(party, &arith::neg(&d)),
+        CmpOp::Le => {
+            let gt = msb(party, &arith::neg(&d))?;
+            Ok(not(party, &gt))
+        }
+        CmpOp::Eq | CmpOp::Ne => {
+            let n = d.len();
+            let mut both = to_vec(&d.data);
+            both.extend(to_vec(&arith::neg(&d).data));
+            let m = msb_words(party, &both)?;
+            let ne: Vec<u64> = (0..n).map(|i| m[i].wrapping_add(m[n + i])).collect();
+            let ne = Shared {
+                data: from_vec("compare", d.shape(), ne)?,
+                scale: 0,
+            };
+            Ok(if op == CmpOp::Ne { ne } else { not(party, &ne) })
+        }
+    }
+}
+
+/// +1 where x ≥ 0, −1 where x < 0, unscaled. Cost: one `msb`.
+pub fn sign(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    let m = msb(party, x)?;
+    let mut data = ring::scale(&m.data, (-2i64) as u64);
+    if party.id() == 0 {
+        data.mapv_inplace(|v| v.wrapping_add(1));
+    }
+    Ok(Shared { data, scale: 0 })
+}
+
+/// `|x|` = x · sign(x). Cost: one `msb` and one product without truncation (1 round).
+pub fn abs(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    let s = sign(party, x)?;
+    mul(party, x, &s)
+}
+
+/// `max(x, 0)` = x · (1 - msb(x)). Cost: one `msb` and one product without truncation (1 round).
+pub fn relu(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    let m = msb(party, x)?;
+    let pos = not(party, &m);
+    mul(party, x, &pos)
+}

@@ -1,0 +1,142 @@
+//! Conversions between arithmetic and binary sharing.
+//!
+//! A2B: every party's arithmetic share is already a binary sharing of itself (that party holds
+//! it, the others hold 0), so x = Σ_i x_i is a sum of N binary-shared words. Carry-save adders
+//! (one batched AND round each layer) reduce N summands to 2, then a Kogge–Stone parallel-prefix
+//! adder adds them: one round for the generate bits and one batched round per prefix level
+//! (distances 1, 2, 4, …, 32). B2A of a bit uses a dealer random bit shared both ways.
+
+use super::binary::and_words;
+use crate::dealer::Request;
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::ring::{from_vec, to_vec};
+use crate::share::{BinShared, Shared};
+
+/// Carry-save layers needed to reduce `n` summands to 2.
+pub fn csa_layers(mut n: usize) -> usize {
+    let mut layers = 0;
+    while n > 2 {
+        n -= n / 3;
+        layers += 1;
+    }
+    layers
+}
+
+/// Arithmetic to binary sharing of 64-bit words.
+///
+/// Cost: `csa_layers(N) + 7` rounds (0 + 7 for N = 2, 1 + 7 for N = 3, 3 + 7 for N = 5). Per
+/// element each party sends (N-1)·8 bytes ×: 2 per carry-save adder, 2 for the generate round,
+/// 4 for each of the first five prefix levels and 2 for the last.
+pub fn a2b(party: &mut Party, x: &Shared) -> Result<BinShared, MpcError> {
+    let words = a2b_words(party, &to_vec(&x.data))?;
+    Ok(BinShared {
+        data: from_vec("a2b", x.shape(), words)?,
+    })
+}
+
+/// `a2b` on a flat vector.
+pub fn a2b_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
+    let n = x.len();
+    let me = party.id();
+    let mut summands: Vec<Vec<u64>> = (0..party.n_parties())
+        .map(|i| if i == me { x.to_vec() } else { vec![0; n] })
+        .collect();
+    while summands.len() > 2 {
+        summands = csa_layer(party, summands)?;
+    }
+    let b = summands.pop().unwrap_or_else(|| vec![0; n]);
+    let a = summands.pop().unwrap_or_else(|| vec![0; n]);
+    kogge_stone(party, &a, &b)
+}
+
+/// One carry-save layer: every three summands become two (`a⊕b⊕c` and `maj(a,b,c) << 1`), with
+/// all majorities of the layer in one AND round; leftovers pass through.
+fn csa_layer(party: &mut Party, mut summands: Vec<Vec<u64>>) -> Result<Vec<Vec<u64>>, MpcError> {
+    let groups = summands.len() / 3;
+    let rest = summands.split_off(groups * 3);
+    let n = summands.first().map_or(0, Vec::len);
+    // maj(a, b, c) = ((a ⊕ c) & (b ⊕ c)) ⊕ c.
+    let mut left = Vec::with_capacity(groups * n);
+    let mut right = Vec::with_capacity(groups * n);
+    for g in summands.chunks(3) {
+        let (a, b, c) = (&g[0], &g[1], &g[2]);
+        left.extend(a.iter().zip(c).map(|(a, c)| a ^ c));
+        right.extend(b.iter().zip(c).map(|(b, c)| b ^ c));
+    }
+    let prod = and_words(party, &left, &right)?;
+    let mut out = Vec::with_capacity(2 * groups + rest.len());
+    for (gi, g) in summands.chunks(3).enumerate() {
+        let (a, b, c) = (&g[0], &g[1], &g[2]);
+        let sum: Vec<u64> = (0..n).map(|i| a[i] ^ b[i] ^ c[i]).collect();
+        let carry: Vec<u64> = (0..n).map(|i| (prod[gi * n + i] ^ c[i]) << 1).collect();
+        out.push(sum);
+        out.push(carry);
+    }
+    out.extend(rest);
+    Ok(out)
+}
+
+/// `a + b` mod 2^64 on binary shares with a Kogge–Stone prefix adder (7 rounds).
+pub fn kogge_stone(party: &mut Party, a: &[u64], b: &[u64]) -> Result<Vec<u64>, MpcError> {
+    let n = a.len();
+    let p0: Vec<u64> = a.iter().zip(b).map(|(a, b)| a ^ b).collect();
+    let mut g = and_words(party, a, b)?;
+    let mut p = p0.clone();
+    let mut d = 1u32;
+    while d < 64 {
+        let last = d == 32;
+        // g ← g ⊕ (p & (g << d)); p ← p & (p << d), both in one round.
+        let mut left = p.clone();
+        let mut right: Vec<u64> = g.iter().map(|g| g << d).collect();
+        if !last {
+            left.extend_from_slice(&p);
+            right.extend(p.iter().map(|p| p << d));
+        }
+        let prod = and_words(party, &left, &right)?;
+        for i in 0..n {
+            g[i] ^= prod[i];
+        }
+        if !last {
+            p.copy_from_slice(&prod[n..]);
+        }
+        d *= 2;
+    }
+    Ok((0..n).map(|i| p0[i] ^ (g[i] << 1)).collect())
+}
+
+/// Binary to arithmetic sharing of the bit 0 of each word (the other bits are ignored); the result
+/// is an unscaled 0/1 share.
+///
+/// With a dealer bit `r` shared in both forms, open `c = b ⊕ r` and compute
+/// `b = c + r - 2·c·r` locally. Cost: 1 round; each party sends (N-1)·8 bytes per element; the
+/// dealer sends party 0 8 bytes per element.
+pub fn b2a_bit(party: &mut Party, b: &BinShared) -> Result<Shared, MpcError> {
+    let words = b2a_bit_words(party, &to_vec(&b.data))?;
+    Ok(Shared {
+        data: from_vec("b2a", b.data.shape(), words)?,
+        scale: 0,
+    })
+}
+
+/// `b2a_bit` on a flat vector.
+pub fn b2a_bit_words(party: &mut Party, b: &[u64]) -> Result<Vec<u64>, MpcError> {
+    let n = b.len();
+    let parts = party.dealer().get(&Request::Bits { n })?;
+    let [rb, ra] =
+        <[Vec<u64>; 2]>::try_from(parts).map_err(|_| party.invalid("b2a", "bad dealer reply"))?;
+    let masked: Vec<u64> = b.iter().zip(&rb).map(|(b, r)| (b & 1) ^ r).collect();
+    let c = party.open_xor(&masked)?;
+    let is_p0 = party.id() == 0;
+    Ok((0..n)
+        .map(|i| {
+            let ci = c[i] & 1;
+            let v = ra[i].wrapping_mul(1u64.wrapping_sub(2 * ci));
+            if is_p0 {
+                v.wrapping_add(ci)
+            } else {
+                v
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,89 @@
+//! Matrix products of shares (NumPy `matmul` shapes, batched): private@private with a dealer
+//! matrix triple, and private@public / public@private locally. Each party's work is two (or one)
+//! calls of the ring kernel in `ring/matmul.rs`.
+
+use super::trunc::rescale;
+use crate::dealer::Request;
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::ring::{self, from_vec, to_vec};
+use crate::share::{Public, Shared};
+
+/// `x @ y` for two private operands.
+///
+/// Beaver for matrices: with a triple `(A, B, C = A@B)` open `E = x - A`, `F = y - B` together,
+/// then `Z = C + E@B + (A + E on party 0)@F` — two local matrix products per party.
+/// Cost: 1 round (plus 1 of truncation); each party sends (N-1)·8·(|x| + |y|) bytes, and the
+/// truncation (N-1)·8·|z|; the dealer sends party 0 8·|z| bytes (plus 16·|z| for truncation).
+pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
+    let (out_shape, ..) = ring::matmul_shape(x.shape(), y.shape())?;
+    let parts = party.dealer().get(&Request::MatTriple {
+        a: x.shape().to_vec(),
+        b: y.shape().to_vec(),
+    })?;
+    let [a, b, c] = <[Vec<u64>; 3]>::try_from(parts)
+        .map_err(|_| party.invalid("matmul", "bad dealer reply"))?;
+    let nx = x.len();
+    let mut masked = Vec::with_capacity(nx + y.len());
+    masked.extend(
+        to_vec(&x.data)
+            .iter()
+            .zip(&a)
+            .map(|(x, a)| x.wrapping_sub(*a)),
+    );
+    masked.extend(
+        to_vec(&y.data)
+            .iter()
+            .zip(&b)
+            .map(|(y, b)| y.wrapping_sub(*b)),
+    );
+    let opened = party.open(&masked)?;
+    let (e, f) = opened.split_at(nx);
+    let left: Vec<u64> = if party.id() == 0 {
+        a.iter().zip(e).map(|(a, e)| a.wrapping_add(*e)).collect()
+    } else {
+        a
+    };
+    let e_t = from_vec("matmul", x.shape(), e.to_vec())?;
+    let b_t = from_vec("matmul", y.shape(), b)?;
+    let left_t = from_vec("matmul", x.shape(), left)?;
+    let f_t = from_vec("matmul", y.shape(), f.to_vec())?;
+    let eb = ring::matmul(&e_t, &b_t)?;
+    let af = ring::matmul(&left_t, &f_t)?;
+    let c_t = from_vec("matmul", &out_shape, c)?;
+    let z = ring::add(&ring::add(&c_t, &eb)?, &af)?;
+    rescale(
+        party,
+        Shared {
+            data: z,
+            scale: x.scale + y.scale,
+        },
+        x.scale.max(y.scale),
+    )
+}
+
+/// `x @ p` for a public right operand: local product, then truncation.
+pub fn matmul_public(party: &mut Party, x: &Shared, p: &Public) -> Result<Shared, MpcError> {
+    let z = ring::matmul(&x.data, &p.data)?;
+    rescale(
+        party,
+        Shared {
+            data: z,
+            scale: x.scale + p.scale,
+        },
+        x.scale.max(p.scale),
+    )
+}
+
+/// `p @ x` for a public left operand: local product, then truncation.
+pub fn public_matmul(party: &mut Party, p: &Public, x: &Shared) -> Result<Shared, MpcError> {
+    let z = ring::matmul(&p.data, &x.data)?;
+    rescale(
+        party,
+        Shared {
+            data: z,
+            scale: x.scale + p.scale,
+        },
+        x.scale.max(p.scale),
+    )
+}

@@ -1,0 +1,96 @@
+//! Elementwise multiplication: private×public (local, then truncation) and private×private
+//! (Beaver triples), and squaring (square pairs). Operands are broadcast to a common shape
+//! before a triple is requested, so the dealer only deals same-shape triples.
+//!
+//! Scales: the raw product has scale `sx + sy`; the result is truncated to `max(sx, sy)`, so a
+//! 0/1 (scale 0) operand multiplies without truncation.
+
+use super::broadcast_pair;
+use super::trunc::rescale;
+use crate::dealer::Request;
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::ring::{self, from_vec, to_vec};
+use crate::share::{Public, Shared};
+
+/// `x · y` for two private operands (broadcasting).
+///
+/// Beaver: open `e = x - a` and `f = y - b` together, then
+/// `z = c + e·b + f·a (+ e·f on party 0)`.
+/// Cost: 1 round for the product, plus 1 round of truncation when both scales are nonzero.
+/// Each party sends 2·(N-1)·8 bytes per element (plus the truncation's (N-1)·8); the dealer
+/// sends party 0 8 bytes per element (c) (plus 16 for truncation).
+pub fn mul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
+    let raw = mul_raw(party, x, y)?;
+    rescale(party, raw, x.scale.max(y.scale))
+}
+
+/// The Beaver product without truncation: scale `sx + sy`.
+pub fn mul_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
+    let (xd, yd) = broadcast_pair("mul", &x.data, &y.data)?;
+    let shape = xd.shape().to_vec();
+    let n = xd.len();
+    let parts = party.dealer().get(&Request::Triple { n })?;
+    let [a, b, c] =
+        <[Vec<u64>; 3]>::try_from(parts).map_err(|_| party.invalid("mul", "bad dealer reply"))?;
+    let (xv, yv) = (to_vec(&xd), to_vec(&yd));
+    let mut masked = Vec::with_capacity(2 * n);
+    masked.extend(xv.iter().zip(&a).map(|(x, a)| x.wrapping_sub(*a)));
+    masked.extend(yv.iter().zip(&b).map(|(y, b)| y.wrapping_sub(*b)));
+    let opened = party.open(&masked)?;
+    let (e, f) = opened.split_at(n);
+    let is_p0 = party.id() == 0;
+    let z: Vec<u64> = (0..n)
+        .map(|i| {
+            let mut z = c[i]
+                .wrapping_add(e[i].wrapping_mul(b[i]))
+                .wrapping_add(f[i].wrapping_mul(a[i]));
+            if is_p0 {
+                z = z.wrapping_add(e[i].wrapping_mul(f[i]));
+            }
+            z
+        })
+        .collect();
+    Ok(Shared {
+        data: from_vec("mul", &shape, z)?,
+        scale: x.scale + y.scale,
+    })
+}
+
+/// `x · p` for a public `p` (broadcasting): local, then truncation.
+/// Cost: 0 rounds if either scale is 0, else as `truncate`.
+pub fn mul_public(party: &mut Party, x: &Shared, p: &Public) -> Result<Shared, MpcError> {
+    let raw = Shared {
+        data: ring::mul(&x.data, &p.data)?,
+        scale: x.scale + p.scale,
+    };
+    rescale(party, raw, x.scale.max(p.scale))
+}
+
+/// `x²` with a dealer square pair `(a, a²)`: open `e = x - a`, `x² = a² + 2·e·a (+ e² on party 0)`.
+/// Cost: 1 round (plus truncation); each party sends (N-1)·8 bytes per element (half of `mul`);
+/// the dealer sends party 0 8 bytes per element.
+pub fn square(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    let n = x.len();
+    let parts = party.dealer().get(&Request::Square { n })?;
+    let [a, s] = <[Vec<u64>; 2]>::try_from(parts)
+        .map_err(|_| party.invalid("square", "bad dealer reply"))?;
+    let xv = to_vec(&x.data);
+    let masked: Vec<u64> = xv.iter().zip(&a).map(|(x, a)| x.wrapping_sub(*a)).collect();
+    let e = party.open(&masked)?;
+    let is_p0 = party.id() == 0;
+    let z: Vec<u64> = (0..n)
+        .map(|i| {
+            let mut z = s[i].wrapping_add(e[i].wrapping_mul(a[i]).wrapping_mul(2));
+            if is_p0 {
+                z = z.wrapping_add(e[i].wrapping_mul(e[i]));
+            }
+            z
+        })
+        .collect();
+    let raw = Shared {
+        data: from_vec("square", x.shape(), z)?,
+        scale: 2 * x.scale,
+    };
+    rescale(party, raw, x.scale)
+}

@@ -1,0 +1,178 @@
+//! Tests of binary sharing, A2B/B2A, comparisons, sign/abs/relu, where, maximum and the tree
+//! reductions max/min/argmax/argmin.
+
+use super::*;
+use crate::protocols::compare::{abs, compare, relu, sign, CmpOp};
+use crate::protocols::convert::{a2b, b2a_bit};
+use crate::protocols::select::{maximum, minimum, reduce_extreme, where_, Extreme};
+use crate::protocols::{binary, convert};
+use crate::share::{reveal_bin, share_bin_from, BinShared};
+use ndarray::{arr1, IxDyn};
+
+const ULP: f64 = 1.0 / 65536.0;
+
+fn as_bits(v: &ArrayD<f64>) -> ArrayD<f64> {
+    v.clone()
+}
+
+/// Comparisons are exact on encodings; the reference compares the encoded values.
+fn enc(v: f64) -> i64 {
+    (v * 65536.0).round() as i64
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn comparisons_match_reference((x, y) in tensor_pair(1000.0), eq_mask in prop::collection::vec(any::<bool>(), 125)) {
+        // Make some entries equal so == and != see both outcomes.
+        let mut y = y;
+        for (i, v) in y.iter_mut().enumerate() {
+            if eq_mask[i % eq_mask.len()] { *v = x.as_slice().unwrap()[i]; }
+        }
+        for n in PARTY_COUNTS {
+            for (op, f) in [
+                (CmpOp::Lt, (|a, b| a < b) as fn(i64, i64) -> bool),
+                (CmpOp::Le, |a, b| a <= b),
+                (CmpOp::Gt, |a, b| a > b),
+                (CmpOp::Ge, |a, b| a >= b),
+                (CmpOp::Eq, |a, b| a == b),
+                (CmpOp::Ne, |a, b| a != b),
+            ] {
+                let got = run_op(n, &[x.clone(), y.clone()], |party, s| {
+                    let c = compare(party, op, &s[0], &s[1])?;
+                    Ok(crate::protocols::arith::upscale(&c, 16))
+                });
+                let want = ndarray::Zip::from(&x).and(&y).map_collect(|&a, &b| f(enc(a), enc(b)) as u8 as f64);
+                assert_close(&as_bits(&got), &want, 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn sign_abs_relu((x, _y) in tensor_pair(1000.0)) {
+        for n in PARTY_COUNTS {
+            let got = run_op(n, &[x.clone()], |party, s| Ok(crate::protocols::arith::upscale(&sign(party, &s[0])?, 16)));
+            assert_close(&got, &x.mapv(|v| if enc(v) >= 0 { 1.0 } else { -1.0 }), 0.0);
+            let got = run_op(n, &[x.clone()], |party, s| abs(party, &s[0]));
+            assert_close(&got, &x.mapv(f64::abs), ULP);
+            let got = run_op(n, &[x.clone()], |party, s| relu(party, &s[0]));
+            assert_close(&got, &x.mapv(|v| v.max(0.0)), ULP);
+        }
+    }
+
+    #[test]
+    fn where_and_elementwise_extremes((x, y) in tensor_pair(500.0)) {
+        for n in PARTY_COUNTS {
+            let got = run_op(n, &[x.clone(), y.clone()], |party, s| {
+                let c = compare(party, CmpOp::Gt, &s[0], &s[1])?;
+                where_(party, &c, &s[0], &s[1])
+            });
+            assert_close(&got, &ndarray::Zip::from(&x).and(&y).map_collect(|a, b| a.max(*b)), ULP);
+            let got = run_op(n, &[x.clone(), y.clone()], |party, s| maximum(party, &s[0], &s[1]));
+            assert_close(&got, &ndarray::Zip::from(&x).and(&y).map_collect(|a, b| a.max(*b)), ULP);
+            let got = run_op(n, &[x.clone(), y.clone()], |party, s| minimum(party, &s[0], &s[1]));
+            assert_close(&got, &ndarray::Zip::from(&x).and(&y).map_collect(|a, b| a.min(*b)), ULP);
+        }
+    }
+
+    #[test]
+    fn tree_reductions((x, _y) in tensor_pair(500.0), axis_pick in 0usize..3) {
+        let axis = axis_pick % x.ndim();
+        for n in PARTY_COUNTS {
+            for which in [Extreme::Max, Extreme::Min] {
+                let got = run_op(n, &[x.clone()], |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, false)?.values));
+                let want = x.map_axis(ndarray::Axis(axis), |lane| lane.iter().copied().fold(
+                    if which == Extreme::Max { f64::MIN } else { f64::MAX },
+                    |a, b| if which == Extreme::Max { a.max(b) } else { a.min(b) }));
+                assert_close(&got, &want, ULP);
+                let got = run_op(n, &[x.clone()], |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, true)?.index.unwrap()));
+                let want = x.map_axis(ndarray::Axis(axis), |lane| {
+                    let mut best = 0;
+                    for (i, &v) in lane.iter().enumerate() {
+                        let better = if which == Extreme::Max { enc(v) > enc(lane[best]) } else { enc(v) < enc(lane[best]) };
+                        if better { best = i; }
+                    }
+                    best as f64
+                });
+                // The index is an unscaled integer share; `reveal` decodes it at scale 0.
+                assert_close(&got, &want, 0.0);
+            }
+        }
+    }
+}
+
+#[test]
+fn argmax_one_hot_and_ties_go_first() {
+    let x = ArrayD::from_shape_vec(
+        IxDyn(&[2, 5]),
+        vec![1.0, 7.0, 7.0, -2.0, 3.0, -1.0, -1.0, -5.0, -1.0, -3.0],
+    )
+    .unwrap();
+    for n in PARTY_COUNTS {
+        let got = run_op(n, &[x.clone()], |party, s| {
+            let r = reduce_extreme(party, &s[0], Some(1), Extreme::Max, true)?;
+            Ok(crate::protocols::arith::upscale(&r.one_hot.unwrap(), 16))
+        });
+        let want =
+            ArrayD::from_shape_vec(IxDyn(&[2, 5]), vec![0., 1., 0., 0., 0., 1., 0., 0., 0., 0.])
+                .unwrap();
+        assert_close(&got, &want, 0.0);
+        let got = run_op(n, &[x.clone()], |party, s| {
+            Ok(reduce_extreme(party, &s[0], None, Extreme::Min, true)?.values)
+        });
+        assert_close(&got, &ArrayD::from_elem(IxDyn(&[]), -5.0), 0.0);
+    }
+}
+
+#[test]
+fn a2b_b2a_and_gates_round_trip() {
+    let words: Vec<u64> = vec![0, 1, u64::MAX, 1 << 63, 0x0123_4567_89ab_cdef, 42];
+    let other: Vec<u64> = vec![5, 3, 1, u64::MAX, 0xff00_ff00_ff00_ff00, 0];
+    for n in PARTY_COUNTS {
+        let reports = simulate(&SimConfig::new(n, Some(3)), |party| {
+            let v = ring_of(&words);
+            let w = ring_of(&other);
+            let s = share_from(party, 0, (party.id() == 0).then_some(&v), &[6], 0)?;
+            let b = a2b(party, &s)?;
+            let opened = reveal_bin(party, &b)?;
+            let bw = share_bin_from(party, n - 1, (party.id() == n - 1).then_some(&w), &[6])?;
+            let and = binary::and(party, &b, &bw)?;
+            let anded = reveal_bin(party, &and)?;
+            let low: BinShared = binary::bit(&b, 0);
+            let arith = b2a_bit(party, &low)?;
+            let back = reveal(party, &arith)?;
+            Ok((opened, anded, back))
+        })
+        .unwrap();
+        let (opened, anded, back) = &reports[0].output;
+        assert_eq!(crate::ring::to_vec(opened), words);
+        let want_and: Vec<u64> = words.iter().zip(&other).map(|(a, b)| a & b).collect();
+        assert_eq!(crate::ring::to_vec(anded), want_and);
+        assert_eq!(
+            crate::ring::to_vec(&back.data),
+            words.iter().map(|w| w & 1).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn comparison_rounds_match_the_documented_counts() {
+    let x = arr1(&[1.0, -2.0, 3.5]).into_dyn();
+    for n in PARTY_COUNTS {
+        let reports = simulate(&SimConfig::new(n, Some(5)), |party| {
+            let e = party.fixed.encode(&x)?;
+            let s = share_from(party, 0, (party.id() == 0).then_some(&e), &[3], 16)?;
+            crate::protocols::compare::msb(party, &s)
+        })
+        .unwrap();
+        let want = convert::csa_layers(n) as u64 + 8;
+        for r in &reports {
+            assert_eq!(r.comm.rounds, want, "{n} parties");
+        }
+    }
+}
+
+fn ring_of(v: &[u64]) -> crate::ring::RingTensor {
+    ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).unwrap()
+}

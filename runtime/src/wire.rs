@@ -1,0 +1,56 @@
+//! The wire format of messages between parties: ring tensors as raw little-endian `u64` words.
+//!
+//! Decoding checks the length against what the receiver expects and returns a typed error on a
+//! mismatch; it never panics on a bad message. (Framing of control messages with bincode 2 will
+//! live here too; it does not yet.)
+
+/// A message that does not have the expected form.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("malformed message: expected {expected} bytes, got {got}")]
+    Length { expected: usize, got: usize },
+}
+
+/// Ring elements as little-endian bytes.
+pub fn encode_u64s(words: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(words.len() * 8);
+    for w in words {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+/// Exactly `expected` ring elements from little-endian bytes.
+pub fn decode_u64s(bytes: &[u8], expected: usize) -> Result<Vec<u64>, WireError> {
+    if bytes.len() != expected * 8 {
+        return Err(WireError::Length {
+            expected: expected * 8,
+            got: bytes.len(),
+        });
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_bad_length() {
+        let w = vec![0, 1, u64::MAX, 0x0102_0304_0506_0708];
+        let b = encode_u64s(&w);
+        assert_eq!(b.len(), 32);
+        assert_eq!(b[24], 0x08);
+        assert_eq!(decode_u64s(&b, 4).unwrap(), w);
+        assert_eq!(
+            decode_u64s(&b[..31], 4),
+            Err(WireError::Length {
+                expected: 32,
+                got: 31
+            })
+        );
+    }
+}
