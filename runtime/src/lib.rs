@@ -9,6 +9,7 @@ pub mod comm;
 pub mod dealer;
 pub mod fixed;
 pub mod mpc_error;
+pub mod net;
 pub mod party;
 pub mod protocols;
 pub mod ring;

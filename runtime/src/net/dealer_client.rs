@@ -1,0 +1,113 @@
+//! A party's side of the dealer process: [`connect_dealer`] (TLS, hello, receive the dealer seed)
+//! and [`RemoteDealer`], party 0's `DealerLink` over the wire, which the in-process
+//! `DealerClient` uses exactly as it uses an in-process dealer.
+//!
+//! A failed request becomes a `DealerError` for the protocols; its detailed [`NetError`] (peer,
+//! request number) is kept in a failure slot for the run's report. No protocol logic here.
+
+use crate::dealer::{DealerError, DealerLink, Request};
+use crate::net::dealer_wire::{self, request_tag, BYE_TAG, WELCOME_TAG};
+use crate::net::error::{NetError, NetErrorKind, Phase};
+use crate::net::handshake::{self, Hello, Role};
+use crate::net::keys::{Identity, PeerCerts};
+use crate::net::link::Link;
+use crate::net::mesh::dial;
+use crate::net::tcp_comm::FailureSlot;
+use crate::net::NetConfig;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Connects to the dealer named `dealer_name` at `addr`, proposing `hello.seed` as this party's
+/// dealer seed. Returns the dealer seed to use and, for party 0, the link for requests (other
+/// parties close theirs).
+pub fn connect_dealer(
+    me: &Identity,
+    dealer_name: &str,
+    addr: SocketAddr,
+    certs: &PeerCerts,
+    hello: &Hello,
+    cfg: &NetConfig,
+) -> Result<([u8; 32], Option<RemoteDealer>), NetError> {
+    let cert = certs.require(dealer_name)?;
+    let link = dial(me, dealer_name, addr, cert, Instant::now() + cfg.timeout, cfg, None)?;
+    let theirs = handshake::exchange(&link, hello)?;
+    if theirs.role != Role::Dealer {
+        return Err(NetError::new(
+            NetErrorKind::Mismatch,
+            Phase::Handshake,
+            format!("expected the dealer, reached party {}: check the dealer address", theirs.name),
+        )
+        .with_peer(dealer_name)
+        .with_addr(addr));
+    }
+    let welcome = link.recv(WELCOME_TAG, Phase::Handshake)?;
+    let seed: [u8; 32] = welcome.as_slice().try_into().map_err(|_| {
+        NetError::new(NetErrorKind::Malformed, Phase::Handshake, format!("the dealer's welcome has {} bytes, not 32", welcome.len()))
+            .with_peer(dealer_name)
+            .with_addr(addr)
+    })?;
+    if hello.rank != 0 {
+        link.close();
+        return Ok((seed, None));
+    }
+    Ok((seed, Some(RemoteDealer { link, served: 0, failure: FailureSlot::default() })))
+}
+
+/// Party 0's link to the dealer process.
+pub struct RemoteDealer {
+    link: Link,
+    served: u64,
+    failure: FailureSlot,
+}
+
+impl RemoteDealer {
+    /// Where the detailed failure, if any, is kept.
+    pub fn failure_slot(&self) -> FailureSlot {
+        self.failure.clone()
+    }
+
+    fn fail(&self, err: NetError) -> DealerError {
+        let coarse = match err.kind {
+            NetErrorKind::PeerFailed => DealerError::BadRequest(err.message.clone()),
+            _ => DealerError::Gone,
+        };
+        if let Ok(mut slot) = self.failure.lock() {
+            if slot.is_none() {
+                *slot = Some(err);
+            }
+        }
+        coarse
+    }
+}
+
+impl DealerLink for RemoteDealer {
+    fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
+        let k = self.served + 1;
+        let phase = Phase::Dealer(k);
+        let expected = req.explicit_len()?;
+        let tag = request_tag(k);
+        self.link.send(tag, &dealer_wire::encode_request(req), phase).map_err(|e| self.fail(e))?;
+        let reply = self.link.recv(tag, phase).map_err(|e| self.fail(e))?;
+        let malformed = |message: String| {
+            NetError::new(NetErrorKind::Malformed, phase, message).with_peer(self.link.peer()).with_addr(self.link.addr())
+        };
+        match dealer_wire::decode_reply(&reply, expected) {
+            Ok(Ok(values)) => {
+                self.served = k;
+                Ok(values)
+            }
+            Ok(Err(refusal)) => Err(self.fail(
+                NetError::new(NetErrorKind::PeerFailed, phase, format!("the dealer refused: {refusal}"))
+                    .with_peer(self.link.peer()),
+            )),
+            Err(message) => Err(self.fail(malformed(message))),
+        }
+    }
+}
+
+impl Drop for RemoteDealer {
+    fn drop(&mut self) {
+        let _ = self.link.send(BYE_TAG, &[], Phase::Shutdown);
+        self.link.close();
+    }
+}

@@ -1,0 +1,163 @@
+//! The mpcc handshake that follows TLS: each side sends a [`Hello`] (who it is, which program,
+//! which precision, how many parties) and checks the other's, refusing to start on any
+//! difference with a message that says what differs.
+//!
+//! Hellos are bincode-encoded (the only control message besides the dealer's requests). The
+//! optional `seed` carries a pairwise seed from the lower rank to the higher one, or a dealer seed
+//! between a party and the dealer. This file does no socket IO of its own (it uses a `Link`).
+
+use crate::net::error::{short_hex, NetError, NetErrorKind, Phase};
+use crate::net::link::Link;
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the wire protocol changes.
+pub const PROTOCOL_VERSION: u32 = 1;
+const MAGIC: [u8; 4] = *b"mpcc";
+/// The frame tag of the hello.
+const HELLO_TAG: u64 = 0;
+
+/// Which kind of process sends a hello.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Party,
+    Dealer,
+}
+
+/// What each side of a connection says about itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    pub magic: [u8; 4],
+    pub version: u32,
+    pub role: Role,
+    /// Its name (a party name of the program, or the dealer's name).
+    pub name: String,
+    /// Its rank (0 for the dealer).
+    pub rank: u32,
+    pub n_parties: u32,
+    /// `Program::fingerprint()` of the program it runs.
+    pub fingerprint: [u8; 32],
+    /// The fixed-point precision (fractional bits).
+    pub frac_bits: u32,
+    /// A seed handed over on this connection, if any.
+    pub seed: Option<[u8; 32]>,
+}
+
+impl Hello {
+    pub fn party(name: &str, rank: usize, n_parties: usize, fingerprint: [u8; 32], frac_bits: u32) -> Hello {
+        Hello {
+            magic: MAGIC,
+            version: PROTOCOL_VERSION,
+            role: Role::Party,
+            name: name.to_string(),
+            rank: rank as u32,
+            n_parties: n_parties as u32,
+            fingerprint,
+            frac_bits,
+            seed: None,
+        }
+    }
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<4096>()
+}
+
+/// Sends our hello and receives the peer's (no checks beyond the format).
+pub fn exchange(link: &Link, mine: &Hello) -> Result<Hello, NetError> {
+    let bytes = bincode::serde::encode_to_vec(mine, config())
+        .map_err(|e| NetError::new(NetErrorKind::Config, Phase::Handshake, format!("cannot encode the hello: {e}")))?;
+    link.send(HELLO_TAG, &bytes, Phase::Handshake)?;
+    let reply = link.recv(HELLO_TAG, Phase::Handshake)?;
+    let malformed = |what: String| {
+        NetError::new(NetErrorKind::Malformed, Phase::Handshake, what).with_peer(link.peer()).with_addr(link.addr())
+    };
+    let (theirs, used): (Hello, usize) = bincode::serde::decode_from_slice(&reply, config())
+        .map_err(|e| malformed(format!("the peer's hello is not an mpcc hello ({e})")))?;
+    if used != reply.len() || theirs.magic != MAGIC {
+        return Err(malformed("the peer's hello is not an mpcc hello".to_string()));
+    }
+    if theirs.version != PROTOCOL_VERSION {
+        return Err(malformed(format!(
+            "the peer speaks mpcc wire protocol {}, we speak {PROTOCOL_VERSION}: run the same mpcc version",
+            theirs.version
+        )));
+    }
+    Ok(theirs)
+}
+
+/// Checks that a peer party runs what we run. `who` names the peer in messages.
+pub fn check_same_run(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), NetError> {
+    let mismatch = |message: String| NetError::new(NetErrorKind::Mismatch, Phase::Handshake, message).with_peer(who);
+    if theirs.fingerprint != mine.fingerprint {
+        return Err(mismatch(format!(
+            "party {who} runs a different program (fingerprint {} vs ours {}): compile the same file with the same parameters",
+            short_hex(&theirs.fingerprint),
+            short_hex(&mine.fingerprint)
+        )));
+    }
+    if theirs.frac_bits != mine.frac_bits {
+        return Err(mismatch(format!(
+            "party {who} uses {} fractional bits of precision, we use {}",
+            theirs.frac_bits, mine.frac_bits
+        )));
+    }
+    if theirs.n_parties != mine.n_parties {
+        return Err(mismatch(format!(
+            "party {who} runs with {} parties, we run with {}",
+            theirs.n_parties, mine.n_parties
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that the peer is the party we expect at `rank` (named `names[rank]`), that it says so,
+/// and that the certificate it presented is that party's (`cert_name`).
+pub fn check_identity(theirs: &Hello, rank: usize, names: &[String], cert_name: &str) -> Result<(), NetError> {
+    let expected = names.get(rank).map(String::as_str).unwrap_or("?");
+    let mismatch = |message: String| NetError::new(NetErrorKind::Mismatch, Phase::Handshake, message).with_peer(expected);
+    if theirs.role != Role::Party {
+        return Err(mismatch(format!("expected party {expected} (rank {rank}), reached a {:?}", theirs.role)));
+    }
+    if theirs.rank as usize != rank || theirs.name != expected {
+        return Err(mismatch(format!(
+            "expected party {expected} (rank {rank}), the peer says it is {} (rank {}): check the order of the peer addresses",
+            theirs.name, theirs.rank
+        )));
+    }
+    if cert_name != expected {
+        return Err(NetError::new(
+            NetErrorKind::Certificate,
+            Phase::Handshake,
+            format!("the peer says it is {expected} but presented {cert_name}'s certificate"),
+        )
+        .with_peer(expected));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differences_are_named() {
+        let mine = Hello::party("ALICE", 0, 2, [0x9f; 32], 16);
+        let mut theirs = Hello::party("BOB", 1, 2, [0xab; 32], 16);
+        let err = check_same_run(&mine, &theirs, "BOB").unwrap_err();
+        assert_eq!(err.kind, NetErrorKind::Mismatch);
+        assert!(err.message.starts_with("party BOB runs a different program (fingerprint abababababab… vs ours 9f9f9f9f9f9f…)"), "{err}");
+        theirs.fingerprint = mine.fingerprint;
+        theirs.frac_bits = 20;
+        assert!(check_same_run(&mine, &theirs, "BOB").unwrap_err().message.contains("20 fractional bits"));
+        theirs.frac_bits = 16;
+        theirs.n_parties = 3;
+        assert!(check_same_run(&mine, &theirs, "BOB").unwrap_err().message.contains("3 parties"));
+        theirs.n_parties = 2;
+        assert!(check_same_run(&mine, &theirs, "BOB").is_ok());
+        let names = vec!["ALICE".to_string(), "BOB".to_string()];
+        assert!(check_identity(&theirs, 1, &names, "BOB").is_ok());
+        assert!(check_identity(&theirs, 0, &names, "BOB").unwrap_err().message.contains("check the order"));
+        let err = check_identity(&theirs, 1, &names, "ALICE").unwrap_err();
+        assert_eq!(err.kind, NetErrorKind::Certificate);
+    }
+}

@@ -1,0 +1,281 @@
+//! [`Link`]: one TLS connection to one peer, carrying length-prefixed, tagged frames, usable from
+//! two threads at once (one sending, one receiving) so that a round's exchange is full duplex.
+//!
+//! Frame: `u32` little-endian payload length, `u64` little-endian tag (the round or request
+//! number the sender is in), then the payload. The tag [`ABORT_TAG`] carries a peer's failure
+//! message instead of data. Every read and write is bounded by the link's timeout; a closed,
+//! stalled or garbled connection gives a [`NetError`] naming the peer, never a hang or a panic.
+//! This file knows nothing of rounds, ranks or programs.
+
+use crate::net::error::{seconds, NetError, NetErrorKind, Phase};
+use crate::net::tls;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The tag of a frame that says the sender failed; its payload is the sender's message (UTF-8).
+pub const ABORT_TAG: u64 = u64::MAX;
+/// Frame header size: length (4 bytes) and tag (8 bytes).
+const HEADER: usize = 12;
+/// Plaintext is handed to TLS in pieces of this size, so that sending and receiving interleave.
+const CHUNK: usize = 256 * 1024;
+
+/// Locks a mutex, taking the data even if another thread panicked while holding it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct ReadSide {
+    sock: TcpStream,
+    /// Decrypted bytes not yet returned as frames; `plain[start..]` is pending.
+    plain: Vec<u8>,
+    start: usize,
+    raw: Vec<u8>,
+    closed: bool,
+}
+
+/// A framed TLS connection to one named peer.
+pub struct Link {
+    peer: String,
+    addr: SocketAddr,
+    timeout: Duration,
+    max_frame: usize,
+    tls: Mutex<rustls::Connection>,
+    reader: Mutex<ReadSide>,
+    writer: Mutex<TcpStream>,
+}
+
+impl Link {
+    /// Wraps a connection whose TLS handshake is complete.
+    pub fn new(
+        peer: &str,
+        addr: SocketAddr,
+        mut conn: rustls::Connection,
+        sock: TcpStream,
+        timeout: Duration,
+        max_frame: usize,
+    ) -> Result<Link, NetError> {
+        conn.set_buffer_limit(None);
+        let io = |e: std::io::Error| NetError::from_io(&e, Phase::Connect, timeout).with_peer(peer);
+        sock.set_nodelay(true).map_err(io)?;
+        sock.set_write_timeout(Some(timeout)).map_err(io)?;
+        let read_sock = sock.try_clone().map_err(io)?;
+        Ok(Link {
+            peer: peer.to_string(),
+            addr,
+            timeout,
+            max_frame,
+            tls: Mutex::new(conn),
+            reader: Mutex::new(ReadSide {
+                sock: read_sock,
+                plain: Vec::new(),
+                start: 0,
+                raw: vec![0; 64 * 1024],
+                closed: false,
+            }),
+            writer: Mutex::new(sock),
+        })
+    }
+
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// The DER certificate the peer presented.
+    pub fn peer_cert(&self) -> Option<Vec<u8>> {
+        let conn = lock(&self.tls);
+        conn.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec())
+    }
+
+    fn err(&self, kind: NetErrorKind, phase: Phase, message: impl Into<String>) -> NetError {
+        NetError::new(kind, phase, message).with_peer(&self.peer).with_addr(self.addr)
+    }
+    fn io_err(&self, e: &std::io::Error, phase: Phase) -> NetError {
+        NetError::from_io(e, phase, self.timeout).with_peer(&self.peer).with_addr(self.addr)
+    }
+
+    /// Sends one frame.
+    pub fn send(&self, tag: u64, payload: &[u8], phase: Phase) -> Result<(), NetError> {
+        if payload.len() > self.max_frame || u32::try_from(payload.len()).is_err() {
+            return Err(self.err(
+                NetErrorKind::Config,
+                phase,
+                format!("a message of {} bytes is over the frame limit of {} bytes", payload.len(), self.max_frame),
+            ));
+        }
+        let mut header = [0u8; HEADER];
+        header[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        header[4..].copy_from_slice(&tag.to_le_bytes());
+        let mut sock = lock(&self.writer);
+        let mut out = Vec::with_capacity(CHUNK + 1024);
+        let mut pieces = payload.chunks(CHUNK);
+        let mut next: Option<&[u8]> = Some(&header);
+        while let Some(piece) = next {
+            out.clear();
+            {
+                let mut conn = lock(&self.tls);
+                conn.writer().write_all(piece).map_err(|e| self.io_err(&e, phase))?;
+                while conn.wants_write() {
+                    conn.write_tls(&mut out).map_err(|e| self.io_err(&e, phase))?;
+                }
+            }
+            sock.write_all(&out).map_err(|e| self.io_err(&e, phase))?;
+            next = pieces.next();
+        }
+        Ok(())
+    }
+
+    /// Receives one frame, which must carry `tag` (an [`ABORT_TAG`] frame becomes a
+    /// [`NetErrorKind::PeerFailed`] error with the peer's message).
+    pub fn recv(&self, tag: u64, phase: Phase) -> Result<Vec<u8>, NetError> {
+        let (got, payload) = self.recv_any(phase)?;
+        if got != tag {
+            return Err(self.err(
+                NetErrorKind::Malformed,
+                phase,
+                format!("out of step: expected message {tag}, the peer sent message {got}"),
+            ));
+        }
+        Ok(payload)
+    }
+
+    /// Receives the next frame, whatever its tag (an [`ABORT_TAG`] frame is an error, as in `recv`).
+    pub fn recv_any(&self, phase: Phase) -> Result<(u64, Vec<u8>), NetError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut side = lock(&self.reader);
+        loop {
+            if let Some((got, payload)) = self.take_frame(&mut side, phase)? {
+                if got == ABORT_TAG {
+                    let text = String::from_utf8_lossy(&payload).into_owned();
+                    return Err(self.err(NetErrorKind::PeerFailed, phase, format!("the peer failed: {text}")));
+                }
+                return Ok((got, payload));
+            }
+            if side.closed {
+                return Err(self.err(NetErrorKind::Closed, phase, "the peer closed the connection"));
+            }
+            self.fill(&mut side, deadline, phase)?;
+        }
+    }
+
+    /// A complete frame from the decrypted bytes, if one is there.
+    fn take_frame(&self, side: &mut ReadSide, phase: Phase) -> Result<Option<(u64, Vec<u8>)>, NetError> {
+        let pending = &side.plain[side.start..];
+        if pending.len() < HEADER {
+            return Ok(None);
+        }
+        let mut len_bytes = [0u8; 4];
+        len_bytes.copy_from_slice(&pending[..4]);
+        let mut tag_bytes = [0u8; 8];
+        tag_bytes.copy_from_slice(&pending[4..HEADER]);
+        let len = u32::from_le_bytes(len_bytes) as usize;
+        if len > self.max_frame {
+            return Err(self.err(
+                NetErrorKind::Malformed,
+                phase,
+                format!("the peer announced a message of {len} bytes, over the limit of {} bytes", self.max_frame),
+            ));
+        }
+        if pending.len() < HEADER + len {
+            let want = side.start + HEADER + len;
+            if side.plain.capacity() < want {
+                side.plain.reserve(want - side.plain.len());
+            }
+            return Ok(None);
+        }
+        let payload = pending[HEADER..HEADER + len].to_vec();
+        side.start += HEADER + len;
+        if side.start == side.plain.len() {
+            side.plain.clear();
+            side.start = 0;
+        } else if side.start > side.plain.len() / 2 {
+            side.plain.drain(..side.start);
+            side.start = 0;
+        }
+        Ok(Some((u64::from_le_bytes(tag_bytes), payload)))
+    }
+
+    /// Reads from the socket once (bounded by the deadline) and decrypts what arrived.
+    fn fill(&self, side: &mut ReadSide, deadline: Instant, phase: Phase) -> Result<(), NetError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.err(
+                NetErrorKind::Timeout,
+                phase,
+                format!("no complete message within {} (the timeout)", seconds(self.timeout)),
+            ));
+        }
+        side.sock.set_read_timeout(Some(left)).map_err(|e| self.io_err(&e, phase))?;
+        let ReadSide { sock, plain, raw, closed, .. } = side;
+        let n = match sock.read(raw) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
+            Err(e) => {
+                let mut err = self.io_err(&e, phase);
+                if err.kind == NetErrorKind::Timeout {
+                    err.message = format!("sent nothing for {} (the timeout)", seconds(self.timeout));
+                }
+                return Err(err);
+            }
+        };
+        if n == 0 {
+            *closed = true;
+            return Ok(());
+        }
+        let mut input = &raw[..n];
+        let mut conn = lock(&self.tls);
+        let mut buf = [0u8; 16 * 1024];
+        while !input.is_empty() {
+            conn.read_tls(&mut input).map_err(|e| self.io_err(&e, phase))?;
+            let state = conn.process_new_packets().map_err(|e| {
+                let mut err = tls::classify(&e, phase).with_peer(&self.peer).with_addr(self.addr);
+                err.phase = phase;
+                err
+            })?;
+            loop {
+                match conn.reader().read(&mut buf) {
+                    Ok(0) => {
+                        *closed = true;
+                        break;
+                    }
+                    Ok(k) => plain.extend_from_slice(&buf[..k]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(self.io_err(&e, phase)),
+                }
+            }
+            if state.peer_has_closed() {
+                *closed = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the peer that we failed (best effort, bounded by a short timeout).
+    pub fn abort(&self, message: &str) {
+        if let Ok(sock) = lock(&self.writer).try_clone() {
+            let _ = sock.set_write_timeout(Some(self.timeout.min(Duration::from_secs(2))));
+        }
+        let _ = self.send(ABORT_TAG, message.as_bytes(), Phase::Shutdown);
+        self.close();
+    }
+
+    /// Closes the connection: TLS close-notify, then TCP shutdown (best effort).
+    pub fn close(&self) {
+        let mut out = Vec::new();
+        {
+            let mut conn = lock(&self.tls);
+            conn.send_close_notify();
+            while conn.wants_write() {
+                if conn.write_tls(&mut out).is_err() {
+                    break;
+                }
+            }
+        }
+        let mut sock = lock(&self.writer);
+        let _ = sock.write_all(&out);
+        let _ = sock.shutdown(Shutdown::Write);
+    }
+}

@@ -1,0 +1,238 @@
+//! Opening connections: [`dial`] (connect with bounded retries while the peer comes up, then TLS),
+//! [`accept`] (wait for one TLS client within a deadline), and [`connect_mesh`], which links every
+//! pair of parties once (the lower rank dials the higher one) and runs the hello on each link.
+//!
+//! Every wait is bounded by the start-up deadline; a failure on any connection fails the whole
+//! mesh with an error naming the peer. No round traffic happens here.
+
+use crate::net::error::{seconds, NetError, NetErrorKind, Phase};
+use crate::net::handshake::{self, Hello};
+use crate::net::keys::{Identity, PeerCerts};
+use crate::net::link::Link;
+use crate::net::{tls, NetConfig};
+use rustls::pki_types::CertificateDer;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Connects to `addr` (retrying every `cfg.retry_every` until `deadline`), then runs TLS as a
+/// client that accepts only `expected` as `name`'s certificate.
+pub fn dial(
+    me: &Identity,
+    name: &str,
+    addr: SocketAddr,
+    expected: &CertificateDer<'static>,
+    deadline: Instant,
+    cfg: &NetConfig,
+    give_up: Option<&AtomicBool>,
+) -> Result<Link, NetError> {
+    let mut sock = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let attempt = TcpStream::connect_timeout(&addr, left.clamp(Duration::from_millis(1), Duration::from_secs(1)));
+        match attempt {
+            Ok(sock) => break sock,
+            Err(e) => {
+                let stop = give_up.is_some_and(|flag| flag.load(Ordering::Relaxed));
+                if stop || Instant::now() + cfg.retry_every >= deadline {
+                    return Err(NetError::new(
+                        NetErrorKind::Unreachable,
+                        Phase::Connect,
+                        format!("could not connect within {} (the timeout): {e}", seconds(cfg.timeout)),
+                    )
+                    .with_peer(name)
+                    .with_addr(addr));
+                }
+                std::thread::sleep(cfg.retry_every);
+            }
+        }
+    };
+    let on_peer = |e: NetError| e.with_peer(name).with_addr(addr);
+    set_timeouts(&sock, cfg.timeout).map_err(on_peer)?;
+    let (mut conn, rejection) = tls::client(me, name, expected)?;
+    tls::handshake(&mut conn, &mut sock, &rejection, cfg.timeout).map_err(on_peer)?;
+    Link::new(name, addr, conn, sock, cfg.timeout, cfg.max_frame)
+}
+
+fn set_timeouts(sock: &TcpStream, timeout: Duration) -> Result<(), NetError> {
+    let io = |e: std::io::Error| NetError::from_io(&e, Phase::Connect, timeout);
+    sock.set_nonblocking(false).map_err(io)?;
+    sock.set_read_timeout(Some(timeout)).map_err(io)?;
+    sock.set_write_timeout(Some(timeout)).map_err(io)?;
+    sock.set_nodelay(true).map_err(io)
+}
+
+/// Waits (until `deadline`) for one client on `listener`, then runs TLS as a server accepting the
+/// certificates in `known`. Returns the link (named after the certificate's file) and the name.
+pub fn accept(
+    listener: &TcpListener,
+    me: &Identity,
+    known: &Arc<PeerCerts>,
+    deadline: Instant,
+    cfg: &NetConfig,
+    waiting_for: &str,
+    give_up: Option<&AtomicBool>,
+) -> Result<(Link, String), NetError> {
+    let setup = |e: std::io::Error| NetError::new(NetErrorKind::Io, Phase::Connect, format!("cannot listen: {e}"));
+    listener.set_nonblocking(true).map_err(setup)?;
+    let (mut sock, addr) = loop {
+        match listener.accept() {
+            Ok(pair) => break pair,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let stop = give_up.is_some_and(|flag| flag.load(Ordering::Relaxed));
+                if stop || Instant::now() >= deadline {
+                    return Err(NetError::new(
+                        NetErrorKind::Unreachable,
+                        Phase::Connect,
+                        format!("{waiting_for} did not connect within {} (the timeout)", seconds(cfg.timeout)),
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(setup(e)),
+        }
+    };
+    let on_peer = |e: NetError| e.with_addr(addr);
+    set_timeouts(&sock, cfg.timeout).map_err(on_peer)?;
+    let (mut conn, rejection) = tls::server(me, known)?;
+    tls::handshake(&mut conn, &mut sock, &rejection, cfg.timeout).map_err(on_peer)?;
+    let cert = conn.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec());
+    let name = cert.as_deref().and_then(|c| known.name_of(c)).unwrap_or("?").to_string();
+    let link = Link::new(&name, addr, conn, sock, cfg.timeout, cfg.max_frame)?;
+    Ok((link, name))
+}
+
+/// What a party needs to join the mesh.
+pub struct MeshSpec<'a> {
+    pub me: &'a Identity,
+    pub certs: &'a Arc<PeerCerts>,
+    /// Party names, by rank (the program's `parties` line).
+    pub names: &'a [String],
+    /// Every party's address, by rank (ours is where `listener` listens).
+    pub addrs: &'a [SocketAddr],
+    pub rank: usize,
+    /// Our hello (its `seed` is ignored: `seeds_to_send` says what to hand each higher rank).
+    pub hello: Hello,
+}
+
+/// This party's connections: `links[p]` for every peer `p` (none for itself), and the seeds the
+/// lower ranks handed over (`None` where they sent none).
+pub struct Mesh {
+    pub links: Vec<Option<Arc<Link>>>,
+    pub received_seeds: Vec<Option<[u8; 32]>>,
+}
+
+/// Connects to every other party: accepts the lower ranks on `listener` while dialing the higher
+/// ranks, and runs the hello on each link. `seeds_to_send[p]` (for `p` > rank) goes in the hello
+/// to `p`. Fails on the first connection that fails.
+pub fn connect_mesh(
+    spec: &MeshSpec<'_>,
+    listener: &TcpListener,
+    seeds_to_send: &[Option<[u8; 32]>],
+    cfg: &NetConfig,
+) -> Result<Mesh, NetError> {
+    let n = spec.names.len();
+    if spec.addrs.len() != n || spec.rank >= n {
+        return Err(NetError::config(format!(
+            "{} peer addresses for {n} parties (rank {}): give one address per party, in rank order",
+            spec.addrs.len(),
+            spec.rank
+        )));
+    }
+    let deadline = Instant::now() + cfg.timeout;
+    let failed = AtomicBool::new(false);
+    let (accepted, dialed) = std::thread::scope(|scope| {
+        let acceptor = scope.spawn(|| {
+            let r = accept_lower(spec, listener, deadline, cfg, &failed);
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            r
+        });
+        let dialed = dial_higher(spec, seeds_to_send, deadline, cfg, &failed);
+        if dialed.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        let accepted = acceptor.join().unwrap_or_else(|_| {
+            Err(NetError::new(NetErrorKind::Io, Phase::Connect, "the connection thread panicked"))
+        });
+        (accepted, dialed)
+    });
+    // Report the root cause: a refusal beats the timeout it caused on the other thread.
+    let (accepted, dialed) = match (accepted, dialed) {
+        (Ok(a), Ok(d)) => (a, d),
+        (Err(a), Err(d)) => return Err(if a.kind == NetErrorKind::Unreachable { d } else { a }),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    let mut links: Vec<Option<Arc<Link>>> = (0..n).map(|_| None).collect();
+    let mut received_seeds = vec![None; n];
+    for (rank, link, seed) in accepted {
+        links[rank] = Some(Arc::new(link));
+        received_seeds[rank] = seed;
+    }
+    for (rank, link) in dialed {
+        links[rank] = Some(Arc::new(link));
+    }
+    Ok(Mesh { links, received_seeds })
+}
+
+type Accepted = Vec<(usize, Link, Option<[u8; 32]>)>;
+
+fn accept_lower(
+    spec: &MeshSpec<'_>,
+    listener: &TcpListener,
+    deadline: Instant,
+    cfg: &NetConfig,
+    failed: &AtomicBool,
+) -> Result<Accepted, NetError> {
+    let mut got: Accepted = Vec::new();
+    while got.len() < spec.rank {
+        let missing: Vec<&str> = (0..spec.rank)
+            .filter(|r| !got.iter().any(|(g, ..)| g == r))
+            .filter_map(|r| spec.names.get(r).map(String::as_str))
+            .collect();
+        let waiting_for = format!("party {}", missing.join(", "));
+        let (link, cert_name) = accept(listener, spec.me, spec.certs, deadline, cfg, &waiting_for, Some(failed))?;
+        let theirs = handshake::exchange(&link, &Hello { seed: None, ..spec.hello.clone() })?;
+        let claimed = theirs.rank as usize;
+        let who = spec.names.get(claimed).map(String::as_str).unwrap_or(&cert_name).to_string();
+        let at_addr = |e: NetError| e.with_addr(link.addr());
+        handshake::check_same_run(&spec.hello, &theirs, &who).map_err(at_addr)?;
+        if claimed >= spec.rank || got.iter().any(|(g, ..)| *g == claimed) {
+            return Err(at_addr(NetError::new(
+                NetErrorKind::Mismatch,
+                Phase::Handshake,
+                format!(
+                    "{} says it is rank {claimed}, but only ranks below ours ({}) connect to us, once each: check the order of the peer addresses",
+                    theirs.name, spec.rank
+                ),
+            )));
+        }
+        handshake::check_identity(&theirs, claimed, spec.names, &cert_name).map_err(at_addr)?;
+        got.push((claimed, link, theirs.seed));
+    }
+    Ok(got)
+}
+
+fn dial_higher(
+    spec: &MeshSpec<'_>,
+    seeds_to_send: &[Option<[u8; 32]>],
+    deadline: Instant,
+    cfg: &NetConfig,
+    failed: &AtomicBool,
+) -> Result<Vec<(usize, Link)>, NetError> {
+    let mut out = Vec::new();
+    for rank in spec.rank + 1..spec.names.len() {
+        let name = &spec.names[rank];
+        let cert = spec.certs.require(name)?;
+        let link = dial(spec.me, name, spec.addrs[rank], cert, deadline, cfg, Some(failed))?;
+        let hello = Hello { seed: seeds_to_send.get(rank).copied().flatten(), ..spec.hello.clone() };
+        let theirs = handshake::exchange(&link, &hello)?;
+        let at_addr = |e: NetError| e.with_addr(link.addr());
+        handshake::check_same_run(&spec.hello, &theirs, name).map_err(at_addr)?;
+        handshake::check_identity(&theirs, rank, spec.names, name).map_err(at_addr)?;
+        out.push((rank, link));
+    }
+    Ok(out)
+}
