@@ -31,12 +31,23 @@ pub fn operands(op: &Op) -> Vec<ValueId> {
     match op {
         Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
         Op::Share { value, .. } => vec![*value],
-        Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => vec![*x],
+        Op::Reveal(x)
+        | Op::Unary(_, x)
+        | Op::Pow(x, _)
+        | Op::Shape(x)
+        | Op::Transpose(x)
+        | Op::Flatten(x) => vec![*x],
         Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
         Op::Where(c, a, b) => vec![*c, *a, *b],
-        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
+        Op::Reduce { x, .. }
+        | Op::Arg { x, .. }
+        | Op::Softmax { x, .. }
+        | Op::LogSoftmax { x, .. } => vec![*x],
         Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
-        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
+        Op::Zeros { shape }
+        | Op::Ones { shape }
+        | Op::Rand { shape, .. }
+        | Op::Randn { shape, .. } => vec![*shape],
         Op::Eye { n } => vec![*n],
         Op::OneHot { labels, classes } => vec![*labels, *classes],
         Op::Reshape { x, shape } => vec![*x, *shape],
@@ -46,7 +57,9 @@ pub fn operands(op: &Op) -> Vec<ValueId> {
             for item in items {
                 match item {
                     IndexItem::At(i) => v.push(*i),
-                    IndexItem::Slice { start, end } => v.extend(start.iter().chain(end.iter()).copied()),
+                    IndexItem::Slice { start, end } => {
+                        v.extend(start.iter().chain(end.iter()).copied())
+                    }
                 }
             }
             v
@@ -62,7 +75,13 @@ struct Origin {
     vars: Vec<(String, mpcc_ir::Span)>,
 }
 
-fn search(program: &Program, v: ValueId, seen: &mut HashSet<ValueId>, vars: &mut Vec<(String, mpcc_ir::Span)>, depth: usize) -> Option<Origin> {
+fn search(
+    program: &Program,
+    v: ValueId,
+    seen: &mut HashSet<ValueId>,
+    vars: &mut Vec<(String, mpcc_ir::Span)>,
+    depth: usize,
+) -> Option<Origin> {
     if depth > 10_000 || !seen.insert(v) {
         return None;
     }
@@ -72,20 +91,33 @@ fn search(program: &Program, v: ValueId, seen: &mut HashSet<ValueId>, vars: &mut
     }
     match &def.op {
         Op::Share { src, value } => {
-            let local = program.value(*value).is_some_and(|d| !d.info.label.is_public());
+            let local = program
+                .value(*value)
+                .is_some_and(|d| !d.info.label.is_public());
             if local {
                 if let Some(o) = search(program, *value, seen, vars, depth + 1) {
                     return Some(o);
                 }
             }
-            return Some(Origin { party: program.party_name(*src), span: def.span, shared: true, vars: vars.clone() });
+            return Some(Origin {
+                party: program.party_name(*src),
+                span: def.span,
+                shared: true,
+                vars: vars.clone(),
+            });
         }
         Op::Load { at: Some(p), .. } => {
-            return Some(Origin { party: program.party_name(*p), span: def.span, shared: false, vars: vars.clone() });
+            return Some(Origin {
+                party: program.party_name(*p),
+                span: def.span,
+                shared: false,
+                vars: vars.clone(),
+            });
         }
         Op::Var(var) => {
             let vdef = program.var(*var)?;
-            let pushed = vars.last().map(|(n, s)| (n.as_str(), *s)) != Some((vdef.name.as_str(), vdef.span));
+            let pushed =
+                vars.last().map(|(n, s)| (n.as_str(), *s)) != Some((vdef.name.as_str(), vdef.span));
             if pushed {
                 vars.push((vdef.name.clone(), vdef.span));
             }
@@ -106,7 +138,8 @@ fn search(program: &Program, v: ValueId, seen: &mut HashSet<ValueId>, vars: &mut
         ops.retain(|o| *o != w);
         ops.insert(0, w);
     }
-    ops.into_iter().find_map(|o| search(program, o, seen, vars, depth + 1))
+    ops.into_iter()
+        .find_map(|o| search(program, o, seen, vars, depth + 1))
 }
 
 /// The provenance of a non-public value: the note, and a secondary label at the input.
@@ -117,7 +150,12 @@ pub struct Provenance {
 
 /// Explains why `v` is not public; `subject` names it when it is not a variable read
 /// (e.g. "the condition").
-pub fn provenance(program: &Program, lines: &LineIndex, v: ValueId, subject: &str) -> Option<Provenance> {
+pub fn provenance(
+    program: &Program,
+    lines: &LineIndex,
+    v: ValueId,
+    subject: &str,
+) -> Option<Provenance> {
     let label = program.value(v)?.info.label;
     let mut vars = Vec::new();
     let origin = search(program, v, &mut HashSet::new(), &mut vars, 0)?;
@@ -146,8 +184,15 @@ pub fn provenance(program: &Program, lines: &LineIndex, v: ValueId, subject: &st
     };
     let note = capitalise(&note);
     let span = mpcc_grammar::Span::new(origin.span.start as usize, origin.span.end as usize);
-    let msg = if origin.shared { format!("{} shares its input here", origin.party) } else { format!("{} loads its input here", origin.party) };
-    Some(Provenance { note, source: Some((span, msg)) })
+    let msg = if origin.shared {
+        format!("{} shares its input here", origin.party)
+    } else {
+        format!("{} loads its input here", origin.party)
+    };
+    Some(Provenance {
+        note,
+        source: Some((span, msg)),
+    })
 }
 
 fn capitalise(s: &str) -> String {

@@ -1,2 +1,5 @@
+//! The root package's one integration-test binary: golden files, the CLI and repository tidiness.
 
+mod golden;
+mod tidy;
 mod workloads;

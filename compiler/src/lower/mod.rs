@@ -17,7 +17,10 @@ use crate::labels;
 use crate::{CompileOptions, SymbolInfo, SymbolKind};
 use mpcc_grammar::ast;
 use mpcc_grammar::Span;
-use mpcc_ir::{Block, DType, Label, Op, PartyId, Program, Shape, Stmt, ValueDef, ValueId, ValueInfo, VarDef, VarId};
+use mpcc_ir::{
+    Block, DType, Label, Op, PartyId, Program, Shape, Stmt, ValueDef, ValueId, ValueInfo, VarDef,
+    VarId,
+};
 use std::collections::{HashMap, HashSet};
 
 /// The most passes of the label fixpoint (labels and shapes have short lattices; 3 suffice).
@@ -188,7 +191,13 @@ impl<'a> Cx<'a> {
                 continue;
             }
             let info = value.and_then(|v| labels::hover_text(&program, v));
-            symbols.push(SymbolInfo { span, def_span, name, kind, info });
+            symbols.push(SymbolInfo {
+                span,
+                def_span,
+                name,
+                kind,
+                info,
+            });
         }
         symbols.sort_by_key(|s| (s.span.start, s.span.end));
         (program, symbols)
@@ -218,13 +227,20 @@ impl<'a> Cx<'a> {
         }
         self.frames.pop();
         let called: HashSet<String> = self.called_names();
-        let mut uncalled: Vec<&'a ast::FnDecl> =
-            self.fns.values().copied().filter(|f| !called.contains(&f.name.name)).collect();
+        let mut uncalled: Vec<&'a ast::FnDecl> = self
+            .fns
+            .values()
+            .copied()
+            .filter(|f| !called.contains(&f.name.name))
+            .collect();
         uncalled.sort_by_key(|f| f.span.start);
         for f in uncalled {
             self.blocks.push(Vec::new());
-            let args: Vec<(Val, Span)> =
-                f.params.iter().map(|p| (Val::T(self.opaque(p.span)), p.span)).collect();
+            let args: Vec<(Val, Span)> = f
+                .params
+                .iter()
+                .map(|p| (Val::T(self.opaque(p.span)), p.span))
+                .collect();
             self.inline_fn(f, args, f.name.span);
             self.blocks.pop();
         }
@@ -242,7 +258,14 @@ impl<'a> Cx<'a> {
     /// called; it is evaluated in a detached block, never run.
     fn opaque(&mut self, span: Span) -> ValueId {
         let info = ValueInfo::public(DType::Real, Shape::Unknown);
-        self.emit(Op::Load { path: String::new(), at: None }, info, span)
+        self.emit(
+            Op::Load {
+                path: String::new(),
+                at: None,
+            },
+            info,
+            span,
+        )
     }
 
     fn declarations(&mut self, program: &'a ast::Program, options: &CompileOptions) {
@@ -261,13 +284,23 @@ impl<'a> Cx<'a> {
                         if let Some(first) = self.parties.iter().find(|p| p.name == name.name) {
                             let first = first.span;
                             self.report(
-                                Diagnostic::error(Code::E0113, name.span, format!("party `{}` declared twice", name.name))
-                                    .secondary(first, "first declared here")
-                                    .help("remove the second one"),
+                                Diagnostic::error(
+                                    Code::E0113,
+                                    name.span,
+                                    format!("party `{}` declared twice", name.name),
+                                )
+                                .secondary(first, "first declared here")
+                                .help("remove the second one"),
                             );
                             continue;
                         }
-                        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Party, None));
+                        self.symbols.push((
+                            name.span,
+                            Some(name.span),
+                            name.name.clone(),
+                            SymbolKind::Party,
+                            None,
+                        ));
                         self.parties.push(name.clone());
                     }
                 }
@@ -276,13 +309,26 @@ impl<'a> Cx<'a> {
                     if let Some(first) = self.fns.get(&f.name.name) {
                         let first = first.name.span;
                         self.report(
-                            Diagnostic::error(Code::E0113, f.name.span, format!("function `{}` defined twice", f.name.name))
-                                .secondary(first, "first defined here")
-                                .help(format!("rename one of them, e.g. `fn {}_2(…)`", f.name.name)),
+                            Diagnostic::error(
+                                Code::E0113,
+                                f.name.span,
+                                format!("function `{}` defined twice", f.name.name),
+                            )
+                            .secondary(first, "first defined here")
+                            .help(format!(
+                                "rename one of them, e.g. `fn {}_2(…)`",
+                                f.name.name
+                            )),
                         );
                         continue;
                     }
-                    self.symbols.push((f.name.span, Some(f.name.span), f.name.name.clone(), SymbolKind::Fn, None));
+                    self.symbols.push((
+                        f.name.span,
+                        Some(f.name.span),
+                        f.name.name.clone(),
+                        SymbolKind::Fn,
+                        None,
+                    ));
                     self.fns.insert(f.name.name.clone(), f);
                 }
                 ast::Item::Stmt(_) => {}
@@ -296,15 +342,22 @@ impl<'a> Cx<'a> {
         if let Some((_, first)) = self.params.get(&name.name) {
             let first = *first;
             self.report(
-                Diagnostic::error(Code::E0113, name.span, format!("param `{}` declared twice", name.name))
-                    .secondary(first, "first declared here")
-                    .help("remove the second one"),
+                Diagnostic::error(
+                    Code::E0113,
+                    name.span,
+                    format!("param `{}` declared twice", name.name),
+                )
+                .secondary(first, "first declared here")
+                .help("remove the second one"),
             );
             return;
         }
         let number = match &value.kind {
             ast::ExprKind::Number(x) => Some(*x),
-            ast::ExprKind::Unary { op: ast::UnOp::Neg, operand } => match operand.kind {
+            ast::ExprKind::Unary {
+                op: ast::UnOp::Neg,
+                operand,
+            } => match operand.kind {
                 ast::ExprKind::Number(x) => Some(-x),
                 _ => None,
             },
@@ -321,7 +374,13 @@ impl<'a> Cx<'a> {
             return;
         };
         let _ = span;
-        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Param, None));
+        self.symbols.push((
+            name.span,
+            Some(name.span),
+            name.name.clone(),
+            SymbolKind::Param,
+            None,
+        ));
         self.params.insert(name.name.clone(), (number, name.span));
         self.param_list.push((name.name.clone(), number));
     }
@@ -331,8 +390,16 @@ impl<'a> Cx<'a> {
         let at = Span::new(0, 0);
         for (name, raw) in &options.params {
             let Some(entry) = self.params.get_mut(name) else {
-                let declared: Vec<String> = self.param_list.iter().map(|(n, _)| format!("`{n}`")).collect();
-                let known = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
+                let declared: Vec<String> = self
+                    .param_list
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect();
+                let known = if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared.join(", ")
+                };
                 self.report(
                     Diagnostic::error(Code::E0104, at, format!("`--set {name}=…` names no param"))
                         .note(format!("The program declares these params: {known}."))
@@ -350,8 +417,12 @@ impl<'a> Cx<'a> {
                 _ => {
                     let decl = entry.1;
                     self.report(
-                        Diagnostic::error(Code::E0104, decl, format!("`--set {name}={raw}` is not a number"))
-                            .help(format!("--set {name}=1")),
+                        Diagnostic::error(
+                            Code::E0104,
+                            decl,
+                            format!("`--set {name}={raw}` is not a number"),
+                        )
+                        .help(format!("--set {name}=1")),
                     );
                 }
             }
@@ -364,7 +435,11 @@ impl<'a> Cx<'a> {
     /// Adds a value to the arena and evaluates it in the current block.
     pub fn emit(&mut self, op: Op, info: ValueInfo, span: Span) -> ValueId {
         let id = ValueId(self.values.len() as u32);
-        self.values.push(ValueDef { op, info, span: ir_span(span) });
+        self.values.push(ValueDef {
+            op,
+            info,
+            span: ir_span(span),
+        });
         self.push_stmt(Stmt::Eval(id));
         id
     }
@@ -408,7 +483,11 @@ impl<'a> Cx<'a> {
     pub fn new_var(&mut self, name: &str, span: Span) -> VarId {
         let id = VarId(self.vars.len() as u32);
         let prev = self.prev.get(id.index()).cloned();
-        let summary = prev.unwrap_or(VarSummary { label: Label::Public, dtype: None, shape: None });
+        let summary = prev.unwrap_or(VarSummary {
+            label: Label::Public,
+            dtype: None,
+            shape: None,
+        });
         self.vars.push(VarDef {
             name: name.to_string(),
             label: summary.label,
@@ -417,7 +496,11 @@ impl<'a> Cx<'a> {
             witness: None,
             span: ir_span(span),
         });
-        self.summaries.push(VarSummary { label: Label::Public, dtype: None, shape: None });
+        self.summaries.push(VarSummary {
+            label: Label::Public,
+            dtype: None,
+            shape: None,
+        });
         id
     }
 
@@ -427,7 +510,12 @@ impl<'a> Cx<'a> {
             Some(d) => (d.label, d.dtype, d.shape.clone(), d.witness),
             None => (Label::Public, DType::Real, Shape::Unknown, None),
         };
-        let info = ValueInfo { label, dtype, shape, witness };
+        let info = ValueInfo {
+            label,
+            dtype,
+            shape,
+            witness,
+        };
         self.emit(Op::Var(var), info, span)
     }
 }

@@ -1,0 +1,63 @@
+//! Golden-file tests: every `tests/golden/accept/*.mpc` compiles without diagnostics to IR that
+//! validates, snapshotted as `--- source ---` + `--- ir ---`; every `tests/golden/reject/*.mpc`
+//! is rejected with exactly the codes its first line declares (`// expect: E0301, E0302`),
+//! snapshotted as `--- source ---` + `--- diagnostics ---` (rendered without colour).
+//!
+//! Update snapshots with `INSTA_UPDATE=always cargo test -p mpcc --test it golden`, then read
+//! the diff. The code check means a wrong snapshot cannot be accepted blindly.
+
+use mpcc_compiler::{compile, render, CompileOptions, Severity};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn file_label(path: &Path) -> String {
+    let dir = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    format!("{dir}/{name}")
+}
+
+#[test]
+fn golden_accept() {
+    insta::glob!("../golden/accept", "*.mpc", |path| {
+        let src = std::fs::read_to_string(path).unwrap_or_default();
+        let compiled = compile(&src, &CompileOptions::default());
+        let rendered = render(&compiled.diagnostics, &file_label(path), &src, false);
+        assert!(compiled.diagnostics.is_empty(), "{}: unexpected diagnostics\n{rendered}", file_label(path));
+        let Some(program) = compiled.program else {
+            panic!("{}: no program", file_label(path));
+        };
+        if let Err(errs) = mpcc_ir::validate(&program) {
+            panic!("{}: invalid IR: {errs:?}", file_label(path));
+        }
+        let text = format!("--- source ---\n{src}\n--- ir ---\n{}", mpcc_ir::print_program(&program, false));
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../golden/accept/snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!("ir", text));
+    });
+}
+
+#[test]
+fn golden_reject() {
+    insta::glob!("../golden/reject", "*.mpc", |path| {
+        let src = std::fs::read_to_string(path).unwrap_or_default();
+        let declared: BTreeSet<String> = src
+            .lines()
+            .next()
+            .and_then(|l| l.trim().strip_prefix("// expect:"))
+            .map(|codes| codes.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
+            .unwrap_or_default();
+        assert!(!declared.is_empty(), "{}: first line must be `// expect: E0xxx`", file_label(path));
+        let compiled = compile(&src, &CompileOptions::default());
+        let emitted: BTreeSet<String> = compiled.diagnostics.iter().map(|d| d.code.as_str().to_string()).collect();
+        let rendered = render(&compiled.diagnostics, &file_label(path), &src, false);
+        assert_eq!(emitted, declared, "{}: emitted codes differ from the declared ones\n{rendered}", file_label(path));
+        let has_error = compiled.diagnostics.iter().any(|d| d.severity == Severity::Error);
+        assert_eq!(compiled.program.is_none(), has_error, "{}: a program exactly when there is no error", file_label(path));
+        let text = format!("--- source ---\n{src}\n--- diagnostics ---\n{rendered}");
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../golden/reject/snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!("diagnostics", text));
+    });
+}
