@@ -15,11 +15,9 @@
 mod op;
 mod print;
 pub mod validate;
-pub mod validate;
 
 pub use op::*;
 pub use print::{binary_name, info_text, print_program, shape_text, unary_name};
-pub use validate::validate;
 pub use validate::validate;
 
 use serde::{Deserialize, Serialize};
