@@ -3,7 +3,7 @@
 
 mod errors;
 mod print;
-mod scratch;
+mod robust;
 mod spans;
 mod syntax;
 
