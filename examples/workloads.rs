@@ -1,0 +1,264 @@
+//! Reproduces the seed workloads' results (programs/svm/README.md, programs/mnist/README.md):
+//! generates each data set with the `mpcc gen-data` recipes into `target/workloads/`, runs the
+//! programs, and prints one Markdown table row per run.
+//!
+//! ```sh
+//! cargo run --release --example workloads -- svm                 # 4 scenarios × 2 data sets
+//! cargo run --release --example workloads -- mnist --images 10000 --batch 100
+//! ```
+//!
+//! Flags: `--engine plaintext|mpc` (default: plaintext), `--epochs E` (SVM), `--images N` and
+//! `--batch B` (MNIST; the images are run `B` at a time, each batch a separate program run).
+//! It holds no workload logic of its own: the programs and the recipes are the workloads.
+
+use mpcc_compiler::{compile, CompileOptions};
+use mpcc_runtime::datasets::folders::{read_array, write_array};
+use mpcc_runtime::datasets::{self, Mlp, RecipeOptions};
+use mpcc_runtime::exec::{run_plain, Event, RunConfig, VecSink};
+use ndarray::{s, Array1, Array2, Ix1, Ix2};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Engine {
+    Plaintext,
+    Mpc,
+}
+
+struct Args {
+    workload: String,
+    engine: Engine,
+    epochs: String,
+    images: usize,
+    batch: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut argv = std::env::args().skip(1);
+    let workload = argv.next().ok_or("usage: workloads svm|mnist [flags]")?;
+    let mut args = Args {
+        workload,
+        engine: Engine::Plaintext,
+        epochs: "50".into(),
+        images: 10_000,
+        batch: 100,
+    };
+    while let Some(flag) = argv.next() {
+        let value = argv.next().ok_or(format!("`{flag}` needs a value"))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("`{flag}` needs a number"))
+        };
+        match flag.as_str() {
+            "--engine" if value == "plaintext" => args.engine = Engine::Plaintext,
+            "--engine" if value == "mpc" => args.engine = Engine::Mpc,
+            "--epochs" => args.epochs = number()?.to_string(),
+            "--images" => args.images = number()?,
+            "--batch" => args.batch = number()?.max(1),
+            _ => return Err(format!("unknown flag `{flag} {value}`")),
+        }
+    }
+    Ok(args)
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn compile_program(rel: &str, params: &[(&str, &str)]) -> Result<mpcc_ir::Program, String> {
+    let src =
+        std::fs::read_to_string(root().join("programs").join(rel)).map_err(|e| e.to_string())?;
+    let options = CompileOptions {
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let compiled = compile(&src, &options);
+    compiled
+        .program
+        .ok_or_else(|| format!("{rel}: {:#?}", compiled.diagnostics))
+}
+
+/// What one run printed and cost.
+struct Outcome {
+    events: Vec<Event>,
+    seconds: f64,
+    /// Rounds and bytes sent, when the engine counts them.
+    traffic: Option<(u64, u64)>,
+}
+
+fn run(
+    engine: Engine,
+    program: &mpcc_ir::Program,
+    alice: &Path,
+    bob: &Path,
+) -> Result<Outcome, String> {
+    let cfg = RunConfig {
+        data_dirs: vec![alice.to_path_buf(), bob.to_path_buf()],
+        seed: Some(1),
+        ..RunConfig::default()
+    };
+    let mut sink = VecSink::default();
+    let start = Instant::now();
+    match engine {
+        Engine::Plaintext => {
+            run_plain(program, &cfg, &mut sink).map_err(|e| e.to_string())?;
+            Ok(Outcome {
+                events: sink.events,
+                seconds: start.elapsed().as_secs_f64(),
+                traffic: None,
+            })
+        }
+        Engine::Mpc => Err("the MPC engine is not available in this build".into()),
+    }
+}
+
+fn last_number(events: &[Event]) -> f64 {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::Print { text } | Event::Output { text, .. } => {
+                text.split_whitespace().last()?.parse().ok()
+            }
+            Event::Warning { .. } => None,
+        })
+        .unwrap_or(f64::NAN)
+}
+
+fn traffic_cells(traffic: Option<(u64, u64)>) -> String {
+    match traffic {
+        Some((rounds, bytes)) => format!("{rounds} | {:.1} MB", bytes as f64 / 1e6),
+        None => "– | –".into(),
+    }
+}
+
+fn svm(args: &Args) -> Result<(), String> {
+    let work = root().join("target/workloads/svm");
+    let err = |e: datasets::DatasetError| e.to_string();
+    datasets::write_svm_scenarios(&work.join("synthetic"), 2024).map_err(err)?;
+    datasets::write_breast_cancer(
+        &work.join("breast_cancer"),
+        2024,
+        &datasets::default_data_dir(),
+    )
+    .map_err(err)?;
+    println!("| data | scenario | engine | test accuracy | seconds | rounds | bytes |");
+    println!("|---|---|---|---|---|---|---|");
+    for data in ["synthetic", "breast_cancer"] {
+        for scenario in datasets::Scenario::ALL {
+            let name = scenario.name();
+            let params: &[(&str, &str)] = if name == "model_hiding" {
+                &[]
+            } else {
+                &[("epochs", args.epochs.as_str())]
+            };
+            let program = compile_program(&format!("svm/{name}.mpc"), params)?;
+            let dir = work.join(data).join(name);
+            let out = run(args.engine, &program, &dir.join("alice"), &dir.join("bob"))?;
+            println!(
+                "| {data} | {name} | {:?} | {:.4} | {:.2} | {} |",
+                args.engine,
+                last_number(&out.events),
+                out.seconds,
+                traffic_cells(out.traffic)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn mnist(args: &Args) -> Result<(), String> {
+    let work = root().join("target/workloads/mnist");
+    let options = RecipeOptions {
+        mnist_images: args.images,
+        ..RecipeOptions::default()
+    };
+    datasets::write_recipe("mnist", &work, 0, &options, &mut |_| {}).map_err(|e| e.to_string())?;
+    let alice = work.join("alice");
+    let images: Array2<f64> =
+        read_array::<Ix2>(&work.join("bob/images.npy")).map_err(|e| e.to_string())?;
+    let labels: Array1<f64> =
+        read_array::<Ix1>(&work.join("bob/labels.npy")).map_err(|e| e.to_string())?;
+    let model = Mlp::load(&alice, 3).map_err(|e| e.to_string())?;
+    let reference: Vec<f64> = model
+        .predict(images.view())
+        .iter()
+        .map(|&p| p as f64)
+        .collect();
+    let program = compile_program("mnist/mnist_inference.mpc", &[])?;
+    let (mut agree, mut correct, mut seconds, mut rounds, mut bytes, mut batches) =
+        (0, 0, 0.0, 0, 0, 0);
+    let mut counted = true;
+    for start in (0..args.images).step_by(args.batch) {
+        let end = (start + args.batch).min(args.images);
+        let bob = work.join(format!("batch/{start}"));
+        let err = |e: datasets::DatasetError| e.to_string();
+        write_array(&bob, "images.npy", &images.slice(s![start..end, ..])).map_err(err)?;
+        write_array(&bob, "labels.npy", &labels.slice(s![start..end])).map_err(err)?;
+        let out = run(args.engine, &program, &alice, &bob)?;
+        let pred: Array1<f64> =
+            read_array::<Ix1>(&bob.join("predictions.npy")).map_err(|e| e.to_string())?;
+        for (i, &p) in pred.iter().enumerate() {
+            agree += usize::from(reference.get(start + i) == Some(&p));
+            correct += usize::from(labels.get(start + i) == Some(&p));
+        }
+        seconds += out.seconds;
+        batches += 1;
+        match out.traffic {
+            Some((r, b)) => {
+                rounds += r;
+                bytes += b;
+            }
+            None => counted = false,
+        }
+        std::fs::remove_dir_all(&bob).map_err(|e| e.to_string())?;
+    }
+    let n = args.images as f64;
+    let per_batch = |total: u64| {
+        if counted {
+            Some(total / batches.max(1) as u64)
+        } else {
+            None
+        }
+    };
+    println!("| engine | images | batch | accuracy | agreement with f64 reference | seconds per batch | rounds per batch | bytes per batch |");
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {:?} | {} | {} | {:.2}% | {:.2}% | {:.3} | {} |",
+        args.engine,
+        args.images,
+        args.batch,
+        100.0 * correct as f64 / n,
+        100.0 * agree as f64 / n,
+        seconds / batches.max(1) as f64,
+        traffic_cells(per_batch(rounds).zip(per_batch(bytes)))
+    );
+    let reference_correct = reference
+        .iter()
+        .zip(labels.iter())
+        .filter(|(p, l)| p == l)
+        .count();
+    println!(
+        "f64 reference accuracy: {:.2}%",
+        100.0 * reference_correct as f64 / n
+    );
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let result = parse_args().and_then(|args| match args.workload.as_str() {
+        "svm" => svm(&args),
+        "mnist" => mnist(&args),
+        other => Err(format!("unknown workload `{other}` (svm, mnist)")),
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
