@@ -28,9 +28,9 @@ pub enum CmpOp {
 /// `msb(x)` of each element as an unscaled 0/1 share (1 where x < 0).
 ///
 /// Cost: A2B (`csa_layers(N) + 7` rounds) plus B2A (1 round): 8 rounds for N = 2, 9 for N = 3,
-/// 11 for N = 5. Bytes per element sent by each party: (N-1)·8·(2·csa_adders + 28), where the
-/// 28 = 2 (generate) + 5·4 (prefix levels) + 2 (last level) + 1 (B2A) + … rounded up in
-/// `docs/protocols.md` from the measured counts.
+/// 11 for N = 5. Each party sends (N-1)·8·(25 + 2·G) bytes per element, where G is the number of
+/// carry-save adders (0 for N = 2, 1 for N = 3, 3 for N = 5): 200, 432 and 992 bytes. The dealer
+/// sends party 0 8·(13 + G) bytes per element (binary triples and one random bit).
 pub fn msb(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let words = msb_words(party, &to_vec(&x.data))?;
     Ok(Shared {

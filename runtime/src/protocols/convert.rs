@@ -23,6 +23,16 @@ pub fn csa_layers(mut n: usize) -> usize {
     layers
 }
 
+/// Carry-save adders (3-to-2 groups) in all layers for `n` summands.
+pub fn csa_adders(mut n: usize) -> usize {
+    let mut adders = 0;
+    while n > 2 {
+        adders += n / 3;
+        n -= n / 3;
+    }
+    adders
+}
+
 /// Arithmetic to binary sharing of 64-bit words.
 ///
 /// Cost: `csa_layers(N) + 7` rounds (0 + 7 for N = 2, 1 + 7 for N = 3, 3 + 7 for N = 5). Per

@@ -167,9 +167,16 @@ fn comparison_rounds_match_the_documented_counts() {
         })
         .unwrap();
         let want = convert::csa_layers(n) as u64 + 8;
+        let g = convert::csa_adders(n) as u64;
         for r in &reports {
             assert_eq!(r.comm.rounds, want, "{n} parties");
+            assert_eq!(
+                r.comm.bytes_sent,
+                (n as u64 - 1) * 8 * (25 + 2 * g) * 3,
+                "{n} parties"
+            );
         }
+        assert_eq!(reports[0].dealer.bytes_received, 8 * (13 + g) * 3);
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod arith;
 mod compare;
+mod wire;
 
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
