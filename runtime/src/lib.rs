@@ -16,3 +16,4 @@ pub mod ring;
 pub mod share;
 pub mod simulate;
 pub mod wire;
+pub mod datagen;
