@@ -9,13 +9,16 @@
 //!
 //! Flags: `--engine plaintext|mpc` (default: plaintext), `--epochs E` (SVM), `--images N` and
 //! `--batch B` (MNIST; the images are run `B` at a time, each batch a separate program run).
+//! A progress bar over the MNIST batches is drawn when stderr is a terminal.
 //! It holds no workload logic of its own: the programs and the recipes are the workloads.
 
+use indicatif::{ProgressBar, ProgressDrawTarget};
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::datasets::folders::{read_array, write_array};
 use mpcc_runtime::datasets::{self, Mlp, RecipeOptions};
 use mpcc_runtime::exec::{run_plain, Event, RunConfig, VecSink};
 use ndarray::{s, Array1, Array2, Ix1, Ix2};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -192,6 +195,10 @@ fn mnist(args: &Args) -> Result<(), String> {
     let (mut agree, mut correct, mut seconds, mut rounds, mut bytes, mut batches) =
         (0, 0, 0.0, 0, 0, 0);
     let mut counted = true;
+    let bar = ProgressBar::new(args.images.div_ceil(args.batch) as u64);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
     for start in (0..args.images).step_by(args.batch) {
         let end = (start + args.batch).min(args.images);
         let bob = work.join(format!("batch/{start}"));
@@ -215,7 +222,9 @@ fn mnist(args: &Args) -> Result<(), String> {
             None => counted = false,
         }
         std::fs::remove_dir_all(&bob).map_err(|e| e.to_string())?;
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let n = args.images as f64;
     let per_batch = |total: u64| {
         if counted {
