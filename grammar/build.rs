@@ -4,7 +4,8 @@ fn main() {
     if let Err(err) = lalrpop::Configuration::new()
         .use_cargo_dir_conventions()
         .emit_rerun_directives(true)
-        .process() {
+        .process()
+    {
         eprintln!("lalrpop failed: {err}");
         std::process::exit(1);
     }

@@ -121,10 +121,8 @@ pub fn tuple(errors: &mut Vec<ParseError>, items: Vec<E>, l: usize, r: usize) ->
 
 pub fn call(errors: &mut Vec<ParseError>, callee: Ident, args: Vec<A>, l: usize, r: usize) -> E {
     let kids: Vec<_> = args.iter().map(|a| hp(&a.value)).collect();
-    let args = args
-        .into_iter()
-        .map(|a| Arg { name: a.name, value: a.value.expr, span: a.span })
-        .collect();
+    let args =
+        args.into_iter().map(|a| Arg { name: a.name, value: a.value.expr, span: a.span }).collect();
     finish(errors, ExprKind::Call { callee, args }, Span::new(l, r), kids)
 }
 
@@ -150,20 +148,15 @@ pub fn index(errors: &mut Vec<ParseError>, base: E, indices: Vec<I>, l: usize, r
 
 /// Builds a statement over children `height` high, or the `Error` statement that replaces it.
 fn stmt(errors: &mut Vec<ParseError>, kind: StmtKind, span: Span, height: u32) -> S {
-    match checked_stmt(kind, span, height) {
-        Ok(s) => s,
-        Err(s) => {
-            errors.push(too_deep(span));
-            s
-        }
-    }
+    checked_stmt(kind, span, height).unwrap_or_else(|| {
+        errors.push(too_deep(span));
+        S { stmt: Stmt { kind: StmtKind::Error, span }, height: 1 }
+    })
 }
 
-fn checked_stmt(kind: StmtKind, span: Span, height: u32) -> Result<S, S> {
-    if height + 1 > LIMIT {
-        return Err(error_stmt(span.start as usize, span.end as usize));
-    }
-    Ok(S { stmt: Stmt { kind, span }, height: height + 1 })
+/// The statement, unless it would be taller than the limit.
+fn checked_stmt(kind: StmtKind, span: Span, height: u32) -> Option<S> {
+    (height < LIMIT).then(|| S { stmt: Stmt { kind, span }, height: height + 1 })
 }
 
 pub fn error_stmt(l: usize, r: usize) -> S {
@@ -264,13 +257,10 @@ pub fn while_(errors: &mut Vec<ParseError>, cond: E, body: B, l: usize, r: usize
     stmt(errors, StmtKind::While { cond: cond.expr, body: body.block }, Span::new(l, r), h)
 }
 
-fn if_stmt(cond: E, then: B, els: Option<B>, l: usize, r: usize) -> Result<S, S> {
+fn if_stmt(cond: E, then: B, els: Option<B>, l: usize, r: usize) -> Option<S> {
     let h = cond.height.max(then.height).max(els.as_ref().map_or(0, |b| b.height));
-    let kind = StmtKind::If {
-        cond: cond.expr,
-        then_block: then.block,
-        else_block: els.map(|b| b.block),
-    };
+    let kind =
+        StmtKind::If { cond: cond.expr, then_block: then.block, else_block: els.map(|b| b.block) };
     checked_stmt(kind, Span::new(l, r), h)
 }
 
@@ -285,22 +275,15 @@ pub fn if_chain(
 ) -> S {
     let mut els = tail.els;
     for (el, c, b, er) in tail.elifs {
-        match if_stmt(c, b, els, el, er) {
-            Ok(s) => {
-                let block = Block { span: s.stmt.span, stmts: vec![s.stmt] };
-                els = Some(B { block, height: s.height + 1 });
-            }
-            Err(_) => {
-                errors.push(too_deep(Span::new(el, er)));
-                return error_stmt(l, r);
-            }
-        }
+        let Some(s) = if_stmt(c, b, els, el, er) else {
+            errors.push(too_deep(Span::new(el, er)));
+            return error_stmt(l, r);
+        };
+        let block = Block { span: s.stmt.span, stmts: vec![s.stmt] };
+        els = Some(B { block, height: s.height + 1 });
     }
-    match if_stmt(cond, then, els, l, r) {
-        Ok(s) => s,
-        Err(s) => {
-            errors.push(too_deep(s.stmt.span));
-            s
-        }
-    }
+    if_stmt(cond, then, els, l, r).unwrap_or_else(|| {
+        errors.push(too_deep(Span::new(l, r)));
+        error_stmt(l, r)
+    })
 }

@@ -17,7 +17,10 @@ const MAX_FOUND: usize = 24;
 pub fn convert(src: &str, error: LalrpopError<'_>) -> ParseError {
     match error {
         lalrpop_util::ParseError::UnrecognizedToken { token: (l, _, r), expected } => ParseError {
-            kind: ParseErrorKind::UnexpectedToken { found: found(src, l, r), expected: readable(&expected) },
+            kind: ParseErrorKind::UnexpectedToken {
+                found: found(src, l, r),
+                expected: readable(&expected),
+            },
             span: Span::new(l, r),
         },
         lalrpop_util::ParseError::UnrecognizedEof { location, expected } => ParseError {
@@ -47,16 +50,14 @@ fn found(src: &str, l: usize, r: usize) -> String {
     }
 }
 
-const EXPRESSION: &[&str] = &[
-    "Ident", "Num", "Str", "\"(\"", "\"[\"", "\"-\"", "\"true\"", "\"false\"",
-];
+const EXPRESSION: &[&str] =
+    &["Ident", "Num", "Str", "\"(\"", "\"[\"", "\"-\"", "\"true\"", "\"false\""];
 const OPERATOR: &[&str] = &[
     "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"@\"", "\"<\"", "\"<=\"", "\">\"", "\">=\"", "\"==\"",
     "\"!=\"",
 ];
-const STATEMENT: &[&str] = &[
-    "\"let\"", "\"if\"", "\"for\"", "\"while\"", "\"return\"", "\"break\"", "\"continue\"",
-];
+const STATEMENT: &[&str] =
+    &["\"let\"", "\"if\"", "\"for\"", "\"while\"", "\"return\"", "\"break\"", "\"continue\""];
 const ASSIGNMENT: &[&str] = &["\"=\"", "\"+=\"", "\"-=\"", "\"*=\"", "\"/=\""];
 
 /// LALRPOP's terminal names, as a short list for people.

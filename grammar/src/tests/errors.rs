@@ -14,10 +14,7 @@ fn lexical_errors() {
         "let s = \"abc);\nlet t = 1;",
         "error\n(let t 1)\n--\n8..14: unterminated string\n15..18: unexpected `let`, expected operator, `[`, `;`",
     );
-    check_errors(
-        "x; /* never /* closed */",
-        "x\n--\n3..5: unterminated comment",
-    );
+    check_errors("x; /* never /* closed */", "x\n--\n3..5: unterminated comment");
 }
 
 #[test]
@@ -26,7 +23,10 @@ fn unexpected_tokens() {
     check_errors("let = 3;", "error\n--\n4..5: unexpected `=`, expected identifier, `(`");
     check_errors("param p;", "error\n--\n7..8: unexpected `;`, expected `=`");
     check_errors("x[];", "error\n--\n2..3: unexpected `]`, expected expression, `:`");
-    check_errors("f(x)(y);", "error\n--\n4..5: unexpected `(`, expected operator, assignment, `[`, `;`");
+    check_errors(
+        "f(x)(y);",
+        "error\n--\n4..5: unexpected `(`, expected operator, assignment, `[`, `;`",
+    );
     check_errors("let x = [1, 2;", "error\n--\n13..14: unexpected `;`, expected `]`, `,`");
     check_errors(
         ";",
@@ -37,7 +37,10 @@ fn unexpected_tokens() {
 
 #[test]
 fn comparisons_do_not_chain() {
-    check_errors("a < b < c;", "error\n--\n6..7: unexpected `<`, expected `+`, `-`, assignment, `;`");
+    check_errors(
+        "a < b < c;",
+        "error\n--\n6..7: unexpected `<`, expected `+`, `-`, assignment, `;`",
+    );
 }
 
 #[test]
@@ -52,7 +55,10 @@ fn bad_assignment_targets() {
 fn unexpected_end() {
     check_errors("let x =", "error\n--\n7..7: unexpected end, expected expression");
     check_errors("let x", "error\n--\n5..5: unexpected end, expected `=`");
-    check_errors("f(x", "error\n--\n3..3: unexpected end, expected operator, `=`, `(`, `)`, `[`, `,`");
+    check_errors(
+        "f(x",
+        "error\n--\n3..3: unexpected end, expected operator, `=`, `(`, `)`, `[`, `,`",
+    );
     check_errors("if x {", "error\n--\n6..6: unexpected end, expected statement, `}`");
     check_errors("let x = 1 + // more\n", "error\n--\n11..11: unexpected end, expected expression");
 }

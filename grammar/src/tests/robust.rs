@@ -55,7 +55,8 @@ fn height(program: &Program) -> usize {
                     stack.push((Node::E(cond), h + 1));
                     stack.extend(body.stmts.iter().map(|s| (Node::S(s), h + 2)));
                 }
-                StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {}
+                StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {
+                }
             },
             Node::E(e) => match &e.kind {
                 ExprKind::List(v) | ExprKind::Tuple(v) => {

@@ -206,19 +206,30 @@ fn patterns_tuples_parens_and_slices() {
     );
     check(
         "x[:, 1 :];",
-        &["stmt: x[:, 1 :];", "expr: x[:, 1 :]", "expr: x", "name: x", "slice: :", "slice: 1 :", "expr: 1"],
+        &[
+            "stmt: x[:, 1 :];",
+            "expr: x[:, 1 :]",
+            "expr: x",
+            "name: x",
+            "slice: :",
+            "slice: 1 :",
+            "expr: 1",
+        ],
     );
-    check("(a + b) * c;", &[
-        "stmt: (a + b) * c;",
-        "expr: (a + b) * c",
-        "expr: a + b",
-        "expr: a",
-        "name: a",
-        "expr: b",
-        "name: b",
-        "expr: c",
-        "name: c",
-    ]);
+    check(
+        "(a + b) * c;",
+        &[
+            "stmt: (a + b) * c;",
+            "expr: (a + b) * c",
+            "expr: a + b",
+            "expr: a",
+            "name: a",
+            "expr: b",
+            "name: b",
+            "expr: c",
+            "name: c",
+        ],
+    );
 }
 
 #[test]
