@@ -3,8 +3,8 @@
 //! against the same plaintext operation, with rounds and bytes per party.
 //!
 //! Run: `cargo run --release -p mpcc-runtime --example engine_bench [-- N_PARTIES]`.
-//! Times are per party: the wall time of the protocol call on each party's thread (the slowest
-//! party reported) and that thread's CPU time (from /proc/thread-self/schedstat, Linux). The
+//! Times are per party, the fastest of 3 repetitions: the wall time of the protocol call on each
+//! party's thread (the slowest party reported) and that thread's CPU time (from /proc/thread-self/schedstat, Linux). The
 //! dealer runs on its own thread; its CPU time is not in any party's figure.
 
 use mpcc_runtime::comm::CommStats;
@@ -46,23 +46,31 @@ fn secure(
         let a = share_from(party, 0, (party.id() == 0).then_some(x), x.shape(), 16)?;
         let b = share_from(party, 1, (party.id() == 1).then_some(y), y.shape(), 16)?;
         let (c0, d0) = (party.comm_stats(), party.dealer_stats());
-        let cpu0 = thread_cpu();
-        let t0 = Instant::now();
-        let _ = op(party, &a, &b)?;
-        let wall = t0.elapsed();
-        let cpu = thread_cpu().zip(cpu0).map(|(a, b)| a - b);
+        let mut best: Option<(Duration, Option<Duration>)> = None;
+        for _ in 0..REPS {
+            let cpu0 = thread_cpu();
+            let t0 = Instant::now();
+            let _ = op(party, &a, &b)?;
+            let wall = t0.elapsed();
+            let cpu = thread_cpu().zip(cpu0).map(|(a, b)| a - b);
+            if best.is_none_or(|(w, _)| wall < w) {
+                best = Some((wall, cpu));
+            }
+        }
+        let (wall, cpu) = best.unwrap_or_default();
         let (c1, d1) = (party.comm_stats(), party.dealer_stats());
+        let per = REPS as u64;
         Ok(Measured {
             wall,
             cpu,
             comm: CommStats {
-                rounds: c1.rounds - c0.rounds,
-                bytes_sent: c1.bytes_sent - c0.bytes_sent,
-                bytes_received: c1.bytes_received - c0.bytes_received,
-                messages_sent: c1.messages_sent - c0.messages_sent,
+                rounds: (c1.rounds - c0.rounds) / per,
+                bytes_sent: (c1.bytes_sent - c0.bytes_sent) / per,
+                bytes_received: (c1.bytes_received - c0.bytes_received) / per,
+                messages_sent: (c1.messages_sent - c0.messages_sent) / per,
             },
             dealer: DealerStats {
-                bytes_received: d1.bytes_received - d0.bytes_received,
+                bytes_received: (d1.bytes_received - d0.bytes_received) / per,
                 ..d1
             },
         })
@@ -71,11 +79,18 @@ fn secure(
     reports.into_iter().map(|r| r.output).collect()
 }
 
+/// Repetitions of every measurement; the fastest is reported.
+const REPS: usize = 3;
+
 fn time_plain<T>(f: impl Fn() -> T) -> (Duration, T) {
-    let _ = f();
-    let t0 = Instant::now();
-    let out = f();
-    (t0.elapsed(), out)
+    let mut out = f();
+    let mut best = Duration::MAX;
+    for _ in 0..REPS {
+        let t0 = Instant::now();
+        out = f();
+        best = best.min(t0.elapsed());
+    }
+    (best, out)
 }
 
 fn report(name: &str, plain: Duration, ms: &[Measured]) {

@@ -1,5 +1,5 @@
 //! The in-process dealer on its own thread: party 0's `ThreadDealerLink` sends requests over a
-//! channel and waits for the explicit values. (`TrustedDealer` itself also implements
+//! channel and collects the explicit values in order (requests may be queued ahead). (`TrustedDealer` itself also implements
 //! `DealerLink`, for running the dealer inline in party 0's thread.) No networking here.
 
 use super::{DealerError, DealerLink, Request, TrustedDealer};
@@ -15,6 +15,15 @@ pub struct ThreadDealerLink {
 impl DealerLink for ThreadDealerLink {
     fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
         self.tx.send(req.clone()).map_err(|_| DealerError::Gone)?;
+        self.rx.recv().map_err(|_| DealerError::Gone)?
+    }
+
+    fn submit(&mut self, req: &Request) -> Result<bool, DealerError> {
+        self.tx.send(req.clone()).map_err(|_| DealerError::Gone)?;
+        Ok(true)
+    }
+
+    fn collect(&mut self) -> Result<Vec<u64>, DealerError> {
         self.rx.recv().map_err(|_| DealerError::Gone)?
     }
 }

@@ -97,8 +97,36 @@ pub enum DealerError {
 }
 
 /// What party 0 uses to reach the dealer: one request, party 0's explicit values back.
+///
+/// A link may also queue requests (`submit`, answered in order by `collect`) so that the dealer
+/// works while the parties open their masked values; links that do not queue keep the defaults.
 pub trait DealerLink: Send {
     fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError>;
+
+    /// Queues `req`; `Ok(false)` if this link does not queue (then `request` is called later).
+    fn submit(&mut self, _req: &Request) -> Result<bool, DealerError> {
+        Ok(false)
+    }
+
+    /// The reply to the oldest queued request.
+    fn collect(&mut self) -> Result<Vec<u64>, DealerError> {
+        Err(DealerError::Gone)
+    }
+}
+
+/// A correlation asked for with `DealerClient::begin`, to be completed with `finish`.
+#[must_use = "a begun correlation must be finished"]
+pub struct Pending {
+    req: Request,
+    queued: bool,
+    parts: Vec<Vec<u64>>,
+}
+
+impl Pending {
+    /// Free part `i` (e.g. Beaver's `a` for 0 and `b` for 1), available before `finish`.
+    pub fn free(&self, i: usize) -> &[u64] {
+        self.parts.get(i).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Counters of correlated randomness one party consumed.
@@ -240,36 +268,67 @@ impl DealerClient {
 
     /// This party's shares of one correlation: the free parts, then the corrected parts.
     pub fn get(&mut self, req: &Request) -> Result<Vec<Vec<u64>>, DealerError> {
+        let pending = self.begin(req)?;
+        self.finish(pending)
+    }
+
+    /// Starts a request: the free parts are drawn now (party 0 also sends the request, so the
+    /// dealer can work while the parties communicate). Begun requests must be finished in the
+    /// order they were begun.
+    pub fn begin(&mut self, req: &Request) -> Result<Pending, DealerError> {
         self.count(req);
         let mut parts: Vec<Vec<u64>> = req
             .free_parts()
             .iter()
             .map(|&(len, comb)| draw(&mut self.rng, len, comb))
             .collect();
-        let corrected = req.corrected_parts()?;
+        let mut queued = false;
         if self.party == 0 {
             let link = self.link.as_mut().ok_or(DealerError::NoLink { party: 0 })?;
-            let explicit = link.request(req)?;
-            let expected = req.explicit_len()?;
-            if explicit.len() != expected {
-                return Err(DealerError::Malformed {
-                    expected,
-                    got: explicit.len(),
-                });
-            }
-            self.stats.bytes_received += 8 * expected as u64;
-            let mut rest = explicit.as_slice();
-            for &(len, _) in &corrected {
-                let (head, tail) = rest.split_at(len);
-                parts.push(head.to_vec());
-                rest = tail;
-            }
+            queued = link.submit(req)?;
         } else {
             parts.extend(
-                corrected
+                req.corrected_parts()?
                     .iter()
                     .map(|&(len, comb)| draw(&mut self.rng, len, comb)),
             );
+        }
+        Ok(Pending {
+            req: req.clone(),
+            queued,
+            parts,
+        })
+    }
+
+    /// Completes a begun request: the free parts, then the corrected parts.
+    pub fn finish(&mut self, pending: Pending) -> Result<Vec<Vec<u64>>, DealerError> {
+        let Pending {
+            req,
+            queued,
+            mut parts,
+        } = pending;
+        if self.party != 0 {
+            return Ok(parts);
+        }
+        let link = self.link.as_mut().ok_or(DealerError::NoLink { party: 0 })?;
+        let explicit = if queued {
+            link.collect()?
+        } else {
+            link.request(&req)?
+        };
+        let expected = req.explicit_len()?;
+        if explicit.len() != expected {
+            return Err(DealerError::Malformed {
+                expected,
+                got: explicit.len(),
+            });
+        }
+        self.stats.bytes_received += 8 * expected as u64;
+        let mut rest = explicit.as_slice();
+        for &(len, _) in &req.corrected_parts()? {
+            let (head, tail) = rest.split_at(len);
+            parts.push(head.to_vec());
+            rest = tail;
         }
         Ok(parts)
     }

@@ -1,6 +1,7 @@
 //! Binary (XOR) sharing of 64-bit words: local XOR/NOT/shifts and the AND gate with dealer binary
 //! Beaver triples. The flat `and_words` is what the adders in `convert.rs` batch their gates into.
 
+use super::{open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -65,13 +66,19 @@ pub fn and_words(party: &mut Party, x: &[u64], y: &[u64]) -> Result<Vec<u64>, Mp
         return Err(party.invalid("and", format!("{} words and {} words", x.len(), y.len())));
     }
     let n = x.len();
-    let parts = party.dealer().get(&Request::BinTriple { n })?;
-    let [a, b, c] =
-        <[Vec<u64>; 3]>::try_from(parts).map_err(|_| party.invalid("and", "bad dealer reply"))?;
-    let mut masked = Vec::with_capacity(2 * n);
-    masked.extend(x.iter().zip(&a).map(|(x, a)| x ^ a));
-    masked.extend(y.iter().zip(&b).map(|(y, b)| y ^ b));
-    let opened = party.open_xor(&masked)?;
+    let (opened, [a, b, c]) = open_masked(
+        party,
+        "and",
+        &Request::BinTriple { n },
+        Opening::Xor,
+        2 * n,
+        |p| {
+            let mut masked = Vec::with_capacity(2 * n);
+            masked.extend(x.iter().zip(p.free(0)).map(|(x, a)| x ^ a));
+            masked.extend(y.iter().zip(p.free(1)).map(|(y, b)| y ^ b));
+            masked
+        },
+    )?;
     let (e, f) = opened.split_at(n);
     let is_p0 = party.id() == 0;
     Ok((0..n)

@@ -7,6 +7,7 @@
 //! (distances 1, 2, 4, …, 32). B2A of a bit uses a dealer random bit shared both ways.
 
 use super::binary::and_words;
+use super::{open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -132,11 +133,9 @@ pub fn b2a_bit(party: &mut Party, b: &BinShared) -> Result<Shared, MpcError> {
 /// `b2a_bit` on a flat vector.
 pub fn b2a_bit_words(party: &mut Party, b: &[u64]) -> Result<Vec<u64>, MpcError> {
     let n = b.len();
-    let parts = party.dealer().get(&Request::Bits { n })?;
-    let [rb, ra] =
-        <[Vec<u64>; 2]>::try_from(parts).map_err(|_| party.invalid("b2a", "bad dealer reply"))?;
-    let masked: Vec<u64> = b.iter().zip(&rb).map(|(b, r)| (b & 1) ^ r).collect();
-    let c = party.open_xor(&masked)?;
+    let (c, [_rb, ra]) = open_masked(party, "b2a", &Request::Bits { n }, Opening::Xor, n, |p| {
+        b.iter().zip(p.free(0)).map(|(b, r)| (b & 1) ^ r).collect()
+    })?;
     let is_p0 = party.id() == 0;
     Ok((0..n)
         .map(|i| {

@@ -3,10 +3,11 @@
 //! calls of the ring kernel in `ring/matmul.rs`.
 
 use super::trunc::rescale;
+use super::{open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::ring::{self, from_vec, to_vec};
+use crate::ring::{self, from_vec};
 use crate::share::{Public, Shared};
 
 /// `x @ y` for two private operands.
@@ -17,27 +18,29 @@ use crate::share::{Public, Shared};
 /// truncation (N-1)·8·|z|; the dealer sends party 0 8·|z| bytes (plus 16·|z| for truncation).
 pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
     let (out_shape, ..) = ring::matmul_shape(x.shape(), y.shape())?;
-    let parts = party.dealer().get(&Request::MatTriple {
+    let nx = x.len();
+    let req = Request::MatTriple {
         a: x.shape().to_vec(),
         b: y.shape().to_vec(),
-    })?;
-    let [a, b, c] = <[Vec<u64>; 3]>::try_from(parts)
-        .map_err(|_| party.invalid("matmul", "bad dealer reply"))?;
-    let nx = x.len();
-    let mut masked = Vec::with_capacity(nx + y.len());
-    masked.extend(
-        to_vec(&x.data)
-            .iter()
-            .zip(&a)
-            .map(|(x, a)| x.wrapping_sub(*a)),
-    );
-    masked.extend(
-        to_vec(&y.data)
-            .iter()
-            .zip(&b)
-            .map(|(y, b)| y.wrapping_sub(*b)),
-    );
-    let opened = party.open(&masked)?;
+    };
+    // The dealer computes C while the parties open E and F.
+    let (opened, [a, b, c]) =
+        open_masked(party, "matmul", &req, Opening::Add, nx + y.len(), |p| {
+            let mut masked = Vec::with_capacity(nx + y.len());
+            masked.extend(
+                x.data
+                    .iter()
+                    .zip(p.free(0))
+                    .map(|(x, a)| x.wrapping_sub(*a)),
+            );
+            masked.extend(
+                y.data
+                    .iter()
+                    .zip(p.free(1))
+                    .map(|(y, b)| y.wrapping_sub(*b)),
+            );
+            masked
+        })?;
     let (e, f) = opened.split_at(nx);
     let left: Vec<u64> = if party.id() == 0 {
         a.iter().zip(e).map(|(a, e)| a.wrapping_add(*e)).collect()

@@ -17,7 +17,9 @@ pub mod trunc;
 #[cfg(test)]
 mod tests;
 
+use crate::dealer::{Pending, Request};
 use crate::mpc_error::MpcError;
+use crate::party::Party;
 use crate::ring::{broadcast_shape, broadcast_to, RingTensor};
 
 /// Both operands broadcast to their common shape (standard layout).
@@ -28,4 +30,37 @@ pub(crate) fn broadcast_pair(
 ) -> Result<(RingTensor, RingTensor), MpcError> {
     let shape = broadcast_shape(op, a.shape(), b.shape())?;
     Ok((broadcast_to(op, a, &shape)?, broadcast_to(op, b, &shape)?))
+}
+
+/// How a masked message is opened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opening {
+    Add,
+    Xor,
+}
+
+/// The common shape of dealer-assisted protocols: begin `req` (party 0's dealer starts working),
+/// mask this party's inputs with the free parts (`mask` must return `len` words), open the masked
+/// words in one round, then finish the request. Returns the opened words and all `K` parts.
+pub(crate) fn open_masked<const K: usize>(
+    party: &mut Party,
+    op: &'static str,
+    req: &Request,
+    opening: Opening,
+    len: usize,
+    mask: impl FnOnce(&Pending) -> Vec<u64>,
+) -> Result<(Vec<u64>, [Vec<u64>; K]), MpcError> {
+    let pending = party.dealer().begin(req)?;
+    let masked = mask(&pending);
+    if masked.len() != len {
+        return Err(party.invalid(op, "bad dealer reply"));
+    }
+    let opened = match opening {
+        Opening::Add => party.open(&masked)?,
+        Opening::Xor => party.open_xor(&masked)?,
+    };
+    let parts = party.dealer().finish(pending)?;
+    let parts =
+        <[Vec<u64>; K]>::try_from(parts).map_err(|_| party.invalid(op, "bad dealer reply"))?;
+    Ok((opened, parts))
 }

@@ -5,12 +5,12 @@
 //! Scales: the raw product has scale `sx + sy`; the result is truncated to `max(sx, sy)`, so a
 //! 0/1 (scale 0) operand multiplies without truncation.
 
-use super::broadcast_pair;
 use super::trunc::rescale;
+use super::{broadcast_pair, open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::ring::{self, from_vec, to_vec};
+use crate::ring::{self, from_vec};
 use crate::share::{Public, Shared};
 
 /// `x · y` for two private operands (broadcasting).
@@ -30,14 +30,20 @@ pub fn mul_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcE
     let (xd, yd) = broadcast_pair("mul", &x.data, &y.data)?;
     let shape = xd.shape().to_vec();
     let n = xd.len();
-    let parts = party.dealer().get(&Request::Triple { n })?;
-    let [a, b, c] =
-        <[Vec<u64>; 3]>::try_from(parts).map_err(|_| party.invalid("mul", "bad dealer reply"))?;
-    let (xv, yv) = (to_vec(&xd), to_vec(&yd));
-    let mut masked = Vec::with_capacity(2 * n);
-    masked.extend(xv.iter().zip(&a).map(|(x, a)| x.wrapping_sub(*a)));
-    masked.extend(yv.iter().zip(&b).map(|(y, b)| y.wrapping_sub(*b)));
-    let opened = party.open(&masked)?;
+    // The dealer works on c while the parties open e and f.
+    let (opened, [a, b, c]) = open_masked(
+        party,
+        "mul",
+        &Request::Triple { n },
+        Opening::Add,
+        2 * n,
+        |p| {
+            let mut masked = Vec::with_capacity(2 * n);
+            masked.extend(xd.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
+            masked.extend(yd.iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
+            masked
+        },
+    )?;
     let (e, f) = opened.split_at(n);
     let is_p0 = party.id() == 0;
     let z: Vec<u64> = (0..n)
@@ -72,12 +78,20 @@ pub fn mul_public(party: &mut Party, x: &Shared, p: &Public) -> Result<Shared, M
 /// the dealer sends party 0 8 bytes per element.
 pub fn square(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let n = x.len();
-    let parts = party.dealer().get(&Request::Square { n })?;
-    let [a, s] = <[Vec<u64>; 2]>::try_from(parts)
-        .map_err(|_| party.invalid("square", "bad dealer reply"))?;
-    let xv = to_vec(&x.data);
-    let masked: Vec<u64> = xv.iter().zip(&a).map(|(x, a)| x.wrapping_sub(*a)).collect();
-    let e = party.open(&masked)?;
+    let (e, [a, s]) = open_masked(
+        party,
+        "square",
+        &Request::Square { n },
+        Opening::Add,
+        n,
+        |p| {
+            x.data
+                .iter()
+                .zip(p.free(0))
+                .map(|(x, a)| x.wrapping_sub(*a))
+                .collect()
+        },
+    )?;
     let is_p0 = party.id() == 0;
     let z: Vec<u64> = (0..n)
         .map(|i| {

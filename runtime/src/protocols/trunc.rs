@@ -7,10 +7,11 @@
 //! `c` is public, so the wrap-around is accounted for exactly. No 2-party-only local trick is
 //! used; nothing here fails for N > 2.
 
+use super::{open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::ring::{from_vec, to_vec};
+use crate::ring::from_vec;
 use crate::share::Shared;
 
 const TWO_62: u64 = 1 << 62;
@@ -37,23 +38,16 @@ pub fn truncate(party: &mut Party, x: &Shared, bits: u32) -> Result<Shared, MpcE
         ));
     }
     let n = x.len();
-    let parts = party.dealer().get(&Request::Trunc { n, bits })?;
-    let [r, m, t] = <[Vec<u64>; 3]>::try_from(parts)
-        .map_err(|_| party.invalid("truncate", "bad dealer reply"))?;
     let is_p0 = party.id() == 0;
-    let masked: Vec<u64> = to_vec(&x.data)
-        .iter()
-        .zip(&r)
-        .map(|(&xi, &ri)| {
-            let v = xi.wrapping_add(ri);
-            if is_p0 {
-                v.wrapping_add(TWO_62)
-            } else {
-                v
-            }
-        })
-        .collect();
-    let c = party.open(&masked)?;
+    let req = Request::Trunc { n, bits };
+    let (c, [_r, m, t]) = open_masked(party, "truncate", &req, Opening::Add, n, |p| {
+        let shift = if is_p0 { TWO_62 } else { 0 };
+        x.data
+            .iter()
+            .zip(p.free(0))
+            .map(|(&xi, &ri)| xi.wrapping_add(ri).wrapping_add(shift))
+            .collect()
+    })?;
     let high_unit = 1u64 << (63 - bits);
     let offset = TWO_62 >> bits;
     let out: Vec<u64> = c
