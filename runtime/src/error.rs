@@ -154,7 +154,9 @@ mod tests {
 
     #[test]
     fn innermost_span_wins() {
-        let err = RunError::shape("x").with_span(Span::new(1, 2)).with_span(Span::new(5, 9));
+        let err = RunError::shape("x")
+            .with_span(Span::new(1, 2))
+            .with_span(Span::new(5, 9));
         assert_eq!(err.span, Some(Span::new(1, 2)));
     }
 }

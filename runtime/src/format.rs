@@ -25,7 +25,11 @@ pub fn format_number(x: f64) -> String {
         return "nan".to_string();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf".to_string() } else { "-inf".to_string() };
+        return if x > 0.0 {
+            "inf".to_string()
+        } else {
+            "-inf".to_string()
+        };
     }
     let text = format!("{x:.4}");
     if text == "-0.0000" {
@@ -108,7 +112,10 @@ mod tests {
     fn scalars_and_matrices() {
         assert_eq!(format_tensor(arr0(0.95).into_dyn().view()), "0.9500");
         let m = arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn();
-        assert_eq!(format_tensor(m.view()), "[[1.0000, 2.0000], [3.0000, 4.0000]]");
+        assert_eq!(
+            format_tensor(m.view()),
+            "[[1.0000, 2.0000], [3.0000, 4.0000]]"
+        );
     }
 
     #[test]
@@ -132,7 +139,11 @@ mod tests {
         let e = ArrayD::<f64>::zeros(IxDyn(&[0]));
         assert_eq!(format_tensor(e.view()), "[]");
         let a = arr0(1.5).into_dyn();
-        let pieces = [PrintPiece::Value(a.view()), PrintPiece::Text("loss"), PrintPiece::Value(a.view())];
+        let pieces = [
+            PrintPiece::Value(a.view()),
+            PrintPiece::Text("loss"),
+            PrintPiece::Value(a.view()),
+        ];
         assert_eq!(join_print(&pieces), "1.5000 loss 1.5000");
     }
 }

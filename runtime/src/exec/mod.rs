@@ -31,13 +31,21 @@ pub struct RunConfig {
 impl RunConfig {
     /// A configuration whose parties all read and write `dir`.
     pub fn with_dir(dir: &Path, n_parties: usize) -> RunConfig {
-        RunConfig { data_dirs: vec![dir.to_path_buf(); n_parties.max(1)], ..RunConfig::default() }
+        RunConfig {
+            data_dirs: vec![dir.to_path_buf(); n_parties.max(1)],
+            ..RunConfig::default()
+        }
     }
 }
 
 impl Default for RunConfig {
     fn default() -> RunConfig {
-        RunConfig { data_dirs: Vec::new(), precision: 16, seed: None, strict_domains: false }
+        RunConfig {
+            data_dirs: Vec::new(),
+            precision: 16,
+            seed: None,
+            strict_domains: false,
+        }
     }
 }
 
@@ -49,7 +57,10 @@ pub enum Event {
     /// `output(e, to=P)`: the formatted value, seen by `party` (its name) alone.
     Output { party: String, text: String },
     /// A non-fatal problem at an op (an out-of-domain input, a NaN result).
-    Warning { span: mpcc_ir::Span, message: String },
+    Warning {
+        span: mpcc_ir::Span,
+        message: String,
+    },
 }
 
 /// Where a run's events go.

@@ -87,14 +87,25 @@ impl Machine<'_> {
                 })?;
                 *slot = Some(v);
             }
-            Stmt::If { cond, then_block, else_block, span } => {
+            Stmt::If {
+                cond,
+                then_block,
+                else_block,
+                span,
+            } => {
                 return if self.truth(*cond, *span)? {
                     self.block(then_block)
                 } else {
                     self.block(else_block)
                 };
             }
-            Stmt::For { var, start, end, body, span } => {
+            Stmt::For {
+                var,
+                start,
+                end,
+                body,
+                span,
+            } => {
                 let from = self.int(*start, "a loop bound", *span)?;
                 let to = self.int(*end, "a loop bound", *span)?;
                 for i in from..to {
@@ -106,7 +117,12 @@ impl Machine<'_> {
                     }
                 }
             }
-            Stmt::While { cond_block, cond, body, span } => loop {
+            Stmt::While {
+                cond_block,
+                cond,
+                body,
+                span,
+            } => loop {
                 self.block(cond_block)?;
                 if !self.truth(*cond, *span)? {
                     break;
@@ -132,14 +148,24 @@ impl Machine<'_> {
             }
             Stmt::Save { path, value, span } => {
                 let dir = self.data_dir(PartyId(0), *span)?;
-                let written = io::save(dir, path, self.get(*value)?)
-                    .map_err(|e| e.with_party(self.program.party_name(PartyId(0))).with_span(*span))?;
+                let written = io::save(dir, path, self.get(*value)?).map_err(|e| {
+                    e.with_party(self.program.party_name(PartyId(0)))
+                        .with_span(*span)
+                })?;
                 self.report.files_written.push(written);
             }
-            Stmt::Output { value, to, path, span } => {
+            Stmt::Output {
+                value,
+                to,
+                path,
+                span,
+            } => {
                 let party = self.program.party_name(*to);
                 let text = format_tensor(self.get(*value)?.view());
-                self.sink.event(Event::Output { party: party.clone(), text });
+                self.sink.event(Event::Output {
+                    party: party.clone(),
+                    text,
+                });
                 if let Some(path) = path {
                     let dir = self.data_dir(*to, *span)?;
                     let written = io::save(dir, path, self.get(*value)?)
@@ -178,14 +204,22 @@ impl Machine<'_> {
     }
 
     fn data_dir(&self, party: PartyId, span: Span) -> Result<&Path, RunError> {
-        self.cfg.data_dirs.get(party.index()).map(|p| p.as_path()).ok_or_else(|| {
-            RunError::new(
-                ErrorKind::Config,
-                format!("no data folder was given for party {} (rank {})", self.program.party_name(party), party.0),
-            )
-            .with_party(self.program.party_name(party))
-            .with_span(span)
-        })
+        self.cfg
+            .data_dirs
+            .get(party.index())
+            .map(|p| p.as_path())
+            .ok_or_else(|| {
+                RunError::new(
+                    ErrorKind::Config,
+                    format!(
+                        "no data folder was given for party {} (rank {})",
+                        self.program.party_name(party),
+                        party.0
+                    ),
+                )
+                .with_party(self.program.party_name(party))
+                .with_span(span)
+            })
     }
 
     fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
@@ -227,9 +261,11 @@ impl Machine<'_> {
         if bad == 0 {
             return None;
         }
-        let operands_finite = operands(op)
-            .iter()
-            .all(|&o| self.get(o).map(|t| t.iter().all(|v| v.is_finite())).unwrap_or(true));
+        let operands_finite = operands(op).iter().all(|&o| {
+            self.get(o)
+                .map(|t| t.iter().all(|v| v.is_finite()))
+                .unwrap_or(true)
+        });
         operands_finite.then(|| {
             format!(
                 "the result holds {bad} NaN or infinite value{} (from finite operands)",
@@ -276,26 +312,37 @@ impl Machine<'_> {
             Op::MatMul(a, b) => linalg::matmul(self.get(*a)?, self.get(*b)?)?,
             Op::Where(c, a, b) => elementwise::where_(self.get(*c)?, self.get(*a)?, self.get(*b)?)?,
             Op::Reduce { op, x, axis } => reduce::reduce(*op, self.get(*x)?, *axis)?,
-            Op::Arg { op, x, axis, one_hot } => reduce::arg(*op, self.get(*x)?, *axis, *one_hot)?,
+            Op::Arg {
+                op,
+                x,
+                axis,
+                one_hot,
+            } => reduce::arg(*op, self.get(*x)?, *axis, *one_hot)?,
             Op::Softmax { x, axis } => nn::softmax(self.get(*x)?, *axis)?,
             Op::LogSoftmax { x, axis } => nn::log_softmax(self.get(*x)?, *axis)?,
             Op::CrossEntropy { logits, targets } => {
                 nn::cross_entropy(self.get(*logits)?, self.get(*targets)?)?
             }
-            Op::Zeros { shape } => construct::zeros(&construct::dims_from_tensor(self.get(*shape)?, "zeros")?),
-            Op::Ones { shape } => construct::ones(&construct::dims_from_tensor(self.get(*shape)?, "ones")?),
+            Op::Zeros { shape } => {
+                construct::zeros(&construct::dims_from_tensor(self.get(*shape)?, "zeros")?)
+            }
+            Op::Ones { shape } => {
+                construct::ones(&construct::dims_from_tensor(self.get(*shape)?, "ones")?)
+            }
             Op::Eye { n } => {
                 let n = scalar_int(self.get(*n)?, "the size given to `eye`")?;
                 let n = usize::try_from(n)
                     .map_err(|_| RunError::shape(format!("`eye` of a negative size ({n})")))?;
                 construct::eye(n)?
             }
-            Op::Rand { shape, seed } => {
-                construct::rand(&construct::dims_from_tensor(self.get(*shape)?, "rand")?, *seed)?
-            }
-            Op::Randn { shape, seed } => {
-                construct::randn(&construct::dims_from_tensor(self.get(*shape)?, "randn")?, *seed)?
-            }
+            Op::Rand { shape, seed } => construct::rand(
+                &construct::dims_from_tensor(self.get(*shape)?, "rand")?,
+                *seed,
+            )?,
+            Op::Randn { shape, seed } => construct::randn(
+                &construct::dims_from_tensor(self.get(*shape)?, "randn")?,
+                *seed,
+            )?,
             Op::OneHot { labels, classes } => {
                 let classes = scalar_int(self.get(*classes)?, "the class count of `one_hot`")?;
                 nn::one_hot(self.get(*labels)?, classes)?
@@ -317,7 +364,10 @@ impl Machine<'_> {
             Op::Cat { xs, axis } => structural::cat(&self.all(xs)?, *axis)?,
             Op::Stack { xs, axis } => structural::stack(&self.all(xs)?, *axis)?,
             Op::Index { x, items } => {
-                let specs = items.iter().map(|item| self.index_spec(item)).collect::<Result<Vec<_>, _>>()?;
+                let specs = items
+                    .iter()
+                    .map(|item| self.index_spec(item))
+                    .collect::<Result<Vec<_>, _>>()?;
                 structural::index(self.get(*x)?, &specs)?
             }
         };
@@ -330,11 +380,15 @@ impl Machine<'_> {
 
     fn index_spec(&self, item: &IndexItem) -> Result<IndexSpec, RunError> {
         let bound = |id: &Option<ValueId>| -> Result<Option<i64>, RunError> {
-            id.map(|id| scalar_int(self.get(id)?, "a slice bound")).transpose()
+            id.map(|id| scalar_int(self.get(id)?, "a slice bound"))
+                .transpose()
         };
         Ok(match item {
             IndexItem::At(id) => IndexSpec::At(scalar_int(self.get(*id)?, "an index")?),
-            IndexItem::Slice { start, end } => IndexSpec::Slice { start: bound(start)?, end: bound(end)? },
+            IndexItem::Slice { start, end } => IndexSpec::Slice {
+                start: bound(start)?,
+                end: bound(end)?,
+            },
         })
     }
 }
@@ -345,11 +399,19 @@ fn operands(op: &Op) -> Vec<ValueId> {
         Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
         Op::Share { value, .. } | Op::Reveal(value) => vec![*value],
         Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
-        Op::Unary(_, x) | Op::Pow(x, _) | Op::Transpose(x) | Op::Flatten(x) | Op::Shape(x) => vec![*x],
+        Op::Unary(_, x) | Op::Pow(x, _) | Op::Transpose(x) | Op::Flatten(x) | Op::Shape(x) => {
+            vec![*x]
+        }
         Op::Where(c, a, b) => vec![*c, *a, *b],
-        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
+        Op::Reduce { x, .. }
+        | Op::Arg { x, .. }
+        | Op::Softmax { x, .. }
+        | Op::LogSoftmax { x, .. } => vec![*x],
         Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
-        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
+        Op::Zeros { shape }
+        | Op::Ones { shape }
+        | Op::Rand { shape, .. }
+        | Op::Randn { shape, .. } => vec![*shape],
         Op::Eye { n } => vec![*n],
         Op::OneHot { labels, classes } => vec![*labels, *classes],
         Op::Reshape { x, shape } => vec![*x, *shape],

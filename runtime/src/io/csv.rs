@@ -1,6 +1,6 @@
 //! `.csv` reading and writing.
 //!
-//! Reading: comma-separated numbers, cells trimmed, blank lines skipped. The first row is a
+//! Reading: comma-separated numbers, cells trimmed, blank lines and a UTF-8 BOM skipped. The first row is a
 //! header (and skipped) when *none* of its cells is a number; a first row with some numbers and
 //! some text is a malformed-data error, so a typo is not mistaken for a header. Every row must
 //! have the same number of cells. The result is always 2-D `[rows, columns]` (a single column
@@ -22,6 +22,7 @@ fn parse_cell(cell: &str) -> Option<f64> {
 /// Decodes CSV text into a `[rows, columns]` tensor.
 pub fn decode_csv(bytes: &[u8]) -> Result<Tensor, RunError> {
     let malformed = |msg: String| RunError::new(ErrorKind::MalformedFile, msg);
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -56,7 +57,10 @@ pub fn decode_csv(bytes: &[u8]) -> Result<Tensor, RunError> {
             if !v.is_finite() {
                 return Err(RunError::new(
                     ErrorKind::NonFinite,
-                    format!("row {line}, column {}: `{cell}` is not a finite number", j + 1),
+                    format!(
+                        "row {line}, column {}: `{cell}` is not a finite number",
+                        j + 1
+                    ),
                 ));
             }
             data.push(v);

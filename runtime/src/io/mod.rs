@@ -24,7 +24,9 @@ use std::path::{Component, Path, PathBuf};
 pub enum Format {
     Npy,
     /// An `.npz` archive and the entry named after `:` (`None`: the archive's only entry).
-    Npz { entry: Option<String> },
+    Npz {
+        entry: Option<String>,
+    },
     Csv,
 }
 
@@ -55,7 +57,9 @@ pub fn resolve(dir: &Path, path: &str) -> Result<(PathBuf, Format), RunError> {
         .unwrap_or_default();
     let format = match ext.as_str() {
         "npy" => Format::Npy,
-        "npz" => Format::Npz { entry: entry.filter(|e| !e.is_empty()) },
+        "npz" => Format::Npz {
+            entry: entry.filter(|e| !e.is_empty()),
+        },
         "csv" => Format::Csv,
         _ => {
             return Err(RunError::new(
@@ -73,7 +77,8 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
     let (file, format) = resolve(dir, path)?;
     let read = || {
         std::fs::read(&file).map_err(|e| {
-            RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}")).with_file(&file)
+            RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}"))
+                .with_file(&file)
         })
     };
     let malformed = |msg: String| RunError::new(ErrorKind::MalformedFile, msg).with_file(&file);
@@ -92,7 +97,12 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
 
 /// [`load`], then [`check_shape`] against what the program needs; errors name `party` and,
 /// when the program knows anything of the shape, the expected shape.
-pub fn load_checked(dir: &Path, path: &str, party: &str, expected: &Shape) -> Result<Tensor, RunError> {
+pub fn load_checked(
+    dir: &Path,
+    path: &str,
+    party: &str,
+    expected: &Shape,
+) -> Result<Tensor, RunError> {
     let with_context = |e: RunError| {
         let e = e.with_party(party);
         match expected {
@@ -102,7 +112,9 @@ pub fn load_checked(dir: &Path, path: &str, party: &str, expected: &Shape) -> Re
     };
     let value = load(dir, path).map_err(with_context)?;
     check_shape(&value, expected).map_err(|e| {
-        let file = resolve(dir, path).map(|(f, _)| f).unwrap_or_else(|_| dir.join(path));
+        let file = resolve(dir, path)
+            .map(|(f, _)| f)
+            .unwrap_or_else(|_| dir.join(path));
         with_context(e.with_file(&file))
     })?;
     Ok(value)
@@ -147,7 +159,10 @@ pub fn check_shape(value: &Tensor, expected: &Shape) -> Result<(), RunError> {
     }
     Err(RunError::new(
         ErrorKind::ShapeMismatch,
-        format!("the file holds a tensor of shape {}", dims_text(value.shape())),
+        format!(
+            "the file holds a tensor of shape {}",
+            dims_text(value.shape())
+        ),
     )
     .with_expected_shape(mpcc_ir::shape_text(expected)))
 }
@@ -157,12 +172,18 @@ pub fn check_shape(value: &Tensor, expected: &Shape) -> Result<(), RunError> {
 pub fn save(dir: &Path, path: &str, value: &Tensor) -> Result<PathBuf, RunError> {
     let (file, format) = resolve(dir, path)?;
     let bytes = match format {
-        Format::Npy => npy::encode_npy(value)
-            .map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&file))?,
-        Format::Csv => csv::encode_csv(value).map_err(|e| e.with_file(&file))?.into_bytes(),
+        Format::Npy => {
+            npy::encode_npy(value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&file))?
+        }
+        Format::Csv => csv::encode_csv(value)
+            .map_err(|e| e.with_file(&file))?
+            .into_bytes(),
         Format::Npz { .. } => {
-            return Err(RunError::new(ErrorKind::Config, "saving .npz is not supported (use .npy or .csv)")
-                .with_file(&file))
+            return Err(RunError::new(
+                ErrorKind::Config,
+                "saving .npz is not supported (use .npy or .csv)",
+            )
+            .with_file(&file))
         }
     };
     write_file(&file, &bytes)?;

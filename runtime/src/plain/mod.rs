@@ -82,7 +82,9 @@ pub fn scalar_int(value: &Tensor, what: &str) -> Result<i64, RunError> {
 pub fn as_int(x: f64, what: &str) -> Result<i64, RunError> {
     let rounded = x.round();
     if !x.is_finite() || (x - rounded).abs() > 1e-9 || rounded.abs() > 9.0e15 {
-        return Err(RunError::index(format!("{what} must be an integer, found {x}")));
+        return Err(RunError::index(format!(
+            "{what} must be an integer, found {x}"
+        )));
     }
     Ok(rounded as i64)
 }
@@ -102,11 +104,17 @@ mod tests {
 
     #[test]
     fn broadcast_follows_numpy() {
-        assert_eq!(broadcast_shape(&[2, 1, 3], &[4, 1]).ok(), Some(vec![2, 4, 3]));
+        assert_eq!(
+            broadcast_shape(&[2, 1, 3], &[4, 1]).ok(),
+            Some(vec![2, 4, 3])
+        );
         assert_eq!(broadcast_shape(&[], &[5]).ok(), Some(vec![5]));
         assert_eq!(broadcast_shape(&[0], &[1]).ok(), Some(vec![0]));
         let err = broadcast_shape(&[2, 3], &[4]).err().map(|e| e.message);
-        assert_eq!(err.as_deref(), Some("shapes [2, 3] and [4] do not broadcast"));
+        assert_eq!(
+            err.as_deref(),
+            Some("shapes [2, 3] and [4] do not broadcast")
+        );
     }
 
     #[test]

@@ -16,7 +16,10 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexSpec {
     At(i64),
-    Slice { start: Option<i64>, end: Option<i64> },
+    Slice {
+        start: Option<i64>,
+        end: Option<i64>,
+    },
 }
 
 fn collect<T: Clone>(x: &ArrayD<T>, dims: &[usize]) -> Result<ArrayD<T>, RunError> {
@@ -47,12 +50,14 @@ pub fn reshape<T: Clone>(x: &ArrayD<T>, spec: &[i64]) -> Result<ArrayD<T>, RunEr
             return Err(bad("a negative dimension"));
         } else {
             let d = usize::try_from(d).map_err(|_| bad("a dimension too large"))?;
-            known = known.checked_mul(d).ok_or_else(|| bad("too many elements"))?;
+            known = known
+                .checked_mul(d)
+                .ok_or_else(|| bad("too many elements"))?;
             dims.push(d);
         }
     }
     if let Some(i) = infer {
-        if known == 0 || x.len() % known != 0 {
+        if known == 0 || x.len() / known * known != x.len() {
             return Err(bad("the element count does not divide"));
         }
         dims[i] = x.len() / known;
@@ -82,7 +87,11 @@ pub fn cat<T: Clone>(xs: &[&ArrayD<T>], axis: i64) -> Result<ArrayD<T>, RunError
     for x in xs {
         let same_rank = x.ndim() == first.ndim();
         let agree = same_rank
-            && x.shape().iter().zip(first.shape()).enumerate().all(|(i, (a, b))| i == ax || a == b);
+            && x.shape()
+                .iter()
+                .zip(first.shape())
+                .enumerate()
+                .all(|(i, (a, b))| i == ax || a == b);
         if !agree {
             return Err(RunError::shape(format!(
                 "`cat` along axis {axis}: shapes {} and {} differ off that axis",
@@ -180,15 +189,24 @@ mod tests {
     #[test]
     fn reshape_transpose_flatten_on_u64() {
         let x = m();
-        assert_eq!(reshape(&x, &[3, -1]).ok(), Some(arr2(&[[1u64, 2], [3, 4], [5, 6]]).into_dyn()));
-        assert_eq!(reshape(&x, &[6]).ok(), Some(arr1(&[1u64, 2, 3, 4, 5, 6]).into_dyn()));
+        assert_eq!(
+            reshape(&x, &[3, -1]).ok(),
+            Some(arr2(&[[1u64, 2], [3, 4], [5, 6]]).into_dyn())
+        );
+        assert_eq!(
+            reshape(&x, &[6]).ok(),
+            Some(arr1(&[1u64, 2, 3, 4, 5, 6]).into_dyn())
+        );
         assert!(reshape(&x, &[4, -1]).is_err());
         assert!(reshape(&x, &[-1, -1]).is_err());
         assert!(reshape(&x, &[5]).is_err());
         let t = transpose(&x);
         assert_eq!(t, arr2(&[[1u64, 4], [2, 5], [3, 6]]).into_dyn());
         assert_eq!(flatten(&t), arr1(&[1u64, 4, 2, 5, 3, 6]).into_dyn());
-        assert_eq!(reshape(&arr0(7u64).into_dyn(), &[1, 1]).ok(), Some(arr2(&[[7u64]]).into_dyn()));
+        assert_eq!(
+            reshape(&arr0(7u64).into_dyn(), &[1, 1]).ok(),
+            Some(arr2(&[[7u64]]).into_dyn())
+        );
     }
 
     #[test]
@@ -197,12 +215,21 @@ mod tests {
         let got = cat(&[&x, &x], -1).ok();
         assert_eq!(got.map(|g| g.shape().to_vec()), Some(vec![2, 6]));
         let rows = cat(&[&x, &arr2(&[[7u64, 8, 9]]).into_dyn()], 0).ok();
-        assert_eq!(rows, Some(arr2(&[[1u64, 2, 3], [4, 5, 6], [7, 8, 9]]).into_dyn()));
+        assert_eq!(
+            rows,
+            Some(arr2(&[[1u64, 2, 3], [4, 5, 6], [7, 8, 9]]).into_dyn())
+        );
         assert!(cat(&[&x, &arr2(&[[7u64, 8]]).into_dyn()], 0).is_err());
         let a = arr1(&[1.0, 2.0]).into_dyn();
         let b = arr1(&[3.0, 4.0]).into_dyn();
-        assert_eq!(stack(&[&a, &b], 0).ok(), Some(arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn()));
-        assert_eq!(stack(&[&a, &b], -1).ok(), Some(arr2(&[[1.0, 3.0], [2.0, 4.0]]).into_dyn()));
+        assert_eq!(
+            stack(&[&a, &b], 0).ok(),
+            Some(arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn())
+        );
+        assert_eq!(
+            stack(&[&a, &b], -1).ok(),
+            Some(arr2(&[[1.0, 3.0], [2.0, 4.0]]).into_dyn())
+        );
         assert!(stack(&[&a, &arr1(&[1.0]).into_dyn()], 0).is_err());
         assert!(stack::<f64>(&[], 0).is_err());
     }
@@ -212,15 +239,43 @@ mod tests {
         let x = m();
         let at = |i| IndexSpec::At(i);
         let sl = |s, e| IndexSpec::Slice { start: s, end: e };
-        assert_eq!(index(&x, &[at(1)]).ok(), Some(arr1(&[4u64, 5, 6]).into_dyn()));
-        assert_eq!(index(&x, &[at(-1), at(-3)]).ok(), Some(arr0(4u64).into_dyn()));
-        assert_eq!(index(&x, &[sl(None, None), at(0)]).ok(), Some(arr1(&[1u64, 4]).into_dyn()));
-        assert_eq!(index(&x, &[sl(None, None), sl(Some(1), None)]).ok(), Some(arr2(&[[2u64, 3], [5, 6]]).into_dyn()));
-        assert_eq!(index(&x, &[sl(None, Some(-1))]).ok(), Some(arr2(&[[1u64, 2, 3]]).into_dyn()));
-        assert_eq!(index(&x, &[sl(Some(0), Some(100))]).ok().map(|t| t.shape().to_vec()), Some(vec![2, 3]));
-        assert_eq!(index(&x, &[sl(Some(2), Some(1))]).ok().map(|t| t.shape().to_vec()), Some(vec![0, 3]));
+        assert_eq!(
+            index(&x, &[at(1)]).ok(),
+            Some(arr1(&[4u64, 5, 6]).into_dyn())
+        );
+        assert_eq!(
+            index(&x, &[at(-1), at(-3)]).ok(),
+            Some(arr0(4u64).into_dyn())
+        );
+        assert_eq!(
+            index(&x, &[sl(None, None), at(0)]).ok(),
+            Some(arr1(&[1u64, 4]).into_dyn())
+        );
+        assert_eq!(
+            index(&x, &[sl(None, None), sl(Some(1), None)]).ok(),
+            Some(arr2(&[[2u64, 3], [5, 6]]).into_dyn())
+        );
+        assert_eq!(
+            index(&x, &[sl(None, Some(-1))]).ok(),
+            Some(arr2(&[[1u64, 2, 3]]).into_dyn())
+        );
+        assert_eq!(
+            index(&x, &[sl(Some(0), Some(100))])
+                .ok()
+                .map(|t| t.shape().to_vec()),
+            Some(vec![2, 3])
+        );
+        assert_eq!(
+            index(&x, &[sl(Some(2), Some(1))])
+                .ok()
+                .map(|t| t.shape().to_vec()),
+            Some(vec![0, 3])
+        );
         let err = index(&x, &[at(2)]).err().map(|e| e.message);
-        assert_eq!(err.as_deref(), Some("index 2 is out of range for axis 0 of length 2 (shape [2, 3])"));
+        assert_eq!(
+            err.as_deref(),
+            Some("index 2 is out of range for axis 0 of length 2 (shape [2, 3])")
+        );
         assert!(index(&x, &[at(0), at(-4)]).is_err());
         assert!(index(&x, &[at(0), at(0), at(0)]).is_err());
     }
@@ -228,9 +283,31 @@ mod tests {
     #[test]
     fn broadcast_to_numpy_rules() {
         let x = arr1(&[1u64, 2]).into_dyn();
-        assert_eq!(broadcast_to(&x, &[2, 2]).ok(), Some(arr2(&[[1u64, 2], [1, 2]]).into_dyn()));
+        assert_eq!(
+            broadcast_to(&x, &[2, 2]).ok(),
+            Some(arr2(&[[1u64, 2], [1, 2]]).into_dyn())
+        );
         assert!(broadcast_to(&x, &[3]).is_err());
         let y = arr3(&[[[1.0]]]).into_dyn();
         assert_eq!(broadcast_to(&y, &[1, 2, 2]).ok().map(|t| t.len()), Some(4));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        #[test]
+        fn reshape_transpose_and_slices_agree_with_indices(rows in 1usize..5, cols in 1usize..5, lo in -6i64..6, hi in -6i64..6) {
+            let x = ArrayD::from_shape_fn(IxDyn(&[rows, cols]), |i| (i[0] * 10 + i[1]) as u64);
+            let t = transpose(&x);
+            proptest::prop_assert_eq!(transpose(&t), x.clone());
+            let back = reshape(&flatten(&x), &[rows as i64, -1]).ok();
+            proptest::prop_assert_eq!(back, Some(x.clone()));
+            let s = index(&x, &[IndexSpec::Slice { start: Some(lo), end: Some(hi) }]).ok();
+            let n = rows as i64;
+            let norm = |b: i64| (if b < 0 { b + n } else { b }).clamp(0, n) as usize;
+            let (a, z) = (norm(lo), norm(hi).max(norm(lo)));
+            let want: Vec<u64> = (a..z).flat_map(|r| (0..cols).map(move |c| (r * 10 + c) as u64)).collect();
+            let got: Option<Vec<u64>> = s.map(|s| s.iter().copied().collect());
+            proptest::prop_assert_eq!(got, Some(want));
+        }
     }
 }
