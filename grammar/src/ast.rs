@@ -2,6 +2,19 @@
 //!
 //! Where the parser recovered from an error it leaves an `Error` node (`ExprKind::Error`,
 //! `StmtKind::Error`) so that later phases keep going and report more problems.
+//!
+//! Spans are byte offsets into the source, and each covers exactly the node's text:
+//! - an [`Ident`]'s covers the name only; a call's covers `f(…)` whole; an index's `x[…]` whole;
+//! - a statement's includes its trailing `;` (`let x = 1;`), a block's its braces, an item's all
+//!   of it (`fn f() { … }`, `param p = 1;`); the [`Program`]'s is the whole source;
+//! - `(e)` is the node of `e` with `e`'s span (parentheses excluded); a `Tuple`'s span includes its
+//!   parentheses; a [`Pattern::Tuple`]'s too;
+//! - the `else` block of an `else if` has no braces: its span is that of the `if` it holds;
+//! - an `Error` statement covers the text the parser skipped (with its `;` if it ate one); an
+//!   `Error` expression that replaced a too-deep one keeps that expression's span.
+//!
+//! No tree the parser returns is taller than `MAX_NESTING` (statements and expressions counted
+//! together, from any statement down), so later phases may walk it recursively.
 
 use crate::span::Span;
 

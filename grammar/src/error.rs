@@ -5,7 +5,7 @@ use crate::span::Span;
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParseError {
     pub kind: ParseErrorKind,
-    /// The exact offending text (for end of input: an empty span at the end).
+    /// The exact offending text (for end of input: an empty span just after the last token).
     pub span: Span,
 }
 

@@ -2,6 +2,7 @@
 //! robustness on hostile input. Expectations are compact s-expressions (see `print.rs`).
 
 mod errors;
+mod lexer;
 mod print;
 mod robust;
 mod spans;
