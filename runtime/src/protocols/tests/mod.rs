@@ -4,6 +4,7 @@
 
 mod arith;
 mod compare;
+mod costs;
 mod wire;
 
 use crate::fixed::FixedPoint;
