@@ -5,7 +5,7 @@
 //! this module only follows witnesses and operands back to the `Share`/`Load` that started it.
 
 use mpcc_ir::{info_text, IndexItem, Label, Op, Program, ValueId};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Byte offset → 1-based line number.
 pub struct LineIndex {
@@ -31,23 +31,12 @@ pub fn operands(op: &Op) -> Vec<ValueId> {
     match op {
         Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
         Op::Share { value, .. } => vec![*value],
-        Op::Reveal(x)
-        | Op::Unary(_, x)
-        | Op::Pow(x, _)
-        | Op::Shape(x)
-        | Op::Transpose(x)
-        | Op::Flatten(x) => vec![*x],
+        Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => vec![*x],
         Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
         Op::Where(c, a, b) => vec![*c, *a, *b],
-        Op::Reduce { x, .. }
-        | Op::Arg { x, .. }
-        | Op::Softmax { x, .. }
-        | Op::LogSoftmax { x, .. } => vec![*x],
+        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
         Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
-        Op::Zeros { shape }
-        | Op::Ones { shape }
-        | Op::Rand { shape, .. }
-        | Op::Randn { shape, .. } => vec![*shape],
+        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
         Op::Eye { n } => vec![*n],
         Op::OneHot { labels, classes } => vec![*labels, *classes],
         Op::Reshape { x, shape } => vec![*x, *shape],
@@ -57,9 +46,7 @@ pub fn operands(op: &Op) -> Vec<ValueId> {
             for item in items {
                 match item {
                     IndexItem::At(i) => v.push(*i),
-                    IndexItem::Slice { start, end } => {
-                        v.extend(start.iter().chain(end.iter()).copied())
-                    }
+                    IndexItem::Slice { start, end } => v.extend(start.iter().chain(end.iter()).copied()),
                 }
             }
             v
@@ -75,8 +62,12 @@ struct Origin {
     vars: Vec<(String, mpcc_ir::Span)>,
 }
 
+/// Names given to values by `let` (a value bound directly, without a variable): value → (name, span).
+pub type Names = HashMap<ValueId, (String, mpcc_ir::Span)>;
+
 fn search(
     program: &Program,
+    names: &Names,
     v: ValueId,
     seen: &mut HashSet<ValueId>,
     vars: &mut Vec<(String, mpcc_ir::Span)>,
@@ -90,39 +81,25 @@ fn search(
         return None;
     }
     match &def.op {
-        Op::Share { src, value } => {
-            let local = program
-                .value(*value)
-                .is_some_and(|d| !d.info.label.is_public());
-            if local {
-                if let Some(o) = search(program, *value, seen, vars, depth + 1) {
-                    return Some(o);
+        Op::Share { src, .. } => {
+            if let Some((n, sp)) = names.get(&v) {
+                if vars.last().map(|(m, t)| (m, t)) != Some((n, sp)) {
+                    vars.push((n.clone(), *sp));
                 }
             }
-            return Some(Origin {
-                party: program.party_name(*src),
-                span: def.span,
-                shared: true,
-                vars: vars.clone(),
-            });
+            return Some(Origin { party: program.party_name(*src), span: def.span, shared: true, vars: vars.clone() });
         }
         Op::Load { at: Some(p), .. } => {
-            return Some(Origin {
-                party: program.party_name(*p),
-                span: def.span,
-                shared: false,
-                vars: vars.clone(),
-            });
+            return Some(Origin { party: program.party_name(*p), span: def.span, shared: false, vars: vars.clone() });
         }
         Op::Var(var) => {
             let vdef = program.var(*var)?;
-            let pushed =
-                vars.last().map(|(n, s)| (n.as_str(), *s)) != Some((vdef.name.as_str(), vdef.span));
+            let pushed = vars.last().map(|(n, s)| (n.as_str(), *s)) != Some((vdef.name.as_str(), vdef.span));
             if pushed {
                 vars.push((vdef.name.clone(), vdef.span));
             }
             if let Some(w) = vdef.witness {
-                if let Some(o) = search(program, w, seen, vars, depth + 1) {
+                if let Some(o) = search(program, names, w, seen, vars, depth + 1) {
                     return Some(o);
                 }
             }
@@ -138,8 +115,15 @@ fn search(
         ops.retain(|o| *o != w);
         ops.insert(0, w);
     }
-    ops.into_iter()
-        .find_map(|o| search(program, o, seen, vars, depth + 1))
+    let named = names.get(&v).filter(|(n, sp)| vars.last().map(|(m, t)| (m, t)) != Some((n, sp)));
+    if let Some((n, sp)) = named {
+        vars.push((n.clone(), *sp));
+    }
+    let found = ops.into_iter().find_map(|o| search(program, names, o, seen, vars, depth + 1));
+    if found.is_none() && named.is_some() {
+        vars.pop();
+    }
+    found
 }
 
 /// The provenance of a non-public value: the note, and a secondary label at the input.
@@ -152,16 +136,18 @@ pub struct Provenance {
 /// (e.g. "the condition").
 pub fn provenance(
     program: &Program,
+    bound: &Names,
     lines: &LineIndex,
     v: ValueId,
     subject: &str,
 ) -> Option<Provenance> {
     let label = program.value(v)?.info.label;
     let mut vars = Vec::new();
-    let origin = search(program, v, &mut HashSet::new(), &mut vars, 0)?;
+    let origin = search(program, bound, v, &mut HashSet::new(), &mut vars, 0)?;
     let mut names = origin.vars.clone();
+    let is_named = matches!(program.value(v).map(|d| &d.op), Some(Op::Var(_))) || bound.contains_key(&v);
     let subject = match names.first() {
-        Some((name, _)) if matches!(program.value(v).map(|d| &d.op), Some(Op::Var(_))) => {
+        Some((name, _)) if is_named => {
             let s = format!("`{name}`");
             names.remove(0);
             s
@@ -189,10 +175,7 @@ pub fn provenance(
     } else {
         format!("{} loads its input here", origin.party)
     };
-    Some(Provenance {
-        note,
-        source: Some((span, msg)),
-    })
+    Some(Provenance { note, source: Some((span, msg)) })
 }
 
 fn capitalise(s: &str) -> String {
@@ -204,11 +187,11 @@ fn capitalise(s: &str) -> String {
 }
 
 /// Hover text for a value: `private (from ALICE) real [1, ?]`.
-pub fn hover_text(program: &Program, v: ValueId) -> Option<String> {
+pub fn hover_text(program: &Program, names: &Names, v: ValueId) -> Option<String> {
     let info = &program.value(v)?.info;
     let text = info_text(program, info);
     if info.label == Label::Private {
-        let origin = search(program, v, &mut HashSet::new(), &mut Vec::new(), 0);
+        let origin = search(program, names, v, &mut HashSet::new(), &mut Vec::new(), 0);
         if let Some(o) = origin {
             return Some(text.replacen("private", &format!("private (from {})", o.party), 1));
         }

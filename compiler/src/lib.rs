@@ -68,9 +68,7 @@ pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -
     for e in &parse_errors {
         diags.push(syntax_diagnostic(e));
     }
-    let too_deep = parse_errors
-        .iter()
-        .any(|e| matches!(e.kind, ParseErrorKind::TooDeep { .. }));
+    let too_deep = parse_errors.iter().any(|e| matches!(e.kind, ParseErrorKind::TooDeep { .. }));
     let (program, symbols) = if too_deep {
         (None, Vec::new())
     } else {
@@ -82,12 +80,7 @@ pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -
         _ => None,
     };
     let program = program.filter(|_| !diags.has_errors());
-    Compiled {
-        ast: Some(ast),
-        program,
-        diagnostics: diags.finish(),
-        symbols,
-    }
+    Compiled { ast: Some(ast), program, diagnostics: diags.finish(), symbols }
 }
 
 /// Renders diagnostics with codespan; plain text when `!color`.
@@ -109,32 +102,20 @@ fn syntax_diagnostic(e: &ParseError) -> Diagnostic {
         }
     };
     match &e.kind {
-        ParseErrorKind::InvalidToken => {
-            Diagnostic::error(Code::E0001, e.span, "not a token of the language")
-                .message("invalid token")
-                .help("remove this character, or write the operator you meant")
-        }
-        ParseErrorKind::UnterminatedComment => {
-            Diagnostic::error(Code::E0002, e.span, "this comment is never closed")
-                .message("unterminated block comment")
-                .help("close the comment with `*/`")
-        }
-        ParseErrorKind::UnterminatedString => {
-            Diagnostic::error(Code::E0003, e.span, "this string is never closed")
-                .message("unterminated string")
-                .help("close the string with `\"`")
-        }
-        ParseErrorKind::InvalidNumber => {
-            Diagnostic::error(Code::E0004, e.span, "not a valid number")
-                .message("invalid number literal")
-                .help("write a number such as `1.5` or `1e3`")
-        }
-        ParseErrorKind::UnexpectedToken {
-            found,
-            expected: exp,
-        } => {
-            let mut d = Diagnostic::error(Code::E0005, e.span, expected(exp))
-                .message(format!("unexpected {found}"));
+        ParseErrorKind::InvalidToken => Diagnostic::error(Code::E0001, e.span, "not a token of the language")
+            .message("invalid token")
+            .help("remove this character, or write the operator you meant"),
+        ParseErrorKind::UnterminatedComment => Diagnostic::error(Code::E0002, e.span, "this comment is never closed")
+            .message("unterminated block comment")
+            .help("close the comment with `*/`"),
+        ParseErrorKind::UnterminatedString => Diagnostic::error(Code::E0003, e.span, "this string is never closed")
+            .message("unterminated string")
+            .help("close the string with `\"`"),
+        ParseErrorKind::InvalidNumber => Diagnostic::error(Code::E0004, e.span, "not a valid number")
+            .message("invalid number literal")
+            .help("write a number such as `1.5` or `1e3`"),
+        ParseErrorKind::UnexpectedToken { found, expected: exp } => {
+            let mut d = Diagnostic::error(Code::E0005, e.span, expected(exp)).message(format!("unexpected {found}"));
             if exp.iter().any(|x| x.contains(';')) {
                 d = d.help("end the statement with `;`");
             }
@@ -144,22 +125,16 @@ fn syntax_diagnostic(e: &ParseError) -> Diagnostic {
             d
         }
         ParseErrorKind::UnexpectedEof { expected: exp } => {
-            let label = if exp.is_empty() {
-                "the file ends here".to_string()
-            } else {
-                expected(exp)
-            };
+            let label = if exp.is_empty() { "the file ends here".to_string() } else { expected(exp) };
             Diagnostic::error(Code::E0006, e.span, label)
                 .message("unexpected end of file")
                 .help("complete the statement, or close the open `{`, `(` or `[`")
         }
-        ParseErrorKind::TooDeep { limit } => Diagnostic::error(
-            Code::E0007,
-            e.span,
-            format!("nested more than {limit} levels deep"),
-        )
-        .message("brackets nested too deeply")
-        .help("split the expression with `let` bindings"),
+        ParseErrorKind::TooDeep { limit } => {
+            Diagnostic::error(Code::E0007, e.span, format!("nested more than {limit} levels deep"))
+                .message("brackets nested too deeply")
+                .help("split the expression with `let` bindings")
+        }
     }
 }
 #[cfg(test)]

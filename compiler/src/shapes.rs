@@ -30,16 +30,8 @@ pub fn broadcast(a: &Shape, b: &Shape) -> Result<Shape, ShapeError> {
     let n = a.len().max(b.len());
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let da = if i < n - a.len() {
-            Dim::Known(1)
-        } else {
-            a.get(i + a.len() - n).copied().unwrap_or(Dim::Unknown)
-        };
-        let db = if i < n - b.len() {
-            Dim::Known(1)
-        } else {
-            b.get(i + b.len() - n).copied().unwrap_or(Dim::Unknown)
-        };
+        let da = if i < n - a.len() { Dim::Known(1) } else { a.get(i + a.len() - n).copied().unwrap_or(Dim::Unknown) };
+        let db = if i < n - b.len() { Dim::Known(1) } else { b.get(i + b.len() - n).copied().unwrap_or(Dim::Unknown) };
         let d = match (da, db) {
             (Dim::Known(1), d) | (d, Dim::Known(1)) => d,
             (Dim::Known(x), Dim::Known(y)) if x == y => Dim::Known(x),
@@ -61,26 +53,15 @@ pub fn matmul(a: &Shape, b: &Shape) -> Result<Shape, ShapeError> {
         return Err(ShapeError::Mismatch);
     }
     let (a_vec, b_vec) = (a.len() == 1, b.len() == 1);
-    let a2: Vec<Dim> = if a_vec {
-        vec![Dim::Known(1), a[0]]
-    } else {
-        a.clone()
-    };
-    let b2: Vec<Dim> = if b_vec {
-        vec![b[0], Dim::Known(1)]
-    } else {
-        b.clone()
-    };
+    let a2: Vec<Dim> = if a_vec { vec![Dim::Known(1), a[0]] } else { a.clone() };
+    let b2: Vec<Dim> = if b_vec { vec![b[0], Dim::Known(1)] } else { b.clone() };
     let (ra, rb) = (a2.len(), b2.len());
     let (n, k1) = (a2[ra - 2], a2[ra - 1]);
     let (k2, m) = (b2[rb - 2], b2[rb - 1]);
     if dim_eq(k1, k2) == Some(false) {
         return Err(ShapeError::Mismatch);
     }
-    let batch = broadcast(
-        &Shape::Ranked(a2[..ra - 2].to_vec()),
-        &Shape::Ranked(b2[..rb - 2].to_vec()),
-    )?;
+    let batch = broadcast(&Shape::Ranked(a2[..ra - 2].to_vec()), &Shape::Ranked(b2[..rb - 2].to_vec()))?;
     let Shape::Ranked(mut out) = batch else {
         return Ok(Shape::Unknown);
     };
@@ -186,9 +167,7 @@ pub fn stack(xs: &[Shape], axis: i64) -> Result<Shape, ShapeError> {
             None => x.clone(),
             Some(prev) => {
                 if let (Shape::Ranked(p), Shape::Ranked(q)) = (&prev, x) {
-                    if p.len() != q.len()
-                        || p.iter().zip(q).any(|(a, b)| dim_eq(*a, *b) == Some(false))
-                    {
+                    if p.len() != q.len() || p.iter().zip(q).any(|(a, b)| dim_eq(*a, *b) == Some(false)) {
                         return Err(ShapeError::Mismatch);
                     }
                 }
@@ -240,10 +219,7 @@ pub fn reshape(x: &Shape, target: &[Option<i64>]) -> Result<Shape, ShapeError> {
 #[derive(Clone, Copy, Debug)]
 pub enum IndexShape {
     At(Option<i64>),
-    Slice {
-        start: Option<Option<i64>>,
-        end: Option<Option<i64>>,
-    },
+    Slice { start: Option<Option<i64>>, end: Option<Option<i64>> },
 }
 
 fn bound(b: i64, n: usize) -> usize {
@@ -324,32 +300,11 @@ mod tests {
         assert_eq!(cat(&[s(&[2, 3]), s(&[2, 4])], 0), Err(ShapeError::Mismatch));
         assert_eq!(stack(&[s(&[3]), s(&[3])], 0), Ok(s(&[2, 3])));
         assert_eq!(reshape(&s(&[2, 3]), &[Some(-1)]), Ok(s(&[6])));
-        assert_eq!(
-            reshape(&s(&[2, 3]), &[Some(4), Some(2)]),
-            Err(ShapeError::Mismatch)
-        );
+        assert_eq!(reshape(&s(&[2, 3]), &[Some(4), Some(2)]), Err(ShapeError::Mismatch));
         assert_eq!(reduce(&s(&[2, 3]), Some(-1)), Ok(s(&[2])));
-        assert_eq!(
-            reduce(&s(&[2, 3]), Some(2)),
-            Err(ShapeError::Axis { axis: 2, rank: 2 })
-        );
-        let items = [
-            IndexShape::At(Some(0)),
-            IndexShape::Slice {
-                start: Some(Some(1)),
-                end: None,
-            },
-        ];
+        assert_eq!(reduce(&s(&[2, 3]), Some(2)), Err(ShapeError::Axis { axis: 2, rank: 2 }));
+        let items = [IndexShape::At(Some(0)), IndexShape::Slice { start: Some(Some(1)), end: None }];
         assert_eq!(index(&s(&[2, 3]), &items), Ok(s(&[2])));
-        assert_eq!(
-            index(
-                &s(&[2]),
-                &[IndexShape::Slice {
-                    start: None,
-                    end: Some(Some(-1))
-                }]
-            ),
-            Ok(s(&[1]))
-        );
+        assert_eq!(index(&s(&[2]), &[IndexShape::Slice { start: None, end: Some(Some(-1)) }]), Ok(s(&[1])));
     }
 }

@@ -12,10 +12,7 @@ use std::collections::HashSet;
 
 /// Checks `program`; on failure, one message per violation.
 pub fn validate(program: &Program) -> Result<(), Vec<String>> {
-    let mut v = Validator {
-        program,
-        errors: Vec::new(),
-    };
+    let mut v = Validator { program, errors: Vec::new() };
     v.block(&program.body, &mut HashSet::new());
     if v.errors.is_empty() {
         Ok(())
@@ -35,17 +32,14 @@ fn covers(outer: Label, inner: Label) -> bool {
 
 impl Validator<'_> {
     fn label(&self, v: ValueId) -> Label {
-        self.program
-            .value(v)
-            .map_or(Label::Public, |d| d.info.label)
+        self.program.value(v).map_or(Label::Public, |d| d.info.label)
     }
 
     fn use_value(&mut self, v: ValueId, done: &HashSet<ValueId>, what: &str) {
         if self.program.value(v).is_none() {
             self.errors.push(format!("{what}: value {v} out of range"));
         } else if !done.contains(&v) {
-            self.errors
-                .push(format!("{what}: value {v} used before it is evaluated"));
+            self.errors.push(format!("{what}: value {v} used before it is evaluated"));
         }
     }
 
@@ -57,8 +51,7 @@ impl Validator<'_> {
 
     fn var(&mut self, var: VarId, what: &str) -> bool {
         if self.program.var(var).is_none() {
-            self.errors
-                .push(format!("{what}: variable {} out of range", var.0));
+            self.errors.push(format!("{what}: variable {} out of range", var.0));
             return false;
         }
         true
@@ -81,35 +74,19 @@ impl Validator<'_> {
                 if self.var(*var, "assign") {
                     let var_label = self.program.var(*var).map_or(Label::Public, |d| d.label);
                     if !covers(var_label, self.label(*value)) {
-                        self.errors.push(format!(
-                            "assign: variable {} is less secret than value {value}",
-                            var.0
-                        ));
+                        self.errors.push(format!("assign: variable {} is less secret than value {value}", var.0));
                     }
                 }
             }
-            Stmt::If {
-                cond,
-                then_block,
-                else_block,
-                ..
-            } => {
+            Stmt::If { cond, then_block, else_block, .. } => {
                 self.use_value(*cond, done, "if");
                 if !self.label(*cond).is_public() {
-                    self.errors.push(format!(
-                        "if: condition {cond} is private (the oblivious pass must remove it)"
-                    ));
+                    self.errors.push(format!("if: condition {cond} is private (the oblivious pass must remove it)"));
                 }
                 self.block(then_block, &mut done.clone());
                 self.block(else_block, &mut done.clone());
             }
-            Stmt::For {
-                var,
-                start,
-                end,
-                body,
-                ..
-            } => {
+            Stmt::For { var, start, end, body, .. } => {
                 self.use_value(*start, done, "for");
                 self.use_value(*end, done, "for");
                 self.public(*start, "for bound");
@@ -117,12 +94,7 @@ impl Validator<'_> {
                 self.var(*var, "for");
                 self.block(body, &mut done.clone());
             }
-            Stmt::While {
-                cond_block,
-                cond,
-                body,
-                ..
-            } => {
+            Stmt::While { cond_block, cond, body, .. } => {
                 let mut inner = done.clone();
                 self.block(cond_block, &mut inner);
                 self.use_value(*cond, &inner, "while");
@@ -161,32 +133,25 @@ impl Validator<'_> {
                 if self.var(*var, &what) {
                     let var_label = self.program.var(*var).map_or(Label::Public, |d| d.label);
                     if var_label != label {
-                        self.errors.push(format!(
-                            "{what}: read of variable {} with a different label",
-                            var.0
-                        ));
+                        self.errors.push(format!("{what}: read of variable {} with a different label", var.0));
                     }
                 }
             }
             Op::Const(t) => {
                 if t.data.len() != t.shape.iter().product::<usize>() {
-                    self.errors
-                        .push(format!("{what}: constant data does not fit its shape"));
+                    self.errors.push(format!("{what}: constant data does not fit its shape"));
                 }
             }
             Op::Load { at, .. } => {
                 let expected = at.map_or(Label::Public, Label::Local);
                 if label != expected {
-                    self.errors.push(format!(
-                        "{what}: load labelled {label:?}, expected {expected:?}"
-                    ));
+                    self.errors.push(format!("{what}: load labelled {label:?}, expected {expected:?}"));
                 }
             }
             Op::Share { value, src } => {
                 let l = self.label(*value);
                 if !(l.is_public() || l == Label::Local(*src)) {
-                    self.errors
-                        .push(format!("{what}: share of a value its source does not hold"));
+                    self.errors.push(format!("{what}: share of a value its source does not hold"));
                 }
             }
             Op::Reveal(_) | Op::Shape(_) => {}
@@ -194,9 +159,7 @@ impl Validator<'_> {
                 for item in items {
                     let ids: Vec<ValueId> = match item {
                         IndexItem::At(i) => vec![*i],
-                        IndexItem::Slice { start, end } => {
-                            start.iter().chain(end.iter()).copied().collect()
-                        }
+                        IndexItem::Slice { start, end } => start.iter().chain(end.iter()).copied().collect(),
                     };
                     for i in ids {
                         self.public(i, "index");
@@ -217,10 +180,8 @@ impl Validator<'_> {
         if !matches!(def.op, Op::Reveal(_) | Op::Shape(_) | Op::Var(_)) {
             for operand in operands(&def.op) {
                 if !covers(label, self.label(operand)) {
-                    self.errors.push(format!(
-                        "{what}: labelled {label:?} but operand {operand} is {:?}",
-                        self.label(operand)
-                    ));
+                    self.errors
+                        .push(format!("{what}: labelled {label:?} but operand {operand} is {:?}", self.label(operand)));
                 }
             }
         }
@@ -232,23 +193,12 @@ pub fn operands(op: &Op) -> Vec<ValueId> {
     match op {
         Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
         Op::Share { value, .. } => vec![*value],
-        Op::Reveal(x)
-        | Op::Unary(_, x)
-        | Op::Pow(x, _)
-        | Op::Shape(x)
-        | Op::Transpose(x)
-        | Op::Flatten(x) => vec![*x],
+        Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => vec![*x],
         Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
         Op::Where(c, a, b) => vec![*c, *a, *b],
-        Op::Reduce { x, .. }
-        | Op::Arg { x, .. }
-        | Op::Softmax { x, .. }
-        | Op::LogSoftmax { x, .. } => vec![*x],
+        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
         Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
-        Op::Zeros { shape }
-        | Op::Ones { shape }
-        | Op::Rand { shape, .. }
-        | Op::Randn { shape, .. } => vec![*shape],
+        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
         Op::Eye { n } => vec![*n],
         Op::OneHot { labels, classes } => vec![*labels, *classes],
         Op::Reshape { x, shape } => vec![*x, *shape],
@@ -258,9 +208,7 @@ pub fn operands(op: &Op) -> Vec<ValueId> {
             for item in items {
                 match item {
                     IndexItem::At(i) => v.push(*i),
-                    IndexItem::Slice { start, end } => {
-                        v.extend(start.iter().chain(end.iter()).copied())
-                    }
+                    IndexItem::Slice { start, end } => v.extend(start.iter().chain(end.iter()).copied()),
                 }
             }
             v
@@ -276,12 +224,7 @@ mod tests {
     fn value(op: Op, label: Label) -> ValueDef {
         ValueDef {
             op,
-            info: ValueInfo {
-                label,
-                dtype: DType::Real,
-                shape: Shape::scalar(),
-                witness: None,
-            },
+            info: ValueInfo { label, dtype: DType::Real, shape: Shape::scalar(), witness: None },
             span: Span::default(),
         }
     }
@@ -295,33 +238,15 @@ mod tests {
             witness: None,
             span: Span::default(),
         };
-        Program {
-            parties: vec!["ALICE".into()],
-            params: Vec::new(),
-            values,
-            vars: vec![var],
-            body: Block(body),
-        }
+        Program { parties: vec!["ALICE".into()], params: Vec::new(), values, vars: vec![var], body: Block(body) }
     }
 
     /// %0 = const 1 (public), %1 = load at ALICE (local), %2 = share %1 (private).
     fn base() -> Vec<ValueDef> {
         vec![
             value(Op::Const(Tensor::scalar(1.0)), Label::Public),
-            value(
-                Op::Load {
-                    path: "x.npy".into(),
-                    at: Some(PartyId(0)),
-                },
-                Label::Local(PartyId(0)),
-            ),
-            value(
-                Op::Share {
-                    src: PartyId(0),
-                    value: ValueId(1),
-                },
-                Label::Private,
-            ),
+            value(Op::Load { path: "x.npy".into(), at: Some(PartyId(0)) }, Label::Local(PartyId(0))),
+            value(Op::Share { src: PartyId(0), value: ValueId(1) }, Label::Private),
         ]
     }
 
@@ -342,20 +267,11 @@ mod tests {
     #[test]
     fn accepts_a_well_formed_program() {
         let mut values = base();
-        values.push(value(
-            Op::Binary(BinaryOp::Add, ValueId(2), ValueId(0)),
-            Label::Private,
-        ));
+        values.push(value(Op::Binary(BinaryOp::Add, ValueId(2), ValueId(0)), Label::Private));
         values.push(value(Op::Reveal(ValueId(3)), Label::Public));
         let mut body = evals(5);
-        body.push(Stmt::Print {
-            args: vec![PrintArg::Value(ValueId(4))],
-            span: Span::default(),
-        });
-        body.push(Stmt::Assign {
-            var: VarId(0),
-            value: ValueId(3),
-        });
+        body.push(Stmt::Print { args: vec![PrintArg::Value(ValueId(4))], span: Span::default() });
+        body.push(Stmt::Assign { var: VarId(0), value: ValueId(3) });
         check(values, body, "");
     }
 
@@ -374,27 +290,17 @@ mod tests {
     #[test]
     fn rejects_printing_or_saving_a_private_value() {
         let mut body = evals(3);
-        body.push(Stmt::Print {
-            args: vec![PrintArg::Value(ValueId(2))],
-            span: Span::default(),
-        });
+        body.push(Stmt::Print { args: vec![PrintArg::Value(ValueId(2))], span: Span::default() });
         check(base(), body.clone(), "print");
         body.pop();
-        body.push(Stmt::Save {
-            path: "x.npy".into(),
-            value: ValueId(2),
-            span: Span::default(),
-        });
+        body.push(Stmt::Save { path: "x.npy".into(), value: ValueId(2), span: Span::default() });
         check(base(), body, "save");
     }
 
     #[test]
     fn rejects_an_opening_that_is_not_reveal() {
         let mut values = base();
-        values.push(value(
-            Op::Unary(crate::UnaryOp::Neg, ValueId(2)),
-            Label::Public,
-        ));
+        values.push(value(Op::Unary(crate::UnaryOp::Neg, ValueId(2)), Label::Public));
         check(values, evals(4), "operand");
     }
 
@@ -410,33 +316,17 @@ mod tests {
         });
         check(base(), body, "for bound");
         let mut values = base();
-        values.push(value(
-            Op::Index {
-                x: ValueId(0),
-                items: vec![IndexItem::At(ValueId(2))],
-            },
-            Label::Public,
-        ));
+        values.push(value(Op::Index { x: ValueId(0), items: vec![IndexItem::At(ValueId(2))] }, Label::Public));
         check(values, evals(4), "index");
     }
 
     #[test]
     fn rejects_use_before_evaluation_and_bad_ids() {
         let mut values = base();
-        values.push(value(
-            Op::Binary(BinaryOp::Add, ValueId(0), ValueId(0)),
-            Label::Public,
-        ));
-        check(
-            values.clone(),
-            vec![Stmt::Eval(ValueId(3))],
-            "before it is evaluated",
-        );
+        values.push(value(Op::Binary(BinaryOp::Add, ValueId(0), ValueId(0)), Label::Public));
+        check(values.clone(), vec![Stmt::Eval(ValueId(3))], "before it is evaluated");
         let mut body = evals(1);
-        body.push(Stmt::Assign {
-            var: VarId(7),
-            value: ValueId(0),
-        });
+        body.push(Stmt::Assign { var: VarId(7), value: ValueId(0) });
         check(base(), body, "out of range");
         // A value evaluated inside a loop body is not available after the loop.
         let body = vec![
@@ -459,10 +349,7 @@ mod tests {
         if let Some(v) = prog.vars.get_mut(0) {
             v.label = Label::Public;
         }
-        prog.body.0.push(Stmt::Assign {
-            var: VarId(0),
-            value: ValueId(2),
-        });
+        prog.body.0.push(Stmt::Assign { var: VarId(0), value: ValueId(2) });
         let errs = validate(&prog).err().unwrap_or_default();
         assert!(errs.iter().any(|e| e.contains("less secret")), "{errs:?}");
     }

@@ -39,6 +39,7 @@ fn golden_accept() {
 
 #[test]
 fn golden_reject() {
+    let failures = std::cell::RefCell::new(Vec::new());
     insta::glob!("../golden/reject", "*.mpc", |path| {
         let src = std::fs::read_to_string(path).unwrap_or_default();
         let declared: BTreeSet<String> = src
@@ -51,13 +52,19 @@ fn golden_reject() {
         let compiled = compile(&src, &CompileOptions::default());
         let emitted: BTreeSet<String> = compiled.diagnostics.iter().map(|d| d.code.as_str().to_string()).collect();
         let rendered = render(&compiled.diagnostics, &file_label(path), &src, false);
-        assert_eq!(emitted, declared, "{}: emitted codes differ from the declared ones\n{rendered}", file_label(path));
+        if emitted != declared {
+            failures.borrow_mut().push(format!("{}: emitted {emitted:?}, declared {declared:?}\n{rendered}", file_label(path)));
+        }
         let has_error = compiled.diagnostics.iter().any(|d| d.severity == Severity::Error);
-        assert_eq!(compiled.program.is_none(), has_error, "{}: a program exactly when there is no error", file_label(path));
+        if compiled.program.is_none() != has_error {
+            failures.borrow_mut().push(format!("{}: a program must exist exactly when there is no error", file_label(path)));
+        }
         let text = format!("--- source ---\n{src}\n--- diagnostics ---\n{rendered}");
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path("../golden/reject/snapshots");
         settings.set_prepend_module_to_snapshot(false);
         settings.bind(|| insta::assert_snapshot!("diagnostics", text));
     });
+    let failures = failures.into_inner();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

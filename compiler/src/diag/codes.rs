@@ -91,10 +91,7 @@ codes! {
 impl Code {
     /// Looks a code up by its text, e.g. `"E0301"` (case-insensitive).
     pub fn parse(text: &str) -> Option<Code> {
-        Code::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+        Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
     }
 }
 
@@ -107,11 +104,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for code in Code::ALL {
             assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
-            assert!(
-                code.explanation().contains(code.as_str()),
-                "{} explanation lacks its code",
-                code.as_str()
-            );
+            assert!(code.explanation().contains(code.as_str()), "{} explanation lacks its code", code.as_str());
         }
         assert_eq!(Code::parse("e0301"), Some(Code::E0301));
         assert_eq!(Code::parse("E9999"), None);

@@ -53,10 +53,7 @@ impl Diagnostic {
         }
     }
     pub fn warning(code: Code, span: Span, label: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, span, label)
-        }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, label) }
     }
     pub fn message(mut self, message: impl Into<String>) -> Diagnostic {
         self.message = message.into();
@@ -109,10 +106,8 @@ impl Diagnostics {
     }
     pub fn finish(mut self) -> Vec<Diagnostic> {
         let mut seen = std::collections::HashSet::new();
-        self.items
-            .retain(|d| seen.insert((d.code, d.span, d.message.clone())));
-        self.items
-            .sort_by_key(|d| (d.span.start, d.span.end, d.code));
+        self.items.retain(|d| seen.insert((d.code, d.span, d.message.clone())));
+        self.items.sort_by_key(|d| (d.span.start, d.span.end, d.code));
         self.items
     }
 }

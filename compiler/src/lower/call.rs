@@ -9,19 +9,17 @@ use crate::shapes;
 use crate::SymbolKind;
 use mpcc_grammar::ast::{self, ExprKind};
 use mpcc_grammar::Span;
-use mpcc_ir::{
-    shape_text, BinaryOp, DType, Dim, Label, Op, PartyId, PrintArg, Shape, Stmt, ValueId, ValueInfo,
-};
+use mpcc_ir::{shape_text, BinaryOp, DType, Dim, Op, Shape, ValueId, ValueInfo};
 use std::collections::HashMap;
 
 /// Arguments bound to a builtin's parameter names.
-struct Bound<'a> {
+pub(super) struct Bound<'a> {
     named: HashMap<&'static str, &'a ast::Expr>,
-    rest: Vec<&'a ast::Expr>,
+    pub(super) rest: Vec<&'a ast::Expr>,
 }
 
 impl<'a> Bound<'a> {
-    fn get(&self, name: &str) -> Option<&'a ast::Expr> {
+    pub(super) fn get(&self, name: &str) -> Option<&'a ast::Expr> {
         self.named.get(name).copied()
     }
 }
@@ -37,38 +35,21 @@ fn plural(n: usize) -> &'static str {
 impl<'a> Cx<'a> {
     pub(crate) fn call(&mut self, callee: &ast::Ident, args: &'a [ast::Arg], span: Span) -> Val {
         if let Some(f) = self.fns.get(&callee.name).copied() {
-            self.symbols.push((
-                callee.span,
-                Some(f.name.span),
-                callee.name.clone(),
-                SymbolKind::Fn,
-                None,
-            ));
+            self.symbols.push((callee.span, Some(f.name.span), callee.name.clone(), SymbolKind::Fn, None));
             return self.call_fn(f, callee, args, span);
         }
         let Some(row) = builtins::lookup(&callee.name) else {
             if self.lookup_local(&callee.name).is_some() || self.params.contains_key(&callee.name) {
                 self.report(
-                    Diagnostic::error(
-                        Code::E0111,
-                        callee.span,
-                        "this is a variable, not a function",
-                    )
-                    .message(format!("`{}` is not a function", callee.name))
-                    .help("index a tensor with brackets: `x[0]`"),
+                    Diagnostic::error(Code::E0111, callee.span, "this is a variable, not a function")
+                        .message(format!("`{}` is not a function", callee.name))
+                        .help("index a tensor with brackets: `x[0]`"),
                 );
             } else {
                 self.report(
-                    Diagnostic::error(
-                        Code::E0101,
-                        callee.span,
-                        "no function or builtin of this name",
-                    )
-                    .message(format!("cannot find function `{}`", callee.name))
-                    .help(format!(
-                        "define it: `fn {}(x) {{ return x; }}`",
-                        callee.name
-                    )),
+                    Diagnostic::error(Code::E0101, callee.span, "no function or builtin of this name")
+                        .message(format!("cannot find function `{}`", callee.name))
+                        .help(format!("define it: `fn {}(x) {{ return x; }}`", callee.name)),
                 );
             }
             for a in args {
@@ -76,77 +57,42 @@ impl<'a> Cx<'a> {
             }
             return Val::Err;
         };
-        let Some(bound) = self.bind_args(row, callee, args, span) else {
+        let Some(bound) = self.bind_args(row, args, span) else {
             return Val::Err;
         };
         self.builtin(row, bound, span, callee.span)
     }
 
-    fn call_fn(
-        &mut self,
-        f: &'a ast::FnDecl,
-        callee: &ast::Ident,
-        args: &'a [ast::Arg],
-        span: Span,
-    ) -> Val {
+    fn call_fn(&mut self, f: &'a ast::FnDecl, callee: &ast::Ident, args: &'a [ast::Arg], span: Span) -> Val {
         let mut vals = Vec::new();
         for a in args {
             if let Some(name) = &a.name {
                 self.report(
-                    Diagnostic::error(
-                        Code::E0103,
-                        name.span,
-                        "functions take positional arguments only",
-                    )
-                    .message(format!(
-                        "keyword argument `{}` in a call of `{}`",
-                        name.name, callee.name
-                    ))
-                    .help("pass the argument by position"),
+                    Diagnostic::error(Code::E0103, name.span, "functions take positional arguments only")
+                        .message(format!("keyword argument `{}` in a call of `{}`", name.name, callee.name))
+                        .help("pass the argument by position"),
                 );
             }
             vals.push((self.expr(&a.value), a.value.span));
         }
         if vals.len() != f.params.len() {
             self.report(
-                Diagnostic::error(
-                    Code::E0102,
-                    span,
-                    format!("{} argument{} given", vals.len(), plural(vals.len())),
-                )
-                .message(format!(
-                    "`{}` takes {} argument{}",
-                    callee.name,
-                    f.params.len(),
-                    plural(f.params.len())
-                ))
-                .secondary(f.name.span, "defined here")
-                .help(format!(
-                    "{}({})",
-                    callee.name,
-                    f.params
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
+                Diagnostic::error(Code::E0102, span, format!("{} argument{} given", vals.len(), plural(vals.len())))
+                    .message(format!("`{}` takes {} argument{}", callee.name, f.params.len(), plural(f.params.len())))
+                    .secondary(f.name.span, "defined here")
+                    .help(format!(
+                        "{}({})",
+                        callee.name,
+                        f.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                    )),
             );
             return Val::Err;
         }
         self.inline_fn(f, vals, span)
     }
 
-    fn bind_args(
-        &mut self,
-        row: &'static Builtin,
-        callee: &ast::Ident,
-        args: &'a [ast::Arg],
-        span: Span,
-    ) -> Option<Bound<'a>> {
-        let mut bound = Bound {
-            named: HashMap::new(),
-            rest: Vec::new(),
-        };
+    fn bind_args(&mut self, row: &'static Builtin, args: &'a [ast::Arg], span: Span) -> Option<Bound<'a>> {
+        let mut bound = Bound { named: HashMap::new(), rest: Vec::new() };
         let mut ok = true;
         let mut position = 0;
         let signature = || {
@@ -154,6 +100,25 @@ impl<'a> Cx<'a> {
             parts.extend(row.kwonly.iter().map(|k| format!("{k}=…")));
             format!("{}({})", row.name, parts.join(", "))
         };
+        // `private(ALICE, e)` / `output(x, ALICE)`: the party given by position.
+        let positional: Vec<&ast::Arg> = args.iter().filter(|a| a.name.is_none()).collect();
+        for (fname, kw, party_pos) in [("private", "src", 0), ("output", "to", 1)] {
+            let has_kw = args.iter().any(|a| a.name.as_ref().is_some_and(|n| n.name == kw));
+            if row.name == fname && !has_kw && positional.len() == 2 {
+                let Some(party) = positional.get(party_pos) else { continue };
+                let text = self.src.get(party.span.range()).unwrap_or("P");
+                self.report(
+                    Diagnostic::error(Code::E0103, party.span, format!("write `{kw}={text}`"))
+                        .message(format!("`{fname}` takes its party as `{kw}=`"))
+                        .help(if fname == "private" {
+                            format!("private(src={text}, …)")
+                        } else {
+                            format!("output(x, to={text})")
+                        }),
+                );
+                return None;
+            }
+        }
         for a in args {
             match &a.name {
                 None => {
@@ -177,12 +142,7 @@ impl<'a> Cx<'a> {
                     position += 1;
                 }
                 Some(name) => {
-                    let Some(p) = row
-                        .params
-                        .iter()
-                        .chain(row.kwonly)
-                        .find(|p| **p == name.name)
-                    else {
+                    let Some(p) = row.params.iter().chain(row.kwonly).find(|p| **p == name.name) else {
                         self.report(
                             Diagnostic::error(Code::E0103, name.span, "unknown keyword")
                                 .message(format!("`{}` has no argument `{}`", row.name, name.name))
@@ -194,10 +154,7 @@ impl<'a> Cx<'a> {
                     if bound.named.insert(p, &a.value).is_some() {
                         self.report(
                             Diagnostic::error(Code::E0103, name.span, "given twice")
-                                .message(format!(
-                                    "argument `{}` of `{}` given twice",
-                                    name.name, row.name
-                                ))
+                                .message(format!("argument `{}` of `{}` given twice", name.name, row.name))
                                 .help(signature()),
                         );
                         ok = false;
@@ -205,38 +162,20 @@ impl<'a> Cx<'a> {
                 }
             }
         }
-        let missing: Vec<&str> = row
-            .params
-            .iter()
-            .take(row.required)
-            .filter(|p| !bound.named.contains_key(*p))
-            .copied()
-            .collect();
+        let missing: Vec<&str> =
+            row.params.iter().take(row.required).filter(|p| !bound.named.contains_key(*p)).copied().collect();
         if !missing.is_empty() {
             self.report(
-                Diagnostic::error(
-                    Code::E0102,
-                    span,
-                    format!("missing `{}`", missing.join("`, `")),
-                )
-                .message(format!(
-                    "`{}` takes {} argument{}",
-                    row.name,
-                    row.required,
-                    plural(row.required)
-                ))
-                .secondary(callee.span, row.rule)
-                .help(signature()),
+                Diagnostic::error(Code::E0102, span, format!("missing `{}`", missing.join("`, `")))
+                    .message(format!("`{}` takes {} argument{}", row.name, row.required, plural(row.required)))
+                    .note(format!("`{}`: {}.", row.name, row.rule))
+                    .help(signature()),
             );
             ok = false;
         }
         for kw in [("private", "src"), ("output", "to")] {
             if row.name == kw.0 && !bound.named.contains_key(kw.1) {
-                let first = self
-                    .parties
-                    .first()
-                    .map(|p| p.name.clone())
-                    .unwrap_or_else(|| "ALICE".into());
+                let first = self.parties.first().map(|p| p.name.clone()).unwrap_or_else(|| "ALICE".into());
                 let help = if kw.0 == "private" {
                     format!("private(src={first}, …)")
                 } else {
@@ -253,7 +192,7 @@ impl<'a> Cx<'a> {
         ok.then_some(bound)
     }
 
-    fn arg_tensor(&mut self, e: &'a ast::Expr) -> Option<ValueId> {
+    pub(super) fn arg_tensor(&mut self, e: &'a ast::Expr) -> Option<ValueId> {
         let v = self.expr(e);
         self.tensor(v, e.span)
     }
@@ -264,11 +203,7 @@ impl<'a> Cx<'a> {
         match self.known_scalar(v) {
             Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => Some(x as i64),
             _ => {
-                let code = if self.info(v).label.is_public() {
-                    Code::E0108
-                } else {
-                    Code::E0305
-                };
+                let code = if self.info(v).label.is_public() { Code::E0108 } else { Code::E0305 };
                 self.report(
                     Diagnostic::error(code, e.span, format!("the {what} must be a constant integer"))
                         .message(format!("{what} is not a compile-time integer"))
@@ -284,49 +219,6 @@ impl<'a> Cx<'a> {
         match bound.get("axis") {
             Some(e) => self.const_int(e, "axis").map(Some).ok_or(()),
             None => Ok(default),
-        }
-    }
-
-    fn party_arg(&mut self, e: &'a ast::Expr, what: &str) -> Option<PartyId> {
-        match self.expr(e) {
-            Val::Party(p) => Some(p),
-            Val::Err => None,
-            _ => {
-                let names: Vec<String> = self.parties.iter().map(|p| p.name.clone()).collect();
-                let help = match names.first() {
-                    Some(first) => format!("{what}={first}"),
-                    None => "declare the parties first: `parties ALICE, BOB;`".into(),
-                };
-                self.report(
-                    Diagnostic::error(Code::E0111, e.span, "not a party")
-                        .message(format!("`{what}=` must name a party"))
-                        .note(format!(
-                            "The parties are: {}.",
-                            if names.is_empty() {
-                                "none declared".into()
-                            } else {
-                                names.join(", ")
-                            }
-                        ))
-                        .help(help),
-                );
-                None
-            }
-        }
-    }
-
-    fn str_arg(&mut self, e: &'a ast::Expr, what: &str) -> Option<String> {
-        match self.expr(e) {
-            Val::Str(s) => Some(s),
-            Val::Err => None,
-            _ => {
-                self.report(
-                    Diagnostic::error(Code::E0111, e.span, "not a string")
-                        .message(format!("the {what} must be a string literal"))
-                        .help(format!("{what} as a string: \"data.npy\"")),
-                );
-                None
-            }
         }
     }
 
@@ -348,16 +240,7 @@ impl<'a> Cx<'a> {
         let info = self.info(v);
         match self.op(v) {
             Some(Op::Const(t)) if t.shape.len() <= 1 => Shape::Ranked(
-                t.data
-                    .iter()
-                    .map(|x| {
-                        if *x >= 0.0 {
-                            Dim::Known(*x as usize)
-                        } else {
-                            Dim::Unknown
-                        }
-                    })
-                    .collect(),
+                t.data.iter().map(|x| if *x >= 0.0 { Dim::Known(*x as usize) } else { Dim::Unknown }).collect(),
             ),
             Some(Op::Stack { xs, axis: 0 }) => Shape::Ranked(
                 xs.iter()
@@ -375,56 +258,12 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// Reports an effect under a private condition (E0401/E0402) with the call chain.
-    fn check_not_private_branch(&mut self, code: Code, span: Span, what: &str) -> bool {
-        let Some(ctx) = self.private.last().cloned() else {
-            return true;
-        };
-        let mut d = Diagnostic::error(code, span, format!("{what} under a private condition"))
-            .secondary(ctx.span, "this condition is private, so both branches run");
-        let chain: Vec<(String, Span)> = self
-            .call_stack
-            .iter()
-            .skip(ctx.call_depth)
-            .cloned()
-            .collect();
-        for (name, call) in &chain {
-            d = d.secondary(*call, format!("`{name}` is called here, inside the branch"));
-        }
-        if !chain.is_empty() {
-            let names: Vec<String> = chain.iter().map(|(n, _)| format!("`{n}`")).collect();
-            d = d.note(format!(
-                "It is reached through the call chain {}.",
-                names.join(" → ")
-            ));
-        }
-        d = d.help(match code {
-            Code::E0402 => "read the input before the `if`: `let y = private(src=P, load(\"y.npy\"));`",
-            _ => "select obliviously and open after the `if`: `let y = where(c, a, b); print(reveal(y));`",
-        });
-        self.report_with_provenance(d, vec![(ctx.cond, "the condition".into())]);
-        false
-    }
-
     fn builtin(&mut self, row: &'static Builtin, b: Bound<'a>, span: Span, name_span: Span) -> Val {
         let x = b.get("x");
         let simple = |cx: &mut Self, op: Op, x: ValueId, shape: Shape, dtype: DType| -> Val {
             let info = cx.info(x);
-            let witness = if info.label.is_public() {
-                None
-            } else {
-                Some(x)
-            };
-            Val::T(cx.emit(
-                op,
-                ValueInfo {
-                    label: info.label,
-                    dtype,
-                    shape,
-                    witness,
-                },
-                span,
-            ))
+            let witness = if info.label.is_public() { None } else { Some(x) };
+            Val::T(cx.emit(op, ValueInfo { label: info.label, dtype, shape, witness }, span))
         };
         match row.kind {
             Kind::Unsupported => {
@@ -474,15 +313,9 @@ impl<'a> Cx<'a> {
                     let Some(yv) = self.arg_tensor(y) else {
                         return Val::Err;
                     };
-                    let bop = if op == mpcc_ir::ReduceOp::Max {
-                        BinaryOp::Maximum
-                    } else {
-                        BinaryOp::Minimum
-                    };
+                    let bop = if op == mpcc_ir::ReduceOp::Max { BinaryOp::Maximum } else { BinaryOp::Minimum };
                     let xs = x.map(|e| e.span).unwrap_or(span);
-                    return self
-                        .binary(bop, xv, yv, span, xs, y.span)
-                        .map_or(Val::Err, Val::T);
+                    return self.binary(bop, xv, yv, span, xs, y.span).map_or(Val::Err, Val::T);
                 }
                 let Ok(axis) = self.opt_axis(&b, None) else {
                     return Val::Err;
@@ -530,18 +363,7 @@ impl<'a> Cx<'a> {
                     }
                 };
                 let dtype = if one_hot { DType::Bool } else { DType::Int };
-                simple(
-                    self,
-                    Op::Arg {
-                        op,
-                        x: xv,
-                        axis,
-                        one_hot,
-                    },
-                    xv,
-                    shape,
-                    dtype,
-                )
+                simple(self, Op::Arg { op, x: xv, axis, one_hot }, xv, shape, dtype)
             }
             Kind::Softmax | Kind::LogSoftmax => {
                 let Some(xv) = x.and_then(|e| self.arg_tensor(e)) else {
@@ -574,29 +396,21 @@ impl<'a> Cx<'a> {
                     || (ls.as_known().is_some() && ts.as_known().is_some() && ls != ts)
                 {
                     self.report(
-                        Diagnostic::error(Code::E0201, span, format!("logits {} and targets {}", shape_text(&ls), shape_text(&ts)))
-                            .message("`cross_entropy` of mismatched shapes")
-                            .secondary(l.span, format!("shape {}", shape_text(&ls)))
-                            .secondary(t.span, format!("shape {}", shape_text(&ts)))
-                            .help("pass one-hot targets of the logits' shape: `cross_entropy(z, one_hot(y, classes))`"),
+                        Diagnostic::error(
+                            Code::E0201,
+                            span,
+                            format!("logits {} and targets {}", shape_text(&ls), shape_text(&ts)),
+                        )
+                        .message("`cross_entropy` of mismatched shapes")
+                        .secondary(l.span, format!("shape {}", shape_text(&ls)))
+                        .secondary(t.span, format!("shape {}", shape_text(&ts)))
+                        .help("pass one-hot targets of the logits' shape: `cross_entropy(z, one_hot(y, classes))`"),
                     );
                     return Val::Err;
                 }
                 let (label, witness) = self.join_labels(&[lv, tv]);
-                let info = ValueInfo {
-                    label,
-                    dtype: DType::Real,
-                    shape: Shape::scalar(),
-                    witness,
-                };
-                Val::T(self.emit(
-                    Op::CrossEntropy {
-                        logits: lv,
-                        targets: tv,
-                    },
-                    info,
-                    span,
-                ))
+                let info = ValueInfo { label, dtype: DType::Real, shape: Shape::scalar(), witness };
+                Val::T(self.emit(Op::CrossEntropy { logits: lv, targets: tv }, info, span))
             }
             Kind::Zeros | Kind::Ones | Kind::Rand | Kind::Randn => {
                 let Some(se) = b.get("shape") else {
@@ -644,11 +458,7 @@ impl<'a> Cx<'a> {
                     Some(n) if n >= 0.0 => Dim::Known(n as usize),
                     _ => Dim::Unknown,
                 };
-                Val::T(self.emit(
-                    Op::Eye { n: nv },
-                    ValueInfo::public(DType::Real, Shape::Ranked(vec![d, d])),
-                    span,
-                ))
+                Val::T(self.emit(Op::Eye { n: nv }, ValueInfo::public(DType::Real, Shape::Ranked(vec![d, d])), span))
             }
             Kind::OneHot => {
                 let (Some(le), Some(ce)) = (b.get("labels"), b.get("classes")) else {
@@ -671,16 +481,7 @@ impl<'a> Cx<'a> {
                     }
                     Shape::Unknown => Shape::Unknown,
                 };
-                simple(
-                    self,
-                    Op::OneHot {
-                        labels: lv,
-                        classes: cv,
-                    },
-                    lv,
-                    shape,
-                    DType::Bool,
-                )
+                simple(self, Op::OneHot { labels: lv, classes: cv }, lv, shape, DType::Bool)
             }
             Kind::Shape => {
                 let Some(xv) = x.and_then(|e| self.arg_tensor(e)) else {
@@ -704,22 +505,13 @@ impl<'a> Cx<'a> {
                 }
                 let target: Vec<Option<i64>> = match self.op(sv) {
                     Some(Op::Const(t)) => t.data.iter().map(|x| Some(*x as i64)).collect(),
-                    Some(Op::Stack { xs, .. }) => xs
-                        .clone()
-                        .iter()
-                        .map(|x| self.known_scalar(*x).map(|n| n as i64))
-                        .collect(),
+                    Some(Op::Stack { xs, .. }) => {
+                        xs.clone().iter().map(|x| self.known_scalar(*x).map(|n| n as i64)).collect()
+                    }
                     _ => match self.shape_from_arg(sv) {
-                        Shape::Ranked(d) => d
-                            .iter()
-                            .map(|d| {
-                                if let Dim::Known(n) = d {
-                                    Some(*n as i64)
-                                } else {
-                                    None
-                                }
-                            })
-                            .collect(),
+                        Shape::Ranked(d) => {
+                            d.iter().map(|d| if let Dim::Known(n) = d { Some(*n as i64) } else { None }).collect()
+                        }
                         Shape::Unknown => {
                             return simple(
                                 self,
@@ -735,15 +527,16 @@ impl<'a> Cx<'a> {
                 let shape = match shapes::reshape(&xshape, &target) {
                     Ok(s) => s,
                     Err(_) => {
-                        let t: Vec<String> = target
-                            .iter()
-                            .map(|t| t.map_or("?".into(), |n| n.to_string()))
-                            .collect();
+                        let t: Vec<String> = target.iter().map(|t| t.map_or("?".into(), |n| n.to_string())).collect();
                         self.report(
-                            Diagnostic::error(Code::E0204, se.span, format!("[{}] does not hold the elements of {}", t.join(", "), shape_text(&xshape)))
-                                .message("`reshape` changes the number of elements")
-                                .secondary(xe.span, format!("shape {}", shape_text(&xshape)))
-                                .help("keep the element count, or let one dimension be inferred: `reshape(x, [-1])`"),
+                            Diagnostic::error(
+                                Code::E0204,
+                                se.span,
+                                format!("[{}] does not hold the elements of {}", t.join(", "), shape_text(&xshape)),
+                            )
+                            .message("`reshape` changes the number of elements")
+                            .secondary(xe.span, format!("shape {}", shape_text(&xshape)))
+                            .help("keep the element count, or let one dimension be inferred: `reshape(x, [-1])`"),
                         );
                         return Val::Err;
                     }
@@ -775,6 +568,9 @@ impl<'a> Cx<'a> {
                 simple(self, op, xv, shape, info.dtype)
             }
             Kind::Cat | Kind::Stack => self.cat_stack(row, &b, span),
+            Kind::Load | Kind::Private | Kind::Public | Kind::Reveal | Kind::Output | Kind::Print | Kind::Save => {
+                self.effect(row.kind, &b, span)
+            }
             Kind::Pow => {
                 let (Some(xe), Some(ke)) = (x, b.get("k")) else {
                     return Val::Err;
@@ -786,201 +582,35 @@ impl<'a> Cx<'a> {
                     return Val::Err;
                 };
                 let info = self.info(xv);
-                simple(
-                    self,
-                    Op::Pow(xv, k.clamp(-1000, 1000) as i32),
-                    xv,
-                    info.shape,
-                    DType::Real,
-                )
+                simple(self, Op::Pow(xv, k.clamp(-1000, 1000) as i32), xv, info.shape, DType::Real)
             }
             Kind::Where => {
                 let (Some(ce), Some(ae), Some(be)) = (b.get("c"), b.get("a"), b.get("b")) else {
                     return Val::Err;
                 };
-                let (Some(c), Some(a), Some(bv)) = (
-                    self.arg_tensor(ce),
-                    self.arg_tensor(ae),
-                    self.arg_tensor(be),
-                ) else {
+                let (Some(c), Some(a), Some(bv)) = (self.arg_tensor(ce), self.arg_tensor(ae), self.arg_tensor(be))
+                else {
                     return Val::Err;
                 };
                 let (sc, sa, sb) = (self.info(c).shape, self.info(a).shape, self.info(bv).shape);
-                let shape =
-                    match shapes::broadcast(&sa, &sb).and_then(|s| shapes::broadcast(&sc, &s)) {
-                        Ok(s) => s,
-                        Err(_) => {
-                            self.shape_error(
-                                Code::E0201,
-                                shapes::ShapeError::Mismatch,
-                                span,
-                                "`where` operands do not broadcast",
-                                &[sc, sa, sb],
-                            );
-                            return Val::Err;
-                        }
-                    };
+                let shape = match shapes::broadcast(&sa, &sb).and_then(|s| shapes::broadcast(&sc, &s)) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        self.shape_error(
+                            Code::E0201,
+                            shapes::ShapeError::Mismatch,
+                            span,
+                            "`where` operands do not broadcast",
+                            &[sc, sa, sb],
+                        );
+                        return Val::Err;
+                    }
+                };
                 let (label, witness) = self.join_labels(&[c, a, bv]);
                 let dtype = super::dtype_join(self.info(a).dtype, self.info(bv).dtype);
-                Val::T(self.emit(
-                    Op::Where(c, a, bv),
-                    ValueInfo {
-                        label,
-                        dtype,
-                        shape,
-                        witness,
-                    },
-                    span,
-                ))
-            }
-            Kind::Load => self.load(&b, span),
-            Kind::Private => {
-                let (Some(se), Some(ve)) = (b.get("src"), b.get("value")) else {
-                    return Val::Err;
-                };
-                let Some(src) = self.party_arg(se, "src") else {
-                    return Val::Err;
-                };
-                self.check_not_private_branch(Code::E0402, span, "`private(…)`");
-                let saved = self.load_ctx.replace(Some(src));
-                let v = self.arg_tensor(ve);
-                self.load_ctx = saved;
-                let Some(v) = v else { return Val::Err };
-                let info = self.info(v);
-                if !(info.label.is_public() || info.label == Label::Local(src)) {
-                    let pname = self
-                        .parties
-                        .get(src.index())
-                        .map(|p| p.name.clone())
-                        .unwrap_or_default();
-                    let d = Diagnostic::error(Code::E0307, ve.span, format!("{pname} does not hold this value"))
-                        .message(format!("`private(src={pname}, …)` of a value {pname} does not hold"))
-                        .help(format!("share each input from the party that loads it: `private(src={pname}, load(\"x.npy\"))`"));
-                    self.report_with_provenance(d, vec![(v, "the value".into())]);
-                    return Val::Err;
-                }
-                let info = ValueInfo {
-                    label: Label::Private,
-                    dtype: info.dtype,
-                    shape: info.shape,
-                    witness: None,
-                };
-                Val::T(self.emit(Op::Share { src, value: v }, info, span))
-            }
-            Kind::Public => {
-                let Some(ve) = b.get("value") else {
-                    return Val::Err;
-                };
-                let saved = self.load_ctx.replace(None);
-                let v = self.arg_tensor(ve);
-                self.load_ctx = saved;
-                let Some(v) = v else { return Val::Err };
-                if !self.info(v).label.is_public() {
-                    let d = Diagnostic::error(Code::E0306, ve.span, "this value is not public")
-                        .message("`public(…)` of a value that is not public")
-                        .note(
-                            "`public` declares a value every party holds; it does not declassify.",
-                        )
-                        .help("declassify explicitly: `reveal(x)`");
-                    self.report_with_provenance(d, vec![(v, "the value".into())]);
-                    return Val::Err;
-                }
-                Val::T(v)
-            }
-            Kind::Reveal => {
-                let Some(xv) = x.and_then(|e| self.arg_tensor(e)) else {
-                    return Val::Err;
-                };
-                self.check_not_private_branch(Code::E0401, span, "`reveal`");
-                let info = self.info(xv);
-                Val::T(self.emit(
-                    Op::Reveal(xv),
-                    ValueInfo::public(info.dtype, info.shape),
-                    span,
-                ))
-            }
-            Kind::Output => {
-                let Some(xv) = x.and_then(|e| self.arg_tensor(e)) else {
-                    return Val::Err;
-                };
-                let Some(to) = b.get("to").and_then(|e| self.party_arg(e, "to")) else {
-                    return Val::Err;
-                };
-                let path = match b.get("file") {
-                    Some(e) => match self.str_arg(e, "file name") {
-                        Some(p) => Some(p),
-                        None => return Val::Err,
-                    },
-                    None => None,
-                };
-                self.check_not_private_branch(Code::E0401, span, "`output`");
-                self.push_stmt(Stmt::Output {
-                    value: xv,
-                    to,
-                    path,
-                    span: super::ir_span(span),
-                });
-                Val::Unit
-            }
-            Kind::Print => {
-                let mut args = Vec::new();
-                for e in b.rest.clone() {
-                    match self.expr(e) {
-                        Val::Str(s) => args.push(PrintArg::Str(s)),
-                        v => {
-                            let Some(t) = self.tensor(v, e.span) else {
-                                continue;
-                            };
-                            self.require_public_print(t, e.span, "print");
-                            args.push(PrintArg::Value(t));
-                        }
-                    }
-                }
-                self.check_not_private_branch(Code::E0401, span, "`print`");
-                self.push_stmt(Stmt::Print {
-                    args,
-                    span: super::ir_span(span),
-                });
-                Val::Unit
-            }
-            Kind::Save => {
-                let (Some(pe), Some(xe)) = (b.get("path"), x) else {
-                    return Val::Err;
-                };
-                let Some(path) = self.str_arg(pe, "path") else {
-                    return Val::Err;
-                };
-                let Some(xv) = self.arg_tensor(xe) else {
-                    return Val::Err;
-                };
-                self.require_public_print(xv, xe.span, "save");
-                self.check_not_private_branch(Code::E0401, span, "`save`");
-                self.push_stmt(Stmt::Save {
-                    path,
-                    value: xv,
-                    span: super::ir_span(span),
-                });
-                Val::Unit
+                Val::T(self.emit(Op::Where(c, a, bv), ValueInfo { label, dtype, shape, witness }, span))
             }
         }
-    }
-
-    fn require_public_print(&mut self, v: ValueId, span: Span, fname: &str) {
-        if self.info(v).label.is_public() {
-            return;
-        }
-        let text = self.src.get(span.range()).unwrap_or("x").to_string();
-        let d = Diagnostic::error(Code::E0301, span, "this value is private")
-            .message(format!("private value passed to `{fname}`"))
-            .note(format!(
-                "`{fname}` runs on every party and accepts public values only."
-            ))
-            .help(if fname == "print" {
-                format!("print(reveal({text}))")
-            } else {
-                format!("save(\"…\", reveal({text}))")
-            });
-        self.report_with_provenance(d, vec![(v, format!("`{text}`"))]);
     }
 
     fn reduce(&mut self, op: mpcc_ir::ReduceOp, x: ValueId, axis: Option<i64>, span: Span) -> Val {
@@ -996,21 +626,8 @@ impl<'a> Cx<'a> {
             mpcc_ir::ReduceOp::Mean => DType::Real,
             _ => info.dtype,
         };
-        let witness = if info.label.is_public() {
-            None
-        } else {
-            Some(x)
-        };
-        Val::T(self.emit(
-            Op::Reduce { op, x, axis },
-            ValueInfo {
-                label: info.label,
-                dtype,
-                shape,
-                witness,
-            },
-            span,
-        ))
+        let witness = if info.label.is_public() { None } else { Some(x) };
+        Val::T(self.emit(Op::Reduce { op, x, axis }, ValueInfo { label: info.label, dtype, shape, witness }, span))
     }
 
     fn cat_stack(&mut self, row: &'static Builtin, b: &Bound<'a>, span: Span) -> Val {
@@ -1048,55 +665,7 @@ impl<'a> Cx<'a> {
             }
         };
         let (label, witness) = self.join_labels(&xs);
-        let dtype = xs
-            .iter()
-            .map(|x| self.info(*x).dtype)
-            .reduce(super::dtype_join)
-            .unwrap_or(DType::Real);
-        Val::T(self.emit(
-            Op::Cat { xs, axis },
-            ValueInfo {
-                label,
-                dtype,
-                shape,
-                witness,
-            },
-            span,
-        ))
-    }
-
-    fn load(&mut self, b: &Bound<'a>, span: Span) -> Val {
-        let Some(pe) = b.get("path") else {
-            return Val::Err;
-        };
-        let Some(path) = self.str_arg(pe, "path") else {
-            return Val::Err;
-        };
-        let Some(at) = self.load_ctx else {
-            let first = self
-                .parties
-                .first()
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| "ALICE".into());
-            self.report(
-                Diagnostic::error(Code::E0109, span, "whose file is this?")
-                    .message("`load` outside `private(src=…)` or `public(…)`")
-                    .note("Each party reads its own data folder, so a load must say who reads it.")
-                    .help(format!("private(src={first}, load({path:?}))  // or public(load({path:?})) if every party has the file")),
-            );
-            return Val::Err;
-        };
-        self.check_not_private_branch(Code::E0402, span, "`load`");
-        let label = match at {
-            Some(p) => Label::Local(p),
-            None => Label::Public,
-        };
-        let info = ValueInfo {
-            label,
-            dtype: DType::Real,
-            shape: Shape::Unknown,
-            witness: None,
-        };
-        Val::T(self.emit(Op::Load { path, at }, info, span))
+        let dtype = xs.iter().map(|x| self.info(*x).dtype).reduce(super::dtype_join).unwrap_or(DType::Real);
+        Val::T(self.emit(Op::Cat { xs, axis }, ValueInfo { label, dtype, shape, witness }, span))
     }
 }

@@ -8,9 +8,7 @@ use crate::shapes::{self, IndexShape, ShapeError};
 use crate::SymbolKind;
 use mpcc_grammar::ast::{self, BinOp, ExprKind, IndexArg, UnOp};
 use mpcc_grammar::Span;
-use mpcc_ir::{
-    shape_text, BinaryOp, DType, IndexItem, Op, Shape, Tensor, UnaryOp, ValueId, ValueInfo,
-};
+use mpcc_ir::{shape_text, BinaryOp, DType, IndexItem, Op, Shape, Tensor, UnaryOp, ValueId, ValueInfo};
 
 impl<'a> Cx<'a> {
     /// Lowers an expression.
@@ -18,9 +16,7 @@ impl<'a> Cx<'a> {
         if self.depth >= MAX_DEPTH {
             self.report(
                 Diagnostic::error(Code::E0114, e.span, "nested too deeply")
-                    .message(format!(
-                        "expression nested more than {MAX_DEPTH} levels deep"
-                    ))
+                    .message(format!("expression nested more than {MAX_DEPTH} levels deep"))
                     .help("split it into several `let` bindings"),
             );
             return Val::Err;
@@ -39,55 +35,28 @@ impl<'a> Cx<'a> {
             ExprKind::Name(id) => self.name(id),
             ExprKind::List(items) => self.list(items, e.span),
             ExprKind::Tuple(items) => Val::Tuple(items.iter().map(|i| self.expr(i)).collect()),
-            ExprKind::Unary {
-                op: UnOp::Neg,
-                operand,
-            } => {
+            ExprKind::Unary { op: UnOp::Neg, operand } => {
                 let v = self.expr(operand);
                 let Some(x) = self.tensor(v, operand.span) else {
                     return Val::Err;
                 };
                 if let Some(Op::Const(t)) = self.op(x) {
-                    let t = Tensor {
-                        shape: t.shape.clone(),
-                        data: t.data.iter().map(|d| -d).collect(),
-                    };
+                    let t = Tensor { shape: t.shape.clone(), data: t.data.iter().map(|d| -d).collect() };
                     return Val::T(self.constant(t, e.span));
                 }
                 let info = self.info(x);
-                let dtype = if info.dtype == DType::Bool {
-                    DType::Int
-                } else {
-                    info.dtype
-                };
-                let witness = if info.label.is_public() {
-                    None
-                } else {
-                    Some(x)
-                };
-                Val::T(self.emit(
-                    Op::Unary(UnaryOp::Neg, x),
-                    ValueInfo {
-                        dtype,
-                        witness,
-                        ..info
-                    },
-                    e.span,
-                ))
+                let dtype = if info.dtype == DType::Bool { DType::Int } else { info.dtype };
+                let witness = if info.label.is_public() { None } else { Some(x) };
+                Val::T(self.emit(Op::Unary(UnaryOp::Neg, x), ValueInfo { dtype, witness, ..info }, e.span))
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 let a = self.expr(lhs);
                 let b = self.expr(rhs);
-                let (Some(a), Some(b)) = (self.tensor(a, lhs.span), self.tensor(b, rhs.span))
-                else {
+                let (Some(a), Some(b)) = (self.tensor(a, lhs.span), self.tensor(b, rhs.span)) else {
                     return Val::Err;
                 };
                 let bop = match op {
-                    BinOp::MatMul => {
-                        return self
-                            .matmul(a, b, e.span, lhs.span, rhs.span)
-                            .map_or(Val::Err, Val::T)
-                    }
+                    BinOp::MatMul => return self.matmul(a, b, e.span, lhs.span, rhs.span).map_or(Val::Err, Val::T),
                     BinOp::Add => BinaryOp::Add,
                     BinOp::Sub => BinaryOp::Sub,
                     BinOp::Mul => BinaryOp::Mul,
@@ -99,8 +68,7 @@ impl<'a> Cx<'a> {
                     BinOp::Eq => BinaryOp::Eq,
                     BinOp::Ne => BinaryOp::Ne,
                 };
-                self.binary(bop, a, b, e.span, lhs.span, rhs.span)
-                    .map_or(Val::Err, Val::T)
+                self.binary(bop, a, b, e.span, lhs.span, rhs.span).map_or(Val::Err, Val::T)
             }
             ExprKind::Call { callee, args } => self.call(callee, args, e.span),
             ExprKind::Index { base, indices } => self.index(base, indices, e.span),
@@ -110,11 +78,7 @@ impl<'a> Cx<'a> {
 
     /// A public constant.
     pub(crate) fn constant(&mut self, t: Tensor, span: Span) -> ValueId {
-        let dtype = if t.data.iter().all(|x| x.fract() == 0.0) {
-            DType::Int
-        } else {
-            DType::Real
-        };
+        let dtype = if t.data.iter().all(|x| x.fract() == 0.0) { DType::Int } else { DType::Real };
         let shape = Shape::known(&t.shape);
         self.emit(Op::Const(t), ValueInfo::public(dtype, shape), span)
     }
@@ -127,7 +91,14 @@ impl<'a> Cx<'a> {
             Val::Str(_) => "a string",
             Val::Bool(_) => "`true`/`false`",
             Val::Party(_) => "a party",
-            Val::Tuple(_) => "a tuple",
+            Val::Tuple(vs) => {
+                self.report(
+                    Diagnostic::error(Code::E0107, span, format!("this is a tuple of {}", vs.len()))
+                        .message("expected one tensor, found a tuple")
+                        .help("take it apart first: `let (a, b) = f(x);`"),
+                );
+                return None;
+            }
             Val::Unit => {
                 self.report(
                     Diagnostic::error(Code::E0107, span, "this gives no value")
@@ -138,11 +109,7 @@ impl<'a> Cx<'a> {
                 return None;
             }
         };
-        let help = if what == "a tuple" {
-            "take it apart first: `let (a, b) = f(x);`"
-        } else {
-            "pass a tensor here, e.g. `x` or `[1, 2]`"
-        };
+        let help = "pass a tensor here, e.g. `x` or `[1, 2]`";
         self.report(
             Diagnostic::error(Code::E0111, span, format!("this is {what}"))
                 .message(format!("expected a tensor, found {what}"))
@@ -154,38 +121,26 @@ impl<'a> Cx<'a> {
     fn name(&mut self, id: &ast::Ident) -> Val {
         match self.lookup_local(&id.name) {
             Some(Binding::Var(var)) => {
-                let def = self
-                    .vars
-                    .get(var.index())
-                    .map(|d| Span::new(d.span.start as usize, d.span.end as usize));
+                let def = self.vars.get(var.index()).map(|d| Span::new(d.span.start as usize, d.span.end as usize));
                 let v = self.read_var(var, id.span);
-                self.symbols
-                    .push((id.span, def, id.name.clone(), SymbolKind::Var, Some(v)));
+                self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Var, Some(v)));
                 return Val::T(v);
             }
             Some(Binding::Val(v, def)) => {
                 let hover = if let Val::T(x) = v { Some(x) } else { None };
-                self.symbols
-                    .push((id.span, Some(def), id.name.clone(), SymbolKind::Var, hover));
+                self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Var, hover));
                 return v;
             }
             None => {}
         }
         if let Some((x, def)) = self.params.get(&id.name).copied() {
             let v = self.constant(Tensor::scalar(x), id.span);
-            self.symbols.push((
-                id.span,
-                Some(def),
-                id.name.clone(),
-                SymbolKind::Param,
-                Some(v),
-            ));
+            self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Param, Some(v)));
             return Val::T(v);
         }
         if let Some(rank) = self.parties.iter().position(|p| p.name == id.name) {
             let def = self.parties.get(rank).map(|p| p.span);
-            self.symbols
-                .push((id.span, def, id.name.clone(), SymbolKind::Party, None));
+            self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Party, None));
             return Val::Party(mpcc_ir::PartyId(rank as u32));
         }
         if let Some(f) = self.fns.get(&id.name) {
@@ -222,9 +177,7 @@ impl<'a> Cx<'a> {
         candidates.extend(self.params.keys().cloned());
         candidates.extend(self.parties.iter().map(|p| p.name.clone()));
         candidates.sort();
-        candidates
-            .into_iter()
-            .find(|c| c != name && edit_distance(c, name) <= 2 && name.len() > 2)
+        candidates.into_iter().find(|c| c != name && edit_distance(c, name) <= 2 && name.len() > 2)
     }
 
     fn list(&mut self, items: &'a [ast::Expr], span: Span) -> Val {
@@ -252,12 +205,7 @@ impl<'a> Cx<'a> {
         self.stack_values(xs, 0, span).map_or(Val::Err, Val::T)
     }
 
-    pub(crate) fn stack_values(
-        &mut self,
-        xs: Vec<ValueId>,
-        axis: i64,
-        span: Span,
-    ) -> Option<ValueId> {
+    pub(crate) fn stack_values(&mut self, xs: Vec<ValueId>, axis: i64, span: Span) -> Option<ValueId> {
         let shapes_: Vec<Shape> = xs.iter().map(|x| self.info(*x).shape).collect();
         let shape = match shapes::stack(&shapes_, axis) {
             Ok(s) => s,
@@ -267,54 +215,23 @@ impl<'a> Cx<'a> {
             }
         };
         let (label, witness) = self.join_labels(&xs);
-        let dtype = xs
-            .iter()
-            .map(|x| self.info(*x).dtype)
-            .reduce(super::dtype_join)
-            .unwrap_or(DType::Real);
-        Some(self.emit(
-            Op::Stack { xs, axis },
-            ValueInfo {
-                label,
-                dtype,
-                shape,
-                witness,
-            },
-            span,
-        ))
+        let dtype = xs.iter().map(|x| self.info(*x).dtype).reduce(super::dtype_join).unwrap_or(DType::Real);
+        Some(self.emit(Op::Stack { xs, axis }, ValueInfo { label, dtype, shape, witness }, span))
     }
 
     /// Reports a shape error listing the operand shapes.
-    pub(crate) fn shape_error(
-        &mut self,
-        code: Code,
-        err: ShapeError,
-        span: Span,
-        what: &str,
-        shapes_: &[Shape],
-    ) {
+    pub(crate) fn shape_error(&mut self, code: Code, err: ShapeError, span: Span, what: &str, shapes_: &[Shape]) {
         let list: Vec<String> = shapes_.iter().map(shape_text).collect();
         let (code, label) = match err {
             ShapeError::Mismatch => (code, format!("{what}: shapes {}", list.join(" and "))),
-            ShapeError::Axis { axis, rank } => (
-                Code::E0203,
-                format!("axis {axis} is out of range for rank {rank}"),
-            ),
+            ShapeError::Axis { axis, rank } => (Code::E0203, format!("axis {axis} is out of range for rank {rank}")),
         };
         let help = match code {
             Code::E0203 => "use an axis between -rank and rank - 1, e.g. `axis=0`".to_string(),
-            Code::E0206 => {
-                "make every operand agree on the other axes, e.g. with `reshape`".to_string()
-            }
-            _ => {
-                "make the shapes agree, e.g. with `reshape(x, [...])` or `transpose(x)`".to_string()
-            }
+            Code::E0206 => "make every operand agree on the other axes, e.g. with `reshape`".to_string(),
+            _ => "make the shapes agree, e.g. with `reshape(x, [...])` or `transpose(x)`".to_string(),
         };
-        self.report(
-            Diagnostic::error(code, span, label.clone())
-                .message(label)
-                .help(help),
-        );
+        self.report(Diagnostic::error(code, span, label.clone()).message(label).help(help));
     }
 
     /// An elementwise binary op with broadcasting; `lhs`/`rhs` spans label the operands.
@@ -333,23 +250,22 @@ impl<'a> Cx<'a> {
             Err(_) => {
                 let name = mpcc_ir::binary_name(op);
                 self.report(
-                    Diagnostic::error(Code::E0201, span, format!("shapes {} and {} do not broadcast", shape_text(&ia.shape), shape_text(&ib.shape)))
-                        .message(format!("`{name}` of incompatible shapes"))
-                        .secondary(lhs, format!("shape {}", shape_text(&ia.shape)))
-                        .secondary(rhs, format!("shape {}", shape_text(&ib.shape)))
-                        .note("Dimensions are compared from the last; each pair must be equal or contain a 1.")
-                        .help("make the shapes agree, e.g. with `reshape(x, [...])` or `transpose(x)`"),
+                    Diagnostic::error(
+                        Code::E0201,
+                        span,
+                        format!("shapes {} and {} do not broadcast", shape_text(&ia.shape), shape_text(&ib.shape)),
+                    )
+                    .message(format!("`{name}` of incompatible shapes"))
+                    .secondary(lhs, format!("shape {}", shape_text(&ia.shape)))
+                    .secondary(rhs, format!("shape {}", shape_text(&ib.shape)))
+                    .note("Dimensions are compared from the last; each pair must be equal or contain a 1.")
+                    .help("make the shapes agree, e.g. with `reshape(x, [...])` or `transpose(x)`"),
                 );
                 return None;
             }
         };
         let dtype = match op {
-            BinaryOp::Lt
-            | BinaryOp::Le
-            | BinaryOp::Gt
-            | BinaryOp::Ge
-            | BinaryOp::Eq
-            | BinaryOp::Ne => DType::Bool,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne => DType::Bool,
             BinaryOp::Div => DType::Real,
             BinaryOp::Mul if ia.dtype == DType::Bool && ib.dtype == DType::Bool => DType::Bool,
             BinaryOp::Maximum | BinaryOp::Minimum if ia.dtype == ib.dtype => ia.dtype,
@@ -357,52 +273,31 @@ impl<'a> Cx<'a> {
             _ => DType::Real,
         };
         let (label, witness) = self.join_labels(&[a, b]);
-        Some(self.emit(
-            Op::Binary(op, a, b),
-            ValueInfo {
-                label,
-                dtype,
-                shape,
-                witness,
-            },
-            span,
-        ))
+        Some(self.emit(Op::Binary(op, a, b), ValueInfo { label, dtype, shape, witness }, span))
     }
 
-    fn matmul(
-        &mut self,
-        a: ValueId,
-        b: ValueId,
-        span: Span,
-        lhs: Span,
-        rhs: Span,
-    ) -> Option<ValueId> {
+    fn matmul(&mut self, a: ValueId, b: ValueId, span: Span, lhs: Span, rhs: Span) -> Option<ValueId> {
         let (ia, ib) = (self.info(a), self.info(b));
         let shape = match shapes::matmul(&ia.shape, &ib.shape) {
             Ok(s) => s,
             Err(_) => {
                 self.report(
-                    Diagnostic::error(Code::E0202, span, format!("cannot multiply {} by {}", shape_text(&ia.shape), shape_text(&ib.shape)))
-                        .message("matrix product of incompatible shapes")
-                        .secondary(lhs, format!("shape {}", shape_text(&ia.shape)))
-                        .secondary(rhs, format!("shape {}", shape_text(&ib.shape)))
-                        .note("`a @ b` needs the last dimension of `a` to equal the second-to-last of `b`.")
-                        .help("transpose one operand, e.g. `a @ transpose(b)`"),
+                    Diagnostic::error(
+                        Code::E0202,
+                        span,
+                        format!("cannot multiply {} by {}", shape_text(&ia.shape), shape_text(&ib.shape)),
+                    )
+                    .message("matrix product of incompatible shapes")
+                    .secondary(lhs, format!("shape {}", shape_text(&ia.shape)))
+                    .secondary(rhs, format!("shape {}", shape_text(&ib.shape)))
+                    .note("`a @ b` needs the last dimension of `a` to equal the second-to-last of `b`.")
+                    .help("transpose one operand, e.g. `a @ transpose(b)`"),
                 );
                 return None;
             }
         };
         let (label, witness) = self.join_labels(&[a, b]);
-        Some(self.emit(
-            Op::MatMul(a, b),
-            ValueInfo {
-                label,
-                dtype: DType::Real,
-                shape,
-                witness,
-            },
-            span,
-        ))
+        Some(self.emit(Op::MatMul(a, b), ValueInfo { label, dtype: DType::Real, shape, witness }, span))
     }
 
     /// Checks that an index value is public, reporting E0304.
@@ -436,26 +331,20 @@ impl<'a> Cx<'a> {
                     items.push(IndexItem::At(i));
                 }
                 IndexArg::Slice { start, end, .. } => {
-                    let bound =
-                        |cx: &mut Self, e: &'a Option<ast::Expr>| -> Result<Option<ValueId>, ()> {
-                            let Some(e) = e else {
-                                return Ok(None);
-                            };
-                            let v = cx.expr(e);
-                            let i = cx.tensor(v, e.span).ok_or(())?;
-                            cx.public_index(i, e.span);
-                            Ok(Some(i))
+                    let bound = |cx: &mut Self, e: &'a Option<ast::Expr>| -> Result<Option<ValueId>, ()> {
+                        let Some(e) = e else {
+                            return Ok(None);
                         };
+                        let v = cx.expr(e);
+                        let i = cx.tensor(v, e.span).ok_or(())?;
+                        cx.public_index(i, e.span);
+                        Ok(Some(i))
+                    };
                     let (Ok(s), Ok(t)) = (bound(self, start), bound(self, end)) else {
                         return Val::Err;
                     };
-                    let k = |cx: &Self, v: Option<ValueId>| {
-                        v.map(|v| cx.known_scalar(v).map(|k| k as i64))
-                    };
-                    known.push(IndexShape::Slice {
-                        start: k(self, s),
-                        end: k(self, t),
-                    });
+                    let k = |cx: &Self, v: Option<ValueId>| v.map(|v| cx.known_scalar(v).map(|k| k as i64));
+                    known.push(IndexShape::Slice { start: k(self, s), end: k(self, t) });
                     items.push(IndexItem::Slice { start: s, end: t });
                 }
             }
@@ -485,11 +374,7 @@ impl<'a> Cx<'a> {
                     Diagnostic::error(
                         Code::E0205,
                         span,
-                        format!(
-                            "{} indices for a tensor of shape {}",
-                            indices.len(),
-                            shape_text(&info.shape)
-                        ),
+                        format!("{} indices for a tensor of shape {}", indices.len(), shape_text(&info.shape)),
                     )
                     .message("too many indices")
                     .secondary(base.span, format!("shape {}", shape_text(&info.shape)))
@@ -498,20 +383,8 @@ impl<'a> Cx<'a> {
                 return Val::Err;
             }
         };
-        let witness = if info.label.is_public() {
-            None
-        } else {
-            Some(x)
-        };
-        Val::T(self.emit(
-            Op::Index { x, items },
-            ValueInfo {
-                shape,
-                witness,
-                ..info
-            },
-            span,
-        ))
+        let witness = if info.label.is_public() { None } else { Some(x) };
+        Val::T(self.emit(Op::Index { x, items }, ValueInfo { shape, witness, ..info }, span))
     }
 }
 
@@ -521,24 +394,15 @@ fn literal_tensor(items: &[ast::Expr]) -> Option<Result<Tensor, ()>> {
     fn number(e: &ast::Expr) -> Option<f64> {
         match &e.kind {
             ExprKind::Number(x) => Some(*x),
-            ExprKind::Unary {
-                op: UnOp::Neg,
-                operand,
-            } => number(operand).map(|x| -x),
+            ExprKind::Unary { op: UnOp::Neg, operand } => number(operand).map(|x| -x),
             _ => None,
         }
     }
     if items.is_empty() {
-        return Some(Ok(Tensor {
-            shape: vec![0],
-            data: Vec::new(),
-        }));
+        return Some(Ok(Tensor { shape: vec![0], data: Vec::new() }));
     }
     if let Some(data) = items.iter().map(number).collect::<Option<Vec<f64>>>() {
-        return Some(Ok(Tensor {
-            shape: vec![data.len()],
-            data,
-        }));
+        return Some(Ok(Tensor { shape: vec![data.len()], data }));
     }
     let mut rows = Vec::new();
     for item in items {

@@ -9,6 +9,7 @@
 //! Nothing here does IO or prints.
 
 mod call;
+mod effects;
 mod expr;
 mod stmt;
 
@@ -17,16 +18,15 @@ use crate::labels;
 use crate::{CompileOptions, SymbolInfo, SymbolKind};
 use mpcc_grammar::ast;
 use mpcc_grammar::Span;
-use mpcc_ir::{
-    Block, DType, Label, Op, PartyId, Program, Shape, Stmt, ValueDef, ValueId, ValueInfo, VarDef,
-    VarId,
-};
+use mpcc_ir::{Block, DType, Label, Op, PartyId, Program, Shape, Stmt, ValueDef, ValueId, ValueInfo, VarDef, VarId};
 use std::collections::{HashMap, HashSet};
 
 /// The most passes of the label fixpoint (labels and shapes have short lattices; 3 suffice).
 const MAX_PASSES: usize = 8;
 /// The deepest expression nesting the walker follows (E0114 beyond).
 pub(crate) const MAX_DEPTH: usize = 200;
+/// The deepest chain of inlined calls (E0114 beyond).
+pub(crate) const MAX_CALL_DEPTH: usize = 64;
 
 /// What an expression gives.
 #[derive(Clone, Debug)]
@@ -100,6 +100,8 @@ pub(crate) struct Cx<'a> {
     /// `Some(Some(P))` inside `private(src=P, …)`, `Some(None)` inside `public(…)`.
     pub load_ctx: Option<Option<PartyId>>,
     pub depth: usize,
+    /// Values bound to a name by `let` without a variable, for provenance notes.
+    pub names: labels::Names,
 }
 
 /// Lowers a parsed program; returns the IR (before passes) and the symbols, and reports into `diags`.
@@ -144,6 +146,7 @@ impl<'a> Cx<'a> {
             private: Vec::new(),
             load_ctx: None,
             depth: 0,
+            names: labels::Names::new(),
         }
     }
 
@@ -170,7 +173,7 @@ impl<'a> Cx<'a> {
         let lines = labels::LineIndex::new(self.src);
         for (mut diag, values) in std::mem::take(&mut self.pending) {
             for (value, subject) in values {
-                if let Some(p) = labels::provenance(&program, &lines, value, &subject) {
+                if let Some(p) = labels::provenance(&program, &self.names, &lines, value, &subject) {
                     diag.notes.push(p.note);
                     if let Some((span, msg)) = p.source {
                         if span != diag.span && !diag.secondary.iter().any(|(s, _)| *s == span) {
@@ -190,14 +193,8 @@ impl<'a> Cx<'a> {
             if !seen.insert((span, name.clone())) {
                 continue;
             }
-            let info = value.and_then(|v| labels::hover_text(&program, v));
-            symbols.push(SymbolInfo {
-                span,
-                def_span,
-                name,
-                kind,
-                info,
-            });
+            let info = value.and_then(|v| labels::hover_text(&program, &self.names, v));
+            symbols.push(SymbolInfo { span, def_span, name, kind, info });
         }
         symbols.sort_by_key(|s| (s.span.start, s.span.end));
         (program, symbols)
@@ -227,45 +224,26 @@ impl<'a> Cx<'a> {
         }
         self.frames.pop();
         let called: HashSet<String> = self.called_names();
-        let mut uncalled: Vec<&'a ast::FnDecl> = self
-            .fns
-            .values()
-            .copied()
-            .filter(|f| !called.contains(&f.name.name))
-            .collect();
+        let mut uncalled: Vec<&'a ast::FnDecl> =
+            self.fns.values().copied().filter(|f| !called.contains(&f.name.name)).collect();
         uncalled.sort_by_key(|f| f.span.start);
         for f in uncalled {
             self.blocks.push(Vec::new());
-            let args: Vec<(Val, Span)> = f
-                .params
-                .iter()
-                .map(|p| (Val::T(self.opaque(p.span)), p.span))
-                .collect();
+            let args: Vec<(Val, Span)> = f.params.iter().map(|p| (Val::T(self.opaque(p.span)), p.span)).collect();
             self.inline_fn(f, args, f.name.span);
             self.blocks.pop();
         }
     }
 
     fn called_names(&self) -> HashSet<String> {
-        self.symbols
-            .iter()
-            .filter(|s| s.3 == SymbolKind::Fn && s.1 != Some(s.0))
-            .map(|s| s.2.clone())
-            .collect()
+        self.symbols.iter().filter(|s| s.3 == SymbolKind::Fn && s.1 != Some(s.0)).map(|s| s.2.clone()).collect()
     }
 
     /// A public value of unknown shape standing for a parameter of a function that is never
     /// called; it is evaluated in a detached block, never run.
     fn opaque(&mut self, span: Span) -> ValueId {
         let info = ValueInfo::public(DType::Real, Shape::Unknown);
-        self.emit(
-            Op::Load {
-                path: String::new(),
-                at: None,
-            },
-            info,
-            span,
-        )
+        self.emit(Op::Load { path: String::new(), at: None }, info, span)
     }
 
     fn declarations(&mut self, program: &'a ast::Program, options: &CompileOptions) {
@@ -294,13 +272,7 @@ impl<'a> Cx<'a> {
                             );
                             continue;
                         }
-                        self.symbols.push((
-                            name.span,
-                            Some(name.span),
-                            name.name.clone(),
-                            SymbolKind::Party,
-                            None,
-                        ));
+                        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Party, None));
                         self.parties.push(name.clone());
                     }
                 }
@@ -315,20 +287,11 @@ impl<'a> Cx<'a> {
                                 format!("function `{}` defined twice", f.name.name),
                             )
                             .secondary(first, "first defined here")
-                            .help(format!(
-                                "rename one of them, e.g. `fn {}_2(…)`",
-                                f.name.name
-                            )),
+                            .help(format!("rename one of them, e.g. `fn {}_2(…)`", f.name.name)),
                         );
                         continue;
                     }
-                    self.symbols.push((
-                        f.name.span,
-                        Some(f.name.span),
-                        f.name.name.clone(),
-                        SymbolKind::Fn,
-                        None,
-                    ));
+                    self.symbols.push((f.name.span, Some(f.name.span), f.name.name.clone(), SymbolKind::Fn, None));
                     self.fns.insert(f.name.name.clone(), f);
                 }
                 ast::Item::Stmt(_) => {}
@@ -342,22 +305,15 @@ impl<'a> Cx<'a> {
         if let Some((_, first)) = self.params.get(&name.name) {
             let first = *first;
             self.report(
-                Diagnostic::error(
-                    Code::E0113,
-                    name.span,
-                    format!("param `{}` declared twice", name.name),
-                )
-                .secondary(first, "first declared here")
-                .help("remove the second one"),
+                Diagnostic::error(Code::E0113, name.span, format!("param `{}` declared twice", name.name))
+                    .secondary(first, "first declared here")
+                    .help("remove the second one"),
             );
             return;
         }
         let number = match &value.kind {
             ast::ExprKind::Number(x) => Some(*x),
-            ast::ExprKind::Unary {
-                op: ast::UnOp::Neg,
-                operand,
-            } => match operand.kind {
+            ast::ExprKind::Unary { op: ast::UnOp::Neg, operand } => match operand.kind {
                 ast::ExprKind::Number(x) => Some(-x),
                 _ => None,
             },
@@ -374,13 +330,7 @@ impl<'a> Cx<'a> {
             return;
         };
         let _ = span;
-        self.symbols.push((
-            name.span,
-            Some(name.span),
-            name.name.clone(),
-            SymbolKind::Param,
-            None,
-        ));
+        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Param, None));
         self.params.insert(name.name.clone(), (number, name.span));
         self.param_list.push((name.name.clone(), number));
     }
@@ -390,16 +340,8 @@ impl<'a> Cx<'a> {
         let at = Span::new(0, 0);
         for (name, raw) in &options.params {
             let Some(entry) = self.params.get_mut(name) else {
-                let declared: Vec<String> = self
-                    .param_list
-                    .iter()
-                    .map(|(n, _)| format!("`{n}`"))
-                    .collect();
-                let known = if declared.is_empty() {
-                    "none".to_string()
-                } else {
-                    declared.join(", ")
-                };
+                let declared: Vec<String> = self.param_list.iter().map(|(n, _)| format!("`{n}`")).collect();
+                let known = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
                 self.report(
                     Diagnostic::error(Code::E0104, at, format!("`--set {name}=…` names no param"))
                         .note(format!("The program declares these params: {known}."))
@@ -417,12 +359,8 @@ impl<'a> Cx<'a> {
                 _ => {
                     let decl = entry.1;
                     self.report(
-                        Diagnostic::error(
-                            Code::E0104,
-                            decl,
-                            format!("`--set {name}={raw}` is not a number"),
-                        )
-                        .help(format!("--set {name}=1")),
+                        Diagnostic::error(Code::E0104, decl, format!("`--set {name}={raw}` is not a number"))
+                            .help(format!("--set {name}=1")),
                     );
                 }
             }
@@ -435,11 +373,7 @@ impl<'a> Cx<'a> {
     /// Adds a value to the arena and evaluates it in the current block.
     pub fn emit(&mut self, op: Op, info: ValueInfo, span: Span) -> ValueId {
         let id = ValueId(self.values.len() as u32);
-        self.values.push(ValueDef {
-            op,
-            info,
-            span: ir_span(span),
-        });
+        self.values.push(ValueDef { op, info, span: ir_span(span) });
         self.push_stmt(Stmt::Eval(id));
         id
     }
@@ -483,11 +417,7 @@ impl<'a> Cx<'a> {
     pub fn new_var(&mut self, name: &str, span: Span) -> VarId {
         let id = VarId(self.vars.len() as u32);
         let prev = self.prev.get(id.index()).cloned();
-        let summary = prev.unwrap_or(VarSummary {
-            label: Label::Public,
-            dtype: None,
-            shape: None,
-        });
+        let summary = prev.unwrap_or(VarSummary { label: Label::Public, dtype: None, shape: None });
         self.vars.push(VarDef {
             name: name.to_string(),
             label: summary.label,
@@ -496,11 +426,7 @@ impl<'a> Cx<'a> {
             witness: None,
             span: ir_span(span),
         });
-        self.summaries.push(VarSummary {
-            label: Label::Public,
-            dtype: None,
-            shape: None,
-        });
+        self.summaries.push(VarSummary { label: Label::Public, dtype: None, shape: None });
         id
     }
 
@@ -510,12 +436,7 @@ impl<'a> Cx<'a> {
             Some(d) => (d.label, d.dtype, d.shape.clone(), d.witness),
             None => (Label::Public, DType::Real, Shape::Unknown, None),
         };
-        let info = ValueInfo {
-            label,
-            dtype,
-            shape,
-            witness,
-        };
+        let info = ValueInfo { label, dtype, shape, witness };
         self.emit(Op::Var(var), info, span)
     }
 }

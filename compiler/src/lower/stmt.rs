@@ -29,11 +29,7 @@ pub(crate) fn collect_assigned(stmt: &ast::Stmt, out: &mut HashSet<String>) {
     }
     match &stmt.kind {
         StmtKind::Assign { target, .. } => pattern(target, out),
-        StmtKind::If {
-            then_block,
-            else_block,
-            ..
-        } => {
+        StmtKind::If { then_block, else_block, .. } => {
             block(then_block, out);
             if let Some(b) = else_block {
                 block(b, out);
@@ -82,23 +78,14 @@ impl<'a> Cx<'a> {
                 let v = self.expr(value);
                 self.bind_pattern(pattern, v, value.span, true);
             }
-            StmtKind::Assign { target, op, value } => {
-                self.assign_stmt(target, *op, value, stmt.span)
-            }
+            StmtKind::Assign { target, op, value } => self.assign_stmt(target, *op, value, stmt.span),
             StmtKind::Expr(e) => {
                 let _ = self.expr(e);
             }
-            StmtKind::If {
-                cond,
-                then_block,
-                else_block,
-            } => self.if_stmt(cond, then_block, else_block.as_ref(), stmt.span),
-            StmtKind::For {
-                var,
-                start,
-                end,
-                body,
-            } => self.for_stmt(var, start, end, body, stmt.span),
+            StmtKind::If { cond, then_block, else_block } => {
+                self.if_stmt(cond, then_block, else_block.as_ref(), stmt.span)
+            }
+            StmtKind::For { var, start, end, body } => self.for_stmt(var, start, end, body, stmt.span),
             StmtKind::While { cond, body } => self.while_stmt(cond, body, stmt.span),
             StmtKind::Break | StmtKind::Continue => self.loop_control(stmt),
             StmtKind::Return(e) => return self.return_stmt(e.as_ref(), stmt.span, tail),
@@ -109,28 +96,16 @@ impl<'a> Cx<'a> {
 
     fn return_stmt(&mut self, e: Option<&'a ast::Expr>, span: Span, tail: bool) -> Option<Val> {
         let frame = self.frames.len();
-        if let Some(ctx) = self
-            .private
-            .iter()
-            .rev()
-            .find(|c| c.frame == frame)
-            .cloned()
-        {
+        if let Some(ctx) = self.private.iter().rev().find(|c| c.frame == frame).cloned() {
             let d = Diagnostic::error(Code::E0403, span, "`return` under a private condition")
                 .secondary(ctx.span, "this condition is private, so both branches run")
                 .help("assign the result to a variable in the branch and `return` it as the function's last statement");
             self.report_with_provenance(d, vec![(ctx.cond, "the condition".into())]);
         } else if !tail {
             let (label, help) = if self.call_stack.is_empty() {
-                (
-                    "`return` outside a function",
-                    "remove it; the main body ends by itself",
-                )
+                ("`return` outside a function", "remove it; the main body ends by itself")
             } else {
-                (
-                    "`return` before the end of the function",
-                    "let r = …; … return r;  // as the last statement",
-                )
+                ("`return` before the end of the function", "let r = …; … return r;  // as the last statement")
             };
             self.report(
                 Diagnostic::error(Code::E0106, span, label)
@@ -146,11 +121,7 @@ impl<'a> Cx<'a> {
     }
 
     fn loop_control(&mut self, stmt: &ast::Stmt) {
-        let word = if matches!(stmt.kind, StmtKind::Break) {
-            "break"
-        } else {
-            "continue"
-        };
+        let word = if matches!(stmt.kind, StmtKind::Break) { "break" } else { "continue" };
         let frame = self.frames.len();
         let loop_depth = self.frames.last().map(|f| f.loop_depth).unwrap_or(0);
         if loop_depth == 0 {
@@ -160,13 +131,7 @@ impl<'a> Cx<'a> {
             );
             return;
         }
-        if let Some(ctx) = self
-            .private
-            .iter()
-            .rev()
-            .find(|c| c.frame == frame && c.loop_depth == loop_depth)
-            .cloned()
-        {
+        if let Some(ctx) = self.private.iter().rev().find(|c| c.frame == frame && c.loop_depth == loop_depth).cloned() {
             let d = Diagnostic::error(Code::E0404, stmt.span, format!("`{word}` under a private condition"))
                 .secondary(ctx.span, "this condition is private, so both branches run")
                 .note("The number of iterations is public; leaving the loop early would reveal the condition.")
@@ -175,11 +140,7 @@ impl<'a> Cx<'a> {
             return;
         }
         let span = super::ir_span(stmt.span);
-        self.push_stmt(if word == "break" {
-            Stmt::Break { span }
-        } else {
-            Stmt::Continue { span }
-        });
+        self.push_stmt(if word == "break" { Stmt::Break { span } } else { Stmt::Continue { span } });
     }
 
     /// Binds `pattern` to `v`: a name that is assigned later becomes a variable, any other name
@@ -196,38 +157,21 @@ impl<'a> Cx<'a> {
                     );
                 }
                 let v = if matches!(v, Val::Unit) { Val::Err } else { v };
-                let mutable = self
-                    .frames
-                    .last()
-                    .map(|f| f.assigned.contains(&id.name))
-                    .unwrap_or(false);
+                let mutable = self.frames.last().map(|f| f.assigned.contains(&id.name)).unwrap_or(false);
                 match (mutable, &v) {
                     (true, Val::T(value)) => {
                         let value = *value;
                         let var = self.new_var(&id.name, id.span);
                         self.assign(var, value, id.span);
                         self.bind(&id.name, Binding::Var(var));
-                        self.symbols.push((
-                            id.span,
-                            Some(id.span),
-                            id.name.clone(),
-                            SymbolKind::Var,
-                            Some(value),
-                        ));
+                        self.symbols.push((id.span, Some(id.span), id.name.clone(), SymbolKind::Var, Some(value)));
                     }
                     _ => {
-                        let hover = if let Val::T(value) = v {
-                            Some(value)
-                        } else {
-                            None
-                        };
-                        self.symbols.push((
-                            id.span,
-                            Some(id.span),
-                            id.name.clone(),
-                            SymbolKind::Var,
-                            hover,
-                        ));
+                        let hover = if let Val::T(value) = v { Some(value) } else { None };
+                        if let Some(value) = hover {
+                            self.names.entry(value).or_insert((id.name.clone(), super::ir_span(id.span)));
+                        }
+                        self.symbols.push((id.span, Some(id.span), id.name.clone(), SymbolKind::Var, hover));
                         self.bind(&id.name, Binding::Val(v, id.span));
                     }
                 }
@@ -239,9 +183,7 @@ impl<'a> Cx<'a> {
                         self.bind_pattern(p, v, span, is_let);
                     }
                 }
-                Val::Err => ps
-                    .iter()
-                    .for_each(|p| self.bind_pattern(p, Val::Err, span, is_let)),
+                Val::Err => ps.iter().for_each(|p| self.bind_pattern(p, Val::Err, span, is_let)),
                 other => {
                     let got = match &other {
                         Val::Tuple(vs) => format!("a tuple of {}", vs.len()),
@@ -254,8 +196,7 @@ impl<'a> Cx<'a> {
                             .secondary(*tspan, format!("expects a tuple of {}", ps.len()))
                             .help("make the names match the tuple: `let (w, b) = f(x);` with `return (w, b);`"),
                     );
-                    ps.iter()
-                        .for_each(|p| self.bind_pattern(p, Val::Err, span, is_let));
+                    ps.iter().for_each(|p| self.bind_pattern(p, Val::Err, span, is_let));
                 }
             },
         }
@@ -308,13 +249,9 @@ impl<'a> Cx<'a> {
             }
             (_, Val::Err) => {}
             (p, _) => self.report(
-                Diagnostic::error(
-                    Code::E0107,
-                    span,
-                    "this value does not fit the names assigned",
-                )
-                .secondary(p.span(), "assigned here")
-                .help("(w, b) = f(x);  // with `return (w, b);` in `f`"),
+                Diagnostic::error(Code::E0107, span, "this value does not fit the names assigned")
+                    .secondary(p.span(), "assigned here")
+                    .help("(w, b) = f(x);  // with `return (w, b);` in `f`"),
             ),
         }
     }
@@ -327,8 +264,7 @@ impl<'a> Cx<'a> {
                     .vars
                     .get(var.index())
                     .map(|d| mpcc_grammar::Span::new(d.span.start as usize, d.span.end as usize));
-                self.symbols
-                    .push((id.span, def, id.name.clone(), SymbolKind::Var, None));
+                self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Var, None));
                 Some(var)
             }
             Some(Binding::Val(..)) => None,
@@ -370,11 +306,7 @@ impl<'a> Cx<'a> {
                 None => info.shape.clone(),
             });
             let merged = match prev {
-                Some(VarSummary {
-                    label: pl,
-                    dtype: pd,
-                    shape: ps,
-                }) => VarSummary {
+                Some(VarSummary { label: pl, dtype: pd, shape: ps }) => VarSummary {
                     label: pl.join(s.label),
                     dtype: Some(pd.map_or(info.dtype, |d| dtype_join(d, s.dtype.unwrap_or(d)))),
                     shape: Some(match (&ps, &s.shape) {
@@ -404,16 +336,15 @@ impl<'a> Cx<'a> {
         };
         let differs = match (&old, new) {
             (Shape::Ranked(a), Shape::Ranked(b)) => {
-                a.len() != b.len() || a.iter().zip(b).any(|(x, y)| matches!((x, y), (mpcc_ir::Dim::Known(p), mpcc_ir::Dim::Known(q)) if p != q))
+                a.len() != b.len()
+                    || a.iter()
+                        .zip(b)
+                        .any(|(x, y)| matches!((x, y), (mpcc_ir::Dim::Known(p), mpcc_ir::Dim::Known(q)) if p != q))
             }
             _ => false,
         };
         if differs {
-            let name = self
-                .vars
-                .get(var.index())
-                .map(|d| d.name.clone())
-                .unwrap_or_default();
+            let name = self.vars.get(var.index()).map(|d| d.name.clone()).unwrap_or_default();
             let d = Diagnostic::error(
                 Code::E0405,
                 span,
@@ -424,14 +355,8 @@ impl<'a> Cx<'a> {
                 ),
             )
             .message(format!("`{name}` changes shape under a private condition"))
-            .secondary(
-                ctx.span,
-                "this condition is private, so both branches run and are merged elementwise",
-            )
-            .help(format!(
-                "assign a value of shape {} to `{name}` in this branch",
-                mpcc_ir::shape_text(&old)
-            ));
+            .secondary(ctx.span, "this condition is private, so both branches run and are merged elementwise")
+            .help(format!("assign a value of shape {} to `{name}` in this branch", mpcc_ir::shape_text(&old)));
             self.report_with_provenance(d, vec![(ctx.cond, "the condition".into())]);
         }
     }
@@ -458,7 +383,9 @@ impl<'a> Cx<'a> {
                 self.report(
                     Diagnostic::warning(Code::W0401, cond.span, "this private condition may not be 0 or 1")
                         .message("private `if` condition is not a comparison")
-                        .note("A private `if` becomes `c * then + (1 - c) * else`, which is right only for c in {0, 1}.")
+                        .note(
+                            "A private `if` becomes `c * then + (1 - c) * else`, which is right only for c in {0, 1}.",
+                        )
                         .help("compare explicitly, e.g. `if x > 0 { … }`"),
                 );
             }
@@ -489,12 +416,7 @@ impl<'a> Cx<'a> {
         if private {
             self.private.pop();
         }
-        self.push_stmt(Stmt::If {
-            cond: c,
-            then_block: then_ir,
-            else_block: else_ir,
-            span: super::ir_span(span),
-        });
+        self.push_stmt(Stmt::If { cond: c, then_block: then_ir, else_block: else_ir, span: super::ir_span(span) });
     }
 
     fn public_bound(&mut self, v: ValueId, span: Span, code: Code, what: &str, help: &str) -> bool {
@@ -503,9 +425,7 @@ impl<'a> Cx<'a> {
         }
         let d = Diagnostic::error(code, span, format!("this {what} is private"))
             .message(format!("private {what}"))
-            .note(
-                "Everyone sees how many times a loop runs, so this would reveal the private value.",
-            )
+            .note("Everyone sees how many times a loop runs, so this would reveal the private value.")
             .help(help.to_string());
         self.report_with_provenance(d, vec![(v, format!("the {what}"))]);
         false
@@ -538,13 +458,7 @@ impl<'a> Cx<'a> {
             sum.dtype = Some(DType::Int);
             sum.shape = Some(Shape::scalar());
         }
-        self.symbols.push((
-            var.span,
-            Some(var.span),
-            var.name.clone(),
-            SymbolKind::Var,
-            None,
-        ));
+        self.symbols.push((var.span, Some(var.span), var.name.clone(), SymbolKind::Var, None));
         if let Some(f) = self.frame() {
             f.loop_depth += 1;
             f.scopes.push(HashMap::new());
@@ -555,13 +469,7 @@ impl<'a> Cx<'a> {
             f.loop_depth -= 1;
             f.scopes.pop();
         }
-        self.push_stmt(Stmt::For {
-            var: loop_var,
-            start: s,
-            end: e,
-            body: body_ir,
-            span: super::ir_span(span),
-        });
+        self.push_stmt(Stmt::For { var: loop_var, start: s, end: e, body: body_ir, span: super::ir_span(span) });
     }
 
     fn while_stmt(&mut self, cond: &'a ast::Expr, body: &'a ast::Block, span: Span) {
@@ -586,39 +494,31 @@ impl<'a> Cx<'a> {
         if let Some(f) = self.frame() {
             f.loop_depth -= 1;
         }
-        self.push_stmt(Stmt::While {
-            cond_block,
-            cond: c,
-            body: body_ir,
-            span: super::ir_span(span),
-        });
+        self.push_stmt(Stmt::While { cond_block, cond: c, body: body_ir, span: super::ir_span(span) });
     }
 
     /// Inlines a call of `f` with the given arguments; `call` is the call's span.
-    pub(crate) fn inline_fn(
-        &mut self,
-        f: &'a ast::FnDecl,
-        args: Vec<(Val, Span)>,
-        call: Span,
-    ) -> Val {
+    pub(crate) fn inline_fn(&mut self, f: &'a ast::FnDecl, args: Vec<(Val, Span)>, call: Span) -> Val {
         if let Some(pos) = self.call_stack.iter().position(|(n, _)| *n == f.name.name) {
-            let mut chain: Vec<String> = self
-                .call_stack
-                .iter()
-                .skip(pos)
-                .map(|(n, _)| format!("`{n}`"))
-                .collect();
+            let mut chain: Vec<String> = self.call_stack.iter().skip(pos).map(|(n, _)| format!("`{n}`")).collect();
             chain.push(format!("`{}`", f.name.name));
-            let mut d =
-                Diagnostic::error(Code::E0105, call, format!("`{}` calls itself", f.name.name))
-                    .message(format!("recursive call of `{}`", f.name.name))
-                    .secondary(f.name.span, "defined here")
-                    .note(format!("The cycle is {}.", chain.join(" → ")))
-                    .note("Functions are inlined, so they cannot call themselves.")
-                    .help("write the repetition as a loop: `for i in 0..n { … }`");
+            let mut d = Diagnostic::error(Code::E0105, call, format!("`{}` calls itself", f.name.name))
+                .message(format!("recursive call of `{}`", f.name.name))
+                .secondary(f.name.span, "defined here")
+                .note(format!("The cycle is {}.", chain.join(" → ")))
+                .note("Functions are inlined, so they cannot call themselves.")
+                .help("write the repetition as a loop: `for i in 0..n { … }`");
             for (name, span) in self.call_stack.iter().skip(pos + 1) {
                 d = d.secondary(*span, format!("`{name}` is called here"));
             }
+            self.report(d);
+            return Val::Err;
+        }
+        if self.call_stack.len() >= super::MAX_CALL_DEPTH {
+            let d = Diagnostic::error(Code::E0114, call, "too many nested calls")
+                .message(format!("functions nested more than {} calls deep", super::MAX_CALL_DEPTH))
+                .note("Functions are inlined; a chain of calls this deep is too large to inline.")
+                .help("merge some of the functions, or compute in a loop");
             self.report(d);
             return Val::Err;
         }

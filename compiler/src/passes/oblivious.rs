@@ -34,60 +34,24 @@ fn block(program: &mut Program, b: Block, declared: &mut HashSet<VarId>) -> Bloc
                 declared.insert(var);
                 out.push(Stmt::Assign { var, value });
             }
-            Stmt::For {
-                var,
-                start,
-                end,
-                body,
-                span,
-            } => {
+            Stmt::For { var, start, end, body, span } => {
                 declared.insert(var);
                 let body = block(program, body, &mut declared.clone());
-                out.push(Stmt::For {
-                    var,
-                    start,
-                    end,
-                    body,
-                    span,
-                });
+                out.push(Stmt::For { var, start, end, body, span });
             }
-            Stmt::While {
-                cond_block,
-                cond,
-                body,
-                span,
-            } => {
+            Stmt::While { cond_block, cond, body, span } => {
                 let cond_block = block(program, cond_block, declared);
                 let body = block(program, body, &mut declared.clone());
-                out.push(Stmt::While {
-                    cond_block,
-                    cond,
-                    body,
-                    span,
-                });
+                out.push(Stmt::While { cond_block, cond, body, span });
             }
-            Stmt::If {
-                cond,
-                then_block,
-                else_block,
-                span,
-            } => {
+            Stmt::If { cond, then_block, else_block, span } => {
                 let then_block = block(program, then_block, &mut declared.clone());
                 let else_block = block(program, else_block, &mut declared.clone());
-                let private = program
-                    .value(cond)
-                    .is_some_and(|d| !d.info.label.is_public());
+                let private = program.value(cond).is_some_and(|d| !d.info.label.is_public());
                 if private {
-                    select(
-                        program, cond, then_block, else_block, span, declared, &mut out,
-                    );
+                    select(program, cond, then_block, else_block, span, declared, &mut out);
                 } else {
-                    out.push(Stmt::If {
-                        cond,
-                        then_block,
-                        else_block,
-                        span,
-                    });
+                    out.push(Stmt::If { cond, then_block, else_block, span });
                 }
             }
             other => out.push(other),
@@ -104,17 +68,11 @@ fn assigned(b: &Block, out: &mut BTreeSet<VarId>) {
                 out.insert(*var);
             }
             Stmt::For { body, .. } => assigned(body, out),
-            Stmt::While {
-                cond_block, body, ..
-            } => {
+            Stmt::While { cond_block, body, .. } => {
                 assigned(cond_block, out);
                 assigned(body, out);
             }
-            Stmt::If {
-                then_block,
-                else_block,
-                ..
-            } => {
+            Stmt::If { then_block, else_block, .. } => {
                 assigned(then_block, out);
                 assigned(else_block, out);
             }
@@ -123,13 +81,7 @@ fn assigned(b: &Block, out: &mut BTreeSet<VarId>) {
     }
 }
 
-fn new_value(
-    program: &mut Program,
-    op: Op,
-    info: ValueInfo,
-    span: Span,
-    out: &mut Vec<Stmt>,
-) -> ValueId {
+fn new_value(program: &mut Program, op: Op, info: ValueInfo, span: Span, out: &mut Vec<Stmt>) -> ValueId {
     let id = ValueId(program.values.len() as u32);
     program.values.push(ValueDef { op, info, span });
     out.push(Stmt::Eval(id));
@@ -138,12 +90,7 @@ fn new_value(
 
 fn read(program: &mut Program, var: VarId, span: Span, out: &mut Vec<Stmt>) -> ValueId {
     let info = match program.var(var) {
-        Some(d) => ValueInfo {
-            label: d.label,
-            dtype: d.dtype,
-            shape: d.shape.clone(),
-            witness: d.witness,
-        },
+        Some(d) => ValueInfo { label: d.label, dtype: d.dtype, shape: d.shape.clone(), witness: d.witness },
         None => ValueInfo::public(DType::Real, mpcc_ir::Shape::Unknown),
     };
     new_value(program, Op::Var(var), info, span, out)
@@ -161,57 +108,31 @@ fn select(
     let (mut in_then, mut in_else) = (BTreeSet::new(), BTreeSet::new());
     assigned(&then_block, &mut in_then);
     assigned(&else_block, &mut in_else);
-    let merged: Vec<VarId> = in_then
-        .union(&in_else)
-        .copied()
-        .filter(|v| declared.contains(v))
-        .collect();
-    let old: Vec<ValueId> = merged
-        .iter()
-        .map(|v| read(program, *v, span, out))
-        .collect();
+    let merged: Vec<VarId> = in_then.union(&in_else).copied().filter(|v| declared.contains(v)).collect();
+    let old: Vec<ValueId> = merged.iter().map(|v| read(program, *v, span, out)).collect();
     out.extend(then_block.0);
     let mut then_vals = Vec::new();
     for (var, old) in merged.iter().zip(&old) {
-        then_vals.push(if in_then.contains(var) {
-            read(program, *var, span, out)
-        } else {
-            *old
-        });
+        then_vals.push(if in_then.contains(var) { read(program, *var, span, out) } else { *old });
     }
     if !else_block.0.is_empty() {
         for (var, old) in merged.iter().zip(&old) {
             if in_then.contains(var) {
-                out.push(Stmt::Assign {
-                    var: *var,
-                    value: *old,
-                });
+                out.push(Stmt::Assign { var: *var, value: *old });
             }
         }
     }
     out.extend(else_block.0);
     let mut else_vals = Vec::new();
     for (var, old) in merged.iter().zip(&old) {
-        else_vals.push(if in_else.contains(var) {
-            read(program, *var, span, out)
-        } else {
-            *old
-        });
+        else_vals.push(if in_else.contains(var) { read(program, *var, span, out) } else { *old });
     }
     for ((var, t), e) in merged.iter().zip(then_vals).zip(else_vals) {
         let Some(def) = program.var(*var) else {
             continue;
         };
-        let info = ValueInfo {
-            label: Label::Private,
-            dtype: def.dtype,
-            shape: def.shape.clone(),
-            witness: Some(cond),
-        };
+        let info = ValueInfo { label: Label::Private, dtype: def.dtype, shape: def.shape.clone(), witness: Some(cond) };
         let w = new_value(program, Op::Where(cond, t, e), info, span, out);
-        out.push(Stmt::Assign {
-            var: *var,
-            value: w,
-        });
+        out.push(Stmt::Assign { var: *var, value: w });
     }
 }
