@@ -5,6 +5,7 @@
 //! Rounds and bytes per element are in each function's doc comment and collected in
 //! `docs/protocols.md`. No protocol logs or opens anything but the masked values its doc names.
 
+pub mod approx;
 pub mod arith;
 pub mod binary;
 pub mod compare;
