@@ -23,9 +23,11 @@ use std::collections::{HashMap, HashSet};
 
 /// The most passes of the label fixpoint (labels and shapes have short lattices; 3 suffice).
 const MAX_PASSES: usize = 8;
-/// The deepest expression nesting the walker follows (E0114 beyond).
-pub(crate) const MAX_DEPTH: usize = 200;
-/// The deepest chain of inlined calls (E0114 beyond).
+/// The deepest expression nesting the walker follows (E0114 beyond). The parser already bounds one
+/// expression to 256 levels; inlining can nest expressions deeper.
+pub(crate) const MAX_DEPTH: usize = 400;
+/// The deepest chain of inlined calls (E0114 beyond). The parser already bounds one
+/// expression to 256 levels; inlining can nest expressions deeper.
 pub(crate) const MAX_CALL_DEPTH: usize = 64;
 
 /// What an expression gives.
