@@ -3,6 +3,8 @@
 //!
 //! Exit codes: 0 success, 1 a program or data error, 2 a usage error.
 
+mod commands;
+mod diag_json;
 mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -125,7 +127,22 @@ enum Stats {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The commands are wired in once the compiler and runtime APIs land.
-    eprintln!("mpcc: {:?} is not wired yet", cli.command);
-    ExitCode::from(1)
+    let code = match cli.command {
+        Command::Check {
+            file,
+            params,
+            message_format,
+        } => commands::check(&file, &params.set, message_format),
+        Command::Compile {
+            file,
+            emit,
+            spans,
+            params,
+            message_format,
+        } => commands::compile(&file, emit, spans, &params.set, message_format),
+        Command::Run(args) => commands::run(&args),
+        Command::GenData { recipe, out, seed } => commands::gen_data(&recipe, &out, seed),
+        Command::Explain { code } => commands::explain(&code),
+    };
+    ExitCode::from(code)
 }

@@ -1,0 +1,265 @@
+//! One function per subcommand: read inputs, call the compiler or the runtime, print results,
+//! and return the process exit code (0 ok, 1 program or data error, 2 usage error).
+
+use crate::diag_json;
+use crate::source::Source;
+use crate::{Emit, MessageFormat, RunArgs, Stats};
+use mpcc_compiler::{compile as compile_source, CompileOptions, Compiled};
+use mpcc_runtime::exec::{Event, RunConfig, Sink};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const OK: u8 = 0;
+const FAIL: u8 = 1;
+const USAGE: u8 = 2;
+
+fn params_of(set: &[String]) -> Result<Vec<(String, String)>, String> {
+    set.iter()
+        .map(|s| match s.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                Ok((name.trim().to_string(), value.trim().to_string()))
+            }
+            _ => Err(format!(
+                "`--set {s}` must have the form NAME=VALUE, e.g. `--set epochs=10`"
+            )),
+        })
+        .collect()
+}
+
+fn usage_error(message: &str) -> u8 {
+    eprintln!("error: {message}");
+    USAGE
+}
+
+/// Reads and compiles a file, printing its diagnostics. `Err` holds the exit code.
+fn compile_file(
+    path: &Path,
+    set: &[String],
+    format: MessageFormat,
+) -> Result<(Source, Compiled), u8> {
+    let params = params_of(set).map_err(|m| usage_error(&m))?;
+    let source = Source::read(path).map_err(|m| {
+        eprintln!("error: {m}");
+        FAIL
+    })?;
+    let compiled = compile_source(&source.text, &CompileOptions { params });
+    print_diagnostics(&source, &compiled, format);
+    if compiled.program.is_none() {
+        return Err(FAIL);
+    }
+    Ok((source, compiled))
+}
+
+fn print_diagnostics(source: &Source, compiled: &Compiled, format: MessageFormat) {
+    if compiled.diagnostics.is_empty() {
+        return;
+    }
+    match format {
+        MessageFormat::Human => {
+            let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let text =
+                mpcc_compiler::render(&compiled.diagnostics, &source.name, &source.text, color);
+            eprint!("{text}");
+        }
+        MessageFormat::Json => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for d in &compiled.diagnostics {
+                let _ = writeln!(out, "{}", diag_json::to_json(source, d));
+            }
+        }
+    }
+}
+
+pub fn check(path: &Path, set: &[String], format: MessageFormat) -> u8 {
+    match compile_file(path, set, format) {
+        Ok(_) => OK,
+        Err(code) => code,
+    }
+}
+
+pub fn compile(path: &Path, emit: Emit, spans: bool, set: &[String], format: MessageFormat) -> u8 {
+    if emit == Emit::Ast {
+        let source = match Source::read(path) {
+            Ok(s) => s,
+            Err(m) => {
+                eprintln!("error: {m}");
+                return FAIL;
+            }
+        };
+        let (ast, errors) = mpcc_grammar::parse(&source.text);
+        println!("{ast:#?}");
+        if !errors.is_empty() {
+            let params = params_of(set).unwrap_or_default();
+            let compiled = compile_source(&source.text, &CompileOptions { params });
+            print_diagnostics(&source, &compiled, format);
+            return FAIL;
+        }
+        return OK;
+    }
+    match compile_file(path, set, format) {
+        Ok((_, compiled)) => {
+            if let Some(program) = &compiled.program {
+                print!("{}", mpcc_ir::print_program(program, spans));
+            }
+            OK
+        }
+        Err(code) => code,
+    }
+}
+
+/// Prints events as they come: `print` on stdout, `output` on stdout labelled with the party,
+/// warnings on stderr with their source line.
+struct Console<'a> {
+    source: &'a Source,
+}
+
+impl Sink for Console<'_> {
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Print { text } => println!("{text}"),
+            Event::Output { party, text } => println!("[{party}] {text}"),
+            Event::Warning { span, message } => {
+                let (line, col) = self.source.line_col(span.start as usize);
+                eprintln!(
+                    "warning: {message}\n  --> {}:{line}:{col}",
+                    self.source.name
+                );
+            }
+        }
+    }
+}
+
+/// `--data ALICE=dir` flags to one folder per party rank.
+fn data_dirs(
+    program: &mpcc_ir::Program,
+    file: &Path,
+    flags: &[String],
+    n_parties: usize,
+) -> Result<Vec<PathBuf>, String> {
+    let default = file
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut dirs = vec![default; n_parties.max(program.parties.len())];
+    for flag in flags {
+        let (party, dir) = flag.split_once('=').ok_or_else(|| {
+            format!("`--data {flag}` must have the form PARTY=DIR, e.g. `--data ALICE=alice/`")
+        })?;
+        let rank = program
+            .parties
+            .iter()
+            .position(|p| p == party)
+            .or_else(|| party.strip_prefix('P').and_then(|r| r.parse().ok()))
+            .ok_or_else(|| {
+                format!(
+                    "`--data {flag}`: no party named `{party}` (the program declares {})",
+                    program.parties.join(", ")
+                )
+            })?;
+        let slot = dirs
+            .get_mut(rank)
+            .ok_or_else(|| format!("`--data {flag}`: party rank {rank} is not in this run"))?;
+        *slot = PathBuf::from(dir);
+    }
+    Ok(dirs)
+}
+
+pub fn run(args: &RunArgs) -> u8 {
+    let (source, compiled) = match compile_file(&args.file, &args.params.set, args.message_format) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(program) = compiled.program.as_ref() else {
+        return FAIL;
+    };
+    let n_parties = if args.plaintext {
+        program.parties.len().max(1)
+    } else {
+        args.parties
+    };
+    if !args.plaintext && n_parties < program.parties.len().max(2) {
+        return usage_error(&format!(
+            "`--parties {n_parties}`: the program names {} parties ({}); run at least {}",
+            program.parties.len(),
+            program.parties.join(", "),
+            program.parties.len().max(2)
+        ));
+    }
+    let data_dirs = match data_dirs(program, &args.file, &args.data, n_parties) {
+        Ok(d) => d,
+        Err(m) => return usage_error(&m),
+    };
+    let cfg = RunConfig {
+        data_dirs,
+        precision: args.precision,
+        seed: args.seed,
+        strict_domains: args.strict_domains,
+    };
+    let mut console = Console { source: &source };
+    let result = if args.plaintext {
+        mpcc_runtime::exec::run_plain(program, &cfg, &mut console).map(|_| ())
+    } else {
+        run_mpc(program, n_parties, &cfg, args, &mut console)
+    };
+    match result {
+        Ok(()) => OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(span) = e.span {
+                let (line, col) = source.line_col(span.start as usize);
+                eprintln!("  --> {}:{line}:{col}", source.name);
+            }
+            FAIL
+        }
+    }
+}
+
+fn run_mpc(
+    program: &mpcc_ir::Program,
+    n_parties: usize,
+    cfg: &RunConfig,
+    args: &RunArgs,
+    console: &mut Console<'_>,
+) -> Result<(), mpcc_runtime::error::RunError> {
+    let _ = (
+        program,
+        n_parties,
+        cfg,
+        args.stats == Stats::None,
+        args.audit,
+        console,
+    );
+    Err(mpcc_runtime::error::RunError::new(
+        mpcc_runtime::error::ErrorKind::Config,
+        "the MPC engine is not wired to the CLI yet; use --plaintext",
+    ))
+}
+
+pub fn gen_data(recipe: &str, out: &Path, seed: u64) -> u8 {
+    match mpcc_runtime::datagen::generate(recipe, out, seed) {
+        Ok(files) => {
+            for f in files {
+                println!("wrote {}", f.display());
+            }
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            FAIL
+        }
+    }
+}
+
+pub fn explain(code: &str) -> u8 {
+    match mpcc_compiler::explain(&code.to_ascii_uppercase()) {
+        Some(text) => {
+            println!("{text}");
+            OK
+        }
+        None => usage_error(&format!(
+            "`{code}` is not an mpcc error code (codes look like E0301)"
+        )),
+    }
+}
