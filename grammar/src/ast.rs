@@ -38,7 +38,11 @@ pub enum Item {
     /// `parties ALICE, BOB;`
     Parties { names: Vec<Ident>, span: Span },
     /// `param epochs = 50;` — the value should be a literal (possibly negated); the compiler checks.
-    Param { name: Ident, value: Expr, span: Span },
+    Param {
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
     /// `fn name(a, b) { … }`
     Fn(FnDecl),
     /// A statement of the main body.
@@ -95,17 +99,36 @@ pub enum AssignOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
     /// `let pattern = value;`
-    Let { pattern: Pattern, value: Expr },
+    Let {
+        pattern: Pattern,
+        value: Expr,
+    },
     /// `x = e;`, `x += e;` …, or `(a, b) = e;` (only with `=`).
-    Assign { target: Pattern, op: AssignOp, value: Expr },
+    Assign {
+        target: Pattern,
+        op: AssignOp,
+        value: Expr,
+    },
     /// An expression evaluated for its effect: `print(x);`, `output(w, to=ALICE);`.
     Expr(Expr),
     /// `if cond { … } else { … }`; `else if` is an `else` block holding one `If` statement.
-    If { cond: Expr, then_block: Block, else_block: Option<Block> },
+    If {
+        cond: Expr,
+        then_block: Block,
+        else_block: Option<Block>,
+    },
     /// `for var in start..end { … }`
-    For { var: Ident, start: Expr, end: Expr, body: Block },
+    For {
+        var: Ident,
+        start: Expr,
+        end: Expr,
+        body: Block,
+    },
     /// `while cond { … }`
-    While { cond: Expr, body: Block },
+    While {
+        cond: Expr,
+        body: Block,
+    },
     /// `return;` or `return e;` (a tuple is `return (a, b);`).
     Return(Option<Expr>),
     Break,
@@ -149,7 +172,11 @@ pub enum IndexArg {
     /// `x[i]`
     At(Expr),
     /// `x[a:b]`, `x[:b]`, `x[a:]`, `x[:]`
-    Slice { start: Option<Expr>, end: Option<Expr>, span: Span },
+    Slice {
+        start: Option<Expr>,
+        end: Option<Expr>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -172,12 +199,25 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// `(a, b)` — at least two elements, or one with a trailing comma. `(e)` is just `e`.
     Tuple(Vec<Expr>),
-    Unary { op: UnOp, operand: Box<Expr> },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `f(args…)` — only names can be called.
-    Call { callee: Ident, args: Vec<Arg> },
+    Call {
+        callee: Ident,
+        args: Vec<Arg>,
+    },
     /// `x[…]`
-    Index { base: Box<Expr>, indices: Vec<IndexArg> },
+    Index {
+        base: Box<Expr>,
+        indices: Vec<IndexArg>,
+    },
     /// The parser recovered from a syntax error here.
     Error,
 }

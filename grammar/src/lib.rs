@@ -5,7 +5,12 @@
 //! No tree it returns is taller than [`MAX_NESTING`], so later phases may walk it recursively.
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
 )]
 
 pub mod ast;
@@ -19,7 +24,12 @@ pub mod token;
 mod tests;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, clippy::unwrap_used, clippy::expect_used)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )]
     #[allow(clippy::indexing_slicing, clippy::panic, unused_qualifications)]
     grammar
 );
@@ -31,20 +41,35 @@ pub use span::Span;
 /// the parser accepts.
 pub const MAX_NESTING: usize = 256;
 
+/// After this many lexical and syntax errors, parsing stops: the rest of the source is not read.
+/// (`TooDeep` errors do not count; there can be at most one per few hundred tokens.)
+pub const MAX_ERRORS: usize = 1000;
+
 /// Parses a whole source file. The errors come sorted by where they start.
 ///
 /// Input nested deeper than [`MAX_NESTING`] brackets gives one `TooDeep` error at the first
-/// bracket past the limit and an empty program: nothing else is parsed.
+/// bracket past the limit and an empty program: nothing else is parsed. After [`MAX_ERRORS`]
+/// errors the rest of the source is ignored.
 pub fn parse(src: &str) -> (ast::Program, Vec<ParseError>) {
     let whole = Span::new(0, src.len());
     if let Some(span) = token::too_deep_bracket(src, MAX_NESTING) {
-        let error = ParseError { kind: ParseErrorKind::TooDeep { limit: MAX_NESTING }, span };
-        return (ast::Program { items: Vec::new(), span: whole }, vec![error]);
+        let error = ParseError {
+            kind: ParseErrorKind::TooDeep { limit: MAX_NESTING },
+            span,
+        };
+        return (
+            ast::Program {
+                items: Vec::new(),
+                span: whole,
+            },
+            vec![error],
+        );
     }
     let mut lex_errors = Vec::new();
     let mut errors = Vec::new();
-    let tokens = token::Tokens::new(src, &mut lex_errors);
-    let items = match grammar::ProgramParser::new().parse(src, &mut errors, tokens) {
+    let count = std::cell::Cell::new(0);
+    let tokens = token::Tokens::new(src, &mut lex_errors, &count);
+    let items = match grammar::ProgramParser::new().parse(src, &mut errors, &count, tokens) {
         Ok(items) => items,
         Err(error) => {
             // Recovery at top level accepts any error before the end of input, so this is not

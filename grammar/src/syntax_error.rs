@@ -5,18 +5,37 @@
 //! can start an expression becomes "expression", every binary operator "operator", every
 //! statement keyword (with the expression starts) "statement". Nothing here parses.
 
+use std::cell::Cell;
+
 use crate::error::{ParseError, ParseErrorKind};
 use crate::span::Span;
 use crate::token::Tok;
+use crate::MAX_ERRORS;
 
 type LalrpopError<'a> = lalrpop_util::ParseError<usize, Tok<'a>, ParseError>;
 
 /// The longest source text quoted as the `found` of an unexpected token.
 const MAX_FOUND: usize = 24;
 
+/// Records a syntax error, unless [`MAX_ERRORS`] have been recorded already.
+pub fn record(
+    errors: &mut Vec<ParseError>,
+    count: &Cell<usize>,
+    src: &str,
+    error: LalrpopError<'_>,
+) {
+    if count.get() < MAX_ERRORS {
+        count.set(count.get() + 1);
+        errors.push(convert(src, error));
+    }
+}
+
 pub fn convert(src: &str, error: LalrpopError<'_>) -> ParseError {
     match error {
-        lalrpop_util::ParseError::UnrecognizedToken { token: (l, _, r), expected } => ParseError {
+        lalrpop_util::ParseError::UnrecognizedToken {
+            token: (l, _, r),
+            expected,
+        } => ParseError {
             kind: ParseErrorKind::UnexpectedToken {
                 found: found(src, l, r),
                 expected: readable(&expected),
@@ -24,7 +43,9 @@ pub fn convert(src: &str, error: LalrpopError<'_>) -> ParseError {
             span: Span::new(l, r),
         },
         lalrpop_util::ParseError::UnrecognizedEof { location, expected } => ParseError {
-            kind: ParseErrorKind::UnexpectedEof { expected: readable(&expected) },
+            kind: ParseErrorKind::UnexpectedEof {
+                expected: readable(&expected),
+            },
             span: Span::new(location, location),
         },
         lalrpop_util::ParseError::ExtraToken { token: (l, _, r) } => ParseError {
@@ -34,9 +55,10 @@ pub fn convert(src: &str, error: LalrpopError<'_>) -> ParseError {
             },
             span: Span::new(l, r),
         },
-        lalrpop_util::ParseError::InvalidToken { location } => {
-            ParseError { kind: ParseErrorKind::InvalidToken, span: Span::new(location, location) }
-        }
+        lalrpop_util::ParseError::InvalidToken { location } => ParseError {
+            kind: ParseErrorKind::InvalidToken,
+            span: Span::new(location, location),
+        },
         lalrpop_util::ParseError::User { error } => error,
     }
 }
@@ -50,14 +72,29 @@ fn found(src: &str, l: usize, r: usize) -> String {
     }
 }
 
-const EXPRESSION: &[&str] =
-    &["Ident", "Num", "Str", "\"(\"", "\"[\"", "\"-\"", "\"true\"", "\"false\""];
+const EXPRESSION: &[&str] = &[
+    "Ident",
+    "Num",
+    "Str",
+    "\"(\"",
+    "\"[\"",
+    "\"-\"",
+    "\"true\"",
+    "\"false\"",
+];
 const OPERATOR: &[&str] = &[
     "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"@\"", "\"<\"", "\"<=\"", "\">\"", "\">=\"", "\"==\"",
     "\"!=\"",
 ];
-const STATEMENT: &[&str] =
-    &["\"let\"", "\"if\"", "\"for\"", "\"while\"", "\"return\"", "\"break\"", "\"continue\""];
+const STATEMENT: &[&str] = &[
+    "\"let\"",
+    "\"if\"",
+    "\"for\"",
+    "\"while\"",
+    "\"return\"",
+    "\"break\"",
+    "\"continue\"",
+];
 const ASSIGNMENT: &[&str] = &["\"=\"", "\"+=\"", "\"-=\"", "\"*=\"", "\"/=\""];
 
 /// LALRPOP's terminal names, as a short list for people.
@@ -79,7 +116,10 @@ fn readable(expected: &[String]) -> Vec<String> {
     }
     let mut out: Vec<String> = Vec::new();
     for name in expected {
-        let word = match groups.iter().find(|(members, _)| members.contains(&name.as_str())) {
+        let word = match groups
+            .iter()
+            .find(|(members, _)| members.contains(&name.as_str()))
+        {
             Some((_, word)) => (*word).to_string(),
             None => terminal(name),
         };
@@ -97,7 +137,10 @@ fn terminal(name: &str) -> String {
         "Num" => "number".to_string(),
         "Str" => "string".to_string(),
         _ => {
-            let bare = name.strip_prefix('"').and_then(|n| n.strip_suffix('"')).unwrap_or(name);
+            let bare = name
+                .strip_prefix('"')
+                .and_then(|n| n.strip_suffix('"'))
+                .unwrap_or(name);
             format!("`{bare}`")
         }
     }

@@ -6,11 +6,13 @@
 //! ([`too_deep_bracket`]) so that deeply nested input is rejected before anything recurses on it.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use logos::{FilterResult, Logos};
 
 use crate::error::{ParseError, ParseErrorKind};
 use crate::span::Span;
+use crate::MAX_ERRORS;
 
 /// Why `logos` could not produce a token.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -179,15 +181,21 @@ fn block_comment<'a>(lex: &mut logos::Lexer<'a, Tok<'a>>) -> FilterResult<(), Le
 }
 
 /// The token stream the parser reads: `(start, token, end)` triples, lexical errors left out and
-/// pushed to `errors` instead.
+/// pushed to `errors` instead. `count` counts the errors of the whole parse (lexical and
+/// syntactic): once it reaches [`MAX_ERRORS`], the stream ends early.
 pub struct Tokens<'a, 'e> {
     lexer: logos::Lexer<'a, Tok<'a>>,
     errors: &'e mut Vec<ParseError>,
+    count: &'e Cell<usize>,
 }
 
 impl<'a, 'e> Tokens<'a, 'e> {
-    pub fn new(src: &'a str, errors: &'e mut Vec<ParseError>) -> Self {
-        Tokens { lexer: Tok::lexer(src), errors }
+    pub fn new(src: &'a str, errors: &'e mut Vec<ParseError>, count: &'e Cell<usize>) -> Self {
+        Tokens {
+            lexer: Tok::lexer(src),
+            errors,
+            count,
+        }
     }
 
     fn error(&mut self, kind: ParseErrorKind, span: Span) {
@@ -200,7 +208,10 @@ impl<'a, 'e> Tokens<'a, 'e> {
                 }
             }
         }
-        self.errors.push(ParseError { kind, span });
+        if self.count.get() < MAX_ERRORS {
+            self.count.set(self.count.get() + 1);
+            self.errors.push(ParseError { kind, span });
+        }
     }
 
     /// Processes the escapes of a string whose contents start at byte `start`.
@@ -240,6 +251,9 @@ impl<'a> Iterator for Tokens<'a, '_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
+            if self.count.get() >= MAX_ERRORS {
+                return None;
+            }
             let token = self.lexer.next()?;
             let range = self.lexer.span();
             let span = Span::new(range.start, range.end);
