@@ -20,6 +20,7 @@
 //!
 //! Does not: check labels (the compiler did), simulate parties, or print anything itself.
 
+use super::origin::{Origin, Origins};
 use super::{Event, RunConfig, RunReport, Sink};
 use crate::error::{dims_text, ErrorKind, RunError};
 use crate::format::{format_tensor, join_print, PrintPiece};
@@ -41,6 +42,7 @@ pub fn run(program: &Program, cfg: &RunConfig, sink: &mut dyn Sink) -> Result<Ru
         values: vec![None; program.values.len()],
         vars: vec![None; program.vars.len()],
         warned: HashSet::new(),
+        origins: Origins::new(program.values.len(), program.vars.len()),
         report: RunReport::default(),
     };
     machine.block(&program.body)?;
@@ -63,6 +65,7 @@ struct Machine<'a> {
     values: Vec<Option<Tensor>>,
     vars: Vec<Option<Tensor>>,
     warned: HashSet<ValueId>,
+    origins: Origins,
     report: RunReport,
 }
 
@@ -86,6 +89,7 @@ impl Machine<'_> {
                     RunError::new(ErrorKind::Internal, format!("unknown variable #{}", var.0))
                 })?;
                 *slot = Some(v);
+                self.origins.on_assign(*var, *value);
             }
             Stmt::If {
                 cond,
@@ -228,7 +232,30 @@ impl Machine<'_> {
             .value(id)
             .ok_or_else(|| RunError::new(ErrorKind::Internal, format!("unknown value {id}")))?;
         let span = def.span;
-        let (value, domain) = self.compute(def).map_err(|e| e.with_span(span))?;
+        let (value, domain) = self
+            .compute(def)
+            .map_err(|e| {
+                let dims = |v: ValueId| self.get(v).ok().map(|t| t.shape().to_vec());
+                self.origins.explain(&def.op, e, dims)
+            })
+            .map_err(|e| e.with_span(span))?;
+        let load = match &def.op {
+            Op::Load { path, at } => {
+                let party = at.unwrap_or(PartyId(0));
+                let file = self
+                    .cfg
+                    .data_dirs
+                    .get(party.index())
+                    .and_then(|dir| io::resolve(dir, path).ok())
+                    .map(|(file, _)| file);
+                file.map(|file| Origin {
+                    party: program.party_name(party),
+                    file,
+                })
+            }
+            _ => None,
+        };
+        self.origins.on_eval(id, &def.op, load);
         self.report.values_computed += 1;
         if let Some(message) = domain {
             self.problem(id, span, message)?;
@@ -393,8 +420,8 @@ impl Machine<'_> {
     }
 }
 
-/// The operand values of an op (for the non-finite check).
-fn operands(op: &Op) -> Vec<ValueId> {
+/// The operand values of an op (for the non-finite check and error provenance).
+pub(super) fn operands(op: &Op) -> Vec<ValueId> {
     match op {
         Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
         Op::Share { value, .. } | Op::Reveal(value) => vec![*value],

@@ -470,3 +470,51 @@ fn construction_structural_and_nn_ops_run() {
         vec![print("[2.0000, 3.0000] 4.0000 [2.0000, 3.0000]")]
     );
 }
+
+#[test]
+fn shape_errors_on_loaded_data_name_file_party_and_needed_shape() {
+    let dir = temp_dir("origin");
+    let data = ndarray::Array2::<f64>::zeros((50, 4)).into_dyn();
+    assert!(crate::io::save(&dir, "test_x.npy", &data).is_ok());
+    let mut b = B::new(&["ALICE", "BOB"]);
+    let w = b.val(Op::Const(Tensor {
+        shape: vec![1, 100],
+        data: vec![0.0; 100],
+    }));
+    let x = b.val(Op::Load {
+        path: "test_x.npy".into(),
+        at: Some(PartyId(1)),
+    });
+    let shared = b.val(Op::Share {
+        src: PartyId(1),
+        value: x,
+    });
+    let v = b.var("x");
+    let read = b.val(Op::Var(v));
+    let m = b.val(Op::MatMul(w, read));
+    b.p.body = Block(vec![
+        Stmt::Eval(w),
+        Stmt::Eval(x),
+        Stmt::Eval(shared),
+        Stmt::Assign {
+            var: v,
+            value: shared,
+        },
+        Stmt::Eval(read),
+        Stmt::Eval(m),
+    ]);
+    let (res, _) = run_events(&b.p, &RunConfig::with_dir(&dir, 2));
+    let err = res
+        .err()
+        .unwrap_or_else(|| RunError::new(ErrorKind::Internal, "no error"));
+    assert_eq!(err.kind, ErrorKind::Shape);
+    assert_eq!(err.party.as_deref(), Some("BOB"));
+    assert_eq!(err.file, Some(dir.join("test_x.npy")));
+    assert_eq!(err.expected_shape.as_deref(), Some("[100, ?]"));
+    assert_eq!(err.span, Some(Span::new(40, 45)));
+    assert!(
+        err.message.ends_with("the file's tensor has shape [50, 4]"),
+        "{}",
+        err.message
+    );
+}

@@ -1,0 +1,182 @@
+//! The values one party holds during an MPC run ([`Val`]): public (an `f64` tensor every party
+//! computes identically), local to one party (the data exists only there) or private (this
+//! party's additive share), plus the conversions between them and the mapping of protocol
+//! errors ([`MpcError`]) into the executor's [`RunError`].
+//!
+//! Nothing here communicates except [`local_shape`], which sends a local value's shape (public
+//! by the language's rules) from its owner to the other parties when the program does not know it.
+
+use crate::error::{dims_text, ErrorKind, RunError};
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::plain::Tensor;
+use crate::share::{Public, Shared};
+use crate::wire::decode_u64s;
+use mpcc_ir::Shape;
+use std::borrow::Cow;
+
+/// One value as a party holds it.
+#[derive(Clone, Debug)]
+pub enum Val {
+    /// Known to every party, identical everywhere.
+    Public(Tensor),
+    /// Known to `owner` alone: `Some` there, `None` on the other parties.
+    Local { owner: usize, data: Option<Tensor> },
+    /// This party's share of a secret-shared value.
+    Private(Shared),
+}
+
+impl Val {
+    /// The label class, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Val::Public(_) => "public",
+            Val::Local { .. } => "local",
+            Val::Private(_) => "private",
+        }
+    }
+}
+
+/// An operand of a private operation once local values are shared: public or private.
+#[derive(Clone, Copy, Debug)]
+pub enum Opd<'a> {
+    P(&'a Tensor),
+    S(&'a Shared),
+}
+
+impl Opd<'_> {
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Opd::P(t) => t.shape(),
+            Opd::S(s) => s.shape(),
+        }
+    }
+}
+
+/// Converts a protocol error into a run error (shape problems stay shape errors; a value outside
+/// the fixed-point range is a domain error; the rest are transport or internal failures).
+pub fn mpc_err(e: MpcError) -> RunError {
+    let kind = match &e {
+        MpcError::Shape(_) => ErrorKind::Shape,
+        MpcError::Fixed(_) => ErrorKind::Domain,
+        _ => ErrorKind::Internal,
+    };
+    RunError::new(kind, e.to_string())
+}
+
+/// Whether an error is only the echo of another party stopping (a hung-up peer).
+pub fn is_hang_up(e: &RunError) -> bool {
+    e.kind == ErrorKind::Internal && e.message.contains("hung up")
+}
+
+/// Encodes a public tensor at `scale` fractional bits; a value out of range is an error naming it.
+pub fn encode(t: &Tensor, scale: u32) -> Result<Public, RunError> {
+    Public::encode(t, scale).map_err(|e| {
+        RunError::new(
+            ErrorKind::Domain,
+            format!("a public operand cannot be encoded in fixed point: {e}"),
+        )
+    })
+}
+
+/// Encodes a public multiplier: at scale 0 when every entry is a small integer (the product then
+/// needs no truncation and is exact), else at `frac_bits`.
+pub fn encode_factor(t: &Tensor, frac_bits: u32) -> Result<Public, RunError> {
+    let integral = t.iter().all(|v| v.fract() == 0.0 && v.abs() < 2f64.powi(30));
+    encode(t, if integral { 0 } else { frac_bits })
+}
+
+/// A public tensor as a share (party 0 holds it; no communication).
+pub fn public_share(party: &Party, t: &Tensor, scale: u32) -> Result<Shared, RunError> {
+    Ok(Shared::from_public(party, &encode(t, scale)?))
+}
+
+/// An operand as a share (public ones encoded at `frac_bits`).
+pub fn as_shared<'a>(party: &Party, x: Opd<'a>, frac_bits: u32) -> Result<Cow<'a, Shared>, RunError> {
+    match x {
+        Opd::S(s) => Ok(Cow::Borrowed(s)),
+        Opd::P(t) => Ok(Cow::Owned(public_share(party, t, frac_bits)?)),
+    }
+}
+
+/// A share brought to `frac_bits` fractional bits (a local shift up, or a truncation down).
+pub fn at_precision(party: &mut Party, x: &Shared) -> Result<Shared, RunError> {
+    let f = party.fixed.frac_bits;
+    if x.scale <= f {
+        Ok(crate::protocols::arith::upscale(x, f))
+    } else {
+        crate::protocols::trunc::rescale(party, x.clone(), f).map_err(mpc_err)
+    }
+}
+
+/// The shape of a local value on every party. The owner knows it; the others take it from the
+/// program when every dimension is known there (no communication), else from one message the
+/// owner sends to everyone (the shape is public; the data never moves).
+pub fn local_shape(
+    party: &mut Party,
+    owner: usize,
+    data: Option<&Tensor>,
+    known: &Shape,
+) -> Result<Vec<usize>, RunError> {
+    let me = party.id();
+    if let Some(dims) = known.as_known() {
+        if let Some(t) = data {
+            if t.shape() != dims.as_slice() {
+                return Err(RunError::new(
+                    ErrorKind::ShapeMismatch,
+                    format!(
+                        "the value has shape {}, the program expects {}",
+                        dims_text(t.shape()),
+                        dims_text(&dims)
+                    ),
+                ));
+            }
+        }
+        return Ok(dims);
+    }
+    let n = party.n_parties();
+    if me == owner {
+        let t = data.ok_or_else(|| {
+            RunError::new(ErrorKind::Internal, "the owner of a local value does not hold it")
+        })?;
+        let mut words = vec![t.ndim() as u64];
+        words.extend(t.shape().iter().map(|&d| d as u64));
+        let bytes = crate::wire::encode_u64s(&words);
+        let out = (0..n).map(|p| (p != me).then(|| bytes.clone())).collect();
+        party.comm().exchange(out, &vec![false; n]).map_err(|e| mpc_err(e.into()))?;
+        return Ok(t.shape().to_vec());
+    }
+    let mut expect = vec![false; n];
+    if let Some(slot) = expect.get_mut(owner) {
+        *slot = true;
+    }
+    let got = party.comm().exchange(vec![None; n], &expect).map_err(|e| mpc_err(e.into()))?;
+    let msg = got.into_iter().nth(owner).flatten().ok_or_else(|| {
+        RunError::new(ErrorKind::Internal, format!("party {owner} sent no shape"))
+    })?;
+    let words = decode_u64s(&msg, msg.len() / 8).map_err(|e| {
+        RunError::new(ErrorKind::Internal, format!("a malformed shape from party {owner}: {e}"))
+    })?;
+    match words.split_first() {
+        Some((&rank, dims)) if rank as usize == dims.len() => {
+            Ok(dims.iter().map(|&d| d as usize).collect())
+        }
+        _ => Err(RunError::new(ErrorKind::Internal, format!("a malformed shape from party {owner}"))),
+    }
+}
+
+/// Party `owner` secret-shares its local value (encoded at the run's precision).
+pub fn share_local(
+    party: &mut Party,
+    owner: usize,
+    data: Option<&Tensor>,
+    known: &Shape,
+) -> Result<Shared, RunError> {
+    let shape = local_shape(party, owner, data, known)?;
+    let f = party.fixed.frac_bits;
+    let encoded = match data {
+        Some(t) if party.id() == owner => Some(encode(t, f)?.data),
+        _ => None,
+    };
+    crate::share::share_from(party, owner, encoded.as_ref(), &shape, f).map_err(mpc_err)
+}
