@@ -12,12 +12,7 @@ use crate::{parse, MAX_NESTING};
 /// Runs `f` on a thread with a 2 MiB stack and returns its result.
 fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let handle = std::thread::Builder::new().stack_size(2 << 20).spawn(f);
-    handle
-        .and_then(|h| {
-            h.join()
-                .map_err(|_| std::io::Error::other("thread panicked"))
-        })
-        .unwrap()
+    handle.and_then(|h| h.join().map_err(|_| std::io::Error::other("thread panicked"))).unwrap()
 }
 
 /// The height of the tallest statement or expression tree, computed without recursion.
@@ -44,20 +39,14 @@ fn height(program: &Program) -> usize {
                     stack.push((Node::E(value), h + 1));
                 }
                 StmtKind::Expr(e) | StmtKind::Return(Some(e)) => stack.push((Node::E(e), h + 1)),
-                StmtKind::If {
-                    cond,
-                    then_block,
-                    else_block,
-                } => {
+                StmtKind::If { cond, then_block, else_block } => {
                     stack.push((Node::E(cond), h + 1));
                     let blocks = std::iter::once(then_block).chain(else_block.iter());
                     for b in blocks {
                         stack.extend(b.stmts.iter().map(|s| (Node::S(s), h + 2)));
                     }
                 }
-                StmtKind::For {
-                    start, end, body, ..
-                } => {
+                StmtKind::For { start, end, body, .. } => {
                     stack.push((Node::E(start), h + 1));
                     stack.push((Node::E(end), h + 1));
                     stack.extend(body.stmts.iter().map(|s| (Node::S(s), h + 2)));
@@ -104,12 +93,7 @@ fn height(program: &Program) -> usize {
 fn parse_hostile(src: String) -> Vec<String> {
     on_small_stack(move || {
         let (program, errors) = parse(&src);
-        assert!(height(&program) <= MAX_NESTING, "tree too tall");
-        for e in &errors {
-            assert!(e.span.start <= e.span.end && (e.span.end as usize) <= src.len());
-            assert!(src.is_char_boundary(e.span.start as usize));
-            assert!(src.is_char_boundary(e.span.end as usize));
-        }
+        invariants(&src, &program, &errors);
         let copy = program.clone();
         assert_eq!(copy, program);
         assert!(!format!("{program:?}").is_empty());
@@ -120,20 +104,26 @@ fn parse_hostile(src: String) -> Vec<String> {
     })
 }
 
+/// What every parse result satisfies: a short tree, spans inside the source and sorted errors.
+fn invariants(src: &str, program: &Program, errors: &[crate::ParseError]) {
+    assert!(height(program) <= MAX_NESTING, "tree too tall");
+    assert_eq!(program.span.range(), 0..src.len());
+    for e in errors {
+        assert!(e.span.start <= e.span.end && (e.span.end as usize) <= src.len());
+        assert!(src.is_char_boundary(e.span.start as usize));
+        assert!(src.is_char_boundary(e.span.end as usize));
+    }
+    assert!(errors.windows(2).all(|w| w[0].span.start <= w[1].span.start), "unsorted errors");
+}
+
 fn too_deep_count(errors: &[String]) -> usize {
-    errors
-        .iter()
-        .filter(|e| e.ends_with("too deep (256)"))
-        .count()
+    errors.iter().filter(|e| e.ends_with("too deep (256)")).count()
 }
 
 #[test]
 fn empty_and_blank_sources() {
     assert_eq!(parse_hostile(String::new()), Vec::<String>::new());
-    assert_eq!(
-        parse_hostile(" \n\t// c\n/* */".to_string()),
-        Vec::<String>::new()
-    );
+    assert_eq!(parse_hostile(" \n\t// c\n/* */".to_string()), Vec::<String>::new());
 }
 
 #[test]
@@ -142,7 +132,8 @@ fn every_prefix_of_a_program_parses() {
     let mut complete = 0;
     for end in (0..=src.len()).filter(|&i| src.is_char_boundary(i)) {
         let prefix = src.get(..end).unwrap_or_default();
-        let (_, errors) = parse(prefix);
+        let (program, errors) = parse(prefix);
+        invariants(prefix, &program, &errors);
         complete += usize::from(errors.is_empty());
     }
     // The whole text and a few of its prefixes (ending after an item) parse cleanly.
@@ -158,27 +149,16 @@ fn deep_brackets_are_rejected_before_parsing() {
         let errors = parse_hostile(src.clone());
         // The 257th bracket, after `x = ` and 256 openings.
         let at = 4 + open.len() * MAX_NESTING + open.len() - 1;
-        assert_eq!(
-            errors,
-            [format!("{at}..{}: too deep (256)", at + 1)],
-            "{open}"
-        );
+        assert_eq!(errors, [format!("{at}..{}: too deep (256)", at + 1)], "{open}");
         assert_eq!(parse(&src).0.items, vec![], "{open}");
     }
     // Unbalanced: only opening brackets.
-    assert_eq!(
-        parse_hostile("{".repeat(100_000)),
-        ["256..257: too deep (256)"]
-    );
+    assert_eq!(parse_hostile("{".repeat(100_000)), ["256..257: too deep (256)"]);
 }
 
 #[test]
 fn brackets_at_the_limit_are_accepted() {
-    let src = format!(
-        "x = {}1{};",
-        "(".repeat(MAX_NESTING),
-        ")".repeat(MAX_NESTING)
-    );
+    let src = format!("x = {}1{};", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
     check_errors(&src, "(= x 1)\n--");
 }
 
@@ -190,10 +170,7 @@ fn long_operator_chains_are_cut_once() {
         assert_eq!(too_deep_count(&errors), 1, "{op}: {errors:?}");
         assert_eq!(errors.len(), 1);
         // The error is where the chain first grew too tall; the rest of the file is intact.
-        assert_eq!(
-            errors.first().map(String::as_str),
-            Some("8..521: too deep (256)")
-        );
+        assert_eq!(errors.first().map(String::as_str), Some("8..521: too deep (256)"));
         on_small_stack(move || {
             let (program, _) = parse(&src);
             assert_eq!(print::program(&program), "(let x error)\n(= y 2)");
@@ -213,10 +190,7 @@ fn other_long_chains_are_cut_once() {
     ];
     for src in cases {
         let errors = parse_hostile(src.clone());
-        assert!(
-            too_deep_count(&errors) >= 1 || src.starts_with("x = ["),
-            "{errors:?}"
-        );
+        assert!(too_deep_count(&errors) >= 1 || src.starts_with("x = ["), "{errors:?}");
         assert!(too_deep_count(&errors) <= 1, "{}", errors.len());
     }
 }
@@ -261,11 +235,7 @@ fn a_long_garbage_source_does_not_blow_up() {
     let start = Instant::now();
     let (_, errors) = parse(&src);
     assert!(!errors.is_empty());
-    assert!(
-        start.elapsed() < Duration::from_secs(30),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
 }
 
 #[test]
@@ -275,11 +245,7 @@ fn errors_stop_at_the_limit() {
         let start = Instant::now();
         let (_, errors) = parse(&src);
         assert_eq!(errors.len(), crate::MAX_ERRORS, "{unit:?}");
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "{unit:?} took {:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(5), "{unit:?} took {:?}", start.elapsed());
     }
     // Below the limit, every error is reported.
     let (_, errors) = parse(&";".repeat(crate::MAX_ERRORS - 1));
