@@ -143,7 +143,7 @@ fn main() {
     report(
         "mul: 10^6 elements (private × private, with truncation)",
         plain,
-        &secure(n, &x, &y, |p, a, b| mul::mul(p, a, b)),
+        &secure(n, &x, &y, mul::mul),
     );
 
     // 2. Matrix product 256×256×256.
@@ -153,7 +153,7 @@ fn main() {
     report(
         "\nmatmul: 256×256 @ 256×256 (plain: wrapping u64 kernel)",
         plain,
-        &secure(n, &x, &y, |p, a, b| matmul::matmul(p, a, b)),
+        &secure(n, &x, &y, matmul::matmul),
     );
 
     // 3. 10^5 comparisons.

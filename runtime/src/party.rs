@@ -38,6 +38,7 @@ pub struct Seeds {
 
 impl Seeds {
     /// Seeds for `n_parties`, from `run_seed` (reproducible runs, tests) or OS entropy (`None`).
+    #[allow(clippy::needless_range_loop)] // pairwise[i][j] and pairwise[j][i] are set together.
     pub fn generate(n_parties: usize, run_seed: Option<u64>) -> Seeds {
         let mut master = match run_seed {
             Some(s) => ChaCha20Rng::seed_from_u64(s),
@@ -201,9 +202,19 @@ impl Party {
     ) -> Result<Vec<u64>, MpcError> {
         self.stats.openings += 1;
         self.stats.opened_elements += share.len() as u64;
-        let bytes = encode_u64s(share);
+        // One copy of the message per peer; the last peer gets the original.
+        let last_peer = if self.id + 1 == self.n_parties {
+            self.n_parties.saturating_sub(2)
+        } else {
+            self.n_parties - 1
+        };
+        let mut bytes = Some(encode_u64s(share));
         let out = (0..self.n_parties)
-            .map(|p| (p != self.id).then(|| bytes.clone()))
+            .map(|p| match p {
+                _ if p == self.id => None,
+                _ if p == last_peer => bytes.take(),
+                _ => bytes.clone(),
+            })
             .collect();
         let expect: Vec<bool> = (0..self.n_parties).map(|p| p != self.id).collect();
         let got = self.comm.exchange(out, &expect)?;

@@ -41,20 +41,30 @@ pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcEr
             );
             masked
         })?;
-    let (e, f) = opened.split_at(nx);
+    let mut e = opened;
+    let f = e.split_off(nx);
     let left: Vec<u64> = if party.id() == 0 {
-        a.iter().zip(e).map(|(a, e)| a.wrapping_add(*e)).collect()
+        a.iter().zip(&e).map(|(a, e)| a.wrapping_add(*e)).collect()
     } else {
         a
     };
-    let e_t = from_vec("matmul", x.shape(), e.to_vec())?;
+    let e_t = from_vec("matmul", x.shape(), e)?;
     let b_t = from_vec("matmul", y.shape(), b)?;
     let left_t = from_vec("matmul", x.shape(), left)?;
-    let f_t = from_vec("matmul", y.shape(), f.to_vec())?;
-    let eb = ring::matmul(&e_t, &b_t)?;
+    let f_t = from_vec("matmul", y.shape(), f)?;
+    let mut z = ring::matmul(&e_t, &b_t)?;
     let af = ring::matmul(&left_t, &f_t)?;
-    let c_t = from_vec("matmul", &out_shape, c)?;
-    let z = ring::add(&ring::add(&c_t, &eb)?, &af)?;
+    if c.len() != z.len() || af.len() != z.len() {
+        return Err(party.invalid("matmul", "bad dealer reply"));
+    }
+    // Both products are fresh standard-layout arrays, so these are plain slices.
+    if let (Some(zs), Some(afs)) = (z.as_slice_mut(), af.as_slice()) {
+        for ((z, af), c) in zs.iter_mut().zip(afs).zip(&c) {
+            *z = z.wrapping_add(*af).wrapping_add(*c);
+        }
+    } else {
+        z = ring::add(&ring::add(&z, &af)?, &from_vec("matmul", &out_shape, c)?)?;
+    }
     rescale(
         party,
         Shared {

@@ -62,6 +62,36 @@ pub fn matmul_shape(
 /// `a @ b` over Z_2^64 with NumPy `matmul` shapes.
 pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> {
     let (out_shape, m, k, n) = matmul_shape(a.shape(), b.shape())?;
+    let err = || ShapeError {
+        op: "matmul",
+        lhs: a.shape().to_vec(),
+        rhs: b.shape().to_vec(),
+    };
+    let batch_a: usize = a.shape().iter().rev().skip(2).product();
+    let batch_b: usize = b.shape().iter().rev().skip(2).product();
+    let same_batch = a.ndim() <= 2 && b.ndim() <= 2
+        || a.shape()[..a.ndim().saturating_sub(2)] == b.shape()[..b.ndim().saturating_sub(2)];
+    let n_batch: usize = out_shape.iter().product::<usize>() / (m * n).max(1);
+    let mut out = vec![0u64; n_batch * m * n];
+    if same_batch && batch_a == batch_b && m * n > 0 {
+        // Fast path: no broadcasting; borrow standard-layout data without copying.
+        let a_std = a.as_standard_layout();
+        let b_std = b.as_standard_layout();
+        let a_sl = a_std.as_slice().ok_or_else(err)?;
+        let b_sl = b_std.as_slice().ok_or_else(err)?;
+        for bi in 0..n_batch {
+            let (ao, bo, co) = (bi * m * k, bi * k * n, bi * m * n);
+            matmul_into(
+                &a_sl[ao..ao + m * k],
+                &b_sl[bo..bo + k * n],
+                &mut out[co..co + m * n],
+                m,
+                k,
+                n,
+            );
+        }
+        return ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| err());
+    }
     let a3 = as_batched(a, true);
     let b3 = as_batched(b, false);
     let batch = broadcast_shape(
@@ -75,10 +105,8 @@ pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> 
     full_b.extend([k, n]);
     let a_std = super::broadcast_to("matmul", &a3, &full_a)?;
     let b_std = super::broadcast_to("matmul", &b3, &full_b)?;
-    let a_sl = a_std.as_slice().unwrap_or(&[]);
-    let b_sl = b_std.as_slice().unwrap_or(&[]);
-    let n_batch: usize = batch.iter().product();
-    let mut out = vec![0u64; n_batch * m * n];
+    let a_sl = a_std.as_slice().ok_or_else(err)?;
+    let b_sl = b_std.as_slice().ok_or_else(err)?;
     for bi in 0..n_batch {
         let (ao, bo, co) = (bi * m * k, bi * k * n, bi * m * n);
         matmul_into(
@@ -90,11 +118,7 @@ pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> 
             n,
         );
     }
-    ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| ShapeError {
-        op: "matmul",
-        lhs: a.shape().to_vec(),
-        rhs: b.shape().to_vec(),
-    })
+    ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| err())
 }
 
 /// 1-D operands promoted to matrices (a row for the left, a column for the right).

@@ -157,12 +157,10 @@ pub fn random(rng: &mut impl RngCore, shape: &[usize]) -> RingTensor {
 
 /// `n` uniform ring elements from `rng`, in order (the order both holders of a seed rely on).
 pub fn random_vec(rng: &mut impl RngCore, n: usize) -> Vec<u64> {
-    let mut bytes = vec![0u8; n * 8];
-    rng.fill_bytes(&mut bytes);
-    bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-        .collect()
+    // `fill` draws 8·n bytes and reads each 8 as a little-endian word.
+    let mut v = vec![0u64; n];
+    rand::Rng::fill(rng, &mut v[..]);
+    v
 }
 
 /// A flat vector reshaped to `shape`, or a shape error naming `op`.

@@ -13,7 +13,13 @@ use mpcc_ir::UnaryOp;
 /// `Reciprocal`, `Sigmoid`, `Tanh`). Other ops are the caller's business.
 pub fn unary(party: &mut Party, op: UnaryOp, x: &Shared) -> Result<Shared, MpcError> {
     let _ = x;
-    Err(party.invalid("approx", format!("`{}` is not available on private values yet", mpcc_ir::unary_name(op))))
+    Err(party.invalid(
+        "approx",
+        format!(
+            "`{}` is not available on private values yet",
+            mpcc_ir::unary_name(op)
+        ),
+    ))
 }
 
 /// `softmax(x)` along `axis` (already resolved against `x`'s rank).

@@ -18,7 +18,7 @@ proptest! {
             assert_close(&got, &(&x + &y), 2.0 * ULP);
             let got = run_op(n, &[x.clone(), y.clone()], |_, s| arith::sub(&s[0], &s[1]));
             assert_close(&got, &(&x - &y), 2.0 * ULP);
-            let got = run_op(n, &[x.clone()], |party, s| {
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| {
                 let pub_ = Public::encode(&ArrayD::from_elem(IxDyn(&[]), p), 16)?;
                 arith::public_sub(party, &pub_, &arith::add_public(party, &s[0], &pub_)?)
             });
@@ -39,7 +39,7 @@ proptest! {
     #[test]
     fn square_matches_reference(x in shape().prop_flat_map(|s| tensor(s, 100.0))) {
         for n in PARTY_COUNTS {
-            let got = run_op(n, &[x.clone()], |party, s| mul::square(party, &s[0]));
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| mul::square(party, &s[0]));
             assert_close(&got, &x.mapv(|v| v * v), 110.0 * ULP);
         }
     }
@@ -62,13 +62,13 @@ proptest! {
     #[test]
     fn sum_mean_div((x, _y) in tensor_pair(100.0), d in prop_oneof![-7.0f64..-0.5, 0.5f64..1000.0]) {
         for n in PARTY_COUNTS {
-            let got = run_op(n, &[x.clone()], |party, s| arith::sum(party, &s[0], Some(0)));
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| arith::sum(party, &s[0], Some(0)));
             assert_close(&got, &x.sum_axis(ndarray::Axis(0)), x.len() as f64 * ULP);
-            let got = run_op(n, &[x.clone()], |party, s| arith::mean(party, &s[0], None));
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| arith::mean(party, &s[0], None));
             // Division by a public d: the factor 1/d carries a relative error ≤ 2^-17.
             let m = x.mean().unwrap();
             assert_close(&got, &ArrayD::from_elem(IxDyn(&[]), m), 2.0 * ULP + m.abs() * ULP);
-            let got = run_op(n, &[x.clone()], |party, s| arith::div_public(party, &s[0], d));
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| arith::div_public(party, &s[0], d));
             assert_close(&got, &x.mapv(|v| v / d), 2.0 * ULP + 100.0 / d.abs() * ULP);
         }
     }

@@ -52,11 +52,11 @@ proptest! {
     #[test]
     fn sign_abs_relu((x, _y) in tensor_pair(1000.0)) {
         for n in PARTY_COUNTS {
-            let got = run_op(n, &[x.clone()], |party, s| Ok(crate::protocols::arith::upscale(&sign(party, &s[0])?, 16)));
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| Ok(crate::protocols::arith::upscale(&sign(party, &s[0])?, 16)));
             assert_close(&got, &x.mapv(|v| if enc(v) >= 0 { 1.0 } else { -1.0 }), 0.0);
-            let got = run_op(n, &[x.clone()], |party, s| abs(party, &s[0]));
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| abs(party, &s[0]));
             assert_close(&got, &x.mapv(f64::abs), ULP);
-            let got = run_op(n, &[x.clone()], |party, s| relu(party, &s[0]));
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| relu(party, &s[0]));
             assert_close(&got, &x.mapv(|v| v.max(0.0)), ULP);
         }
     }
@@ -81,12 +81,12 @@ proptest! {
         let axis = axis_pick % x.ndim();
         for n in PARTY_COUNTS {
             for which in [Extreme::Max, Extreme::Min] {
-                let got = run_op(n, &[x.clone()], |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, false)?.values));
+                let got = run_op(n, std::slice::from_ref(&x), |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, false)?.values));
                 let want = x.map_axis(ndarray::Axis(axis), |lane| lane.iter().copied().fold(
                     if which == Extreme::Max { f64::MIN } else { f64::MAX },
                     |a, b| if which == Extreme::Max { a.max(b) } else { a.min(b) }));
                 assert_close(&got, &want, ULP);
-                let got = run_op(n, &[x.clone()], |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, true)?.index.unwrap()));
+                let got = run_op(n, std::slice::from_ref(&x), |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, true)?.index.unwrap()));
                 let want = x.map_axis(ndarray::Axis(axis), |lane| {
                     let mut best = 0;
                     for (i, &v) in lane.iter().enumerate() {
@@ -110,7 +110,7 @@ fn argmax_one_hot_and_ties_go_first() {
     )
     .unwrap();
     for n in PARTY_COUNTS {
-        let got = run_op(n, &[x.clone()], |party, s| {
+        let got = run_op(n, std::slice::from_ref(&x), |party, s| {
             let r = reduce_extreme(party, &s[0], Some(1), Extreme::Max, true)?;
             Ok(crate::protocols::arith::upscale(&r.one_hot.unwrap(), 16))
         });
@@ -118,7 +118,7 @@ fn argmax_one_hot_and_ties_go_first() {
             ArrayD::from_shape_vec(IxDyn(&[2, 5]), vec![0., 1., 0., 0., 0., 1., 0., 0., 0., 0.])
                 .unwrap();
         assert_close(&got, &want, 0.0);
-        let got = run_op(n, &[x.clone()], |party, s| {
+        let got = run_op(n, std::slice::from_ref(&x), |party, s| {
             Ok(reduce_extreme(party, &s[0], None, Extreme::Min, true)?.values)
         });
         assert_close(&got, &ArrayD::from_elem(IxDyn(&[]), -5.0), 0.0);
