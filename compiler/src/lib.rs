@@ -5,6 +5,8 @@
 //! → `mpcc_ir::validate`. Diagnostics carry stable codes ([`Code`]) and render with
 //! codespan ([`render`]). This crate does no IO: the binary reads files and prints.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
 pub mod builtins;
 pub mod diag;
 pub mod labels;

@@ -49,19 +49,17 @@ pub fn matmul(a: &Shape, b: &Shape) -> Result<Shape, ShapeError> {
     let (Shape::Ranked(a), Shape::Ranked(b)) = (a, b) else {
         return Ok(Shape::Unknown);
     };
-    if a.is_empty() || b.is_empty() {
-        return Err(ShapeError::Mismatch);
-    }
     let (a_vec, b_vec) = (a.len() == 1, b.len() == 1);
-    let a2: Vec<Dim> = if a_vec { vec![Dim::Known(1), a[0]] } else { a.clone() };
-    let b2: Vec<Dim> = if b_vec { vec![b[0], Dim::Known(1)] } else { b.clone() };
-    let (ra, rb) = (a2.len(), b2.len());
-    let (n, k1) = (a2[ra - 2], a2[ra - 1]);
-    let (k2, m) = (b2[rb - 2], b2[rb - 1]);
-    if dim_eq(k1, k2) == Some(false) {
+    let a2: Vec<Dim> = if a_vec { [&[Dim::Known(1)], a.as_slice()].concat() } else { a.clone() };
+    let b2: Vec<Dim> = if b_vec { [b.as_slice(), &[Dim::Known(1)]].concat() } else { b.clone() };
+    let (Some((a_batch, [n, k1])), Some((b_batch, [k2, m]))) = (split_last2(&a2), split_last2(&b2)) else {
+        return Err(ShapeError::Mismatch);
+    };
+    let (n, m) = (*n, *m);
+    if dim_eq(*k1, *k2) == Some(false) {
         return Err(ShapeError::Mismatch);
     }
-    let batch = broadcast(&Shape::Ranked(a2[..ra - 2].to_vec()), &Shape::Ranked(b2[..rb - 2].to_vec()))?;
+    let batch = broadcast(&Shape::Ranked(a_batch.to_vec()), &Shape::Ranked(b_batch.to_vec()))?;
     let Shape::Ranked(mut out) = batch else {
         return Ok(Shape::Unknown);
     };
@@ -72,6 +70,13 @@ pub fn matmul(a: &Shape, b: &Shape) -> Result<Shape, ShapeError> {
         out.push(m);
     }
     Ok(Shape::Ranked(out))
+}
+
+/// Splits off the last two dimensions (the matrix) from the batch dimensions.
+fn split_last2(dims: &[Dim]) -> Option<(&[Dim], &[Dim; 2])> {
+    let at = dims.len().checked_sub(2)?;
+    let (batch, last) = dims.split_at(at);
+    Some((batch, last.try_into().ok()?))
 }
 
 /// Resolves a possibly negative axis against a rank.

@@ -129,18 +129,14 @@ impl Validator<'_> {
         }
         let label = def.info.label;
         match &def.op {
-            Op::Var(var) => {
-                if self.var(*var, &what) {
-                    let var_label = self.program.var(*var).map_or(Label::Public, |d| d.label);
-                    if var_label != label {
-                        self.errors.push(format!("{what}: read of variable {} with a different label", var.0));
-                    }
+            Op::Var(var) if self.var(*var, &what) => {
+                let var_label = self.program.var(*var).map_or(Label::Public, |d| d.label);
+                if var_label != label {
+                    self.errors.push(format!("{what}: read of variable {} with a different label", var.0));
                 }
             }
-            Op::Const(t) => {
-                if t.data.len() != t.shape.iter().product::<usize>() {
-                    self.errors.push(format!("{what}: constant data does not fit its shape"));
-                }
+            Op::Const(t) if t.data.len() != t.shape.iter().product::<usize>() => {
+                self.errors.push(format!("{what}: constant data does not fit its shape"));
             }
             Op::Load { at, .. } => {
                 let expected = at.map_or(Label::Public, Label::Local);

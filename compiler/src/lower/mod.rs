@@ -71,6 +71,9 @@ pub(crate) struct PrivCtx {
     pub first_var: usize,
 }
 
+/// A recorded name: (span, definition, name, kind, the value for hover text).
+pub(crate) type SymbolUse = (Span, Option<Span>, String, SymbolKind, Option<ValueId>);
+
 /// The variable facts carried from one pass to the next.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct VarSummary {
@@ -90,7 +93,7 @@ pub(crate) struct Cx<'a> {
     pub diags: Diagnostics,
     /// Diagnostics whose provenance notes are added once the pass is over: (diag, values).
     pub pending: Vec<(Diagnostic, Vec<(ValueId, String)>)>,
-    pub symbols: Vec<(Span, Option<Span>, String, SymbolKind, Option<ValueId>)>,
+    pub symbols: Vec<SymbolUse>,
     pub parties: Vec<ast::Ident>,
     pub params: HashMap<String, (f64, Span)>,
     pub param_list: Vec<(String, f64)>,
