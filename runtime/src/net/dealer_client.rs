@@ -1,6 +1,7 @@
 //! A party's side of the dealer process: [`connect_dealer`] (TLS, hello, receive the dealer seed)
 //! and [`RemoteDealer`], party 0's `DealerLink` over the wire, which the in-process
-//! `DealerClient` uses exactly as it uses an in-process dealer.
+//! `DealerClient` uses exactly as it uses an in-process dealer, with its [`DealerHandle`] to end
+//! the session (goodbye or failure notice).
 //!
 //! A failed request becomes a `DealerError` for the protocols; its detailed [`NetError`] (peer,
 //! request number) is kept in a failure slot for the run's report. No protocol logic here.
@@ -15,6 +16,7 @@ use crate::net::mesh::dial;
 use crate::net::tcp_comm::FailureSlot;
 use crate::net::NetConfig;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Connects to the dealer named `dealer_name` at `addr`, proposing `hello.seed` as this party's
@@ -29,41 +31,91 @@ pub fn connect_dealer(
     cfg: &NetConfig,
 ) -> Result<([u8; 32], Option<RemoteDealer>), NetError> {
     let cert = certs.require(dealer_name)?;
-    let link = dial(me, dealer_name, addr, cert, Instant::now() + cfg.timeout, cfg, None)?;
+    let link = dial(
+        me,
+        dealer_name,
+        addr,
+        cert,
+        Instant::now() + cfg.timeout,
+        cfg,
+        &|| None,
+    )?;
     let theirs = handshake::exchange(&link, hello)?;
     if theirs.role != Role::Dealer {
         return Err(NetError::new(
             NetErrorKind::Mismatch,
             Phase::Handshake,
-            format!("expected the dealer, reached party {}: check the dealer address", theirs.name),
+            format!(
+                "expected the dealer, reached party {}: check the dealer address",
+                theirs.name
+            ),
         )
         .with_peer(dealer_name)
         .with_addr(addr));
     }
     let welcome = link.recv(WELCOME_TAG, Phase::Handshake)?;
     let seed: [u8; 32] = welcome.as_slice().try_into().map_err(|_| {
-        NetError::new(NetErrorKind::Malformed, Phase::Handshake, format!("the dealer's welcome has {} bytes, not 32", welcome.len()))
-            .with_peer(dealer_name)
-            .with_addr(addr)
+        NetError::new(
+            NetErrorKind::Malformed,
+            Phase::Handshake,
+            format!("the dealer's welcome has {} bytes, not 32", welcome.len()),
+        )
+        .with_peer(dealer_name)
+        .with_addr(addr)
     })?;
     if hello.rank != 0 {
         link.close();
         return Ok((seed, None));
     }
-    Ok((seed, Some(RemoteDealer { link, served: 0, failure: FailureSlot::default() })))
+    Ok((
+        seed,
+        Some(RemoteDealer {
+            link: Arc::new(link),
+            served: 0,
+            failure: FailureSlot::default(),
+        }),
+    ))
 }
 
-/// Party 0's link to the dealer process.
+/// Party 0's link to the dealer process. Dropping it closes the link without a goodbye (the
+/// dealer then reports that party 0 broke off); end a run with [`DealerHandle::bye`].
 pub struct RemoteDealer {
-    link: Link,
+    link: Arc<Link>,
     served: u64,
     failure: FailureSlot,
 }
 
+/// Ends party 0's session with the dealer, after the `RemoteDealer` was handed to a `Party`.
+#[derive(Clone)]
+pub struct DealerHandle {
+    link: Arc<Link>,
+    failure: FailureSlot,
+}
+
+impl DealerHandle {
+    /// Tells the dealer the run is over (it then exits successfully) and closes the link.
+    pub fn bye(&self) -> Result<(), NetError> {
+        let sent = self.link.send(BYE_TAG, &[], Phase::Shutdown);
+        self.link.close();
+        sent
+    }
+    /// Tells the dealer the run failed, and why.
+    pub fn abort(&self, message: &str) {
+        self.link.abort(message);
+    }
+    /// The detailed failure of a request, if one failed.
+    pub fn failure(&self) -> Option<NetError> {
+        self.failure.lock().ok().and_then(|s| s.clone())
+    }
+}
+
 impl RemoteDealer {
-    /// Where the detailed failure, if any, is kept.
-    pub fn failure_slot(&self) -> FailureSlot {
-        self.failure.clone()
+    /// A handle to end the session once the run is over.
+    pub fn handle(&self) -> DealerHandle {
+        DealerHandle {
+            link: self.link.clone(),
+            failure: self.failure.clone(),
+        }
     }
 
     fn fail(&self, err: NetError) -> DealerError {
@@ -86,10 +138,14 @@ impl DealerLink for RemoteDealer {
         let phase = Phase::Dealer(k);
         let expected = req.explicit_len()?;
         let tag = request_tag(k);
-        self.link.send(tag, &dealer_wire::encode_request(req), phase).map_err(|e| self.fail(e))?;
+        self.link
+            .send(tag, &dealer_wire::encode_request(req), phase)
+            .map_err(|e| self.fail(e))?;
         let reply = self.link.recv(tag, phase).map_err(|e| self.fail(e))?;
         let malformed = |message: String| {
-            NetError::new(NetErrorKind::Malformed, phase, message).with_peer(self.link.peer()).with_addr(self.link.addr())
+            NetError::new(NetErrorKind::Malformed, phase, message)
+                .with_peer(self.link.peer())
+                .with_addr(self.link.addr())
         };
         match dealer_wire::decode_reply(&reply, expected) {
             Ok(Ok(values)) => {
@@ -97,17 +153,14 @@ impl DealerLink for RemoteDealer {
                 Ok(values)
             }
             Ok(Err(refusal)) => Err(self.fail(
-                NetError::new(NetErrorKind::PeerFailed, phase, format!("the dealer refused: {refusal}"))
-                    .with_peer(self.link.peer()),
+                NetError::new(
+                    NetErrorKind::PeerFailed,
+                    phase,
+                    format!("the dealer refused: {refusal}"),
+                )
+                .with_peer(self.link.peer()),
             )),
             Err(message) => Err(self.fail(malformed(message))),
         }
-    }
-}
-
-impl Drop for RemoteDealer {
-    fn drop(&mut self) {
-        let _ = self.link.send(BYE_TAG, &[], Phase::Shutdown);
-        self.link.close();
     }
 }

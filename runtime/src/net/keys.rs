@@ -28,7 +28,9 @@ pub struct KeyFiles {
 pub fn check_name(name: &str) -> Result<(), NetError> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ok {
         Ok(())
     } else {
@@ -62,9 +64,12 @@ pub fn keygen(name: &str, out_dir: &Path) -> Result<KeyFiles, NetError> {
     let dns_name = format!("{}.mpcc", name.to_ascii_lowercase().replace('_', "-"));
     let mut params = rcgen::CertificateParams::new(vec![dns_name]).map_err(gen_err)?;
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
     let cert = params.self_signed(&key_pair).map_err(gen_err)?;
-    write_secret(&files.key, key_pair.serialize_pem().as_bytes()).map_err(|e| io_err(&files.key, e))?;
+    write_secret(&files.key, key_pair.serialize_pem().as_bytes())
+        .map_err(|e| io_err(&files.key, e))?;
     fs::write(&files.cert, cert.pem()).map_err(|e| io_err(&files.cert, e))?;
     Ok(files)
 }
@@ -92,7 +97,11 @@ pub struct Identity {
 
 impl Clone for Identity {
     fn clone(&self) -> Identity {
-        Identity { name: self.name.clone(), cert: self.cert.clone(), key: self.key.clone_key() }
+        Identity {
+            name: self.name.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone_key(),
+        }
     }
 }
 
@@ -103,16 +112,26 @@ impl Identity {
         let key_path = dir.join(format!("{name}.key"));
         let cert = load_cert(&dir.join(format!("{name}.crt")))?;
         let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| {
-            NetError::config(format!("cannot read the private key `{}`: {e}", key_path.display()))
+            NetError::config(format!(
+                "cannot read the private key `{}`: {e}",
+                key_path.display()
+            ))
         })?;
-        Ok(Identity { name: name.to_string(), cert, key })
+        Ok(Identity {
+            name: name.to_string(),
+            cert,
+            key,
+        })
     }
 }
 
 /// Reads one PEM certificate.
 pub fn load_cert(path: &Path) -> Result<CertificateDer<'static>, NetError> {
     CertificateDer::from_pem_file(path).map_err(|e| {
-        NetError::config(format!("cannot read the certificate `{}`: {e}", path.display()))
+        NetError::config(format!(
+            "cannot read the certificate `{}`: {e}",
+            path.display()
+        ))
     })
 }
 
@@ -126,7 +145,10 @@ impl PeerCerts {
     /// Loads every `NAME.crt` in `dir`.
     pub fn load_dir(dir: &Path) -> Result<PeerCerts, NetError> {
         let entries = fs::read_dir(dir).map_err(|e| {
-            NetError::config(format!("cannot read the certificates folder `{}`: {e}", dir.display()))
+            NetError::config(format!(
+                "cannot read the certificates folder `{}`: {e}",
+                dir.display()
+            ))
         })?;
         let mut certs = PeerCerts::default();
         for entry in entries {
@@ -136,7 +158,9 @@ impl PeerCerts {
             if path.extension().and_then(|e| e.to_str()) != Some("crt") {
                 continue;
             }
-            let Some(name) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+            let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
             certs.insert(name, load_cert(&path)?);
         }
         Ok(certs)
@@ -150,12 +174,17 @@ impl PeerCerts {
     /// The certificate a run needs for `name`, or an error saying which file is missing.
     pub fn require(&self, name: &str) -> Result<&CertificateDer<'static>, NetError> {
         self.get(name).ok_or_else(|| {
-            NetError::config(format!("no certificate for {name}: the certificates folder needs `{name}.crt`"))
+            NetError::config(format!(
+                "no certificate for {name}: the certificates folder needs `{name}.crt`"
+            ))
         })
     }
     /// The name whose certificate is exactly `cert`.
     pub fn name_of(&self, cert: &[u8]) -> Option<&str> {
-        self.certs.iter().find(|(_, c)| c.as_ref() == cert).map(|(name, _)| name.as_str())
+        self.certs
+            .iter()
+            .find(|(_, c)| c.as_ref() == cert)
+            .map(|(name, _)| name.as_str())
     }
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.certs.keys().map(|s| s.as_str())
@@ -168,7 +197,10 @@ pub fn describe_cert(der: &[u8]) -> String {
     let digest = Sha256::digest(der);
     match common_name(der) {
         Some(cn) => format!("certificate `{cn}` (sha256 {})", short_hex(&digest)),
-        None => format!("a certificate with no common name (sha256 {})", short_hex(&digest)),
+        None => format!(
+            "a certificate with no common name (sha256 {})",
+            short_hex(&digest)
+        ),
     }
 }
 
@@ -214,7 +246,9 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         }
         let (len_bytes, after) = rest.split_at(n);
         rest = after;
-        len_bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        len_bytes
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
     };
     if rest.len() < len {
         return None;
@@ -256,7 +290,11 @@ mod tests {
         let dir = temp_dir("missing");
         let err = Identity::load(&dir, "BOB").unwrap_err();
         assert!(err.message.contains("BOB.crt"), "{err}");
-        assert!(PeerCerts::default().require("BOB").unwrap_err().message.contains("`BOB.crt`"));
+        assert!(PeerCerts::default()
+            .require("BOB")
+            .unwrap_err()
+            .message
+            .contains("`BOB.crt`"));
         assert_eq!(common_name(&[0x30, 0x05, 1]), None);
     }
 }

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 /// The tag of a frame that says the sender failed; its payload is the sender's message (UTF-8).
 pub const ABORT_TAG: u64 = u64::MAX;
+/// How a peer's failure notice starts in the message of a [`NetErrorKind::PeerFailed`] error.
+pub const PEER_FAILED: &str = "the peer failed: ";
 /// Frame header size: length (4 bytes) and tag (8 bytes).
 const HEADER: usize = 12;
 /// Plaintext is handed to TLS in pieces of this size, so that sending and receiving interleave.
@@ -87,14 +89,20 @@ impl Link {
     /// The DER certificate the peer presented.
     pub fn peer_cert(&self) -> Option<Vec<u8>> {
         let conn = lock(&self.tls);
-        conn.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec())
+        conn.peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.as_ref().to_vec())
     }
 
     fn err(&self, kind: NetErrorKind, phase: Phase, message: impl Into<String>) -> NetError {
-        NetError::new(kind, phase, message).with_peer(&self.peer).with_addr(self.addr)
+        NetError::new(kind, phase, message)
+            .with_peer(&self.peer)
+            .with_addr(self.addr)
     }
     fn io_err(&self, e: &std::io::Error, phase: Phase) -> NetError {
-        NetError::from_io(e, phase, self.timeout).with_peer(&self.peer).with_addr(self.addr)
+        NetError::from_io(e, phase, self.timeout)
+            .with_peer(&self.peer)
+            .with_addr(self.addr)
     }
 
     /// Sends one frame.
@@ -103,7 +111,11 @@ impl Link {
             return Err(self.err(
                 NetErrorKind::Config,
                 phase,
-                format!("a message of {} bytes is over the frame limit of {} bytes", payload.len(), self.max_frame),
+                format!(
+                    "a message of {} bytes is over the frame limit of {} bytes",
+                    payload.len(),
+                    self.max_frame
+                ),
             ));
         }
         let mut header = [0u8; HEADER];
@@ -117,9 +129,12 @@ impl Link {
             out.clear();
             {
                 let mut conn = lock(&self.tls);
-                conn.writer().write_all(piece).map_err(|e| self.io_err(&e, phase))?;
+                conn.writer()
+                    .write_all(piece)
+                    .map_err(|e| self.io_err(&e, phase))?;
                 while conn.wants_write() {
-                    conn.write_tls(&mut out).map_err(|e| self.io_err(&e, phase))?;
+                    conn.write_tls(&mut out)
+                        .map_err(|e| self.io_err(&e, phase))?;
                 }
             }
             sock.write_all(&out).map_err(|e| self.io_err(&e, phase))?;
@@ -150,19 +165,31 @@ impl Link {
             if let Some((got, payload)) = self.take_frame(&mut side, phase)? {
                 if got == ABORT_TAG {
                     let text = String::from_utf8_lossy(&payload).into_owned();
-                    return Err(self.err(NetErrorKind::PeerFailed, phase, format!("the peer failed: {text}")));
+                    return Err(self.err(
+                        NetErrorKind::PeerFailed,
+                        phase,
+                        format!("{PEER_FAILED}{text}"),
+                    ));
                 }
                 return Ok((got, payload));
             }
             if side.closed {
-                return Err(self.err(NetErrorKind::Closed, phase, "the peer closed the connection"));
+                return Err(self.err(
+                    NetErrorKind::Closed,
+                    phase,
+                    "the peer closed the connection",
+                ));
             }
             self.fill(&mut side, deadline, phase)?;
         }
     }
 
     /// A complete frame from the decrypted bytes, if one is there.
-    fn take_frame(&self, side: &mut ReadSide, phase: Phase) -> Result<Option<(u64, Vec<u8>)>, NetError> {
+    fn take_frame(
+        &self,
+        side: &mut ReadSide,
+        phase: Phase,
+    ) -> Result<Option<(u64, Vec<u8>)>, NetError> {
         let pending = &side.plain[side.start..];
         if pending.len() < HEADER {
             return Ok(None);
@@ -176,7 +203,10 @@ impl Link {
             return Err(self.err(
                 NetErrorKind::Malformed,
                 phase,
-                format!("the peer announced a message of {len} bytes, over the limit of {} bytes", self.max_frame),
+                format!(
+                    "the peer announced a message of {len} bytes, over the limit of {} bytes",
+                    self.max_frame
+                ),
             ));
         }
         if pending.len() < HEADER + len {
@@ -198,25 +228,73 @@ impl Link {
         Ok(Some((u64::from_le_bytes(tag_bytes), payload)))
     }
 
+    /// Moves the plaintext rustls holds into `plain`; returns how many bytes moved. (The TLS
+    /// handshake may already have read the peer's first message, so this runs before any read.)
+    fn drain(
+        &self,
+        conn: &mut rustls::Connection,
+        plain: &mut Vec<u8>,
+        closed: &mut bool,
+        phase: Phase,
+    ) -> Result<usize, NetError> {
+        let mut buf = [0u8; 16 * 1024];
+        let mut moved = 0;
+        loop {
+            match conn.reader().read(&mut buf) {
+                Ok(0) => {
+                    *closed = true;
+                    return Ok(moved);
+                }
+                Ok(k) => {
+                    plain.extend_from_slice(&buf[..k]);
+                    moved += k;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(moved),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    *closed = true;
+                    return Ok(moved);
+                }
+                Err(e) => return Err(self.io_err(&e, phase)),
+            }
+        }
+    }
+
     /// Reads from the socket once (bounded by the deadline) and decrypts what arrived.
     fn fill(&self, side: &mut ReadSide, deadline: Instant, phase: Phase) -> Result<(), NetError> {
+        let ReadSide {
+            sock,
+            plain,
+            raw,
+            closed,
+            ..
+        } = side;
+        {
+            let mut conn = lock(&self.tls);
+            if self.drain(&mut conn, plain, closed, phase)? > 0 {
+                return Ok(());
+            }
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(self.err(
                 NetErrorKind::Timeout,
                 phase,
-                format!("no complete message within {} (the timeout)", seconds(self.timeout)),
+                format!(
+                    "no complete message within {} (the timeout)",
+                    seconds(self.timeout)
+                ),
             ));
         }
-        side.sock.set_read_timeout(Some(left)).map_err(|e| self.io_err(&e, phase))?;
-        let ReadSide { sock, plain, raw, closed, .. } = side;
+        sock.set_read_timeout(Some(left))
+            .map_err(|e| self.io_err(&e, phase))?;
         let n = match sock.read(raw) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => {
                 let mut err = self.io_err(&e, phase);
                 if err.kind == NetErrorKind::Timeout {
-                    err.message = format!("sent nothing for {} (the timeout)", seconds(self.timeout));
+                    err.message =
+                        format!("sent nothing for {} (the timeout)", seconds(self.timeout));
                 }
                 return Err(err);
             }
@@ -227,30 +305,49 @@ impl Link {
         }
         let mut input = &raw[..n];
         let mut conn = lock(&self.tls);
-        let mut buf = [0u8; 16 * 1024];
         while !input.is_empty() {
-            conn.read_tls(&mut input).map_err(|e| self.io_err(&e, phase))?;
+            conn.read_tls(&mut input)
+                .map_err(|e| self.io_err(&e, phase))?;
             let state = conn.process_new_packets().map_err(|e| {
-                let mut err = tls::classify(&e, phase).with_peer(&self.peer).with_addr(self.addr);
+                let mut err = tls::classify(&e, phase)
+                    .with_peer(&self.peer)
+                    .with_addr(self.addr);
                 err.phase = phase;
                 err
             })?;
-            loop {
-                match conn.reader().read(&mut buf) {
-                    Ok(0) => {
-                        *closed = true;
-                        break;
-                    }
-                    Ok(k) => plain.extend_from_slice(&buf[..k]),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                    Err(e) => return Err(self.io_err(&e, phase)),
-                }
-            }
+            self.drain(&mut conn, plain, closed, phase)?;
             if state.peer_has_closed() {
                 *closed = true;
             }
         }
         Ok(())
+    }
+
+    /// Without waiting: the peer's failure notice, or its hang-up, if one has arrived (used while
+    /// connecting to the other peers, to stop early when this one has given up).
+    pub fn poll_gone(&self) -> Option<NetError> {
+        {
+            let side = lock(&self.reader);
+            if side.plain.len() <= side.start && !side.closed {
+                side.sock
+                    .set_read_timeout(Some(Duration::from_millis(1)))
+                    .ok()?;
+                let mut byte = [0u8; 1];
+                match side.sock.peek(&mut byte) {
+                    Ok(0) => {}
+                    Ok(_) => {}
+                    Err(_) => return None,
+                }
+            }
+        }
+        match self.recv_any(Phase::Connect) {
+            Err(e) => Some(e),
+            Ok((tag, _)) => Some(self.err(
+                NetErrorKind::Malformed,
+                Phase::Connect,
+                format!("out of step: the peer sent message {tag} before the run started"),
+            )),
+        }
     }
 
     /// Tells the peer that we failed (best effort, bounded by a short timeout).

@@ -25,20 +25,28 @@ pub fn dial(
     expected: &CertificateDer<'static>,
     deadline: Instant,
     cfg: &NetConfig,
-    give_up: Option<&AtomicBool>,
+    give_up: &dyn Fn() -> Option<NetError>,
 ) -> Result<Link, NetError> {
     let mut sock = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let attempt = TcpStream::connect_timeout(&addr, left.clamp(Duration::from_millis(1), Duration::from_secs(1)));
+        let attempt = TcpStream::connect_timeout(
+            &addr,
+            left.clamp(Duration::from_millis(1), Duration::from_secs(1)),
+        );
         match attempt {
             Ok(sock) => break sock,
             Err(e) => {
-                let stop = give_up.is_some_and(|flag| flag.load(Ordering::Relaxed));
-                if stop || Instant::now() + cfg.retry_every >= deadline {
+                if let Some(reason) = give_up() {
+                    return Err(reason);
+                }
+                if Instant::now() + cfg.retry_every >= deadline {
                     return Err(NetError::new(
                         NetErrorKind::Unreachable,
                         Phase::Connect,
-                        format!("could not connect within {} (the timeout): {e}", seconds(cfg.timeout)),
+                        format!(
+                            "could not connect within {} (the timeout): {e}",
+                            seconds(cfg.timeout)
+                        ),
                     )
                     .with_peer(name)
                     .with_addr(addr));
@@ -71,20 +79,31 @@ pub fn accept(
     deadline: Instant,
     cfg: &NetConfig,
     waiting_for: &str,
-    give_up: Option<&AtomicBool>,
+    give_up: &dyn Fn() -> Option<NetError>,
 ) -> Result<(Link, String), NetError> {
-    let setup = |e: std::io::Error| NetError::new(NetErrorKind::Io, Phase::Connect, format!("cannot listen: {e}"));
+    let setup = |e: std::io::Error| {
+        NetError::new(
+            NetErrorKind::Io,
+            Phase::Connect,
+            format!("cannot listen: {e}"),
+        )
+    };
     listener.set_nonblocking(true).map_err(setup)?;
     let (mut sock, addr) = loop {
         match listener.accept() {
             Ok(pair) => break pair,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                let stop = give_up.is_some_and(|flag| flag.load(Ordering::Relaxed));
-                if stop || Instant::now() >= deadline {
+                if let Some(reason) = give_up() {
+                    return Err(reason);
+                }
+                if Instant::now() >= deadline {
                     return Err(NetError::new(
                         NetErrorKind::Unreachable,
                         Phase::Connect,
-                        format!("{waiting_for} did not connect within {} (the timeout)", seconds(cfg.timeout)),
+                        format!(
+                            "{waiting_for} did not connect within {} (the timeout)",
+                            seconds(cfg.timeout)
+                        ),
                     ));
                 }
                 std::thread::sleep(Duration::from_millis(10));
@@ -97,8 +116,15 @@ pub fn accept(
     set_timeouts(&sock, cfg.timeout).map_err(on_peer)?;
     let (mut conn, rejection) = tls::server(me, known)?;
     tls::handshake(&mut conn, &mut sock, &rejection, cfg.timeout).map_err(on_peer)?;
-    let cert = conn.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec());
-    let name = cert.as_deref().and_then(|c| known.name_of(c)).unwrap_or("?").to_string();
+    let cert = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| c.as_ref().to_vec());
+    let name = cert
+        .as_deref()
+        .and_then(|c| known.name_of(c))
+        .unwrap_or("?")
+        .to_string();
     let link = Link::new(&name, addr, conn, sock, cfg.timeout, cfg.max_frame)?;
     Ok((link, name))
 }
@@ -142,29 +168,50 @@ pub fn connect_mesh(
     }
     let deadline = Instant::now() + cfg.timeout;
     let failed = AtomicBool::new(false);
-    let (accepted, dialed) = std::thread::scope(|scope| {
+    let mut accepted: Accepted = Vec::new();
+    let mut dialed: Vec<(usize, Link)> = Vec::new();
+    let (accept_result, dial_result) = std::thread::scope(|scope| {
         let acceptor = scope.spawn(|| {
-            let r = accept_lower(spec, listener, deadline, cfg, &failed);
+            let r = accept_lower(spec, listener, deadline, cfg, &failed, &mut accepted);
             if r.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
             r
         });
-        let dialed = dial_higher(spec, seeds_to_send, deadline, cfg, &failed);
-        if dialed.is_err() {
+        let dial_result = dial_higher(spec, seeds_to_send, deadline, cfg, &failed, &mut dialed);
+        if dial_result.is_err() {
             failed.store(true, Ordering::Relaxed);
         }
-        let accepted = acceptor.join().unwrap_or_else(|_| {
-            Err(NetError::new(NetErrorKind::Io, Phase::Connect, "the connection thread panicked"))
+        let accept_result = acceptor.join().unwrap_or_else(|_| {
+            Err(NetError::new(
+                NetErrorKind::Io,
+                Phase::Connect,
+                "the connection thread panicked",
+            ))
         });
-        (accepted, dialed)
+        (accept_result, dial_result)
     });
-    // Report the root cause: a refusal beats the timeout it caused on the other thread.
-    let (accepted, dialed) = match (accepted, dialed) {
-        (Ok(a), Ok(d)) => (a, d),
-        (Err(a), Err(d)) => return Err(if a.kind == NetErrorKind::Unreachable { d } else { a }),
-        (Err(e), _) | (_, Err(e)) => return Err(e),
+    // Report the root cause (a refusal beats the timeout it caused on the other thread), and tell
+    // the peers already connected why this party stops.
+    let failure = match (accept_result, dial_result) {
+        (Ok(()), Ok(())) => None,
+        (Err(a), Err(d)) => Some(if a.kind == NetErrorKind::Unreachable {
+            d
+        } else {
+            a
+        }),
+        (Err(e), _) | (_, Err(e)) => Some(e),
     };
+    if let Some(e) = failure {
+        let me = spec.names.get(spec.rank).map(String::as_str).unwrap_or("?");
+        let notice = format!("{me} stopped: {e}");
+        accepted
+            .iter()
+            .map(|(_, link, _)| link)
+            .chain(dialed.iter().map(|(_, link)| link))
+            .for_each(|l| l.abort(&notice));
+        return Err(e);
+    }
     let mut links: Vec<Option<Arc<Link>>> = (0..n).map(|_| None).collect();
     let mut received_seeds = vec![None; n];
     for (rank, link, seed) in accepted {
@@ -174,10 +221,26 @@ pub fn connect_mesh(
     for (rank, link) in dialed {
         links[rank] = Some(Arc::new(link));
     }
-    Ok(Mesh { links, received_seeds })
+    Ok(Mesh {
+        links,
+        received_seeds,
+    })
 }
 
 type Accepted = Vec<(usize, Link, Option<[u8; 32]>)>;
+
+/// Why to stop waiting for the remaining peers: the other thread failed (its error is reported),
+/// or a connected peer gave up (its notice or hang-up is the error).
+fn stop_reason<'a>(failed: &AtomicBool, links: impl Iterator<Item = &'a Link>) -> Option<NetError> {
+    if failed.load(Ordering::Relaxed) {
+        return Some(NetError::new(
+            NetErrorKind::Unreachable,
+            Phase::Connect,
+            "stopped: another connection failed",
+        ));
+    }
+    links.filter_map(Link::poll_gone).next()
+}
 
 fn accept_lower(
     spec: &MeshSpec<'_>,
@@ -185,19 +248,42 @@ fn accept_lower(
     deadline: Instant,
     cfg: &NetConfig,
     failed: &AtomicBool,
-) -> Result<Accepted, NetError> {
-    let mut got: Accepted = Vec::new();
+    got: &mut Accepted,
+) -> Result<(), NetError> {
     while got.len() < spec.rank {
         let missing: Vec<&str> = (0..spec.rank)
             .filter(|r| !got.iter().any(|(g, ..)| g == r))
             .filter_map(|r| spec.names.get(r).map(String::as_str))
             .collect();
         let waiting_for = format!("party {}", missing.join(", "));
-        let (link, cert_name) = accept(listener, spec.me, spec.certs, deadline, cfg, &waiting_for, Some(failed))?;
-        let theirs = handshake::exchange(&link, &Hello { seed: None, ..spec.hello.clone() })?;
+        let give_up = || stop_reason(failed, got.iter().map(|(_, link, _)| link));
+        let (link, cert_name) = accept(
+            listener,
+            spec.me,
+            spec.certs,
+            deadline,
+            cfg,
+            &waiting_for,
+            &give_up,
+        )?;
+        let theirs = handshake::exchange(
+            &link,
+            &Hello {
+                seed: None,
+                ..spec.hello.clone()
+            },
+        )?;
         let claimed = theirs.rank as usize;
-        let who = spec.names.get(claimed).map(String::as_str).unwrap_or(&cert_name).to_string();
-        let at_addr = |e: NetError| e.with_addr(link.addr());
+        let who = spec
+            .names
+            .get(claimed)
+            .map(String::as_str)
+            .unwrap_or(&cert_name)
+            .to_string();
+        let at_addr = |e: NetError| {
+            link.abort(&format!("the peer refused us: {}", e.message));
+            e.with_addr(link.addr())
+        };
         handshake::check_same_run(&spec.hello, &theirs, &who).map_err(at_addr)?;
         if claimed >= spec.rank || got.iter().any(|(g, ..)| *g == claimed) {
             return Err(at_addr(NetError::new(
@@ -212,7 +298,7 @@ fn accept_lower(
         handshake::check_identity(&theirs, claimed, spec.names, &cert_name).map_err(at_addr)?;
         got.push((claimed, link, theirs.seed));
     }
-    Ok(got)
+    Ok(())
 }
 
 fn dial_higher(
@@ -221,18 +307,33 @@ fn dial_higher(
     deadline: Instant,
     cfg: &NetConfig,
     failed: &AtomicBool,
-) -> Result<Vec<(usize, Link)>, NetError> {
-    let mut out = Vec::new();
+    out: &mut Vec<(usize, Link)>,
+) -> Result<(), NetError> {
     for rank in spec.rank + 1..spec.names.len() {
         let name = &spec.names[rank];
         let cert = spec.certs.require(name)?;
-        let link = dial(spec.me, name, spec.addrs[rank], cert, deadline, cfg, Some(failed))?;
-        let hello = Hello { seed: seeds_to_send.get(rank).copied().flatten(), ..spec.hello.clone() };
+        let give_up = || stop_reason(failed, out.iter().map(|(_, link)| link));
+        let link = dial(
+            spec.me,
+            name,
+            spec.addrs[rank],
+            cert,
+            deadline,
+            cfg,
+            &give_up,
+        )?;
+        let hello = Hello {
+            seed: seeds_to_send.get(rank).copied().flatten(),
+            ..spec.hello.clone()
+        };
         let theirs = handshake::exchange(&link, &hello)?;
-        let at_addr = |e: NetError| e.with_addr(link.addr());
+        let at_addr = |e: NetError| {
+            link.abort(&format!("the peer refused us: {}", e.message));
+            e.with_addr(link.addr())
+        };
         handshake::check_same_run(&spec.hello, &theirs, name).map_err(at_addr)?;
         handshake::check_identity(&theirs, rank, spec.names, name).map_err(at_addr)?;
         out.push((rank, link));
     }
-    Ok(out)
+    Ok(())
 }

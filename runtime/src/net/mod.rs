@@ -15,6 +15,7 @@ pub mod handshake;
 pub mod keys;
 pub mod link;
 pub mod mesh;
+pub mod party;
 pub mod tcp_comm;
 pub mod tls;
 
@@ -39,13 +40,20 @@ pub struct NetConfig {
 
 impl Default for NetConfig {
     fn default() -> NetConfig {
-        NetConfig { timeout: DEFAULT_TIMEOUT, retry_every: Duration::from_millis(100), max_frame: 1 << 31 }
+        NetConfig {
+            timeout: DEFAULT_TIMEOUT,
+            retry_every: Duration::from_millis(100),
+            max_frame: 1 << 31,
+        }
     }
 }
 
 impl NetConfig {
     /// The default configuration with another timeout.
     pub fn with_timeout(timeout: Duration) -> NetConfig {
-        NetConfig { timeout, ..NetConfig::default() }
+        NetConfig {
+            timeout,
+            ..NetConfig::default()
+        }
     }
 }

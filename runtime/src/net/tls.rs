@@ -23,11 +23,12 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Notes why a certificate was refused; rustls then sends the peer a `BadCertificate` alert.
 fn record(rejection: &Rejection, message: String) -> rustls::Error {
     if let Ok(mut slot) = rejection.lock() {
-        *slot = Some(message.clone());
+        *slot = Some(message);
     }
-    rustls::Error::General(message)
+    rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure)
 }
 
 /// Accepts exactly one certificate: the one we know for the peer we dial.
@@ -67,7 +68,12 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -75,10 +81,17 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -117,7 +130,12 @@ impl ClientCertVerifier for PinnedClients {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -125,15 +143,24 @@ impl ClientCertVerifier for PinnedClients {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
 fn tls_config_error(e: rustls::Error) -> NetError {
-    NetError::config(format!("cannot set up TLS with this key and certificate: {e}"))
+    NetError::config(format!(
+        "cannot set up TLS with this key and certificate: {e}"
+    ))
 }
 
 /// A client connection to `peer_name`, whose certificate must be `expected`.
@@ -159,15 +186,23 @@ pub fn client(
         .map_err(tls_config_error)?;
     let server_name = ServerName::try_from("peer.mpcc")
         .map_err(|e| NetError::config(format!("bad TLS server name: {e}")))?;
-    let conn = rustls::ClientConnection::new(Arc::new(config), server_name).map_err(tls_config_error)?;
+    let conn =
+        rustls::ClientConnection::new(Arc::new(config), server_name).map_err(tls_config_error)?;
     Ok((conn.into(), rejection))
 }
 
 /// A server connection accepting any certificate in `known`.
-pub fn server(me: &Identity, known: &Arc<PeerCerts>) -> Result<(rustls::Connection, Rejection), NetError> {
+pub fn server(
+    me: &Identity,
+    known: &Arc<PeerCerts>,
+) -> Result<(rustls::Connection, Rejection), NetError> {
     let provider = provider();
     let rejection = Rejection::default();
-    let verifier = PinnedClients { known: known.clone(), provider: provider.clone(), rejection: rejection.clone() };
+    let verifier = PinnedClients {
+        known: known.clone(),
+        provider: provider.clone(),
+        rejection: rejection.clone(),
+    };
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(tls_config_error)?
@@ -199,7 +234,10 @@ pub fn handshake(
         if let Some(message) = rejection.lock().ok().and_then(|slot| slot.clone()) {
             return NetError::new(NetErrorKind::Certificate, Phase::Tls, message);
         }
-        if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        if let Some(tls) = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
             return classify(tls, Phase::Tls);
         }
         NetError::from_io(&e, Phase::Tls, timeout)
@@ -212,7 +250,8 @@ pub fn classify(err: &rustls::Error, phase: Phase) -> NetError {
     match err {
         rustls::Error::AlertReceived(
             alert @ (A::BadCertificate | A::CertificateUnknown | A::UnknownCA | A::AccessDenied
-            | A::CertificateRequired | A::UnsupportedCertificate | A::DecryptError),
+            | A::CertificateRequired | A::UnsupportedCertificate | A::DecryptError
+            | A::HandshakeFailure),
         ) => NetError::new(
             NetErrorKind::Certificate,
             phase,
