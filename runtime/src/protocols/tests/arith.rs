@@ -168,3 +168,34 @@ fn mul_costs_one_round_plus_truncation_and_dealer_bytes() {
         assert_eq!(reports[1].dealer.bytes_received, 0);
     }
 }
+
+#[test]
+fn shares_in_non_standard_layout() {
+    // Transposed views (as the structural ops produce) must give the same results.
+    let x = ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| i[0] as f64 - 0.5 * i[1] as f64);
+    let xt = x.t().to_owned();
+    for n in PARTY_COUNTS {
+        let got = run_op(n, std::slice::from_ref(&x), |party, s| {
+            let t = Shared {
+                data: s[0].data.t().to_owned(),
+                scale: s[0].scale,
+            };
+            let sq = mul::mul(party, &t, &t)?;
+            let mm = matmul::matmul(party, &t, &s[0])?;
+            let tr = trunc::truncate(party, &crate::protocols::arith::upscale(&t, 20), 4)?;
+            let mm = Shared {
+                data: mm.data.slice(ndarray::s![.., 0..3]).to_owned().into_dyn(),
+                scale: mm.scale,
+            };
+            arith::add(&arith::add(&sq, &mm)?, &tr)
+        });
+        let want = &xt * &xt
+            + xt.clone()
+                .into_dimensionality::<ndarray::Ix2>()
+                .unwrap()
+                .dot(&x.clone().into_dimensionality::<ndarray::Ix2>().unwrap())
+                .slice(ndarray::s![.., 0..3])
+            + &xt;
+        assert_close(&got, &want.into_dyn(), 20.0 * ULP);
+    }
+}

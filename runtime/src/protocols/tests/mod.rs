@@ -5,6 +5,7 @@
 mod arith;
 mod compare;
 mod costs;
+mod errors;
 mod wire;
 
 use crate::fixed::FixedPoint;
