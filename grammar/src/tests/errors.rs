@@ -108,7 +108,7 @@ fn errors_in_headers_keep_the_block() {
     );
     check_errors(
         "for i in 0 { } if a {} else if b c {}",
-        "(for i error error {})\n(if a {} {(if error {})})\n--\n11..12: unexpected `{`, expected `..`\n33..34: unexpected `c`, expected operator, `[`, `{`",
+        "(for i error error {})\n(if a {} {(if error {})})\n--\n11..12: unexpected `{`, expected `..`\n33..34: unexpected `c`, expected operator, `(`, `[`, `{`",
     );
     // The condition's error spans the condition.
     let src = "while a b { }";
