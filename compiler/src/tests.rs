@@ -194,3 +194,42 @@ fn explanations_and_rendering() {
     assert!(!text.contains('\u{1b}'), "plain text has no escapes");
     assert!(render(&c.diagnostics, "t.mpc", src, true).contains('\u{1b}'));
 }
+
+/// Compiles a program that must be accepted; returns its IR text (validated).
+fn accepted(src: &str) -> String {
+    let out = run_with(src, &CompileOptions::default());
+    assert!(out.starts_with("parties"), "not accepted:\n{out}");
+    out
+}
+
+#[test]
+fn loops_inside_private_ifs_and_private_ifs_inside_loops() {
+    let ir = accepted(
+        "parties A;
+let x = private(src=A, [1, 2, 3]);
+let acc = zeros([3]);
+let k = zeros([3]);
+if x > 1 {
+    for i in 0..3 {
+        acc = acc + x;
+        if i == 1 { continue; }
+    }
+    let m = 0;
+    while m < 2 { m = m + 1; k = k + 1; }
+}
+let j = 0;
+while j < 2 {
+    if sum(x) > 3 { acc = acc * 2; }
+    j = j + 1;
+}
+print(reveal(acc), reveal(k));",
+    );
+    // Only the public `if i == 1` survives; both private ifs became selections.
+    assert_eq!(ir.matches("if %").count(), 1, "{ir}");
+    assert_eq!(ir.matches("where").count(), 3, "acc and k after the first if, acc in the loop:\n{ir}");
+}
+
+#[test]
+fn a_tensor_condition_may_not_grow_a_scalar_variable() {
+    check_codes("parties A;\nlet x = private(src=A, [1, 2]);\nlet k = 0;\nif x > 1 { k = 1; }", &["E0405"]);
+}

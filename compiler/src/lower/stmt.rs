@@ -334,6 +334,10 @@ impl<'a> Cx<'a> {
         let Some(old) = self.cur_shape.get(&var).cloned() else {
             return;
         };
+        // The merge `where(c, new, old)` broadcasts against the condition too.
+        let cond_shape = self.info(ctx.cond).shape;
+        let merged = shapes::broadcast(&cond_shape, new).unwrap_or_else(|_| new.clone());
+        let new = &merged;
         let differs = match (&old, new) {
             (Shape::Ranked(a), Shape::Ranked(b)) => {
                 a.len() != b.len()
