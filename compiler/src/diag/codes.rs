@@ -73,6 +73,7 @@ codes! {
     E0204, "reshape-size", "`reshape` to a shape with a different number of elements";
     E0205, "index-out-of-range", "an index or too many indices for the operand's shape";
     E0206, "concat-mismatch", "`cat`/`stack` operands whose shapes do not fit together";
+    E0207, "non-scalar-condition", "a public `if` or `while` condition with more than one element";
     E0301, "private-print", "a private value passed to `print` or `save`";
     E0302, "private-loop-bound", "a `for` bound that is private";
     E0303, "private-while-condition", "a `while` condition that is private";

@@ -382,6 +382,9 @@ impl<'a> Cx<'a> {
         };
         let info = self.info(c);
         let private = !info.label.is_public();
+        if !private {
+            self.check_scalar_condition(c, cond.span, "if");
+        }
         if private {
             if info.dtype != DType::Bool {
                 self.report(
@@ -421,6 +424,21 @@ impl<'a> Cx<'a> {
             self.private.pop();
         }
         self.push_stmt(Stmt::If { cond: c, then_block: then_ir, else_block: else_ir, span: super::ir_span(span) });
+    }
+
+    /// A public condition decides one branch, so it must hold a single element (E0207).
+    fn check_scalar_condition(&mut self, c: ValueId, span: Span, keyword: &str) {
+        let shape = self.info(c).shape;
+        let Some(dims) = shape.as_known() else { return };
+        if dims.iter().product::<usize>() == 1 {
+            return;
+        }
+        self.report(
+            Diagnostic::error(Code::E0207, span, format!("this condition has shape {}", mpcc_ir::shape_text(&shape)))
+                .message(format!("`{keyword}` condition is not a single value"))
+                .note("A public condition picks one branch for the whole tensor; elementwise choice is `where`.")
+                .help("reduce it, e.g. `if sum(c) > 0 { … }`, or select elementwise: `y = where(c, a, b);`"),
+        );
     }
 
     fn public_bound(&mut self, v: ValueId, span: Span, code: Code, what: &str, help: &str) -> bool {
@@ -484,6 +502,9 @@ impl<'a> Cx<'a> {
         let Some(c) = c else {
             return;
         };
+        if self.info(c).label.is_public() {
+            self.check_scalar_condition(c, cond.span, "while");
+        }
         self.public_bound(
             c,
             cond.span,
