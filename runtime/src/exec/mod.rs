@@ -6,9 +6,12 @@
 //! caller decides where they go. This module holds no op semantics (see [`crate::plain`]).
 
 pub mod origin;
+pub mod mpc;
 pub mod plain;
 #[cfg(test)]
 mod plain_tests;
+
+pub use mpc::{run_mpc, run_party, MpcReport, PartyReport};
 
 use crate::error::RunError;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,120 @@
+//! The audit log of an MPC run: one entry per program statement that opened a secret
+//! (`reveal(…)` to every party, `output(…, to=P)` to one), saying what was opened — the opened
+//! value's op and shape, never its contents —, to whom, from which source span, and how many
+//! times (a statement inside a loop opens once per iteration).
+//!
+//! The protocols' own openings (masked values) are not program openings and are not listed here;
+//! they are counted in the report. Nothing in this file ever holds a value.
+
+use mpcc_ir::{binary_name, unary_name, Op, Program, Span, ValueId};
+use serde::Serialize;
+
+/// One opening statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// `reveal` or `output`.
+    pub kind: String,
+    /// `all`, or the name of the one party that learns the value.
+    pub to: String,
+    /// The opened value's id in the IR (e.g. `%12`).
+    pub value: String,
+    /// What it is: its op, and the variable it was read from when there is one.
+    pub what: String,
+    /// Its shape, e.g. `[2, 3]`.
+    pub shape: String,
+    /// The source span of the opening (`start..end` bytes).
+    pub span: Span,
+    /// How many times the statement opened a value (loop iterations).
+    pub times: u64,
+}
+
+/// The log, in order of first opening.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}
+
+impl AuditLog {
+    /// Records that `value` (of shape `dims`) was opened to `to` by a `kind` statement at `span`.
+    pub fn record(
+        &mut self,
+        program: &Program,
+        kind: &str,
+        to: &str,
+        value: ValueId,
+        dims: &[usize],
+        span: Span,
+    ) {
+        let id = value.to_string();
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.kind == kind && e.to == to && e.value == id && e.span == span)
+        {
+            e.times += 1;
+            return;
+        }
+        self.entries.push(AuditEntry {
+            kind: kind.to_string(),
+            to: to.to_string(),
+            value: id,
+            what: describe(program, value),
+            shape: crate::error::dims_text(dims),
+            span,
+            times: 1,
+        });
+    }
+}
+
+/// A short description of a value: its op (and the variable it reads). Never its contents.
+pub fn describe(program: &Program, id: ValueId) -> String {
+    let Some(def) = program.value(id) else {
+        return "an unknown value".to_string();
+    };
+    match &def.op {
+        Op::Var(var) => match program.var(*var) {
+            Some(v) => format!("variable `{}`", v.name),
+            None => "a variable".to_string(),
+        },
+        Op::Const(_) => "a constant".to_string(),
+        Op::Load { path, .. } => format!("load(\"{path}\")"),
+        Op::Share { .. } => "private(…)".to_string(),
+        Op::Reveal(_) => "reveal(…)".to_string(),
+        Op::Binary(op, ..) => format!("{}(…)", binary_name(*op)),
+        Op::Unary(op, _) => format!("{}(…)", unary_name(*op)),
+        Op::Pow(_, k) => format!("pow(…, {k})"),
+        Op::MatMul(..) => "`@`".to_string(),
+        Op::Where(..) => "where(…)".to_string(),
+        Op::Reduce { op, axis, .. } => {
+            let name = format!("{op:?}").to_lowercase();
+            match axis {
+                Some(a) => format!("{name}(…, axis={a})"),
+                None => format!("{name}(…)"),
+            }
+        }
+        Op::Arg { op, axis, one_hot, .. } => {
+            let name = if matches!(op, mpcc_ir::ArgOp::ArgMax) { "argmax" } else { "argmin" };
+            let oh = if *one_hot { ", one-hot" } else { "" };
+            match axis {
+                Some(a) => format!("{name}(…, axis={a}){oh}"),
+                None => format!("{name}(…){oh}"),
+            }
+        }
+        Op::Softmax { .. } => "softmax(…)".to_string(),
+        Op::LogSoftmax { .. } => "log_softmax(…)".to_string(),
+        Op::CrossEntropy { .. } => "cross_entropy(…)".to_string(),
+        Op::OneHot { .. } => "one_hot(…)".to_string(),
+        Op::Reshape { .. } => "reshape(…)".to_string(),
+        Op::Transpose(_) => "transpose(…)".to_string(),
+        Op::Flatten(_) => "flatten(…)".to_string(),
+        Op::Cat { .. } => "cat(…)".to_string(),
+        Op::Stack { .. } => "stack(…)".to_string(),
+        Op::Index { .. } => "an index `x[…]`".to_string(),
+        Op::Zeros { .. }
+        | Op::Ones { .. }
+        | Op::Eye { .. }
+        | Op::Rand { .. }
+        | Op::Randn { .. }
+        | Op::Shape(_) => "a public constructor".to_string(),
+    }
+}

@@ -1,0 +1,459 @@
+//! One party's walk over the IR in an MPC run: statements (control flow on public values only),
+//! value storage, and the choice, per op, between the plaintext path (all operands public: every
+//! party computes the same tensor), the local path (operands public or local to one party P:
+//! P computes, the others hold nothing) and the private path (any private operand, or local
+//! operands of different parties: locals are shared first, then [`super::ops`] runs).
+//!
+//! Openings happen only at `reveal` and `output`, each recorded in the [`AuditLog`].
+//! `print` and `save` take public values and happen once (party 0; `save` once per distinct
+//! data folder), so a simulated run's console looks like the plaintext engine's.
+
+use super::audit::AuditLog;
+use super::ops::{private_op, Counters};
+use super::public::{self, non_finite};
+use super::values::{local_shape, mpc_err, share_local, Opd, Val};
+use crate::error::{dims_text, ErrorKind, RunError};
+use crate::exec::plain::operands;
+use crate::exec::{Event, RunConfig};
+use crate::format::{format_tensor, join_print, PrintPiece};
+use crate::io;
+use crate::party::Party;
+use crate::plain::{construct, scalar_int, Tensor};
+use crate::share::{reveal, reveal_to, share_from, Shared};
+use mpcc_ir::{Block, Op, PartyId, PrintArg, Program, Span, Stmt, ValueDef, ValueId};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// What a statement tells the enclosing loop.
+enum Flow {
+    Next,
+    Break,
+    Continue,
+}
+
+/// Where an op's operands put it.
+enum Path3 {
+    Public,
+    Local(usize),
+    Private,
+}
+
+/// One party's executor state.
+pub struct Machine<'a> {
+    pub program: &'a Program,
+    pub cfg: &'a RunConfig,
+    pub party: &'a mut Party,
+    /// Receives every event with the number of the statement that made it.
+    pub emit: &'a mut dyn FnMut(u64, Event),
+    pub values: Vec<Option<Val>>,
+    pub vars: Vec<Option<Val>>,
+    pub seq: u64,
+    pub warned: HashSet<ValueId>,
+    pub audit: AuditLog,
+    pub counters: Counters,
+    pub values_computed: u64,
+    pub warnings: usize,
+    pub files_written: Vec<PathBuf>,
+}
+
+fn internal(msg: impl Into<String>) -> RunError {
+    RunError::new(ErrorKind::Internal, msg)
+}
+
+impl<'a> Machine<'a> {
+    pub fn new(
+        program: &'a Program,
+        cfg: &'a RunConfig,
+        party: &'a mut Party,
+        emit: &'a mut dyn FnMut(u64, Event),
+    ) -> Machine<'a> {
+        Machine {
+            program,
+            cfg,
+            party,
+            emit,
+            values: vec![None; program.values.len()],
+            vars: vec![None; program.vars.len()],
+            seq: 0,
+            warned: HashSet::new(),
+            audit: AuditLog::default(),
+            counters: Counters::default(),
+            values_computed: 0,
+            warnings: 0,
+            files_written: Vec::new(),
+        }
+    }
+
+    pub fn run(&mut self) -> Result<(), RunError> {
+        let body = &self.program.body;
+        self.block(body).map(|_| ())
+    }
+
+    fn me(&self) -> usize {
+        self.party.id()
+    }
+
+    fn block(&mut self, block: &Block) -> Result<Flow, RunError> {
+        for stmt in &block.0 {
+            match self.stmt(stmt)? {
+                Flow::Next => {}
+                flow => return Ok(flow),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) -> Result<Flow, RunError> {
+        self.seq += 1;
+        match stmt {
+            Stmt::Eval(id) => self.eval(*id)?,
+            Stmt::Assign { var, value } => {
+                let v = self.get(*value)?.clone();
+                let slot = self
+                    .vars
+                    .get_mut(var.index())
+                    .ok_or_else(|| internal(format!("unknown variable #{}", var.0)))?;
+                *slot = Some(v);
+            }
+            Stmt::If { cond, then_block, else_block, span } => {
+                return if self.truth(*cond, *span)? {
+                    self.block(then_block)
+                } else {
+                    self.block(else_block)
+                };
+            }
+            Stmt::For { var, start, end, body, span } => {
+                let from = self.int(*start, "a loop bound", *span)?;
+                let to = self.int(*end, "a loop bound", *span)?;
+                for i in from..to {
+                    if let Some(slot) = self.vars.get_mut(var.index()) {
+                        *slot = Some(Val::Public(Tensor::from_elem(ndarray::IxDyn(&[]), i as f64)));
+                    }
+                    if let Flow::Break = self.block(body)? {
+                        break;
+                    }
+                }
+            }
+            Stmt::While { cond_block, cond, body, span } => loop {
+                self.block(cond_block)?;
+                if !self.truth(*cond, *span)? {
+                    break;
+                }
+                if let Flow::Break = self.block(body)? {
+                    break;
+                }
+            },
+            Stmt::Break { .. } => return Ok(Flow::Break),
+            Stmt::Continue { .. } => return Ok(Flow::Continue),
+            Stmt::Print { args, span } => self.print(args, *span)?,
+            Stmt::Save { path, value, span } => {
+                let t = self.public(*value, "save").map_err(|e| e.with_span(*span))?;
+                let me = self.me();
+                let dirs = &self.cfg.data_dirs;
+                let first_with_dir = dirs.get(me).is_some_and(|d| !dirs[..me].contains(d));
+                if first_with_dir {
+                    let dir = self.data_dir(PartyId(me as u32), *span)?;
+                    let name = self.program.party_name(PartyId(me as u32));
+                    let written = io::save(dir, path, t)
+                        .map_err(|e| e.with_party(name).with_span(*span))?;
+                    self.files_written.push(written);
+                }
+            }
+            Stmt::Output { value, to, path, span } => {
+                self.output(*value, *to, path.as_deref(), *span)?
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn print(&mut self, args: &[PrintArg], span: Span) -> Result<(), RunError> {
+        let mut pieces = Vec::with_capacity(args.len());
+        for arg in args {
+            pieces.push(match arg {
+                PrintArg::Str(text) => PrintPiece::Text(text),
+                PrintArg::Value(id) => {
+                    PrintPiece::Value(self.public(*id, "print").map_err(|e| e.with_span(span))?.view())
+                }
+            });
+        }
+        if self.party.id() == 0 {
+            let text = join_print(&pieces);
+            (self.emit)(self.seq, Event::Print { text });
+        }
+        Ok(())
+    }
+
+    fn output(&mut self, value: ValueId, to: PartyId, path: Option<&str>, span: Span) -> Result<(), RunError> {
+        let name = self.program.party_name(to);
+        let known = self.shape_info(value);
+        let opened: Option<Tensor> = match self.get(value)?.clone() {
+            Val::Public(t) => (self.me() == to.index()).then_some(t),
+            Val::Local { owner, data } if owner == to.index() => data,
+            Val::Local { owner, data } => {
+                let s = share_local(self.party, owner, data.as_ref(), &known).map_err(|e| e.with_span(span))?;
+                self.open_to(value, &s, to, span)?
+            }
+            Val::Private(s) => self.open_to(value, &s, to, span)?,
+        };
+        if self.me() == to.index() {
+            let t = opened.ok_or_else(|| internal("the output's party did not receive the value"))?;
+            (self.emit)(self.seq, Event::Output { party: name.clone(), text: format_tensor(t.view()) });
+            if let Some(path) = path {
+                let dir = self.data_dir(to, span)?;
+                let written = io::save(dir, path, &t).map_err(|e| e.with_party(name).with_span(span))?;
+                self.files_written.push(written);
+            }
+        }
+        Ok(())
+    }
+
+    fn open_to(&mut self, value: ValueId, s: &Shared, to: PartyId, span: Span) -> Result<Option<Tensor>, RunError> {
+        let name = self.program.party_name(to);
+        self.audit.record(self.program, "output", &name, value, s.shape(), span);
+        let opened = reveal_to(self.party, to.index(), s).map_err(|e| mpc_err(e).with_span(span))?;
+        Ok(opened.map(|p| p.decode()))
+    }
+
+    fn get(&self, id: ValueId) -> Result<&Val, RunError> {
+        match self.values.get(id.index()) {
+            Some(Some(v)) => Ok(v),
+            _ => Err(internal(format!("value {id} is used before it is computed"))),
+        }
+    }
+
+    /// A value that must be public here (print, save, conditions, bounds).
+    fn public(&self, id: ValueId, what: &str) -> Result<&Tensor, RunError> {
+        match self.get(id)? {
+            Val::Public(t) => Ok(t),
+            other => Err(internal(format!(
+                "{what} of a {} value reached the MPC executor (the IR validator rejects this)",
+                other.kind()
+            ))),
+        }
+    }
+
+    fn truth(&self, cond: ValueId, span: Span) -> Result<bool, RunError> {
+        let v = self.public(cond, "a condition").map_err(|e| e.with_span(span))?;
+        if v.len() != 1 {
+            return Err(RunError::shape(format!(
+                "a condition must be a scalar, found shape {}",
+                dims_text(v.shape())
+            ))
+            .with_span(span));
+        }
+        Ok(v.iter().any(|&x| x != 0.0))
+    }
+
+    fn int(&self, id: ValueId, what: &str, span: Span) -> Result<i64, RunError> {
+        let t = self.public(id, what).map_err(|e| e.with_span(span))?;
+        scalar_int(t, what).map_err(|e| e.with_span(span))
+    }
+
+    fn data_dir(&self, party: PartyId, span: Span) -> Result<&Path, RunError> {
+        self.cfg.data_dirs.get(party.index()).map(|p| p.as_path()).ok_or_else(|| {
+            let name = self.program.party_name(party);
+            RunError::new(
+                ErrorKind::Config,
+                format!("no data folder was given for party {name} (rank {})", party.0),
+            )
+            .with_party(name)
+            .with_span(span)
+        })
+    }
+
+    fn shape_info(&self, id: ValueId) -> mpcc_ir::Shape {
+        self.program.value(id).map_or(mpcc_ir::Shape::Unknown, |d| d.info.shape.clone())
+    }
+
+    fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
+        let program = self.program;
+        let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
+        let value = self.compute(id, def).map_err(|e| e.with_span(def.span))?;
+        self.values_computed += 1;
+        if let Some(slot) = self.values.get_mut(id.index()) {
+            *slot = Some(value);
+        }
+        Ok(())
+    }
+
+    /// A warning, once per value, emitted by `shown_by` only; an error under `strict_domains`.
+    fn problem(&mut self, id: ValueId, span: Span, message: String, shown_by: usize) -> Result<(), RunError> {
+        if self.cfg.strict_domains {
+            return Err(RunError::new(ErrorKind::Domain, message).with_span(span));
+        }
+        if self.warned.insert(id) && self.me() == shown_by {
+            self.warnings += 1;
+            (self.emit)(self.seq, Event::Warning { span, message });
+        }
+        Ok(())
+    }
+
+    fn route(&self, op: &Op) -> Result<Path3, RunError> {
+        let mut owner: Option<usize> = None;
+        for o in operands(op) {
+            match self.get(o)? {
+                Val::Public(_) => {}
+                Val::Private(_) => return Ok(Path3::Private),
+                Val::Local { owner: p, .. } => match owner {
+                    Some(q) if q != *p => return Ok(Path3::Private),
+                    _ => owner = Some(*p),
+                },
+            }
+        }
+        Ok(owner.map_or(Path3::Public, Path3::Local))
+    }
+
+    fn compute(&mut self, id: ValueId, def: &ValueDef) -> Result<Val, RunError> {
+        let f = self.party.fixed.frac_bits;
+        match &def.op {
+            Op::Var(var) => {
+                return match self.vars.get(var.index()) {
+                    Some(Some(v)) => Ok(v.clone()),
+                    _ => {
+                        let name = self.program.var(*var).map_or("?", |v| v.name.as_str());
+                        Err(internal(format!("variable `{name}` is read before it is assigned")))
+                    }
+                }
+            }
+            Op::Load { path, at } => {
+                let reader = at.map_or(self.me(), |p| p.index());
+                if reader != self.me() {
+                    return Ok(Val::Local { owner: reader, data: None });
+                }
+                let who = PartyId(reader as u32);
+                let dir = self.data_dir(who, def.span)?;
+                let t = io::load_checked(dir, path, &self.program.party_name(who), &def.info.shape)?;
+                return Ok(match at {
+                    Some(_) => Val::Local { owner: reader, data: Some(t) },
+                    None => Val::Public(t),
+                });
+            }
+            Op::Share { src, value } => {
+                let known = self.shape_info(*value);
+                return match self.get(*value)?.clone() {
+                    Val::Public(t) => {
+                        let enc = (self.me() == src.index())
+                            .then(|| super::values::encode(&t, f))
+                            .transpose()?
+                            .map(|p| p.data);
+                        let s = share_from(self.party, src.index(), enc.as_ref(), t.shape(), f)
+                            .map_err(mpc_err)?;
+                        Ok(Val::Private(s))
+                    }
+                    Val::Local { owner, data } if owner == src.index() => {
+                        Ok(Val::Private(share_local(self.party, owner, data.as_ref(), &known)?))
+                    }
+                    Val::Local { owner, .. } => Err(internal(format!(
+                        "party {} shares a value local to party {owner}",
+                        src.0
+                    ))),
+                    Val::Private(s) => Ok(Val::Private(s)),
+                };
+            }
+            Op::Reveal(x) => {
+                let known = self.shape_info(*x);
+                let s = match self.get(*x)?.clone() {
+                    Val::Public(t) => return Ok(Val::Public(t)),
+                    Val::Local { owner, data } => share_local(self.party, owner, data.as_ref(), &known)?,
+                    Val::Private(s) => s,
+                };
+                self.audit.record(self.program, "reveal", "all", *x, s.shape(), def.span);
+                let opened = reveal(self.party, &s).map_err(mpc_err)?;
+                return Ok(Val::Public(opened.decode()));
+            }
+            Op::Shape(x) => {
+                let known = self.shape_info(*x);
+                let dims = match self.get(*x)?.clone() {
+                    Val::Public(t) => t.shape().to_vec(),
+                    Val::Private(s) => s.shape().to_vec(),
+                    Val::Local { owner, data } => local_shape(self.party, owner, data.as_ref(), &known)?,
+                };
+                return Ok(Val::Public(construct::shape_of(&dims)));
+            }
+            _ => {}
+        }
+        match self.route(&def.op)? {
+            Path3::Public => {
+                let values = &self.values;
+                let get = |o: ValueId| -> Result<&Tensor, RunError> {
+                    match values.get(o.index()) {
+                        Some(Some(Val::Public(t))) => Ok(t),
+                        _ => Err(internal(format!("operand {o} is not public"))),
+                    }
+                };
+                let (t, domain) = public::compute(&def.op, &get)?;
+                self.check(id, def, &t, domain, 0)?;
+                Ok(Val::Public(t))
+            }
+            Path3::Local(owner) => {
+                if owner != self.me() {
+                    return Ok(Val::Local { owner, data: None });
+                }
+                let values = &self.values;
+                let get = |o: ValueId| -> Result<&Tensor, RunError> {
+                    match values.get(o.index()) {
+                        Some(Some(Val::Public(t))) | Some(Some(Val::Local { data: Some(t), .. })) => Ok(t),
+                        _ => Err(internal(format!("operand {o} is not held here"))),
+                    }
+                };
+                let (t, domain) = public::compute(&def.op, &get)?;
+                self.check(id, def, &t, domain, owner)?;
+                Ok(Val::Local { owner, data: Some(t) })
+            }
+            Path3::Private => {
+                // Share the local operands first (in operand order, the same on every party).
+                let mut shared: Vec<(ValueId, Shared)> = Vec::new();
+                for o in operands(&def.op) {
+                    if shared.iter().any(|(id, _)| *id == o) {
+                        continue;
+                    }
+                    if let Val::Local { owner, data } = self.get(o)?.clone() {
+                        let known = self.shape_info(o);
+                        shared.push((o, share_local(self.party, owner, data.as_ref(), &known)?));
+                    }
+                }
+                let values = &self.values;
+                let shared = &shared;
+                let get = |o: ValueId| -> Result<Opd<'_>, RunError> {
+                    if let Some((_, s)) = shared.iter().find(|(id, _)| *id == o) {
+                        return Ok(Opd::S(s));
+                    }
+                    match values.get(o.index()) {
+                        Some(Some(Val::Public(t))) => Ok(Opd::P(t)),
+                        Some(Some(Val::Private(s))) => Ok(Opd::S(s)),
+                        _ => Err(internal(format!("operand {o} is not available"))),
+                    }
+                };
+                let s = private_op(self.party, &def.op, &get, &mut self.counters)?;
+                Ok(Val::Private(s))
+            }
+        }
+    }
+
+    /// The plaintext engine's domain and non-finite checks, shown by party `shown_by`.
+    fn check(
+        &mut self,
+        id: ValueId,
+        def: &ValueDef,
+        t: &Tensor,
+        domain: Option<String>,
+        shown_by: usize,
+    ) -> Result<(), RunError> {
+        if let Some(message) = domain {
+            return self.problem(id, def.span, message, shown_by);
+        }
+        if matches!(def.op, Op::Const(_)) {
+            return Ok(());
+        }
+        let finite = operands(&def.op).iter().all(|&o| match self.values.get(o.index()) {
+            Some(Some(Val::Public(x))) | Some(Some(Val::Local { data: Some(x), .. })) => {
+                x.iter().all(|v| v.is_finite())
+            }
+            _ => true,
+        });
+        if let Some(message) = non_finite(t, finite) {
+            self.problem(id, def.span, message, shown_by)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,215 @@
+//! The secret-shared executor: runs the compiler's IR with every private value additively
+//! shared among N parties.
+//!
+//! - [`run_party`] runs one party's side over a ready [`Party`] (its transport, dealer client and
+//!   seeds): the networked engine calls it with a TCP transport and a remote dealer, inside
+//!   `net::party::run_networked`'s `work` closure.
+//! - [`run_mpc`] simulates a whole run in one process: every party a thread over in-process
+//!   channels, the trusted dealer on its own thread, events merged in program order (so
+//!   `--parties N` prints what `--plaintext` prints), and one [`MpcReport`].
+//!
+//! Values per party ([`values::Val`]): public (f64, computed identically everywhere with the
+//! plaintext ops), local to one party, or private (this party's share). The op dispatch is in
+//! [`machine`] (routing), [`public`] (plaintext), [`ops`] and [`mixed`] (private). Openings
+//! happen only at `reveal`/`output` and are listed in the [`audit::AuditLog`]; no value or share
+//! is ever logged.
+
+pub mod audit;
+mod machine;
+mod mixed;
+pub mod ops;
+mod public;
+pub mod stats;
+pub mod values;
+
+pub use audit::{AuditEntry, AuditLog};
+pub use stats::{MpcReport, PartyReport, PartyStats};
+
+use crate::comm::{Comm, CountingComm, LocalComm};
+use crate::dealer::{spawn_dealer_thread, DealerClient, DealerLink};
+use crate::error::{ErrorKind, RunError};
+use crate::exec::{Event, RunConfig, Sink};
+use crate::fixed::FixedPoint;
+use crate::party::{Party, Seeds};
+use machine::Machine;
+use mpcc_ir::{PartyId, Program};
+use std::time::Instant;
+use values::is_hang_up;
+
+/// Runs this party's side of `program` on `party`; `print` and `output` events go to `sink`.
+/// Every party of the run must call it with the same program and configuration.
+pub fn run_party(
+    program: &Program,
+    party: &mut Party,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+) -> Result<PartyReport, RunError> {
+    let mut emit = |_seq: u64, event: Event| sink.event(event);
+    run_party_seq(program, party, cfg, &mut emit)
+}
+
+/// As [`run_party`], each event tagged with the number of the statement that made it (the same
+/// on every party, as control flow is public).
+pub fn run_party_seq(
+    program: &Program,
+    party: &mut Party,
+    cfg: &RunConfig,
+    emit: &mut dyn FnMut(u64, Event),
+) -> Result<PartyReport, RunError> {
+    let start = Instant::now();
+    check_parties(program, party.n_parties())?;
+    let id = party.id();
+    let mut m = Machine::new(program, cfg, party, emit);
+    m.run()?;
+    let (audit, counters) = (m.audit, m.counters);
+    let (values_computed, warnings, files_written) = (m.values_computed, m.warnings, m.files_written);
+    let stats = PartyStats::new(
+        program.party_name(PartyId(id as u32)),
+        party.comm_stats(),
+        party.dealer_stats(),
+        party.protocol_stats(),
+        counters,
+    );
+    Ok(PartyReport {
+        stats,
+        audit,
+        values_computed,
+        warnings,
+        files_written,
+        wall_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
+    if n < 2 {
+        return Err(RunError::new(
+            ErrorKind::Config,
+            format!("{n} parties: a secure run needs at least 2"),
+        ));
+    }
+    if n < program.parties.len() {
+        return Err(RunError::new(
+            ErrorKind::Config,
+            format!(
+                "the program names {} parties ({}); run it with at least {}",
+                program.parties.len(),
+                program.parties.join(", "),
+                program.parties.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Simulates `program` with `n_parties` parties, each a thread over in-process channels, with
+/// the trusted dealer on its own thread. Events reach `sink` in program order after the run
+/// (also when it fails: what ran before the failure is delivered, then the error returned).
+pub fn run_mpc(
+    program: &Program,
+    n_parties: usize,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+) -> Result<MpcReport, RunError> {
+    let comms = LocalComm::mesh(n_parties)
+        .into_iter()
+        .map(|c| Box::new(CountingComm::new(c)) as Box<dyn Comm>)
+        .collect();
+    run_mpc_with_comms(program, comms, cfg, sink).map(|(report, _)| report)
+}
+
+/// As [`run_mpc`], but keeps a copy of every message each party sent (for leak tests): the
+/// second result holds, per party, `(recipient, bytes)` in sending order.
+pub fn run_mpc_recording(
+    program: &Program,
+    n_parties: usize,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+) -> Result<(MpcReport, Vec<Vec<(usize, Vec<u8>)>>), RunError> {
+    let comms = LocalComm::mesh(n_parties)
+        .into_iter()
+        .map(|c| Box::new(CountingComm::recording(c)) as Box<dyn Comm>)
+        .collect();
+    run_mpc_with_comms(program, comms, cfg, sink)
+}
+
+/// Simulates a run over the given transports (one per party, in rank order).
+pub fn run_mpc_with_comms(
+    program: &Program,
+    comms: Vec<Box<dyn Comm>>,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+) -> Result<(MpcReport, Vec<Vec<(usize, Vec<u8>)>>), RunError> {
+    let n = comms.len();
+    check_parties(program, n)?;
+    let fixed = FixedPoint::new(cfg.precision)
+        .map_err(|e| RunError::new(ErrorKind::Config, format!("--precision: {e}")))?;
+    let start = Instant::now();
+    let seeds = Seeds::generate(n, cfg.seed);
+    let (link, dealer_thread) = spawn_dealer_thread(&seeds.dealer);
+    let mut link = Some(Box::new(link) as Box<dyn DealerLink>);
+    let parties: Vec<Party> = comms
+        .into_iter()
+        .enumerate()
+        .map(|(i, comm)| {
+            let ps = &seeds.parties[i];
+            let client = DealerClient::new(i, ps.dealer, if i == 0 { link.take() } else { None });
+            Party::new(comm, ps, client, fixed)
+        })
+        .collect();
+    type Outcome = (Result<PartyReport, RunError>, Vec<(u64, Event)>, Vec<(usize, Vec<u8>)>);
+    let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parties
+            .into_iter()
+            .map(|mut party| {
+                scope.spawn(move || {
+                    let mut events = Vec::new();
+                    let mut emit = |seq: u64, e: Event| events.push((seq, e));
+                    let result = run_party_seq(program, &mut party, cfg, &mut emit);
+                    let recorded = party.recorded();
+                    // Hang up at once, so that peers waiting on this party stop too.
+                    drop(party);
+                    (result, events, recorded)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| {
+                h.join().unwrap_or_else(|_| {
+                    let err = RunError::new(ErrorKind::Internal, format!("party {i} panicked"));
+                    (Err(err), Vec::new(), Vec::new())
+                })
+            })
+            .collect()
+    });
+    let _ = dealer_thread.join();
+    let mut tagged: Vec<(u64, usize, Event)> = Vec::new();
+    let mut reports = Vec::with_capacity(n);
+    let mut recorded = Vec::with_capacity(n);
+    let mut first_err: Option<RunError> = None;
+    for (i, (result, events, rec)) in outcomes.into_iter().enumerate() {
+        tagged.extend(events.into_iter().map(|(seq, e)| (seq, i, e)));
+        recorded.push(rec);
+        match result {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                let replace = match &first_err {
+                    None => true,
+                    Some(prev) => is_hang_up(prev) && !is_hang_up(&e),
+                };
+                if replace {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    tagged.sort_by_key(|(seq, party, _)| (*seq, *party));
+    for (_, _, e) in tagged {
+        sink.event(e);
+    }
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    Ok((MpcReport::combine(reports, fixed.frac_bits, start.elapsed()), recorded))
+}

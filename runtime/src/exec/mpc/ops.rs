@@ -1,0 +1,219 @@
+//! The private half of the MPC executor's op dispatch: one `match` on [`Op`] for ops with at
+//! least one private operand (local operands were shared before this is called), producing this
+//! party's share. Arithmetic with mixed operands is in [`super::mixed`]; structural ops apply
+//! the generic `crate::plain::structural` functions to the share tensors (local, no rounds).
+//!
+//! Comparison counts (elements compared) are added to [`Counters`]. Nothing here opens a value.
+
+use super::mixed;
+use super::public::{index_specs, reshape_spec};
+use super::values::{as_shared, at_precision, encode_factor, mpc_err, Opd};
+use crate::error::{ErrorKind, RunError};
+use crate::party::Party;
+use crate::plain::{resolve_axis, scalar_int, structural, Tensor};
+use crate::protocols::select::{reduce_extreme, Extreme};
+use crate::protocols::{approx, arith, matmul};
+use crate::share::Shared;
+use mpcc_ir::{ArgOp, BinaryOp, Op, ReduceOp, UnaryOp, ValueId};
+
+/// What the executor counts on one party beyond the transport and dealer counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Elements compared (each a most-significant-bit extraction).
+    pub comparisons: u64,
+    /// Private values computed.
+    pub private_ops: u64,
+}
+
+/// The operand getter the dispatch reads from.
+pub type Get<'g, 't> = &'g dyn Fn(ValueId) -> Result<Opd<'t>, RunError>;
+
+fn internal(msg: impl Into<String>) -> RunError {
+    RunError::new(ErrorKind::Internal, msg)
+}
+
+fn share<'t>(get: Get<'_, 't>, id: ValueId) -> Result<&'t Shared, RunError> {
+    match get(id)? {
+        Opd::S(s) => Ok(s),
+        Opd::P(_) => Err(internal(format!("operand {id} was expected to be private"))),
+    }
+}
+
+fn public<'t>(get: Get<'_, 't>, id: ValueId) -> Result<&'t Tensor, RunError> {
+    match get(id)? {
+        Opd::P(t) => Ok(t),
+        Opd::S(_) => Err(internal(format!(
+            "operand {id} must be public (a shape, index or count)"
+        ))),
+    }
+}
+
+fn with_data(x: &Shared, data: ndarray::ArrayD<u64>) -> Shared {
+    Shared { data, scale: x.scale }
+}
+
+/// Computes a private value. `get` yields each operand as public or private.
+pub fn private_op<'t>(
+    party: &mut Party,
+    op: &Op,
+    get: Get<'_, 't>,
+    counters: &mut Counters,
+) -> Result<Shared, RunError> {
+    counters.private_ops += 1;
+    let f = party.fixed.frac_bits;
+    match op {
+        Op::Binary(bop, a, b) => {
+            let (a, b) = (get(*a)?, get(*b)?);
+            if !matches!(bop, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div) {
+                let n: usize = crate::plain::broadcast_shape(a.shape(), b.shape())?.iter().product();
+                let times = if matches!(bop, BinaryOp::Eq | BinaryOp::Ne) { 2 } else { 1 };
+                counters.comparisons += (n * times) as u64;
+            }
+            mixed::binary(party, *bop, a, b)
+        }
+        Op::Unary(uop, x) => {
+            let x = share(get, *x)?;
+            if matches!(uop, UnaryOp::Sign | UnaryOp::Abs | UnaryOp::Relu) {
+                counters.comparisons += x.len() as u64;
+            }
+            mixed::unary(party, *uop, x)
+        }
+        Op::Pow(x, k) => mixed::pow(party, share(get, *x)?, *k),
+        Op::MatMul(a, b) => match (get(*a)?, get(*b)?) {
+            (Opd::S(x), Opd::S(y)) => matmul::matmul(party, x, y).map_err(mpc_err),
+            (Opd::S(x), Opd::P(p)) => {
+                matmul::matmul_public(party, x, &encode_factor(p, f)?).map_err(mpc_err)
+            }
+            (Opd::P(p), Opd::S(y)) => {
+                matmul::public_matmul(party, &encode_factor(p, f)?, y).map_err(mpc_err)
+            }
+            _ => Err(internal("a private matmul without a private operand")),
+        },
+        Op::Where(c, a, b) => mixed::where_(party, get(*c)?, get(*a)?, get(*b)?),
+        Op::Reduce { op, x, axis } => {
+            let x = share(get, *x)?;
+            let ax = axis.map(|a| resolve_axis(a, x.data.ndim())).transpose()?;
+            match op {
+                ReduceOp::Sum => arith::sum(party, x, ax).map_err(mpc_err),
+                ReduceOp::Mean => arith::mean(party, x, ax).map_err(mpc_err),
+                ReduceOp::Max | ReduceOp::Min => {
+                    counters.comparisons += x.len() as u64;
+                    let which = if *op == ReduceOp::Max { Extreme::Max } else { Extreme::Min };
+                    Ok(reduce_extreme(party, x, ax, which, false).map_err(mpc_err)?.values)
+                }
+            }
+        }
+        Op::Arg { op, x, axis, one_hot } => {
+            let x = share(get, *x)?;
+            let ax = axis.map(|a| resolve_axis(a, x.data.ndim())).transpose()?;
+            counters.comparisons += x.len() as u64;
+            let which = if *op == ArgOp::ArgMax { Extreme::Max } else { Extreme::Min };
+            let r = reduce_extreme(party, x, ax, which, true).map_err(mpc_err)?;
+            let picked = if *one_hot { r.one_hot } else { r.index };
+            picked.ok_or_else(|| internal("the reduction lost the positions"))
+        }
+        Op::Softmax { x, axis } => {
+            let x = at_precision(party, share(get, *x)?)?;
+            let ax = resolve_axis(*axis, x.data.ndim())?;
+            approx::softmax(party, &x, ax).map_err(mpc_err)
+        }
+        Op::LogSoftmax { x, axis } => {
+            let x = at_precision(party, share(get, *x)?)?;
+            let ax = resolve_axis(*axis, x.data.ndim())?;
+            approx::log_softmax(party, &x, ax).map_err(mpc_err)
+        }
+        Op::CrossEntropy { logits, targets } => cross_entropy(party, get(*logits)?, get(*targets)?),
+        Op::OneHot { labels, classes } => {
+            let labels = share(get, *labels)?;
+            let classes = scalar_int(public(get, *classes)?, "the class count of `one_hot`")?;
+            let classes = usize::try_from(classes)
+                .map_err(|_| RunError::index(format!("`one_hot` with {classes} classes")))?;
+            let mut dims = labels.shape().to_vec();
+            dims.push(1);
+            let col = with_data(labels, structural::reshape(&labels.data, &to_i64(&dims))?);
+            let range = Tensor::from_shape_fn(ndarray::IxDyn(&[classes]), |i| i[0] as f64);
+            counters.comparisons += (labels.len() * classes * 2) as u64;
+            mixed::compare_op(party, BinaryOp::Eq, Opd::S(&col), Opd::P(&range))
+        }
+        Op::Reshape { x, shape } => {
+            let x = share(get, *x)?;
+            let spec = reshape_spec(public(get, *shape)?)?;
+            Ok(with_data(x, structural::reshape(&x.data, &spec)?))
+        }
+        Op::Transpose(x) => {
+            let x = share(get, *x)?;
+            Ok(with_data(x, structural::transpose(&x.data)))
+        }
+        Op::Flatten(x) => {
+            let x = share(get, *x)?;
+            Ok(with_data(x, structural::flatten(&x.data)))
+        }
+        Op::Index { x, items } => {
+            let x = share(get, *x)?;
+            let get_public = |id: ValueId| public(get, id);
+            let specs = index_specs(items, &get_public)?;
+            Ok(with_data(x, structural::index(&x.data, &specs)?))
+        }
+        Op::Cat { xs, axis } | Op::Stack { xs, axis } => {
+            let mut shares = Vec::with_capacity(xs.len());
+            for &id in xs {
+                shares.push(as_shared(party, get(id)?, f)?.into_owned());
+            }
+            let scale = shares.iter().map(|s| s.scale).max().unwrap_or(f);
+            let shares: Vec<Shared> =
+                shares.iter().map(|s| arith::upscale(s, scale)).collect();
+            let datas: Vec<&ndarray::ArrayD<u64>> = shares.iter().map(|s| &s.data).collect();
+            let data = if matches!(op, Op::Cat { .. }) {
+                structural::cat(&datas, *axis)?
+            } else {
+                structural::stack(&datas, *axis)?
+            };
+            Ok(Shared { data, scale })
+        }
+        Op::Const(_)
+        | Op::Var(_)
+        | Op::Load { .. }
+        | Op::Share { .. }
+        | Op::Reveal(_)
+        | Op::Zeros { .. }
+        | Op::Ones { .. }
+        | Op::Eye { .. }
+        | Op::Rand { .. }
+        | Op::Randn { .. }
+        | Op::Shape(_) => Err(internal("this op never has a private result")),
+    }
+}
+
+fn to_i64(dims: &[usize]) -> Vec<i64> {
+    dims.iter().map(|&d| d as i64).collect()
+}
+
+/// `cross_entropy(logits, targets)` = mean over rows of `-sum(targets · log_softmax(logits), -1)`.
+fn cross_entropy(party: &mut Party, logits: Opd, targets: Opd) -> Result<Shared, RunError> {
+    let ls_public;
+    let ls_shared;
+    let ls = match logits {
+        Opd::P(t) => {
+            ls_public = crate::plain::nn::log_softmax(t, -1)?;
+            Opd::P(&ls_public)
+        }
+        Opd::S(x) => {
+            let x = at_precision(party, x)?;
+            let ax = resolve_axis(-1, x.data.ndim())?;
+            ls_shared = approx::log_softmax(party, &x, ax).map_err(mpc_err)?;
+            Opd::S(&ls_shared)
+        }
+    };
+    if logits.shape() != targets.shape() {
+        return Err(RunError::shape(format!(
+            "`cross_entropy` needs targets of the logits' shape {}, found {}",
+            crate::error::dims_text(logits.shape()),
+            crate::error::dims_text(targets.shape())
+        )));
+    }
+    let prod = mixed::mul(party, targets, ls)?;
+    let ax = resolve_axis(-1, prod.data.ndim())?;
+    let rows = arith::sum(party, &prod, Some(ax)).map_err(mpc_err)?;
+    let mean = arith::mean(party, &rows, None).map_err(mpc_err)?;
+    Ok(arith::neg(&mean))
+}

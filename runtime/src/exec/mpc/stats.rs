@@ -1,0 +1,193 @@
+//! What an MPC run reports: per party ([`PartyReport`], what [`super::run_party`] returns) and
+//! for the whole run ([`MpcReport`]): rounds, bytes sent per party, dealer bytes, correlated
+//! randomness used, comparisons, wall time and the audit log — with a human rendering for
+//! stderr and `serde` for `--stats json`.
+//!
+//! Only counts, shapes and source spans appear here: never a value or a share.
+
+use super::audit::AuditLog;
+use super::ops::Counters;
+use crate::comm::CommStats;
+use crate::dealer::DealerStats;
+use crate::party::ProtocolStats;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One party's counters after its part of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PartyStats {
+    /// The party's name.
+    pub name: String,
+    pub rounds: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub messages_sent: u64,
+    /// Bytes of explicit dealer values this party received (party 0 only).
+    pub dealer_bytes: u64,
+    pub triples: u64,
+    pub matrix_triples: u64,
+    pub square_pairs: u64,
+    pub trunc_pairs: u64,
+    pub binary_triples: u64,
+    pub random_bits: u64,
+    /// Every opening of shares, masked protocol values included.
+    pub openings: u64,
+    pub opened_elements: u64,
+    /// Elements compared (most-significant-bit extractions issued by the executor).
+    pub comparisons: u64,
+    pub private_ops: u64,
+}
+
+impl PartyStats {
+    pub fn new(
+        name: String,
+        comm: CommStats,
+        dealer: DealerStats,
+        protocol: ProtocolStats,
+        counters: Counters,
+    ) -> PartyStats {
+        PartyStats {
+            name,
+            rounds: comm.rounds,
+            bytes_sent: comm.bytes_sent,
+            bytes_received: comm.bytes_received,
+            messages_sent: comm.messages_sent,
+            dealer_bytes: dealer.bytes_received,
+            triples: dealer.triples,
+            matrix_triples: dealer.matrix_triples,
+            square_pairs: dealer.squares,
+            trunc_pairs: dealer.trunc_pairs,
+            binary_triples: dealer.binary_triples,
+            random_bits: dealer.random_bits,
+            openings: protocol.openings,
+            opened_elements: protocol.opened_elements,
+            comparisons: counters.comparisons,
+            private_ops: counters.private_ops,
+        }
+    }
+}
+
+/// What one party's run reports.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PartyReport {
+    pub stats: PartyStats,
+    /// The program's openings, as this party saw them (identical on every party).
+    pub audit: AuditLog,
+    pub values_computed: u64,
+    pub warnings: usize,
+    pub files_written: Vec<PathBuf>,
+    pub wall_seconds: f64,
+}
+
+/// What a whole MPC run reports.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MpcReport {
+    pub n_parties: usize,
+    /// Fixed-point fractional bits.
+    pub precision: u32,
+    pub wall_seconds: f64,
+    /// Communication rounds (the most any party took).
+    pub rounds: u64,
+    /// Per party, in rank order.
+    pub parties: Vec<PartyStats>,
+    /// Bytes the dealer sent (explicit values; seeds make the rest free).
+    pub dealer_bytes: u64,
+    /// Correlated randomness used (as counted by party 0).
+    pub triples: u64,
+    pub matrix_triples: u64,
+    pub square_pairs: u64,
+    pub trunc_pairs: u64,
+    pub binary_triples: u64,
+    pub comparisons: u64,
+    /// Every opening of shares (masked protocol values included), counted by party 0.
+    pub openings: u64,
+    pub audit: AuditLog,
+    pub values_computed: u64,
+    pub warnings: usize,
+    pub files_written: Vec<PathBuf>,
+}
+
+impl MpcReport {
+    /// Combines the parties' reports (in rank order) of one run.
+    pub fn combine(parties: Vec<PartyReport>, precision: u32, wall: Duration) -> MpcReport {
+        let first = parties.first().cloned().unwrap_or_default();
+        let stats: Vec<PartyStats> = parties.iter().map(|p| p.stats.clone()).collect();
+        let mut files: Vec<PathBuf> = Vec::new();
+        for p in &parties {
+            for f in &p.files_written {
+                if !files.contains(f) {
+                    files.push(f.clone());
+                }
+            }
+        }
+        MpcReport {
+            n_parties: parties.len(),
+            precision,
+            wall_seconds: wall.as_secs_f64(),
+            rounds: stats.iter().map(|s| s.rounds).max().unwrap_or(0),
+            dealer_bytes: stats.iter().map(|s| s.dealer_bytes).sum(),
+            triples: first.stats.triples,
+            matrix_triples: first.stats.matrix_triples,
+            square_pairs: first.stats.square_pairs,
+            trunc_pairs: first.stats.trunc_pairs,
+            binary_triples: first.stats.binary_triples,
+            comparisons: first.stats.comparisons,
+            openings: first.stats.openings,
+            audit: first.audit,
+            values_computed: first.values_computed,
+            warnings: parties.iter().map(|p| p.warnings).sum(),
+            files_written: files,
+            parties: stats,
+        }
+    }
+
+    /// The report for people (stderr), a few lines plus one per opening.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "mpc: {} parties, {} fractional bits, {:.3} s, {} rounds\n",
+            self.n_parties, self.precision, self.wall_seconds, self.rounds
+        );
+        let sent: Vec<String> = self
+            .parties
+            .iter()
+            .map(|p| format!("{} {}", p.name, bytes_text(p.bytes_sent)))
+            .collect();
+        out += &format!("  sent: {}; dealer: {}\n", sent.join(", "), bytes_text(self.dealer_bytes));
+        out += &format!(
+            "  used: {} triples, {} matrix triples, {} square pairs, {} truncation pairs, {} binary triples; {} elements compared; {} openings\n",
+            self.triples,
+            self.matrix_triples,
+            self.square_pairs,
+            self.trunc_pairs,
+            self.binary_triples,
+            self.comparisons,
+            self.openings
+        );
+        if self.audit.entries.is_empty() {
+            out += "  opened: nothing\n";
+        }
+        for e in &self.audit.entries {
+            let times = if e.times == 1 { String::new() } else { format!(" ×{}", e.times) };
+            out += &format!(
+                "  opened: {} of {} {} {} to {} at {}..{}{}\n",
+                e.kind, e.value, e.what, e.shape, e.to, e.span.start, e.span.end, times
+            );
+        }
+        out
+    }
+}
+
+/// `1234567` bytes as `1.2 MB`.
+pub fn bytes_text(b: u64) -> String {
+    let x = b as f64;
+    if x >= 1e9 {
+        format!("{:.2} GB", x / 1e9)
+    } else if x >= 1e6 {
+        format!("{:.1} MB", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1} kB", x / 1e3)
+    } else {
+        format!("{b} B")
+    }
+}
