@@ -11,7 +11,7 @@ use crate::comm::{Comm, CommError, CommStats};
 use crate::dealer::{DealerClient, DealerStats};
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
-use crate::wire::{decode_u64s, encode_u64s};
+use crate::wire::{encode_u64s, fold_u64s};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -61,11 +61,7 @@ impl Seeds {
         let parties = pairwise
             .into_iter()
             .zip(&dealer)
-            .map(|(pairwise, d)| PartySeeds {
-                pairwise,
-                dealer: *d,
-                own: seed(),
-            })
+            .map(|(pairwise, d)| PartySeeds { pairwise, dealer: *d, own: seed() })
             .collect();
         Seeds { parties, dealer }
     }
@@ -94,20 +90,11 @@ pub struct Party {
 
 impl Party {
     /// The context of the party `comm.party()`, from its seeds and dealer client.
-    pub fn new(
-        comm: Box<dyn Comm>,
-        seeds: &PartySeeds,
-        dealer: DealerClient,
-        fixed: FixedPoint,
-    ) -> Party {
+    pub fn new(comm: Box<dyn Comm>, seeds: &PartySeeds, dealer: DealerClient, fixed: FixedPoint) -> Party {
         let id = comm.party();
         let n_parties = comm.n_parties();
         let pair_rngs = (0..n_parties)
-            .map(|p| {
-                (p != id)
-                    .then(|| seeds.pairwise.get(p).map(|s| ChaCha20Rng::from_seed(*s)))
-                    .flatten()
-            })
+            .map(|p| (p != id).then(|| seeds.pairwise.get(p).map(|s| ChaCha20Rng::from_seed(*s))).flatten())
             .collect();
         Party {
             id,
@@ -139,10 +126,11 @@ impl Party {
     /// The generator shared with `peer`.
     pub fn pair_rng(&mut self, peer: usize) -> Result<&mut ChaCha20Rng, MpcError> {
         let (id, n) = (self.id, self.n_parties);
-        self.pair_rngs
-            .get_mut(peer)
-            .and_then(Option::as_mut)
-            .ok_or(MpcError::Comm(CommError::NoSuchPeer { peer, me: id, n }))
+        self.pair_rngs.get_mut(peer).and_then(Option::as_mut).ok_or(MpcError::Comm(CommError::NoSuchPeer {
+            peer,
+            me: id,
+            n,
+        }))
     }
 
     /// This party's private generator.
@@ -177,11 +165,7 @@ impl Party {
 
     /// An error raised by this party.
     pub fn invalid(&self, op: &'static str, reason: impl Into<String>) -> MpcError {
-        MpcError::Invalid {
-            party: self.id,
-            op,
-            reason: reason.into(),
-        }
+        MpcError::Invalid { party: self.id, op, reason: reason.into() }
     }
 
     /// Opens additive shares to every party: one round, each party sends its `len` words to each
@@ -195,19 +179,12 @@ impl Party {
         self.open_with(share, |a, b| a ^ b)
     }
 
-    fn open_with(
-        &mut self,
-        share: &[u64],
-        f: impl Fn(u64, u64) -> u64,
-    ) -> Result<Vec<u64>, MpcError> {
+    fn open_with(&mut self, share: &[u64], f: impl Fn(u64, u64) -> u64) -> Result<Vec<u64>, MpcError> {
         self.stats.openings += 1;
         self.stats.opened_elements += share.len() as u64;
         // One copy of the message per peer; the last peer gets the original.
-        let last_peer = if self.id + 1 == self.n_parties {
-            self.n_parties.saturating_sub(2)
-        } else {
-            self.n_parties - 1
-        };
+        let last_peer =
+            if self.id + 1 == self.n_parties { self.n_parties.saturating_sub(2) } else { self.n_parties - 1 };
         let mut bytes = Some(encode_u64s(share));
         let out = (0..self.n_parties)
             .map(|p| match p {
@@ -221,9 +198,7 @@ impl Party {
         let mut acc = share.to_vec();
         for (peer, msg) in got.into_iter().enumerate() {
             if let Some(msg) = msg {
-                let words = decode_u64s(&msg, share.len())
-                    .map_err(|source| CommError::Malformed { peer, source })?;
-                acc.iter_mut().zip(words).for_each(|(a, w)| *a = f(*a, w));
+                fold_u64s(&msg, &mut acc, &f).map_err(|source| CommError::Malformed { peer, source })?;
             }
         }
         Ok(acc)
@@ -248,11 +223,7 @@ impl Party {
         let mut acc = share.to_vec();
         for (peer, msg) in got.into_iter().enumerate() {
             if let Some(msg) = msg {
-                let words = decode_u64s(&msg, share.len())
-                    .map_err(|source| CommError::Malformed { peer, source })?;
-                acc.iter_mut()
-                    .zip(words)
-                    .for_each(|(a, w)| *a = a.wrapping_add(w));
+                fold_u64s(&msg, &mut acc, u64::wrapping_add).map_err(|source| CommError::Malformed { peer, source })?;
             }
         }
         Ok(Some(acc))

@@ -23,15 +23,21 @@ pub fn encode_u64s(words: &[u64]) -> Vec<u8> {
 /// Exactly `expected` ring elements from little-endian bytes.
 pub fn decode_u64s(bytes: &[u8], expected: usize) -> Result<Vec<u64>, WireError> {
     if bytes.len() != expected * 8 {
-        return Err(WireError::Length {
-            expected: expected * 8,
-            got: bytes.len(),
-        });
+        return Err(WireError::Length { expected: expected * 8, got: bytes.len() });
     }
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-        .collect())
+    Ok(bytes.chunks_exact(8).map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect())
+}
+
+/// Folds exactly `acc.len()` little-endian words from `bytes` into `acc` with `f`, in one pass
+/// (how openings combine the peers' shares without a temporary vector).
+pub fn fold_u64s(bytes: &[u8], acc: &mut [u64], f: impl Fn(u64, u64) -> u64) -> Result<(), WireError> {
+    if bytes.len() != acc.len() * 8 {
+        return Err(WireError::Length { expected: acc.len() * 8, got: bytes.len() });
+    }
+    for (a, c) in acc.iter_mut().zip(bytes.chunks_exact(8)) {
+        *a = f(*a, u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -45,12 +51,6 @@ mod tests {
         assert_eq!(b.len(), 32);
         assert_eq!(b[24], 0x08);
         assert_eq!(decode_u64s(&b, 4).unwrap(), w);
-        assert_eq!(
-            decode_u64s(&b[..31], 4),
-            Err(WireError::Length {
-                expected: 32,
-                got: 31
-            })
-        );
+        assert_eq!(decode_u64s(&b[..31], 4), Err(WireError::Length { expected: 32, got: 31 }));
     }
 }

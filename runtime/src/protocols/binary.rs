@@ -5,45 +5,31 @@ use super::{open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::ring::{self, from_vec, to_vec};
+use crate::ring::{self, from_vec};
 use crate::share::BinShared;
 
 /// `x ⊕ y`. Local.
 pub fn xor(x: &BinShared, y: &BinShared) -> Result<BinShared, MpcError> {
-    Ok(BinShared {
-        data: ring::xor(&x.data, &y.data)?,
-    })
+    Ok(BinShared { data: ring::xor(&x.data, &y.data)? })
 }
 
 /// `x ⊕ k` for public words `k` (party 0 applies it). Local.
-pub fn xor_public(
-    party: &Party,
-    x: &BinShared,
-    k: &ring::RingTensor,
-) -> Result<BinShared, MpcError> {
+pub fn xor_public(party: &Party, x: &BinShared, k: &ring::RingTensor) -> Result<BinShared, MpcError> {
     if party.id() == 0 {
-        Ok(BinShared {
-            data: ring::xor(&x.data, k)?,
-        })
+        Ok(BinShared { data: ring::xor(&x.data, k)? })
     } else {
-        Ok(BinShared {
-            data: ring::xor(&x.data, &ndarray::ArrayD::zeros(k.raw_dim()))?,
-        })
+        Ok(BinShared { data: ring::xor(&x.data, &ndarray::ArrayD::zeros(k.raw_dim()))? })
     }
 }
 
 /// `x & k` for public words `k` (every party masks its share). Local.
 pub fn and_public(x: &BinShared, k: &ring::RingTensor) -> Result<BinShared, MpcError> {
-    Ok(BinShared {
-        data: ring::and(&x.data, k)?,
-    })
+    Ok(BinShared { data: ring::and(&x.data, k)? })
 }
 
 /// Bit `i` of every word, moved to bit 0. Local.
 pub fn bit(x: &BinShared, i: u32) -> BinShared {
-    BinShared {
-        data: x.data.mapv(|w| (w >> (i & 63)) & 1),
-    }
+    BinShared { data: x.data.mapv(|w| (w >> (i & 63)) & 1) }
 }
 
 /// `x & y` (bitwise on 64-bit words).
@@ -54,10 +40,10 @@ pub fn bit(x: &BinShared, i: u32) -> BinShared {
 /// per word.
 pub fn and(party: &mut Party, x: &BinShared, y: &BinShared) -> Result<BinShared, MpcError> {
     let (xd, yd) = super::broadcast_pair("and", &x.data, &y.data)?;
-    let z = and_words(party, &to_vec(&xd), &to_vec(&yd))?;
-    Ok(BinShared {
-        data: from_vec("and", xd.shape(), z)?,
-    })
+    let xs: Vec<u64> = xd.iter().copied().collect();
+    let ys: Vec<u64> = yd.iter().copied().collect();
+    let z = and_words(party, &xs, &ys)?;
+    Ok(BinShared { data: from_vec("and", xd.shape(), z)? })
 }
 
 /// The AND gate on flat word vectors of equal length (one round, batched).
@@ -66,19 +52,12 @@ pub fn and_words(party: &mut Party, x: &[u64], y: &[u64]) -> Result<Vec<u64>, Mp
         return Err(party.invalid("and", format!("{} words and {} words", x.len(), y.len())));
     }
     let n = x.len();
-    let (opened, [a, b, c]) = open_masked(
-        party,
-        "and",
-        &Request::BinTriple { n },
-        Opening::Xor,
-        2 * n,
-        |p| {
-            let mut masked = Vec::with_capacity(2 * n);
-            masked.extend(x.iter().zip(p.free(0)).map(|(x, a)| x ^ a));
-            masked.extend(y.iter().zip(p.free(1)).map(|(y, b)| y ^ b));
-            masked
-        },
-    )?;
+    let (opened, [a, b, c]) = open_masked(party, "and", &Request::BinTriple { n }, Opening::Xor, 2 * n, |p| {
+        let mut masked = Vec::with_capacity(2 * n);
+        masked.extend(x.iter().zip(p.free(0)).map(|(x, a)| x ^ a));
+        masked.extend(y.iter().zip(p.free(1)).map(|(y, b)| y ^ b));
+        masked
+    })?;
     let (e, f) = opened.split_at(n);
     let is_p0 = party.id() == 0;
     Ok((0..n)

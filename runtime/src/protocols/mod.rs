@@ -22,15 +22,20 @@ use crate::dealer::{Pending, Request};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::ring::{broadcast_shape, broadcast_to, RingTensor};
+use ndarray::{CowArray, IxDyn};
 
 /// Both operands broadcast to their common shape (standard layout).
-pub(crate) fn broadcast_pair(
+pub(crate) fn broadcast_pair<'a>(
     op: &'static str,
-    a: &RingTensor,
-    b: &RingTensor,
-) -> Result<(RingTensor, RingTensor), MpcError> {
+    a: &'a RingTensor,
+    b: &'a RingTensor,
+) -> Result<(CowArray<'a, u64, IxDyn>, CowArray<'a, u64, IxDyn>), MpcError> {
+    if a.shape() == b.shape() {
+        // No copy when the shapes agree (a copy only for non-standard layouts).
+        return Ok((a.as_standard_layout(), b.as_standard_layout()));
+    }
     let shape = broadcast_shape(op, a.shape(), b.shape())?;
-    Ok((broadcast_to(op, a, &shape)?, broadcast_to(op, b, &shape)?))
+    Ok((broadcast_to(op, a, &shape)?.into(), broadcast_to(op, b, &shape)?.into()))
 }
 
 /// How a masked message is opened.
@@ -61,7 +66,6 @@ pub(crate) fn open_masked<const K: usize>(
         Opening::Xor => party.open_xor(&masked)?,
     };
     let parts = party.dealer().finish(pending)?;
-    let parts =
-        <[Vec<u64>; K]>::try_from(parts).map_err(|_| party.invalid(op, "bad dealer reply"))?;
+    let parts = <[Vec<u64>; K]>::try_from(parts).map_err(|_| party.invalid(op, "bad dealer reply"))?;
     Ok((opened, parts))
 }

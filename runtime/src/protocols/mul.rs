@@ -31,45 +31,30 @@ pub fn mul_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcE
     let shape = xd.shape().to_vec();
     let n = xd.len();
     // The dealer works on c while the parties open e and f.
-    let (opened, [a, b, c]) = open_masked(
-        party,
-        "mul",
-        &Request::Triple { n },
-        Opening::Add,
-        2 * n,
-        |p| {
-            let mut masked = Vec::with_capacity(2 * n);
-            masked.extend(xd.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
-            masked.extend(yd.iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
-            masked
-        },
-    )?;
+    let (opened, [a, b, c]) = open_masked(party, "mul", &Request::Triple { n }, Opening::Add, 2 * n, |p| {
+        let mut masked = Vec::with_capacity(2 * n);
+        masked.extend(xd.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
+        masked.extend(yd.iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
+        masked
+    })?;
     let (e, f) = opened.split_at(n);
     let is_p0 = party.id() == 0;
     let z: Vec<u64> = (0..n)
         .map(|i| {
-            let mut z = c[i]
-                .wrapping_add(e[i].wrapping_mul(b[i]))
-                .wrapping_add(f[i].wrapping_mul(a[i]));
+            let mut z = c[i].wrapping_add(e[i].wrapping_mul(b[i])).wrapping_add(f[i].wrapping_mul(a[i]));
             if is_p0 {
                 z = z.wrapping_add(e[i].wrapping_mul(f[i]));
             }
             z
         })
         .collect();
-    Ok(Shared {
-        data: from_vec("mul", &shape, z)?,
-        scale: x.scale + y.scale,
-    })
+    Ok(Shared { data: from_vec("mul", &shape, z)?, scale: x.scale + y.scale })
 }
 
 /// `x · p` for a public `p` (broadcasting): local, then truncation.
 /// Cost: 0 rounds if either scale is 0, else as `truncate`.
 pub fn mul_public(party: &mut Party, x: &Shared, p: &Public) -> Result<Shared, MpcError> {
-    let raw = Shared {
-        data: ring::mul(&x.data, &p.data)?,
-        scale: x.scale + p.scale,
-    };
+    let raw = Shared { data: ring::mul(&x.data, &p.data)?, scale: x.scale + p.scale };
     rescale(party, raw, x.scale.max(p.scale))
 }
 
@@ -78,20 +63,9 @@ pub fn mul_public(party: &mut Party, x: &Shared, p: &Public) -> Result<Shared, M
 /// the dealer sends party 0 8 bytes per element.
 pub fn square(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let n = x.len();
-    let (e, [a, s]) = open_masked(
-        party,
-        "square",
-        &Request::Square { n },
-        Opening::Add,
-        n,
-        |p| {
-            x.data
-                .iter()
-                .zip(p.free(0))
-                .map(|(x, a)| x.wrapping_sub(*a))
-                .collect()
-        },
-    )?;
+    let (e, [a, s]) = open_masked(party, "square", &Request::Square { n }, Opening::Add, n, |p| {
+        x.data.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)).collect()
+    })?;
     let is_p0 = party.id() == 0;
     let z: Vec<u64> = (0..n)
         .map(|i| {
@@ -102,9 +76,6 @@ pub fn square(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
             z
         })
         .collect();
-    let raw = Shared {
-        data: from_vec("square", x.shape(), z)?,
-        scale: 2 * x.scale,
-    };
+    let raw = Shared { data: from_vec("square", x.shape(), z)?, scale: 2 * x.scale };
     rescale(party, raw, x.scale)
 }
