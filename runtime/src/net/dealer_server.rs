@@ -14,7 +14,8 @@ use crate::net::keys::{Identity, PeerCerts};
 use crate::net::link::Link;
 use crate::net::mesh::accept;
 use crate::net::NetConfig;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -50,47 +51,46 @@ fn admit(
     cert_name: &str,
     taken: &[Option<(Link, String)>],
 ) -> Result<(), NetError> {
-    let refuse = |kind: NetErrorKind, message: String| {
-        NetError::new(kind, Phase::Handshake, message).with_peer(cert_name)
-    };
+    let refuse =
+        |kind: NetErrorKind, message: String| NetError::new(kind, Phase::Handshake, message).with_peer(cert_name);
     if theirs.role != Role::Party {
-        return Err(refuse(
-            NetErrorKind::Mismatch,
-            "a dealer connected to the dealer".to_string(),
-        ));
+        return Err(refuse(NetErrorKind::Mismatch, "a dealer connected to the dealer".to_string()));
     }
     if theirs.name != cert_name {
         return Err(refuse(
             NetErrorKind::Certificate,
-            format!(
-                "the peer says it is {} but presented {cert_name}'s certificate",
-                theirs.name
-            ),
+            format!("the peer says it is {} but presented {cert_name}'s certificate", theirs.name),
         ));
     }
     if let Some(first) = first {
         handshake::check_same_run(first, theirs, &theirs.name)?;
     } else if theirs.n_parties < 2 {
-        return Err(refuse(
-            NetErrorKind::Mismatch,
-            format!("{} parties; a run needs at least 2", theirs.n_parties),
-        ));
+        return Err(refuse(NetErrorKind::Mismatch, format!("{} parties; a run needs at least 2", theirs.n_parties)));
     }
     let rank = theirs.rank as usize;
     match taken.get(rank) {
-        None => Err(refuse(
-            NetErrorKind::Mismatch,
-            format!(
-                "rank {rank} is out of range for {} parties",
-                theirs.n_parties
-            ),
-        )),
-        Some(Some((_, name))) => Err(refuse(
-            NetErrorKind::Mismatch,
-            format!("rank {rank} is already taken by {name}"),
-        )),
+        None => {
+            Err(refuse(NetErrorKind::Mismatch, format!("rank {rank} is out of range for {} parties", theirs.n_parties)))
+        }
+        Some(Some((_, name))) => Err(refuse(NetErrorKind::Mismatch, format!("rank {rank} is already taken by {name}"))),
         Some(None) => Ok(()),
     }
+}
+
+/// `mpcc dealer`: loads the dealer's key (`keys/NAME.key`, `keys/NAME.crt`) and the parties'
+/// certificates (`certs/*.crt`), listens on `listen`, and runs [`run_dealer`].
+pub fn run_dealer_process(
+    listen: SocketAddr,
+    keys: &Path,
+    name: &str,
+    certs: &Path,
+    cfg: &NetConfig,
+) -> Result<DealerSummary, NetError> {
+    let me = Identity::load(keys, name)?;
+    let certs = Arc::new(PeerCerts::load_dir(certs)?);
+    let listener =
+        TcpListener::bind(listen).map_err(|e| NetError::config(format!("cannot listen on {listen}: {e}")))?;
+    run_dealer(&listener, &me, &certs, cfg)
 }
 
 /// Runs the dealer on `listener` until party 0 is done. Fails (after telling the parties it can
@@ -107,19 +107,11 @@ pub fn run_dealer(
     let mut seeds: Vec<[u8; 32]> = Vec::new();
     let result = (|| {
         while first.is_none() || parties.iter().any(Option::is_none) {
-            let missing: Vec<String> = parties
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.is_none())
-                .map(|(r, _)| format!("rank {r}"))
-                .collect();
-            let waiting_for = if first.is_none() {
-                "no party".to_string()
-            } else {
-                format!("party {}", missing.join(", "))
-            };
-            let (link, cert_name) =
-                accept(listener, me, certs, deadline, cfg, &waiting_for, &|| None)?;
+            let missing: Vec<String> =
+                parties.iter().enumerate().filter(|(_, p)| p.is_none()).map(|(r, _)| format!("rank {r}")).collect();
+            let waiting_for =
+                if first.is_none() { "no party".to_string() } else { format!("party {}", missing.join(", ")) };
+            let (link, cert_name) = accept(listener, me, certs, deadline, cfg, &waiting_for, &|| None)?;
             let theirs = handshake::exchange(&link, &dealer_hello(me, first.as_ref()))?;
             if first.is_none() {
                 parties = (0..theirs.n_parties.min(1024)).map(|_| None).collect();
@@ -149,18 +141,10 @@ pub fn run_dealer(
         }
         return Err(e);
     }
-    let names: Vec<String> = parties
-        .iter()
-        .flatten()
-        .map(|(_, name)| name.clone())
-        .collect();
+    let names: Vec<String> = parties.iter().flatten().map(|(_, name)| name.clone()).collect();
     let mut links = parties.into_iter().flatten();
     let Some((link0, _)) = links.next() else {
-        return Err(NetError::new(
-            NetErrorKind::Config,
-            Phase::Handshake,
-            "no party connected",
-        ));
+        return Err(NetError::new(NetErrorKind::Config, Phase::Handshake, "no party connected"));
     };
     for (link, _) in links {
         link.close();
@@ -169,11 +153,7 @@ pub fn run_dealer(
     match served {
         Ok((requests, elements_sent)) => {
             link0.close();
-            Ok(DealerSummary {
-                parties: names,
-                requests,
-                elements_sent,
-            })
+            Ok(DealerSummary { parties: names, requests, elements_sent })
         }
         Err(e) => {
             link0.abort(&format!("the dealer failed: {e}"));
@@ -194,17 +174,11 @@ fn serve(link: &Link, dealer: &mut TrustedDealer, cfg: &NetConfig) -> Result<(u6
             return Ok((served, elements));
         }
         let fail = |message: String| {
-            link.send(tag, &dealer_wire::encode_refusal(&message), phase)
-                .ok();
-            NetError::new(NetErrorKind::Malformed, phase, message)
-                .with_peer(link.peer())
-                .with_addr(link.addr())
+            link.send(tag, &dealer_wire::encode_refusal(&message), phase).ok();
+            NetError::new(NetErrorKind::Malformed, phase, message).with_peer(link.peer()).with_addr(link.addr())
         };
         if tag != request_tag(served + 1) {
-            return Err(fail(format!(
-                "out of step: expected request {}, got message {tag}",
-                served + 1
-            )));
+            return Err(fail(format!("out of step: expected request {}, got message {tag}", served + 1)));
         }
         let req = dealer_wire::decode_request(&payload, max_elements).map_err(&fail)?;
         let values = dealer.serve(&req).map_err(|e| fail(e.to_string()))?;

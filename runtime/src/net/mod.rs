@@ -5,7 +5,9 @@
 //! the TLS handshake), `link` (one framed TLS connection), `handshake` (the mpcc hello: program
 //! fingerprint, precision, party count, rank), `mesh` (connecting every pair of parties, with
 //! retries while peers come up), `tcp_comm` (the `Comm` transport over the mesh), `dealer_server`
-//! and `dealer_client` (the dealer over the wire). Nothing here knows a protocol or an op.
+//! and `dealer_client` (the dealer over the wire), `party` (one party's run over all that),
+//! `program` (one party of a compiled program: `mpcc run --party`) and `local` (every party and
+//! the dealer as child processes: `mpcc run --network`). Nothing here knows a protocol or an op.
 
 pub mod dealer_client;
 pub mod dealer_server;
@@ -14,6 +16,7 @@ pub mod error;
 pub mod handshake;
 pub mod keys;
 pub mod link;
+pub mod local;
 pub mod mesh;
 pub mod party;
 pub mod tcp_comm;
