@@ -2,7 +2,26 @@
 //! sigmoid, tanh, softmax, log_softmax, and division by a private value.
 //!
 //! This module is the entry point the MPC executor dispatches to; each family lives in its own
-//! file. Domains, methods, rounds and bytes per element are in docs/accuracy.md.
+//! file (`exp.rs`, `log.rs`, `sqrt.rs`, `reciprocal.rs`, `sigmoid.rs`, `softmax.rs`), on top of
+//! the shared pieces `poly.rs` (Chebyshev fits, power-tree evaluation), `bits.rs` (range reduction
+//! by a private bit decomposition) and `kernels.rs`. `crypten.rs` holds CrypTen 0.4.1's default
+//! methods, used only by the accuracy table (`accuracy.rs`) and the tests. Domains, methods,
+//! rounds and bytes per element are in docs/accuracy.md.
+
+pub mod accuracy;
+pub mod bits;
+pub mod crypten;
+pub mod exp;
+mod kernels;
+pub mod log;
+pub mod poly;
+pub mod reciprocal;
+pub mod sigmoid;
+pub mod softmax;
+pub mod sqrt;
+
+#[cfg(test)]
+mod tests;
 
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -12,24 +31,24 @@ use mpcc_ir::UnaryOp;
 /// `op(x)` elementwise for the approximated unary ops (`Exp`, `Log`, `Sqrt`, `InvSqrt`,
 /// `Reciprocal`, `Sigmoid`, `Tanh`). Other ops are the caller's business.
 pub fn unary(party: &mut Party, op: UnaryOp, x: &Shared) -> Result<Shared, MpcError> {
-    let _ = x;
-    Err(party.invalid(
-        "approx",
-        format!(
-            "`{}` is not available on private values yet",
-            mpcc_ir::unary_name(op)
-        ),
-    ))
+    match op {
+        UnaryOp::Exp => exp::exp(party, x),
+        UnaryOp::Log => log::log(party, x),
+        UnaryOp::Sqrt => sqrt::sqrt(party, x),
+        UnaryOp::InvSqrt => sqrt::inv_sqrt(party, x),
+        UnaryOp::Reciprocal => reciprocal::reciprocal(party, x),
+        UnaryOp::Sigmoid => sigmoid::sigmoid(party, x),
+        UnaryOp::Tanh => sigmoid::tanh(party, x),
+        _ => Err(party.invalid("approx", format!("`{}` is not an approximated op", mpcc_ir::unary_name(op)))),
+    }
 }
 
 /// `softmax(x)` along `axis` (already resolved against `x`'s rank).
 pub fn softmax(party: &mut Party, x: &Shared, axis: usize) -> Result<Shared, MpcError> {
-    let _ = (x, axis);
-    Err(party.invalid("softmax", "not available on private values yet"))
+    softmax::softmax(party, x, axis)
 }
 
 /// `log_softmax(x)` along `axis` (already resolved against `x`'s rank).
 pub fn log_softmax(party: &mut Party, x: &Shared, axis: usize) -> Result<Shared, MpcError> {
-    let _ = (x, axis);
-    Err(party.invalid("log_softmax", "not available on private values yet"))
+    softmax::log_softmax(party, x, axis)
 }

@@ -1,0 +1,118 @@
+//! Flat kernels the approximation families share: products of several operand pairs in one
+//! Beaver round, a square to the raw product scale, a truncation to a chosen scale, linear
+//! combinations of one-hot bit shares with public real coefficients, and shape helpers.
+//!
+//! Everything works on flat `Vec<u64>` shares of equal length; the families reshape at the end.
+//! Nothing here opens anything but the masked values of the protocols it calls.
+
+use crate::dealer::Request;
+use crate::fixed::encode_scaled;
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::protocols::mul::mul_raw;
+use crate::protocols::trunc::truncate;
+use crate::protocols::{open_masked, Opening};
+use crate::ring::{from_vec, to_vec};
+use crate::share::Shared;
+
+/// A flat share at `scale` (1-D, for the kernels below).
+pub(super) fn flat(data: Vec<u64>, scale: u32) -> Result<Shared, MpcError> {
+    let n = data.len();
+    Ok(Shared::new(from_vec("approx", &[n], data)?, scale))
+}
+
+/// `x` with `shape` (the element count must match).
+pub(super) fn shaped(x: Shared, shape: &[usize]) -> Result<Shared, MpcError> {
+    let scale = x.scale;
+    Ok(Shared::new(from_vec("approx", shape, to_vec(&x.data))?, scale))
+}
+
+/// The raw products `l_i · r_i` of every pair, all in one Beaver round (no truncation; the
+/// caller knows each product's scale). Cost: 1 round, 16·(N-1) bytes per product per party,
+/// 8 dealer bytes per product.
+pub(super) fn products_raw(party: &mut Party, pairs: &[(&[u64], &[u64])]) -> Result<Vec<Vec<u64>>, MpcError> {
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for (l, r) in pairs {
+        if l.len() != r.len() {
+            return Err(party.invalid("approx", "operand lengths differ"));
+        }
+        left.extend_from_slice(l);
+        right.extend_from_slice(r);
+    }
+    let prod = to_vec(&mul_raw(party, &flat(left, 0)?, &flat(right, 0)?)?.data);
+    let mut out = Vec::with_capacity(pairs.len());
+    let mut at = 0;
+    for (l, _) in pairs {
+        out.push(prod[at..at + l.len()].to_vec());
+        at += l.len();
+    }
+    Ok(out)
+}
+
+/// `x²` without truncation (scale `2·x.scale`), with a dealer square pair `(a, a²)`:
+/// open `e = x - a`, `x² = a² + 2·e·a (+ e² on party 0)`.
+/// Cost: 1 round, 8·(N-1) bytes per element per party, 8 dealer bytes per element.
+pub(super) fn square_raw(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    let n = x.len();
+    let (e, [a, s]) = open_masked(party, "square", &Request::Square { n }, Opening::Add, n, |p| {
+        x.data.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)).collect()
+    })?;
+    let is_p0 = party.id() == 0;
+    let z: Vec<u64> = (0..n)
+        .map(|i| {
+            let z = s[i].wrapping_add(e[i].wrapping_mul(a[i]).wrapping_mul(2));
+            if is_p0 {
+                z.wrapping_add(e[i].wrapping_mul(e[i]))
+            } else {
+                z
+            }
+        })
+        .collect();
+    Ok(Shared::new(from_vec("square", x.shape(), z)?, 2 * x.scale))
+}
+
+/// `x` brought to scale `to` (a truncation when lower, a local shift when higher).
+/// Cost: 1 round when it truncates, else nothing.
+pub(super) fn to_scale(party: &mut Party, x: &Shared, to: u32) -> Result<Shared, MpcError> {
+    if x.scale > to {
+        truncate(party, x, x.scale - to)
+    } else {
+        Ok(crate::protocols::arith::upscale(x, to))
+    }
+}
+
+/// `Σ_j coef(j) · bits[j]` at `scale`: a local linear combination of unscaled 0/1 shares with
+/// public real coefficients (each encoded at `scale`, so exact for powers of two ≥ 2^-scale).
+pub(super) fn combine_bits(
+    bits: &[Vec<u64>],
+    n: usize,
+    coef: impl Fn(usize) -> f64,
+    scale: u32,
+) -> Result<Vec<u64>, MpcError> {
+    let mut acc = vec![0u64; n];
+    for (j, b) in bits.iter().enumerate() {
+        let c = encode_scaled(coef(j), scale)?;
+        if c == 0 {
+            continue;
+        }
+        acc.iter_mut().zip(b).for_each(|(a, &bit)| *a = a.wrapping_add(bit.wrapping_mul(c)));
+    }
+    Ok(acc)
+}
+
+/// `a·x + c` elementwise for a public integer `a` and a public ring constant `c` (party 0 adds
+/// it). Local.
+pub(super) fn affine(party: &Party, x: &[u64], a: i64, c: u64) -> Vec<u64> {
+    let is_p0 = party.id() == 0;
+    x.iter()
+        .map(|&v| {
+            let y = v.wrapping_mul(a as u64);
+            if is_p0 {
+                y.wrapping_add(c)
+            } else {
+                y
+            }
+        })
+        .collect()
+}

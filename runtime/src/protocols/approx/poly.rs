@@ -1,0 +1,139 @@
+//! Polynomials on private values: Chebyshev interpolation of a function on [-1, 1] (computed in
+//! f64 when a family needs its coefficients; near-minimax: within a small factor of the best
+//! uniform error for smooth functions), converted to monomial coefficients, and their evaluation
+//! on a share by a power tree.
+//!
+//! Evaluation of degree d: the powers u^2..u^d in ⌈log2 d⌉ levels, each level one batched
+//! private product with truncation (2 rounds), then the public-coefficient sum at a wide scale
+//! and one truncation to the output scale (1 round): 2·⌈log2 d⌉ + 1 rounds (7 for d = 5..8).
+//! The argument must lie in [-1, 1] (the families map their range onto it), so every power
+//! stays in [-1, 1] and no product overflows.
+
+use super::kernels::flat;
+use crate::fixed::encode_scaled;
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::protocols::mul::mul;
+use crate::protocols::trunc::truncate;
+use crate::ring::to_vec;
+use crate::share::Shared;
+
+/// Fractional bits of the public coefficients in the final sum.
+pub const COEF_BITS: u32 = 24;
+
+/// Monomial coefficients (constant first) of the degree-`deg` polynomial interpolating `f` at the
+/// `deg + 1` Chebyshev nodes of [-1, 1].
+pub fn chebyshev_fit(f: impl Fn(f64) -> f64, deg: usize) -> Vec<f64> {
+    let n = deg + 1;
+    let nodes: Vec<f64> = (0..n).map(|k| std::f64::consts::PI * (k as f64 + 0.5) / n as f64).collect();
+    let values: Vec<f64> = nodes.iter().map(|t| f(t.cos())).collect();
+    // Chebyshev coefficients c_j = 2/n Σ_k f(u_k) T_j(u_k), with c_0 halved.
+    let cheb: Vec<f64> = (0..n)
+        .map(|j| {
+            let s: f64 = nodes.iter().zip(&values).map(|(t, v)| v * (j as f64 * t).cos()).sum();
+            let c = 2.0 * s / n as f64;
+            if j == 0 {
+                c / 2.0
+            } else {
+                c
+            }
+        })
+        .collect();
+    // T_0 = 1, T_1 = u, T_{j+1} = 2u·T_j - T_{j-1}, as monomial coefficient vectors.
+    let mut out = vec![0.0; n];
+    let mut prev = vec![0.0; n];
+    let mut cur = vec![0.0; n];
+    prev[0] = 1.0;
+    if n > 1 {
+        cur[1] = 1.0;
+    }
+    for (j, c) in cheb.iter().enumerate() {
+        let t = if j == 0 { &prev } else { &cur };
+        out.iter_mut().zip(t).for_each(|(o, t)| *o += c * t);
+        if j >= 1 && j + 1 < n {
+            let mut next = vec![0.0; n];
+            for i in 0..n - 1 {
+                next[i + 1] += 2.0 * cur[i];
+            }
+            next.iter_mut().zip(&prev).for_each(|(x, p)| *x -= p);
+            prev = std::mem::replace(&mut cur, next);
+        }
+    }
+    out
+}
+
+/// The polynomial with monomial coefficients `coeffs` (constant first) in f64 (tests, docs).
+pub fn eval_f64(coeffs: &[f64], u: f64) -> f64 {
+    coeffs.iter().rev().fold(0.0, |acc, c| acc * u + c)
+}
+
+/// `Σ_k coeffs[k]·u^k (+ addend)` at `out_scale`, for a private `u` in [-1, 1].
+///
+/// `addend`, if given, is added before the final truncation and must be at scale
+/// `u.scale + COEF_BITS` (a family folds a local term in for free this way).
+/// Requires `u.scale + COEF_BITS ≤ 61 - log2(Σ|coeffs| + |addend|)` and `out_scale ≤ u.scale +
+/// COEF_BITS`. Cost: 2·⌈log2 d⌉ + 1 rounds for degree d ≥ 2; per element each level's products
+/// (d - 1 in all) at 24·(N-1) bytes, then one truncation at 8·(N-1).
+pub fn eval(
+    party: &mut Party,
+    u: &Shared,
+    coeffs: &[f64],
+    addend: Option<&[u64]>,
+    out_scale: u32,
+) -> Result<Shared, MpcError> {
+    let n = u.len();
+    let d = coeffs.len().saturating_sub(1);
+    let w = u.scale;
+    // powers[k] = u^k (k ≥ 1) at scale w, flat.
+    let mut powers: Vec<Vec<u64>> = vec![Vec::new(), to_vec(&u.data)];
+    let mut have = 1;
+    while have < d {
+        let count = have.min(d - have);
+        let mut left = Vec::with_capacity(count * n);
+        let mut right = Vec::with_capacity(count * n);
+        for k in 1..=count {
+            left.extend_from_slice(&powers[have]);
+            right.extend_from_slice(&powers[k]);
+        }
+        let prod = to_vec(&mul(party, &flat(left, w)?, &flat(right, w)?)?.data);
+        for k in 0..count {
+            powers.push(prod[k * n..(k + 1) * n].to_vec());
+        }
+        have += count;
+    }
+    let sum_scale = w + COEF_BITS;
+    let mut acc: Vec<u64> = match addend {
+        Some(a) if a.len() == n => a.to_vec(),
+        Some(_) => return Err(party.invalid("approx", "addend of the wrong length")),
+        None => vec![0; n],
+    };
+    if party.id() == 0 {
+        let c0 = encode_scaled(coeffs.first().copied().unwrap_or(0.0), sum_scale)?;
+        acc.iter_mut().for_each(|a| *a = a.wrapping_add(c0));
+    }
+    for (k, p) in powers.iter().enumerate().skip(1).take(d) {
+        let c = encode_scaled(coeffs[k], COEF_BITS)?;
+        acc.iter_mut().zip(p).for_each(|(a, &v)| *a = a.wrapping_add(v.wrapping_mul(c)));
+    }
+    let raw = flat(acc, sum_scale)?;
+    let out = truncate(party, &raw, sum_scale - out_scale.min(sum_scale))?;
+    super::kernels::shaped(out, u.shape())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chebyshev_fit_is_accurate_for_smooth_functions() {
+        let p = chebyshev_fit(f64::exp, 8);
+        let worst =
+            (0..=200).map(|i| -1.0 + i as f64 / 100.0).map(|u| (eval_f64(&p, u) - u.exp()).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-8, "worst {worst}");
+        // A cubic is reproduced exactly.
+        let q = chebyshev_fit(|u| 1.0 - 2.0 * u + 0.5 * u * u * u, 3);
+        for (got, want) in q.iter().zip([1.0, -2.0, 0.0, 0.5]) {
+            assert!((got - want).abs() < 1e-12, "{q:?}");
+        }
+    }
+}
