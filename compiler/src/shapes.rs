@@ -72,6 +72,11 @@ pub fn matmul(a: &Shape, b: &Shape) -> Result<Shape, ShapeError> {
     Ok(Shape::Ranked(out))
 }
 
+/// The number of elements of a shape, if it fits in a `usize`.
+pub fn numel(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |acc, d| acc.checked_mul(*d))
+}
+
 /// Splits off the last two dimensions (the matrix) from the batch dimensions.
 fn split_last2(dims: &[Dim]) -> Option<(&[Dim], &[Dim; 2])> {
     let at = dims.len().checked_sub(2)?;
@@ -149,7 +154,7 @@ pub fn cat(xs: &[Shape], axis: i64) -> Result<Shape, ShapeError> {
                 for (i, (o, d)) in out.iter_mut().zip(dims).enumerate() {
                     if i == idx {
                         *o = match (*o, *d) {
-                            (Dim::Known(p), Dim::Known(q)) => Dim::Known(p + q),
+                            (Dim::Known(p), Dim::Known(q)) => p.checked_add(q).map_or(Dim::Unknown, Dim::Known),
                             _ => Dim::Unknown,
                         };
                     } else if dim_eq(*o, *d) == Some(false) {
@@ -191,7 +196,7 @@ pub fn stack(xs: &[Shape], axis: i64) -> Result<Shape, ShapeError> {
 /// `reshape(x, target)`: the known element counts must agree; one `-1` entry is inferred.
 /// `target` holds `Some(n)` for a known entry (n may be -1) and `None` for an unknown one.
 pub fn reshape(x: &Shape, target: &[Option<i64>]) -> Result<Shape, ShapeError> {
-    let total = x.as_known().map(|d| d.iter().product::<usize>());
+    let total = x.as_known().and_then(|d| numel(&d));
     let known: Option<Vec<i64>> = target.iter().copied().collect();
     let mut dims: Vec<Dim> = target
         .iter()
@@ -201,7 +206,9 @@ pub fn reshape(x: &Shape, target: &[Option<i64>]) -> Result<Shape, ShapeError> {
         })
         .collect();
     if let (Some(total), Some(known)) = (total, known) {
-        let product: i64 = known.iter().filter(|n| **n >= 0).product();
+        let Some(product) = known.iter().filter(|n| **n >= 0).try_fold(1i64, |acc, n| acc.checked_mul(*n)) else {
+            return Ok(Shape::Ranked(dims));
+        };
         let inferred = known.iter().position(|n| *n < 0);
         match inferred {
             None if product as usize != total => return Err(ShapeError::Mismatch),

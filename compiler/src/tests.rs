@@ -233,3 +233,29 @@ print(reveal(acc), reveal(k));",
 fn a_tensor_condition_may_not_grow_a_scalar_variable() {
     check_codes("parties A;\nlet x = private(src=A, [1, 2]);\nlet k = 0;\nif x > 1 { k = 1; }", &["E0405"]);
 }
+
+#[test]
+fn huge_shapes_do_not_overflow() {
+    let src = "parties A;\nlet z = zeros([1e18, 1e18, 1e18]);\nlet f = flatten(z);\nlet r = reshape(z, [1e18, 1e18, -1]);\nlet c = cat([z, z], 0);\nprint(f, r, c);";
+    assert!(compile(src, &CompileOptions::default()).diagnostics.is_empty());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Any sequence of the language's tokens compiles to diagnostics or IR, never a panic.
+    #[test]
+    fn token_soup_never_panics(tokens in proptest::collection::vec(proptest::sample::select(vec![
+        "parties", "A", "B", ",", ";", "param", "n", "=", "3", "-1.5", "fn", "f", "(", ")", "{", "}",
+        "let", "x", "y", "if", "else", "for", "in", "0", "..", "while", "return", "break", "continue",
+        "+", "-", "*", "/", "@", "<", ">=", "==", "[", "]", ":", "private", "src", "public", "load",
+        "\"x.npy\"", "reveal", "print", "output", "to", "zeros", "sum", "axis", "max", "cat", "true",
+    ]), 0..60)) {
+        let src = tokens.join(" ");
+        let c = compile(&src, &CompileOptions::default());
+        if let Some(p) = &c.program {
+            proptest::prop_assert!(mpcc_ir::validate(p).is_ok(), "{}", src);
+        }
+        let _ = render(&c.diagnostics, "t.mpc", &src, false);
+    }
+}

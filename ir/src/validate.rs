@@ -135,7 +135,7 @@ impl Validator<'_> {
                     self.errors.push(format!("{what}: read of variable {} with a different label", var.0));
                 }
             }
-            Op::Const(t) if t.data.len() != t.shape.iter().product::<usize>() => {
+            Op::Const(t) if Some(t.data.len()) != t.shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d)) => {
                 self.errors.push(format!("{what}: constant data does not fit its shape"));
             }
             Op::Load { at, .. } => {

@@ -560,7 +560,10 @@ impl<'a> Cx<'a> {
                     (Op::Transpose(xv), s)
                 } else {
                     let s = match info.shape.as_known() {
-                        Some(d) => Shape::known(&[d.iter().product()]),
+                        Some(d) => match shapes::numel(&d) {
+                            Some(n) => Shape::known(&[n]),
+                            None => Shape::Ranked(vec![Dim::Unknown]),
+                        },
                         None => Shape::Ranked(vec![Dim::Unknown]),
                     };
                     (Op::Flatten(xv), s)

@@ -430,7 +430,7 @@ impl<'a> Cx<'a> {
     fn check_scalar_condition(&mut self, c: ValueId, span: Span, keyword: &str) {
         let shape = self.info(c).shape;
         let Some(dims) = shape.as_known() else { return };
-        if dims.iter().product::<usize>() == 1 {
+        if shapes::numel(&dims) == Some(1) {
             return;
         }
         self.report(
