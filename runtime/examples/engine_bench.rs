@@ -69,10 +69,7 @@ fn secure(
                 bytes_received: (c1.bytes_received - c0.bytes_received) / per,
                 messages_sent: (c1.messages_sent - c0.messages_sent) / per,
             },
-            dealer: DealerStats {
-                bytes_received: (d1.bytes_received - d0.bytes_received) / per,
-                ..d1
-            },
+            dealer: DealerStats { bytes_received: (d1.bytes_received - d0.bytes_received) / per, ..d1 },
         })
     })
     .expect("the secure run failed");
@@ -95,19 +92,11 @@ fn time_plain<T>(f: impl Fn() -> T) -> (Duration, T) {
 
 fn report(name: &str, plain: Duration, ms: &[Measured]) {
     let wall = ms.iter().map(|m| m.wall).max().unwrap_or_default();
-    let cpu: Vec<String> = ms
-        .iter()
-        .map(|m| {
-            m.cpu
-                .map_or("?".into(), |c| format!("{:.1}", c.as_secs_f64() * 1e3))
-        })
-        .collect();
+    let cpu: Vec<String> =
+        ms.iter().map(|m| m.cpu.map_or("?".into(), |c| format!("{:.1}", c.as_secs_f64() * 1e3))).collect();
     let max_cpu = ms.iter().filter_map(|m| m.cpu).max().unwrap_or_default();
     println!("{name}");
-    println!(
-        "  plaintext            {:>10.2} ms",
-        plain.as_secs_f64() * 1e3
-    );
+    println!("  plaintext            {:>10.2} ms", plain.as_secs_f64() * 1e3);
     println!(
         "  secure (wall, max)   {:>10.2} ms   ratio {:>7.1}x",
         wall.as_secs_f64() * 1e3,
@@ -127,10 +116,7 @@ fn report(name: &str, plain: Duration, ms: &[Measured]) {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
+    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2);
     let avx = cfg!(target_arch = "x86_64") && std::is_x86_feature_detected!("avx512dq");
     println!("{n} parties, 16 fractional bits, AVX-512DQ kernel: {avx}\n");
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
@@ -140,33 +126,18 @@ fn main() {
     let x = small(ring::random(&mut rng, &[1_000_000]));
     let y = small(ring::random(&mut rng, &[1_000_000]));
     let (plain, _) = time_plain(|| ring::mul(&x, &y));
-    report(
-        "mul: 10^6 elements (private × private, with truncation)",
-        plain,
-        &secure(n, &x, &y, mul::mul),
-    );
+    report("mul: 10^6 elements (private × private, with truncation)", plain, &secure(n, &x, &y, mul::mul));
 
     // 2. Matrix product 256×256×256.
     let x = small(ring::random(&mut rng, &[256, 256]));
     let y = small(ring::random(&mut rng, &[256, 256]));
     let (plain, _) = time_plain(|| ring::matmul(&x, &y));
-    report(
-        "\nmatmul: 256×256 @ 256×256 (plain: wrapping u64 kernel)",
-        plain,
-        &secure(n, &x, &y, matmul::matmul),
-    );
+    report("\nmatmul: 256×256 @ 256×256 (plain: wrapping u64 kernel)", plain, &secure(n, &x, &y, matmul::matmul));
 
     // 3. 10^5 comparisons.
     let x = small(ring::random(&mut rng, &[100_000]));
     let y = small(ring::random(&mut rng, &[100_000]));
-    let (plain, _) = time_plain(|| {
-        ndarray::Zip::from(&x)
-            .and(&y)
-            .map_collect(|&a, &b| ((a as i64) < (b as i64)) as u64)
-    });
-    report(
-        "\ncompare: 10^5 elements (x < y)",
-        plain,
-        &secure(n, &x, &y, |p, a, b| compare(p, CmpOp::Lt, a, b)),
-    );
+    let (plain, _) =
+        time_plain(|| ndarray::Zip::from(&x).and(&y).map_collect(|&a, &b| ((a as i64) < (b as i64)) as u64));
+    report("\ncompare: 10^5 elements (x < y)", plain, &secure(n, &x, &y, |p, a, b| compare(p, CmpOp::Lt, a, b)));
 }

@@ -19,14 +19,8 @@ pub const MAX_ENCODED: f64 = 4_611_686_018_427_387_904.0; // 2^62
 /// A value that cannot be encoded.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FixedError {
-    #[error(
-        "value {value} is outside the fixed-point range ±{limit} ({frac_bits} fractional bits)"
-    )]
-    OutOfRange {
-        value: f64,
-        limit: f64,
-        frac_bits: u32,
-    },
+    #[error("value {value} is outside the fixed-point range ±{limit} ({frac_bits} fractional bits)")]
+    OutOfRange { value: f64, limit: f64, frac_bits: u32 },
     #[error("value {value} is not a finite number")]
     NotFinite { value: f64 },
     #[error("{frac_bits} fractional bits is too many (at most 40)")]
@@ -41,9 +35,7 @@ pub struct FixedPoint {
 
 impl Default for FixedPoint {
     fn default() -> Self {
-        FixedPoint {
-            frac_bits: DEFAULT_FRAC_BITS,
-        }
+        FixedPoint { frac_bits: DEFAULT_FRAC_BITS }
     }
 }
 
@@ -90,11 +82,7 @@ pub fn encode_scaled(value: f64, scale: u32) -> Result<u64, FixedError> {
     let unit = (1u64 << scale.min(62)) as f64;
     let scaled = (value * unit).round();
     if scaled.abs() >= MAX_ENCODED {
-        return Err(FixedError::OutOfRange {
-            value,
-            limit: MAX_ENCODED / unit,
-            frac_bits: scale,
-        });
+        return Err(FixedError::OutOfRange { value, limit: MAX_ENCODED / unit, frac_bits: scale });
     }
     Ok(scaled as i64 as u64)
 }
@@ -134,10 +122,7 @@ mod tests {
             Err(FixedError::OutOfRange { value, .. }) => assert_eq!(value, 1e14),
             other => panic!("expected an out-of-range error, got {other:?}"),
         }
-        assert!(matches!(
-            fp.encode_one(f64::NAN),
-            Err(FixedError::NotFinite { .. })
-        ));
+        assert!(matches!(fp.encode_one(f64::NAN), Err(FixedError::NotFinite { .. })));
         assert!(fp.encode_one(fp.limit() * 0.99).is_ok());
         assert!(fp.encode_one(-fp.limit()).is_err());
     }

@@ -19,11 +19,7 @@ pub enum MpcError {
     #[error("shape: {0}")]
     Shape(#[from] ShapeError),
     #[error("party {party}: `{op}`: {reason}")]
-    Invalid {
-        party: usize,
-        op: &'static str,
-        reason: String,
-    },
+    Invalid { party: usize, op: &'static str, reason: String },
     #[error("party {party} panicked or was lost")]
     PartyLost { party: usize },
 }

@@ -55,15 +55,8 @@ impl Shared {
 
     /// A share of a public value: party 0 holds it, the others hold zeros (no communication).
     pub fn from_public(party: &Party, value: &Public) -> Shared {
-        let data = if party.id() == 0 {
-            value.data.clone()
-        } else {
-            ArrayD::zeros(value.data.raw_dim())
-        };
-        Shared {
-            data,
-            scale: value.scale,
-        }
+        let data = if party.id() == 0 { value.data.clone() } else { ArrayD::zeros(value.data.raw_dim()) };
+        Shared { data, scale: value.scale }
     }
 }
 
@@ -74,10 +67,7 @@ impl Public {
 
     /// Reals encoded at `scale` fractional bits.
     pub fn encode(x: &ArrayD<f64>, scale: u32) -> Result<Public, MpcError> {
-        Ok(Public {
-            data: crate::fixed::encode_tensor(x, scale)?,
-            scale,
-        })
+        Ok(Public { data: crate::fixed::encode_tensor(x, scale)?, scale })
     }
 
     /// The reals this tensor encodes.
@@ -96,40 +86,25 @@ pub fn share_from(
     scale: u32,
 ) -> Result<Shared, MpcError> {
     if src >= party.n_parties() {
-        return Err(party.invalid(
-            "private",
-            format!("no party {src} among {}", party.n_parties()),
-        ));
+        return Err(party.invalid("private", format!("no party {src} among {}", party.n_parties())));
     }
     let n: usize = shape.iter().product();
     if party.id() != src {
         let data = random_vec(party.pair_rng(src)?, n);
-        return Ok(Shared {
-            data: ring::from_vec("private", shape, data)?,
-            scale,
-        });
+        return Ok(Shared { data: ring::from_vec("private", shape, data)?, scale });
     }
-    let value =
-        value.ok_or_else(|| party.invalid("private", "the source party has no value to share"))?;
+    let value = value.ok_or_else(|| party.invalid("private", "the source party has no value to share"))?;
     if value.shape() != shape {
-        return Err(party.invalid(
-            "private",
-            format!("value of shape {:?}, declared {:?}", value.shape(), shape),
-        ));
+        return Err(party.invalid("private", format!("value of shape {:?}, declared {:?}", value.shape(), shape)));
     }
     let mut mine = ring::to_vec(value);
     for peer in 0..party.n_parties() {
         if peer != src {
             let theirs = random_vec(party.pair_rng(peer)?, n);
-            mine.iter_mut()
-                .zip(theirs)
-                .for_each(|(m, t)| *m = m.wrapping_sub(t));
+            mine.iter_mut().zip(theirs).for_each(|(m, t)| *m = m.wrapping_sub(t));
         }
     }
-    Ok(Shared {
-        data: ring::from_vec("private", shape, mine)?,
-        scale,
-    })
+    Ok(Shared { data: ring::from_vec("private", shape, mine)?, scale })
 }
 
 /// Party `src` XOR-shares words `value`, as `share_from`.
@@ -142,12 +117,9 @@ pub fn share_bin_from(
     let n: usize = shape.iter().product();
     if party.id() != src {
         let data = random_vec(party.pair_rng(src)?, n);
-        return Ok(BinShared {
-            data: ring::from_vec("private", shape, data)?,
-        });
+        return Ok(BinShared { data: ring::from_vec("private", shape, data)? });
     }
-    let value =
-        value.ok_or_else(|| party.invalid("private", "the source party has no value to share"))?;
+    let value = value.ok_or_else(|| party.invalid("private", "the source party has no value to share"))?;
     let mut mine = ring::to_vec(value);
     for peer in 0..party.n_parties() {
         if peer != src {
@@ -155,27 +127,19 @@ pub fn share_bin_from(
             mine.iter_mut().zip(theirs).for_each(|(m, t)| *m ^= t);
         }
     }
-    Ok(BinShared {
-        data: ring::from_vec("private", shape, mine)?,
-    })
+    Ok(BinShared { data: ring::from_vec("private", shape, mine)? })
 }
 
 /// Opens `x` to every party (one round).
 pub fn reveal(party: &mut Party, x: &Shared) -> Result<Public, MpcError> {
     let words = party.open(&ring::to_vec(&x.data))?;
-    Ok(Public {
-        data: ring::from_vec("reveal", x.shape(), words)?,
-        scale: x.scale,
-    })
+    Ok(Public { data: ring::from_vec("reveal", x.shape(), words)?, scale: x.scale })
 }
 
 /// Opens `x` to party `to` only (one round); `None` on the other parties.
 pub fn reveal_to(party: &mut Party, to: usize, x: &Shared) -> Result<Option<Public>, MpcError> {
     match party.open_to(to, &ring::to_vec(&x.data))? {
-        Some(words) => Ok(Some(Public {
-            data: ring::from_vec("reveal", x.shape(), words)?,
-            scale: x.scale,
-        })),
+        Some(words) => Ok(Some(Public { data: ring::from_vec("reveal", x.shape(), words)?, scale: x.scale })),
         None => Ok(None),
     }
 }
@@ -188,8 +152,5 @@ pub fn reveal_bin(party: &mut Party, x: &BinShared) -> Result<RingTensor, MpcErr
 
 /// A zero-filled share of `shape` (useful as a reduction start).
 pub fn zeros(shape: &[usize], scale: u32) -> Shared {
-    Shared {
-        data: ArrayD::zeros(IxDyn(shape)),
-        scale,
-    }
+    Shared { data: ArrayD::zeros(IxDyn(shape)), scale }
 }

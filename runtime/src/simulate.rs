@@ -26,13 +26,7 @@ pub struct SimConfig {
 impl SimConfig {
     /// `n_parties` with a fixed seed, default precision, dealer inline, no recording.
     pub fn new(n_parties: usize, seed: Option<u64>) -> SimConfig {
-        SimConfig {
-            n_parties,
-            seed,
-            fixed: FixedPoint::default(),
-            record: false,
-            dealer_thread: false,
-        }
+        SimConfig { n_parties, seed, fixed: FixedPoint::default(), record: false, dealer_thread: false }
     }
 }
 
@@ -70,11 +64,8 @@ pub fn simulate<T: Send>(
     let mut link = Some(link);
     let mut parties = Vec::with_capacity(cfg.n_parties);
     for (i, comm) in LocalComm::mesh(cfg.n_parties).into_iter().enumerate() {
-        let comm: Box<dyn Comm> = if cfg.record {
-            Box::new(CountingComm::recording(comm))
-        } else {
-            Box::new(CountingComm::new(comm))
-        };
+        let comm: Box<dyn Comm> =
+            if cfg.record { Box::new(CountingComm::recording(comm)) } else { Box::new(CountingComm::new(comm)) };
         let ps = &seeds.parties[i];
         let client = DealerClient::new(i, ps.dealer, if i == 0 { link.take() } else { None });
         parties.push(Party::new(comm, ps, client, cfg.fixed));

@@ -49,11 +49,7 @@ pub trait Comm: Send {
 
     /// One round: sends `out[p]` to every peer `p` with `Some`, then receives one message from every
     /// peer `p` with `expect[p]`. Returns the received messages indexed by sender.
-    fn exchange(
-        &mut self,
-        out: Vec<Option<Vec<u8>>>,
-        expect: &[bool],
-    ) -> Result<Vec<Option<Vec<u8>>>, CommError> {
+    fn exchange(&mut self, out: Vec<Option<Vec<u8>>>, expect: &[bool]) -> Result<Vec<Option<Vec<u8>>>, CommError> {
         let me = self.party();
         for (to, msg) in out.into_iter().enumerate() {
             if let Some(msg) = msg {
@@ -95,11 +91,7 @@ impl Comm for Box<dyn Comm> {
     fn recv(&mut self, from: usize) -> Result<Vec<u8>, CommError> {
         (**self).recv(from)
     }
-    fn exchange(
-        &mut self,
-        out: Vec<Option<Vec<u8>>>,
-        expect: &[bool],
-    ) -> Result<Vec<Option<Vec<u8>>>, CommError> {
+    fn exchange(&mut self, out: Vec<Option<Vec<u8>>>, expect: &[bool]) -> Result<Vec<Option<Vec<u8>>>, CommError> {
         (**self).exchange(out, expect)
     }
     fn stats(&self) -> Option<CommStats> {

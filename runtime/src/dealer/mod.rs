@@ -50,10 +50,7 @@ impl Request {
         match self {
             Request::Triple { n } => vec![(*n, Combine::Add), (*n, Combine::Add)],
             Request::MatTriple { a, b } => {
-                vec![
-                    (a.iter().product(), Combine::Add),
-                    (b.iter().product(), Combine::Add),
-                ]
+                vec![(a.iter().product(), Combine::Add), (b.iter().product(), Combine::Add)]
             }
             Request::Square { n } | Request::Trunc { n, .. } => vec![(*n, Combine::Add)],
             Request::Bits { n } => vec![(*n, Combine::XorBit)],
@@ -68,8 +65,7 @@ impl Request {
                 vec![(*n, Combine::Add)]
             }
             Request::MatTriple { a, b } => {
-                let (c, ..) =
-                    matmul_shape(a, b).map_err(|e| DealerError::BadRequest(e.to_string()))?;
+                let (c, ..) = matmul_shape(a, b).map_err(|e| DealerError::BadRequest(e.to_string()))?;
                 vec![(c.iter().product(), Combine::Add)]
             }
             Request::Trunc { n, .. } => vec![(*n, Combine::Add), (*n, Combine::Add)],
@@ -159,9 +155,7 @@ pub struct TrustedDealer {
 impl TrustedDealer {
     /// A dealer for the parties whose dealer seeds are `seeds` (index = party).
     pub fn new(seeds: &[[u8; 32]]) -> Self {
-        TrustedDealer {
-            rngs: seeds.iter().map(|s| ChaCha20Rng::from_seed(*s)).collect(),
-        }
+        TrustedDealer { rngs: seeds.iter().map(|s| ChaCha20Rng::from_seed(*s)).collect() }
     }
 
     /// Serves one request: draws every party's shares and returns party 0's explicit values.
@@ -212,28 +206,20 @@ fn targets(req: &Request, free: &[Vec<u64>]) -> Result<Vec<Vec<u64>>, DealerErro
     let bad = || DealerError::BadRequest(format!("{req:?}"));
     let part = |i: usize| free.get(i).ok_or_else(bad);
     Ok(match req {
-        Request::Triple { .. } => vec![part(0)?
-            .iter()
-            .zip(part(1)?)
-            .map(|(a, b)| a.wrapping_mul(*b))
-            .collect()],
+        Request::Triple { .. } => vec![part(0)?.iter().zip(part(1)?).map(|(a, b)| a.wrapping_mul(*b)).collect()],
         Request::MatTriple { a, b } => {
             let at = crate::ring::from_vec("matmul", a, part(0)?.clone())
                 .map_err(|e| DealerError::BadRequest(e.to_string()))?;
             let bt = crate::ring::from_vec("matmul", b, part(1)?.clone())
                 .map_err(|e| DealerError::BadRequest(e.to_string()))?;
-            let c = crate::ring::matmul(&at, &bt)
-                .map_err(|e| DealerError::BadRequest(e.to_string()))?;
+            let c = crate::ring::matmul(&at, &bt).map_err(|e| DealerError::BadRequest(e.to_string()))?;
             vec![crate::ring::to_vec(&c)]
         }
         Request::Square { .. } => vec![part(0)?.iter().map(|a| a.wrapping_mul(*a)).collect()],
         Request::Trunc { bits, .. } => {
             let r = part(0)?;
             let low = (1u64 << 63) - 1;
-            vec![
-                r.iter().map(|x| x >> 63).collect(),
-                r.iter().map(|x| (x & low) >> bits.min(&63)).collect(),
-            ]
+            vec![r.iter().map(|x| x >> 63).collect(), r.iter().map(|x| (x & low) >> bits.min(&63)).collect()]
         }
         Request::Bits { .. } => vec![part(0)?.clone()],
         Request::BinTriple { .. } => {
@@ -253,12 +239,7 @@ pub struct DealerClient {
 impl DealerClient {
     /// The client of `party`, drawing from `seed` (shared with the dealer); party 0 needs `link`.
     pub fn new(party: usize, seed: [u8; 32], link: Option<Box<dyn DealerLink>>) -> Self {
-        DealerClient {
-            party,
-            rng: ChaCha20Rng::from_seed(seed),
-            link,
-            stats: DealerStats::default(),
-        }
+        DealerClient { party, rng: ChaCha20Rng::from_seed(seed), link, stats: DealerStats::default() }
     }
 
     /// Counters so far.
@@ -277,51 +258,29 @@ impl DealerClient {
     /// order they were begun.
     pub fn begin(&mut self, req: &Request) -> Result<Pending, DealerError> {
         self.count(req);
-        let mut parts: Vec<Vec<u64>> = req
-            .free_parts()
-            .iter()
-            .map(|&(len, comb)| draw(&mut self.rng, len, comb))
-            .collect();
+        let mut parts: Vec<Vec<u64>> =
+            req.free_parts().iter().map(|&(len, comb)| draw(&mut self.rng, len, comb)).collect();
         let mut queued = false;
         if self.party == 0 {
             let link = self.link.as_mut().ok_or(DealerError::NoLink { party: 0 })?;
             queued = link.submit(req)?;
         } else {
-            parts.extend(
-                req.corrected_parts()?
-                    .iter()
-                    .map(|&(len, comb)| draw(&mut self.rng, len, comb)),
-            );
+            parts.extend(req.corrected_parts()?.iter().map(|&(len, comb)| draw(&mut self.rng, len, comb)));
         }
-        Ok(Pending {
-            req: req.clone(),
-            queued,
-            parts,
-        })
+        Ok(Pending { req: req.clone(), queued, parts })
     }
 
     /// Completes a begun request: the free parts, then the corrected parts.
     pub fn finish(&mut self, pending: Pending) -> Result<Vec<Vec<u64>>, DealerError> {
-        let Pending {
-            req,
-            queued,
-            mut parts,
-        } = pending;
+        let Pending { req, queued, mut parts } = pending;
         if self.party != 0 {
             return Ok(parts);
         }
         let link = self.link.as_mut().ok_or(DealerError::NoLink { party: 0 })?;
-        let explicit = if queued {
-            link.collect()?
-        } else {
-            link.request(&req)?
-        };
+        let explicit = if queued { link.collect()? } else { link.request(&req)? };
         let expected = req.explicit_len()?;
         if explicit.len() != expected {
-            return Err(DealerError::Malformed {
-                expected,
-                got: explicit.len(),
-            });
+            return Err(DealerError::Malformed { expected, got: explicit.len() });
         }
         self.stats.bytes_received += 8 * expected as u64;
         let mut rest = explicit.as_slice();
@@ -354,16 +313,12 @@ mod tests {
         let seeds: Vec<[u8; 32]> = (0..n).map(|i| [i as u8 + 1; 32]).collect();
         let dealer = TrustedDealer::new(&seeds);
         let mut link: Option<Box<dyn DealerLink>> = Some(Box::new(dealer));
-        (0..n)
-            .map(|i| DealerClient::new(i, seeds[i], if i == 0 { link.take() } else { None }))
-            .collect()
+        (0..n).map(|i| DealerClient::new(i, seeds[i], if i == 0 { link.take() } else { None })).collect()
     }
 
     fn sum(parts: &[Vec<Vec<u64>>], idx: usize) -> Vec<u64> {
         let mut acc = vec![0u64; parts[0][idx].len()];
-        parts
-            .iter()
-            .for_each(|p| accumulate(&mut acc, &p[idx], Combine::Add));
+        parts.iter().for_each(|p| accumulate(&mut acc, &p[idx], Combine::Add));
         acc
     }
 
@@ -371,18 +326,12 @@ mod tests {
     fn triples_and_trunc_pairs_add_up() {
         for n in [2, 3, 5] {
             let mut cs = clients(n);
-            let got: Vec<_> = cs
-                .iter_mut()
-                .map(|c| c.get(&Request::Triple { n: 10 }).unwrap())
-                .collect();
+            let got: Vec<_> = cs.iter_mut().map(|c| c.get(&Request::Triple { n: 10 }).unwrap()).collect();
             let (a, b, c) = (sum(&got, 0), sum(&got, 1), sum(&got, 2));
             for i in 0..10 {
                 assert_eq!(c[i], a[i].wrapping_mul(b[i]));
             }
-            let got: Vec<_> = cs
-                .iter_mut()
-                .map(|c| c.get(&Request::Trunc { n: 10, bits: 16 }).unwrap())
-                .collect();
+            let got: Vec<_> = cs.iter_mut().map(|c| c.get(&Request::Trunc { n: 10, bits: 16 }).unwrap()).collect();
             let (r, m, t) = (sum(&got, 0), sum(&got, 1), sum(&got, 2));
             for i in 0..10 {
                 assert_eq!(m[i], r[i] >> 63);
@@ -396,10 +345,7 @@ mod tests {
     #[test]
     fn random_bits_agree_in_both_sharings() {
         let mut cs = clients(3);
-        let got: Vec<_> = cs
-            .iter_mut()
-            .map(|c| c.get(&Request::Bits { n: 64 }).unwrap())
-            .collect();
+        let got: Vec<_> = cs.iter_mut().map(|c| c.get(&Request::Bits { n: 64 }).unwrap()).collect();
         let arith = sum(&got, 1);
         for i in 0..64 {
             let bin = got.iter().fold(0, |acc, p| acc ^ p[0][i]);

@@ -15,46 +15,31 @@ pub fn upscale(x: &Shared, to: u32) -> Shared {
     if x.scale >= to {
         return x.clone();
     }
-    Shared {
-        data: ring::shl(&x.data, to - x.scale),
-        scale: to,
-    }
+    Shared { data: ring::shl(&x.data, to - x.scale), scale: to }
 }
 
 fn upscale_public(p: &Public, to: u32) -> Public {
     if p.scale >= to {
         return p.clone();
     }
-    Public {
-        data: ring::shl(&p.data, to - p.scale),
-        scale: to,
-    }
+    Public { data: ring::shl(&p.data, to - p.scale), scale: to }
 }
 
 /// `x + y`, both private (broadcasting; the lower scale is raised). Local.
 pub fn add(x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
     let s = x.scale.max(y.scale);
-    Ok(Shared {
-        data: ring::add(&upscale(x, s).data, &upscale(y, s).data)?,
-        scale: s,
-    })
+    Ok(Shared { data: ring::add(&upscale(x, s).data, &upscale(y, s).data)?, scale: s })
 }
 
 /// `x - y`, both private. Local.
 pub fn sub(x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
     let s = x.scale.max(y.scale);
-    Ok(Shared {
-        data: ring::sub(&upscale(x, s).data, &upscale(y, s).data)?,
-        scale: s,
-    })
+    Ok(Shared { data: ring::sub(&upscale(x, s).data, &upscale(y, s).data)?, scale: s })
 }
 
 /// `-x`. Local.
 pub fn neg(x: &Shared) -> Shared {
-    Shared {
-        data: ring::neg(&x.data),
-        scale: x.scale,
-    }
+    Shared { data: ring::neg(&x.data), scale: x.scale }
 }
 
 /// The public tensor as it enters a share: itself on party 0, zeros elsewhere.
@@ -70,20 +55,14 @@ fn public_part(party: &Party, p: &Public) -> RingTensor {
 pub fn add_public(party: &Party, x: &Shared, p: &Public) -> Result<Shared, MpcError> {
     let s = x.scale.max(p.scale);
     let pp = public_part(party, &upscale_public(p, s));
-    Ok(Shared {
-        data: ring::add(&upscale(x, s).data, &pp)?,
-        scale: s,
-    })
+    Ok(Shared { data: ring::add(&upscale(x, s).data, &pp)?, scale: s })
 }
 
 /// `x - p` for a public `p`. Local.
 pub fn sub_public(party: &Party, x: &Shared, p: &Public) -> Result<Shared, MpcError> {
     let s = x.scale.max(p.scale);
     let pp = public_part(party, &upscale_public(p, s));
-    Ok(Shared {
-        data: ring::sub(&upscale(x, s).data, &pp)?,
-        scale: s,
-    })
+    Ok(Shared { data: ring::sub(&upscale(x, s).data, &pp)?, scale: s })
 }
 
 /// `p - x` for a public `p`. Local.
@@ -93,32 +72,21 @@ pub fn public_sub(party: &Party, p: &Public, x: &Shared) -> Result<Shared, MpcEr
 
 /// `x · k` for a public integer `k` (no truncation). Local.
 pub fn mul_int(x: &Shared, k: i64) -> Shared {
-    Shared {
-        data: ring::scale(&x.data, k as u64),
-        scale: x.scale,
-    }
+    Shared { data: ring::scale(&x.data, k as u64), scale: x.scale }
 }
 
 /// The sum over `axis` (or over everything, giving a 0-d tensor). Local.
 pub fn sum(party: &Party, x: &Shared, axis: Option<usize>) -> Result<Shared, MpcError> {
     let data = match axis {
-        None => ArrayD::from_elem(
-            ndarray::IxDyn(&[]),
-            x.data.iter().fold(0u64, |a, &b| a.wrapping_add(b)),
-        ),
+        None => ArrayD::from_elem(ndarray::IxDyn(&[]), x.data.iter().fold(0u64, |a, &b| a.wrapping_add(b))),
         Some(ax) => {
             if ax >= x.data.ndim() {
-                return Err(
-                    party.invalid("sum", format!("axis {ax} of a {}-d tensor", x.data.ndim()))
-                );
+                return Err(party.invalid("sum", format!("axis {ax} of a {}-d tensor", x.data.ndim())));
             }
             x.data.fold_axis(Axis(ax), 0u64, |a, &b| a.wrapping_add(b))
         }
     };
-    Ok(Shared {
-        data,
-        scale: x.scale,
-    })
+    Ok(Shared { data, scale: x.scale })
 }
 
 /// The mean over `axis` (or everything): a sum, then division by the public count.
@@ -140,14 +108,9 @@ pub fn div_public(party: &mut Party, x: &Shared, d: f64) -> Result<Shared, MpcEr
         return Err(party.invalid("div", format!("division by {d}")));
     }
     let extra = d.abs().log2().ceil().max(0.0) as u32;
-    let k = (party.fixed.frac_bits + extra)
-        .min(62 - x.scale.min(62))
-        .max(1);
+    let k = (party.fixed.frac_bits + extra).min(62 - x.scale.min(62)).max(1);
     let factor = encode_scaled(1.0 / d, k)?;
-    let raw = Shared {
-        data: ring::scale(&x.data, factor),
-        scale: x.scale + k,
-    };
+    let raw = Shared { data: ring::scale(&x.data, factor), scale: x.scale + k };
     truncate(party, &raw, k)
 }
 

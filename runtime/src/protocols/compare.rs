@@ -33,10 +33,7 @@ pub enum CmpOp {
 /// sends party 0 8·(13 + G) bytes per element (binary triples and one random bit).
 pub fn msb(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let words = msb_words(party, &to_vec(&x.data))?;
-    Ok(Shared {
-        data: from_vec("compare", x.shape(), words)?,
-        scale: 0,
-    })
+    Ok(Shared { data: from_vec("compare", x.shape(), words)?, scale: 0 })
 }
 
 fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
@@ -79,10 +76,7 @@ pub fn compare(party: &mut Party, op: CmpOp, x: &Shared, y: &Shared) -> Result<S
             both.extend(to_vec(&arith::neg(&d).data));
             let m = msb_words(party, &both)?;
             let ne: Vec<u64> = (0..n).map(|i| m[i].wrapping_add(m[n + i])).collect();
-            let ne = Shared {
-                data: from_vec("compare", d.shape(), ne)?,
-                scale: 0,
-            };
+            let ne = Shared { data: from_vec("compare", d.shape(), ne)?, scale: 0 };
             Ok(if op == CmpOp::Ne { ne } else { not(party, &ne) })
         }
     }

@@ -41,18 +41,15 @@ pub fn csa_adders(mut n: usize) -> usize {
 /// 4 for each of the first five prefix levels and 2 for the last.
 pub fn a2b(party: &mut Party, x: &Shared) -> Result<BinShared, MpcError> {
     let words = a2b_words(party, &to_vec(&x.data))?;
-    Ok(BinShared {
-        data: from_vec("a2b", x.shape(), words)?,
-    })
+    Ok(BinShared { data: from_vec("a2b", x.shape(), words)? })
 }
 
 /// `a2b` on a flat vector.
 pub fn a2b_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
     let n = x.len();
     let me = party.id();
-    let mut summands: Vec<Vec<u64>> = (0..party.n_parties())
-        .map(|i| if i == me { x.to_vec() } else { vec![0; n] })
-        .collect();
+    let mut summands: Vec<Vec<u64>> =
+        (0..party.n_parties()).map(|i| if i == me { x.to_vec() } else { vec![0; n] }).collect();
     while summands.len() > 2 {
         summands = csa_layer(party, summands)?;
     }
@@ -124,10 +121,7 @@ pub fn kogge_stone(party: &mut Party, a: &[u64], b: &[u64]) -> Result<Vec<u64>, 
 /// dealer sends party 0 8 bytes per element.
 pub fn b2a_bit(party: &mut Party, b: &BinShared) -> Result<Shared, MpcError> {
     let words = b2a_bit_words(party, &to_vec(&b.data))?;
-    Ok(Shared {
-        data: from_vec("b2a", b.data.shape(), words)?,
-        scale: 0,
-    })
+    Ok(Shared { data: from_vec("b2a", b.data.shape(), words)?, scale: 0 })
 }
 
 /// `b2a_bit` on a flat vector.

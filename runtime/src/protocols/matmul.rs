@@ -19,35 +19,17 @@ use crate::share::{Public, Shared};
 pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
     let (out_shape, ..) = ring::matmul_shape(x.shape(), y.shape())?;
     let nx = x.len();
-    let req = Request::MatTriple {
-        a: x.shape().to_vec(),
-        b: y.shape().to_vec(),
-    };
+    let req = Request::MatTriple { a: x.shape().to_vec(), b: y.shape().to_vec() };
     // The dealer computes C while the parties open E and F.
-    let (opened, [a, b, c]) =
-        open_masked(party, "matmul", &req, Opening::Add, nx + y.len(), |p| {
-            let mut masked = Vec::with_capacity(nx + y.len());
-            masked.extend(
-                x.data
-                    .iter()
-                    .zip(p.free(0))
-                    .map(|(x, a)| x.wrapping_sub(*a)),
-            );
-            masked.extend(
-                y.data
-                    .iter()
-                    .zip(p.free(1))
-                    .map(|(y, b)| y.wrapping_sub(*b)),
-            );
-            masked
-        })?;
+    let (opened, [a, b, c]) = open_masked(party, "matmul", &req, Opening::Add, nx + y.len(), |p| {
+        let mut masked = Vec::with_capacity(nx + y.len());
+        masked.extend(x.data.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
+        masked.extend(y.data.iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
+        masked
+    })?;
     let mut e = opened;
     let f = e.split_off(nx);
-    let left: Vec<u64> = if party.id() == 0 {
-        a.iter().zip(&e).map(|(a, e)| a.wrapping_add(*e)).collect()
-    } else {
-        a
-    };
+    let left: Vec<u64> = if party.id() == 0 { a.iter().zip(&e).map(|(a, e)| a.wrapping_add(*e)).collect() } else { a };
     let e_t = from_vec("matmul", x.shape(), e)?;
     let b_t = from_vec("matmul", y.shape(), b)?;
     let left_t = from_vec("matmul", x.shape(), left)?;
@@ -65,38 +47,17 @@ pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcEr
     } else {
         z = ring::add(&ring::add(&z, &af)?, &from_vec("matmul", &out_shape, c)?)?;
     }
-    rescale(
-        party,
-        Shared {
-            data: z,
-            scale: x.scale + y.scale,
-        },
-        x.scale.max(y.scale),
-    )
+    rescale(party, Shared { data: z, scale: x.scale + y.scale }, x.scale.max(y.scale))
 }
 
 /// `x @ p` for a public right operand: local product, then truncation.
 pub fn matmul_public(party: &mut Party, x: &Shared, p: &Public) -> Result<Shared, MpcError> {
     let z = ring::matmul(&x.data, &p.data)?;
-    rescale(
-        party,
-        Shared {
-            data: z,
-            scale: x.scale + p.scale,
-        },
-        x.scale.max(p.scale),
-    )
+    rescale(party, Shared { data: z, scale: x.scale + p.scale }, x.scale.max(p.scale))
 }
 
 /// `p @ x` for a public left operand: local product, then truncation.
 pub fn public_matmul(party: &mut Party, p: &Public, x: &Shared) -> Result<Shared, MpcError> {
     let z = ring::matmul(&p.data, &x.data)?;
-    rescale(
-        party,
-        Shared {
-            data: z,
-            scale: x.scale + p.scale,
-        },
-        x.scale.max(p.scale),
-    )
+    rescale(party, Shared { data: z, scale: x.scale + p.scale }, x.scale.max(p.scale))
 }

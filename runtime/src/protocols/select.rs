@@ -17,13 +17,9 @@ use ndarray::IxDyn;
 /// Cost: one product: 1 round, no truncation.
 pub fn where_(party: &mut Party, c: &Shared, a: &Shared, b: &Shared) -> Result<Shared, MpcError> {
     if c.scale != 0 {
-        return Err(party.invalid(
-            "where",
-            format!(
-                "the condition has scale {}; expected an unscaled 0/1 share",
-                c.scale
-            ),
-        ));
+        return Err(
+            party.invalid("where", format!("the condition has scale {}; expected an unscaled 0/1 share", c.scale))
+        );
     }
     let diff = arith::sub(a, b)?;
     let picked = mul(party, c, &diff)?;
@@ -77,13 +73,7 @@ pub fn reduce_extreme(
         Some(ax) if ax < ndim => {
             let mut perm: Vec<usize> = (0..ndim).filter(|&d| d != ax).collect();
             perm.push(ax);
-            let shape: Vec<usize> = x
-                .shape()
-                .iter()
-                .enumerate()
-                .filter(|&(d, _)| d != ax)
-                .map(|(_, &s)| s)
-                .collect();
+            let shape: Vec<usize> = x.shape().iter().enumerate().filter(|&(d, _)| d != ax).map(|(_, &s)| s).collect();
             (shape.iter().product(), x.shape()[ax], shape, Some(perm))
         }
         Some(ax) => return Err(party.invalid("max", format!("axis {ax} of a {ndim}-d tensor"))),
@@ -92,12 +82,7 @@ pub fn reduce_extreme(
         return Err(party.invalid("max", "reduction over an empty axis"));
     }
     let moved = match &perm {
-        Some(p) => x
-            .data
-            .view()
-            .permuted_axes(IxDyn(p))
-            .as_standard_layout()
-            .into_owned(),
+        Some(p) => x.data.view().permuted_axes(IxDyn(p)).as_standard_layout().into_owned(),
         None => x.data.clone(),
     };
     // vals[r][j]; oh[r][j][k] (one-hot over the original positions k).
@@ -126,14 +111,8 @@ pub fn reduce_extreme(
                 right.push(vals[r * m + 2 * j + 1]);
             }
         }
-        let ls = Shared {
-            data: from_vec("max", &[rows * half], left.clone())?,
-            scale: x.scale,
-        };
-        let rs = Shared {
-            data: from_vec("max", &[rows * half], right.clone())?,
-            scale: x.scale,
-        };
+        let ls = Shared { data: from_vec("max", &[rows * half], left.clone())?, scale: x.scale };
+        let rs = Shared { data: from_vec("max", &[rows * half], right.clone())?, scale: x.scale };
         // c = 1 where the right candidate wins strictly (ties keep the left one).
         let c = match which {
             Extreme::Max => compare(party, CmpOp::Lt, &ls, &rs)?,
@@ -142,11 +121,7 @@ pub fn reduce_extreme(
         let cv = to_vec(&c.data);
         // One batched product: c·(right - left) for values, and for every one-hot entry.
         let mut factors = cv.clone();
-        let mut diffs: Vec<u64> = right
-            .iter()
-            .zip(&left)
-            .map(|(r, l)| r.wrapping_sub(*l))
-            .collect();
+        let mut diffs: Vec<u64> = right.iter().zip(&left).map(|(r, l)| r.wrapping_sub(*l)).collect();
         if track {
             for r in 0..rows {
                 for j in 0..half {
@@ -159,14 +134,8 @@ pub fn reduce_extreme(
             }
         }
         let total = factors.len();
-        let fs = Shared {
-            data: from_vec("max", &[total], factors)?,
-            scale: 0,
-        };
-        let ds = Shared {
-            data: from_vec("max", &[total], diffs)?,
-            scale: 0,
-        };
+        let fs = Shared { data: from_vec("max", &[total], factors)?, scale: 0 };
+        let ds = Shared { data: from_vec("max", &[total], diffs)?, scale: 0 };
         let prod = to_vec(&mul_raw(party, &fs, &ds)?.data);
         let mut new_vals = Vec::with_capacity(rows * next);
         let mut new_oh = Vec::with_capacity(if track { rows * next * len } else { 0 });
@@ -193,28 +162,14 @@ pub fn reduce_extreme(
         oh = new_oh;
         m = next;
     }
-    let values = Shared {
-        data: from_vec("max", &out_shape, vals)?,
-        scale: x.scale,
-    };
+    let values = Shared { data: from_vec("max", &out_shape, vals)?, scale: x.scale };
     if !track {
-        return Ok(Reduced {
-            values,
-            one_hot: None,
-            index: None,
-        });
+        return Ok(Reduced { values, one_hot: None, index: None });
     }
     let index: Vec<u64> = (0..rows)
-        .map(|r| {
-            (0..len).fold(0u64, |acc, k| {
-                acc.wrapping_add((k as u64).wrapping_mul(oh[r * len + k]))
-            })
-        })
+        .map(|r| (0..len).fold(0u64, |acc, k| acc.wrapping_add((k as u64).wrapping_mul(oh[r * len + k]))))
         .collect();
-    let index = Shared {
-        data: from_vec("argmax", &out_shape, index)?,
-        scale: 0,
-    };
+    let index = Shared { data: from_vec("argmax", &out_shape, index)?, scale: 0 };
     // One-hot back in x's axis order.
     let mut moved_shape = out_shape.clone();
     moved_shape.push(len);
@@ -225,21 +180,11 @@ pub fn reduce_extreme(
             for (i, &d) in p.iter().enumerate() {
                 inv[d] = i;
             }
-            oh_t.view()
-                .permuted_axes(IxDyn(&inv))
-                .as_standard_layout()
-                .into_owned()
+            oh_t.view().permuted_axes(IxDyn(&inv)).as_standard_layout().into_owned()
         }
         None => from_vec("argmax", x.shape(), oh_t.iter().copied().collect())?,
     };
-    Ok(Reduced {
-        values,
-        one_hot: Some(Shared {
-            data: one_hot,
-            scale: 0,
-        }),
-        index: Some(index),
-    })
+    Ok(Reduced { values, one_hot: Some(Shared { data: one_hot, scale: 0 }), index: Some(index) })
 }
 
 /// Aligns `x` to `scale` (for callers mixing 0/1 shares with values). Local.

@@ -32,21 +32,14 @@ pub fn truncate(party: &mut Party, x: &Shared, bits: u32) -> Result<Shared, MpcE
         return Ok(x.clone());
     }
     if bits > 62 || bits > x.scale {
-        return Err(party.invalid(
-            "truncate",
-            format!("cannot drop {bits} bits from a value at scale {}", x.scale),
-        ));
+        return Err(party.invalid("truncate", format!("cannot drop {bits} bits from a value at scale {}", x.scale)));
     }
     let n = x.len();
     let is_p0 = party.id() == 0;
     let req = Request::Trunc { n, bits };
     let (c, [_r, m, t]) = open_masked(party, "truncate", &req, Opening::Add, n, |p| {
         let shift = if is_p0 { TWO_62 } else { 0 };
-        x.data
-            .iter()
-            .zip(p.free(0))
-            .map(|(&xi, &ri)| xi.wrapping_add(ri).wrapping_add(shift))
-            .collect()
+        x.data.iter().zip(p.free(0)).map(|(&xi, &ri)| xi.wrapping_add(ri).wrapping_add(shift)).collect()
     })?;
     let high_unit = 1u64 << (63 - bits);
     let offset = TWO_62 >> bits;
@@ -55,11 +48,7 @@ pub fn truncate(party: &mut Party, x: &Shared, bits: u32) -> Result<Shared, MpcE
         .zip(m.iter().zip(&t))
         .map(|(&ci, (&mi, &ti))| {
             // carry = c63 ⊕ r63 = c63 + m - 2·c63·m, with the public part on party 0.
-            let carry = if ci >> 63 == 0 {
-                mi
-            } else {
-                (is_p0 as u64).wrapping_sub(mi)
-            };
+            let carry = if ci >> 63 == 0 { mi } else { (is_p0 as u64).wrapping_sub(mi) };
             let mut y = carry.wrapping_mul(high_unit).wrapping_sub(ti);
             if is_p0 {
                 y = y.wrapping_add((ci & LOW_63) >> bits).wrapping_sub(offset);
@@ -67,10 +56,7 @@ pub fn truncate(party: &mut Party, x: &Shared, bits: u32) -> Result<Shared, MpcE
             y
         })
         .collect();
-    Ok(Shared {
-        data: from_vec("truncate", x.shape(), out)?,
-        scale: x.scale - bits,
-    })
+    Ok(Shared { data: from_vec("truncate", x.shape(), out)?, scale: x.scale - bits })
 }
 
 /// Brings `x` down to at most `target` fractional bits (no-op when already there).

@@ -20,35 +20,19 @@ const KB: usize = 128;
 const NB: usize = 256;
 
 /// The shape of `a @ b` with NumPy `matmul` rules, plus the (m, k, n) of each product.
-pub fn matmul_shape(
-    a: &[usize],
-    b: &[usize],
-) -> Result<(Vec<usize>, usize, usize, usize), ShapeError> {
-    let err = || ShapeError {
-        op: "matmul",
-        lhs: a.to_vec(),
-        rhs: b.to_vec(),
-    };
+pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize, usize, usize), ShapeError> {
+    let err = || ShapeError { op: "matmul", lhs: a.to_vec(), rhs: b.to_vec() };
     if a.is_empty() || b.is_empty() {
         return Err(err());
     }
-    let (a2, a_vec) = if a.len() == 1 {
-        (vec![1, a[0]], true)
-    } else {
-        (a.to_vec(), false)
-    };
-    let (b2, b_vec) = if b.len() == 1 {
-        (vec![b[0], 1], true)
-    } else {
-        (b.to_vec(), false)
-    };
+    let (a2, a_vec) = if a.len() == 1 { (vec![1, a[0]], true) } else { (a.to_vec(), false) };
+    let (b2, b_vec) = if b.len() == 1 { (vec![b[0], 1], true) } else { (b.to_vec(), false) };
     let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
     let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
     if k != k2 {
         return Err(err());
     }
-    let batch =
-        broadcast_shape("matmul", &a2[..a2.len() - 2], &b2[..b2.len() - 2]).map_err(|_| err())?;
+    let batch = broadcast_shape("matmul", &a2[..a2.len() - 2], &b2[..b2.len() - 2]).map_err(|_| err())?;
     let mut out = batch;
     if !a_vec {
         out.push(m);
@@ -62,11 +46,7 @@ pub fn matmul_shape(
 /// `a @ b` over Z_2^64 with NumPy `matmul` shapes.
 pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> {
     let (out_shape, m, k, n) = matmul_shape(a.shape(), b.shape())?;
-    let err = || ShapeError {
-        op: "matmul",
-        lhs: a.shape().to_vec(),
-        rhs: b.shape().to_vec(),
-    };
+    let err = || ShapeError { op: "matmul", lhs: a.shape().to_vec(), rhs: b.shape().to_vec() };
     let batch_a: usize = a.shape().iter().rev().skip(2).product();
     let batch_b: usize = b.shape().iter().rev().skip(2).product();
     let same_batch = a.ndim() <= 2 && b.ndim() <= 2
@@ -81,24 +61,13 @@ pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> 
         let b_sl = b_std.as_slice().ok_or_else(err)?;
         for bi in 0..n_batch {
             let (ao, bo, co) = (bi * m * k, bi * k * n, bi * m * n);
-            matmul_into(
-                &a_sl[ao..ao + m * k],
-                &b_sl[bo..bo + k * n],
-                &mut out[co..co + m * n],
-                m,
-                k,
-                n,
-            );
+            matmul_into(&a_sl[ao..ao + m * k], &b_sl[bo..bo + k * n], &mut out[co..co + m * n], m, k, n);
         }
         return ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| err());
     }
     let a3 = as_batched(a, true);
     let b3 = as_batched(b, false);
-    let batch = broadcast_shape(
-        "matmul",
-        &a3.shape()[..a3.ndim() - 2],
-        &b3.shape()[..b3.ndim() - 2],
-    )?;
+    let batch = broadcast_shape("matmul", &a3.shape()[..a3.ndim() - 2], &b3.shape()[..b3.ndim() - 2])?;
     let mut full_a = batch.clone();
     full_a.extend([m, k]);
     let mut full_b = batch.clone();
@@ -109,14 +78,7 @@ pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> 
     let b_sl = b_std.as_slice().ok_or_else(err)?;
     for bi in 0..n_batch {
         let (ao, bo, co) = (bi * m * k, bi * k * n, bi * m * n);
-        matmul_into(
-            &a_sl[ao..ao + m * k],
-            &b_sl[bo..bo + k * n],
-            &mut out[co..co + m * n],
-            m,
-            k,
-            n,
-        );
+        matmul_into(&a_sl[ao..ao + m * k], &b_sl[bo..bo + k * n], &mut out[co..co + m * n], m, k, n);
     }
     ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| err())
 }
@@ -128,9 +90,7 @@ fn as_batched(x: &RingTensor, left: bool) -> RingTensor {
     }
     let len = x.len();
     let shape = if left { vec![1, len] } else { vec![len, 1] };
-    x.clone()
-        .into_shape_with_order(IxDyn(&shape))
-        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
+    x.clone().into_shape_with_order(IxDyn(&shape)).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
 }
 
 /// `c += a @ b` for row-major `a` (m×k), `b` (k×n), `c` (m×n), wrapping.
@@ -183,17 +143,7 @@ fn kernel_body(a: &[u64], b: &[u64], c: &mut [u64], m: usize, k: usize, n: usize
 /// One MR×NR tile of `c`, accumulated in registers over `kb..ke`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn tile(
-    a: &[u64],
-    b: &[u64],
-    c: &mut [u64],
-    i: usize,
-    j: usize,
-    kb: usize,
-    ke: usize,
-    k: usize,
-    n: usize,
-) {
+fn tile(a: &[u64], b: &[u64], c: &mut [u64], i: usize, j: usize, kb: usize, ke: usize, k: usize, n: usize) {
     let mut acc = [[0u64; NR]; MR];
     for kk in kb..ke {
         let Ok(brow) = <&[u64; NR]>::try_from(&b[kk * n + j..kk * n + j + NR]) else {
@@ -207,8 +157,7 @@ fn tile(
         }
     }
     for (r, acc_row) in acc.iter().enumerate() {
-        let Ok(crow) = <&mut [u64; NR]>::try_from(&mut c[(i + r) * n + j..(i + r) * n + j + NR])
-        else {
+        let Ok(crow) = <&mut [u64; NR]>::try_from(&mut c[(i + r) * n + j..(i + r) * n + j + NR]) else {
             return;
         };
         for cc in 0..NR {
@@ -271,13 +220,7 @@ mod tests {
     #[test]
     fn kernel_matches_naive_on_odd_shapes() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (5, 3, 17),
-            (9, 130, 33),
-            (4, 16, 16),
-            (13, 257, 270),
-        ] {
+        for &(m, k, n) in &[(1, 1, 1), (5, 3, 17), (9, 130, 33), (4, 16, 16), (13, 257, 270)] {
             let a = crate::ring::random_vec(&mut rng, m * k);
             let b = crate::ring::random_vec(&mut rng, k * n);
             let mut c = vec![0u64; m * n];
@@ -292,10 +235,7 @@ mod tests {
         assert_eq!(matmul_shape(&[2, 3], &[3]).unwrap().0, vec![2]);
         assert_eq!(matmul_shape(&[3], &[3, 4]).unwrap().0, vec![4]);
         assert_eq!(matmul_shape(&[5, 2, 3], &[3, 4]).unwrap().0, vec![5, 2, 4]);
-        assert_eq!(
-            matmul_shape(&[5, 1, 2, 3], &[7, 3, 4]).unwrap().0,
-            vec![5, 7, 2, 4]
-        );
+        assert_eq!(matmul_shape(&[5, 1, 2, 3], &[7, 3, 4]).unwrap().0, vec![5, 7, 2, 4]);
         assert!(matmul_shape(&[2, 3], &[4, 5]).is_err());
     }
 

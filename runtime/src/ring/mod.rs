@@ -25,54 +25,28 @@ pub struct ShapeError {
 }
 
 /// The NumPy broadcast of two shapes.
-pub fn broadcast_shape(
-    op: &'static str,
-    a: &[usize],
-    b: &[usize],
-) -> Result<Vec<usize>, ShapeError> {
+pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>, ShapeError> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for (i, slot) in out.iter_mut().enumerate() {
-        let da = if i + a.len() >= n {
-            a[i + a.len() - n]
-        } else {
-            1
-        };
-        let db = if i + b.len() >= n {
-            b[i + b.len() - n]
-        } else {
-            1
-        };
+        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
         *slot = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
             (x, 1) => x,
-            _ => {
-                return Err(ShapeError {
-                    op,
-                    lhs: a.to_vec(),
-                    rhs: b.to_vec(),
-                })
-            }
+            _ => return Err(ShapeError { op, lhs: a.to_vec(), rhs: b.to_vec() }),
         };
     }
     Ok(out)
 }
 
 /// `a` broadcast to `shape` as an owned, standard-layout tensor.
-pub fn broadcast_to(
-    op: &'static str,
-    a: &RingTensor,
-    shape: &[usize],
-) -> Result<RingTensor, ShapeError> {
+pub fn broadcast_to(op: &'static str, a: &RingTensor, shape: &[usize]) -> Result<RingTensor, ShapeError> {
     if a.shape() == shape {
         return Ok(a.as_standard_layout().into_owned());
     }
-    let err = || ShapeError {
-        op,
-        lhs: a.shape().to_vec(),
-        rhs: shape.to_vec(),
-    };
+    let err = || ShapeError { op, lhs: a.shape().to_vec(), rhs: shape.to_vec() };
     let view = a.broadcast(IxDyn(shape)).ok_or_else(err)?;
     Ok(view.as_standard_layout().into_owned())
 }
@@ -91,11 +65,7 @@ pub fn zip_with(
     }
     let shape = broadcast_shape(op, a.shape(), b.shape())?;
     let mut out = broadcast_to(op, a, &shape)?;
-    let err = || ShapeError {
-        op,
-        lhs: a.shape().to_vec(),
-        rhs: b.shape().to_vec(),
-    };
+    let err = || ShapeError { op, lhs: a.shape().to_vec(), rhs: b.shape().to_vec() };
     let bv = b.broadcast(IxDyn(&shape)).ok_or_else(err)?;
     Zip::from(&mut out).and(&bv).for_each(|x, &y| *x = f(*x, y));
     Ok(out)
@@ -164,17 +134,9 @@ pub fn random_vec(rng: &mut impl RngCore, n: usize) -> Vec<u64> {
 }
 
 /// A flat vector reshaped to `shape`, or a shape error naming `op`.
-pub fn from_vec(
-    op: &'static str,
-    shape: &[usize],
-    data: Vec<u64>,
-) -> Result<RingTensor, ShapeError> {
+pub fn from_vec(op: &'static str, shape: &[usize], data: Vec<u64>) -> Result<RingTensor, ShapeError> {
     let len = data.len();
-    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|_| ShapeError {
-        op,
-        lhs: shape.to_vec(),
-        rhs: vec![len],
-    })
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|_| ShapeError { op, lhs: shape.to_vec(), rhs: vec![len] })
 }
 
 /// The elements of `a` in standard (row-major) order.

@@ -76,23 +76,15 @@ proptest! {
 
 #[test]
 fn batched_and_vector_matmul_shapes() {
-    let x = ArrayD::from_shape_fn(IxDyn(&[2, 3, 4]), |i| {
-        (i[0] * 12 + i[1] * 4 + i[2]) as f64 / 8.0 - 1.0
-    });
+    let x = ArrayD::from_shape_fn(IxDyn(&[2, 3, 4]), |i| (i[0] * 12 + i[1] * 4 + i[2]) as f64 / 8.0 - 1.0);
     let y = ArrayD::from_shape_fn(IxDyn(&[4]), |i| i[0] as f64 - 1.5);
     for n in PARTY_COUNTS {
-        let got = run_op(n, &[x.clone(), y.clone()], |party, s| {
-            matmul::matmul(party, &s[0], &s[1])
-        });
+        let got = run_op(n, &[x.clone(), y.clone()], |party, s| matmul::matmul(party, &s[0], &s[1]));
         assert_eq!(got.shape(), &[2, 3]);
         for b in 0..2 {
             for i in 0..3 {
                 let want: f64 = (0..4).map(|k| x[[b, i, k]] * y[[k]]).sum();
-                assert!(
-                    (got[[b, i]] - want).abs() < 4.0 * ULP,
-                    "{} vs {want}",
-                    got[[b, i]]
-                );
+                assert!((got[[b, i]] - want).abs() < 4.0 * ULP, "{} vs {want}", got[[b, i]]);
             }
         }
     }
@@ -102,15 +94,7 @@ fn batched_and_vector_matmul_shapes() {
 fn truncation_at_the_ends_of_its_range() {
     // Values at scale 32 with |x| just under 2^62, i.e. reals just under 2^30.
     let limit = (1u64 << 62) as f64 / (1u64 << 32) as f64;
-    let xs = arr1(&[
-        limit - 1.0,
-        -(limit - 1.0),
-        0.0,
-        ULP * ULP,
-        -ULP * ULP,
-        12345.678,
-    ])
-    .into_dyn();
+    let xs = arr1(&[limit - 1.0, -(limit - 1.0), 0.0, ULP * ULP, -ULP * ULP, 12345.678]).into_dyn();
     for n in PARTY_COUNTS {
         let reports = simulate(&SimConfig::new(n, Some(9)), |party| {
             let enc = crate::fixed::encode_tensor(&xs, 32)?;
@@ -136,10 +120,7 @@ fn reveal_to_one_party_only() {
         .unwrap();
         for (i, r) in reports.iter().enumerate() {
             if i == target {
-                assert_eq!(
-                    r.output.as_ref().unwrap(),
-                    &arr2(&[[1.5, -2.25]]).into_dyn()
-                );
+                assert_eq!(r.output.as_ref().unwrap(), &arr2(&[[1.5, -2.25]]).into_dyn());
                 assert_eq!(r.comm.bytes_sent, 0);
             } else {
                 assert!(r.output.is_none());
@@ -176,17 +157,11 @@ fn shares_in_non_standard_layout() {
     let xt = x.t().to_owned();
     for n in PARTY_COUNTS {
         let got = run_op(n, std::slice::from_ref(&x), |party, s| {
-            let t = Shared {
-                data: s[0].data.t().to_owned(),
-                scale: s[0].scale,
-            };
+            let t = Shared { data: s[0].data.t().to_owned(), scale: s[0].scale };
             let sq = mul::mul(party, &t, &t)?;
             let mm = matmul::matmul(party, &t, &s[0])?;
             let tr = trunc::truncate(party, &crate::protocols::arith::upscale(&t, 20), 4)?;
-            let mm = Shared {
-                data: mm.data.slice(ndarray::s![.., 0..3]).to_owned().into_dyn(),
-                scale: mm.scale,
-            };
+            let mm = Shared { data: mm.data.slice(ndarray::s![.., 0..3]).to_owned().into_dyn(), scale: mm.scale };
             arith::add(&arith::add(&sq, &mm)?, &tr)
         });
         let want = &xt * &xt

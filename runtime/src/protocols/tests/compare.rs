@@ -104,19 +104,14 @@ proptest! {
 
 #[test]
 fn argmax_one_hot_and_ties_go_first() {
-    let x = ArrayD::from_shape_vec(
-        IxDyn(&[2, 5]),
-        vec![1.0, 7.0, 7.0, -2.0, 3.0, -1.0, -1.0, -5.0, -1.0, -3.0],
-    )
-    .unwrap();
+    let x =
+        ArrayD::from_shape_vec(IxDyn(&[2, 5]), vec![1.0, 7.0, 7.0, -2.0, 3.0, -1.0, -1.0, -5.0, -1.0, -3.0]).unwrap();
     for n in PARTY_COUNTS {
         let got = run_op(n, std::slice::from_ref(&x), |party, s| {
             let r = reduce_extreme(party, &s[0], Some(1), Extreme::Max, true)?;
             Ok(crate::protocols::arith::upscale(&r.one_hot.unwrap(), 16))
         });
-        let want =
-            ArrayD::from_shape_vec(IxDyn(&[2, 5]), vec![0., 1., 0., 0., 0., 1., 0., 0., 0., 0.])
-                .unwrap();
+        let want = ArrayD::from_shape_vec(IxDyn(&[2, 5]), vec![0., 1., 0., 0., 0., 1., 0., 0., 0., 0.]).unwrap();
         assert_close(&got, &want, 0.0);
         let got = run_op(n, std::slice::from_ref(&x), |party, s| {
             Ok(reduce_extreme(party, &s[0], None, Extreme::Min, true)?.values)
@@ -149,10 +144,7 @@ fn a2b_b2a_and_gates_round_trip() {
         assert_eq!(crate::ring::to_vec(opened), words);
         let want_and: Vec<u64> = words.iter().zip(&other).map(|(a, b)| a & b).collect();
         assert_eq!(crate::ring::to_vec(anded), want_and);
-        assert_eq!(
-            crate::ring::to_vec(&back.data),
-            words.iter().map(|w| w & 1).collect::<Vec<_>>()
-        );
+        assert_eq!(crate::ring::to_vec(&back.data), words.iter().map(|w| w & 1).collect::<Vec<_>>());
     }
 }
 
@@ -170,11 +162,7 @@ fn comparison_rounds_match_the_documented_counts() {
         let g = convert::csa_adders(n) as u64;
         for r in &reports {
             assert_eq!(r.comm.rounds, want, "{n} parties");
-            assert_eq!(
-                r.comm.bytes_sent,
-                (n as u64 - 1) * 8 * (25 + 2 * g) * 3,
-                "{n} parties"
-            );
+            assert_eq!(r.comm.bytes_sent, (n as u64 - 1) * 8 * (25 + 2 * g) * 3, "{n} parties");
         }
         assert_eq!(reports[0].dealer.bytes_received, 8 * (13 + g) * 3);
     }

@@ -11,10 +11,7 @@ use crate::share::BinShared;
 const N_ELEM: usize = 12;
 
 /// (rounds, bytes sent by party 1, dealer bytes to party 0) of `op` on two 12-element inputs.
-fn cost(
-    n: usize,
-    op: impl Fn(&mut Party, &Shared, &Shared) -> Result<(), MpcError> + Sync,
-) -> (u64, u64, u64) {
+fn cost(n: usize, op: impl Fn(&mut Party, &Shared, &Shared) -> Result<(), MpcError> + Sync) -> (u64, u64, u64) {
     let x = ArrayD::from_shape_fn(vec![N_ELEM], |i| i[0] as f64 - 5.5);
     let reports = simulate(&SimConfig::new(n, Some(2)), |party| {
         let e = party.fixed.encode(&x)?;
@@ -23,11 +20,7 @@ fn cost(
         op(party, &a, &b)
     })
     .unwrap();
-    (
-        reports[1].comm.rounds,
-        reports[1].comm.bytes_sent,
-        reports[0].dealer.bytes_received,
-    )
+    (reports[1].comm.rounds, reports[1].comm.bytes_sent, reports[0].dealer.bytes_received)
 }
 
 #[test]
@@ -38,53 +31,22 @@ fn documented_costs_hold() {
         let e = N_ELEM as u64;
         let per = |c: (u64, u64, u64)| (c.0, c.1 / e, c.2 / e);
         // `cost` includes the two `share_from` calls, so these totals also show that sharing is free.
-        assert_eq!(
-            per(cost(n, |p, a, _| reveal(p, a).map(|_| ()))),
-            (1, 8 * k, 0)
-        );
-        assert_eq!(
-            per(cost(n, |p, a, _| trunc::truncate(p, a, 8).map(|_| ()))),
-            (1, 8 * k, 16)
-        );
-        assert_eq!(
-            per(cost(n, |p, a, b| mul::mul(p, a, b).map(|_| ()))),
-            (2, 24 * k, 24)
-        );
-        assert_eq!(
-            per(cost(n, |p, a, _| mul::square(p, a).map(|_| ()))),
-            (2, 16 * k, 24)
-        );
-        assert_eq!(
-            per(cost(n, |p, a, _| arith::div_public(p, a, 3.0).map(|_| ()))),
-            (1, 8 * k, 16)
-        );
+        assert_eq!(per(cost(n, |p, a, _| reveal(p, a).map(|_| ()))), (1, 8 * k, 0));
+        assert_eq!(per(cost(n, |p, a, _| trunc::truncate(p, a, 8).map(|_| ()))), (1, 8 * k, 16));
+        assert_eq!(per(cost(n, |p, a, b| mul::mul(p, a, b).map(|_| ()))), (2, 24 * k, 24));
+        assert_eq!(per(cost(n, |p, a, _| mul::square(p, a).map(|_| ()))), (2, 16 * k, 24));
+        assert_eq!(per(cost(n, |p, a, _| arith::div_public(p, a, 3.0).map(|_| ()))), (1, 8 * k, 16));
         assert_eq!(
             per(cost(n, |p, a, b| binary::and(
                 p,
-                &BinShared {
-                    data: a.data.clone()
-                },
-                &BinShared {
-                    data: b.data.clone()
-                }
+                &BinShared { data: a.data.clone() },
+                &BinShared { data: b.data.clone() }
             )
             .map(|_| ()))),
             (1, 16 * k, 8)
         );
-        assert_eq!(
-            per(cost(n, |p, a, _| a2b(p, a).map(|_| ()))),
-            (l + 7, 8 * k * (24 + 2 * g), 8 * (12 + g))
-        );
-        assert_eq!(
-            per(cost(n, |p, a, _| b2a_bit(
-                p,
-                &BinShared {
-                    data: a.data.clone()
-                }
-            )
-            .map(|_| ()))),
-            (1, 8 * k, 8)
-        );
+        assert_eq!(per(cost(n, |p, a, _| a2b(p, a).map(|_| ()))), (l + 7, 8 * k * (24 + 2 * g), 8 * (12 + g)));
+        assert_eq!(per(cost(n, |p, a, _| b2a_bit(p, &BinShared { data: a.data.clone() }).map(|_| ()))), (1, 8 * k, 8));
         assert_eq!(
             per(cost(n, |p, a, b| compare(p, CmpOp::Lt, a, b).map(|_| ()))),
             (l + 8, 8 * k * (25 + 2 * g), 8 * (13 + g))
@@ -93,10 +55,7 @@ fn documented_costs_hold() {
             per(cost(n, |p, a, b| compare(p, CmpOp::Eq, a, b).map(|_| ()))),
             (l + 8, 16 * k * (25 + 2 * g), 16 * (13 + g))
         );
-        assert_eq!(
-            per(cost(n, |p, a, _| relu(p, a).map(|_| ()))),
-            (l + 9, 8 * k * (27 + 2 * g), 8 * (14 + g))
-        );
+        assert_eq!(per(cost(n, |p, a, _| relu(p, a).map(|_| ()))), (l + 9, 8 * k * (27 + 2 * g), 8 * (14 + g)));
         assert_eq!(
             per(cost(n, |p, a, b| {
                 let c = compare(p, CmpOp::Lt, a, b)?;
@@ -109,30 +68,11 @@ fn documented_costs_hold() {
             l + 9
         );
         // A 12-element max: ⌈log2 12⌉ = 4 levels, each a comparison and one round of products.
-        assert_eq!(
-            cost(n, |p, a, _| reduce_extreme(p, a, None, Extreme::Max, false)
-                .map(|_| ()))
-            .0,
-            4 * (l + 9)
-        );
+        assert_eq!(cost(n, |p, a, _| reduce_extreme(p, a, None, Extreme::Max, false).map(|_| ())).0, 4 * (l + 9));
         // Matmul (1×12)@(12×1): the opening carries |x| + |y| = 24 words, the truncation |z| = 1.
         let c = cost(n, |p, a, b| {
-            let x = Shared {
-                data: a
-                    .data
-                    .clone()
-                    .into_shape_with_order(vec![1, N_ELEM])
-                    .unwrap(),
-                scale: 16,
-            };
-            let y = Shared {
-                data: b
-                    .data
-                    .clone()
-                    .into_shape_with_order(vec![N_ELEM, 1])
-                    .unwrap(),
-                scale: 16,
-            };
+            let x = Shared { data: a.data.clone().into_shape_with_order(vec![1, N_ELEM]).unwrap(), scale: 16 };
+            let y = Shared { data: b.data.clone().into_shape_with_order(vec![N_ELEM, 1]).unwrap(), scale: 16 };
             matmul::matmul(p, &x, &y).map(|_| ())
         });
         assert_eq!(c, (2, 8 * k * (2 * e + 1), 24));

@@ -21,13 +21,7 @@ fn a_malformed_message_is_a_typed_error() {
     .unwrap_err();
     assert_eq!(
         err,
-        MpcError::Comm(CommError::Malformed {
-            peer: 1,
-            source: WireError::Length {
-                expected: 16,
-                got: 3
-            }
-        })
+        MpcError::Comm(CommError::Malformed { peer: 1, source: WireError::Length { expected: 16, got: 3 } })
     );
 }
 
@@ -40,14 +34,7 @@ fn a_party_that_leaves_makes_the_others_fail_not_hang() {
         party.open(&[1]).map(|_| ())
     })
     .unwrap_err();
-    assert_eq!(
-        err,
-        MpcError::Invalid {
-            party: 2,
-            op: "test",
-            reason: "party 2 gives up".into()
-        }
-    );
+    assert_eq!(err, MpcError::Invalid { party: 2, op: "test", reason: "party 2 gives up".into() });
 }
 
 #[test]

@@ -50,10 +50,7 @@ pub fn run_op(
 pub fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>, tol: f64) {
     assert_eq!(got.shape(), want.shape(), "shape");
     for (g, w) in got.iter().zip(want.iter()) {
-        assert!(
-            (g - w).abs() <= tol,
-            "got {g}, want {w} (tolerance {tol})\n got: {got}\nwant: {want}"
-        );
+        assert!((g - w).abs() <= tol, "got {g}, want {w} (tolerance {tol})\n got: {got}\nwant: {want}");
     }
 }
 
@@ -65,8 +62,7 @@ pub fn shape() -> impl Strategy<Value = Vec<usize>> {
 /// A tensor of `shape` with values in `[-bound, bound]`.
 pub fn tensor(shape: Vec<usize>, bound: f64) -> impl Strategy<Value = ArrayD<f64>> {
     let n: usize = shape.iter().product();
-    prop::collection::vec(-bound..=bound, n)
-        .prop_map(move |v| ArrayD::from_shape_vec(shape.clone(), v).unwrap())
+    prop::collection::vec(-bound..=bound, n).prop_map(move |v| ArrayD::from_shape_vec(shape.clone(), v).unwrap())
 }
 
 /// Two tensors of the same random shape.
@@ -76,9 +72,5 @@ pub fn tensor_pair(bound: f64) -> impl Strategy<Value = (ArrayD<f64>, ArrayD<f64
 
 /// Proptest settings for protocol tests: few cases (each spawns threads).
 pub fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 16,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() }
 }

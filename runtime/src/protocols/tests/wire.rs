@@ -13,10 +13,7 @@ fn chi_square_top_byte(words: &[u64]) -> f64 {
         counts[(w >> 56) as usize] += 1.0;
     }
     let expect = words.len() as f64 / 256.0;
-    counts
-        .iter()
-        .map(|c| (c - expect) * (c - expect) / expect)
-        .sum()
+    counts.iter().map(|c| (c - expect) * (c - expect) / expect).sum()
 }
 
 /// The largest deviation from 1/2 of the frequency of ones over the 64 bit positions.
@@ -30,19 +27,14 @@ fn worst_bit_bias(words: &[u64]) -> f64 {
 }
 
 fn words_of(bytes: &[u8]) -> Vec<u64> {
-    bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
-        .collect()
+    bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
 #[test]
 fn the_input_never_crosses_the_wire_and_shares_look_uniform() {
     const N_ELEM: usize = 8192;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
-    let x: Vec<f64> = (0..N_ELEM)
-        .map(|_| rng.random_range(-1000.0..1000.0))
-        .collect();
+    let x: Vec<f64> = (0..N_ELEM).map(|_| rng.random_range(-1000.0..1000.0)).collect();
     let x = ArrayD::from_shape_vec(vec![N_ELEM], x).unwrap();
     let fixed = FixedPoint::default();
     let enc = fixed.encode(&x).unwrap();
@@ -64,10 +56,7 @@ fn the_input_never_crosses_the_wire_and_shares_look_uniform() {
                 // Every alignment, not only word boundaries.
                 for off in 0..8.min(msg.len()) {
                     for w in words_of(&msg[off..]) {
-                        assert!(
-                            !secret.contains(&w),
-                            "{n} parties: an input encoding crossed the wire"
-                        );
+                        assert!(!secret.contains(&w), "{n} parties: an input encoding crossed the wire");
                     }
                 }
             }
@@ -76,20 +65,11 @@ fn the_input_never_crosses_the_wire_and_shares_look_uniform() {
         // uniform words, so take the first message: the Beaver opening of the square).
         let first: Vec<u64> = words_of(&reports[0].recorded[0].1);
         // χ² with 255 degrees of freedom: mean 255, sd ≈ 22.6; 400 is beyond 6 sd.
-        assert!(
-            chi_square_top_byte(&first) < 400.0,
-            "masked values not uniform"
-        );
+        assert!(chi_square_top_byte(&first) < 400.0, "masked values not uniform");
         for (i, r) in reports.iter().enumerate() {
-            assert!(
-                chi_square_top_byte(&r.output) < 400.0,
-                "party {i}'s shares: top byte not uniform"
-            );
+            assert!(chi_square_top_byte(&r.output) < 400.0, "party {i}'s shares: top byte not uniform");
             // 8192 samples: sd of a bit frequency ≈ 0.0055; 0.035 is beyond 6 sd.
-            assert!(
-                worst_bit_bias(&r.output) < 0.035,
-                "party {i}'s shares: biased bits"
-            );
+            assert!(worst_bit_bias(&r.output) < 0.035, "party {i}'s shares: biased bits");
         }
         // The encodings themselves fail the same test (the test can fail).
         assert!(chi_square_top_byte(&crate::ring::to_vec(&enc)) > 10_000.0);
