@@ -5,6 +5,7 @@
 
 mod commands;
 mod diag_json;
+mod lsp;
 mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -64,6 +65,8 @@ enum Command {
     },
     /// Explain an error code, e.g. `mpcc explain E0301`.
     Explain { code: String },
+    /// Start the language server on stdio (for editors).
+    Lsp,
 }
 
 #[derive(clap::Args, Debug)]
@@ -143,6 +146,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run(&args),
         Command::GenData { recipe, out, seed } => commands::gen_data(&recipe, &out, seed),
         Command::Explain { code } => commands::explain(&code),
+        Command::Lsp => lsp::run(),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,117 @@
+//! The open documents: their text, version, and the last compilation of that text.
+//!
+//! Text changes arrive as whole-text replacements or as range edits in UTF-16 positions (both
+//! sync kinds are accepted); every change drops the cached compilation, which is recomputed on
+//! first use. Nothing here talks to the client.
+
+use super::position::LineIndex;
+use lsp_types::TextDocumentContentChangeEvent;
+use mpcc_compiler::{CompileOptions, Diagnostic, SymbolInfo};
+use std::collections::HashMap;
+
+/// What the compiler said about one version of a document.
+pub struct Analysis {
+    pub diagnostics: Vec<Diagnostic>,
+    pub symbols: Vec<SymbolInfo>,
+}
+
+/// One open document.
+pub struct Document {
+    pub text: String,
+    pub version: i32,
+    analysis: Option<Analysis>,
+}
+
+impl Document {
+    pub fn new(text: String, version: i32) -> Document {
+        Document { text, version, analysis: None }
+    }
+
+    /// Applies the changes of one `didChange`, in order.
+    pub fn apply(&mut self, version: i32, changes: Vec<TextDocumentContentChangeEvent>) {
+        for change in changes {
+            match change.range {
+                None => self.text = change.text,
+                Some(range) => {
+                    let index = LineIndex::new(&self.text);
+                    let start = index.offset(range.start);
+                    let end = index.offset(range.end).max(start);
+                    self.text.replace_range(start..end, &change.text);
+                }
+            }
+        }
+        self.version = version;
+        self.analysis = None;
+    }
+
+    /// The compilation of the current text (compiled now if the text changed since).
+    pub fn analysis(&mut self) -> &Analysis {
+        let text = &self.text;
+        self.analysis.get_or_insert_with(|| {
+            let compiled = mpcc_compiler::compile(text, &CompileOptions::default());
+            Analysis { diagnostics: compiled.diagnostics, symbols: compiled.symbols }
+        })
+    }
+}
+
+/// The open documents by URI.
+#[derive(Default)]
+pub struct Documents {
+    docs: HashMap<String, Document>,
+}
+
+impl Documents {
+    pub fn open(&mut self, uri: &str, text: String, version: i32) {
+        self.docs.insert(uri.to_string(), Document::new(text, version));
+    }
+    pub fn close(&mut self, uri: &str) {
+        self.docs.remove(uri);
+    }
+    pub fn get_mut(&mut self, uri: &str) -> Option<&mut Document> {
+        self.docs.get_mut(uri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Document;
+    use lsp_types::{Position, Range, TextDocumentContentChangeEvent};
+
+    fn edit(range: Option<((u32, u32), (u32, u32))>, text: &str) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: range.map(|((l0, c0), (l1, c1))| Range::new(Position::new(l0, c0), Position::new(l1, c1))),
+            range_length: None,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn range_edits_apply_in_order_with_utf16_columns() {
+        let mut doc = Document::new("let é = 1;\nlet 𝑥 = 2;\n".into(), 1);
+        // Replace `2` (line 1, after the 2-unit `𝑥`: column 9) and then insert before `é`.
+        doc.apply(2, vec![edit(Some(((1, 9), (1, 10))), "42"), edit(Some(((0, 4), (0, 4))), "_")]);
+        assert_eq!(doc.text, "let _é = 1;\nlet 𝑥 = 42;\n");
+        assert_eq!(doc.version, 2);
+        // A deletion across the line break.
+        doc.apply(3, vec![edit(Some(((0, 11), (1, 0))), "")]);
+        assert_eq!(doc.text, "let _é = 1;let 𝑥 = 42;\n");
+    }
+
+    #[test]
+    fn full_replacements_and_hostile_ranges_do_not_panic() {
+        let mut doc = Document::new("abc".into(), 1);
+        doc.apply(2, vec![edit(None, "xyz")]);
+        assert_eq!(doc.text, "xyz");
+        // End before start, and positions far past the end: clamped.
+        doc.apply(3, vec![edit(Some(((0, 2), (0, 1))), "!"), edit(Some(((9, 9), (9, 9))), "?")]);
+        assert_eq!(doc.text, "xy!z?");
+    }
+
+    #[test]
+    fn analysis_follows_the_text() {
+        let mut doc = Document::new("let x = ;".into(), 1);
+        assert!(!doc.analysis().diagnostics.is_empty());
+        doc.apply(2, vec![edit(None, "parties A;\nlet x = 1;\nprint(x);")]);
+        assert!(doc.analysis().diagnostics.is_empty(), "{:?}", doc.analysis().diagnostics);
+    }
+}
