@@ -6,7 +6,7 @@
 //! that from [`RunError::span`]).
 
 use mpcc_ir::Span;
-use std::fmt;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// What went wrong, coarsely; the message says the details.
@@ -58,7 +58,8 @@ impl ErrorKind {
 /// Display: `[party ALICE] file `features.npy`: <message> (expected shape [100, ?])`, with each
 /// bracketed piece present only when known. The span is not displayed: the binary renders it with
 /// the source line.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", self.render())]
 pub struct RunError {
     pub kind: ErrorKind,
     pub message: String,
@@ -74,14 +75,7 @@ pub struct RunError {
 
 impl RunError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> RunError {
-        RunError {
-            kind,
-            message: message.into(),
-            party: None,
-            span: None,
-            file: None,
-            expected_shape: None,
-        }
+        RunError { kind, message: message.into(), party: None, span: None, file: None, expected_shape: None }
     }
     /// Shorthand for a [`ErrorKind::Shape`] error.
     pub fn shape(message: impl Into<String>) -> RunError {
@@ -112,23 +106,23 @@ impl RunError {
     }
 }
 
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl RunError {
+    /// The displayed text (see the type's doc).
+    fn render(&self) -> String {
+        let mut f = String::new();
         if let Some(party) = &self.party {
-            write!(f, "[party {party}] ")?;
+            let _ = write!(f, "[party {party}] ");
         }
         if let Some(file) = &self.file {
-            write!(f, "file `{}`: ", file.display())?;
+            let _ = write!(f, "file `{}`: ", file.display());
         }
-        write!(f, "{}", self.message)?;
+        let _ = write!(f, "{}", self.message);
         if let Some(shape) = &self.expected_shape {
-            write!(f, " (expected shape {shape})")?;
+            let _ = write!(f, " (expected shape {shape})");
         }
-        Ok(())
+        f
     }
 }
-
-impl std::error::Error for RunError {}
 
 /// Formats a shape as `[2, 3]` (`[]` for a scalar).
 pub fn dims_text(dims: &[usize]) -> String {
@@ -154,9 +148,7 @@ mod tests {
 
     #[test]
     fn innermost_span_wins() {
-        let err = RunError::shape("x")
-            .with_span(Span::new(1, 2))
-            .with_span(Span::new(5, 9));
+        let err = RunError::shape("x").with_span(Span::new(1, 2)).with_span(Span::new(5, 9));
         assert_eq!(err.span, Some(Span::new(1, 2)));
     }
 }
