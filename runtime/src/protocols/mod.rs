@@ -4,6 +4,27 @@
 //!
 //! Rounds and bytes per element are in each function's doc comment and collected in
 //! `docs/protocols.md`. No protocol logs or opens anything but the masked values its doc names.
+//!
+//! Where each IR op's private kernel lives (a public operand enters as `Shared::from_public`, or
+//! through the `*_public` kernel where one exists):
+//!
+//! | IR op | kernel |
+//! |---|---|
+//! | `Share`, `Reveal`, `Output(to=P)` | `share::share_from`, `share::reveal`, `share::reveal_to` |
+//! | `Add`, `Sub`, `Neg` | `arith::{add, sub, neg, add_public, sub_public, public_sub}` |
+//! | `Mul` | `mul::mul` (private×private), `mul::mul_public` |
+//! | `Div` by a public value | `arith::div_public` |
+//! | `Square`, `Pow(x, k)` | `mul::square`, repeated `mul::square`/`mul::mul` |
+//! | `MatMul` | `matmul::{matmul, matmul_public, public_matmul}` |
+//! | `Lt`…`Ne` | `compare::compare` with a `CmpOp` (0/1 result at scale 0) |
+//! | `Sign`, `Abs`, `Relu` | `compare::{sign, abs, relu}` |
+//! | `Where` | `select::where_` (condition at scale 0) |
+//! | `Maximum`, `Minimum` | `select::{maximum, minimum}` |
+//! | `Reduce{Sum, Mean}` | `arith::{sum, mean}` |
+//! | `Reduce{Max, Min}`, `Arg{…}` | `select::reduce_extreme` (values, index, one-hot) |
+//! | exp, log, sqrt, reciprocal, sigmoid, tanh, softmax | `approx` |
+//!
+//! A comparison result (scale 0) mixed with scaled values is raised with `arith::upscale`.
 
 pub mod approx;
 pub mod arith;
