@@ -22,9 +22,12 @@ impl<'a> Cx<'a> {
                 let Some(src) = self.party_arg(se, "src") else {
                     return Val::Err;
                 };
-                self.check_not_private_branch(Code::E0402, span, "`private(…)`");
+                let in_branch = !self.check_not_private_branch(Code::E0402, span, "`private(…)`");
                 let saved = self.load_ctx.replace(Some(src));
+                // A `load` inside an already reported `private(…)` is not reported again.
+                let quiet = std::mem::replace(&mut self.quiet_inputs, in_branch);
                 let v = self.arg_tensor(ve);
+                self.quiet_inputs = quiet;
                 self.load_ctx = saved;
                 let Some(v) = v else { return Val::Err };
                 let info = self.info(v);
@@ -216,7 +219,9 @@ impl<'a> Cx<'a> {
             );
             return Val::Err;
         };
-        self.check_not_private_branch(Code::E0402, span, "`load`");
+        if !self.quiet_inputs {
+            self.check_not_private_branch(Code::E0402, span, "`load`");
+        }
         let label = match at {
             Some(p) => Label::Local(p),
             None => Label::Public,

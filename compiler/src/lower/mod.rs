@@ -105,6 +105,8 @@ pub(crate) struct Cx<'a> {
     /// `Some(Some(P))` inside `private(src=P, …)`, `Some(None)` inside `public(…)`.
     pub load_ctx: Option<Option<PartyId>>,
     pub depth: usize,
+    /// Inside a `private(…)` already reported as an input under a private condition.
+    pub quiet_inputs: bool,
     /// Values bound to a name by `let` without a variable, for provenance notes.
     pub names: labels::Names,
 }
@@ -151,6 +153,7 @@ impl<'a> Cx<'a> {
             private: Vec::new(),
             load_ctx: None,
             depth: 0,
+            quiet_inputs: false,
             names: labels::Names::new(),
         }
     }
