@@ -8,7 +8,7 @@
 
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_ir::{Op, Program, Stmt};
-use mpcc_runtime::comm::{Comm, CommError, CountingComm, LocalComm};
+use mpcc_runtime::comm::{Comm, CommError, LocalComm};
 use mpcc_runtime::dealer::{DealerClient, DealerLink, TrustedDealer};
 use mpcc_runtime::exec::mpc::{run_mpc, run_mpc_recording, run_party};
 use mpcc_runtime::exec::{run_plain, Event, RunConfig, VecSink};
@@ -20,9 +20,7 @@ use std::sync::{Arc, Mutex};
 const TOL: f64 = 1e-3;
 
 fn compile_src(src: &str, params: &[(&str, &str)]) -> Program {
-    let options = CompileOptions {
-        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-    };
+    let options = CompileOptions { params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
     let compiled = compile(src, &options);
     match compiled.program {
         Some(p) => p,
@@ -118,8 +116,7 @@ fn arithmetic_matches_plaintext_for_2_3_and_5_parties() {
     run_plain(&program, &RunConfig::with_dir(&dir, 5), &mut plain).expect("plaintext run");
     for n in [2, 3, 5] {
         let mut sink = VecSink::default();
-        let report = run_mpc(&program, n, &cfg(&dir, n, 7), &mut sink)
-            .unwrap_or_else(|e| panic!("{n} parties: {e}"));
+        let report = run_mpc(&program, n, &cfg(&dir, n, 7), &mut sink).unwrap_or_else(|e| panic!("{n} parties: {e}"));
         assert_events_close(&plain.events, &sink.events, TOL, &format!("{n} parties"));
         assert_eq!(report.parties.len(), n);
         assert!(report.rounds > 0 && report.triples > 0 && report.comparisons > 0);
@@ -165,13 +162,8 @@ fn the_audit_log_lists_exactly_the_programs_openings() {
     let logged: Vec<(String, String)> =
         report.audit.entries.iter().map(|e| (e.kind.clone(), e.value.clone())).collect();
     assert_eq!(logged, openings(&program));
-    let outputs: Vec<&str> = report
-        .audit
-        .entries
-        .iter()
-        .filter(|e| e.kind == "output")
-        .map(|e| e.to.as_str())
-        .collect();
+    let outputs: Vec<&str> =
+        report.audit.entries.iter().filter(|e| e.kind == "output").map(|e| e.to.as_str()).collect();
     assert_eq!(outputs, vec!["BOB", "ALICE"]);
     assert!(report.audit.entries.iter().all(|e| e.times == 1 && e.span.end > e.span.start));
     let text = report.render();
@@ -182,9 +174,12 @@ fn the_audit_log_lists_exactly_the_programs_openings() {
 
 /// A transport that logs, per exchange, what this party sent (all-to-all openings send the same
 /// bytes to every peer).
+/// What one party sent in each exchange.
+type ExchangeLog = Arc<Mutex<Vec<Option<Vec<u8>>>>>;
+
 struct Logged {
     inner: LocalComm,
-    log: Arc<Mutex<Vec<Option<Vec<u8>>>>>,
+    log: ExchangeLog,
 }
 
 impl Comm for Logged {
@@ -200,11 +195,7 @@ impl Comm for Logged {
     fn recv(&mut self, from: usize) -> Result<Vec<u8>, CommError> {
         self.inner.recv(from)
     }
-    fn exchange(
-        &mut self,
-        out: Vec<Option<Vec<u8>>>,
-        expect: &[bool],
-    ) -> Result<Vec<Option<Vec<u8>>>, CommError> {
+    fn exchange(&mut self, out: Vec<Option<Vec<u8>>>, expect: &[bool]) -> Result<Vec<Option<Vec<u8>>>, CommError> {
         let sent = out.iter().flatten().next().cloned();
         if let Ok(mut log) = self.log.lock() {
             log.push(sent);
@@ -214,10 +205,7 @@ impl Comm for Logged {
 }
 
 fn words(bytes: &[u8]) -> Vec<u64> {
-    bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-        .collect()
+    bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect()
 }
 
 #[test]
@@ -238,8 +226,7 @@ print(reveal(m));
     let n = 3;
     // Build the parties by hand: run_party is the entry point the networked engine uses.
     let seeds = Seeds::generate(n, Some(5));
-    let logs: Vec<Arc<Mutex<Vec<Option<Vec<u8>>>>>> =
-        (0..n).map(|_| Arc::new(Mutex::new(Vec::new()))).collect();
+    let logs: Vec<ExchangeLog> = (0..n).map(|_| Arc::new(Mutex::new(Vec::new()))).collect();
     let mut dealer = Some(Box::new(TrustedDealer::new(&seeds.dealer)) as Box<dyn DealerLink>);
     let parties: Vec<Party> = LocalComm::mesh(n)
         .into_iter()
@@ -314,17 +301,16 @@ print(reveal(s));
     write_npy(&dir, "x.npy", &[8, 8], xs.clone());
     write_npy(&dir, "y.npy", &[8, 8], ys);
     let program = compile_src(src, &[]);
-    let (report, recorded) =
-        run_mpc_recording(&program, 2, &cfg(&dir, 2, 3), &mut VecSink::default()).expect("run");
+    let (report, recorded) = run_mpc_recording(&program, 2, &cfg(&dir, 2, 3), &mut VecSink::default()).expect("run");
     assert!(report.parties[0].bytes_sent > 0);
-    let needles: Vec<[u8; 8]> = xs.iter().map(|&v| encode_scaled(v, 16).unwrap_or(0).to_le_bytes()).collect();
+    // Messages are little-endian 64-bit words; look for x's encodings among them.
+    let needles: Vec<u64> = xs.iter().map(|&v| encode_scaled(v, 16).unwrap_or(0)).collect();
     let mut messages = 0;
     for party in &recorded {
         for (_, msg) in party {
             messages += 1;
-            for needle in &needles {
-                assert!(!msg.windows(8).any(|w| w == needle), "an encoding of x is on the wire");
-            }
+            let found = words(msg).into_iter().find(|w| needles.contains(w));
+            assert_eq!(found, None, "an encoding of x is on the wire");
         }
     }
     assert!(messages > 10);

@@ -36,20 +36,10 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Records that `value` (of shape `dims`) was opened to `to` by a `kind` statement at `span`.
-    pub fn record(
-        &mut self,
-        program: &Program,
-        kind: &str,
-        to: &str,
-        value: ValueId,
-        dims: &[usize],
-        span: Span,
-    ) {
+    pub fn record(&mut self, program: &Program, kind: &str, to: &str, value: ValueId, dims: &[usize], span: Span) {
         let id = value.to_string();
-        if let Some(e) = self
-            .entries
-            .iter_mut()
-            .find(|e| e.kind == kind && e.to == to && e.value == id && e.span == span)
+        if let Some(e) =
+            self.entries.iter_mut().find(|e| e.kind == kind && e.to == to && e.value == id && e.span == span)
         {
             e.times += 1;
             return;
@@ -110,11 +100,8 @@ pub fn describe(program: &Program, id: ValueId) -> String {
         Op::Cat { .. } => "cat(…)".to_string(),
         Op::Stack { .. } => "stack(…)".to_string(),
         Op::Index { .. } => "an index `x[…]`".to_string(),
-        Op::Zeros { .. }
-        | Op::Ones { .. }
-        | Op::Eye { .. }
-        | Op::Rand { .. }
-        | Op::Randn { .. }
-        | Op::Shape(_) => "a public constructor".to_string(),
+        Op::Zeros { .. } | Op::Ones { .. } | Op::Eye { .. } | Op::Rand { .. } | Op::Randn { .. } | Op::Shape(_) => {
+            "a public constructor".to_string()
+        }
     }
 }

@@ -109,18 +109,12 @@ impl<'a> Machine<'a> {
             Stmt::Eval(id) => self.eval(*id)?,
             Stmt::Assign { var, value } => {
                 let v = self.get(*value)?.clone();
-                let slot = self
-                    .vars
-                    .get_mut(var.index())
-                    .ok_or_else(|| internal(format!("unknown variable #{}", var.0)))?;
+                let slot =
+                    self.vars.get_mut(var.index()).ok_or_else(|| internal(format!("unknown variable #{}", var.0)))?;
                 *slot = Some(v);
             }
             Stmt::If { cond, then_block, else_block, span } => {
-                return if self.truth(*cond, *span)? {
-                    self.block(then_block)
-                } else {
-                    self.block(else_block)
-                };
+                return if self.truth(*cond, *span)? { self.block(then_block) } else { self.block(else_block) };
             }
             Stmt::For { var, start, end, body, span } => {
                 let from = self.int(*start, "a loop bound", *span)?;
@@ -154,14 +148,11 @@ impl<'a> Machine<'a> {
                 if first_with_dir {
                     let dir = self.data_dir(PartyId(me as u32), *span)?;
                     let name = self.program.party_name(PartyId(me as u32));
-                    let written = io::save(dir, path, t)
-                        .map_err(|e| e.with_party(name).with_span(*span))?;
+                    let written = io::save(dir, path, t).map_err(|e| e.with_party(name).with_span(*span))?;
                     self.files_written.push(written);
                 }
             }
-            Stmt::Output { value, to, path, span } => {
-                self.output(*value, *to, path.as_deref(), *span)?
-            }
+            Stmt::Output { value, to, path, span } => self.output(*value, *to, path.as_deref(), *span)?,
         }
         Ok(Flow::Next)
     }
@@ -235,11 +226,8 @@ impl<'a> Machine<'a> {
     fn truth(&self, cond: ValueId, span: Span) -> Result<bool, RunError> {
         let v = self.public(cond, "a condition").map_err(|e| e.with_span(span))?;
         if v.len() != 1 {
-            return Err(RunError::shape(format!(
-                "a condition must be a scalar, found shape {}",
-                dims_text(v.shape())
-            ))
-            .with_span(span));
+            return Err(RunError::shape(format!("a condition must be a scalar, found shape {}", dims_text(v.shape())))
+                .with_span(span));
         }
         Ok(v.iter().any(|&x| x != 0.0))
     }
@@ -252,12 +240,9 @@ impl<'a> Machine<'a> {
     fn data_dir(&self, party: PartyId, span: Span) -> Result<&Path, RunError> {
         self.cfg.data_dirs.get(party.index()).map(|p| p.as_path()).ok_or_else(|| {
             let name = self.program.party_name(party);
-            RunError::new(
-                ErrorKind::Config,
-                format!("no data folder was given for party {name} (rank {})", party.0),
-            )
-            .with_party(name)
-            .with_span(span)
+            RunError::new(ErrorKind::Config, format!("no data folder was given for party {name} (rank {})", party.0))
+                .with_party(name)
+                .with_span(span)
         })
     }
 
@@ -336,17 +321,15 @@ impl<'a> Machine<'a> {
                             .then(|| super::values::encode(&t, f))
                             .transpose()?
                             .map(|p| p.data);
-                        let s = share_from(self.party, src.index(), enc.as_ref(), t.shape(), f)
-                            .map_err(mpc_err)?;
+                        let s = share_from(self.party, src.index(), enc.as_ref(), t.shape(), f).map_err(mpc_err)?;
                         Ok(Val::Private(s))
                     }
                     Val::Local { owner, data } if owner == src.index() => {
                         Ok(Val::Private(share_local(self.party, owner, data.as_ref(), &known)?))
                     }
-                    Val::Local { owner, .. } => Err(internal(format!(
-                        "party {} shares a value local to party {owner}",
-                        src.0
-                    ))),
+                    Val::Local { owner, .. } => {
+                        Err(internal(format!("party {} shares a value local to party {owner}", src.0)))
+                    }
                     Val::Private(s) => Ok(Val::Private(s)),
                 };
             }

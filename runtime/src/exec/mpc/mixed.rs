@@ -25,9 +25,7 @@ pub fn add(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
     let f = party.fixed.frac_bits;
     match (a, b) {
         (Opd::S(x), Opd::S(y)) => arith::add(x, y).map_err(mpc_err),
-        (Opd::S(x), Opd::P(p)) | (Opd::P(p), Opd::S(x)) => {
-            arith::add_public(party, x, &encode(p, f)?).map_err(mpc_err)
-        }
+        (Opd::S(x), Opd::P(p)) | (Opd::P(p), Opd::S(x)) => arith::add_public(party, x, &encode(p, f)?).map_err(mpc_err),
         _ => Err(no_private()),
     }
 }
@@ -71,10 +69,8 @@ pub fn div(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
             let big = p.iter().fold(1.0f64, |m, v| m.max(v.abs()));
             let k = (f + big.log2().ceil().max(0.0) as u32).min(62 - x.scale.min(62)).max(1);
             let inv = encode(&p.mapv(|v| 1.0 / v), k)?;
-            let raw = Shared {
-                data: ring::mul(&x.data, &inv.data).map_err(|e| mpc_err(e.into()))?,
-                scale: x.scale + k,
-            };
+            let raw =
+                Shared { data: ring::mul(&x.data, &inv.data).map_err(|e| mpc_err(e.into()))?, scale: x.scale + k };
             trunc::truncate(party, &raw, k).map_err(mpc_err)
         }
         (_, Opd::S(y)) => {
@@ -87,10 +83,7 @@ pub fn div(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
 
 /// A share broadcast to `shape` (local).
 pub fn broadcast(x: &Shared, shape: &[usize]) -> Result<Shared, RunError> {
-    Ok(Shared {
-        data: ring::broadcast_to("broadcast", &x.data, shape).map_err(|e| mpc_err(e.into()))?,
-        scale: x.scale,
-    })
+    Ok(Shared { data: ring::broadcast_to("broadcast", &x.data, shape).map_err(|e| mpc_err(e.into()))?, scale: x.scale })
 }
 
 /// A comparison or `maximum`/`minimum` (results of comparisons are unscaled 0/1 shares).

@@ -36,6 +36,9 @@ use mpcc_ir::{PartyId, Program};
 use std::time::Instant;
 use values::is_hang_up;
 
+/// Every message each party sent, per party: `(recipient, bytes)` in sending order.
+pub type Recorded = Vec<Vec<(usize, Vec<u8>)>>;
+
 /// Runs this party's side of `program` on `party`; `print` and `output` events go to `sink`.
 /// Every party of the run must call it with the same program and configuration.
 pub fn run_party(
@@ -82,10 +85,7 @@ pub fn run_party_seq(
 
 fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
     if n < 2 {
-        return Err(RunError::new(
-            ErrorKind::Config,
-            format!("{n} parties: a secure run needs at least 2"),
-        ));
+        return Err(RunError::new(ErrorKind::Config, format!("{n} parties: a secure run needs at least 2")));
     }
     if n < program.parties.len() {
         return Err(RunError::new(
@@ -110,10 +110,8 @@ pub fn run_mpc(
     cfg: &RunConfig,
     sink: &mut dyn Sink,
 ) -> Result<MpcReport, RunError> {
-    let comms = LocalComm::mesh(n_parties)
-        .into_iter()
-        .map(|c| Box::new(CountingComm::new(c)) as Box<dyn Comm>)
-        .collect();
+    let comms =
+        LocalComm::mesh(n_parties).into_iter().map(|c| Box::new(CountingComm::new(c)) as Box<dyn Comm>).collect();
     run_mpc_with_comms(program, comms, cfg, sink).map(|(report, _)| report)
 }
 
@@ -124,11 +122,9 @@ pub fn run_mpc_recording(
     n_parties: usize,
     cfg: &RunConfig,
     sink: &mut dyn Sink,
-) -> Result<(MpcReport, Vec<Vec<(usize, Vec<u8>)>>), RunError> {
-    let comms = LocalComm::mesh(n_parties)
-        .into_iter()
-        .map(|c| Box::new(CountingComm::recording(c)) as Box<dyn Comm>)
-        .collect();
+) -> Result<(MpcReport, Recorded), RunError> {
+    let comms =
+        LocalComm::mesh(n_parties).into_iter().map(|c| Box::new(CountingComm::recording(c)) as Box<dyn Comm>).collect();
     run_mpc_with_comms(program, comms, cfg, sink)
 }
 
@@ -138,11 +134,11 @@ pub fn run_mpc_with_comms(
     comms: Vec<Box<dyn Comm>>,
     cfg: &RunConfig,
     sink: &mut dyn Sink,
-) -> Result<(MpcReport, Vec<Vec<(usize, Vec<u8>)>>), RunError> {
+) -> Result<(MpcReport, Recorded), RunError> {
     let n = comms.len();
     check_parties(program, n)?;
-    let fixed = FixedPoint::new(cfg.precision)
-        .map_err(|e| RunError::new(ErrorKind::Config, format!("--precision: {e}")))?;
+    let fixed =
+        FixedPoint::new(cfg.precision).map_err(|e| RunError::new(ErrorKind::Config, format!("--precision: {e}")))?;
     let start = Instant::now();
     let seeds = Seeds::generate(n, cfg.seed);
     let (link, dealer_thread) = spawn_dealer_thread(&seeds.dealer);

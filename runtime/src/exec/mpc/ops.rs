@@ -42,9 +42,7 @@ fn share<'t>(get: Get<'_, 't>, id: ValueId) -> Result<&'t Shared, RunError> {
 fn public<'t>(get: Get<'_, 't>, id: ValueId) -> Result<&'t Tensor, RunError> {
     match get(id)? {
         Opd::P(t) => Ok(t),
-        Opd::S(_) => Err(internal(format!(
-            "operand {id} must be public (a shape, index or count)"
-        ))),
+        Opd::S(_) => Err(internal(format!("operand {id} must be public (a shape, index or count)"))),
     }
 }
 
@@ -81,12 +79,8 @@ pub fn private_op<'t>(
         Op::Pow(x, k) => mixed::pow(party, share(get, *x)?, *k),
         Op::MatMul(a, b) => match (get(*a)?, get(*b)?) {
             (Opd::S(x), Opd::S(y)) => matmul::matmul(party, x, y).map_err(mpc_err),
-            (Opd::S(x), Opd::P(p)) => {
-                matmul::matmul_public(party, x, &encode_factor(p, f)?).map_err(mpc_err)
-            }
-            (Opd::P(p), Opd::S(y)) => {
-                matmul::public_matmul(party, &encode_factor(p, f)?, y).map_err(mpc_err)
-            }
+            (Opd::S(x), Opd::P(p)) => matmul::matmul_public(party, x, &encode_factor(p, f)?).map_err(mpc_err),
+            (Opd::P(p), Opd::S(y)) => matmul::public_matmul(party, &encode_factor(p, f)?, y).map_err(mpc_err),
             _ => Err(internal("a private matmul without a private operand")),
         },
         Op::Where(c, a, b) => mixed::where_(party, get(*c)?, get(*a)?, get(*b)?),
@@ -126,8 +120,8 @@ pub fn private_op<'t>(
         Op::OneHot { labels, classes } => {
             let labels = share(get, *labels)?;
             let classes = scalar_int(public(get, *classes)?, "the class count of `one_hot`")?;
-            let classes = usize::try_from(classes)
-                .map_err(|_| RunError::index(format!("`one_hot` with {classes} classes")))?;
+            let classes =
+                usize::try_from(classes).map_err(|_| RunError::index(format!("`one_hot` with {classes} classes")))?;
             let mut dims = labels.shape().to_vec();
             dims.push(1);
             let col = with_data(labels, structural::reshape(&labels.data, &to_i64(&dims))?);
@@ -160,8 +154,7 @@ pub fn private_op<'t>(
                 shares.push(as_shared(party, get(id)?, f)?.into_owned());
             }
             let scale = shares.iter().map(|s| s.scale).max().unwrap_or(f);
-            let shares: Vec<Shared> =
-                shares.iter().map(|s| arith::upscale(s, scale)).collect();
+            let shares: Vec<Shared> = shares.iter().map(|s| arith::upscale(s, scale)).collect();
             let datas: Vec<&ndarray::ArrayD<u64>> = shares.iter().map(|s| &s.data).collect();
             let data = if matches!(op, Op::Cat { .. }) {
                 structural::cat(&datas, *axis)?

@@ -47,16 +47,11 @@ pub fn compute<'t>(
         Op::Ones { shape } => construct::ones(&construct::dims_from_tensor(get(*shape)?, "ones")?),
         Op::Eye { n } => {
             let n = scalar_int(get(*n)?, "the size given to `eye`")?;
-            let n = usize::try_from(n)
-                .map_err(|_| RunError::shape(format!("`eye` of a negative size ({n})")))?;
+            let n = usize::try_from(n).map_err(|_| RunError::shape(format!("`eye` of a negative size ({n})")))?;
             construct::eye(n)?
         }
-        Op::Rand { shape, seed } => {
-            construct::rand(&construct::dims_from_tensor(get(*shape)?, "rand")?, *seed)?
-        }
-        Op::Randn { shape, seed } => {
-            construct::randn(&construct::dims_from_tensor(get(*shape)?, "randn")?, *seed)?
-        }
+        Op::Rand { shape, seed } => construct::rand(&construct::dims_from_tensor(get(*shape)?, "rand")?, *seed)?,
+        Op::Randn { shape, seed } => construct::randn(&construct::dims_from_tensor(get(*shape)?, "randn")?, *seed)?,
         Op::OneHot { labels, classes } => {
             let classes = scalar_int(get(*classes)?, "the class count of `one_hot`")?;
             nn::one_hot(get(*labels)?, classes)?
@@ -83,9 +78,7 @@ pub fn reshape_spec(spec: &Tensor) -> Result<Vec<i64>, RunError> {
     if spec.ndim() > 1 {
         return Err(RunError::shape("the shape given to `reshape` must be 1-D"));
     }
-    spec.iter()
-        .map(|&d| crate::plain::as_int(d, "a dimension given to `reshape`"))
-        .collect()
+    spec.iter().map(|&d| crate::plain::as_int(d, "a dimension given to `reshape`")).collect()
 }
 
 /// The public items of an indexing expression, resolved to integers.
@@ -101,10 +94,7 @@ pub fn index_specs<'t>(
         .map(|item| {
             Ok(match item {
                 IndexItem::At(id) => IndexSpec::At(scalar_int(get(*id)?, "an index")?),
-                IndexItem::Slice { start, end } => IndexSpec::Slice {
-                    start: bound(start)?,
-                    end: bound(end)?,
-                },
+                IndexItem::Slice { start, end } => IndexSpec::Slice { start: bound(start)?, end: bound(end)? },
             })
         })
         .collect()

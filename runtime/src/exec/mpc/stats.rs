@@ -148,11 +148,8 @@ impl MpcReport {
             "mpc: {} parties, {} fractional bits, {:.3} s, {} rounds\n",
             self.n_parties, self.precision, self.wall_seconds, self.rounds
         );
-        let sent: Vec<String> = self
-            .parties
-            .iter()
-            .map(|p| format!("{} {}", p.name, bytes_text(p.bytes_sent)))
-            .collect();
+        let sent: Vec<String> =
+            self.parties.iter().map(|p| format!("{} {}", p.name, bytes_text(p.bytes_sent))).collect();
         out += &format!("  sent: {}; dealer: {}\n", sent.join(", "), bytes_text(self.dealer_bytes));
         out += &format!(
             "  used: {} triples, {} matrix triples, {} square pairs, {} truncation pairs, {} binary triples; {} elements compared; {} openings\n",

@@ -72,10 +72,7 @@ pub fn is_hang_up(e: &RunError) -> bool {
 /// Encodes a public tensor at `scale` fractional bits; a value out of range is an error naming it.
 pub fn encode(t: &Tensor, scale: u32) -> Result<Public, RunError> {
     Public::encode(t, scale).map_err(|e| {
-        RunError::new(
-            ErrorKind::Domain,
-            format!("a public operand cannot be encoded in fixed point: {e}"),
-        )
+        RunError::new(ErrorKind::Domain, format!("a public operand cannot be encoded in fixed point: {e}"))
     })
 }
 
@@ -124,11 +121,7 @@ pub fn local_shape(
             if t.shape() != dims.as_slice() {
                 return Err(RunError::new(
                     ErrorKind::ShapeMismatch,
-                    format!(
-                        "the value has shape {}, the program expects {}",
-                        dims_text(t.shape()),
-                        dims_text(&dims)
-                    ),
+                    format!("the value has shape {}, the program expects {}", dims_text(t.shape()), dims_text(&dims)),
                 ));
             }
         }
@@ -136,9 +129,8 @@ pub fn local_shape(
     }
     let n = party.n_parties();
     if me == owner {
-        let t = data.ok_or_else(|| {
-            RunError::new(ErrorKind::Internal, "the owner of a local value does not hold it")
-        })?;
+        let t =
+            data.ok_or_else(|| RunError::new(ErrorKind::Internal, "the owner of a local value does not hold it"))?;
         let mut words = vec![t.ndim() as u64];
         words.extend(t.shape().iter().map(|&d| d as u64));
         let bytes = crate::wire::encode_u64s(&words);
@@ -151,27 +143,21 @@ pub fn local_shape(
         *slot = true;
     }
     let got = party.comm().exchange(vec![None; n], &expect).map_err(|e| mpc_err(e.into()))?;
-    let msg = got.into_iter().nth(owner).flatten().ok_or_else(|| {
-        RunError::new(ErrorKind::Internal, format!("party {owner} sent no shape"))
-    })?;
-    let words = decode_u64s(&msg, msg.len() / 8).map_err(|e| {
-        RunError::new(ErrorKind::Internal, format!("a malformed shape from party {owner}: {e}"))
-    })?;
+    let msg = got
+        .into_iter()
+        .nth(owner)
+        .flatten()
+        .ok_or_else(|| RunError::new(ErrorKind::Internal, format!("party {owner} sent no shape")))?;
+    let words = decode_u64s(&msg, msg.len() / 8)
+        .map_err(|e| RunError::new(ErrorKind::Internal, format!("a malformed shape from party {owner}: {e}")))?;
     match words.split_first() {
-        Some((&rank, dims)) if rank as usize == dims.len() => {
-            Ok(dims.iter().map(|&d| d as usize).collect())
-        }
+        Some((&rank, dims)) if rank as usize == dims.len() => Ok(dims.iter().map(|&d| d as usize).collect()),
         _ => Err(RunError::new(ErrorKind::Internal, format!("a malformed shape from party {owner}"))),
     }
 }
 
 /// Party `owner` secret-shares its local value (encoded at the run's precision).
-pub fn share_local(
-    party: &mut Party,
-    owner: usize,
-    data: Option<&Tensor>,
-    known: &Shape,
-) -> Result<Shared, RunError> {
+pub fn share_local(party: &mut Party, owner: usize, data: Option<&Tensor>, known: &Shape) -> Result<Shared, RunError> {
     let shape = local_shape(party, owner, data, known)?;
     let f = party.fixed.frac_bits;
     let encoded = match data {
