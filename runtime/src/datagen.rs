@@ -51,18 +51,14 @@ pub fn generate(recipe: &str, out_dir: &Path, seed: u64) -> Result<Vec<PathBuf>,
         _ => {
             return Err(RunError::new(
                 ErrorKind::Config,
-                format!(
-                    "unknown data recipe `{recipe}` (known: {})",
-                    RECIPES.join(", ")
-                ),
+                format!("unknown data recipe `{recipe}` (known: {})", RECIPES.join(", ")),
             ))
         }
     };
     let mut written = Vec::with_capacity(files.len());
     for (name, value) in files {
         let path = out_dir.join(name);
-        let bytes =
-            encode_npy(&value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&path))?;
+        let bytes = encode_npy(&value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&path))?;
         write_file(&path, &bytes)?;
         written.push(path);
     }
@@ -83,20 +79,14 @@ mod tests {
     }
 
     fn bytes(files: &[PathBuf]) -> Vec<Vec<u8>> {
-        files
-            .iter()
-            .map(|f| std::fs::read(f).unwrap_or_default())
-            .collect()
+        files.iter().map(|f| std::fs::read(f).unwrap_or_default()).collect()
     }
 
     #[test]
     fn same_seed_same_bytes() {
         for recipe in RECIPES {
-            let (d1, d2, d3) = (
-                temp_dir(&format!("{recipe}1")),
-                temp_dir(&format!("{recipe}2")),
-                temp_dir(&format!("{recipe}3")),
-            );
+            let (d1, d2, d3) =
+                (temp_dir(&format!("{recipe}1")), temp_dir(&format!("{recipe}2")), temp_dir(&format!("{recipe}3")));
             let f1 = generate(recipe, &d1, 7).unwrap_or_default();
             let f2 = generate(recipe, &d2, 7).unwrap_or_default();
             let f3 = generate(recipe, &d3, 8).unwrap_or_default();
@@ -122,14 +112,7 @@ mod tests {
 
     /// `programs/svm.mpc`'s training loop in plain ops: `w = randn([1, d], seed=1)`, `b = 0`,
     /// full-batch hinge-loss subgradient steps; returns (train, test) accuracy.
-    fn train_like_svm_mpc(
-        x: &Tensor,
-        y: &Tensor,
-        tx: &Tensor,
-        ty: &Tensor,
-        epochs: usize,
-        lr: f64,
-    ) -> (f64, f64) {
+    fn train_like_svm_mpc(x: &Tensor, y: &Tensor, tx: &Tensor, ty: &Tensor, epochs: usize, lr: f64) -> (f64, f64) {
         let bin = |op, a: &Tensor, b: &Tensor| elementwise::binary(op, a, b).unwrap_or_default();
         let s = |v: f64| Tensor::from_elem(IxDyn(&[]), v);
         let n = x.shape()[1] as f64;
@@ -137,40 +120,24 @@ mod tests {
         let mut b = construct::zeros(&[1]);
         let xt = structural::transpose(x);
         let predict = |w: &Tensor, b: &Tensor, x: &Tensor| {
-            elementwise::unary(
-                UnaryOp::Sign,
-                &bin(BinaryOp::Add, &linalg::matmul(w, x).unwrap_or_default(), b),
-            )
+            elementwise::unary(UnaryOp::Sign, &bin(BinaryOp::Add, &linalg::matmul(w, x).unwrap_or_default(), b))
         };
         for _ in 0..epochs {
             let correct = bin(BinaryOp::Mul, &predict(&w, &b, x), y);
             let g = bin(
                 BinaryOp::Mul,
-                &bin(
-                    BinaryOp::Mul,
-                    &elementwise::unary(UnaryOp::Neg, y),
-                    &bin(BinaryOp::Sub, &s(1.0), &correct),
-                ),
+                &bin(BinaryOp::Mul, &elementwise::unary(UnaryOp::Neg, y), &bin(BinaryOp::Sub, &s(1.0), &correct)),
                 &s(0.5),
             );
-            let step = bin(
-                BinaryOp::Div,
-                &bin(
-                    BinaryOp::Mul,
-                    &s(lr),
-                    &linalg::matmul(&g, &xt).unwrap_or_default(),
-                ),
-                &s(n),
-            );
+            let step =
+                bin(BinaryOp::Div, &bin(BinaryOp::Mul, &s(lr), &linalg::matmul(&g, &xt).unwrap_or_default()), &s(n));
             w = bin(BinaryOp::Sub, &w, &step);
             let gm = reduce::reduce(ReduceOp::Mean, &g, None).unwrap_or_default();
             b = bin(BinaryOp::Sub, &b, &bin(BinaryOp::Mul, &s(lr), &gm));
         }
         let accuracy = |x: &Tensor, y: &Tensor| {
             let right = bin(BinaryOp::Eq, &predict(&w, &b, x), y);
-            reduce::reduce(ReduceOp::Mean, &right, None)
-                .unwrap_or_default()
-                .sum()
+            reduce::reduce(ReduceOp::Mean, &right, None).unwrap_or_default().sum()
         };
         (accuracy(x, y), accuracy(tx, ty))
     }
@@ -188,12 +155,7 @@ mod tests {
         let ty = load(&dir, "test_y.npy").unwrap_or_default();
         assert_eq!(
             (x.shape(), y.shape(), tx.shape(), ty.shape()),
-            (
-                &[100, 1000][..],
-                &[1, 1000][..],
-                &[100, 100][..],
-                &[1, 100][..]
-            )
+            (&[100, 1000][..], &[1, 1000][..], &[100, 100][..], &[1, 100][..])
         );
         assert!(y.iter().chain(ty.iter()).all(|&l| l == 1.0 || l == -1.0));
         assert!(y.iter().any(|&l| l == 1.0) && y.iter().any(|&l| l == -1.0));

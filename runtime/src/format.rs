@@ -25,11 +25,7 @@ pub fn format_number(x: f64) -> String {
         return "nan".to_string();
     }
     if x.is_infinite() {
-        return if x > 0.0 {
-            "inf".to_string()
-        } else {
-            "-inf".to_string()
-        };
+        return if x > 0.0 { "inf".to_string() } else { "-inf".to_string() };
     }
     let text = format!("{x:.4}");
     if text == "-0.0000" {
@@ -56,11 +52,7 @@ fn write_tensor(out: &mut String, value: ArrayViewD<'_, f64>) {
     let len = value.len_of(Axis(0));
     out.push('[');
     let shown: Vec<Option<usize>> = if len > ELIDE_ABOVE {
-        (0..ELIDE_KEEP)
-            .map(Some)
-            .chain(std::iter::once(None))
-            .chain((len - ELIDE_KEEP..len).map(Some))
-            .collect()
+        (0..ELIDE_KEEP).map(Some).chain(std::iter::once(None)).chain((len - ELIDE_KEEP..len).map(Some)).collect()
     } else {
         (0..len).map(Some).collect()
     };
@@ -112,24 +104,15 @@ mod tests {
     fn scalars_and_matrices() {
         assert_eq!(format_tensor(arr0(0.95).into_dyn().view()), "0.9500");
         let m = arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn();
-        assert_eq!(
-            format_tensor(m.view()),
-            "[[1.0000, 2.0000], [3.0000, 4.0000]]"
-        );
+        assert_eq!(format_tensor(m.view()), "[[1.0000, 2.0000], [3.0000, 4.0000]]");
     }
 
     #[test]
     fn long_axes_are_elided_at_every_level() {
         let v = ArrayD::from_shape_fn(IxDyn(&[12]), |i| i[0] as f64);
-        assert_eq!(
-            format_tensor(v.view()),
-            "[0.0000, 1.0000, 2.0000, ..., 9.0000, 10.0000, 11.0000]"
-        );
+        assert_eq!(format_tensor(v.view()), "[0.0000, 1.0000, 2.0000, ..., 9.0000, 10.0000, 11.0000]");
         let m = ArrayD::from_shape_fn(IxDyn(&[11, 1]), |i| i[0] as f64);
-        assert_eq!(
-            format_tensor(m.view()),
-            "[[0.0000], [1.0000], [2.0000], ..., [8.0000], [9.0000], [10.0000]]"
-        );
+        assert_eq!(format_tensor(m.view()), "[[0.0000], [1.0000], [2.0000], ..., [8.0000], [9.0000], [10.0000]]");
         let ten = ArrayD::<f64>::zeros(IxDyn(&[10]));
         assert!(!format_tensor(ten.view()).contains("..."));
     }
@@ -139,11 +122,7 @@ mod tests {
         let e = ArrayD::<f64>::zeros(IxDyn(&[0]));
         assert_eq!(format_tensor(e.view()), "[]");
         let a = arr0(1.5).into_dyn();
-        let pieces = [
-            PrintPiece::Value(a.view()),
-            PrintPiece::Text("loss"),
-            PrintPiece::Value(a.view()),
-        ];
+        let pieces = [PrintPiece::Value(a.view()), PrintPiece::Text("loss"), PrintPiece::Value(a.view())];
         assert_eq!(join_print(&pieces), "1.5000 loss 1.5000");
     }
 }

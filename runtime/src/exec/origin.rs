@@ -24,10 +24,7 @@ pub struct Origins {
 
 impl Origins {
     pub fn new(n_values: usize, n_vars: usize) -> Origins {
-        Origins {
-            values: vec![None; n_values],
-            vars: vec![None; n_vars],
-        }
+        Origins { values: vec![None; n_values], vars: vec![None; n_vars] }
     }
 
     fn value(&self, id: ValueId) -> Option<&Origin> {
@@ -57,31 +54,19 @@ impl Origins {
 
     /// Adds the file, party and needed shape to a shape error of `op` whose operand came from a
     /// file; other errors pass through. `dims` gives an operand's current shape.
-    pub fn explain(
-        &self,
-        op: &Op,
-        err: RunError,
-        dims: impl Fn(ValueId) -> Option<Vec<usize>>,
-    ) -> RunError {
+    pub fn explain(&self, op: &Op, err: RunError, dims: impl Fn(ValueId) -> Option<Vec<usize>>) -> RunError {
         if err.kind != ErrorKind::Shape || err.file.is_some() {
             return err;
         }
         let operands = super::plain::operands(op);
-        let Some((&from_file, origin)) = operands
-            .iter()
-            .find_map(|o| self.value(*o).map(|origin| (o, origin)))
-        else {
+        let Some((&from_file, origin)) = operands.iter().find_map(|o| self.value(*o).map(|origin| (o, origin))) else {
             return err;
         };
         let Some(file_dims) = dims(from_file) else {
             return err;
         };
         let mut err = RunError {
-            message: format!(
-                "{}; the file's tensor has shape {}",
-                err.message,
-                dims_text(&file_dims)
-            ),
+            message: format!("{}; the file's tensor has shape {}", err.message, dims_text(&file_dims)),
             ..err
         }
         .with_party(origin.party.clone())
@@ -94,11 +79,7 @@ impl Origins {
 }
 
 /// What `op` needed of its operand `from_file`, as text, when the other operands say it.
-fn needed(
-    op: &Op,
-    from_file: ValueId,
-    dims: &impl Fn(ValueId) -> Option<Vec<usize>>,
-) -> Option<String> {
+fn needed(op: &Op, from_file: ValueId, dims: &impl Fn(ValueId) -> Option<Vec<usize>>) -> Option<String> {
     match op {
         Op::MatMul(a, b) if *b == from_file => {
             let a = dims(*a)?;

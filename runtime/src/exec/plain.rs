@@ -85,31 +85,17 @@ impl Machine<'_> {
             Stmt::Eval(id) => self.eval(*id)?,
             Stmt::Assign { var, value } => {
                 let v = self.get(*value)?.clone();
-                let slot = self.vars.get_mut(var.index()).ok_or_else(|| {
-                    RunError::new(ErrorKind::Internal, format!("unknown variable #{}", var.0))
-                })?;
+                let slot = self
+                    .vars
+                    .get_mut(var.index())
+                    .ok_or_else(|| RunError::new(ErrorKind::Internal, format!("unknown variable #{}", var.0)))?;
                 *slot = Some(v);
                 self.origins.on_assign(*var, *value);
             }
-            Stmt::If {
-                cond,
-                then_block,
-                else_block,
-                span,
-            } => {
-                return if self.truth(*cond, *span)? {
-                    self.block(then_block)
-                } else {
-                    self.block(else_block)
-                };
+            Stmt::If { cond, then_block, else_block, span } => {
+                return if self.truth(*cond, *span)? { self.block(then_block) } else { self.block(else_block) };
             }
-            Stmt::For {
-                var,
-                start,
-                end,
-                body,
-                span,
-            } => {
+            Stmt::For { var, start, end, body, span } => {
                 let from = self.int(*start, "a loop bound", *span)?;
                 let to = self.int(*end, "a loop bound", *span)?;
                 for i in from..to {
@@ -121,12 +107,7 @@ impl Machine<'_> {
                     }
                 }
             }
-            Stmt::While {
-                cond_block,
-                cond,
-                body,
-                span,
-            } => loop {
+            Stmt::While { cond_block, cond, body, span } => loop {
                 self.block(cond_block)?;
                 if !self.truth(*cond, *span)? {
                     break;
@@ -142,9 +123,7 @@ impl Machine<'_> {
                 for arg in args {
                     pieces.push(match arg {
                         PrintArg::Str(text) => PrintPiece::Text(text),
-                        PrintArg::Value(id) => {
-                            PrintPiece::Value(self.get(*id).map_err(|e| e.with_span(*span))?.view())
-                        }
+                        PrintArg::Value(id) => PrintPiece::Value(self.get(*id).map_err(|e| e.with_span(*span))?.view()),
                     });
                 }
                 let text = join_print(&pieces);
@@ -152,28 +131,18 @@ impl Machine<'_> {
             }
             Stmt::Save { path, value, span } => {
                 let dir = self.data_dir(PartyId(0), *span)?;
-                let written = io::save(dir, path, self.get(*value)?).map_err(|e| {
-                    e.with_party(self.program.party_name(PartyId(0)))
-                        .with_span(*span)
-                })?;
+                let written = io::save(dir, path, self.get(*value)?)
+                    .map_err(|e| e.with_party(self.program.party_name(PartyId(0))).with_span(*span))?;
                 self.report.files_written.push(written);
             }
-            Stmt::Output {
-                value,
-                to,
-                path,
-                span,
-            } => {
+            Stmt::Output { value, to, path, span } => {
                 let party = self.program.party_name(*to);
                 let text = format_tensor(self.get(*value)?.view());
-                self.sink.event(Event::Output {
-                    party: party.clone(),
-                    text,
-                });
+                self.sink.event(Event::Output { party: party.clone(), text });
                 if let Some(path) = path {
                     let dir = self.data_dir(*to, *span)?;
-                    let written = io::save(dir, path, self.get(*value)?)
-                        .map_err(|e| e.with_party(party).with_span(*span))?;
+                    let written =
+                        io::save(dir, path, self.get(*value)?).map_err(|e| e.with_party(party).with_span(*span))?;
                     self.report.files_written.push(written);
                 }
             }
@@ -184,21 +153,15 @@ impl Machine<'_> {
     fn get(&self, id: ValueId) -> Result<&Tensor, RunError> {
         match self.values.get(id.index()) {
             Some(Some(v)) => Ok(v),
-            _ => Err(RunError::new(
-                ErrorKind::Internal,
-                format!("value {id} is used before it is computed"),
-            )),
+            _ => Err(RunError::new(ErrorKind::Internal, format!("value {id} is used before it is computed"))),
         }
     }
 
     fn truth(&self, cond: ValueId, span: Span) -> Result<bool, RunError> {
         let v = self.get(cond)?;
         if v.len() != 1 {
-            return Err(RunError::shape(format!(
-                "a condition must be a scalar, found shape {}",
-                dims_text(v.shape())
-            ))
-            .with_span(span));
+            return Err(RunError::shape(format!("a condition must be a scalar, found shape {}", dims_text(v.shape())))
+                .with_span(span));
         }
         Ok(v.iter().any(|&x| x != 0.0))
     }
@@ -208,29 +171,19 @@ impl Machine<'_> {
     }
 
     fn data_dir(&self, party: PartyId, span: Span) -> Result<&Path, RunError> {
-        self.cfg
-            .data_dirs
-            .get(party.index())
-            .map(|p| p.as_path())
-            .ok_or_else(|| {
-                RunError::new(
-                    ErrorKind::Config,
-                    format!(
-                        "no data folder was given for party {} (rank {})",
-                        self.program.party_name(party),
-                        party.0
-                    ),
-                )
-                .with_party(self.program.party_name(party))
-                .with_span(span)
-            })
+        self.cfg.data_dirs.get(party.index()).map(|p| p.as_path()).ok_or_else(|| {
+            RunError::new(
+                ErrorKind::Config,
+                format!("no data folder was given for party {} (rank {})", self.program.party_name(party), party.0),
+            )
+            .with_party(self.program.party_name(party))
+            .with_span(span)
+        })
     }
 
     fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
         let program = self.program;
-        let def = program
-            .value(id)
-            .ok_or_else(|| RunError::new(ErrorKind::Internal, format!("unknown value {id}")))?;
+        let def = program.value(id).ok_or_else(|| RunError::new(ErrorKind::Internal, format!("unknown value {id}")))?;
         let span = def.span;
         let (value, domain) = self
             .compute(def)
@@ -248,10 +201,7 @@ impl Machine<'_> {
                     .get(party.index())
                     .and_then(|dir| io::resolve(dir, path).ok())
                     .map(|(file, _)| file);
-                file.map(|file| Origin {
-                    party: program.party_name(party),
-                    file,
-                })
+                file.map(|file| Origin { party: program.party_name(party), file })
             }
             _ => None,
         };
@@ -288,11 +238,8 @@ impl Machine<'_> {
         if bad == 0 {
             return None;
         }
-        let operands_finite = operands(op).iter().all(|&o| {
-            self.get(o)
-                .map(|t| t.iter().all(|v| v.is_finite()))
-                .unwrap_or(true)
-        });
+        let operands_finite =
+            operands(op).iter().all(|&o| self.get(o).map(|t| t.iter().all(|v| v.is_finite())).unwrap_or(true));
         operands_finite.then(|| {
             format!(
                 "the result holds {bad} NaN or infinite value{} (from finite operands)",
@@ -339,37 +286,23 @@ impl Machine<'_> {
             Op::MatMul(a, b) => linalg::matmul(self.get(*a)?, self.get(*b)?)?,
             Op::Where(c, a, b) => elementwise::where_(self.get(*c)?, self.get(*a)?, self.get(*b)?)?,
             Op::Reduce { op, x, axis } => reduce::reduce(*op, self.get(*x)?, *axis)?,
-            Op::Arg {
-                op,
-                x,
-                axis,
-                one_hot,
-            } => reduce::arg(*op, self.get(*x)?, *axis, *one_hot)?,
+            Op::Arg { op, x, axis, one_hot } => reduce::arg(*op, self.get(*x)?, *axis, *one_hot)?,
             Op::Softmax { x, axis } => nn::softmax(self.get(*x)?, *axis)?,
             Op::LogSoftmax { x, axis } => nn::log_softmax(self.get(*x)?, *axis)?,
-            Op::CrossEntropy { logits, targets } => {
-                nn::cross_entropy(self.get(*logits)?, self.get(*targets)?)?
-            }
-            Op::Zeros { shape } => {
-                construct::zeros(&construct::dims_from_tensor(self.get(*shape)?, "zeros")?)
-            }
-            Op::Ones { shape } => {
-                construct::ones(&construct::dims_from_tensor(self.get(*shape)?, "ones")?)
-            }
+            Op::CrossEntropy { logits, targets } => nn::cross_entropy(self.get(*logits)?, self.get(*targets)?)?,
+            Op::Zeros { shape } => construct::zeros(&construct::dims_from_tensor(self.get(*shape)?, "zeros")?),
+            Op::Ones { shape } => construct::ones(&construct::dims_from_tensor(self.get(*shape)?, "ones")?),
             Op::Eye { n } => {
                 let n = scalar_int(self.get(*n)?, "the size given to `eye`")?;
-                let n = usize::try_from(n)
-                    .map_err(|_| RunError::shape(format!("`eye` of a negative size ({n})")))?;
+                let n = usize::try_from(n).map_err(|_| RunError::shape(format!("`eye` of a negative size ({n})")))?;
                 construct::eye(n)?
             }
-            Op::Rand { shape, seed } => construct::rand(
-                &construct::dims_from_tensor(self.get(*shape)?, "rand")?,
-                *seed,
-            )?,
-            Op::Randn { shape, seed } => construct::randn(
-                &construct::dims_from_tensor(self.get(*shape)?, "randn")?,
-                *seed,
-            )?,
+            Op::Rand { shape, seed } => {
+                construct::rand(&construct::dims_from_tensor(self.get(*shape)?, "rand")?, *seed)?
+            }
+            Op::Randn { shape, seed } => {
+                construct::randn(&construct::dims_from_tensor(self.get(*shape)?, "randn")?, *seed)?
+            }
             Op::OneHot { labels, classes } => {
                 let classes = scalar_int(self.get(*classes)?, "the class count of `one_hot`")?;
                 nn::one_hot(self.get(*labels)?, classes)?
@@ -391,10 +324,7 @@ impl Machine<'_> {
             Op::Cat { xs, axis } => structural::cat(&self.all(xs)?, *axis)?,
             Op::Stack { xs, axis } => structural::stack(&self.all(xs)?, *axis)?,
             Op::Index { x, items } => {
-                let specs = items
-                    .iter()
-                    .map(|item| self.index_spec(item))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let specs = items.iter().map(|item| self.index_spec(item)).collect::<Result<Vec<_>, _>>()?;
                 structural::index(self.get(*x)?, &specs)?
             }
         };
@@ -407,15 +337,11 @@ impl Machine<'_> {
 
     fn index_spec(&self, item: &IndexItem) -> Result<IndexSpec, RunError> {
         let bound = |id: &Option<ValueId>| -> Result<Option<i64>, RunError> {
-            id.map(|id| scalar_int(self.get(id)?, "a slice bound"))
-                .transpose()
+            id.map(|id| scalar_int(self.get(id)?, "a slice bound")).transpose()
         };
         Ok(match item {
             IndexItem::At(id) => IndexSpec::At(scalar_int(self.get(*id)?, "an index")?),
-            IndexItem::Slice { start, end } => IndexSpec::Slice {
-                start: bound(start)?,
-                end: bound(end)?,
-            },
+            IndexItem::Slice { start, end } => IndexSpec::Slice { start: bound(start)?, end: bound(end)? },
         })
     }
 }
@@ -430,15 +356,9 @@ pub(super) fn operands(op: &Op) -> Vec<ValueId> {
             vec![*x]
         }
         Op::Where(c, a, b) => vec![*c, *a, *b],
-        Op::Reduce { x, .. }
-        | Op::Arg { x, .. }
-        | Op::Softmax { x, .. }
-        | Op::LogSoftmax { x, .. } => vec![*x],
+        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
         Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
-        Op::Zeros { shape }
-        | Op::Ones { shape }
-        | Op::Rand { shape, .. }
-        | Op::Randn { shape, .. } => vec![*shape],
+        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
         Op::Eye { n } => vec![*n],
         Op::OneHot { labels, classes } => vec![*labels, *classes],
         Op::Reshape { x, shape } => vec![*x, *shape],

@@ -69,9 +69,7 @@ fn run_events(p: &Program, cfg: &RunConfig) -> (Result<RunReport, RunError>, Vec
 }
 
 fn print(text: &str) -> Event {
-    Event::Print {
-        text: text.to_string(),
-    }
+    Event::Print { text: text.to_string() }
 }
 
 #[test]
@@ -87,10 +85,7 @@ fn for_loop_accumulates_into_a_variable() {
     let read_final = b.val(Op::Var(acc));
     b.p.body = Block(vec![
         Stmt::Eval(zero),
-        Stmt::Assign {
-            var: acc,
-            value: zero,
-        },
+        Stmt::Assign { var: acc, value: zero },
         Stmt::Eval(five),
         Stmt::For {
             var: i,
@@ -100,18 +95,12 @@ fn for_loop_accumulates_into_a_variable() {
                 Stmt::Eval(read_acc),
                 Stmt::Eval(read_i),
                 Stmt::Eval(sum),
-                Stmt::Assign {
-                    var: acc,
-                    value: sum,
-                },
+                Stmt::Assign { var: acc, value: sum },
             ]),
             span: Span::default(),
         },
         Stmt::Eval(read_final),
-        Stmt::Print {
-            args: vec![PrintArg::Str("acc".into()), PrintArg::Value(read_final)],
-            span: Span::default(),
-        },
+        Stmt::Print { args: vec![PrintArg::Str("acc".into()), PrintArg::Value(read_final)], span: Span::default() },
     ]);
     let (res, events) = run_events(&b.p, &RunConfig::default());
     assert_eq!(events, vec![print("acc 10.0000")]);
@@ -121,28 +110,15 @@ fn for_loop_accumulates_into_a_variable() {
 #[test]
 fn public_if_takes_one_branch() {
     let mut b = B::new(&["ALICE"]);
-    let x = b.val(Op::Const(Tensor {
-        shape: vec![2],
-        data: vec![1.0, 4.0],
-    }));
-    let s = b.val(Op::Reduce {
-        op: ReduceOp::Sum,
-        x,
-        axis: None,
-    });
+    let x = b.val(Op::Const(Tensor { shape: vec![2], data: vec![1.0, 4.0] }));
+    let s = b.val(Op::Reduce { op: ReduceOp::Sum, x, axis: None });
     let two = b.c(2.0);
     let gt = b.val(Op::Binary(BinaryOp::Gt, s, two));
     let lt = b.val(Op::Binary(BinaryOp::Lt, s, two));
     let branch = |cond| Stmt::If {
         cond,
-        then_block: Block(vec![Stmt::Print {
-            args: vec![PrintArg::Str("big".into())],
-            span: Span::default(),
-        }]),
-        else_block: Block(vec![Stmt::Print {
-            args: vec![PrintArg::Str("small".into())],
-            span: Span::default(),
-        }]),
+        then_block: Block(vec![Stmt::Print { args: vec![PrintArg::Str("big".into())], span: Span::default() }]),
+        else_block: Block(vec![Stmt::Print { args: vec![PrintArg::Str("small".into())], span: Span::default() }]),
         span: Span::default(),
     };
     b.p.body = Block(vec![
@@ -186,14 +162,8 @@ fn while_with_continue_and_break() {
         Stmt::Eval(ten),
         Stmt::Eval(three),
         Stmt::Eval(five),
-        Stmt::Assign {
-            var: i,
-            value: zero,
-        },
-        Stmt::Assign {
-            var: n,
-            value: zero,
-        },
+        Stmt::Assign { var: i, value: zero },
+        Stmt::Assign { var: n, value: zero },
         Stmt::While {
             cond_block: Block(vec![Stmt::Eval(ri), Stmt::Eval(cond)]),
             cond,
@@ -210,10 +180,7 @@ fn while_with_continue_and_break() {
                 },
                 Stmt::Eval(rn),
                 Stmt::Eval(ninc),
-                Stmt::Assign {
-                    var: n,
-                    value: ninc,
-                },
+                Stmt::Assign { var: n, value: ninc },
                 Stmt::Eval(is5),
                 Stmt::If {
                     cond: is5,
@@ -226,10 +193,7 @@ fn while_with_continue_and_break() {
         },
         Stmt::Eval(fi),
         Stmt::Eval(fin),
-        Stmt::Print {
-            args: vec![PrintArg::Value(fi), PrintArg::Value(fin)],
-            span: sp,
-        },
+        Stmt::Print { args: vec![PrintArg::Value(fi), PrintArg::Value(fin)], span: sp },
     ]);
     let (res, events) = run_events(&b.p, &RunConfig::default());
     assert!(res.is_ok(), "{res:?}");
@@ -244,18 +208,9 @@ fn loads_read_the_right_folder_and_output_is_labelled() {
     assert!(crate::io::save(&alice, "x.npy", &ones).is_ok());
     assert!(crate::io::save(&bob, "x.npy", &tens).is_ok());
     let mut b = B::new(&["ALICE", "BOB"]);
-    let pub_x = b.val(Op::Load {
-        path: "x.npy".into(),
-        at: None,
-    });
-    let bob_x = b.val(Op::Load {
-        path: "x.npy".into(),
-        at: Some(PartyId(1)),
-    });
-    let shared = b.val(Op::Share {
-        src: PartyId(1),
-        value: bob_x,
-    });
+    let pub_x = b.val(Op::Load { path: "x.npy".into(), at: None });
+    let bob_x = b.val(Op::Load { path: "x.npy".into(), at: Some(PartyId(1)) });
+    let shared = b.val(Op::Share { src: PartyId(1), value: bob_x });
     let sum = b.val(Op::Binary(BinaryOp::Add, pub_x, shared));
     let opened = b.val(Op::Reveal(sum));
     let sp = Span::new(3, 4);
@@ -264,40 +219,16 @@ fn loads_read_the_right_folder_and_output_is_labelled() {
         Stmt::Eval(bob_x),
         Stmt::Eval(shared),
         Stmt::Eval(sum),
-        Stmt::Output {
-            value: sum,
-            to: PartyId(1),
-            path: Some("out/sum.npy".into()),
-            span: sp,
-        },
+        Stmt::Output { value: sum, to: PartyId(1), path: Some("out/sum.npy".into()), span: sp },
         Stmt::Eval(opened),
-        Stmt::Save {
-            path: "sum.csv".into(),
-            value: opened,
-            span: sp,
-        },
+        Stmt::Save { path: "sum.csv".into(), value: opened, span: sp },
     ]);
-    let cfg = RunConfig {
-        data_dirs: vec![alice.clone(), bob.clone()],
-        ..RunConfig::default()
-    };
+    let cfg = RunConfig { data_dirs: vec![alice.clone(), bob.clone()], ..RunConfig::default() };
     let (res, events) = run_events(&b.p, &cfg);
-    assert_eq!(
-        events,
-        vec![Event::Output {
-            party: "BOB".into(),
-            text: "[11.0000, 22.0000]".into()
-        }]
-    );
+    assert_eq!(events, vec![Event::Output { party: "BOB".into(), text: "[11.0000, 22.0000]".into() }]);
     let report = res.ok().unwrap_or_default();
-    assert_eq!(
-        report.files_written,
-        vec![bob.join("out/sum.npy"), alice.join("sum.csv")]
-    );
-    assert_eq!(
-        crate::io::load(&bob, "out/sum.npy").ok(),
-        Some(ndarray::arr1(&[11.0, 22.0]).into_dyn())
-    );
+    assert_eq!(report.files_written, vec![bob.join("out/sum.npy"), alice.join("sum.csv")]);
+    assert_eq!(crate::io::load(&bob, "out/sum.npy").ok(), Some(ndarray::arr1(&[11.0, 22.0]).into_dyn()));
     assert!(crate::io::load(&alice, "sum.csv").is_ok());
 }
 
@@ -306,28 +237,14 @@ fn load_errors_carry_party_span_and_expected_shape() {
     let dir = temp_dir("shape");
     assert!(crate::io::save(&dir, "x.npy", &ndarray::arr1(&[1.0, 2.0]).into_dyn()).is_ok());
     let mut b = B::new(&["ALICE", "BOB"]);
-    let x = b.val_shaped(
-        Op::Load {
-            path: "x.npy".into(),
-            at: Some(PartyId(1)),
-        },
-        Shape::known(&[3]),
-    );
+    let x = b.val_shaped(Op::Load { path: "x.npy".into(), at: Some(PartyId(1)) }, Shape::known(&[3]));
     b.p.body = Block(vec![Stmt::Eval(x)]);
     let (res, _) = run_events(&b.p, &RunConfig::with_dir(&dir, 2));
     let err = res.err();
     assert_eq!(err.as_ref().map(|e| e.kind), Some(ErrorKind::ShapeMismatch));
-    assert_eq!(
-        err.as_ref().and_then(|e| e.party.clone()).as_deref(),
-        Some("BOB")
-    );
+    assert_eq!(err.as_ref().and_then(|e| e.party.clone()).as_deref(), Some("BOB"));
     assert_eq!(err.as_ref().and_then(|e| e.span), Some(Span::new(0, 5)));
-    assert_eq!(
-        err.as_ref()
-            .and_then(|e| e.expected_shape.clone())
-            .as_deref(),
-        Some("[3]")
-    );
+    assert_eq!(err.as_ref().and_then(|e| e.expected_shape.clone()).as_deref(), Some("[3]"));
     let (res, _) = run_events(&b.p, &RunConfig::with_dir(&dir, 1));
     assert_eq!(res.err().map(|e| e.kind), Some(ErrorKind::Config));
 }
@@ -336,10 +253,7 @@ fn load_errors_carry_party_span_and_expected_shape() {
 fn domain_problems_warn_once_or_fail_when_strict() {
     let mut b = B::new(&["ALICE"]);
     let i = b.var("i");
-    let x = b.val(Op::Const(Tensor {
-        shape: vec![3],
-        data: vec![1.0, -1.0, 0.0],
-    }));
+    let x = b.val(Op::Const(Tensor { shape: vec![3], data: vec![1.0, -1.0, 0.0] }));
     let lg = b.val(Op::Unary(UnaryOp::Log, x));
     let big = b.c(1000.0);
     let ex = b.val(Op::Unary(UnaryOp::Exp, big));
@@ -372,44 +286,26 @@ fn domain_problems_warn_once_or_fail_when_strict() {
             },
         ]
     );
-    let strict = RunConfig {
-        strict_domains: true,
-        ..RunConfig::default()
-    };
+    let strict = RunConfig { strict_domains: true, ..RunConfig::default() };
     let (res, events) = run_events(&b.p, &strict);
     let err = res.err();
-    assert_eq!(
-        err.as_ref().map(|e| (e.kind, e.span)),
-        Some((ErrorKind::Domain, Some(Span::new(10, 15))))
-    );
+    assert_eq!(err.as_ref().map(|e| (e.kind, e.span)), Some((ErrorKind::Domain, Some(Span::new(10, 15)))));
     assert!(events.is_empty());
 }
 
 #[test]
 fn shape_errors_point_at_the_op() {
     let mut b = B::new(&["ALICE"]);
-    let a = b.val(Op::Const(Tensor {
-        shape: vec![2, 3],
-        data: vec![0.0; 6],
-    }));
+    let a = b.val(Op::Const(Tensor { shape: vec![2, 3], data: vec![0.0; 6] }));
     let m = b.val(Op::MatMul(a, a));
     let idx = b.c(5.0);
-    let at = b.val(Op::Index {
-        x: a,
-        items: vec![IndexItem::At(idx)],
-    });
+    let at = b.val(Op::Index { x: a, items: vec![IndexItem::At(idx)] });
     b.p.body = Block(vec![Stmt::Eval(a), Stmt::Eval(m)]);
     let (res, _) = run_events(&b.p, &RunConfig::default());
-    assert_eq!(
-        res.err().map(|e| (e.kind, e.span)),
-        Some((ErrorKind::Shape, Some(Span::new(10, 15))))
-    );
+    assert_eq!(res.err().map(|e| (e.kind, e.span)), Some((ErrorKind::Shape, Some(Span::new(10, 15)))));
     b.p.body = Block(vec![Stmt::Eval(a), Stmt::Eval(idx), Stmt::Eval(at)]);
     let (res, _) = run_events(&b.p, &RunConfig::default());
-    assert_eq!(
-        res.err().map(|e| (e.kind, e.span)),
-        Some((ErrorKind::Index, Some(Span::new(30, 35))))
-    );
+    assert_eq!(res.err().map(|e| (e.kind, e.span)), Some((ErrorKind::Index, Some(Span::new(30, 35)))));
     b.p.body = Block(vec![Stmt::Eval(m)]);
     let (res, _) = run_events(&b.p, &RunConfig::default());
     assert_eq!(res.err().map(|e| e.kind), Some(ErrorKind::Internal));
@@ -418,57 +314,28 @@ fn shape_errors_point_at_the_op() {
 #[test]
 fn construction_structural_and_nn_ops_run() {
     let mut b = B::new(&["ALICE"]);
-    let shape = b.val(Op::Const(Tensor {
-        shape: vec![2],
-        data: vec![2.0, 3.0],
-    }));
+    let shape = b.val(Op::Const(Tensor { shape: vec![2], data: vec![2.0, 3.0] }));
     let r = b.val(Op::Randn { shape, seed: 1 });
     let sh = b.val(Op::Shape(r));
-    let minus1 = b.val(Op::Const(Tensor {
-        shape: vec![2],
-        data: vec![3.0, -1.0],
-    }));
-    let rs = b.val(Op::Reshape {
-        x: r,
-        shape: minus1,
-    });
+    let minus1 = b.val(Op::Const(Tensor { shape: vec![2], data: vec![3.0, -1.0] }));
+    let rs = b.val(Op::Reshape { x: r, shape: minus1 });
     let t = b.val(Op::Transpose(rs));
-    let cat = b.val(Op::Cat {
-        xs: vec![r, t],
-        axis: 0,
-    });
+    let cat = b.val(Op::Cat { xs: vec![r, t], axis: 0 });
     let sm = b.val(Op::Softmax { x: cat, axis: -1 });
-    let total = b.val(Op::Reduce {
-        op: ReduceOp::Sum,
-        x: sm,
-        axis: None,
-    });
+    let total = b.val(Op::Reduce { op: ReduceOp::Sum, x: sm, axis: None });
     let (lo, hi) = (b.c(1.0), b.c(-1.0));
-    let sl = b.val(Op::Index {
-        x: cat,
-        items: vec![IndexItem::Slice {
-            start: Some(lo),
-            end: Some(hi),
-        }],
-    });
+    let sl = b.val(Op::Index { x: cat, items: vec![IndexItem::Slice { start: Some(lo), end: Some(hi) }] });
     let shs = b.val(Op::Shape(sl));
     let ids: Vec<ValueId> = (0..b.p.values.len() as u32).map(ValueId).collect();
     let mut stmts: Vec<Stmt> = ids.iter().map(|&v| Stmt::Eval(v)).collect();
     stmts.push(Stmt::Print {
-        args: vec![
-            PrintArg::Value(sh),
-            PrintArg::Value(total),
-            PrintArg::Value(shs),
-        ],
+        args: vec![PrintArg::Value(sh), PrintArg::Value(total), PrintArg::Value(shs)],
         span: Span::default(),
     });
     b.p.body = Block(stmts);
     let (res, events) = run_events(&b.p, &RunConfig::default());
     assert!(res.is_ok(), "{res:?}");
-    assert_eq!(
-        events,
-        vec![print("[2.0000, 3.0000] 4.0000 [2.0000, 3.0000]")]
-    );
+    assert_eq!(events, vec![print("[2.0000, 3.0000] 4.0000 [2.0000, 3.0000]")]);
 }
 
 #[test]
@@ -477,18 +344,9 @@ fn shape_errors_on_loaded_data_name_file_party_and_needed_shape() {
     let data = ndarray::Array2::<f64>::zeros((50, 4)).into_dyn();
     assert!(crate::io::save(&dir, "test_x.npy", &data).is_ok());
     let mut b = B::new(&["ALICE", "BOB"]);
-    let w = b.val(Op::Const(Tensor {
-        shape: vec![1, 100],
-        data: vec![0.0; 100],
-    }));
-    let x = b.val(Op::Load {
-        path: "test_x.npy".into(),
-        at: Some(PartyId(1)),
-    });
-    let shared = b.val(Op::Share {
-        src: PartyId(1),
-        value: x,
-    });
+    let w = b.val(Op::Const(Tensor { shape: vec![1, 100], data: vec![0.0; 100] }));
+    let x = b.val(Op::Load { path: "test_x.npy".into(), at: Some(PartyId(1)) });
+    let shared = b.val(Op::Share { src: PartyId(1), value: x });
     let v = b.var("x");
     let read = b.val(Op::Var(v));
     let m = b.val(Op::MatMul(w, read));
@@ -496,25 +354,16 @@ fn shape_errors_on_loaded_data_name_file_party_and_needed_shape() {
         Stmt::Eval(w),
         Stmt::Eval(x),
         Stmt::Eval(shared),
-        Stmt::Assign {
-            var: v,
-            value: shared,
-        },
+        Stmt::Assign { var: v, value: shared },
         Stmt::Eval(read),
         Stmt::Eval(m),
     ]);
     let (res, _) = run_events(&b.p, &RunConfig::with_dir(&dir, 2));
-    let err = res
-        .err()
-        .unwrap_or_else(|| RunError::new(ErrorKind::Internal, "no error"));
+    let err = res.err().unwrap_or_else(|| RunError::new(ErrorKind::Internal, "no error"));
     assert_eq!(err.kind, ErrorKind::Shape);
     assert_eq!(err.party.as_deref(), Some("BOB"));
     assert_eq!(err.file, Some(dir.join("test_x.npy")));
     assert_eq!(err.expected_shape.as_deref(), Some("[100, ?]"));
     assert_eq!(err.span, Some(Span::new(40, 45)));
-    assert!(
-        err.message.ends_with("the file's tensor has shape [50, 4]"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.ends_with("the file's tensor has shape [50, 4]"), "{}", err.message);
 }

@@ -23,11 +23,8 @@ fn parse_cell(cell: &str) -> Option<f64> {
 pub fn decode_csv(bytes: &[u8]) -> Result<Tensor, RunError> {
     let malformed = |msg: String| RunError::new(ErrorKind::MalformedFile, msg);
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(::csv::Trim::All)
-        .from_reader(bytes);
+    let mut reader =
+        ::csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(::csv::Trim::All).from_reader(bytes);
     let mut data: Vec<f64> = Vec::new();
     let mut columns: Option<usize> = None;
     let mut rows = 0usize;
@@ -41,26 +38,18 @@ pub fn decode_csv(bytes: &[u8]) -> Result<Tensor, RunError> {
         match columns {
             None => columns = Some(width),
             Some(c) if c != width => {
-                return Err(malformed(format!(
-                    "row {line} has {width} cells but earlier rows have {c}"
-                )))
+                return Err(malformed(format!("row {line} has {width} cells but earlier rows have {c}")))
             }
             Some(_) => {}
         }
         for (j, cell) in record.iter().enumerate() {
             let Some(v) = parse_cell(cell) else {
-                return Err(malformed(format!(
-                    "row {line}, column {}: `{cell}` is not a number",
-                    j + 1
-                )));
+                return Err(malformed(format!("row {line}, column {}: `{cell}` is not a number", j + 1)));
             };
             if !v.is_finite() {
                 return Err(RunError::new(
                     ErrorKind::NonFinite,
-                    format!(
-                        "row {line}, column {}: `{cell}` is not a finite number",
-                        j + 1
-                    ),
+                    format!("row {line}, column {}: `{cell}` is not a finite number", j + 1),
                 ));
             }
             data.push(v);
@@ -70,8 +59,7 @@ pub fn decode_csv(bytes: &[u8]) -> Result<Tensor, RunError> {
     let Some(cols) = columns else {
         return Err(malformed("the file holds no rows of numbers".to_string()));
     };
-    Tensor::from_shape_vec(IxDyn(&[rows, cols]), data)
-        .map_err(|e| malformed(format!("inconsistent rows: {e}")))
+    Tensor::from_shape_vec(IxDyn(&[rows, cols]), data).map_err(|e| malformed(format!("inconsistent rows: {e}")))
 }
 
 /// Encodes a tensor of rank ≤ 2 as CSV text.

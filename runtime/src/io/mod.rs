@@ -33,15 +33,11 @@ pub enum Format {
 /// Splits `file.npz:entry`, checks that `path` stays inside `dir`, and finds the format.
 pub fn resolve(dir: &Path, path: &str) -> Result<(PathBuf, Format), RunError> {
     let (file, entry) = match path.rsplit_once(':') {
-        Some((file, entry)) if file.to_ascii_lowercase().ends_with(".npz") => {
-            (file, Some(entry.to_string()))
-        }
+        Some((file, entry)) if file.to_ascii_lowercase().ends_with(".npz") => (file, Some(entry.to_string())),
         _ => (path, None),
     };
     let rel = Path::new(file);
-    let escapes = rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    let escapes = rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
     if file.is_empty() || escapes {
         return Err(RunError::new(
             ErrorKind::Config,
@@ -50,16 +46,10 @@ pub fn resolve(dir: &Path, path: &str) -> Result<(PathBuf, Format), RunError> {
         .with_file(rel));
     }
     let full = dir.join(rel);
-    let ext = rel
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let ext = rel.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     let format = match ext.as_str() {
         "npy" => Format::Npy,
-        "npz" => Format::Npz {
-            entry: entry.filter(|e| !e.is_empty()),
-        },
+        "npz" => Format::Npz { entry: entry.filter(|e| !e.is_empty()) },
         "csv" => Format::Csv,
         _ => {
             return Err(RunError::new(
@@ -76,10 +66,8 @@ pub fn resolve(dir: &Path, path: &str) -> Result<(PathBuf, Format), RunError> {
 pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
     let (file, format) = resolve(dir, path)?;
     let read = || {
-        std::fs::read(&file).map_err(|e| {
-            RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}"))
-                .with_file(&file)
-        })
+        std::fs::read(&file)
+            .map_err(|e| RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}")).with_file(&file))
     };
     let malformed = |msg: String| RunError::new(ErrorKind::MalformedFile, msg).with_file(&file);
     let value = match format {
@@ -97,12 +85,7 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
 
 /// [`load`], then [`check_shape`] against what the program needs; errors name `party` and,
 /// when the program knows anything of the shape, the expected shape.
-pub fn load_checked(
-    dir: &Path,
-    path: &str,
-    party: &str,
-    expected: &Shape,
-) -> Result<Tensor, RunError> {
+pub fn load_checked(dir: &Path, path: &str, party: &str, expected: &Shape) -> Result<Tensor, RunError> {
     let with_context = |e: RunError| {
         let e = e.with_party(party);
         match expected {
@@ -112,9 +95,7 @@ pub fn load_checked(
     };
     let value = load(dir, path).map_err(with_context)?;
     check_shape(&value, expected).map_err(|e| {
-        let file = resolve(dir, path)
-            .map(|(f, _)| f)
-            .unwrap_or_else(|_| dir.join(path));
+        let file = resolve(dir, path).map(|(f, _)| f).unwrap_or_else(|_| dir.join(path));
         with_context(e.with_file(&file))
     })?;
     Ok(value)
@@ -159,10 +140,7 @@ pub fn check_shape(value: &Tensor, expected: &Shape) -> Result<(), RunError> {
     }
     Err(RunError::new(
         ErrorKind::ShapeMismatch,
-        format!(
-            "the file holds a tensor of shape {}",
-            dims_text(value.shape())
-        ),
+        format!("the file holds a tensor of shape {}", dims_text(value.shape())),
     )
     .with_expected_shape(mpcc_ir::shape_text(expected)))
 }
@@ -172,18 +150,12 @@ pub fn check_shape(value: &Tensor, expected: &Shape) -> Result<(), RunError> {
 pub fn save(dir: &Path, path: &str, value: &Tensor) -> Result<PathBuf, RunError> {
     let (file, format) = resolve(dir, path)?;
     let bytes = match format {
-        Format::Npy => {
-            npy::encode_npy(value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&file))?
-        }
-        Format::Csv => csv::encode_csv(value)
-            .map_err(|e| e.with_file(&file))?
-            .into_bytes(),
+        Format::Npy => npy::encode_npy(value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&file))?,
+        Format::Csv => csv::encode_csv(value).map_err(|e| e.with_file(&file))?.into_bytes(),
         Format::Npz { .. } => {
-            return Err(RunError::new(
-                ErrorKind::Config,
-                "saving .npz is not supported (use .npy or .csv)",
+            return Err(
+                RunError::new(ErrorKind::Config, "saving .npz is not supported (use .npy or .csv)").with_file(&file)
             )
-            .with_file(&file))
         }
     };
     write_file(&file, &bytes)?;
@@ -192,9 +164,8 @@ pub fn save(dir: &Path, path: &str, value: &Tensor) -> Result<PathBuf, RunError>
 
 /// Writes bytes to a file, creating its parent folders.
 pub fn write_file(file: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    let io_err = |e: std::io::Error| {
-        RunError::new(ErrorKind::Io, format!("cannot write the file: {e}")).with_file(file)
-    };
+    let io_err =
+        |e: std::io::Error| RunError::new(ErrorKind::Io, format!("cannot write the file: {e}")).with_file(file);
     if let Some(parent) = file.parent() {
         if !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent).map_err(io_err)?;

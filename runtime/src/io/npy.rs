@@ -41,9 +41,7 @@ pub fn decode_npy(bytes: &[u8]) -> Result<Tensor, DecodeError> {
 
 fn describe(err: ReadNpyError) -> DecodeError {
     match err {
-        ReadNpyError::MissingData => {
-            "truncated: the file ends before all the data its header describes".to_string()
-        }
+        ReadNpyError::MissingData => "truncated: the file ends before all the data its header describes".to_string(),
         ReadNpyError::ExtraBytes(n) => format!("{n} unexpected bytes after the data"),
         ReadNpyError::ParseHeader(e) => format!("bad .npy header: {e}"),
         ReadNpyError::Io(e) => format!("bad .npy file: {e}"),
@@ -60,10 +58,7 @@ fn prescan(bytes: &[u8]) -> Result<(), DecodeError> {
     let major = bytes[6];
     let (header_len, header_start) = match major {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
         2 | 3 => return Err("truncated: the header is cut off".into()),
         _ => return Err(format!("unsupported .npy format version {major}")),
     };
@@ -126,10 +121,7 @@ fn to_f64<T: ToF64>(v: T) -> f64 {
 
 /// The names of the arrays in an `.npz` archive (a trailing `.npy` stripped, as NumPy does).
 pub fn npz_names<R: Read + Seek>(archive: &mut zip::ZipArchive<R>) -> Vec<String> {
-    archive
-        .file_names()
-        .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
-        .collect()
+    archive.file_names().map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string()).collect()
 }
 
 /// Opens an `.npz` (zip) archive.
@@ -157,35 +149,20 @@ pub fn read_npz_entry<R: Read + Seek>(
         }
     };
     if !names.contains(&name) {
-        return Err(format!(
-            "the archive has no array `{name}` (it holds: {})",
-            names.join(", ")
-        ));
+        return Err(format!("the archive has no array `{name}` (it holds: {})", names.join(", ")));
     }
     let with_suffix = format!("{name}.npy");
-    let raw_name = if archive.file_names().any(|n| n == with_suffix) {
-        with_suffix
-    } else {
-        name.clone()
-    };
-    let mut file = archive
-        .by_name(&raw_name)
-        .map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    let raw_name = if archive.file_names().any(|n| n == with_suffix) { with_suffix } else { name.clone() };
+    let mut file = archive.by_name(&raw_name).map_err(|e| format!("cannot read `{name}`: {e}"))?;
     let limit = file.size();
     let mut bytes = Vec::with_capacity(limit.min(1 << 30) as usize);
-    file.read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read array `{name}`: {e}"))?;
+    file.read_to_end(&mut bytes).map_err(|e| format!("cannot read array `{name}`: {e}"))?;
     decode_npy(&bytes).map_err(|e| format!("array `{name}`: {e}"))
 }
 
 /// Encodes a tensor as `.npy` bytes (f64 tensors as little-endian float64, C order).
-pub fn encode_npy<T: ndarray_npy::WritableElement + Clone>(
-    value: &ArrayD<T>,
-) -> Result<Vec<u8>, DecodeError> {
+pub fn encode_npy<T: ndarray_npy::WritableElement + Clone>(value: &ArrayD<T>) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::new();
-    value
-        .as_standard_layout()
-        .write_npy(&mut out)
-        .map_err(|e| format!("cannot encode .npy: {e}"))?;
+    value.as_standard_layout().write_npy(&mut out).map_err(|e| format!("cannot encode .npy: {e}"))?;
     Ok(out)
 }

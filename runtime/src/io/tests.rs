@@ -21,10 +21,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
 
 fn err_of(r: Result<Tensor, RunError>) -> RunError {
     match r {
-        Ok(v) => RunError::new(
-            ErrorKind::Internal,
-            format!("expected an error, loaded {v:?}"),
-        ),
+        Ok(v) => RunError::new(ErrorKind::Internal, format!("expected an error, loaded {v:?}")),
         Err(e) => e,
     }
 }
@@ -62,10 +59,7 @@ fn npy_element_types_become_f64() {
     let dir = temp_dir("types");
     let want = arr1(&[1.0, 0.0, 2.0]).into_dyn();
     let files: Vec<(&str, Result<Vec<u8>, String>)> = vec![
-        (
-            "f32.npy",
-            npy::encode_npy(&arr1(&[1.0f32, 0.0, 2.0]).into_dyn()),
-        ),
+        ("f32.npy", npy::encode_npy(&arr1(&[1.0f32, 0.0, 2.0]).into_dyn())),
         ("i64.npy", npy::encode_npy(&arr1(&[1i64, 0, 2]).into_dyn())),
         ("i32.npy", npy::encode_npy(&arr1(&[1i32, 0, 2]).into_dyn())),
         ("u8.npy", npy::encode_npy(&arr1(&[1u8, 0, 2]).into_dyn())),
@@ -77,33 +71,19 @@ fn npy_element_types_become_f64() {
     let b = npy::encode_npy(&arr1(&[true, false]).into_dyn()).unwrap_or_default();
     write(&dir, "b.npy", &b);
     assert_eq!(load(&dir, "b.npy").ok(), Some(arr1(&[1.0, 0.0]).into_dyn()));
-    let big_endian = npy_with_header(
-        "{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }",
-        &[0, 0, 0, 7, 255, 255, 255, 255],
-    );
+    let big_endian =
+        npy_with_header("{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }", &[0, 0, 0, 7, 255, 255, 255, 255]);
     write(&dir, "be.npy", &big_endian);
     let fortran = npy_with_header(
         "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }",
-        &[1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0]
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect::<Vec<u8>>(),
+        &[1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>(),
     );
     write(&dir, "f.npy", &fortran);
-    assert_eq!(
-        load(&dir, "f.npy").ok(),
-        Some(arr2(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).into_dyn())
-    );
-    let scalar = npy_with_header(
-        "{'descr': '<f8', 'fortran_order': False, 'shape': (), }",
-        &2.5f64.to_le_bytes(),
-    );
+    assert_eq!(load(&dir, "f.npy").ok(), Some(arr2(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).into_dyn()));
+    let scalar = npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", &2.5f64.to_le_bytes());
     write(&dir, "s.npy", &scalar);
     assert_eq!(load(&dir, "s.npy").ok(), Some(arr0(2.5).into_dyn()));
-    assert_eq!(
-        load(&dir, "be.npy").ok(),
-        Some(arr1(&[7.0, -1.0]).into_dyn())
-    );
+    assert_eq!(load(&dir, "be.npy").ok(), Some(arr1(&[7.0, -1.0]).into_dyn()));
 }
 
 #[test]
@@ -114,49 +94,30 @@ fn bad_npy_files_are_typed_errors() {
     let e = err_of(load(&dir, "cut.npy"));
     assert_eq!(e.kind, ErrorKind::MalformedFile);
     assert_eq!(e.file, Some(dir.join("cut.npy")));
-    assert!(
-        e.message.contains("truncated") && e.message.contains("[2, 2]"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("truncated") && e.message.contains("[2, 2]"), "{}", e.message);
 
     write(&dir, "short.npy", &good[..20]);
-    assert!(err_of(load(&dir, "short.npy"))
-        .message
-        .contains("truncated"));
+    assert!(err_of(load(&dir, "short.npy")).message.contains("truncated"));
 
     write(&dir, "junk.npy", b"hello, world");
     let e = err_of(load(&dir, "junk.npy"));
     assert_eq!(e.kind, ErrorKind::MalformedFile);
     assert!(e.message.contains("magic"), "{}", e.message);
 
-    let bad_dict = npy_with_header(
-        "{'descr': '<f8', 'fortran_order': False, 'shape': (1,",
-        &[0; 8],
-    );
+    let bad_dict = npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (1,", &[0; 8]);
     write(&dir, "dict.npy", &bad_dict);
     let e = err_of(load(&dir, "dict.npy"));
     assert!(e.message.starts_with("bad .npy header"), "{}", e.message);
 
-    let huge = npy_with_header(
-        "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 1000), }",
-        &[0; 16],
-    );
+    let huge = npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 1000), }", &[0; 16]);
     write(&dir, "huge.npy", &huge);
     let e = err_of(load(&dir, "huge.npy"));
     assert!(e.message.contains("truncated"), "{}", e.message);
 
-    let text = npy_with_header(
-        "{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }",
-        &[0; 12],
-    );
+    let text = npy_with_header("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }", &[0; 12]);
     write(&dir, "text.npy", &text);
     let e = err_of(load(&dir, "text.npy"));
-    assert!(
-        e.message.contains("unsupported element type"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("unsupported element type"), "{}", e.message);
 
     let e = err_of(load(&dir, "absent.npy"));
     assert_eq!(e.kind, ErrorKind::MissingFile);
@@ -170,19 +131,10 @@ fn non_finite_values_say_where() {
     write(&dir, "n.npy", &npy::encode_npy(&m).unwrap_or_default());
     let e = err_of(load(&dir, "n.npy"));
     assert_eq!(e.kind, ErrorKind::NonFinite);
-    assert_eq!(
-        e.message,
-        "the data holds 2 NaN or infinite values (first: nan at index [1, 0])"
-    );
+    assert_eq!(e.message, "the data holds 2 NaN or infinite values (first: nan at index [1, 0])");
     write(&dir, "n.csv", b"1,2\n3,inf\n");
     let e = err_of(load(&dir, "n.csv"));
-    assert_eq!(
-        (e.kind, e.message.as_str()),
-        (
-            ErrorKind::NonFinite,
-            "row 2, column 2: `inf` is not a finite number"
-        )
-    );
+    assert_eq!((e.kind, e.message.as_str()), (ErrorKind::NonFinite, "row 2, column 2: `inf` is not a finite number"));
 }
 
 #[test]
@@ -198,10 +150,7 @@ fn shape_checks_name_party_file_and_expected_shape() {
     assert_eq!(e.file, Some(dir.join("x.npy")));
     assert_eq!(e.message, "the file holds a tensor of shape [2, 3]");
     let fits = Shape::Ranked(vec![Dim::Unknown, Dim::Known(3)]);
-    assert_eq!(
-        load_checked(&dir, "x.npy", "ALICE", &fits).ok(),
-        Some(m.clone())
-    );
+    assert_eq!(load_checked(&dir, "x.npy", "ALICE", &fits).ok(), Some(m.clone()));
     assert!(load_checked(&dir, "x.npy", "ALICE", &Shape::Unknown).is_ok());
     assert!(load_checked(&dir, "x.npy", "BOB", &Shape::known(&[6])).is_err());
     let e = err_of(load_checked(&dir, "gone.npy", "BOB", &Shape::known(&[6])));
@@ -215,48 +164,22 @@ fn shape_checks_name_party_file_and_expected_shape() {
 fn csv_loading_rules() {
     let dir = temp_dir("csv");
     write(&dir, "h.csv", b"x1, x2\n1, 2.5\n-3,4e1\n\n");
-    assert_eq!(
-        load(&dir, "h.csv").ok(),
-        Some(arr2(&[[1.0, 2.5], [-3.0, 40.0]]).into_dyn())
-    );
+    assert_eq!(load(&dir, "h.csv").ok(), Some(arr2(&[[1.0, 2.5], [-3.0, 40.0]]).into_dyn()));
     write(&dir, "bom.csv", b"\xef\xbb\xbf1,2\n");
-    assert_eq!(
-        load(&dir, "bom.csv").ok(),
-        Some(arr2(&[[1.0, 2.0]]).into_dyn())
-    );
+    assert_eq!(load(&dir, "bom.csv").ok(), Some(arr2(&[[1.0, 2.0]]).into_dyn()));
     write(&dir, "col.csv", b"1\n2\n3\n");
-    assert_eq!(
-        load(&dir, "col.csv").ok().map(|t| t.shape().to_vec()),
-        Some(vec![3, 1])
-    );
+    assert_eq!(load(&dir, "col.csv").ok().map(|t| t.shape().to_vec()), Some(vec![3, 1]));
     write(&dir, "cell.csv", b"a,b\n1,2\n3,x\n");
     let e = err_of(load(&dir, "cell.csv"));
-    assert_eq!(
-        (e.kind, e.message.as_str()),
-        (
-            ErrorKind::MalformedFile,
-            "row 3, column 2: `x` is not a number"
-        )
-    );
+    assert_eq!((e.kind, e.message.as_str()), (ErrorKind::MalformedFile, "row 3, column 2: `x` is not a number"));
     write(&dir, "mixed.csv", b"1,oops\n2,3\n");
-    assert_eq!(
-        err_of(load(&dir, "mixed.csv")).message,
-        "row 1, column 2: `oops` is not a number"
-    );
+    assert_eq!(err_of(load(&dir, "mixed.csv")).message, "row 1, column 2: `oops` is not a number");
     write(&dir, "ragged.csv", b"1,2\n3\n");
-    assert_eq!(
-        err_of(load(&dir, "ragged.csv")).message,
-        "row 2 has 1 cells but earlier rows have 2"
-    );
+    assert_eq!(err_of(load(&dir, "ragged.csv")).message, "row 2 has 1 cells but earlier rows have 2");
     write(&dir, "empty.csv", b"");
-    assert_eq!(
-        err_of(load(&dir, "empty.csv")).kind,
-        ErrorKind::MalformedFile
-    );
+    assert_eq!(err_of(load(&dir, "empty.csv")).kind, ErrorKind::MalformedFile);
     write(&dir, "header_only.csv", b"a,b\n");
-    assert!(err_of(load(&dir, "header_only.csv"))
-        .message
-        .contains("no rows"));
+    assert!(err_of(load(&dir, "header_only.csv")).message.contains("no rows"));
 }
 
 #[test]
@@ -267,15 +190,9 @@ fn csv_saving_round_trips() {
     assert_eq!(load(&dir, "m.csv").ok(), Some(m));
     let v = arr1(&[1.0, 2.0]).into_dyn();
     assert!(save(&dir, "v.csv", &v).is_ok());
-    assert_eq!(
-        load(&dir, "v.csv").ok(),
-        Some(arr2(&[[1.0], [2.0]]).into_dyn())
-    );
+    assert_eq!(load(&dir, "v.csv").ok(), Some(arr2(&[[1.0], [2.0]]).into_dyn()));
     let cube = ArrayD::<f64>::zeros(ndarray::IxDyn(&[2, 2, 2]));
-    assert_eq!(
-        save(&dir, "c.csv", &cube).err().map(|e| e.kind),
-        Some(ErrorKind::Shape)
-    );
+    assert_eq!(save(&dir, "c.csv", &cube).err().map(|e| e.kind), Some(ErrorKind::Shape));
 }
 
 fn write_npz(path: &Path, entries: &[(&str, Tensor)], compressed: bool) {
@@ -284,16 +201,11 @@ fn write_npz(path: &Path, entries: &[(&str, Tensor)], compressed: bool) {
         return;
     };
     let mut zip = zip::ZipWriter::new(file);
-    let method = if compressed {
-        zip::CompressionMethod::Deflated
-    } else {
-        zip::CompressionMethod::Stored
-    };
+    let method = if compressed { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
     let options = zip::write::SimpleFileOptions::default().compression_method(method);
     for (name, value) in entries {
         zip.start_file(format!("{name}.npy"), options).ok();
-        zip.write_all(&npy::encode_npy(value).unwrap_or_default())
-            .ok();
+        zip.write_all(&npy::encode_npy(value).unwrap_or_default()).ok();
     }
     zip.finish().ok();
 }
@@ -303,20 +215,13 @@ fn npz_entries() {
     let dir = temp_dir("npz");
     let a = arr1(&[1.0, 2.0]).into_dyn();
     let b = arr2(&[[3.0]]).into_dyn();
-    write_npz(
-        &dir.join("two.npz"),
-        &[("a", a.clone()), ("b", b.clone())],
-        false,
-    );
+    write_npz(&dir.join("two.npz"), &[("a", a.clone()), ("b", b.clone())], false);
     write_npz(&dir.join("one.npz"), &[("only", a.clone())], true);
     assert_eq!(load(&dir, "two.npz:b").ok(), Some(b));
     assert_eq!(load(&dir, "two.npz:a").ok(), Some(a.clone()));
     assert_eq!(load(&dir, "one.npz").ok(), Some(a));
     let e = err_of(load(&dir, "two.npz"));
-    assert_eq!(
-        e.message,
-        "the archive holds 2 arrays (a, b); name one as `file.npz:a`"
-    );
+    assert_eq!(e.message, "the archive holds 2 arrays (a, b); name one as `file.npz:a`");
     let e = err_of(load(&dir, "two.npz:c"));
     assert_eq!(e.message, "the archive has no array `c` (it holds: a, b)");
     write(&dir, "bad.npz", b"PK not really");
@@ -329,37 +234,11 @@ fn npz_entries() {
 fn paths_stay_inside_the_data_folder() {
     let dir = temp_dir("paths");
     for bad in ["../x.npy", "/etc/x.npy", "a/../../x.npy", ""] {
-        assert_eq!(
-            resolve(&dir, bad).err().map(|e| e.kind),
-            Some(ErrorKind::Config),
-            "{bad}"
-        );
+        assert_eq!(resolve(&dir, bad).err().map(|e| e.kind), Some(ErrorKind::Config), "{bad}");
     }
-    assert_eq!(
-        resolve(&dir, "x.txt").err().map(|e| e.kind),
-        Some(ErrorKind::Config)
-    );
-    let (file, format) = resolve(&dir, "d/x.NPZ:w").unwrap_or_else(|e| {
-        (
-            PathBuf::new(),
-            Format::Npz {
-                entry: Some(e.message),
-            },
-        )
-    });
-    assert_eq!(
-        (file, format),
-        (
-            dir.join("d/x.NPZ"),
-            Format::Npz {
-                entry: Some("w".into())
-            }
-        )
-    );
-    assert_eq!(
-        save(&dir, "../out.npy", &arr0(1.0).into_dyn())
-            .err()
-            .map(|e| e.kind),
-        Some(ErrorKind::Config)
-    );
+    assert_eq!(resolve(&dir, "x.txt").err().map(|e| e.kind), Some(ErrorKind::Config));
+    let (file, format) =
+        resolve(&dir, "d/x.NPZ:w").unwrap_or_else(|e| (PathBuf::new(), Format::Npz { entry: Some(e.message) }));
+    assert_eq!((file, format), (dir.join("d/x.NPZ"), Format::Npz { entry: Some("w".into()) }));
+    assert_eq!(save(&dir, "../out.npy", &arr0(1.0).into_dyn()).err().map(|e| e.kind), Some(ErrorKind::Config));
 }

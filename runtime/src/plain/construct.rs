@@ -33,9 +33,8 @@ pub fn dims_from_tensor(shape: &Tensor, what: &str) -> Result<Vec<usize>, RunErr
     let mut dims = Vec::with_capacity(shape.len());
     for &d in shape.iter() {
         let d = as_int(d, &format!("a dimension given to `{what}`"))?;
-        let d = usize::try_from(d).map_err(|_| {
-            RunError::shape(format!("a dimension given to `{what}` is negative ({d})"))
-        })?;
+        let d = usize::try_from(d)
+            .map_err(|_| RunError::shape(format!("a dimension given to `{what}` is negative ({d})")))?;
         dims.push(d);
     }
     check_size(&dims, what)?;
@@ -65,13 +64,7 @@ pub fn ones(dims: &[usize]) -> Tensor {
 /// The `n`×`n` identity.
 pub fn eye(n: usize) -> Result<Tensor, RunError> {
     check_size(&[n, n], "eye")?;
-    Ok(Tensor::from_shape_fn(IxDyn(&[n, n]), |i| {
-        if i[0] == i[1] {
-            1.0
-        } else {
-            0.0
-        }
-    }))
+    Ok(Tensor::from_shape_fn(IxDyn(&[n, n]), |i| if i[0] == i[1] { 1.0 } else { 0.0 }))
 }
 
 /// `shape(x)`: a 1-D tensor of `x`'s dimensions.
@@ -89,10 +82,7 @@ impl Stream {
     pub fn new(seed: u64) -> Stream {
         let mut key = [0u8; 32];
         key[..8].copy_from_slice(&seed.to_le_bytes());
-        Stream {
-            rng: ChaCha20Rng::from_seed(key),
-            spare: None,
-        }
+        Stream { rng: ChaCha20Rng::from_seed(key), spare: None }
     }
     /// The next 64-bit word of the keystream.
     pub fn word(&mut self) -> u64 {
@@ -120,18 +110,14 @@ impl Stream {
 pub fn rand(dims: &[usize], seed: u64) -> Result<Tensor, RunError> {
     check_size(dims, "rand")?;
     let mut stream = Stream::new(seed);
-    Ok(Tensor::from_shape_simple_fn(IxDyn(dims), || {
-        stream.uniform()
-    }))
+    Ok(Tensor::from_shape_simple_fn(IxDyn(dims), || stream.uniform()))
 }
 
 /// `randn(shape, seed)`: standard normal.
 pub fn randn(dims: &[usize], seed: u64) -> Result<Tensor, RunError> {
     check_size(dims, "randn")?;
     let mut stream = Stream::new(seed);
-    Ok(Tensor::from_shape_simple_fn(IxDyn(dims), || {
-        stream.normal()
-    }))
+    Ok(Tensor::from_shape_simple_fn(IxDyn(dims), || stream.normal()))
 }
 
 #[cfg(test)]
@@ -143,23 +129,14 @@ mod tests {
     fn constructors() {
         assert_eq!(zeros(&[2, 1]), arr2(&[[0.0], [0.0]]).into_dyn());
         assert_eq!(ones(&[]), arr0(1.0).into_dyn());
-        assert_eq!(
-            eye(2).ok(),
-            Some(arr2(&[[1.0, 0.0], [0.0, 1.0]]).into_dyn())
-        );
+        assert_eq!(eye(2).ok(), Some(arr2(&[[1.0, 0.0], [0.0, 1.0]]).into_dyn()));
         assert_eq!(shape_of(&[3, 4]), arr1(&[3.0, 4.0]).into_dyn());
     }
 
     #[test]
     fn shape_arguments_are_checked() {
-        assert_eq!(
-            dims_from_tensor(&arr1(&[2.0, 3.0]).into_dyn(), "zeros").ok(),
-            Some(vec![2, 3])
-        );
-        assert_eq!(
-            dims_from_tensor(&arr0(4.0).into_dyn(), "zeros").ok(),
-            Some(vec![4])
-        );
+        assert_eq!(dims_from_tensor(&arr1(&[2.0, 3.0]).into_dyn(), "zeros").ok(), Some(vec![2, 3]));
+        assert_eq!(dims_from_tensor(&arr0(4.0).into_dyn(), "zeros").ok(), Some(vec![4]));
         assert!(dims_from_tensor(&arr1(&[2.5]).into_dyn(), "zeros").is_err());
         assert!(dims_from_tensor(&arr1(&[-1.0]).into_dyn(), "zeros").is_err());
         assert!(dims_from_tensor(&arr2(&[[1.0]]).into_dyn(), "zeros").is_err());
@@ -184,10 +161,7 @@ mod tests {
         let z = randn(&[4000], 1).ok().unwrap_or_default();
         let mean = z.sum() / 4000.0;
         let var = z.mapv(|v| (v - mean) * (v - mean)).sum() / 4000.0;
-        assert!(
-            mean.abs() < 0.08 && (var - 1.0).abs() < 0.1,
-            "mean {mean} var {var}"
-        );
+        assert!(mean.abs() < 0.08 && (var - 1.0).abs() < 0.1, "mean {mean} var {var}");
         let m = randn(&[2, 3], 1).ok().unwrap_or_default();
         let flat: Vec<f64> = m.iter().copied().collect();
         let first: Vec<f64> = z.iter().take(6).copied().collect();

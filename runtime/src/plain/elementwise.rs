@@ -14,11 +14,7 @@ use ndarray::{IxDyn, Zip};
 pub const NEAR_ZERO: f64 = 1e-12;
 
 /// Applies `f` elementwise over the NumPy broadcast of `a` and `b`.
-pub fn broadcast_with(
-    a: &Tensor,
-    b: &Tensor,
-    f: impl Fn(f64, f64) -> f64,
-) -> Result<Tensor, RunError> {
+pub fn broadcast_with(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> Result<Tensor, RunError> {
     let shape = broadcast_shape(a.shape(), b.shape())?;
     let av = a.broadcast(IxDyn(&shape));
     let bv = b.broadcast(IxDyn(&shape));
@@ -114,11 +110,9 @@ pub fn pow(x: &Tensor, k: i32) -> Tensor {
 pub fn where_(c: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor, RunError> {
     let ab = broadcast_shape(a.shape(), b.shape())?;
     let shape = broadcast_shape(c.shape(), &ab)?;
-    let (Some(cv), Some(av), Some(bv)) = (
-        c.broadcast(IxDyn(&shape)),
-        a.broadcast(IxDyn(&shape)),
-        b.broadcast(IxDyn(&shape)),
-    ) else {
+    let (Some(cv), Some(av), Some(bv)) =
+        (c.broadcast(IxDyn(&shape)), a.broadcast(IxDyn(&shape)), b.broadcast(IxDyn(&shape)))
+    else {
         return Err(RunError::shape("operands of `where` do not broadcast"));
     };
     Ok(Zip::from(&cv).and(&av).and(&bv).map_collect(|&c, &a, &b| {
@@ -156,24 +150,13 @@ impl DomainViolation {
     }
 }
 
-fn find_violation(
-    x: &Tensor,
-    what: &'static str,
-    bad: impl Fn(f64) -> bool,
-) -> Option<DomainViolation> {
+fn find_violation(x: &Tensor, what: &'static str, bad: impl Fn(f64) -> bool) -> Option<DomainViolation> {
     let mut found: Option<DomainViolation> = None;
     for (i, &v) in x.iter().enumerate() {
         if bad(v) {
             match &mut found {
                 Some(d) => d.count += 1,
-                None => {
-                    found = Some(DomainViolation {
-                        what,
-                        first_index: i,
-                        first_value: v,
-                        count: 1,
-                    })
-                }
+                None => found = Some(DomainViolation { what, first_index: i, first_value: v, count: 1 }),
             }
         }
     }
@@ -186,9 +169,7 @@ pub fn unary_domain(op: UnaryOp, x: &Tensor) -> Option<DomainViolation> {
         UnaryOp::Log => find_violation(x, "`log` of a value ≤ 0", |v| v <= 0.0),
         UnaryOp::Sqrt => find_violation(x, "`sqrt` of a negative value", |v| v < 0.0),
         UnaryOp::InvSqrt => find_violation(x, "`inv_sqrt` of a value ≤ 0", |v| v <= 0.0),
-        UnaryOp::Reciprocal => {
-            find_violation(x, "`reciprocal` of a value ~0", |v| v.abs() < NEAR_ZERO)
-        }
+        UnaryOp::Reciprocal => find_violation(x, "`reciprocal` of a value ~0", |v| v.abs() < NEAR_ZERO),
         _ => None,
     }
 }
@@ -212,10 +193,7 @@ mod tests {
         let col = arr2(&[[1.0], [2.0]]).into_dyn();
         let row = t1(&[10.0, 20.0, 30.0]);
         let sum = binary(BinaryOp::Add, &col, &row).ok();
-        assert_eq!(
-            sum,
-            Some(arr2(&[[11.0, 21.0, 31.0], [12.0, 22.0, 32.0]]).into_dyn())
-        );
+        assert_eq!(sum, Some(arr2(&[[11.0, 21.0, 31.0], [12.0, 22.0, 32.0]]).into_dyn()));
         let d = binary(BinaryOp::Div, &row, &ArrayD::from_elem(IxDyn(&[]), 10.0)).ok();
         assert_eq!(d, Some(t1(&[1.0, 2.0, 3.0])));
         assert!(binary(BinaryOp::Mul, &t1(&[1.0, 2.0]), &row).is_err());
@@ -271,16 +249,8 @@ mod tests {
         assert_eq!(pow(&t1(&[2.0]), 0), t1(&[1.0]));
         assert_eq!(pow(&t1(&[2.0]), -1), t1(&[0.5]));
         let c = arr2(&[[1.0], [0.0]]).into_dyn();
-        let got = where_(
-            &c,
-            &t1(&[1.0, 2.0]),
-            &ArrayD::from_elem(IxDyn(&[]), f64::INFINITY),
-        )
-        .ok();
-        assert_eq!(
-            got,
-            Some(arr2(&[[1.0, 2.0], [f64::INFINITY, f64::INFINITY]]).into_dyn())
-        );
+        let got = where_(&c, &t1(&[1.0, 2.0]), &ArrayD::from_elem(IxDyn(&[]), f64::INFINITY)).ok();
+        assert_eq!(got, Some(arr2(&[[1.0, 2.0], [f64::INFINITY, f64::INFINITY]]).into_dyn()));
         let half = where_(&t1(&[0.5]), &t1(&[2.0]), &t1(&[4.0])).ok();
         assert_eq!(half, Some(t1(&[3.0])));
     }

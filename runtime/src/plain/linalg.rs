@@ -40,16 +40,8 @@ impl Plan {
                 dims_text(b)
             )));
         }
-        let a2: Vec<usize> = if a.len() == 1 {
-            vec![1, a[0]]
-        } else {
-            a.to_vec()
-        };
-        let b2: Vec<usize> = if b.len() == 1 {
-            vec![b[0], 1]
-        } else {
-            b.to_vec()
-        };
+        let a2: Vec<usize> = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
+        let b2: Vec<usize> = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
         let (m, ka) = (a2[a2.len() - 2], a2[a2.len() - 1]);
         let (kb, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
         if ka != kb {
@@ -73,15 +65,7 @@ impl Plan {
         if b.len() > 1 {
             out_shape.push(n);
         }
-        Ok(Plan {
-            a2,
-            b2,
-            batch,
-            m,
-            k: ka,
-            n,
-            out_shape,
-        })
+        Ok(Plan { a2, b2, batch, m, k: ka, n, out_shape })
     }
 }
 
@@ -105,13 +89,8 @@ pub fn matmul_with<T: Clone>(
     a_full.extend([plan.m, plan.k]);
     let mut b_full = plan.batch.clone();
     b_full.extend([plan.k, plan.n]);
-    let (Some(a_b), Some(b_b)) = (
-        a_view.broadcast(IxDyn(&a_full)),
-        b_view.broadcast(IxDyn(&b_full)),
-    ) else {
-        return Err(RunError::shape(
-            "`@`: the batch dimensions do not broadcast",
-        ));
+    let (Some(a_b), Some(b_b)) = (a_view.broadcast(IxDyn(&a_full)), b_view.broadcast(IxDyn(&b_full))) else {
+        return Err(RunError::shape("`@`: the batch dimensions do not broadcast"));
     };
     let batch_len: usize = plan.batch.iter().product();
     let a3: Vec<T> = a_b.iter().cloned().collect();
@@ -130,14 +109,11 @@ pub fn matmul_with<T: Clone>(
         };
         let prod = mul(x, y);
         if prod.shape() != [plan.m, plan.n] {
-            return Err(RunError::shape(
-                "`@`: the matrix product returned a wrong shape",
-            ));
+            return Err(RunError::shape("`@`: the matrix product returned a wrong shape"));
         }
         out.extend(prod.iter().cloned());
     }
-    ArrayD::from_shape_vec(IxDyn(&plan.out_shape), out)
-        .map_err(|e| RunError::shape(format!("`@`: {e}")))
+    ArrayD::from_shape_vec(IxDyn(&plan.out_shape), out).map_err(|e| RunError::shape(format!("`@`: {e}")))
 }
 
 #[cfg(test)]
@@ -149,10 +125,7 @@ mod tests {
     fn matrix_times_matrix_and_vectors() {
         let a = arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn();
         let b = arr2(&[[5.0, 6.0], [7.0, 8.0]]).into_dyn();
-        assert_eq!(
-            matmul(&a, &b).ok(),
-            Some(arr2(&[[19.0, 22.0], [43.0, 50.0]]).into_dyn())
-        );
+        assert_eq!(matmul(&a, &b).ok(), Some(arr2(&[[19.0, 22.0], [43.0, 50.0]]).into_dyn()));
         let v = arr1(&[1.0, 1.0]).into_dyn();
         assert_eq!(matmul(&a, &v).ok(), Some(arr1(&[3.0, 7.0]).into_dyn()));
         assert_eq!(matmul(&v, &a).ok(), Some(arr1(&[4.0, 6.0]).into_dyn()));
@@ -165,10 +138,7 @@ mod tests {
         let b = arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn();
         let want = arr3(&[[[1.0, 2.0], [3.0, 4.0]], [[2.0, 4.0], [6.0, 8.0]]]).into_dyn();
         assert_eq!(matmul(&a, &b).ok(), Some(want));
-        assert_eq!(
-            matmul_shape(&[5, 1, 2, 3], &[4, 3, 7]).ok(),
-            Some(vec![5, 4, 2, 7])
-        );
+        assert_eq!(matmul_shape(&[5, 1, 2, 3], &[4, 3, 7]).ok(), Some(vec![5, 4, 2, 7]));
         assert_eq!(matmul_shape(&[3], &[2, 3, 4]).ok(), Some(vec![2, 4]));
     }
 
@@ -178,10 +148,7 @@ mod tests {
         let at = a.t().to_owned();
         assert_eq!(matmul(&a, &at).ok(), Some(arr2(&[[14.0]]).into_dyn()));
         let err = matmul(&a, &a).err().map(|e| e.message);
-        assert_eq!(
-            err.as_deref(),
-            Some("`@` of shapes [1, 3] and [1, 3]: the inner dimensions 3 and 1 differ")
-        );
+        assert_eq!(err.as_deref(), Some("`@` of shapes [1, 3] and [1, 3]: the inner dimensions 3 and 1 differ"));
         assert!(matmul(&arr0(1.0).into_dyn(), &a).is_err());
         assert!(matmul_shape(&[2, 2, 3], &[3, 3, 1]).is_err());
     }

@@ -27,9 +27,7 @@ pub fn resolve_axis(axis: i64, rank: usize) -> Result<usize, RunError> {
     let r = rank as i64;
     let resolved = if axis < 0 { axis + r } else { axis };
     if resolved < 0 || resolved >= r {
-        return Err(RunError::index(format!(
-            "axis {axis} is out of range for a tensor of rank {rank}"
-        )));
+        return Err(RunError::index(format!("axis {axis} is out of range for a tensor of rank {rank}")));
     }
     Ok(resolved as usize)
 }
@@ -45,13 +43,7 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, RunError>
             (x, y) if x == y => x,
             (1, y) => y,
             (x, 1) => x,
-            _ => {
-                return Err(RunError::shape(format!(
-                    "shapes {} and {} do not broadcast",
-                    dims_text(a),
-                    dims_text(b)
-                )))
-            }
+            _ => return Err(RunError::shape(format!("shapes {} and {} do not broadcast", dims_text(a), dims_text(b)))),
         };
     }
     Ok(out)
@@ -69,10 +61,7 @@ fn dim_from_end(dims: &[usize], k: usize) -> usize {
 /// Reads a 0-d (or one-element) tensor as an integer, for indices, bounds and counts.
 pub fn scalar_int(value: &Tensor, what: &str) -> Result<i64, RunError> {
     if value.len() != 1 {
-        return Err(RunError::index(format!(
-            "{what} must be a scalar, found shape {}",
-            dims_text(value.shape())
-        )));
+        return Err(RunError::index(format!("{what} must be a scalar, found shape {}", dims_text(value.shape()))));
     }
     let x = value.iter().next().copied().unwrap_or(f64::NAN);
     as_int(x, what)
@@ -82,9 +71,7 @@ pub fn scalar_int(value: &Tensor, what: &str) -> Result<i64, RunError> {
 pub fn as_int(x: f64, what: &str) -> Result<i64, RunError> {
     let rounded = x.round();
     if !x.is_finite() || (x - rounded).abs() > 1e-9 || rounded.abs() > 9.0e15 {
-        return Err(RunError::index(format!(
-            "{what} must be an integer, found {x}"
-        )));
+        return Err(RunError::index(format!("{what} must be an integer, found {x}")));
     }
     Ok(rounded as i64)
 }
@@ -104,17 +91,11 @@ mod tests {
 
     #[test]
     fn broadcast_follows_numpy() {
-        assert_eq!(
-            broadcast_shape(&[2, 1, 3], &[4, 1]).ok(),
-            Some(vec![2, 4, 3])
-        );
+        assert_eq!(broadcast_shape(&[2, 1, 3], &[4, 1]).ok(), Some(vec![2, 4, 3]));
         assert_eq!(broadcast_shape(&[], &[5]).ok(), Some(vec![5]));
         assert_eq!(broadcast_shape(&[0], &[1]).ok(), Some(vec![0]));
         let err = broadcast_shape(&[2, 3], &[4]).err().map(|e| e.message);
-        assert_eq!(
-            err.as_deref(),
-            Some("shapes [2, 3] and [4] do not broadcast")
-        );
+        assert_eq!(err.as_deref(), Some("shapes [2, 3] and [4] do not broadcast"));
     }
 
     #[test]

@@ -14,9 +14,7 @@ fn shifted(x: &Tensor, ax: usize) -> Tensor {
 fn check_axis(x: &Tensor, axis: i64, what: &str) -> Result<usize, RunError> {
     let ax = resolve_axis(axis, x.ndim())?;
     if x.len_of(Axis(ax)) == 0 {
-        return Err(RunError::shape(format!(
-            "`{what}` along axis {axis}, which is empty"
-        )));
+        return Err(RunError::shape(format!("`{what}` along axis {axis}, which is empty")));
     }
     Ok(ax)
 }
@@ -33,11 +31,7 @@ pub fn softmax(x: &Tensor, axis: i64) -> Result<Tensor, RunError> {
 pub fn log_softmax(x: &Tensor, axis: i64) -> Result<Tensor, RunError> {
     let ax = check_axis(x, axis, "log_softmax")?;
     let s = shifted(x, ax);
-    let lse = s
-        .mapv(f64::exp)
-        .sum_axis(Axis(ax))
-        .mapv(f64::ln)
-        .insert_axis(Axis(ax));
+    let lse = s.mapv(f64::exp).sum_axis(Axis(ax)).mapv(f64::ln).insert_axis(Axis(ax));
     Ok(&s - &lse)
 }
 
@@ -68,18 +62,12 @@ pub fn one_hot(labels: &Tensor, classes: i64) -> Result<Tensor, RunError> {
     super::construct::check_size(&dims, "one_hot")?;
     let mut out = Tensor::zeros(IxDyn(&dims));
     let flat_labels: Vec<f64> = labels.iter().copied().collect();
-    for (row, (&label, mut lane)) in flat_labels
-        .iter()
-        .zip(out.lanes_mut(Axis(dims.len() - 1)))
-        .enumerate()
-    {
+    for (row, (&label, mut lane)) in flat_labels.iter().zip(out.lanes_mut(Axis(dims.len() - 1))).enumerate() {
         let k = as_int(label, "a `one_hot` label")?;
         match usize::try_from(k).ok().filter(|&k| k < classes) {
             Some(k) => lane[k] = 1.0,
             None => {
-                return Err(RunError::index(format!(
-                    "`one_hot` label {k} (flat index {row}) is outside 0..{classes}"
-                )))
+                return Err(RunError::index(format!("`one_hot` label {k} (flat index {row}) is outside 0..{classes}")))
             }
         }
     }
@@ -99,10 +87,7 @@ mod tests {
     fn softmax_is_stable_and_sums_to_one() {
         let x = arr2(&[[1000.0, 1000.0], [0.0, 2f64.ln()]]).into_dyn();
         let s = softmax(&x, -1).ok().unwrap_or_default();
-        assert!(close(
-            &s,
-            &arr2(&[[0.5, 0.5], [1.0 / 3.0, 2.0 / 3.0]]).into_dyn()
-        ));
+        assert!(close(&s, &arr2(&[[0.5, 0.5], [1.0 / 3.0, 2.0 / 3.0]]).into_dyn()));
         let c = softmax(&x, 0).ok().unwrap_or_default();
         assert!(close(&c.sum_axis(Axis(0)), &arr1(&[1.0, 1.0]).into_dyn()));
         let l = log_softmax(&x, 1).ok().unwrap_or_default();
@@ -122,14 +107,8 @@ mod tests {
     #[test]
     fn one_hot_appends_an_axis() {
         let got = one_hot(&arr1(&[2.0, 0.0]).into_dyn(), 3).ok();
-        assert_eq!(
-            got,
-            Some(arr2(&[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]).into_dyn())
-        );
-        assert_eq!(
-            one_hot(&arr0(1.0).into_dyn(), 2).ok(),
-            Some(arr1(&[0.0, 1.0]).into_dyn())
-        );
+        assert_eq!(got, Some(arr2(&[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]).into_dyn()));
+        assert_eq!(one_hot(&arr0(1.0).into_dyn(), 2).ok(), Some(arr1(&[0.0, 1.0]).into_dyn()));
         assert!(one_hot(&arr1(&[3.0]).into_dyn(), 3).is_err());
         assert!(one_hot(&arr1(&[-1.0]).into_dyn(), 3).is_err());
         assert!(one_hot(&arr1(&[0.5]).into_dyn(), 3).is_err());

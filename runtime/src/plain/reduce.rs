@@ -47,20 +47,14 @@ pub fn reduce(op: ReduceOp, x: &Tensor, axis: Option<i64>) -> Result<Tensor, Run
     match axis {
         None => {
             if needs_elements && x.is_empty() {
-                return Err(RunError::shape(format!(
-                    "`{}` of an empty tensor",
-                    op_name(op)
-                )));
+                return Err(RunError::shape(format!("`{}` of an empty tensor", op_name(op))));
             }
             Ok(Tensor::from_elem(IxDyn(&[]), reduce_lane(op, x.iter())))
         }
         Some(axis) => {
             let ax = resolve_axis(axis, x.ndim())?;
             if needs_elements && x.len_of(Axis(ax)) == 0 {
-                return Err(RunError::shape(format!(
-                    "`{}` along axis {axis}, which is empty",
-                    op_name(op)
-                )));
+                return Err(RunError::shape(format!("`{}` along axis {axis}, which is empty", op_name(op))));
             }
             Ok(x.map_axis(Axis(ax), |lane| reduce_lane(op, lane.iter())))
         }
@@ -119,20 +113,16 @@ pub fn arg(op: ArgOp, x: &Tensor, axis: Option<i64>, one_hot: bool) -> Result<Te
         Some(axis) => {
             let ax = resolve_axis(axis, x.ndim())?;
             if x.len_of(Axis(ax)) == 0 {
-                return Err(RunError::shape(format!(
-                    "`{name}` along axis {axis}, which is empty"
-                )));
+                return Err(RunError::shape(format!("`{name}` along axis {axis}, which is empty")));
             }
             if one_hot {
                 let mut out = Tensor::zeros(x.raw_dim());
-                Zip::from(out.lanes_mut(Axis(ax)))
-                    .and(x.lanes(Axis(ax)))
-                    .for_each(|mut o, l| {
-                        let best = arg_lane(op, l);
-                        if let Some(slot) = o.get_mut(best) {
-                            *slot = 1.0;
-                        }
-                    });
+                Zip::from(out.lanes_mut(Axis(ax))).and(x.lanes(Axis(ax))).for_each(|mut o, l| {
+                    let best = arg_lane(op, l);
+                    if let Some(slot) = o.get_mut(best) {
+                        *slot = 1.0;
+                    }
+                });
                 Ok(out)
             } else {
                 Ok(x.map_axis(Axis(ax), |lane| arg_lane(op, lane) as f64))
@@ -143,8 +133,7 @@ pub fn arg(op: ArgOp, x: &Tensor, axis: Option<i64>, one_hot: bool) -> Result<Te
 
 /// The maximum over `axis`, keeping the axis with length 1 (for stable softmax).
 pub fn max_keepdims(x: ArrayViewD<'_, f64>, ax: usize) -> Tensor {
-    x.map_axis(Axis(ax), |lane| reduce_lane(ReduceOp::Max, lane.iter()))
-        .insert_axis(Axis(ax))
+    x.map_axis(Axis(ax), |lane| reduce_lane(ReduceOp::Max, lane.iter())).insert_axis(Axis(ax))
 }
 
 #[cfg(test)]
@@ -159,80 +148,36 @@ mod tests {
     #[test]
     fn reductions_over_everything_and_axes() {
         let x = m();
-        assert_eq!(
-            reduce(ReduceOp::Sum, &x, None).ok(),
-            Some(arr0(21.0).into_dyn())
-        );
-        assert_eq!(
-            reduce(ReduceOp::Mean, &x, None).ok(),
-            Some(arr0(3.5).into_dyn())
-        );
-        assert_eq!(
-            reduce(ReduceOp::Sum, &x, Some(0)).ok(),
-            Some(arr1(&[5.0, 7.0, 9.0]).into_dyn())
-        );
-        assert_eq!(
-            reduce(ReduceOp::Mean, &x, Some(-1)).ok(),
-            Some(arr1(&[3.0, 4.0]).into_dyn())
-        );
-        assert_eq!(
-            reduce(ReduceOp::Max, &x, Some(1)).ok(),
-            Some(arr1(&[5.0, 6.0]).into_dyn())
-        );
-        assert_eq!(
-            reduce(ReduceOp::Min, &x, Some(-2)).ok(),
-            Some(arr1(&[1.0, 2.0, 3.0]).into_dyn())
-        );
+        assert_eq!(reduce(ReduceOp::Sum, &x, None).ok(), Some(arr0(21.0).into_dyn()));
+        assert_eq!(reduce(ReduceOp::Mean, &x, None).ok(), Some(arr0(3.5).into_dyn()));
+        assert_eq!(reduce(ReduceOp::Sum, &x, Some(0)).ok(), Some(arr1(&[5.0, 7.0, 9.0]).into_dyn()));
+        assert_eq!(reduce(ReduceOp::Mean, &x, Some(-1)).ok(), Some(arr1(&[3.0, 4.0]).into_dyn()));
+        assert_eq!(reduce(ReduceOp::Max, &x, Some(1)).ok(), Some(arr1(&[5.0, 6.0]).into_dyn()));
+        assert_eq!(reduce(ReduceOp::Min, &x, Some(-2)).ok(), Some(arr1(&[1.0, 2.0, 3.0]).into_dyn()));
         assert!(reduce(ReduceOp::Sum, &x, Some(2)).is_err());
     }
 
     #[test]
     fn empty_and_nan_cases() {
         let e = Tensor::zeros(IxDyn(&[0]));
-        assert_eq!(
-            reduce(ReduceOp::Sum, &e, None).ok(),
-            Some(arr0(0.0).into_dyn())
-        );
+        assert_eq!(reduce(ReduceOp::Sum, &e, None).ok(), Some(arr0(0.0).into_dyn()));
         assert!(reduce(ReduceOp::Max, &e, None).is_err());
         assert!(reduce(ReduceOp::Mean, &e, Some(0)).is_err());
         let n = arr1(&[1.0, f64::NAN, 3.0]).into_dyn();
-        let got = reduce(ReduceOp::Max, &n, None)
-            .ok()
-            .and_then(|t| t.iter().next().copied());
+        let got = reduce(ReduceOp::Max, &n, None).ok().and_then(|t| t.iter().next().copied());
         assert!(got.is_some_and(f64::is_nan));
     }
 
     #[test]
     fn argmax_takes_the_first_extreme() {
         let x = arr2(&[[1.0, 7.0, 7.0], [9.0, 2.0, 9.0]]).into_dyn();
-        assert_eq!(
-            arg(ArgOp::ArgMax, &x, None, false).ok(),
-            Some(arr0(3.0).into_dyn())
-        );
-        assert_eq!(
-            arg(ArgOp::ArgMax, &x, Some(1), false).ok(),
-            Some(arr1(&[1.0, 0.0]).into_dyn())
-        );
-        assert_eq!(
-            arg(ArgOp::ArgMin, &x, Some(-2), false).ok(),
-            Some(arr1(&[0.0, 1.0, 0.0]).into_dyn())
-        );
+        assert_eq!(arg(ArgOp::ArgMax, &x, None, false).ok(), Some(arr0(3.0).into_dyn()));
+        assert_eq!(arg(ArgOp::ArgMax, &x, Some(1), false).ok(), Some(arr1(&[1.0, 0.0]).into_dyn()));
+        assert_eq!(arg(ArgOp::ArgMin, &x, Some(-2), false).ok(), Some(arr1(&[0.0, 1.0, 0.0]).into_dyn()));
         let oh = arg(ArgOp::ArgMax, &x, Some(-1), true).ok();
-        assert_eq!(
-            oh,
-            Some(arr2(&[[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]).into_dyn())
-        );
+        assert_eq!(oh, Some(arr2(&[[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]).into_dyn()));
         let all = arg(ArgOp::ArgMin, &x, None, true).ok();
-        assert_eq!(
-            all,
-            Some(arr2(&[[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]).into_dyn())
-        );
-        assert!(arg(
-            ArgOp::ArgMax,
-            &Tensor::zeros(IxDyn(&[2, 0])),
-            Some(1),
-            false
-        )
-        .is_err());
+        assert_eq!(all, Some(arr2(&[[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]).into_dyn()));
+        assert!(arg(ArgOp::ArgMax, &Tensor::zeros(IxDyn(&[2, 0])), Some(1), false).is_err());
     }
 }

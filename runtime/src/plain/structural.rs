@@ -16,10 +16,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexSpec {
     At(i64),
-    Slice {
-        start: Option<i64>,
-        end: Option<i64>,
-    },
+    Slice { start: Option<i64>, end: Option<i64> },
 }
 
 fn collect<T: Clone>(x: &ArrayD<T>, dims: &[usize]) -> Result<ArrayD<T>, RunError> {
@@ -30,11 +27,7 @@ fn collect<T: Clone>(x: &ArrayD<T>, dims: &[usize]) -> Result<ArrayD<T>, RunErro
 /// `reshape(x, spec)`: `spec` may hold one `-1`, inferred from the element count.
 pub fn reshape<T: Clone>(x: &ArrayD<T>, spec: &[i64]) -> Result<ArrayD<T>, RunError> {
     let bad = |why: &str| {
-        RunError::shape(format!(
-            "cannot reshape a tensor of shape {} to {:?}: {why}",
-            dims_text(x.shape()),
-            spec
-        ))
+        RunError::shape(format!("cannot reshape a tensor of shape {} to {:?}: {why}", dims_text(x.shape()), spec))
     };
     let mut dims = Vec::with_capacity(spec.len());
     let mut infer: Option<usize> = None;
@@ -50,9 +43,7 @@ pub fn reshape<T: Clone>(x: &ArrayD<T>, spec: &[i64]) -> Result<ArrayD<T>, RunEr
             return Err(bad("a negative dimension"));
         } else {
             let d = usize::try_from(d).map_err(|_| bad("a dimension too large"))?;
-            known = known
-                .checked_mul(d)
-                .ok_or_else(|| bad("too many elements"))?;
+            known = known.checked_mul(d).ok_or_else(|| bad("too many elements"))?;
             dims.push(d);
         }
     }
@@ -86,12 +77,7 @@ pub fn cat<T: Clone>(xs: &[&ArrayD<T>], axis: i64) -> Result<ArrayD<T>, RunError
     let ax = resolve_axis(axis, first.ndim())?;
     for x in xs {
         let same_rank = x.ndim() == first.ndim();
-        let agree = same_rank
-            && x.shape()
-                .iter()
-                .zip(first.shape())
-                .enumerate()
-                .all(|(i, (a, b))| i == ax || a == b);
+        let agree = same_rank && x.shape().iter().zip(first.shape()).enumerate().all(|(i, (a, b))| i == ax || a == b);
         if !agree {
             return Err(RunError::shape(format!(
                 "`cat` along axis {axis}: shapes {} and {} differ off that axis",
@@ -169,11 +155,9 @@ pub fn index<T: Clone>(x: &ArrayD<T>, items: &[IndexSpec]) -> Result<ArrayD<T>, 
 pub fn broadcast_to<T: Clone>(x: &ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>, RunError> {
     match x.broadcast(IxDyn(shape)) {
         Some(view) => Ok(view.as_standard_layout().into_owned()),
-        None => Err(RunError::shape(format!(
-            "cannot broadcast shape {} to {}",
-            dims_text(x.shape()),
-            dims_text(shape)
-        ))),
+        None => {
+            Err(RunError::shape(format!("cannot broadcast shape {} to {}", dims_text(x.shape()), dims_text(shape))))
+        }
     }
 }
 
@@ -189,24 +173,15 @@ mod tests {
     #[test]
     fn reshape_transpose_flatten_on_u64() {
         let x = m();
-        assert_eq!(
-            reshape(&x, &[3, -1]).ok(),
-            Some(arr2(&[[1u64, 2], [3, 4], [5, 6]]).into_dyn())
-        );
-        assert_eq!(
-            reshape(&x, &[6]).ok(),
-            Some(arr1(&[1u64, 2, 3, 4, 5, 6]).into_dyn())
-        );
+        assert_eq!(reshape(&x, &[3, -1]).ok(), Some(arr2(&[[1u64, 2], [3, 4], [5, 6]]).into_dyn()));
+        assert_eq!(reshape(&x, &[6]).ok(), Some(arr1(&[1u64, 2, 3, 4, 5, 6]).into_dyn()));
         assert!(reshape(&x, &[4, -1]).is_err());
         assert!(reshape(&x, &[-1, -1]).is_err());
         assert!(reshape(&x, &[5]).is_err());
         let t = transpose(&x);
         assert_eq!(t, arr2(&[[1u64, 4], [2, 5], [3, 6]]).into_dyn());
         assert_eq!(flatten(&t), arr1(&[1u64, 4, 2, 5, 3, 6]).into_dyn());
-        assert_eq!(
-            reshape(&arr0(7u64).into_dyn(), &[1, 1]).ok(),
-            Some(arr2(&[[7u64]]).into_dyn())
-        );
+        assert_eq!(reshape(&arr0(7u64).into_dyn(), &[1, 1]).ok(), Some(arr2(&[[7u64]]).into_dyn()));
     }
 
     #[test]
@@ -215,21 +190,12 @@ mod tests {
         let got = cat(&[&x, &x], -1).ok();
         assert_eq!(got.map(|g| g.shape().to_vec()), Some(vec![2, 6]));
         let rows = cat(&[&x, &arr2(&[[7u64, 8, 9]]).into_dyn()], 0).ok();
-        assert_eq!(
-            rows,
-            Some(arr2(&[[1u64, 2, 3], [4, 5, 6], [7, 8, 9]]).into_dyn())
-        );
+        assert_eq!(rows, Some(arr2(&[[1u64, 2, 3], [4, 5, 6], [7, 8, 9]]).into_dyn()));
         assert!(cat(&[&x, &arr2(&[[7u64, 8]]).into_dyn()], 0).is_err());
         let a = arr1(&[1.0, 2.0]).into_dyn();
         let b = arr1(&[3.0, 4.0]).into_dyn();
-        assert_eq!(
-            stack(&[&a, &b], 0).ok(),
-            Some(arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn())
-        );
-        assert_eq!(
-            stack(&[&a, &b], -1).ok(),
-            Some(arr2(&[[1.0, 3.0], [2.0, 4.0]]).into_dyn())
-        );
+        assert_eq!(stack(&[&a, &b], 0).ok(), Some(arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn()));
+        assert_eq!(stack(&[&a, &b], -1).ok(), Some(arr2(&[[1.0, 3.0], [2.0, 4.0]]).into_dyn()));
         assert!(stack(&[&a, &arr1(&[1.0]).into_dyn()], 0).is_err());
         assert!(stack::<f64>(&[], 0).is_err());
     }
@@ -239,43 +205,15 @@ mod tests {
         let x = m();
         let at = |i| IndexSpec::At(i);
         let sl = |s, e| IndexSpec::Slice { start: s, end: e };
-        assert_eq!(
-            index(&x, &[at(1)]).ok(),
-            Some(arr1(&[4u64, 5, 6]).into_dyn())
-        );
-        assert_eq!(
-            index(&x, &[at(-1), at(-3)]).ok(),
-            Some(arr0(4u64).into_dyn())
-        );
-        assert_eq!(
-            index(&x, &[sl(None, None), at(0)]).ok(),
-            Some(arr1(&[1u64, 4]).into_dyn())
-        );
-        assert_eq!(
-            index(&x, &[sl(None, None), sl(Some(1), None)]).ok(),
-            Some(arr2(&[[2u64, 3], [5, 6]]).into_dyn())
-        );
-        assert_eq!(
-            index(&x, &[sl(None, Some(-1))]).ok(),
-            Some(arr2(&[[1u64, 2, 3]]).into_dyn())
-        );
-        assert_eq!(
-            index(&x, &[sl(Some(0), Some(100))])
-                .ok()
-                .map(|t| t.shape().to_vec()),
-            Some(vec![2, 3])
-        );
-        assert_eq!(
-            index(&x, &[sl(Some(2), Some(1))])
-                .ok()
-                .map(|t| t.shape().to_vec()),
-            Some(vec![0, 3])
-        );
+        assert_eq!(index(&x, &[at(1)]).ok(), Some(arr1(&[4u64, 5, 6]).into_dyn()));
+        assert_eq!(index(&x, &[at(-1), at(-3)]).ok(), Some(arr0(4u64).into_dyn()));
+        assert_eq!(index(&x, &[sl(None, None), at(0)]).ok(), Some(arr1(&[1u64, 4]).into_dyn()));
+        assert_eq!(index(&x, &[sl(None, None), sl(Some(1), None)]).ok(), Some(arr2(&[[2u64, 3], [5, 6]]).into_dyn()));
+        assert_eq!(index(&x, &[sl(None, Some(-1))]).ok(), Some(arr2(&[[1u64, 2, 3]]).into_dyn()));
+        assert_eq!(index(&x, &[sl(Some(0), Some(100))]).ok().map(|t| t.shape().to_vec()), Some(vec![2, 3]));
+        assert_eq!(index(&x, &[sl(Some(2), Some(1))]).ok().map(|t| t.shape().to_vec()), Some(vec![0, 3]));
         let err = index(&x, &[at(2)]).err().map(|e| e.message);
-        assert_eq!(
-            err.as_deref(),
-            Some("index 2 is out of range for axis 0 of length 2 (shape [2, 3])")
-        );
+        assert_eq!(err.as_deref(), Some("index 2 is out of range for axis 0 of length 2 (shape [2, 3])"));
         assert!(index(&x, &[at(0), at(-4)]).is_err());
         assert!(index(&x, &[at(0), at(0), at(0)]).is_err());
     }
@@ -283,10 +221,7 @@ mod tests {
     #[test]
     fn broadcast_to_numpy_rules() {
         let x = arr1(&[1u64, 2]).into_dyn();
-        assert_eq!(
-            broadcast_to(&x, &[2, 2]).ok(),
-            Some(arr2(&[[1u64, 2], [1, 2]]).into_dyn())
-        );
+        assert_eq!(broadcast_to(&x, &[2, 2]).ok(), Some(arr2(&[[1u64, 2], [1, 2]]).into_dyn()));
         assert!(broadcast_to(&x, &[3]).is_err());
         let y = arr3(&[[[1.0]]]).into_dyn();
         assert_eq!(broadcast_to(&y, &[1, 2, 2]).ok().map(|t| t.len()), Some(4));
