@@ -45,13 +45,7 @@ impl Fixture {
     fn identity(&self, name: &str) -> Identity {
         Identity::load(&self.dir, name).unwrap()
     }
-    fn spec(
-        &self,
-        rank: usize,
-        peers: &[SocketAddr],
-        dealer: SocketAddr,
-        seed: Option<u64>,
-    ) -> PartySpec {
+    fn spec(&self, rank: usize, peers: &[SocketAddr], dealer: SocketAddr, seed: Option<u64>) -> PartySpec {
         PartySpec {
             rank,
             names: self.names.clone(),
@@ -74,18 +68,13 @@ impl Drop for Fixture {
 }
 
 fn bind_n(n: usize) -> (Vec<TcpListener>, Vec<SocketAddr>) {
-    let listeners: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
+    let listeners: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
     let addrs = listeners.iter().map(|l| l.local_addr().unwrap()).collect();
     (listeners, addrs)
 }
 
 fn cfg(timeout_ms: u64) -> NetConfig {
-    NetConfig {
-        retry_every: Duration::from_millis(20),
-        ..NetConfig::with_timeout(Duration::from_millis(timeout_ms))
-    }
+    NetConfig { retry_every: Duration::from_millis(20), ..NetConfig::with_timeout(Duration::from_millis(timeout_ms)) }
 }
 
 type PartyResult<T> = Result<NetReport<T>, NetRunError<MpcError>>;
@@ -103,9 +92,7 @@ fn run_network<T: Send>(
         let dealer = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, cfg));
         let parties: Vec<_> = specs
             .into_iter()
-            .map(|(spec, listener)| {
-                scope.spawn(move || run_networked(&spec, Some(listener), cfg, work))
-            })
+            .map(|(spec, listener)| scope.spawn(move || run_networked(&spec, Some(listener), cfg, work)))
             .collect();
         let results = parties.into_iter().map(|h| h.join().unwrap()).collect();
         (results, dealer.join().unwrap())
@@ -139,20 +126,14 @@ fn two_and_three_parties_over_tls_match_the_simulation_bit_for_bit() {
         let (listeners, addrs) = bind_n(n);
         let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
         let dealer_addr = dealer.local_addr().unwrap();
-        let specs = listeners
-            .into_iter()
-            .enumerate()
-            .map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(seed)), l))
-            .collect();
+        let specs =
+            listeners.into_iter().enumerate().map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(seed)), l)).collect();
         let (results, dealer) = run_network(&fx, specs, dealer, &cfg(10_000), &workload);
         let summary = dealer.unwrap();
         assert_eq!(summary.parties, fx.names);
         for (rank, (net, sim)) in results.into_iter().zip(&simulated).enumerate() {
             let net = net.unwrap_or_else(|e| panic!("party {rank}: {e}"));
-            assert_eq!(
-                net.output, sim.output,
-                "party {rank} of {n}: shares or opened values differ"
-            );
+            assert_eq!(net.output, sim.output, "party {rank} of {n}: shares or opened values differ");
             assert_eq!(net.comm.rounds, sim.comm.rounds);
             assert_eq!(net.comm.bytes_sent, sim.comm.bytes_sent);
             assert_eq!(net.dealer, sim.dealer);
@@ -178,9 +159,7 @@ fn run_parties_only(specs: Vec<(PartySpec, TcpListener)>, timeout_ms: u64) -> Ve
         let handles: Vec<_> = specs
             .into_iter()
             .map(|(spec, l)| {
-                scope.spawn(move || {
-                    run_networked(&spec, Some(l), &cfg(timeout_ms), |_: &mut Party| Ok(()))
-                })
+                scope.spawn(move || run_networked(&spec, Some(l), &cfg(timeout_ms), |_: &mut Party| Ok(())))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
@@ -191,11 +170,7 @@ fn specs_for(fx: &Fixture, n: usize) -> Vec<(PartySpec, TcpListener)> {
     let (listeners, addrs) = bind_n(n);
     // No dealer runs: its address is never reached.
     let dealer_addr = addrs[0];
-    listeners
-        .into_iter()
-        .enumerate()
-        .map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(1)), l))
-        .collect()
+    listeners.into_iter().enumerate().map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(1)), l)).collect()
 }
 
 #[test]
@@ -212,18 +187,8 @@ fn a_wrong_certificate_is_refused_naming_it() {
     assert_eq!(alice.kind, NetErrorKind::Certificate, "{alice}");
     assert_eq!(alice.phase, Phase::Tls);
     assert_eq!(alice.peer.as_deref(), Some("BOB"));
-    assert!(
-        alice
-            .message
-            .contains("presented certificate `BOB` (sha256"),
-        "{alice}"
-    );
-    assert!(
-        alice
-            .message
-            .contains("which is not BOB's certificate `BOB.crt`"),
-        "{alice}"
-    );
+    assert!(alice.message.contains("presented certificate `BOB` (sha256"), "{alice}");
+    assert!(alice.message.contains("which is not BOB's certificate `BOB.crt`"), "{alice}");
     let bob = expect_net_err(&results[1]);
     assert_eq!(bob.kind, NetErrorKind::Certificate, "{bob}");
     assert!(bob.message.contains("refused our certificate"), "{bob}");
@@ -239,13 +204,17 @@ fn a_different_program_or_precision_is_refused_saying_what_differs() {
     assert_eq!(alice.kind, NetErrorKind::Mismatch, "{alice}");
     assert_eq!(alice.phase, Phase::Handshake);
     assert!(
-        alice.message.starts_with(
-            "party BOB runs a different program (fingerprint abababababab… vs ours 070707070707…)"
-        ),
+        alice
+            .message
+            .starts_with("party BOB runs a different program (fingerprint abababababab… vs ours 070707070707…)"),
         "{alice}"
     );
     let bob = expect_net_err(&results[1]);
-    assert!(bob.message.starts_with("party ALICE runs a different program (fingerprint 070707070707… vs ours abababababab…)"), "{bob}");
+    assert!(
+        bob.message
+            .starts_with("party ALICE runs a different program (fingerprint 070707070707… vs ours abababababab…)"),
+        "{bob}"
+    );
 
     // Three parties, CAROL with another precision: CAROL says so, the others stop (they may learn
     // it from CAROL's notice rather than from their own check, depending on who connects first).
@@ -254,25 +223,13 @@ fn a_different_program_or_precision_is_refused_saying_what_differs() {
     specs[2].0.fixed = FixedPoint::new(20).unwrap();
     let start = Instant::now();
     let results = run_parties_only(specs, 3_000);
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "took {:?}: {results:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}: {results:?}", start.elapsed());
     let carol = expect_net_err(&results[2]);
     assert_eq!(carol.kind, NetErrorKind::Mismatch, "{carol}");
-    assert!(
-        carol
-            .message
-            .ends_with("uses 16 fractional bits of precision, we use 20"),
-        "{carol}"
-    );
+    assert!(carol.message.ends_with("uses 16 fractional bits of precision, we use 20"), "{carol}");
     for rank in [0, 1] {
         let err = expect_net_err(&results[rank]);
-        assert!(
-            err.to_string().contains("fractional bits") || err.kind != NetErrorKind::Mismatch,
-            "{err}"
-        );
+        assert!(err.to_string().contains("fractional bits") || err.kind != NetErrorKind::Mismatch, "{err}");
     }
 }
 
@@ -284,23 +241,14 @@ fn garbage_bytes_on_the_socket_give_a_clean_error() {
     let spec = fx.spec(1, &addrs, addrs[0], Some(1));
     let start = Instant::now();
     let result: PartyResult<()> = std::thread::scope(|scope| {
-        let bob = scope.spawn(|| {
-            run_networked(&spec, Some(bob_listener), &cfg(3_000), |_: &mut Party| {
-                Ok(())
-            })
-        });
+        let bob = scope.spawn(|| run_networked(&spec, Some(bob_listener), &cfg(3_000), |_: &mut Party| Ok(())));
         let mut sock = TcpStream::connect(addrs[1]).unwrap();
-        let _ = sock
-            .write_all(b"GET / HTTP/1.1\r\nHost: mpcc\r\n\r\n\x00\xff\xfe garbage garbage garbage");
+        let _ = sock.write_all(b"GET / HTTP/1.1\r\nHost: mpcc\r\n\r\n\x00\xff\xfe garbage garbage garbage");
         let r = bob.join().unwrap();
         drop(sock);
         r
     });
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
     let err = expect_net_err(&result);
     assert_eq!(err.kind, NetErrorKind::Malformed, "{err}");
     assert_eq!(err.phase, Phase::Tls);
@@ -314,20 +262,12 @@ fn run_faulty(
     n: usize,
     timeout_ms: u64,
     work: &(dyn Fn(&mut Party) -> Result<u64, MpcError> + Sync),
-) -> (
-    Vec<PartyResult<u64>>,
-    Result<DealerSummary, NetError>,
-    Duration,
-) {
+) -> (Vec<PartyResult<u64>>, Result<DealerSummary, NetError>, Duration) {
     let fx = Fixture::new(tag, n);
     let (listeners, addrs) = bind_n(n);
     let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
     let dealer_addr = dealer.local_addr().unwrap();
-    let specs = listeners
-        .into_iter()
-        .enumerate()
-        .map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(3)), l))
-        .collect();
+    let specs = listeners.into_iter().enumerate().map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(3)), l)).collect();
     let start = Instant::now();
     let (results, dealer) = run_network(&fx, specs, dealer, &cfg(timeout_ms), work);
     (results, dealer, start.elapsed())
@@ -365,11 +305,7 @@ fn a_stalled_peer_times_out_naming_it_and_the_round() {
         assert_eq!(err.peer.as_deref(), Some("BOB"), "{err}");
         assert_eq!(err.kind, NetErrorKind::Timeout, "{err}");
         assert!(matches!(err.phase, Phase::Round(r) if r > 3), "{err}");
-        assert!(
-            err.to_string()
-                .contains("sent nothing for 600 ms (the timeout)"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("sent nothing for 600 ms (the timeout)"), "{err}");
     }
     assert!(results[1].is_err());
     assert!(dealer.is_err());
@@ -386,18 +322,12 @@ fn a_failing_party_tells_the_others_at_once() {
     };
     let (results, dealer, elapsed) = run_faulty("fail", 3, 5_000, &|p| mul_loop(p, 5, &fail));
     assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
-    assert!(matches!(
-        results[1],
-        Err(NetRunError::Local(MpcError::PartyLost { party: 1 }))
-    ));
+    assert!(matches!(results[1], Err(NetRunError::Local(MpcError::PartyLost { party: 1 }))));
     // ALICE hears it from BOB; CAROL from BOB, or from ALICE passing BOB's notice on.
     for rank in [0, 2] {
         let err = expect_net_err(&results[rank]);
         assert_eq!(err.kind, NetErrorKind::PeerFailed, "{err}");
-        assert_eq!(
-            err.message, "the peer failed: BOB stopped: its computation failed",
-            "{err}"
-        );
+        assert_eq!(err.message, "the peer failed: BOB stopped: its computation failed", "{err}");
     }
     assert_eq!(expect_net_err(&results[0]).peer.as_deref(), Some("BOB"));
     let dealer_err = dealer.unwrap_err();
@@ -407,9 +337,7 @@ fn a_failing_party_tells_the_others_at_once() {
 /// In the child process of the crash test: BOB, multiplying until it is killed.
 fn child_party(config: &str) {
     let parts: Vec<&str> = config.split(';').collect();
-    let [dir, peers, dealer] = parts[..] else {
-        panic!("bad child config {config}")
-    };
+    let [dir, peers, dealer] = parts[..] else { panic!("bad child config {config}") };
     let peers: Vec<SocketAddr> = peers.split(',').map(|a| a.parse().unwrap()).collect();
     let certs = Arc::new(PeerCerts::load_dir(std::path::Path::new(dir)).unwrap());
     let spec = PartySpec {
@@ -424,9 +352,7 @@ fn child_party(config: &str) {
         fixed: FixedPoint::default(),
         seed: Some(9),
     };
-    let _ = run_networked(&spec, None, &cfg(10_000), |p: &mut Party| {
-        mul_loop(p, u64::MAX, &|_, _| Ok(()))
-    });
+    let _ = run_networked(&spec, None, &cfg(10_000), |p: &mut Party| mul_loop(p, u64::MAX, &|_, _| Ok(())));
 }
 
 struct KillOnDrop(std::process::Child);
@@ -445,25 +371,13 @@ fn a_killed_party_stops_the_others_at_once() {
     }
     let fx = Fixture::new("kill", 2);
     let alice_listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let bob_addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let bob_addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
     let addrs = vec![alice_listener.local_addr().unwrap(), bob_addr];
     let dealer_addr = dealer.local_addr().unwrap();
-    let config = format!(
-        "{};{},{};{dealer_addr}",
-        fx.dir.display(),
-        addrs[0],
-        addrs[1]
-    );
+    let config = format!("{};{},{};{dealer_addr}", fx.dir.display(), addrs[0], addrs[1]);
     let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "a_killed_party_stops_the_others_at_once",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "a_killed_party_stops_the_others_at_once", "--test-threads=1"])
         .env(CHILD_ENV, config)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -482,16 +396,11 @@ fn a_killed_party_stops_the_others_at_once() {
             Ok(())
         };
         let alice = scope.spawn(move || {
-            run_networked(&spec, Some(alice_listener), &net, |p: &mut Party| {
-                mul_loop(p, u64::MAX, &tick)
-            })
+            run_networked(&spec, Some(alice_listener), &net, |p: &mut Party| mul_loop(p, u64::MAX, &tick))
         });
         // Kill BOB once the run is under way (ALICE has done a few rounds with it).
         let deadline = Instant::now() + Duration::from_secs(10);
-        while progress.load(Ordering::Relaxed) < 5
-            && Instant::now() < deadline
-            && !alice.is_finished()
-        {
+        while progress.load(Ordering::Relaxed) < 5 && Instant::now() < deadline && !alice.is_finished() {
             std::thread::sleep(Duration::from_millis(5));
         }
         let _ = child.0.kill();
@@ -500,16 +409,8 @@ fn a_killed_party_stops_the_others_at_once() {
         let _ = dealer.join().unwrap();
         (r, killed_at)
     });
-    assert!(
-        progress.load(Ordering::Relaxed) >= 5,
-        "the run never got under way: {:?}",
-        alice.err()
-    );
-    assert!(
-        killed_at.elapsed() < Duration::from_secs(5),
-        "ALICE took {:?} to notice",
-        killed_at.elapsed()
-    );
+    assert!(progress.load(Ordering::Relaxed) >= 5, "the run never got under way: {:?}", alice.err());
+    assert!(killed_at.elapsed() < Duration::from_secs(5), "ALICE took {:?} to notice", killed_at.elapsed());
     let err = expect_net_err(&alice);
     assert_eq!(err.peer.as_deref(), Some("BOB"), "{err}");
     assert_eq!(err.kind, NetErrorKind::Closed, "{err}");

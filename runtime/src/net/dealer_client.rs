@@ -31,24 +31,13 @@ pub fn connect_dealer(
     cfg: &NetConfig,
 ) -> Result<([u8; 32], Option<RemoteDealer>), NetError> {
     let cert = certs.require(dealer_name)?;
-    let link = dial(
-        me,
-        dealer_name,
-        addr,
-        cert,
-        Instant::now() + cfg.timeout,
-        cfg,
-        &|| None,
-    )?;
+    let link = dial(me, dealer_name, addr, cert, Instant::now() + cfg.timeout, cfg, &|| None)?;
     let theirs = handshake::exchange(&link, hello)?;
     if theirs.role != Role::Dealer {
         return Err(NetError::new(
             NetErrorKind::Mismatch,
             Phase::Handshake,
-            format!(
-                "expected the dealer, reached party {}: check the dealer address",
-                theirs.name
-            ),
+            format!("expected the dealer, reached party {}: check the dealer address", theirs.name),
         )
         .with_peer(dealer_name)
         .with_addr(addr));
@@ -67,14 +56,7 @@ pub fn connect_dealer(
         link.close();
         return Ok((seed, None));
     }
-    Ok((
-        seed,
-        Some(RemoteDealer {
-            link: Arc::new(link),
-            served: 0,
-            failure: FailureSlot::default(),
-        }),
-    ))
+    Ok((seed, Some(RemoteDealer { link: Arc::new(link), served: 0, failure: FailureSlot::default() })))
 }
 
 /// Party 0's link to the dealer process. Dropping it closes the link without a goodbye (the
@@ -112,10 +94,7 @@ impl DealerHandle {
 impl RemoteDealer {
     /// A handle to end the session once the run is over.
     pub fn handle(&self) -> DealerHandle {
-        DealerHandle {
-            link: self.link.clone(),
-            failure: self.failure.clone(),
-        }
+        DealerHandle { link: self.link.clone(), failure: self.failure.clone() }
     }
 
     fn fail(&self, err: NetError) -> DealerError {
@@ -138,9 +117,7 @@ impl DealerLink for RemoteDealer {
         let phase = Phase::Dealer(k);
         let expected = req.explicit_len()?;
         let tag = request_tag(k);
-        self.link
-            .send(tag, &dealer_wire::encode_request(req), phase)
-            .map_err(|e| self.fail(e))?;
+        self.link.send(tag, &dealer_wire::encode_request(req), phase).map_err(|e| self.fail(e))?;
         let reply = self.link.recv(tag, phase).map_err(|e| self.fail(e))?;
         let malformed = |message: String| {
             NetError::new(NetErrorKind::Malformed, phase, message)
@@ -153,12 +130,8 @@ impl DealerLink for RemoteDealer {
                 Ok(values)
             }
             Ok(Err(refusal)) => Err(self.fail(
-                NetError::new(
-                    NetErrorKind::PeerFailed,
-                    phase,
-                    format!("the dealer refused: {refusal}"),
-                )
-                .with_peer(self.link.peer()),
+                NetError::new(NetErrorKind::PeerFailed, phase, format!("the dealer refused: {refusal}"))
+                    .with_peer(self.link.peer()),
             )),
             Err(message) => Err(self.fail(malformed(message))),
         }

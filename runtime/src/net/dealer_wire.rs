@@ -42,15 +42,9 @@ fn dims_to_wire(d: &[usize]) -> Vec<u64> {
 pub fn encode_request(req: &Request) -> Vec<u8> {
     let wire = match req {
         Request::Triple { n } => WireRequest::Triple { n: *n as u64 },
-        Request::MatTriple { a, b } => WireRequest::MatTriple {
-            a: dims_to_wire(a),
-            b: dims_to_wire(b),
-        },
+        Request::MatTriple { a, b } => WireRequest::MatTriple { a: dims_to_wire(a), b: dims_to_wire(b) },
         Request::Square { n } => WireRequest::Square { n: *n as u64 },
-        Request::Trunc { n, bits } => WireRequest::Trunc {
-            n: *n as u64,
-            bits: *bits,
-        },
+        Request::Trunc { n, bits } => WireRequest::Trunc { n: *n as u64, bits: *bits },
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
     };
@@ -64,27 +58,17 @@ fn to_usize(x: u64) -> Result<usize, String> {
 /// A request from bytes, refused if any of its parts would exceed `max_elements` ring elements
 /// (so a bad request cannot make the dealer allocate without bound).
 pub fn decode_request(bytes: &[u8], max_elements: usize) -> Result<Request, String> {
-    let (wire, used): (WireRequest, usize) = bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|e| format!("not a dealer request ({e})"))?;
+    let (wire, used): (WireRequest, usize) =
+        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| format!("not a dealer request ({e})"))?;
     if used != bytes.len() {
         return Err("not a dealer request (trailing bytes)".to_string());
     }
-    let dims = |d: Vec<u64>| {
-        d.into_iter()
-            .map(to_usize)
-            .collect::<Result<Vec<usize>, String>>()
-    };
+    let dims = |d: Vec<u64>| d.into_iter().map(to_usize).collect::<Result<Vec<usize>, String>>();
     let req = match wire {
         WireRequest::Triple { n } => Request::Triple { n: to_usize(n)? },
-        WireRequest::MatTriple { a, b } => Request::MatTriple {
-            a: dims(a)?,
-            b: dims(b)?,
-        },
+        WireRequest::MatTriple { a, b } => Request::MatTriple { a: dims(a)?, b: dims(b)? },
         WireRequest::Square { n } => Request::Square { n: to_usize(n)? },
-        WireRequest::Trunc { n, bits } => Request::Trunc {
-            n: to_usize(n)?,
-            bits,
-        },
+        WireRequest::Trunc { n, bits } => Request::Trunc { n: to_usize(n)?, bits },
         WireRequest::Bits { n } => Request::Bits { n: to_usize(n)? },
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
     };
@@ -109,11 +93,7 @@ pub fn check_size(req: &Request, max: usize) -> Result<(), String> {
         }
         Request::MatTriple { a, b } => {
             let (c, ..) = matmul_shape(a, b).map_err(|e| e.to_string())?;
-            vec![
-                product(a).ok_or_else(too_big)?,
-                product(b).ok_or_else(too_big)?,
-                product(&c).ok_or_else(too_big)?,
-            ]
+            vec![product(a).ok_or_else(too_big)?, product(b).ok_or_else(too_big)?, product(&c).ok_or_else(too_big)?]
         }
     };
     if parts.iter().any(|&p| p > max) {
@@ -140,9 +120,7 @@ pub fn encode_refusal(message: &str) -> Vec<u8> {
 /// A reply from bytes: `Ok(Ok(values))`, `Ok(Err(dealer's message))`, or `Err` if malformed.
 pub fn decode_reply(bytes: &[u8], expected: usize) -> Result<Result<Vec<u64>, String>, String> {
     match bytes.split_first() {
-        Some((0, rest)) => decode_u64s(rest, expected)
-            .map(Ok)
-            .map_err(|e| e.to_string()),
+        Some((0, rest)) => decode_u64s(rest, expected).map(Ok).map_err(|e| e.to_string()),
         Some((1, rest)) => Ok(Err(String::from_utf8_lossy(rest).into_owned())),
         _ => Err("the dealer's reply is not a reply".to_string()),
     }
@@ -156,29 +134,18 @@ mod tests {
     fn requests_round_trip_and_oversized_ones_are_refused() {
         let reqs = [
             Request::Triple { n: 5 },
-            Request::MatTriple {
-                a: vec![2, 3],
-                b: vec![3, 4],
-            },
+            Request::MatTriple { a: vec![2, 3], b: vec![3, 4] },
             Request::Trunc { n: 7, bits: 16 },
             Request::Bits { n: 1 },
         ];
         for req in reqs {
             assert_eq!(decode_request(&encode_request(&req), 100).unwrap(), req);
         }
-        let huge = Request::MatTriple {
-            a: vec![usize::MAX, 2],
-            b: vec![2, 2],
-        };
-        assert!(decode_request(&encode_request(&huge), 100)
-            .unwrap_err()
-            .contains("more than 100"));
+        let huge = Request::MatTriple { a: vec![usize::MAX, 2], b: vec![2, 2] };
+        assert!(decode_request(&encode_request(&huge), 100).unwrap_err().contains("more than 100"));
         assert!(decode_request(&[9, 9, 9], 100).is_err());
         assert_eq!(decode_reply(&encode_reply(&[1, 2]), 2), Ok(Ok(vec![1, 2])));
-        assert_eq!(
-            decode_reply(&encode_refusal("no"), 2),
-            Ok(Err("no".to_string()))
-        );
+        assert_eq!(decode_reply(&encode_refusal("no"), 2), Ok(Err("no".to_string())));
         assert!(decode_reply(&encode_reply(&[1]), 2).is_err());
         assert!(decode_reply(&[], 0).is_err());
     }

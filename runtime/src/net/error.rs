@@ -102,13 +102,7 @@ pub struct NetError {
 
 impl NetError {
     pub fn new(kind: NetErrorKind, phase: Phase, message: impl Into<String>) -> NetError {
-        NetError {
-            kind,
-            phase,
-            peer: None,
-            addr: None,
-            message: message.into(),
-        }
+        NetError { kind, phase, peer: None, addr: None, message: message.into() }
     }
     /// Shorthand for a [`NetErrorKind::Config`] error during [`Phase::Setup`].
     pub fn config(message: impl Into<String>) -> NetError {
@@ -132,17 +126,11 @@ impl NetError {
     pub fn from_io(err: &io::Error, phase: Phase, timeout: Duration) -> NetError {
         use io::ErrorKind as K;
         match err.kind() {
-            K::WouldBlock | K::TimedOut => NetError::new(
-                NetErrorKind::Timeout,
-                phase,
-                format!("no data for {} (the timeout)", seconds(timeout)),
-            ),
+            K::WouldBlock | K::TimedOut => {
+                NetError::new(NetErrorKind::Timeout, phase, format!("no data for {} (the timeout)", seconds(timeout)))
+            }
             K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
-                NetError::new(
-                    NetErrorKind::Closed,
-                    phase,
-                    format!("connection closed ({err})"),
-                )
+                NetError::new(NetErrorKind::Closed, phase, format!("connection closed ({err})"))
             }
             K::InvalidData => NetError::new(NetErrorKind::Malformed, phase, err.to_string()),
             _ => NetError::new(NetErrorKind::Io, phase, err.to_string()),
@@ -191,28 +179,17 @@ mod tests {
         let err = NetError::new(NetErrorKind::Closed, Phase::Round(17), "connection closed")
             .with_peer("BOB")
             .with_addr("127.0.0.1:4001");
-        assert_eq!(
-            err.to_string(),
-            "peer BOB (127.0.0.1:4001), round 17: connection closed"
-        );
+        assert_eq!(err.to_string(), "peer BOB (127.0.0.1:4001), round 17: connection closed");
     }
 
     #[test]
     fn io_errors_are_classified() {
         let t = Duration::from_millis(250);
         let timeout = io::Error::from(io::ErrorKind::WouldBlock);
-        assert_eq!(
-            NetError::from_io(&timeout, Phase::Connect, t).kind,
-            NetErrorKind::Timeout
-        );
-        assert!(NetError::from_io(&timeout, Phase::Connect, t)
-            .message
-            .contains("250 ms"));
+        assert_eq!(NetError::from_io(&timeout, Phase::Connect, t).kind, NetErrorKind::Timeout);
+        assert!(NetError::from_io(&timeout, Phase::Connect, t).message.contains("250 ms"));
         let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
-        assert_eq!(
-            NetError::from_io(&eof, Phase::Tls, t).kind,
-            NetErrorKind::Closed
-        );
+        assert_eq!(NetError::from_io(&eof, Phase::Tls, t).kind, NetErrorKind::Closed);
         assert_eq!(short_hex(&[0xab, 0x12, 0, 1, 2, 3, 4]), "ab1200010203…");
     }
 }

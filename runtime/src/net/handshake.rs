@@ -43,13 +43,7 @@ pub struct Hello {
 }
 
 impl Hello {
-    pub fn party(
-        name: &str,
-        rank: usize,
-        n_parties: usize,
-        fingerprint: [u8; 32],
-        frac_bits: u32,
-    ) -> Hello {
+    pub fn party(name: &str, rank: usize, n_parties: usize, fingerprint: [u8; 32], frac_bits: u32) -> Hello {
         Hello {
             magic: MAGIC,
             version: PROTOCOL_VERSION,
@@ -70,26 +64,17 @@ fn config() -> impl bincode::config::Config {
 
 /// Sends our hello and receives the peer's (no checks beyond the format).
 pub fn exchange(link: &Link, mine: &Hello) -> Result<Hello, NetError> {
-    let bytes = bincode::serde::encode_to_vec(mine, config()).map_err(|e| {
-        NetError::new(
-            NetErrorKind::Config,
-            Phase::Handshake,
-            format!("cannot encode the hello: {e}"),
-        )
-    })?;
+    let bytes = bincode::serde::encode_to_vec(mine, config())
+        .map_err(|e| NetError::new(NetErrorKind::Config, Phase::Handshake, format!("cannot encode the hello: {e}")))?;
     link.send(HELLO_TAG, &bytes, Phase::Handshake)?;
     let reply = link.recv(HELLO_TAG, Phase::Handshake)?;
     let malformed = |what: String| {
-        NetError::new(NetErrorKind::Malformed, Phase::Handshake, what)
-            .with_peer(link.peer())
-            .with_addr(link.addr())
+        NetError::new(NetErrorKind::Malformed, Phase::Handshake, what).with_peer(link.peer()).with_addr(link.addr())
     };
     let (theirs, used): (Hello, usize) = bincode::serde::decode_from_slice(&reply, config())
         .map_err(|e| malformed(format!("the peer's hello is not an mpcc hello ({e})")))?;
     if used != reply.len() || theirs.magic != MAGIC {
-        return Err(malformed(
-            "the peer's hello is not an mpcc hello".to_string(),
-        ));
+        return Err(malformed("the peer's hello is not an mpcc hello".to_string()));
     }
     if theirs.version != PROTOCOL_VERSION {
         return Err(malformed(format!(
@@ -102,9 +87,7 @@ pub fn exchange(link: &Link, mine: &Hello) -> Result<Hello, NetError> {
 
 /// Checks that a peer party runs what we run. `who` names the peer in messages.
 pub fn check_same_run(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), NetError> {
-    let mismatch = |message: String| {
-        NetError::new(NetErrorKind::Mismatch, Phase::Handshake, message).with_peer(who)
-    };
+    let mismatch = |message: String| NetError::new(NetErrorKind::Mismatch, Phase::Handshake, message).with_peer(who);
     if theirs.fingerprint != mine.fingerprint {
         return Err(mismatch(format!(
             "party {who} runs a different program (fingerprint {} vs ours {}): compile the same file with the same parameters",
@@ -129,21 +112,12 @@ pub fn check_same_run(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), Net
 
 /// Checks that the peer is the party we expect at `rank` (named `names[rank]`), that it says so,
 /// and that the certificate it presented is that party's (`cert_name`).
-pub fn check_identity(
-    theirs: &Hello,
-    rank: usize,
-    names: &[String],
-    cert_name: &str,
-) -> Result<(), NetError> {
+pub fn check_identity(theirs: &Hello, rank: usize, names: &[String], cert_name: &str) -> Result<(), NetError> {
     let expected = names.get(rank).map(String::as_str).unwrap_or("?");
-    let mismatch = |message: String| {
-        NetError::new(NetErrorKind::Mismatch, Phase::Handshake, message).with_peer(expected)
-    };
+    let mismatch =
+        |message: String| NetError::new(NetErrorKind::Mismatch, Phase::Handshake, message).with_peer(expected);
     if theirs.role != Role::Party {
-        return Err(mismatch(format!(
-            "expected party {expected} (rank {rank}), reached a {:?}",
-            theirs.role
-        )));
+        return Err(mismatch(format!("expected party {expected} (rank {rank}), reached a {:?}", theirs.role)));
     }
     if theirs.rank as usize != rank || theirs.name != expected {
         return Err(mismatch(format!(
@@ -172,27 +146,22 @@ mod tests {
         let mut theirs = Hello::party("BOB", 1, 2, [0xab; 32], 16);
         let err = check_same_run(&mine, &theirs, "BOB").unwrap_err();
         assert_eq!(err.kind, NetErrorKind::Mismatch);
-        assert!(err.message.starts_with("party BOB runs a different program (fingerprint abababababab… vs ours 9f9f9f9f9f9f…)"), "{err}");
+        assert!(
+            err.message
+                .starts_with("party BOB runs a different program (fingerprint abababababab… vs ours 9f9f9f9f9f9f…)"),
+            "{err}"
+        );
         theirs.fingerprint = mine.fingerprint;
         theirs.frac_bits = 20;
-        assert!(check_same_run(&mine, &theirs, "BOB")
-            .unwrap_err()
-            .message
-            .contains("20 fractional bits"));
+        assert!(check_same_run(&mine, &theirs, "BOB").unwrap_err().message.contains("20 fractional bits"));
         theirs.frac_bits = 16;
         theirs.n_parties = 3;
-        assert!(check_same_run(&mine, &theirs, "BOB")
-            .unwrap_err()
-            .message
-            .contains("3 parties"));
+        assert!(check_same_run(&mine, &theirs, "BOB").unwrap_err().message.contains("3 parties"));
         theirs.n_parties = 2;
         assert!(check_same_run(&mine, &theirs, "BOB").is_ok());
         let names = vec!["ALICE".to_string(), "BOB".to_string()];
         assert!(check_identity(&theirs, 1, &names, "BOB").is_ok());
-        assert!(check_identity(&theirs, 0, &names, "BOB")
-            .unwrap_err()
-            .message
-            .contains("check the order"));
+        assert!(check_identity(&theirs, 0, &names, "BOB").unwrap_err().message.contains("check the order"));
         let err = check_identity(&theirs, 1, &names, "ALICE").unwrap_err();
         assert_eq!(err.kind, NetErrorKind::Certificate);
     }

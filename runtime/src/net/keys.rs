@@ -26,17 +26,12 @@ pub struct KeyFiles {
 /// Checks that a party or dealer name can name files and certificates: ASCII letters, digits,
 /// `_` and `-`, 1–64 characters.
 pub fn check_name(name: &str) -> Result<(), NetError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let ok =
+        !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ok {
         Ok(())
     } else {
-        Err(NetError::config(format!(
-            "`{name}` cannot name a key: use 1 to 64 ASCII letters, digits, `_` or `-`"
-        )))
+        Err(NetError::config(format!("`{name}` cannot name a key: use 1 to 64 ASCII letters, digits, `_` or `-`")))
     }
 }
 
@@ -45,31 +40,23 @@ pub fn check_name(name: &str) -> Result<(), NetError> {
 /// Refuses to overwrite an existing key.
 pub fn keygen(name: &str, out_dir: &Path) -> Result<KeyFiles, NetError> {
     check_name(name)?;
-    let files = KeyFiles {
-        key: out_dir.join(format!("{name}.key")),
-        cert: out_dir.join(format!("{name}.crt")),
-    };
+    let files = KeyFiles { key: out_dir.join(format!("{name}.key")), cert: out_dir.join(format!("{name}.crt")) };
     if files.key.exists() {
         return Err(NetError::config(format!(
             "`{}` already exists; remove it first to make a new key for {name}",
             files.key.display()
         )));
     }
-    let io_err = |path: &Path, e: std::io::Error| {
-        NetError::config(format!("cannot write `{}`: {e}", path.display()))
-    };
+    let io_err = |path: &Path, e: std::io::Error| NetError::config(format!("cannot write `{}`: {e}", path.display()));
     fs::create_dir_all(out_dir).map_err(|e| io_err(out_dir, e))?;
     let gen_err = |e: rcgen::Error| NetError::config(format!("cannot make a certificate: {e}"));
     let key_pair = rcgen::KeyPair::generate().map_err(gen_err)?;
     let dns_name = format!("{}.mpcc", name.to_ascii_lowercase().replace('_', "-"));
     let mut params = rcgen::CertificateParams::new(vec![dns_name]).map_err(gen_err)?;
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
     let cert = params.self_signed(&key_pair).map_err(gen_err)?;
-    write_secret(&files.key, key_pair.serialize_pem().as_bytes())
-        .map_err(|e| io_err(&files.key, e))?;
+    write_secret(&files.key, key_pair.serialize_pem().as_bytes()).map_err(|e| io_err(&files.key, e))?;
     fs::write(&files.cert, cert.pem()).map_err(|e| io_err(&files.cert, e))?;
     Ok(files)
 }
@@ -97,11 +84,7 @@ pub struct Identity {
 
 impl Clone for Identity {
     fn clone(&self) -> Identity {
-        Identity {
-            name: self.name.clone(),
-            cert: self.cert.clone(),
-            key: self.key.clone_key(),
-        }
+        Identity { name: self.name.clone(), cert: self.cert.clone(), key: self.key.clone_key() }
     }
 }
 
@@ -111,28 +94,16 @@ impl Identity {
         check_name(name)?;
         let key_path = dir.join(format!("{name}.key"));
         let cert = load_cert(&dir.join(format!("{name}.crt")))?;
-        let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| {
-            NetError::config(format!(
-                "cannot read the private key `{}`: {e}",
-                key_path.display()
-            ))
-        })?;
-        Ok(Identity {
-            name: name.to_string(),
-            cert,
-            key,
-        })
+        let key = PrivateKeyDer::from_pem_file(&key_path)
+            .map_err(|e| NetError::config(format!("cannot read the private key `{}`: {e}", key_path.display())))?;
+        Ok(Identity { name: name.to_string(), cert, key })
     }
 }
 
 /// Reads one PEM certificate.
 pub fn load_cert(path: &Path) -> Result<CertificateDer<'static>, NetError> {
-    CertificateDer::from_pem_file(path).map_err(|e| {
-        NetError::config(format!(
-            "cannot read the certificate `{}`: {e}",
-            path.display()
-        ))
-    })
+    CertificateDer::from_pem_file(path)
+        .map_err(|e| NetError::config(format!("cannot read the certificate `{}`: {e}", path.display())))
 }
 
 /// The certificates a run trusts, by name (`ALICE` → the contents of `ALICE.crt`).
@@ -144,17 +115,11 @@ pub struct PeerCerts {
 impl PeerCerts {
     /// Loads every `NAME.crt` in `dir`.
     pub fn load_dir(dir: &Path) -> Result<PeerCerts, NetError> {
-        let entries = fs::read_dir(dir).map_err(|e| {
-            NetError::config(format!(
-                "cannot read the certificates folder `{}`: {e}",
-                dir.display()
-            ))
-        })?;
+        let entries = fs::read_dir(dir)
+            .map_err(|e| NetError::config(format!("cannot read the certificates folder `{}`: {e}", dir.display())))?;
         let mut certs = PeerCerts::default();
         for entry in entries {
-            let path = entry
-                .map_err(|e| NetError::config(format!("cannot list `{}`: {e}", dir.display())))?
-                .path();
+            let path = entry.map_err(|e| NetError::config(format!("cannot list `{}`: {e}", dir.display())))?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("crt") {
                 continue;
             }
@@ -174,17 +139,12 @@ impl PeerCerts {
     /// The certificate a run needs for `name`, or an error saying which file is missing.
     pub fn require(&self, name: &str) -> Result<&CertificateDer<'static>, NetError> {
         self.get(name).ok_or_else(|| {
-            NetError::config(format!(
-                "no certificate for {name}: the certificates folder needs `{name}.crt`"
-            ))
+            NetError::config(format!("no certificate for {name}: the certificates folder needs `{name}.crt`"))
         })
     }
     /// The name whose certificate is exactly `cert`.
     pub fn name_of(&self, cert: &[u8]) -> Option<&str> {
-        self.certs
-            .iter()
-            .find(|(_, c)| c.as_ref() == cert)
-            .map(|(name, _)| name.as_str())
+        self.certs.iter().find(|(_, c)| c.as_ref() == cert).map(|(name, _)| name.as_str())
     }
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.certs.keys().map(|s| s.as_str())
@@ -197,10 +157,7 @@ pub fn describe_cert(der: &[u8]) -> String {
     let digest = Sha256::digest(der);
     match common_name(der) {
         Some(cn) => format!("certificate `{cn}` (sha256 {})", short_hex(&digest)),
-        None => format!(
-            "a certificate with no common name (sha256 {})",
-            short_hex(&digest)
-        ),
+        None => format!("a certificate with no common name (sha256 {})", short_hex(&digest)),
     }
 }
 
@@ -246,9 +203,7 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         }
         let (len_bytes, after) = rest.split_at(n);
         rest = after;
-        len_bytes
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        len_bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
     };
     if rest.len() < len {
         return None;
@@ -290,11 +245,7 @@ mod tests {
         let dir = temp_dir("missing");
         let err = Identity::load(&dir, "BOB").unwrap_err();
         assert!(err.message.contains("BOB.crt"), "{err}");
-        assert!(PeerCerts::default()
-            .require("BOB")
-            .unwrap_err()
-            .message
-            .contains("`BOB.crt`"));
+        assert!(PeerCerts::default().require("BOB").unwrap_err().message.contains("`BOB.crt`"));
         assert_eq!(common_name(&[0x30, 0x05, 1]), None);
     }
 }

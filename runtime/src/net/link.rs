@@ -89,20 +89,14 @@ impl Link {
     /// The DER certificate the peer presented.
     pub fn peer_cert(&self) -> Option<Vec<u8>> {
         let conn = lock(&self.tls);
-        conn.peer_certificates()
-            .and_then(|c| c.first())
-            .map(|c| c.as_ref().to_vec())
+        conn.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec())
     }
 
     fn err(&self, kind: NetErrorKind, phase: Phase, message: impl Into<String>) -> NetError {
-        NetError::new(kind, phase, message)
-            .with_peer(&self.peer)
-            .with_addr(self.addr)
+        NetError::new(kind, phase, message).with_peer(&self.peer).with_addr(self.addr)
     }
     fn io_err(&self, e: &std::io::Error, phase: Phase) -> NetError {
-        NetError::from_io(e, phase, self.timeout)
-            .with_peer(&self.peer)
-            .with_addr(self.addr)
+        NetError::from_io(e, phase, self.timeout).with_peer(&self.peer).with_addr(self.addr)
     }
 
     /// Sends one frame.
@@ -111,11 +105,7 @@ impl Link {
             return Err(self.err(
                 NetErrorKind::Config,
                 phase,
-                format!(
-                    "a message of {} bytes is over the frame limit of {} bytes",
-                    payload.len(),
-                    self.max_frame
-                ),
+                format!("a message of {} bytes is over the frame limit of {} bytes", payload.len(), self.max_frame),
             ));
         }
         let mut header = [0u8; HEADER];
@@ -129,12 +119,9 @@ impl Link {
             out.clear();
             {
                 let mut conn = lock(&self.tls);
-                conn.writer()
-                    .write_all(piece)
-                    .map_err(|e| self.io_err(&e, phase))?;
+                conn.writer().write_all(piece).map_err(|e| self.io_err(&e, phase))?;
                 while conn.wants_write() {
-                    conn.write_tls(&mut out)
-                        .map_err(|e| self.io_err(&e, phase))?;
+                    conn.write_tls(&mut out).map_err(|e| self.io_err(&e, phase))?;
                 }
             }
             sock.write_all(&out).map_err(|e| self.io_err(&e, phase))?;
@@ -165,31 +152,19 @@ impl Link {
             if let Some((got, payload)) = self.take_frame(&mut side, phase)? {
                 if got == ABORT_TAG {
                     let text = String::from_utf8_lossy(&payload).into_owned();
-                    return Err(self.err(
-                        NetErrorKind::PeerFailed,
-                        phase,
-                        format!("{PEER_FAILED}{text}"),
-                    ));
+                    return Err(self.err(NetErrorKind::PeerFailed, phase, format!("{PEER_FAILED}{text}")));
                 }
                 return Ok((got, payload));
             }
             if side.closed {
-                return Err(self.err(
-                    NetErrorKind::Closed,
-                    phase,
-                    "the peer closed the connection",
-                ));
+                return Err(self.err(NetErrorKind::Closed, phase, "the peer closed the connection"));
             }
             self.fill(&mut side, deadline, phase)?;
         }
     }
 
     /// A complete frame from the decrypted bytes, if one is there.
-    fn take_frame(
-        &self,
-        side: &mut ReadSide,
-        phase: Phase,
-    ) -> Result<Option<(u64, Vec<u8>)>, NetError> {
+    fn take_frame(&self, side: &mut ReadSide, phase: Phase) -> Result<Option<(u64, Vec<u8>)>, NetError> {
         let pending = &side.plain[side.start..];
         if pending.len() < HEADER {
             return Ok(None);
@@ -203,10 +178,7 @@ impl Link {
             return Err(self.err(
                 NetErrorKind::Malformed,
                 phase,
-                format!(
-                    "the peer announced a message of {len} bytes, over the limit of {} bytes",
-                    self.max_frame
-                ),
+                format!("the peer announced a message of {len} bytes, over the limit of {} bytes", self.max_frame),
             ));
         }
         if pending.len() < HEADER + len {
@@ -261,13 +233,7 @@ impl Link {
 
     /// Reads from the socket once (bounded by the deadline) and decrypts what arrived.
     fn fill(&self, side: &mut ReadSide, deadline: Instant, phase: Phase) -> Result<(), NetError> {
-        let ReadSide {
-            sock,
-            plain,
-            raw,
-            closed,
-            ..
-        } = side;
+        let ReadSide { sock, plain, raw, closed, .. } = side;
         {
             let mut conn = lock(&self.tls);
             if self.drain(&mut conn, plain, closed, phase)? > 0 {
@@ -279,22 +245,17 @@ impl Link {
             return Err(self.err(
                 NetErrorKind::Timeout,
                 phase,
-                format!(
-                    "no complete message within {} (the timeout)",
-                    seconds(self.timeout)
-                ),
+                format!("no complete message within {} (the timeout)", seconds(self.timeout)),
             ));
         }
-        sock.set_read_timeout(Some(left))
-            .map_err(|e| self.io_err(&e, phase))?;
+        sock.set_read_timeout(Some(left)).map_err(|e| self.io_err(&e, phase))?;
         let n = match sock.read(raw) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => {
                 let mut err = self.io_err(&e, phase);
                 if err.kind == NetErrorKind::Timeout {
-                    err.message =
-                        format!("sent nothing for {} (the timeout)", seconds(self.timeout));
+                    err.message = format!("sent nothing for {} (the timeout)", seconds(self.timeout));
                 }
                 return Err(err);
             }
@@ -306,12 +267,9 @@ impl Link {
         let mut input = &raw[..n];
         let mut conn = lock(&self.tls);
         while !input.is_empty() {
-            conn.read_tls(&mut input)
-                .map_err(|e| self.io_err(&e, phase))?;
+            conn.read_tls(&mut input).map_err(|e| self.io_err(&e, phase))?;
             let state = conn.process_new_packets().map_err(|e| {
-                let mut err = tls::classify(&e, phase)
-                    .with_peer(&self.peer)
-                    .with_addr(self.addr);
+                let mut err = tls::classify(&e, phase).with_peer(&self.peer).with_addr(self.addr);
                 err.phase = phase;
                 err
             })?;
@@ -329,9 +287,7 @@ impl Link {
         {
             let side = lock(&self.reader);
             if side.plain.len() <= side.start && !side.closed {
-                side.sock
-                    .set_read_timeout(Some(Duration::from_millis(1)))
-                    .ok()?;
+                side.sock.set_read_timeout(Some(Duration::from_millis(1))).ok()?;
                 let mut byte = [0u8; 1];
                 match side.sock.peek(&mut byte) {
                     Ok(0) => {}

@@ -29,10 +29,7 @@ pub fn dial(
 ) -> Result<Link, NetError> {
     let mut sock = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let attempt = TcpStream::connect_timeout(
-            &addr,
-            left.clamp(Duration::from_millis(1), Duration::from_secs(1)),
-        );
+        let attempt = TcpStream::connect_timeout(&addr, left.clamp(Duration::from_millis(1), Duration::from_secs(1)));
         match attempt {
             Ok(sock) => break sock,
             Err(e) => {
@@ -43,10 +40,7 @@ pub fn dial(
                     return Err(NetError::new(
                         NetErrorKind::Unreachable,
                         Phase::Connect,
-                        format!(
-                            "could not connect within {} (the timeout): {e}",
-                            seconds(cfg.timeout)
-                        ),
+                        format!("could not connect within {} (the timeout): {e}", seconds(cfg.timeout)),
                     )
                     .with_peer(name)
                     .with_addr(addr));
@@ -81,13 +75,7 @@ pub fn accept(
     waiting_for: &str,
     give_up: &dyn Fn() -> Option<NetError>,
 ) -> Result<(Link, String), NetError> {
-    let setup = |e: std::io::Error| {
-        NetError::new(
-            NetErrorKind::Io,
-            Phase::Connect,
-            format!("cannot listen: {e}"),
-        )
-    };
+    let setup = |e: std::io::Error| NetError::new(NetErrorKind::Io, Phase::Connect, format!("cannot listen: {e}"));
     listener.set_nonblocking(true).map_err(setup)?;
     let (mut sock, addr) = loop {
         match listener.accept() {
@@ -100,10 +88,7 @@ pub fn accept(
                     return Err(NetError::new(
                         NetErrorKind::Unreachable,
                         Phase::Connect,
-                        format!(
-                            "{waiting_for} did not connect within {} (the timeout)",
-                            seconds(cfg.timeout)
-                        ),
+                        format!("{waiting_for} did not connect within {} (the timeout)", seconds(cfg.timeout)),
                     ));
                 }
                 std::thread::sleep(Duration::from_millis(10));
@@ -116,15 +101,8 @@ pub fn accept(
     set_timeouts(&sock, cfg.timeout).map_err(on_peer)?;
     let (mut conn, rejection) = tls::server(me, known)?;
     tls::handshake(&mut conn, &mut sock, &rejection, cfg.timeout).map_err(on_peer)?;
-    let cert = conn
-        .peer_certificates()
-        .and_then(|c| c.first())
-        .map(|c| c.as_ref().to_vec());
-    let name = cert
-        .as_deref()
-        .and_then(|c| known.name_of(c))
-        .unwrap_or("?")
-        .to_string();
+    let cert = conn.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec());
+    let name = cert.as_deref().and_then(|c| known.name_of(c)).unwrap_or("?").to_string();
     let link = Link::new(&name, addr, conn, sock, cfg.timeout, cfg.max_frame)?;
     Ok((link, name))
 }
@@ -182,24 +160,16 @@ pub fn connect_mesh(
         if dial_result.is_err() {
             failed.store(true, Ordering::Relaxed);
         }
-        let accept_result = acceptor.join().unwrap_or_else(|_| {
-            Err(NetError::new(
-                NetErrorKind::Io,
-                Phase::Connect,
-                "the connection thread panicked",
-            ))
-        });
+        let accept_result = acceptor
+            .join()
+            .unwrap_or_else(|_| Err(NetError::new(NetErrorKind::Io, Phase::Connect, "the connection thread panicked")));
         (accept_result, dial_result)
     });
     // Report the root cause (a refusal beats the timeout it caused on the other thread), and tell
     // the peers already connected why this party stops.
     let failure = match (accept_result, dial_result) {
         (Ok(()), Ok(())) => None,
-        (Err(a), Err(d)) => Some(if a.kind == NetErrorKind::Unreachable {
-            d
-        } else {
-            a
-        }),
+        (Err(a), Err(d)) => Some(if a.kind == NetErrorKind::Unreachable { d } else { a }),
         (Err(e), _) | (_, Err(e)) => Some(e),
     };
     if let Some(e) = failure {
@@ -221,10 +191,7 @@ pub fn connect_mesh(
     for (rank, link) in dialed {
         links[rank] = Some(Arc::new(link));
     }
-    Ok(Mesh {
-        links,
-        received_seeds,
-    })
+    Ok(Mesh { links, received_seeds })
 }
 
 type Accepted = Vec<(usize, Link, Option<[u8; 32]>)>;
@@ -233,11 +200,7 @@ type Accepted = Vec<(usize, Link, Option<[u8; 32]>)>;
 /// or a connected peer gave up (its notice or hang-up is the error).
 fn stop_reason<'a>(failed: &AtomicBool, links: impl Iterator<Item = &'a Link>) -> Option<NetError> {
     if failed.load(Ordering::Relaxed) {
-        return Some(NetError::new(
-            NetErrorKind::Unreachable,
-            Phase::Connect,
-            "stopped: another connection failed",
-        ));
+        return Some(NetError::new(NetErrorKind::Unreachable, Phase::Connect, "stopped: another connection failed"));
     }
     links.filter_map(Link::poll_gone).next()
 }
@@ -257,29 +220,10 @@ fn accept_lower(
             .collect();
         let waiting_for = format!("party {}", missing.join(", "));
         let give_up = || stop_reason(failed, got.iter().map(|(_, link, _)| link));
-        let (link, cert_name) = accept(
-            listener,
-            spec.me,
-            spec.certs,
-            deadline,
-            cfg,
-            &waiting_for,
-            &give_up,
-        )?;
-        let theirs = handshake::exchange(
-            &link,
-            &Hello {
-                seed: None,
-                ..spec.hello.clone()
-            },
-        )?;
+        let (link, cert_name) = accept(listener, spec.me, spec.certs, deadline, cfg, &waiting_for, &give_up)?;
+        let theirs = handshake::exchange(&link, &Hello { seed: None, ..spec.hello.clone() })?;
         let claimed = theirs.rank as usize;
-        let who = spec
-            .names
-            .get(claimed)
-            .map(String::as_str)
-            .unwrap_or(&cert_name)
-            .to_string();
+        let who = spec.names.get(claimed).map(String::as_str).unwrap_or(&cert_name).to_string();
         let at_addr = |e: NetError| {
             link.abort(&format!("the peer refused us: {}", e.message));
             e.with_addr(link.addr())
@@ -313,19 +257,8 @@ fn dial_higher(
         let name = &spec.names[rank];
         let cert = spec.certs.require(name)?;
         let give_up = || stop_reason(failed, out.iter().map(|(_, link)| link));
-        let link = dial(
-            spec.me,
-            name,
-            spec.addrs[rank],
-            cert,
-            deadline,
-            cfg,
-            &give_up,
-        )?;
-        let hello = Hello {
-            seed: seeds_to_send.get(rank).copied().flatten(),
-            ..spec.hello.clone()
-        };
+        let link = dial(spec.me, name, spec.addrs[rank], cert, deadline, cfg, &give_up)?;
+        let hello = Hello { seed: seeds_to_send.get(rank).copied().flatten(), ..spec.hello.clone() };
         let theirs = handshake::exchange(&link, &hello)?;
         let at_addr = |e: NetError| {
             link.abort(&format!("the peer refused us: {}", e.message));

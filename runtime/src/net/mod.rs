@@ -19,6 +19,7 @@ pub mod link;
 pub mod local;
 pub mod mesh;
 pub mod party;
+pub mod program;
 pub mod tcp_comm;
 pub mod tls;
 
@@ -43,20 +44,13 @@ pub struct NetConfig {
 
 impl Default for NetConfig {
     fn default() -> NetConfig {
-        NetConfig {
-            timeout: DEFAULT_TIMEOUT,
-            retry_every: Duration::from_millis(100),
-            max_frame: 1 << 31,
-        }
+        NetConfig { timeout: DEFAULT_TIMEOUT, retry_every: Duration::from_millis(100), max_frame: 1 << 31 }
     }
 }
 
 impl NetConfig {
     /// The default configuration with another timeout.
     pub fn with_timeout(timeout: Duration) -> NetConfig {
-        NetConfig {
-            timeout,
-            ..NetConfig::default()
-        }
+        NetConfig { timeout, ..NetConfig::default() }
     }
 }

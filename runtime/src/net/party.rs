@@ -83,14 +83,7 @@ fn initial_seeds(spec: &PartySpec) -> (PartySeeds, Option<[u8; 32]>) {
         }
         None => {
             let pairwise = (0..n).map(|_| rand::random::<[u8; 32]>()).collect();
-            (
-                PartySeeds {
-                    pairwise,
-                    dealer: [0; 32],
-                    own: rand::random(),
-                },
-                None,
-            )
+            (PartySeeds { pairwise, dealer: [0; 32], own: rand::random() }, None)
         }
     }
 }
@@ -114,19 +107,10 @@ pub fn run_networked<T, E>(
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(spec.peers[spec.rank]).map_err(|e| {
-            NetRunError::Net(NetError::config(format!(
-                "cannot listen on {}: {e}",
-                spec.peers[spec.rank]
-            )))
+            NetRunError::Net(NetError::config(format!("cannot listen on {}: {e}", spec.peers[spec.rank])))
         })?,
     };
-    let hello = Hello::party(
-        &spec.names[spec.rank],
-        spec.rank,
-        n,
-        spec.fingerprint,
-        spec.fixed.frac_bits,
-    );
+    let hello = Hello::party(&spec.names[spec.rank], spec.rank, n, spec.fingerprint, spec.fixed.frac_bits);
     let (mut seeds, dealer_proposal) = initial_seeds(spec);
     let mesh_spec = MeshSpec {
         me: &spec.identity,
@@ -136,12 +120,8 @@ pub fn run_networked<T, E>(
         rank: spec.rank,
         hello: hello.clone(),
     };
-    let to_send: Vec<Option<[u8; 32]>> = seeds
-        .pairwise
-        .iter()
-        .enumerate()
-        .map(|(p, s)| (p > spec.rank).then_some(*s))
-        .collect();
+    let to_send: Vec<Option<[u8; 32]>> =
+        seeds.pairwise.iter().enumerate().map(|(p, s)| (p > spec.rank).then_some(*s)).collect();
     let mesh = connect_mesh(&mesh_spec, &listener, &to_send, cfg).map_err(NetRunError::Net)?;
     drop(listener);
     for (peer, received) in mesh.received_seeds.iter().enumerate() {
@@ -151,25 +131,12 @@ pub fn run_networked<T, E>(
     }
     let comm = TcpComm::new(spec.rank, mesh.links, cfg.timeout);
     let abort = comm.abort_handle();
-    let dealer_hello = Hello {
-        seed: dealer_proposal,
-        ..hello
-    };
-    let connected = connect_dealer(
-        &spec.identity,
-        &spec.dealer_name,
-        spec.dealer,
-        &spec.certs,
-        &dealer_hello,
-        cfg,
-    );
+    let dealer_hello = Hello { seed: dealer_proposal, ..hello };
+    let connected = connect_dealer(&spec.identity, &spec.dealer_name, spec.dealer, &spec.certs, &dealer_hello, cfg);
     let (dealer_seed, remote) = match connected {
         Ok(pair) => pair,
         Err(e) => {
-            abort.abort(&format!(
-                "{} could not reach the dealer: {e}",
-                spec.names[spec.rank]
-            ));
+            abort.abort(&format!("{} could not reach the dealer: {e}", spec.names[spec.rank]));
             return Err(NetRunError::Net(e));
         }
     };
@@ -177,19 +144,10 @@ pub fn run_networked<T, E>(
     let dealer_handle = remote.as_ref().map(|r| r.handle());
     let link = remote.map(|r| Box::new(r) as Box<dyn DealerLink>);
     let client = DealerClient::new(spec.rank, dealer_seed, link);
-    let mut party = Party::new(
-        Box::new(CountingComm::new(comm)),
-        &seeds,
-        client,
-        spec.fixed,
-    );
+    let mut party = Party::new(Box::new(CountingComm::new(comm)), &seeds, client, spec.fixed);
     let result = work(&mut party);
     let (comm_stats, dealer_stats) = (party.comm_stats(), party.dealer_stats());
-    let network_failure = || {
-        abort
-            .failure()
-            .or_else(|| dealer_handle.as_ref().and_then(|h| h.failure()))
-    };
+    let network_failure = || abort.failure().or_else(|| dealer_handle.as_ref().and_then(|h| h.failure()));
     match result {
         Ok(output) => {
             // Dropping the party flushes every queued message.
@@ -201,11 +159,7 @@ pub fn run_networked<T, E>(
             }
             match network_failure() {
                 Some(e) => Err(NetRunError::Net(e)),
-                None => Ok(NetReport {
-                    output,
-                    comm: comm_stats,
-                    dealer: dealer_stats,
-                }),
+                None => Ok(NetReport { output, comm: comm_stats, dealer: dealer_stats }),
             }
         }
         Err(local) => {
@@ -216,11 +170,9 @@ pub fn run_networked<T, E>(
             let me = &spec.names[spec.rank];
             let notice = match &err {
                 // Pass a peer's notice on as it is, so that every party names the root cause.
-                NetRunError::Net(e) if e.kind == NetErrorKind::PeerFailed => e
-                    .message
-                    .strip_prefix(PEER_FAILED)
-                    .unwrap_or(&e.message)
-                    .to_string(),
+                NetRunError::Net(e) if e.kind == NetErrorKind::PeerFailed => {
+                    e.message.strip_prefix(PEER_FAILED).unwrap_or(&e.message).to_string()
+                }
                 NetRunError::Net(e) => format!("{me} stopped: {e}"),
                 NetRunError::Local(_) => format!("{me} stopped: its computation failed"),
             };

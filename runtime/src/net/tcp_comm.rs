@@ -25,9 +25,7 @@ fn note(slot: &FailureSlot, err: &NetError) {
     if let Ok(mut s) = slot.lock() {
         let replace = match s.as_ref() {
             None => true,
-            Some(old) => {
-                err.kind == NetErrorKind::PeerFailed && old.kind != NetErrorKind::PeerFailed
-            }
+            Some(old) => err.kind == NetErrorKind::PeerFailed && old.kind != NetErrorKind::PeerFailed,
         };
         if replace {
             *s = Some(err.clone());
@@ -99,10 +97,7 @@ impl TcpComm {
     /// A handle that can tell every peer that this party failed, usable after the transport was
     /// handed to a `Party`.
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle {
-            links: self.links.iter().flatten().cloned().collect(),
-            failure: self.failure.clone(),
-        }
+        AbortHandle { links: self.links.iter().flatten().cloned().collect(), failure: self.failure.clone() }
     }
 
     /// Waits until every queued message is written (bounded by the timeout), then closes the links.
@@ -122,27 +117,14 @@ impl TcpComm {
 
     fn coarse(&self, err: &NetError, peer: usize) -> CommError {
         match err.kind {
-            NetErrorKind::Timeout => CommError::Timeout {
-                peer,
-                secs: self.timeout.as_secs(),
-            },
-            NetErrorKind::Malformed => CommError::Malformed {
-                peer,
-                source: WireError::Length {
-                    expected: 0,
-                    got: 0,
-                },
-            },
+            NetErrorKind::Timeout => CommError::Timeout { peer, secs: self.timeout.as_secs() },
+            NetErrorKind::Malformed => CommError::Malformed { peer, source: WireError::Length { expected: 0, got: 0 } },
             _ => CommError::PeerHungUp { peer },
         }
     }
 
     fn no_peer(&self, peer: usize) -> CommError {
-        CommError::NoSuchPeer {
-            peer,
-            me: self.me,
-            n: self.n_parties,
-        }
+        CommError::NoSuchPeer { peer, me: self.me, n: self.n_parties }
     }
 }
 
@@ -166,22 +148,14 @@ impl Comm for TcpComm {
             self.round += 1;
             self.sending = true;
         }
-        let writer = self
-            .writers
-            .get(to)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| self.no_peer(to))?;
+        let writer = self.writers.get(to).and_then(Option::as_ref).ok_or_else(|| self.no_peer(to))?;
         let Some(count) = self.sent.get_mut(to) else {
             return Err(self.no_peer(to));
         };
         *count += 1;
         if writer.queue.send((*count, self.round, msg)).is_err() {
             let err = self.failure().unwrap_or_else(|| {
-                NetError::new(
-                    NetErrorKind::Closed,
-                    Phase::Round(self.round),
-                    "the connection is gone",
-                )
+                NetError::new(NetErrorKind::Closed, Phase::Round(self.round), "the connection is gone")
             });
             return Err(self.coarse(&err, to));
         }
@@ -190,11 +164,7 @@ impl Comm for TcpComm {
 
     fn recv(&mut self, from: usize) -> Result<Vec<u8>, CommError> {
         self.sending = false;
-        let link = self
-            .links
-            .get(from)
-            .and_then(Option::clone)
-            .ok_or_else(|| self.no_peer(from))?;
+        let link = self.links.get(from).and_then(Option::clone).ok_or_else(|| self.no_peer(from))?;
         let Some(count) = self.received.get_mut(from) else {
             return Err(self.no_peer(from));
         };
@@ -206,11 +176,7 @@ impl Comm for TcpComm {
         })
     }
 
-    fn exchange(
-        &mut self,
-        out: Vec<Option<Vec<u8>>>,
-        expect: &[bool],
-    ) -> Result<Vec<Option<Vec<u8>>>, CommError> {
+    fn exchange(&mut self, out: Vec<Option<Vec<u8>>>, expect: &[bool]) -> Result<Vec<Option<Vec<u8>>>, CommError> {
         self.sending = false;
         self.round += 1;
         self.sending = true;

@@ -68,12 +68,7 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
     fn verify_tls13_signature(
         &self,
@@ -81,17 +76,10 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -130,12 +118,7 @@ impl ClientCertVerifier for PinnedClients {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
     fn verify_tls13_signature(
         &self,
@@ -143,24 +126,15 @@ impl ClientCertVerifier for PinnedClients {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
 fn tls_config_error(e: rustls::Error) -> NetError {
-    NetError::config(format!(
-        "cannot set up TLS with this key and certificate: {e}"
-    ))
+    NetError::config(format!("cannot set up TLS with this key and certificate: {e}"))
 }
 
 /// A client connection to `peer_name`, whose certificate must be `expected`.
@@ -184,25 +158,17 @@ pub fn client(
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_client_auth_cert(vec![me.cert.clone()], me.key.clone_key())
         .map_err(tls_config_error)?;
-    let server_name = ServerName::try_from("peer.mpcc")
-        .map_err(|e| NetError::config(format!("bad TLS server name: {e}")))?;
-    let conn =
-        rustls::ClientConnection::new(Arc::new(config), server_name).map_err(tls_config_error)?;
+    let server_name =
+        ServerName::try_from("peer.mpcc").map_err(|e| NetError::config(format!("bad TLS server name: {e}")))?;
+    let conn = rustls::ClientConnection::new(Arc::new(config), server_name).map_err(tls_config_error)?;
     Ok((conn.into(), rejection))
 }
 
 /// A server connection accepting any certificate in `known`.
-pub fn server(
-    me: &Identity,
-    known: &Arc<PeerCerts>,
-) -> Result<(rustls::Connection, Rejection), NetError> {
+pub fn server(me: &Identity, known: &Arc<PeerCerts>) -> Result<(rustls::Connection, Rejection), NetError> {
     let provider = provider();
     let rejection = Rejection::default();
-    let verifier = PinnedClients {
-        known: known.clone(),
-        provider: provider.clone(),
-        rejection: rejection.clone(),
-    };
+    let verifier = PinnedClients { known: known.clone(), provider: provider.clone(), rejection: rejection.clone() };
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(tls_config_error)?
@@ -234,10 +200,7 @@ pub fn handshake(
         if let Some(message) = rejection.lock().ok().and_then(|slot| slot.clone()) {
             return NetError::new(NetErrorKind::Certificate, Phase::Tls, message);
         }
-        if let Some(tls) = e
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
+        if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
             return classify(tls, Phase::Tls);
         }
         NetError::from_io(&e, Phase::Tls, timeout)
@@ -249,13 +212,20 @@ pub fn classify(err: &rustls::Error, phase: Phase) -> NetError {
     use rustls::AlertDescription as A;
     match err {
         rustls::Error::AlertReceived(
-            alert @ (A::BadCertificate | A::CertificateUnknown | A::UnknownCA | A::AccessDenied
-            | A::CertificateRequired | A::UnsupportedCertificate | A::DecryptError
+            alert @ (A::BadCertificate
+            | A::CertificateUnknown
+            | A::UnknownCA
+            | A::AccessDenied
+            | A::CertificateRequired
+            | A::UnsupportedCertificate
+            | A::DecryptError
             | A::HandshakeFailure),
         ) => NetError::new(
             NetErrorKind::Certificate,
             phase,
-            format!("the peer refused our certificate (TLS alert {alert:?}): is our `.crt` in its certificates folder?"),
+            format!(
+                "the peer refused our certificate (TLS alert {alert:?}): is our `.crt` in its certificates folder?"
+            ),
         ),
         rustls::Error::NoCertificatesPresented => {
             NetError::new(NetErrorKind::Certificate, phase, "the peer presented no certificate")
@@ -264,11 +234,9 @@ pub fn classify(err: &rustls::Error, phase: Phase) -> NetError {
         | rustls::Error::DecryptError
         | rustls::Error::PeerSentOversizedRecord
         | rustls::Error::InappropriateMessage { .. }
-        | rustls::Error::InappropriateHandshakeMessage { .. } => NetError::new(
-            NetErrorKind::Malformed,
-            phase,
-            format!("the peer sent bytes that are not valid TLS ({err})"),
-        ),
+        | rustls::Error::InappropriateHandshakeMessage { .. } => {
+            NetError::new(NetErrorKind::Malformed, phase, format!("the peer sent bytes that are not valid TLS ({err})"))
+        }
         other => NetError::new(NetErrorKind::Tls, phase, other.to_string()),
     }
 }

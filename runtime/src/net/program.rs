@@ -1,0 +1,124 @@
+//! `mpcc run prog.mpc --party I --peers … --dealer …` and `mpcc dealer …`: one party of a
+//! compiled program over the network ([`run_party`]), on top of `run_networked` and the MPC
+//! executor's per-party entry point (`exec::mpc::run_party`).
+//!
+//! The party's events (`print`, `output`) are delivered to the sink after its part of the run,
+//! as a simulated run delivers them; a failed run delivers what ran before the failure and then
+//! returns the error. Network failures become `RunError`s naming this party, the peer and the
+//! phase. This file parses no command line and prints nothing.
+
+use crate::error::{ErrorKind, RunError};
+use crate::exec::mpc::{run_party as run_executor, PartyReport};
+use crate::exec::{Event, RunConfig, Sink};
+use crate::fixed::FixedPoint;
+use crate::net::error::NetError;
+use crate::net::keys::{Identity, PeerCerts};
+use crate::net::party::{run_networked, NetRunError, PartySpec};
+use crate::net::NetConfig;
+use mpcc_ir::{PartyId, Program};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where one networked party finds its peers, its key and the certificates it trusts.
+#[derive(Clone, Debug)]
+pub struct NetPartyOptions {
+    /// This party's rank (`--party I`).
+    pub rank: usize,
+    /// Every party's address by rank (`--peers h0:p0,h1:p1,…`); this party listens on its own.
+    pub peers: Vec<SocketAddr>,
+    /// The dealer's address (`--dealer h:p`).
+    pub dealer: SocketAddr,
+    /// The folder holding this party's `NAME.key` and `NAME.crt` (`--keys`).
+    pub keys: PathBuf,
+    /// The folder of trusted certificates, one `NAME.crt` per party and the dealer's (`--certs`).
+    pub certs: PathBuf,
+    /// The dealer's certificate name (default `DEALER`).
+    pub dealer_name: String,
+    pub net: NetConfig,
+}
+
+impl NetPartyOptions {
+    pub fn new(
+        rank: usize,
+        peers: Vec<SocketAddr>,
+        dealer: SocketAddr,
+        keys: PathBuf,
+        certs: PathBuf,
+    ) -> NetPartyOptions {
+        NetPartyOptions {
+            rank,
+            peers,
+            dealer,
+            keys,
+            certs,
+            dealer_name: "DEALER".to_string(),
+            net: NetConfig::default(),
+        }
+    }
+}
+
+/// A network error as a run error of party `name`.
+pub fn net_run_error(err: NetError, name: &str) -> RunError {
+    let kind = match err.kind {
+        crate::net::NetErrorKind::Config => ErrorKind::Config,
+        _ => ErrorKind::Io,
+    };
+    RunError::new(kind, err.to_string()).with_party(name)
+}
+
+/// Runs party `opts.rank` of `program` over the network; `cfg` is the same run configuration a
+/// simulated run takes (precision, seed, data folders). Every party must run the same program
+/// with the same precision, which the handshake checks.
+pub fn run_party(
+    program: &Program,
+    opts: &NetPartyOptions,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+) -> Result<PartyReport, RunError> {
+    let n = opts.peers.len();
+    let names: Vec<String> = (0..n).map(|r| program.party_name(PartyId(r as u32))).collect();
+    let me = names.get(opts.rank).cloned().ok_or_else(|| {
+        RunError::new(
+            ErrorKind::Config,
+            format!("--party {} but only {n} peer addresses: give one address per party, in rank order", opts.rank),
+        )
+    })?;
+    let fixed =
+        FixedPoint::new(cfg.precision).map_err(|e| RunError::new(ErrorKind::Config, format!("--precision: {e}")))?;
+    let as_run_error = |e: NetError| net_run_error(e, &me);
+    let identity = Identity::load(&opts.keys, &me).map_err(as_run_error)?;
+    let certs = Arc::new(PeerCerts::load_dir(&opts.certs).map_err(as_run_error)?);
+    for name in names.iter().chain([&opts.dealer_name]) {
+        if name != &me {
+            certs.require(name).map_err(as_run_error)?;
+        }
+    }
+    let spec = PartySpec {
+        rank: opts.rank,
+        names,
+        peers: opts.peers.clone(),
+        dealer: opts.dealer,
+        dealer_name: opts.dealer_name.clone(),
+        identity,
+        certs,
+        fingerprint: program.fingerprint(),
+        fixed,
+        seed: cfg.seed,
+    };
+    let mut events: Vec<Event> = Vec::new();
+    let result = run_networked(&spec, None, &opts.net, |party| {
+        let mut buffer = crate::exec::VecSink::default();
+        let report = run_executor(program, party, cfg, &mut buffer);
+        events = buffer.events;
+        report
+    });
+    for event in events {
+        sink.event(event);
+    }
+    match result {
+        Ok(report) => Ok(report.output),
+        Err(NetRunError::Net(e)) => Err(as_run_error(e)),
+        Err(NetRunError::Local(e)) => Err(e),
+    }
+}
