@@ -1,0 +1,109 @@
+//! The `mpcc` binary end to end: exit codes, error messages for bad input, JSON diagnostics,
+//! and the example programs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mpcc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mpcc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the mpcc binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh folder under the system temp dir, unique to this test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mpcc-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, contents: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write");
+    path.display().to_string()
+}
+
+#[test]
+fn svm_example_checks_and_reaches_95_percent_in_plaintext() {
+    let out = mpcc(&["check", "programs/svm.mpc"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = mpcc(&["run", "programs/svm.mpc", "--plaintext"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.lines().any(|l| l.starts_with("[ALICE] [[")), "ALICE gets w: {stdout}");
+    let acc: f64 = stdout.lines().last().and_then(|l| l.trim().parse().ok()).expect("accuracy line");
+    assert!(acc >= 0.95, "accuracy {acc}");
+}
+
+#[test]
+fn a_source_that_is_not_utf8_is_an_error_not_a_panic() {
+    let dir = scratch("utf8");
+    let file = write(&dir, "bad.mpc", b"let x = \xff\xfe;");
+    let out = mpcc(&["check", &file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not valid UTF-8"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_missing_source_names_the_file() {
+    let out = mpcc(&["check", "no/such/file.mpc"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no/such/file.mpc"));
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    assert_eq!(mpcc(&["run", "programs/svm.mpc", "--set", "epochs"]).status.code(), Some(2));
+    assert_eq!(mpcc(&["run", "programs/svm.mpc", "--no-such-flag"]).status.code(), Some(2));
+    assert_eq!(mpcc(&["explain", "E9999"]).status.code(), Some(2));
+    let out = mpcc(&["run", "programs/svm.mpc", "--plaintext", "--data", "CAROL=x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("CAROL"));
+}
+
+#[test]
+fn explain_prints_the_code_explanation() {
+    let out = mpcc(&["explain", "E0301"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("E0301"));
+}
+
+#[test]
+fn json_diagnostics_are_one_object_per_line_with_ranges() {
+    let dir = scratch("json");
+    let file = write(
+        &dir,
+        "leak.mpc",
+        b"parties A, B;\nlet x = private(src=A, load(\"f.npy\"));\nprint(x + 1);\nfor i in 0..x { }\n",
+    );
+    let out = mpcc(&["check", "--message-format", "json", &file]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let diags: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert!(diags.len() >= 2, "both errors reported: {stdout}");
+    let first = &diags[0];
+    assert_eq!(first["code"], "E0301");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["range"]["line_start"], 3);
+    assert_eq!(first["range"]["column_start"], 7);
+    assert_eq!(first["labels"][0]["primary"], true);
+    assert!(first["help"].as_str().is_some_and(|h| h.contains("reveal")));
+}
+
+#[test]
+fn a_missing_data_file_names_the_file_and_the_party() {
+    let dir = scratch("missing-data");
+    let file = write(&dir, "p.mpc", b"parties ALICE, BOB;\nlet x = private(src=BOB, load(\"nope.npy\"));\nprint(reveal(x));\n");
+    let out = mpcc(&["run", &file, "--plaintext"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("nope.npy") && stderr.contains("BOB"), "{stderr}");
+}
