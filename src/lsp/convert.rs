@@ -6,9 +6,7 @@
 //! lookup, hover and definition read the compiler's `SymbolInfo` table. No IO happens here.
 
 use super::position::LineIndex;
-use lsp_types::{
-    DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Range, Uri,
-};
+use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Range, Uri};
 use mpcc_compiler::{builtins, Diagnostic, Severity, Span, SymbolInfo, SymbolKind};
 
 /// The LSP range of a byte span.
@@ -97,9 +95,12 @@ pub fn hover_markdown(text: &str, symbols: &[SymbolInfo], offset: usize) -> Opti
         return Some(out);
     }
     let builtin = builtins::lookup(word_at(text, offset)?)?;
-    let mut params: Vec<String> = builtin.params.iter().enumerate().map(|(i, p)| {
-        if i < builtin.required { (*p).to_string() } else { format!("{p}?") }
-    }).collect();
+    let mut params: Vec<String> = builtin
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| if i < builtin.required { (*p).to_string() } else { format!("{p}?") })
+        .collect();
     if builtin.variadic {
         params.push("…".to_string());
     }
@@ -139,7 +140,7 @@ mod tests {
         let text = hover_markdown(SRC, &c.symbols, at(SRC, "zeros", 0) + 2).expect("hover");
         assert!(text.contains("zeros(shape)"), "{text}");
         assert!(text.contains("public; shape given by"), "{text}");
-        assert_eq!(hover_markdown(SRC, &c.symbols, at(SRC, ";", 0)), None);
+        assert_eq!(hover_markdown(SRC, &c.symbols, at(SRC, "));", 0) + 2), None);
     }
 
     #[test]

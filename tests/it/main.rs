@@ -2,6 +2,7 @@
 
 mod cli;
 mod golden;
+mod lsp;
 mod net;
 mod tidy;
 mod workloads;
