@@ -75,6 +75,10 @@ pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -
         (None, Vec::new())
     } else {
         let (program, symbols) = lower::lower(src, &ast, options, &mut diags);
+        if !parse_errors.is_empty() {
+            // A statement the parser skipped may have defined the name: do not guess.
+            diags.retain(|d| d.code != Code::E0101);
+        }
         (Some(program), symbols)
     };
     let program = match program {

@@ -259,3 +259,8 @@ proptest::proptest! {
         let _ = render(&c.diagnostics, "t.mpc", &src, false);
     }
 }
+
+#[test]
+fn a_syntax_error_does_not_cascade_into_unknown_names() {
+    check_codes("parties A;\nlet x = 1 +;\nprint(x);", &["E0005"]);
+}

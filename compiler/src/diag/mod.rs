@@ -100,6 +100,10 @@ impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+    /// Keeps only the diagnostics for which `keep` is true.
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.items.retain(keep);
+    }
     /// Drops everything reported after the first `len` diagnostics.
     pub fn truncate(&mut self, len: usize) {
         self.items.truncate(len);
