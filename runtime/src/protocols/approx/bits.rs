@@ -72,8 +72,9 @@ pub fn decompose(
     // The leading bit alone; bits 0..B of it, bits B..2B of v, the sign at 2B.
     let packed: Vec<u64> = (0..n)
         .map(|i| {
-            let h = y[i] ^ (y[i] >> 1);
-            h | (v[i] << b) | ((s_mask[i] & 1) << (2 * b))
+            // Shares of y are full random words: keep each field's share inside its bits.
+            let h = (y[i] ^ (y[i] >> 1)) & low;
+            h ^ (v[i] << b) ^ ((s_mask[i] & 1) << (2 * b))
         })
         .collect();
     let positions: Vec<u32> = (0..=2 * b).collect();

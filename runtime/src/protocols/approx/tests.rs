@@ -1,1 +1,152 @@
-//! Tests of the approximations (filled below).
+//! Tests of the approximations: every function against f64 within its documented bound, for 2
+//! and 3 parties, with the domain's ends included; softmax rows summing to one; the CrypTen
+//! baselines reproducing their known behaviour (exp's limit error, inv_sqrt's non-convergence
+//! at small inputs).
+
+use super::accuracy::{errors, grid, measure};
+use super::{crypten, exp, log, reciprocal, sigmoid, softmax, sqrt};
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+use crate::share::Shared;
+
+type Op = fn(&mut Party, &Shared) -> Result<Shared, MpcError>;
+
+/// One unit in the last place at 16 fractional bits.
+const ULP: f64 = 1.0 / 65536.0;
+
+/// Runs `op` on `xs` with `n` parties and asserts |got - f(x)| ≤ abs + rel·|f(x)| everywhere.
+fn check(n: usize, xs: &[f64], op: Op, f: fn(f64) -> f64, abs: f64, rel: f64) {
+    let m = measure(n, xs, 0, op).unwrap();
+    for (x, g) in m.input.iter().zip(&m.output) {
+        let want = f(*x);
+        let tol = abs + rel * want.abs();
+        assert!((g - want).abs() <= tol, "{n} parties: f({x}) = {g}, want {want} (tolerance {tol})");
+    }
+}
+
+/// A grid of the domain (ends included) with extra points.
+fn points(domain: (f64, f64), extra: &[f64]) -> Vec<f64> {
+    let mut v = grid(domain, 41);
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn exp_within_bound() {
+    let xs = points(exp::DOMAIN, &[0.0, -8.0, 8.0, 1e-4]);
+    for n in [2, 3] {
+        check(n, &xs, exp::exp, f64::exp, 3.0 * ULP, 1e-6);
+    }
+}
+
+#[test]
+fn log_within_bound() {
+    let xs = points((1e-4, 4000.0), &[1.0, 0.5, 2.0, 100.0, 4095.0]);
+    for n in [2, 3] {
+        check(n, &xs, log::log, f64::ln, 2.0 * ULP, 0.0);
+    }
+}
+
+#[test]
+fn reciprocal_within_bound_both_signs() {
+    let mut xs = points((0.01, 4000.0), &[0.1, 1.0, 100.0, 4095.0]);
+    xs.extend(xs.clone().iter().map(|v| -v));
+    for n in [2, 3] {
+        check(n, &xs, reciprocal::reciprocal, f64::recip, 2.0 * ULP, 1e-6);
+    }
+}
+
+#[test]
+fn roots_within_bound() {
+    let xs = points((1e-3, 4000.0), &[0.01, 1.0, 100.0, 4095.0]);
+    for n in [2, 3] {
+        check(n, &xs, sqrt::sqrt, f64::sqrt, 2.0 * ULP, 1e-6);
+        check(n, &xs, sqrt::inv_sqrt, |v| 1.0 / v.sqrt(), 2.0 * ULP, 1e-6);
+    }
+    // sqrt(0) is 0.
+    let m = measure(2, &[0.0], 0, sqrt::sqrt).unwrap();
+    assert_eq!(m.output, vec![0.0]);
+}
+
+#[test]
+fn sigmoid_and_tanh_within_bound_everywhere() {
+    let xs = points((-10.0, 10.0), &[0.0, -100.0, 100.0, -1000.0, 1000.0, 16.0, -16.0, 8.0]);
+    for n in [2, 3] {
+        check(n, &xs, sigmoid::sigmoid, |v| 1.0 / (1.0 + (-v).exp()), 2.0 * ULP, 0.0);
+        check(n, &xs, sigmoid::tanh, f64::tanh, 2.0 * ULP, 0.0);
+    }
+}
+
+fn softmax_last(p: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    softmax::softmax(p, x, 1)
+}
+
+fn log_softmax_last(p: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    softmax::log_softmax(p, x, 1)
+}
+
+#[test]
+fn softmax_rows_sum_to_one_and_match() {
+    // Rows of 4 with spreads beyond the clamp (-40 below the max).
+    let xs = [1.0, 2.0, 3.0, 4.0, -10.0, 10.0, 0.0, 5.0, -40.0, 0.0, 0.5, -0.5, 7.0, 7.0, 7.0, 7.0];
+    let reference = |log: bool| -> Vec<f64> {
+        xs.chunks(4)
+            .flat_map(|r| {
+                let m = r.iter().copied().fold(f64::MIN, f64::max);
+                let s: f64 = r.iter().map(|v| (v - m).exp()).sum();
+                r.iter().map(move |v| if log { v - m - s.ln() } else { (v - m).exp() / s }).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    for n in [2, 3] {
+        let m = measure(n, &xs, 4, softmax_last).unwrap();
+        let (abs, _) = errors(&m.output, &reference(false));
+        assert!(abs <= 4.0 * ULP, "softmax error {abs}");
+        for row in m.output.chunks(4) {
+            let s: f64 = row.iter().sum();
+            assert!((s - 1.0).abs() <= 8.0 * ULP, "row sums to {s}");
+        }
+        let l = measure(n, &xs, 4, log_softmax_last).unwrap();
+        let (abs, _) = errors(&l.output, &reference(true));
+        assert!(abs <= 4.0 * ULP, "log_softmax error {abs}");
+    }
+}
+
+#[test]
+fn dispatch_rejects_non_approximated_ops() {
+    let m = measure(2, &[1.0], 0, |p, x| super::unary(p, mpcc_ir::UnaryOp::Relu, x));
+    assert!(m.is_err());
+    let m = measure(2, &[4.0], 0, |p, x| super::unary(p, mpcc_ir::UnaryOp::Sqrt, x)).unwrap();
+    assert!((m.output[0] - 2.0).abs() <= 2.0 * ULP);
+}
+
+#[test]
+fn crypten_baselines_behave_as_known() {
+    // exp is the limit (1 + x/256)^256: 11% low at x = 8.
+    let xs = [-8.0, -1.0, 0.0, 1.0, 4.0, 8.0];
+    let m = measure(2, &xs, 0, crypten::exp).unwrap();
+    for (x, g) in xs.iter().zip(&m.output) {
+        let limit = (1.0 + x / 256.0).powi(256);
+        assert!((g - limit).abs() <= 1e-3 * limit + 1e-3, "exp({x}) = {g}, limit {limit}");
+    }
+    assert!(m.output[5] < 0.9 * 8f64.exp());
+    // inv_sqrt converges on [1, 100] but not at 0.01 from its exp-based guess.
+    let xs = [0.01, 1.0, 4.0, 100.0];
+    let m = measure(2, &xs, 0, crypten::inv_sqrt).unwrap();
+    assert!((m.output[0] - 10.0).abs() > 1.0, "inv_sqrt(0.01) = {}", m.output[0]);
+    for (x, g) in xs.iter().zip(&m.output).skip(1) {
+        assert!((g - 1.0 / x.sqrt()).abs() < 2e-3, "inv_sqrt({x}) = {g}");
+    }
+    // reciprocal (sign, 10 NR iterations) is accurate on [0.1, 100], both signs.
+    let xs = [-50.0, -0.5, 0.1, 1.0, 3.0, 100.0];
+    let m = measure(2, &xs, 0, crypten::reciprocal).unwrap();
+    for (x, g) in xs.iter().zip(&m.output) {
+        assert!((g - 1.0 / x).abs() < 2e-3, "reciprocal({x}) = {g}");
+    }
+    // sigmoid's 3 NR iterations from 0.75 leave an error of order 1e-3 near |x| = 5..10.
+    let xs = grid((-10.0, 10.0), 41);
+    let m = measure(2, &xs, 0, crypten::sigmoid).unwrap();
+    let want: Vec<f64> = m.input.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect();
+    let (abs, _) = errors(&m.output, &want);
+    assert!((1e-4..1e-2).contains(&abs), "crypten sigmoid error {abs}");
+}
