@@ -81,6 +81,7 @@ print("div", reveal(x / 4), reveal(y / p));
 print("matmul", reveal(x @ transpose(y)), reveal(p @ transpose(x)), reveal(x @ transpose(p)));
 print("pow", reveal(pow(x, 3)), reveal(pow(y, 2)));
 print("cmp", reveal(x < y), reveal(x >= 0.5), reveal(x == x), reveal(x != y));
+print("frac", reveal(mean(x < y)), reveal((x < y) / 4), reveal(mean(x > 0, axis=0)), reveal((x <= y) * 0.25));
 print("sel", reveal(where(x > y, x, y * 2)), reveal(relu(x)), reveal(abs(y)), reveal(sign(x)));
 print("red", reveal(sum(x)), reveal(mean(y, axis=1)), reveal(max(x, axis=1)), reveal(min(y)));
 print("arg", reveal(argmax(x, axis=1)), reveal(argmin(y, axis=0)), reveal(argmax(x, 1, one_hot=true)));

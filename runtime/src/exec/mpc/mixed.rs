@@ -56,6 +56,15 @@ pub fn mul(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
 /// `a / b`: by a public scalar with `div_public`, by a public tensor as a product with its
 /// reciprocal, by a private divisor as a product with `reciprocal(b)`.
 pub fn div(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
+    // A 0/1 or integer share (scale 0) is raised first: the quotient is fractional.
+    let raised;
+    let a = match a {
+        Opd::S(x) if x.scale < party.fixed.frac_bits => {
+            raised = arith::upscale(x, party.fixed.frac_bits);
+            Opd::S(&raised)
+        }
+        other => other,
+    };
     match (a, b) {
         (Opd::S(x), Opd::P(p)) if p.len() == 1 => {
             let d = p.iter().next().copied().unwrap_or(f64::NAN);

@@ -89,7 +89,11 @@ pub fn private_op<'t>(
             let ax = axis.map(|a| resolve_axis(a, x.data.ndim())).transpose()?;
             match op {
                 ReduceOp::Sum => arith::sum(party, x, ax).map_err(mpc_err),
-                ReduceOp::Mean => arith::mean(party, x, ax).map_err(mpc_err),
+                ReduceOp::Mean => {
+                    // A 0/1 or integer share (scale 0) is raised first: the mean is fractional.
+                    let x = arith::upscale(x, f);
+                    arith::mean(party, &x, ax).map_err(mpc_err)
+                }
                 ReduceOp::Max | ReduceOp::Min => {
                     counters.comparisons += x.len() as u64;
                     let which = if *op == ReduceOp::Max { Extreme::Max } else { Extreme::Min };
