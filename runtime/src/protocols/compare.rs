@@ -7,7 +7,7 @@
 //! within that range (no failure probability).
 
 use super::arith::{self, upscale};
-use super::convert::{a2b_words, b2a_bit_words};
+use super::convert::{self, b2a_bit_words};
 use super::mul::mul;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -27,17 +27,18 @@ pub enum CmpOp {
 
 /// `msb(x)` of each element as an unscaled 0/1 share (1 where x < 0).
 ///
-/// Cost: A2B (`csa_layers(N) + 7` rounds) plus B2A (1 round): 8 rounds for N = 2, 9 for N = 3,
-/// 11 for N = 5. Each party sends (N-1)·8·(25 + 2·G) bytes per element, where G is the number of
-/// carry-save adders (0 for N = 2, 1 for N = 3, 3 for N = 5): 200, 432 and 992 bytes. The dealer
-/// sends party 0 8·(13 + G) bytes per element (binary triples and one random bit).
+/// Cost: the carry tree of `convert::msb_words` (`csa_layers(N) + 7` rounds) plus B2A (1 round):
+/// 8 rounds for N = 2, 9 for N = 3, 11 for N = 5. For large n each party sends about
+/// (N-1)·8·(2·(2.95 + G) + 1) bytes per element, where G is the number of carry-save adders
+/// (0, 1, 3 for N = 2, 3, 5): ≈ 55, 142 and 414 bytes. The dealer sends party 0 about
+/// 8·(3.95 + G) bytes per element (binary triples and one random bit).
 pub fn msb(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let words = msb_words(party, &to_vec(&x.data))?;
     Ok(Shared { data: from_vec("compare", x.shape(), words)?, scale: 0 })
 }
 
 fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
-    let bits: Vec<u64> = a2b_words(party, x)?.iter().map(|w| w >> 63).collect();
+    let bits = convert::msb_words(party, x)?;
     b2a_bit_words(party, &bits)
 }
 

@@ -46,6 +46,13 @@ pub fn a2b(party: &mut Party, x: &Shared) -> Result<BinShared, MpcError> {
 
 /// `a2b` on a flat vector.
 pub fn a2b_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
+    let (a, b) = two_summands(party, x)?;
+    kogge_stone(party, &a, &b)
+}
+
+/// The parties' arithmetic shares of `x` as N binary-shared summands, reduced to two by
+/// carry-save layers (`csa_layers(N)` rounds).
+fn two_summands(party: &mut Party, x: &[u64]) -> Result<(Vec<u64>, Vec<u64>), MpcError> {
     let n = x.len();
     let me = party.id();
     let mut summands: Vec<Vec<u64>> =
@@ -55,7 +62,85 @@ pub fn a2b_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
     }
     let b = summands.pop().unwrap_or_else(|| vec![0; n]);
     let a = summands.pop().unwrap_or_else(|| vec![0; n]);
-    kogge_stone(party, &a, &b)
+    Ok((a, b))
+}
+
+/// Bit 63 of `x = Σ shares` as a binary share in bit 0 (1 where x < 0 as a signed integer).
+///
+/// Only the carry into bit 63 of `a + b` is needed, so instead of a full prefix adder this runs a
+/// tree over the (generate, propagate) pairs of bits 0..62: one round for `g = a & b`, then six
+/// levels, each halving the active bits and packing what remains of all elements densely into
+/// words, so level j's AND gates cost 2^-(j-1) words per element.
+/// Cost: `csa_layers(N) + 7` rounds; `msb_and_words(n)` AND words (each opening 2 words) for n
+/// elements after the carry-save layers.
+pub fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
+    const TOP: u64 = 1 << 63;
+    let n = x.len();
+    let (a, b) = two_summands(party, x)?;
+    let is_p0 = party.id() == 0;
+    // Position 63 is set to (g = 0, p = 1), so the tree's total generate is the carry out of 0..62.
+    let mut g = and_words(party, &a, &b)?;
+    let mut p: Vec<u64> = a.iter().zip(&b).map(|(a, b)| (a ^ b) & !TOP).collect();
+    for (gi, pi) in g.iter_mut().zip(p.iter_mut()) {
+        *gi &= !TOP;
+        if is_p0 {
+            *pi |= TOP;
+        }
+    }
+    let mut width = 64u32;
+    while width > 1 {
+        let k = width / 2;
+        let last = k == 1;
+        let (g_lo, g_hi): (Vec<u64>, Vec<u64>) = g.iter().map(|&w| (even_bits(w), even_bits(w >> 1))).unzip();
+        let (p_lo, p_hi): (Vec<u64>, Vec<u64>) = p.iter().map(|&w| (even_bits(w), even_bits(w >> 1))).unzip();
+        // Left operand: p_hi (twice); right: g_lo and p_lo; k bits each (only g on the last level).
+        let chunk = if last { 1 } else { 2 * k };
+        let left: Vec<u64> = (0..n).map(|i| if last { p_hi[i] } else { p_hi[i] | (p_hi[i] << k) }).collect();
+        let right: Vec<u64> = (0..n).map(|i| if last { g_lo[i] } else { g_lo[i] | (p_lo[i] << k) }).collect();
+        let prod = unpack(&and_words(party, &pack(&left, chunk), &pack(&right, chunk))?, chunk, n);
+        let mask = if k == 64 { u64::MAX } else { (1u64 << k) - 1 };
+        for i in 0..n {
+            g[i] = g_hi[i] ^ (prod[i] & mask);
+            if !last {
+                p[i] = (prod[i] >> k) & mask;
+            }
+        }
+        width = k;
+    }
+    Ok((0..n).map(|i| ((a[i] ^ b[i]) >> 63) ^ (g[i] & 1)).collect())
+}
+
+/// AND words `msb_words` uses after the carry-save layers, for `n` elements.
+pub fn msb_and_words(n: usize) -> usize {
+    n + [64usize, 32, 16, 8, 4, 1].iter().map(|bits| (n * bits).div_ceil(64)).sum::<usize>()
+}
+
+/// The even-position bits of `w`, compressed into the low 32 bits (a fixed bit permutation, so it
+/// maps XOR shares to XOR shares).
+fn even_bits(w: u64) -> u64 {
+    let mut x = w & 0x5555_5555_5555_5555;
+    x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
+    x = (x | (x >> 2)) & 0x0f0f_0f0f_0f0f_0f0f;
+    x = (x | (x >> 4)) & 0x00ff_00ff_00ff_00ff;
+    x = (x | (x >> 8)) & 0x0000_ffff_0000_ffff;
+    (x | (x >> 16)) & 0x0000_0000_ffff_ffff
+}
+
+/// `bits`-bit chunks (a power of two ≤ 64), one per element, packed densely into words.
+fn pack(chunks: &[u64], bits: u32) -> Vec<u64> {
+    let per = (64 / bits) as usize;
+    let mut out = vec![0u64; chunks.len().div_ceil(per)];
+    for (i, &c) in chunks.iter().enumerate() {
+        out[i / per] |= c << ((i % per) as u32 * bits);
+    }
+    out
+}
+
+/// The inverse of `pack` for `n` chunks.
+fn unpack(words: &[u64], bits: u32, n: usize) -> Vec<u64> {
+    let per = (64 / bits) as usize;
+    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    (0..n).map(|i| words.get(i / per).map_or(0, |w| (w >> ((i % per) as u32 * bits)) & mask)).collect()
 }
 
 /// One carry-save layer: every three summands become two (`a⊕b⊕c` and `maj(a,b,c) << 1`), with

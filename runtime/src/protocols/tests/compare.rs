@@ -162,12 +162,33 @@ fn comparison_rounds_match_the_documented_counts() {
         let g = convert::csa_adders(n) as u64;
         for r in &reports {
             assert_eq!(r.comm.rounds, want, "{n} parties");
-            assert_eq!(r.comm.bytes_sent, (n as u64 - 1) * 8 * (25 + 2 * g) * 3, "{n} parties");
+            let and_words = convert::msb_and_words(3) as u64 + 3 * g;
+            assert_eq!(r.comm.bytes_sent, (n as u64 - 1) * 8 * (2 * and_words + 3), "{n} parties");
         }
-        assert_eq!(reports[0].dealer.bytes_received, 8 * (13 + g) * 3);
+        assert_eq!(reports[0].dealer.bytes_received, 8 * (convert::msb_and_words(3) as u64 + 3 * g + 3));
     }
 }
 
 fn ring_of(v: &[u64]) -> crate::ring::RingTensor {
     ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).unwrap()
+}
+
+#[test]
+fn msb_of_arbitrary_ring_elements() {
+    // Full-range words (and carry-chain edge cases) exercise every level of the carry tree.
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(21);
+    let mut words: Vec<u64> = (0..2000).map(|_| rng.random()).collect();
+    words.extend([0, 1, u64::MAX, 1 << 63, (1 << 63) - 1, (1 << 62), u64::MAX - 1, 0x7fff_0000_0000_0000]);
+    for n in PARTY_COUNTS {
+        let v = ring_of(&words);
+        let reports = simulate(&SimConfig::new(n, Some(8)), |party| {
+            let s = share_from(party, n - 1, (party.id() == n - 1).then_some(&v), &[words.len()], 0)?;
+            let m = crate::protocols::compare::msb(party, &s)?;
+            reveal(party, &m)
+        })
+        .unwrap();
+        let want: Vec<u64> = words.iter().map(|w| w >> 63).collect();
+        assert_eq!(crate::ring::to_vec(&reports[0].output.data), want, "{n} parties");
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::protocols::compare::{compare, relu, CmpOp};
-use crate::protocols::convert::{a2b, b2a_bit, csa_adders, csa_layers};
+use crate::protocols::convert::{a2b, b2a_bit, csa_adders, csa_layers, msb_and_words};
 use crate::protocols::select::{reduce_extreme, where_, Extreme};
 use crate::protocols::{arith, binary, matmul, mul, trunc};
 use crate::share::BinShared;
@@ -47,15 +47,16 @@ fn documented_costs_hold() {
         );
         assert_eq!(per(cost(n, |p, a, _| a2b(p, a).map(|_| ()))), (l + 7, 8 * k * (24 + 2 * g), 8 * (12 + g)));
         assert_eq!(per(cost(n, |p, a, _| b2a_bit(p, &BinShared { data: a.data.clone() }).map(|_| ()))), (1, 8 * k, 8));
-        assert_eq!(
-            per(cost(n, |p, a, b| compare(p, CmpOp::Lt, a, b).map(|_| ()))),
-            (l + 8, 8 * k * (25 + 2 * g), 8 * (13 + g))
-        );
-        assert_eq!(
-            per(cost(n, |p, a, b| compare(p, CmpOp::Eq, a, b).map(|_| ()))),
-            (l + 8, 16 * k * (25 + 2 * g), 16 * (13 + g))
-        );
-        assert_eq!(per(cost(n, |p, a, _| relu(p, a).map(|_| ()))), (l + 9, 8 * k * (27 + 2 * g), 8 * (14 + g)));
+        // MSB extraction of m elements: the carry tree's AND words plus the carry-save adders,
+        // two opened words each, then one B2A word; the dealer deals one word per AND word and bit.
+        let msb = |m: u64| {
+            let and_words = msb_and_words(m as usize) as u64 + g * m;
+            (l + 8, k * 8 * (2 * and_words + m), 8 * (and_words + m))
+        };
+        assert_eq!(cost(n, |p, a, b| compare(p, CmpOp::Lt, a, b).map(|_| ())), msb(e));
+        assert_eq!(cost(n, |p, a, b| compare(p, CmpOp::Eq, a, b).map(|_| ())), msb(2 * e));
+        let (r, s, d) = msb(e);
+        assert_eq!(cost(n, |p, a, _| relu(p, a).map(|_| ())), (r + 1, s + 16 * k * e, d + 8 * e));
         assert_eq!(
             per(cost(n, |p, a, b| {
                 let c = compare(p, CmpOp::Lt, a, b)?;

@@ -14,6 +14,8 @@ fn a_malformed_message_is_a_typed_error() {
     let err = simulate(&SimConfig::new(2, Some(1)), |party| {
         if party.id() == 1 {
             party.comm().send(0, vec![1, 2, 3])?;
+            // Stay until party 0's share arrives, so its send cannot meet a hung-up peer.
+            party.comm().recv(0)?;
             return Ok(());
         }
         party.open(&[5, 6]).map(|_| ())
