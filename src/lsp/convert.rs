@@ -8,6 +8,8 @@
 use super::position::LineIndex;
 use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Range, Uri};
 use mpcc_compiler::{builtins, Diagnostic, Severity, Span, SymbolInfo, SymbolKind};
+use mpcc_grammar::ast;
+use std::collections::HashMap;
 
 /// The LSP range of a byte span.
 pub fn range(index: &LineIndex, span: Span) -> Range {
@@ -62,8 +64,8 @@ pub fn symbol_at(symbols: &[SymbolInfo], offset: usize) -> Option<&SymbolInfo> {
         .min_by_key(|s| s.span.end - s.span.start)
 }
 
-/// The identifier around a byte offset, if any.
-pub fn word_at(text: &str, offset: usize) -> Option<&str> {
+/// The identifier around a byte offset, if any, and its span.
+pub fn word_at(text: &str, offset: usize) -> Option<(&str, Span)> {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
     let offset = offset.min(text.len());
     let before = text.get(..offset)?;
@@ -71,11 +73,42 @@ pub fn word_at(text: &str, offset: usize) -> Option<&str> {
     let start = before.char_indices().rev().take_while(|(_, c)| is_ident(*c)).last().map_or(offset, |(i, _)| i);
     let end = offset + after.find(|c: char| !is_ident(c)).unwrap_or(after.len());
     let word = text.get(start..end)?;
-    (!word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit())).then_some(word)
+    let is_word = !word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit());
+    is_word.then_some((word, Span::new(start, end)))
 }
 
-/// Markdown hover text for the symbol or builtin at `offset`.
-pub fn hover_markdown(text: &str, symbols: &[SymbolInfo], offset: usize) -> Option<String> {
+/// The first hover line of each function, party and `param`, by the span of its defining name:
+/// `fn train(x, y)`, `party BOB (rank 1)`, `param lr = 0.5`.
+pub fn headers(text: &str, ast: &ast::Program) -> HashMap<Span, String> {
+    let mut out = HashMap::new();
+    for item in &ast.items {
+        match item {
+            ast::Item::Parties { names, .. } => {
+                for (rank, name) in names.iter().enumerate() {
+                    out.insert(name.span, format!("party {} (rank {rank})", name.name));
+                }
+            }
+            ast::Item::Param { name, value, .. } => {
+                let value = text.get(value.span.start as usize..value.span.end as usize).unwrap_or("…");
+                out.insert(name.span, format!("param {} = {value}", name.name));
+            }
+            ast::Item::Fn(f) => {
+                let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+                out.insert(f.name.span, format!("fn {}({})", f.name.name, params.join(", ")));
+            }
+            ast::Item::Stmt(_) => {}
+        }
+    }
+    out
+}
+
+/// Markdown hover text for the symbol or builtin at `offset`, and the span it describes.
+pub fn hover_markdown(
+    text: &str,
+    symbols: &[SymbolInfo],
+    headers: &HashMap<Span, String>,
+    offset: usize,
+) -> Option<(String, Span)> {
     if let Some(symbol) = symbol_at(symbols, offset) {
         let keyword = match symbol.kind {
             SymbolKind::Var => "let",
@@ -83,7 +116,9 @@ pub fn hover_markdown(text: &str, symbols: &[SymbolInfo], offset: usize) -> Opti
             SymbolKind::Param => "param",
             SymbolKind::Party => "party",
         };
-        let mut out = format!("```mpc\n{keyword} {}\n```", symbol.name);
+        let header = symbol.def_span.and_then(|def| headers.get(&def));
+        let header = header.cloned().unwrap_or_else(|| format!("{keyword} {}", symbol.name));
+        let mut out = format!("```mpc\n{header}\n```");
         // A use without its own info shows what its definition knows.
         let info = symbol.info.clone().or_else(|| {
             let def = symbol.def_span?;
@@ -92,9 +127,10 @@ pub fn hover_markdown(text: &str, symbols: &[SymbolInfo], offset: usize) -> Opti
         if let Some(info) = info {
             out.push_str(&format!("\n\n{info}"));
         }
-        return Some(out);
+        return Some((out, symbol.span));
     }
-    let builtin = builtins::lookup(word_at(text, offset)?)?;
+    let (word, span) = word_at(text, offset)?;
+    let builtin = builtins::lookup(word)?;
     let mut params: Vec<String> = builtin
         .params
         .iter()
@@ -105,7 +141,8 @@ pub fn hover_markdown(text: &str, symbols: &[SymbolInfo], offset: usize) -> Opti
         params.push("…".to_string());
     }
     params.extend(builtin.kwonly.iter().map(|k| format!("{k}=")));
-    Some(format!("```mpc\n{}({})\n```\n\nbuiltin: {}", builtin.name, params.join(", "), builtin.rule))
+    let markdown = format!("```mpc\n{}({})\n```\n\nbuiltin: {}", builtin.name, params.join(", "), builtin.rule);
+    Some((markdown, span))
 }
 
 /// The definition span of the symbol at `offset`.
@@ -125,22 +162,38 @@ mod tests {
         src.match_indices(needle).nth(nth).map(|(i, _)| i).expect("needle in source")
     }
 
+    /// The hover text at `offset` of `src`, compiled.
+    fn hover(src: &str, offset: usize) -> Option<String> {
+        let c = compile(src, &CompileOptions::default());
+        let headers = c.ast.as_ref().map(|ast| headers(src, ast)).unwrap_or_default();
+        hover_markdown(src, &c.symbols, &headers, offset).map(|(text, _)| text)
+    }
+
     #[test]
     fn hover_on_a_private_use_names_its_party_dtype_and_shape() {
-        let c = compile(SRC, &CompileOptions::default());
-        let use_site = at(SRC, "x)", 0);
-        let text = hover_markdown(SRC, &c.symbols, use_site).expect("hover");
+        let text = hover(SRC, at(SRC, "x)", 0)).expect("hover");
         assert!(text.contains("let x"), "{text}");
         assert!(text.contains("private (from ALICE) real [2, 3]"), "{text}");
     }
 
     #[test]
     fn hover_on_a_builtin_gives_its_signature_and_rule() {
-        let c = compile(SRC, &CompileOptions::default());
-        let text = hover_markdown(SRC, &c.symbols, at(SRC, "zeros", 0) + 2).expect("hover");
+        let text = hover(SRC, at(SRC, "zeros", 0) + 2).expect("hover");
         assert!(text.contains("zeros(shape)"), "{text}");
         assert!(text.contains("public; shape given by"), "{text}");
-        assert_eq!(hover_markdown(SRC, &c.symbols, at(SRC, "));", 0) + 2), None);
+        assert_eq!(hover(SRC, at(SRC, "));", 0) + 2), None);
+    }
+
+    #[test]
+    fn hover_on_functions_parties_and_params_shows_their_declaration() {
+        let src = "parties ALICE, BOB;\nparam lr = 0.5;\nfn step(w, g) { return w - lr * g; }\n\
+                   let x = private(src=BOB, ones([2]));\nprint(reveal(step(x, x)));\n";
+        let call = hover(src, at(src, "step(x", 0)).expect("hover on a call");
+        assert!(call.contains("fn step(w, g)"), "{call}");
+        let party = hover(src, at(src, "BOB, ones", 0)).expect("hover on a party");
+        assert!(party.contains("party BOB (rank 1)"), "{party}");
+        let param = hover(src, at(src, "lr * g", 0)).expect("hover on a param");
+        assert!(param.contains("param lr = 0.5"), "{param}");
     }
 
     #[test]
@@ -173,8 +226,8 @@ mod tests {
 
     #[test]
     fn word_at_finds_identifiers_only() {
-        assert_eq!(word_at("a + foo_1(b)", 5), Some("foo_1"));
-        assert_eq!(word_at("a + foo_1(b)", 9), Some("foo_1"));
+        assert_eq!(word_at("a + foo_1(b)", 5), Some(("foo_1", Span::new(4, 9))));
+        assert_eq!(word_at("a + foo_1(b)", 9), Some(("foo_1", Span::new(4, 9))));
         assert_eq!(word_at("a + 12", 5), None);
         assert_eq!(word_at("a + ", 3), None);
         assert_eq!(word_at("", 10), None);

@@ -4,15 +4,18 @@
 //! sync kinds are accepted); every change drops the cached compilation, which is recomputed on
 //! first use. Nothing here talks to the client.
 
+use super::convert;
 use super::position::LineIndex;
 use lsp_types::TextDocumentContentChangeEvent;
-use mpcc_compiler::{CompileOptions, Diagnostic, SymbolInfo};
+use mpcc_compiler::{CompileOptions, Diagnostic, Span, SymbolInfo};
 use std::collections::HashMap;
 
 /// What the compiler said about one version of a document.
 pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     pub symbols: Vec<SymbolInfo>,
+    /// Hover headers of functions, parties and params (see [`convert::headers`]).
+    pub headers: HashMap<Span, String>,
 }
 
 /// One open document.
@@ -49,7 +52,8 @@ impl Document {
         let text = &self.text;
         self.analysis.get_or_insert_with(|| {
             let compiled = mpcc_compiler::compile(text, &CompileOptions::default());
-            Analysis { diagnostics: compiled.diagnostics, symbols: compiled.symbols }
+            let headers = compiled.ast.as_ref().map(|ast| convert::headers(text, ast)).unwrap_or_default();
+            Analysis { diagnostics: compiled.diagnostics, symbols: compiled.symbols, headers }
         })
     }
 }

@@ -89,9 +89,13 @@ pub fn serve(connection: &Connection) -> Outcome {
         if let Flow::Exit(code) = server.handle(message) {
             return Outcome::Exited(code);
         }
-        if connection.receiver.is_empty() {
-            server.publish_dirty();
+        // Handle what is already waiting before compiling, so a burst of changes compiles once.
+        while let Ok(message) = connection.receiver.try_recv() {
+            if let Flow::Exit(code) = server.handle(message) {
+                return Outcome::Exited(code);
+            }
         }
+        server.publish_dirty();
     }
 }
 
@@ -234,11 +238,13 @@ impl Server<'_> {
         let at = &params.text_document_position_params;
         let doc = self.docs.get_mut(at.text_document.uri.as_str())?;
         let text = doc.text.clone();
-        let offset = LineIndex::new(&text).offset(at.position);
-        let markdown = convert::hover_markdown(&text, &doc.analysis().symbols, offset)?;
+        let index = LineIndex::new(&text);
+        let offset = index.offset(at.position);
+        let analysis = doc.analysis();
+        let (markdown, span) = convert::hover_markdown(&text, &analysis.symbols, &analysis.headers, offset)?;
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }),
-            range: None,
+            range: Some(convert::range(&index, span)),
         })
     }
 
