@@ -3,7 +3,7 @@
 //! against the same plaintext operation, with rounds and bytes per party.
 //!
 //! Run: `cargo run --release -p mpcc-runtime --example engine_bench [-- N_PARTIES]`.
-//! Times are per party, the fastest of 3 repetitions: the wall time of the protocol call on each
+//! Times are per party, the fastest of 5 repetitions: the wall time of the protocol call on each
 //! party's thread (the slowest party reported) and that thread's CPU time (from /proc/thread-self/schedstat, Linux). The
 //! dealer runs on its own thread; its CPU time is not in any party's figure.
 
@@ -77,7 +77,7 @@ fn secure(
 }
 
 /// Repetitions of every measurement; the fastest is reported.
-const REPS: usize = 3;
+const REPS: usize = 5;
 
 fn time_plain<T>(f: impl Fn() -> T) -> (Duration, T) {
     let mut out = f();

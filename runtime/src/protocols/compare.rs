@@ -30,7 +30,7 @@ pub enum CmpOp {
 /// Cost: the carry tree of `convert::msb_words` (`csa_layers(N) + 7` rounds) plus B2A (1 round):
 /// 8 rounds for N = 2, 9 for N = 3, 11 for N = 5. For large n each party sends about
 /// (N-1)·8·(2·(2.95 + G) + 1) bytes per element, where G is the number of carry-save adders
-/// (0, 1, 3 for N = 2, 3, 5): ≈ 55, 142 and 414 bytes. The dealer sends party 0 about
+/// (0, 1, 3 for N = 2, 3, 5): ≈ 55, 142 and 413 bytes. The dealer sends party 0 about
 /// 8·(3.95 + G) bytes per element (binary triples and one random bit).
 pub fn msb(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let words = msb_words(party, &to_vec(&x.data))?;
