@@ -198,7 +198,10 @@ pub struct Measured {
 /// parties; returns the decoded inputs, outputs and the call's counters.
 pub fn measure(n_parties: usize, values: &[f64], row: usize, op: Op) -> Result<Measured, MpcError> {
     let fixed = FixedPoint::default();
-    let shape = if row > 0 { vec![values.len() / row, row] } else { vec![values.len()] };
+    let shape = match values.len().checked_div(row) {
+        Some(rows) => vec![rows, row],
+        None => vec![values.len()],
+    };
     let take: usize = shape.iter().product();
     let x = ArrayD::from_shape_vec(IxDyn(&shape), values[..take].to_vec()).map_err(|e| MpcError::Invalid {
         party: 0,

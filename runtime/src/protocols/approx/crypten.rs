@@ -77,7 +77,7 @@ pub fn reciprocal_with(
         Some(c) => {
             // The first iteration with a public guess: 2c - c²·x (one public product).
             if iters == 0 {
-                return Ok(add_const(party, &mul_int(x, 0), c)?);
+                return add_const(party, &mul_int(x, 0), c);
             }
             iters -= 1;
             let cx = mul_const(party, x, c * c)?;
