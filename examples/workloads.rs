@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::datasets::folders::{read_array, write_array};
 use mpcc_runtime::datasets::{self, Mlp, RecipeOptions};
-use mpcc_runtime::exec::{run_plain, Event, RunConfig, VecSink};
+use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
 use ndarray::{s, Array1, Array2, Ix1, Ix2};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -39,20 +39,10 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut argv = std::env::args().skip(1);
     let workload = argv.next().ok_or("usage: workloads svm|mnist [flags]")?;
-    let mut args = Args {
-        workload,
-        engine: Engine::Plaintext,
-        epochs: "50".into(),
-        images: 10_000,
-        batch: 100,
-    };
+    let mut args = Args { workload, engine: Engine::Plaintext, epochs: "50".into(), images: 10_000, batch: 100 };
     while let Some(flag) = argv.next() {
         let value = argv.next().ok_or(format!("`{flag}` needs a value"))?;
-        let number = || {
-            value
-                .parse::<usize>()
-                .map_err(|_| format!("`{flag}` needs a number"))
-        };
+        let number = || value.parse::<usize>().map_err(|_| format!("`{flag}` needs a number"));
         match flag.as_str() {
             "--engine" if value == "plaintext" => args.engine = Engine::Plaintext,
             "--engine" if value == "mpc" => args.engine = Engine::Mpc,
@@ -70,51 +60,39 @@ fn root() -> PathBuf {
 }
 
 fn compile_program(rel: &str, params: &[(&str, &str)]) -> Result<mpcc_ir::Program, String> {
-    let src =
-        std::fs::read_to_string(root().join("programs").join(rel)).map_err(|e| e.to_string())?;
-    let options = CompileOptions {
-        params: params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    };
+    let src = std::fs::read_to_string(root().join("programs").join(rel)).map_err(|e| e.to_string())?;
+    let options = CompileOptions { params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
     let compiled = compile(&src, &options);
-    compiled
-        .program
-        .ok_or_else(|| format!("{rel}: {:#?}", compiled.diagnostics))
+    compiled.program.ok_or_else(|| format!("{rel}: {:#?}", compiled.diagnostics))
 }
 
 /// What one run printed and cost.
 struct Outcome {
     events: Vec<Event>,
     seconds: f64,
-    /// Rounds and bytes sent, when the engine counts them.
-    traffic: Option<(u64, u64)>,
+    /// Rounds, bytes sent by the parties (together), bytes sent by the dealer, when counted.
+    traffic: Option<(u64, u64, u64)>,
 }
 
-fn run(
-    engine: Engine,
-    program: &mpcc_ir::Program,
-    alice: &Path,
-    bob: &Path,
-) -> Result<Outcome, String> {
-    let cfg = RunConfig {
-        data_dirs: vec![alice.to_path_buf(), bob.to_path_buf()],
-        seed: Some(1),
-        ..RunConfig::default()
-    };
+fn run(engine: Engine, program: &mpcc_ir::Program, alice: &Path, bob: &Path) -> Result<Outcome, String> {
+    let cfg =
+        RunConfig { data_dirs: vec![alice.to_path_buf(), bob.to_path_buf()], seed: Some(1), ..RunConfig::default() };
     let mut sink = VecSink::default();
     let start = Instant::now();
     match engine {
         Engine::Plaintext => {
             run_plain(program, &cfg, &mut sink).map_err(|e| e.to_string())?;
+            Ok(Outcome { events: sink.events, seconds: start.elapsed().as_secs_f64(), traffic: None })
+        }
+        Engine::Mpc => {
+            let report = run_mpc(program, 2, &cfg, &mut sink).map_err(|e| e.to_string())?;
+            let sent = report.parties.iter().map(|p| p.bytes_sent).sum::<u64>();
             Ok(Outcome {
                 events: sink.events,
                 seconds: start.elapsed().as_secs_f64(),
-                traffic: None,
+                traffic: Some((report.rounds, sent, report.dealer_bytes)),
             })
         }
-        Engine::Mpc => Err("the MPC engine is not available in this build".into()),
     }
 }
 
@@ -123,18 +101,18 @@ fn last_number(events: &[Event]) -> f64 {
         .iter()
         .rev()
         .find_map(|e| match e {
-            Event::Print { text } | Event::Output { text, .. } => {
-                text.split_whitespace().last()?.parse().ok()
-            }
+            Event::Print { text } | Event::Output { text, .. } => text.split_whitespace().last()?.parse().ok(),
             Event::Warning { .. } => None,
         })
         .unwrap_or(f64::NAN)
 }
 
-fn traffic_cells(traffic: Option<(u64, u64)>) -> String {
+fn traffic_cells(traffic: Option<(u64, u64, u64)>) -> String {
     match traffic {
-        Some((rounds, bytes)) => format!("{rounds} | {:.1} MB", bytes as f64 / 1e6),
-        None => "– | –".into(),
+        Some((rounds, sent, dealer)) => {
+            format!("{rounds} | {:.2} MB | {:.2} MB", sent as f64 / 1e6, dealer as f64 / 1e6)
+        }
+        None => "– | – | –".into(),
     }
 }
 
@@ -142,27 +120,19 @@ fn svm(args: &Args) -> Result<(), String> {
     let work = root().join("target/workloads/svm");
     let err = |e: datasets::DatasetError| e.to_string();
     datasets::write_svm_scenarios(&work.join("synthetic"), 2024).map_err(err)?;
-    datasets::write_breast_cancer(
-        &work.join("breast_cancer"),
-        2024,
-        &datasets::default_data_dir(),
-    )
-    .map_err(err)?;
-    println!("| data | scenario | engine | test accuracy | seconds | rounds | bytes |");
-    println!("|---|---|---|---|---|---|---|");
+    datasets::write_breast_cancer(&work.join("breast_cancer"), 2024, &datasets::default_data_dir()).map_err(err)?;
+    println!("| data | scenario | engine | test accuracy | seconds | rounds | parties sent | dealer sent |");
+    println!("|---|---|---|---|---|---|---|---|");
     for data in ["synthetic", "breast_cancer"] {
         for scenario in datasets::Scenario::ALL {
             let name = scenario.name();
-            let params: &[(&str, &str)] = if name == "model_hiding" {
-                &[]
-            } else {
-                &[("epochs", args.epochs.as_str())]
-            };
+            let params: &[(&str, &str)] =
+                if name == "model_hiding" { &[] } else { &[("epochs", args.epochs.as_str())] };
             let program = compile_program(&format!("svm/{name}.mpc"), params)?;
             let dir = work.join(data).join(name);
             let out = run(args.engine, &program, &dir.join("alice"), &dir.join("bob"))?;
             println!(
-                "| {data} | {name} | {:?} | {:.4} | {:.2} | {} |",
+                "| {data} | {name} | {:?} | {:.4} | {:.3} | {} |",
                 args.engine,
                 last_number(&out.events),
                 out.seconds,
@@ -175,25 +145,16 @@ fn svm(args: &Args) -> Result<(), String> {
 
 fn mnist(args: &Args) -> Result<(), String> {
     let work = root().join("target/workloads/mnist");
-    let options = RecipeOptions {
-        mnist_images: args.images,
-        ..RecipeOptions::default()
-    };
+    let options = RecipeOptions { mnist_images: args.images, ..RecipeOptions::default() };
     datasets::write_recipe("mnist", &work, 0, &options, &mut |_| {}).map_err(|e| e.to_string())?;
     let alice = work.join("alice");
-    let images: Array2<f64> =
-        read_array::<Ix2>(&work.join("bob/images.npy")).map_err(|e| e.to_string())?;
-    let labels: Array1<f64> =
-        read_array::<Ix1>(&work.join("bob/labels.npy")).map_err(|e| e.to_string())?;
+    let images: Array2<f64> = read_array::<Ix2>(&work.join("bob/images.npy")).map_err(|e| e.to_string())?;
+    let labels: Array1<f64> = read_array::<Ix1>(&work.join("bob/labels.npy")).map_err(|e| e.to_string())?;
     let model = Mlp::load(&alice, 3).map_err(|e| e.to_string())?;
-    let reference: Vec<f64> = model
-        .predict(images.view())
-        .iter()
-        .map(|&p| p as f64)
-        .collect();
+    let reference: Vec<f64> = model.predict(images.view()).iter().map(|&p| p as f64).collect();
     let program = compile_program("mnist/mnist_inference.mpc", &[])?;
-    let (mut agree, mut correct, mut seconds, mut rounds, mut bytes, mut batches) =
-        (0, 0, 0.0, 0, 0, 0);
+    let (mut agree, mut correct, mut seconds, mut batches) = (0, 0, 0.0, 0);
+    let (mut rounds, mut sent, mut dealer) = (0, 0, 0);
     let mut counted = true;
     let bar = ProgressBar::new(args.images.div_ceil(args.batch) as u64);
     if !std::io::stderr().is_terminal() {
@@ -206,8 +167,7 @@ fn mnist(args: &Args) -> Result<(), String> {
         write_array(&bob, "images.npy", &images.slice(s![start..end, ..])).map_err(err)?;
         write_array(&bob, "labels.npy", &labels.slice(s![start..end])).map_err(err)?;
         let out = run(args.engine, &program, &alice, &bob)?;
-        let pred: Array1<f64> =
-            read_array::<Ix1>(&bob.join("predictions.npy")).map_err(|e| e.to_string())?;
+        let pred: Array1<f64> = read_array::<Ix1>(&bob.join("predictions.npy")).map_err(|e| e.to_string())?;
         for (i, &p) in pred.iter().enumerate() {
             agree += usize::from(reference.get(start + i) == Some(&p));
             correct += usize::from(labels.get(start + i) == Some(&p));
@@ -215,9 +175,10 @@ fn mnist(args: &Args) -> Result<(), String> {
         seconds += out.seconds;
         batches += 1;
         match out.traffic {
-            Some((r, b)) => {
+            Some((r, s, d)) => {
                 rounds += r;
-                bytes += b;
+                sent += s;
+                dealer += d;
             }
             None => counted = false,
         }
@@ -226,15 +187,10 @@ fn mnist(args: &Args) -> Result<(), String> {
     }
     bar.finish_and_clear();
     let n = args.images as f64;
-    let per_batch = |total: u64| {
-        if counted {
-            Some(total / batches.max(1) as u64)
-        } else {
-            None
-        }
-    };
-    println!("| engine | images | batch | accuracy | agreement with f64 reference | seconds per batch | rounds per batch | bytes per batch |");
-    println!("|---|---|---|---|---|---|---|---|");
+    let per_batch = |total: u64| total / batches.max(1) as u64;
+    let traffic = counted.then(|| (per_batch(rounds), per_batch(sent), per_batch(dealer)));
+    println!("| engine | images | batch | accuracy | agreement with f64 reference | seconds per batch | rounds per batch | parties sent per batch | dealer sent per batch |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     println!(
         "| {:?} | {} | {} | {:.2}% | {:.2}% | {:.3} | {} |",
         args.engine,
@@ -243,17 +199,10 @@ fn mnist(args: &Args) -> Result<(), String> {
         100.0 * correct as f64 / n,
         100.0 * agree as f64 / n,
         seconds / batches.max(1) as f64,
-        traffic_cells(per_batch(rounds).zip(per_batch(bytes)))
+        traffic_cells(traffic)
     );
-    let reference_correct = reference
-        .iter()
-        .zip(labels.iter())
-        .filter(|(p, l)| p == l)
-        .count();
-    println!(
-        "f64 reference accuracy: {:.2}%",
-        100.0 * reference_correct as f64 / n
-    );
+    let reference_correct = reference.iter().zip(labels.iter()).filter(|(p, l)| p == l).count();
+    println!("f64 reference accuracy: {:.2}%", 100.0 * reference_correct as f64 / n);
     Ok(())
 }
 

@@ -52,17 +52,15 @@ fn main() -> ExitCode {
         }
     };
     let result = if recipe == "mnist-model" {
-        write_mnist_model(&out, seed, &options.data_dir, &options.mlp, &mut on_event).map(
-            |(files, report)| {
-                eprintln!(
-                    "trained in {:.1} s: test accuracy {:.2}%, train accuracy {:.2}%",
-                    report.seconds,
-                    100.0 * report.test_accuracy,
-                    100.0 * report.train_accuracy
-                );
-                files
-            },
-        )
+        write_mnist_model(&out, seed, &options.data_dir, &options.mlp, &mut on_event).map(|(files, report)| {
+            eprintln!(
+                "trained in {:.1} s: test accuracy {:.2}%, train accuracy {:.2}%",
+                report.seconds,
+                100.0 * report.test_accuracy,
+                100.0 * report.train_accuracy
+            );
+            files
+        })
     } else {
         write_recipe(&recipe, &out, seed, &options, &mut on_event)
     };

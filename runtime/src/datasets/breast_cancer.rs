@@ -40,14 +40,8 @@ pub fn read_breast_cancer(path: &Path) -> Result<BreastCancer, DatasetError> {
 
 /// Parses the CSV bytes; `path` only labels errors.
 pub fn parse_breast_cancer(text: &[u8], path: &Path) -> Result<BreastCancer, DatasetError> {
-    let csv_error = |line: u64, message: String| DatasetError::Csv {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text);
+    let csv_error = |line: u64, message: String| DatasetError::Csv { path: path.to_path_buf(), line, message };
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text);
     let mut features = Vec::new();
     let mut labels = Vec::new();
     for record in reader.records() {
@@ -67,17 +61,12 @@ pub fn parse_breast_cancer(text: &[u8], path: &Path) -> Result<BreastCancer, Dat
             ));
         }
         for (col, cell) in record.iter().enumerate() {
-            let value: f64 = cell.trim().parse().map_err(|_| {
-                csv_error(
-                    line,
-                    format!("column {}: `{cell}` is not a number", col + 1),
-                )
-            })?;
+            let value: f64 = cell
+                .trim()
+                .parse()
+                .map_err(|_| csv_error(line, format!("column {}: `{cell}` is not a number", col + 1)))?;
             if !value.is_finite() {
-                return Err(csv_error(
-                    line,
-                    format!("column {}: `{cell}` is not finite", col + 1),
-                ));
+                return Err(csv_error(line, format!("column {}: `{cell}` is not finite", col + 1)));
             }
             if col == BREAST_CANCER_FEATURES {
                 if value != 0.0 && value != 1.0 {
@@ -90,22 +79,14 @@ pub fn parse_breast_cancer(text: &[u8], path: &Path) -> Result<BreastCancer, Dat
         }
     }
     let rows = labels.len();
-    let features =
-        Array2::from_shape_vec((rows, BREAST_CANCER_FEATURES), features).map_err(|e| {
-            DatasetError::Inconsistent {
-                message: format!("`{}`: {e}", path.display()),
-            }
-        })?;
+    let features = Array2::from_shape_vec((rows, BREAST_CANCER_FEATURES), features)
+        .map_err(|e| DatasetError::Inconsistent { message: format!("`{}`: {e}", path.display()) })?;
     Ok(BreastCancer { features, labels })
 }
 
 /// Splits, standardizes and transposes the data into the SVM layout (`x: [30, n]`, `y: [1, n]`
 /// in {-1, +1}), as documented at the top of this module. `train` rows go to the training split.
-pub fn breast_cancer_svm(
-    data: &BreastCancer,
-    seed: u64,
-    train: usize,
-) -> Result<SvmData, DatasetError> {
+pub fn breast_cancer_svm(data: &BreastCancer, seed: u64, train: usize) -> Result<SvmData, DatasetError> {
     let rows = data.labels.len();
     if train == 0 || train >= rows {
         return Err(DatasetError::BadOption {
@@ -117,23 +98,14 @@ pub fn breast_cancer_svm(
     let (train_rows, test_rows) = order.split_at(train);
     let x_train = data.features.select(Axis(0), train_rows);
     let x_test = data.features.select(Axis(0), test_rows);
-    let mean = x_train
-        .mean_axis(Axis(0))
-        .unwrap_or_else(|| Array1::zeros(BREAST_CANCER_FEATURES));
-    let std = x_train
-        .std_axis(Axis(0), 0.0)
-        .mapv(|s| if s > 1e-12 { s } else { 1.0 });
+    let mean = x_train.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(BREAST_CANCER_FEATURES));
+    let std = x_train.std_axis(Axis(0), 0.0).mapv(|s| if s > 1e-12 { s } else { 1.0 });
     let standardize = |x: Array2<f64>| ((x - &mean) / &std).reversed_axes();
     let labels = |rows: &[usize]| {
-        let y: Vec<f64> = rows
-            .iter()
-            .map(|&r| 2.0 * data.labels.get(r).copied().unwrap_or(0.0) - 1.0)
-            .collect();
+        let y: Vec<f64> = rows.iter().map(|&r| 2.0 * data.labels.get(r).copied().unwrap_or(0.0) - 1.0).collect();
         Array2::from_shape_vec((1, rows.len()), y)
     };
-    let shape_error = |e: ndarray::ShapeError| DatasetError::Inconsistent {
-        message: e.to_string(),
-    };
+    let shape_error = |e: ndarray::ShapeError| DatasetError::Inconsistent { message: e.to_string() };
     Ok(SvmData {
         x_train: standardize(x_train).as_standard_layout().to_owned(),
         y_train: labels(train_rows).map_err(shape_error)?,

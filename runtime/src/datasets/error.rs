@@ -32,11 +32,7 @@ pub enum DatasetError {
     },
     /// A CSV file is malformed: a short row, a non-numeric cell, a label outside {0, 1}.
     #[error("`{path}` line {line}: {message}")]
-    Csv {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
+    Csv { path: PathBuf, line: u64, message: String },
     /// Two files that must agree do not (e.g. 60 000 images but 59 999 labels).
     #[error("{message}")]
     Inconsistent { message: String },

@@ -24,10 +24,7 @@ pub struct IdxArray {
 }
 
 fn read_u32(buf: &[u8], at: usize) -> Result<u32, IdxError> {
-    let bytes = buf.get(at..at + 4).ok_or(IdxError::Truncated {
-        expected: at + 4,
-        found: buf.len(),
-    })?;
+    let bytes = buf.get(at..at + 4).ok_or(IdxError::Truncated { expected: at + 4, found: buf.len() })?;
     let mut word = [0u8; 4];
     word.copy_from_slice(bytes);
     Ok(u32::from_be_bytes(word))
@@ -55,36 +52,22 @@ pub fn parse_idx(buf: &[u8]) -> Result<IdxArray, IdxError> {
         .and_then(|n| n.checked_add(header))
         .ok_or_else(|| IdxError::TooLarge { dims: dims.clone() })?;
     if buf.len() < count {
-        return Err(IdxError::Truncated {
-            expected: count,
-            found: buf.len(),
-        });
+        return Err(IdxError::Truncated { expected: count, found: buf.len() });
     }
     if buf.len() > count {
-        return Err(IdxError::TrailingBytes {
-            extra: buf.len() - count,
-        });
+        return Err(IdxError::TrailingBytes { extra: buf.len() - count });
     }
-    Ok(IdxArray {
-        dims,
-        data: buf[header..].to_vec(),
-    })
+    Ok(IdxArray { dims, data: buf[header..].to_vec() })
 }
 
 /// Reads a whole file, gunzipping it when its name ends in `.gz`.
 pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DatasetError> {
-    let raw = std::fs::read(path).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let raw = std::fs::read(path).map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
     if path.extension().is_some_and(|ext| ext == "gz") {
         let mut out = Vec::new();
         GzDecoder::new(raw.as_slice())
             .read_to_end(&mut out)
-            .map_err(|source| DatasetError::Gzip {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            .map_err(|source| DatasetError::Gzip { path: path.to_path_buf(), source })?;
         Ok(out)
     } else {
         Ok(raw)
@@ -93,16 +76,10 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DatasetError> {
 
 /// Reads an IDX file (optionally `.gz`) and checks its rank.
 pub fn read_idx(path: &Path, rank: usize) -> Result<IdxArray, DatasetError> {
-    let wrap = |source| DatasetError::Idx {
-        path: path.to_path_buf(),
-        source,
-    };
+    let wrap = |source| DatasetError::Idx { path: path.to_path_buf(), source };
     let array = parse_idx(&read_maybe_gz(path)?).map_err(wrap)?;
     if array.dims.len() != rank {
-        return Err(wrap(IdxError::WrongRank {
-            expected: rank,
-            found: array.dims.len(),
-        }));
+        return Err(wrap(IdxError::WrongRank { expected: rank, found: array.dims.len() }));
     }
     Ok(array)
 }
@@ -137,17 +114,11 @@ pub struct Mnist {
 /// The path of one MNIST file under `data_dir` (the repository's `data/` folder).
 pub fn mnist_path(data_dir: &Path, split: MnistSplit, images: bool) -> PathBuf {
     let kind = if images { "images-idx3" } else { "labels-idx1" };
-    data_dir
-        .join("mnist")
-        .join(format!("{}-{kind}-ubyte.gz", split.prefix()))
+    data_dir.join("mnist").join(format!("{}-{kind}-ubyte.gz", split.prefix()))
 }
 
 /// Loads one MNIST split from `data_dir/mnist/`, keeping the first `limit` examples if given.
-pub fn load_mnist(
-    data_dir: &Path,
-    split: MnistSplit,
-    limit: Option<usize>,
-) -> Result<Mnist, DatasetError> {
+pub fn load_mnist(data_dir: &Path, split: MnistSplit, limit: Option<usize>) -> Result<Mnist, DatasetError> {
     let images_path = mnist_path(data_dir, split, true);
     let labels_path = mnist_path(data_dir, split, false);
     let images = read_idx(&images_path, 3)?;
@@ -155,10 +126,7 @@ pub fn load_mnist(
     let &[count, rows, cols] = images.dims.as_slice() else {
         return Err(DatasetError::Idx {
             path: images_path,
-            source: IdxError::WrongRank {
-                expected: 3,
-                found: images.dims.len(),
-            },
+            source: IdxError::WrongRank { expected: 3, found: images.dims.len() },
         });
     };
     let (count, rows, cols) = (count as usize, rows as usize, cols as usize);
@@ -174,24 +142,13 @@ pub fn load_mnist(
     }
     if let Some(bad) = labels.data.iter().find(|&&l| l > 9) {
         return Err(DatasetError::Inconsistent {
-            message: format!(
-                "`{}` holds label {bad}, outside 0..=9",
-                labels_path.display()
-            ),
+            message: format!("`{}` holds label {bad}, outside 0..=9", labels_path.display()),
         });
     }
     let keep = limit.map_or(count, |n| n.min(count));
     let pixels = rows * cols;
-    let scaled: Vec<f64> = images.data[..keep * pixels]
-        .iter()
-        .map(|&p| f64::from(p) / 255.0)
-        .collect();
-    let images =
-        Array2::from_shape_vec((keep, pixels), scaled).map_err(|e| DatasetError::Inconsistent {
-            message: format!("`{}`: {e}", images_path.display()),
-        })?;
-    Ok(Mnist {
-        images,
-        labels: labels.data[..keep].to_vec(),
-    })
+    let scaled: Vec<f64> = images.data[..keep * pixels].iter().map(|&p| f64::from(p) / 255.0).collect();
+    let images = Array2::from_shape_vec((keep, pixels), scaled)
+        .map_err(|e| DatasetError::Inconsistent { message: format!("`{}`: {e}", images_path.display()) })?;
+    Ok(Mnist { images, labels: labels.data[..keep].to_vec() })
 }

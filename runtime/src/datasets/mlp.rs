@@ -63,17 +63,9 @@ impl Default for MlpConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrainEvent {
     /// A mini-batch finished: `batch` of `batches` in `epoch` (both counted from 1).
-    Batch {
-        epoch: usize,
-        batch: usize,
-        batches: usize,
-    },
+    Batch { epoch: usize, batch: usize, batches: usize },
     /// An epoch finished, with its mean training loss.
-    Epoch {
-        epoch: usize,
-        epochs: usize,
-        loss: f64,
-    },
+    Epoch { epoch: usize, epochs: usize, loss: f64 },
 }
 
 impl Mlp {
@@ -88,10 +80,7 @@ impl Mlp {
                     let z: f64 = StandardNormal.sample(&mut *rng);
                     scale * z
                 });
-                Dense {
-                    w,
-                    b: Array1::zeros(outputs),
-                }
+                Dense { w, b: Array1::zeros(outputs) }
             })
             .collect();
         Mlp { layers }
@@ -124,12 +113,7 @@ impl Mlp {
         let mut out = Vec::with_capacity(x.nrows());
         for chunk in x.axis_chunks_iter(Axis(0), 1000) {
             let logits = self.logits(chunk);
-            out.extend(
-                logits
-                    .rows()
-                    .into_iter()
-                    .map(|row| argmax(row.iter().copied())),
-            );
+            out.extend(logits.rows().into_iter().map(|row| argmax(row.iter().copied())));
         }
         out
     }
@@ -137,11 +121,7 @@ impl Mlp {
     /// The fraction of rows of `x` whose prediction equals `labels`.
     pub fn accuracy(&self, x: ArrayView2<'_, f64>, labels: &[u8]) -> f64 {
         let pred = self.predict(x);
-        let hits = pred
-            .iter()
-            .zip(labels)
-            .filter(|(p, l)| **p == usize::from(**l))
-            .count();
+        let hits = pred.iter().zip(labels).filter(|(p, l)| **p == usize::from(**l)).count();
         hits as f64 / labels.len().max(1) as f64
     }
 
@@ -237,10 +217,7 @@ pub fn train_mlp(
     let mut velocity: Vec<Dense> = model
         .layers
         .iter()
-        .map(|l| Dense {
-            w: Array2::zeros(l.w.raw_dim()),
-            b: Array1::zeros(l.b.raw_dim()),
-        })
+        .map(|l| Dense { w: Array2::zeros(l.w.raw_dim()), b: Array1::zeros(l.b.raw_dim()) })
         .collect();
     let mut order: Vec<usize> = (0..n).collect();
     let batches = n.div_ceil(config.batch);
@@ -250,10 +227,7 @@ pub fn train_mlp(
         let mut total_loss = 0.0;
         for (batch_idx, rows) in order.chunks(config.batch).enumerate() {
             let x = images.select(Axis(0), rows);
-            let y: Vec<u8> = rows
-                .iter()
-                .filter_map(|&r| labels.get(r).copied())
-                .collect();
+            let y: Vec<u8> = rows.iter().filter_map(|&r| labels.get(r).copied()).collect();
             let mut acts = model.activations(x.view());
             let Some(mut delta) = acts.pop() else {
                 break;
@@ -272,24 +246,14 @@ pub fn train_mlp(
                     });
                     delta = back;
                 }
-                vel.w
-                    .zip_mut_with(&grad_w, |v, &g| *v = config.momentum * *v - lr * g);
-                vel.b
-                    .zip_mut_with(&grad_b, |v, &g| *v = config.momentum * *v - lr * g);
+                vel.w.zip_mut_with(&grad_w, |v, &g| *v = config.momentum * *v - lr * g);
+                vel.b.zip_mut_with(&grad_b, |v, &g| *v = config.momentum * *v - lr * g);
                 layer.w += &vel.w;
                 layer.b += &vel.b;
             }
-            on_event(TrainEvent::Batch {
-                epoch,
-                batch: batch_idx + 1,
-                batches,
-            });
+            on_event(TrainEvent::Batch { epoch, batch: batch_idx + 1, batches });
         }
-        on_event(TrainEvent::Epoch {
-            epoch,
-            epochs: config.epochs,
-            loss: total_loss / n.max(1) as f64,
-        });
+        on_event(TrainEvent::Epoch { epoch, epochs: config.epochs, loss: total_loss / n.max(1) as f64 });
         lr *= config.lr_decay;
     }
     Ok(model)

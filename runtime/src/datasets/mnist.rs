@@ -17,8 +17,7 @@ use std::time::Instant;
 /// The number of MNIST test images.
 pub const MNIST_TEST: usize = 10_000;
 /// The names of ALICE's weight files, in layer order.
-pub const MNIST_MODEL_FILES: [&str; 6] =
-    ["w1.npy", "b1.npy", "w2.npy", "b2.npy", "w3.npy", "b3.npy"];
+pub const MNIST_MODEL_FILES: [&str; 6] = ["w1.npy", "b1.npy", "w2.npy", "b2.npy", "w3.npy", "b3.npy"];
 
 /// The `mnist` recipe: BOB's first `n` test images and labels in `out_dir/bob`, and, when
 /// `model_dir` is given and differs from `out_dir/alice`, ALICE's weight files copied from it.
@@ -36,10 +35,7 @@ pub fn write_mnist(
     let test = load_mnist(data_dir, MnistSplit::Test, Some(n))?;
     let bob = out_dir.join("bob");
     let labels: Array1<f64> = test.labels.iter().map(|&l| f64::from(l)).collect();
-    let mut files = vec![
-        write_array(&bob, "images.npy", &test.images)?,
-        write_array(&bob, "labels.npy", &labels)?,
-    ];
+    let mut files = vec![write_array(&bob, "images.npy", &test.images)?, write_array(&bob, "labels.npy", &labels)?];
     let alice = out_dir.join("alice");
     if let Some(model_dir) = model_dir {
         let same = match (model_dir.canonicalize(), alice.canonicalize()) {
@@ -103,10 +99,7 @@ pub fn write_mnist_model(
     config: &MlpConfig,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<(Vec<PathBuf>, MnistTrainReport), DatasetError> {
-    let config = MlpConfig {
-        seed,
-        ..config.clone()
-    };
+    let config = MlpConfig { seed, ..config.clone() };
     let (model, report) = train_mnist_model(data_dir, &config, on_event)?;
     Ok((model.save(out_dir)?, report))
 }

@@ -70,20 +70,11 @@ pub fn write_recipe(
     match name {
         "svm-scenarios" => write_svm_scenarios(out_dir, seed),
         "breast-cancer" => write_breast_cancer(out_dir, seed, &options.data_dir),
-        "mnist" => write_mnist(
-            out_dir,
-            &options.data_dir,
-            options.mnist_images,
-            options.mnist_model_dir.as_deref(),
-        ),
+        "mnist" => write_mnist(out_dir, &options.data_dir, options.mnist_images, options.mnist_model_dir.as_deref()),
         "mnist-model" => {
-            write_mnist_model(out_dir, seed, &options.data_dir, &options.mlp, on_event)
-                .map(|(files, _)| files)
+            write_mnist_model(out_dir, seed, &options.data_dir, &options.mlp, on_event).map(|(files, _)| files)
         }
-        _ => Err(DatasetError::UnknownRecipe {
-            name: name.to_string(),
-            known: RECIPES.join(", "),
-        }),
+        _ => Err(DatasetError::UnknownRecipe { name: name.to_string(), known: RECIPES.join(", ") }),
     }
 }
 

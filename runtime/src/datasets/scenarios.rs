@@ -14,15 +14,10 @@
 //! `[d, n_test]` and `test_y.npy` `[1, n_test]`, since `public(load(…))` reads each party's own copy.
 //! Nothing here runs a program.
 
-use super::breast_cancer::{
-    breast_cancer_path, breast_cancer_svm, read_breast_cancer, BREAST_CANCER_TRAIN,
-};
+use super::breast_cancer::{breast_cancer_path, breast_cancer_svm, read_breast_cancer, BREAST_CANCER_TRAIN};
 use super::error::DatasetError;
 use super::folders::write_array;
-use super::svm::{
-    synthetic_svm, train_svm, SvmData, SvmModel, SYNTHETIC_FEATURES, SYNTHETIC_TEST,
-    SYNTHETIC_TRAIN,
-};
+use super::svm::{synthetic_svm, train_svm, SvmData, SvmModel, SYNTHETIC_FEATURES, SYNTHETIC_TEST, SYNTHETIC_TRAIN};
 use ndarray::{s, Axis};
 use std::path::{Path, PathBuf};
 
@@ -40,12 +35,8 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
-        Scenario::DataLabeling,
-        Scenario::FeatureAggregation,
-        Scenario::DataAugmentation,
-        Scenario::ModelHiding,
-    ];
+    pub const ALL: [Scenario; 4] =
+        [Scenario::DataLabeling, Scenario::FeatureAggregation, Scenario::DataAugmentation, Scenario::ModelHiding];
 
     /// The folder and program name (`data_labeling`, …).
     pub fn name(self) -> &'static str {
@@ -77,40 +68,16 @@ pub fn write_scenario(
         }
         Scenario::FeatureAggregation => {
             let half = d / 2;
-            files.push(write_array(
-                &alice,
-                "features.npy",
-                &data.x_train.slice(s![..half, ..]),
-            )?);
-            files.push(write_array(
-                &bob,
-                "features.npy",
-                &data.x_train.slice(s![half.., ..]),
-            )?);
+            files.push(write_array(&alice, "features.npy", &data.x_train.slice(s![..half, ..]))?);
+            files.push(write_array(&bob, "features.npy", &data.x_train.slice(s![half.., ..]))?);
             files.push(write_array(&bob, "labels.npy", &data.y_train)?);
         }
         Scenario::DataAugmentation => {
             let half = n / 2;
-            files.push(write_array(
-                &alice,
-                "features.npy",
-                &data.x_train.slice(s![.., ..half]),
-            )?);
-            files.push(write_array(
-                &alice,
-                "labels.npy",
-                &data.y_train.slice(s![.., ..half]),
-            )?);
-            files.push(write_array(
-                &bob,
-                "features.npy",
-                &data.x_train.slice(s![.., half..]),
-            )?);
-            files.push(write_array(
-                &bob,
-                "labels.npy",
-                &data.y_train.slice(s![.., half..]),
-            )?);
+            files.push(write_array(&alice, "features.npy", &data.x_train.slice(s![.., ..half]))?);
+            files.push(write_array(&alice, "labels.npy", &data.y_train.slice(s![.., ..half]))?);
+            files.push(write_array(&bob, "features.npy", &data.x_train.slice(s![.., half..]))?);
+            files.push(write_array(&bob, "labels.npy", &data.y_train.slice(s![.., half..]))?);
         }
         Scenario::ModelHiding => {
             files.push(write_array(&alice, "w.npy", &model.w)?);
@@ -129,11 +96,7 @@ pub fn write_scenario(
 
 /// Writes all four scenarios for `data`; ALICE's model-hiding model is trained here in plaintext
 /// ([`MODEL_EPOCHS`] epochs, rate [`MODEL_LR`], initial `w` seeded with `seed`).
-pub fn write_all_scenarios(
-    out_dir: &Path,
-    data: &SvmData,
-    seed: u64,
-) -> Result<Vec<PathBuf>, DatasetError> {
+pub fn write_all_scenarios(out_dir: &Path, data: &SvmData, seed: u64) -> Result<Vec<PathBuf>, DatasetError> {
     let model = train_svm(&data.x_train, &data.y_train, MODEL_EPOCHS, MODEL_LR, seed);
     let mut files = Vec::new();
     for scenario in Scenario::ALL {
@@ -151,11 +114,7 @@ pub fn write_svm_scenarios(out_dir: &Path, seed: u64) -> Result<Vec<PathBuf>, Da
 
 /// The `breast-cancer` recipe: the real Wisconsin data (30 features), split 455 / 114 and
 /// standardized as [`super::breast_cancer`] documents, in the four scenarios.
-pub fn write_breast_cancer(
-    out_dir: &Path,
-    seed: u64,
-    data_dir: &Path,
-) -> Result<Vec<PathBuf>, DatasetError> {
+pub fn write_breast_cancer(out_dir: &Path, seed: u64, data_dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
     let raw = read_breast_cancer(&breast_cancer_path(data_dir))?;
     let data = breast_cancer_svm(&raw, seed, BREAST_CANCER_TRAIN)?;
     write_all_scenarios(out_dir, &data, seed)

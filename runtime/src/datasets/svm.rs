@@ -48,12 +48,7 @@ pub fn synthetic_svm(seed: u64, d: usize, n: usize, n_test: usize) -> SvmData {
     let x_train = normal_matrix(&mut rng, d, n);
     let x_test = normal_matrix(&mut rng, d, n_test);
     let label = |x: &Array2<f64>| (w_true.dot(x) + b_true).mapv(sign);
-    SvmData {
-        y_train: label(&x_train),
-        y_test: label(&x_test),
-        x_train,
-        x_test,
-    }
+    SvmData { y_train: label(&x_train), y_test: label(&x_test), x_train, x_test }
 }
 
 /// A linear model: `w: [1, d]`, `b: [1]`.
@@ -81,13 +76,7 @@ impl SvmModel {
 /// Trains like `programs/svm.mpc`: `w` starts standard normal (ChaCha20 seeded with `init_seed`),
 /// `b` at 0; each epoch is one full-batch step of the hinge-loss subgradient
 /// `g = -y * (1 - sign(w @ x + b) * y) * 0.5`, `w -= lr * (g @ xᵀ) / n`, `b -= lr * mean(g)`.
-pub fn train_svm(
-    x: &Array2<f64>,
-    y: &Array2<f64>,
-    epochs: usize,
-    lr: f64,
-    init_seed: u64,
-) -> SvmModel {
+pub fn train_svm(x: &Array2<f64>, y: &Array2<f64>, epochs: usize, lr: f64, init_seed: u64) -> SvmModel {
     let d = x.len_of(Axis(0));
     let n = x.len_of(Axis(1)).max(1) as f64;
     let mut rng = ChaCha20Rng::seed_from_u64(init_seed);
@@ -99,8 +88,5 @@ pub fn train_svm(
         w = w - g.dot(&x.t()) * (lr / n);
         b -= lr * g.mean().unwrap_or(0.0);
     }
-    SvmModel {
-        w,
-        b: Array1::from_elem(1, b),
-    }
+    SvmModel { w, b: Array1::from_elem(1, b) }
 }

@@ -2,9 +2,7 @@
 //! They read the small real files in `data/` (the MNIST test split, the breast-cancer CSV) but
 //! never the 60 000-image training set, so they stay fast.
 
-use super::breast_cancer::{
-    breast_cancer_path, breast_cancer_svm, parse_breast_cancer, read_breast_cancer,
-};
+use super::breast_cancer::{breast_cancer_path, breast_cancer_svm, parse_breast_cancer, read_breast_cancer};
 use super::folders::read_array;
 use super::idx::{load_mnist, parse_idx, read_idx, IdxArray, MnistSplit};
 use super::mlp::{train_mlp, Mlp, MlpConfig};
@@ -33,58 +31,25 @@ fn idx_buffer(code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
 fn idx_parses_a_hand_made_buffer() {
     let buf = idx_buffer(0x08, &[2, 1, 3], &[1, 2, 3, 4, 5, 255]);
     let parsed = parse_idx(&buf).unwrap();
-    assert_eq!(
-        parsed,
-        IdxArray {
-            dims: vec![2, 1, 3],
-            data: vec![1, 2, 3, 4, 5, 255]
-        }
-    );
+    assert_eq!(parsed, IdxArray { dims: vec![2, 1, 3], data: vec![1, 2, 3, 4, 5, 255] });
 }
 
 #[test]
 fn idx_rejects_bad_magic_and_truncation() {
     let mut bad = idx_buffer(0x08, &[1], &[7]);
     bad[0] = 0x1f;
-    assert!(matches!(
-        parse_idx(&bad),
-        Err(IdxError::BadMagic { found: 0x1f00_0801 })
-    ));
-    assert_eq!(
-        parse_idx(&[0, 0]),
-        Err(IdxError::Truncated {
-            expected: 4,
-            found: 2
-        })
-    );
+    assert!(matches!(parse_idx(&bad), Err(IdxError::BadMagic { found: 0x1f00_0801 })));
+    assert_eq!(parse_idx(&[0, 0]), Err(IdxError::Truncated { expected: 4, found: 2 }));
     // The header promises 3 dims but holds 2.
     let short_header = vec![0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1];
-    assert!(matches!(
-        parse_idx(&short_header),
-        Err(IdxError::Truncated { expected: 16, .. })
-    ));
+    assert!(matches!(parse_idx(&short_header), Err(IdxError::Truncated { expected: 16, .. })));
     let short_data = idx_buffer(0x08, &[2, 2], &[1, 2, 3]);
-    assert_eq!(
-        parse_idx(&short_data),
-        Err(IdxError::Truncated {
-            expected: 16,
-            found: 15
-        })
-    );
+    assert_eq!(parse_idx(&short_data), Err(IdxError::Truncated { expected: 16, found: 15 }));
     let long_data = idx_buffer(0x08, &[2], &[1, 2, 3]);
-    assert_eq!(
-        parse_idx(&long_data),
-        Err(IdxError::TrailingBytes { extra: 1 })
-    );
-    assert_eq!(
-        parse_idx(&idx_buffer(0x0d, &[1], &[0, 0, 0, 0])),
-        Err(IdxError::UnsupportedType { code: 0x0d })
-    );
+    assert_eq!(parse_idx(&long_data), Err(IdxError::TrailingBytes { extra: 1 }));
+    assert_eq!(parse_idx(&idx_buffer(0x0d, &[1], &[0, 0, 0, 0])), Err(IdxError::UnsupportedType { code: 0x0d }));
     let huge = idx_buffer(0x08, &[u32::MAX, u32::MAX, u32::MAX], &[]);
-    assert!(matches!(
-        parse_idx(&huge),
-        Err(IdxError::TooLarge { .. }) | Err(IdxError::Truncated { .. })
-    ));
+    assert!(matches!(parse_idx(&huge), Err(IdxError::TooLarge { .. }) | Err(IdxError::Truncated { .. })));
 }
 
 #[test]
@@ -98,24 +63,12 @@ fn idx_reads_gzip_files_and_reports_bad_ones() {
     assert_eq!(read_idx(&good, 1).unwrap().data, vec![4, 5, 6]);
     assert!(matches!(
         read_idx(&good, 3),
-        Err(DatasetError::Idx {
-            source: IdxError::WrongRank {
-                expected: 3,
-                found: 1
-            },
-            ..
-        })
+        Err(DatasetError::Idx { source: IdxError::WrongRank { expected: 3, found: 1 }, .. })
     ));
     let corrupt = dir.join("corrupt.gz");
     std::fs::write(&corrupt, b"not gzip at all").unwrap();
-    assert!(matches!(
-        read_idx(&corrupt, 1),
-        Err(DatasetError::Gzip { .. })
-    ));
-    assert!(matches!(
-        read_idx(&dir.join("missing.gz"), 1),
-        Err(DatasetError::Io { .. })
-    ));
+    assert!(matches!(read_idx(&corrupt, 1), Err(DatasetError::Gzip { .. })));
+    assert!(matches!(read_idx(&dir.join("missing.gz"), 1), Err(DatasetError::Io { .. })));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -127,10 +80,7 @@ fn mnist_test_split_matches_the_published_facts() {
     for &l in &test.labels {
         counts[usize::from(l)] += 1;
     }
-    assert_eq!(
-        counts,
-        [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-    );
+    assert_eq!(counts, [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
     assert_eq!(&test.labels[..5], &[7, 2, 1, 0, 4]);
     assert!(test.images.iter().all(|&p| (0.0..=1.0).contains(&p)));
     assert_eq!(test.images.iter().cloned().fold(0.0, f64::max), 1.0);
@@ -150,18 +100,8 @@ fn breast_cancer_reads_and_splits_as_documented() {
     assert_eq!(data.x_test.dim(), (30, 114));
     assert_eq!(data.y_test.dim(), (1, 114));
     // Every row lands in exactly one split: the label counts add up.
-    let benign = data
-        .y_train
-        .iter()
-        .chain(data.y_test.iter())
-        .filter(|&&y| y == 1.0)
-        .count();
-    let malignant = data
-        .y_train
-        .iter()
-        .chain(data.y_test.iter())
-        .filter(|&&y| y == -1.0)
-        .count();
+    let benign = data.y_train.iter().chain(data.y_test.iter()).filter(|&&y| y == 1.0).count();
+    let malignant = data.y_train.iter().chain(data.y_test.iter()).filter(|&&y| y == -1.0).count();
     assert_eq!((benign, malignant), (357, 212));
     // Standardized with the training rows' statistics.
     for row in data.x_train.rows() {
@@ -170,42 +110,22 @@ fn breast_cancer_reads_and_splits_as_documented() {
     }
     assert_eq!(breast_cancer_svm(&raw, 7, 455).unwrap(), data);
     assert_ne!(breast_cancer_svm(&raw, 8, 455).unwrap().y_test, data.y_test);
-    assert!(matches!(
-        breast_cancer_svm(&raw, 7, 569),
-        Err(DatasetError::BadOption { .. })
-    ));
+    assert!(matches!(breast_cancer_svm(&raw, 7, 569), Err(DatasetError::BadOption { .. })));
 }
 
 #[test]
 fn breast_cancer_csv_errors_name_the_line() {
     let path = Path::new("bc.csv");
-    let header = (0..30)
-        .map(|i| format!("f{i}"))
-        .collect::<Vec<_>>()
-        .join(",")
-        + ",label\n";
-    let row =
-        |label: &str| (0..30).map(|_| "1.5").collect::<Vec<_>>().join(",") + "," + label + "\n";
+    let header = (0..30).map(|i| format!("f{i}")).collect::<Vec<_>>().join(",") + ",label\n";
+    let row = |label: &str| (0..30).map(|_| "1.5").collect::<Vec<_>>().join(",") + "," + label + "\n";
     let good = format!("{header}{}{}", row("0"), row("1"));
-    assert_eq!(
-        parse_breast_cancer(good.as_bytes(), path).unwrap().labels,
-        vec![0.0, 1.0]
-    );
+    assert_eq!(parse_breast_cancer(good.as_bytes(), path).unwrap().labels, vec![0.0, 1.0]);
     let bad_label = format!("{header}{}{}", row("0"), row("3"));
-    assert!(matches!(
-        parse_breast_cancer(bad_label.as_bytes(), path),
-        Err(DatasetError::Csv { line: 3, .. })
-    ));
+    assert!(matches!(parse_breast_cancer(bad_label.as_bytes(), path), Err(DatasetError::Csv { line: 3, .. })));
     let bad_cell = format!("{header}{}", row("x"));
-    assert!(matches!(
-        parse_breast_cancer(bad_cell.as_bytes(), path),
-        Err(DatasetError::Csv { line: 2, .. })
-    ));
+    assert!(matches!(parse_breast_cancer(bad_cell.as_bytes(), path), Err(DatasetError::Csv { line: 2, .. })));
     let short = format!("{header}1,2,3\n");
-    assert!(matches!(
-        parse_breast_cancer(short.as_bytes(), path),
-        Err(DatasetError::Csv { .. })
-    ));
+    assert!(matches!(parse_breast_cancer(short.as_bytes(), path), Err(DatasetError::Csv { .. })));
 }
 
 #[test]
@@ -228,40 +148,21 @@ fn scenario_folders_split_and_cover_the_data() {
     let data = synthetic_svm(1, 10, 30, 7);
     let files = write_all_scenarios(&dir, &data, 1).unwrap();
     assert!(files.iter().all(|f| f.is_file()));
-    let read2 = |s: Scenario, party: &str, name: &str| {
-        read_array::<Ix2>(&dir.join(s.name()).join(party).join(name)).unwrap()
-    };
+    let read2 =
+        |s: Scenario, party: &str, name: &str| read_array::<Ix2>(&dir.join(s.name()).join(party).join(name)).unwrap();
     let labeling = Scenario::DataLabeling;
     assert_eq!(read2(labeling, "alice", "features.npy"), data.x_train);
     assert_eq!(read2(labeling, "bob", "labels.npy"), data.y_train);
     let agg = Scenario::FeatureAggregation;
-    let (a, b) = (
-        read2(agg, "alice", "features.npy"),
-        read2(agg, "bob", "features.npy"),
-    );
+    let (a, b) = (read2(agg, "alice", "features.npy"), read2(agg, "bob", "features.npy"));
     assert_eq!((a.dim(), b.dim()), ((5, 30), (5, 30)));
-    assert_eq!(
-        concatenate(Axis(0), &[a.view(), b.view()]).unwrap(),
-        data.x_train
-    );
+    assert_eq!(concatenate(Axis(0), &[a.view(), b.view()]).unwrap(), data.x_train);
     let aug = Scenario::DataAugmentation;
-    let (a, b) = (
-        read2(aug, "alice", "features.npy"),
-        read2(aug, "bob", "features.npy"),
-    );
+    let (a, b) = (read2(aug, "alice", "features.npy"), read2(aug, "bob", "features.npy"));
     assert_eq!((a.dim(), b.dim()), ((10, 15), (10, 15)));
-    assert_eq!(
-        concatenate(Axis(1), &[a.view(), b.view()]).unwrap(),
-        data.x_train
-    );
-    let (ya, yb) = (
-        read2(aug, "alice", "labels.npy"),
-        read2(aug, "bob", "labels.npy"),
-    );
-    assert_eq!(
-        concatenate(Axis(1), &[ya.view(), yb.view()]).unwrap(),
-        data.y_train
-    );
+    assert_eq!(concatenate(Axis(1), &[a.view(), b.view()]).unwrap(), data.x_train);
+    let (ya, yb) = (read2(aug, "alice", "labels.npy"), read2(aug, "bob", "labels.npy"));
+    assert_eq!(concatenate(Axis(1), &[ya.view(), yb.view()]).unwrap(), data.y_train);
     for s in [labeling, agg, aug] {
         for party in ["alice", "bob"] {
             assert_eq!(read2(s, party, "test_x.npy"), data.x_test);
@@ -281,11 +182,7 @@ fn scenario_folders_split_and_cover_the_data() {
 #[test]
 fn recipes_dispatch_by_name() {
     let dir = temp_dir("recipes");
-    let options = RecipeOptions {
-        mnist_images: 4,
-        mnist_model_dir: None,
-        ..RecipeOptions::default()
-    };
+    let options = RecipeOptions { mnist_images: 4, mnist_model_dir: None, ..RecipeOptions::default() };
     let files = write_recipe("mnist", &dir, 0, &options, &mut |_| {}).unwrap();
     assert_eq!(files.len(), 2);
     let images = read_array::<Ix2>(&dir.join("bob/images.npy")).unwrap();
@@ -296,59 +193,29 @@ fn recipes_dispatch_by_name() {
     assert_eq!(bc.len(), 6 + 7 + 8 + 4);
     let bob_agg = read_array::<Ix2>(&dir.join("bc/feature_aggregation/bob/features.npy")).unwrap();
     assert_eq!(bob_agg.dim(), (15, 455));
-    assert!(matches!(
-        write_recipe("nope", &dir, 0, &options, &mut |_| {}),
-        Err(DatasetError::UnknownRecipe { .. })
-    ));
-    let too_many = RecipeOptions {
-        mnist_images: 10_001,
-        ..options
-    };
-    assert!(matches!(
-        write_recipe("mnist", &dir, 0, &too_many, &mut |_| {}),
-        Err(DatasetError::BadOption { .. })
-    ));
+    assert!(matches!(write_recipe("nope", &dir, 0, &options, &mut |_| {}), Err(DatasetError::UnknownRecipe { .. })));
+    let too_many = RecipeOptions { mnist_images: 10_001, ..options };
+    assert!(matches!(write_recipe("mnist", &dir, 0, &too_many, &mut |_| {}), Err(DatasetError::BadOption { .. })));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn mlp_learns_a_tiny_problem_deterministically_and_round_trips() {
     // Two classes split by the sign of the first input, 3 inputs.
-    let x = Array2::from_shape_fn((200, 3), |(i, j)| {
-        ((i * 7 + j * 13) % 17) as f64 / 8.0 - 1.0
-    });
+    let x = Array2::from_shape_fn((200, 3), |(i, j)| ((i * 7 + j * 13) % 17) as f64 / 8.0 - 1.0);
     let labels: Vec<u8> = x.rows().into_iter().map(|r| u8::from(r[0] > 0.0)).collect();
-    let config = MlpConfig {
-        widths: vec![3, 8, 2],
-        epochs: 30,
-        batch: 16,
-        lr: 0.1,
-        lr_decay: 1.0,
-        momentum: 0.9,
-        seed: 3,
-    };
+    let config =
+        MlpConfig { widths: vec![3, 8, 2], epochs: 30, batch: 16, lr: 0.1, lr_decay: 1.0, momentum: 0.9, seed: 3 };
     let mut events = 0;
     let model = train_mlp(x.view(), &labels, &config, &mut |_| events += 1).unwrap();
     assert_eq!(events, 30 * (13 + 1));
     assert!(model.accuracy(x.view(), &labels) > 0.95);
-    assert_eq!(
-        train_mlp(x.view(), &labels, &config, &mut |_| {}).unwrap(),
-        model
-    );
+    assert_eq!(train_mlp(x.view(), &labels, &config, &mut |_| {}).unwrap(), model);
     let dir = temp_dir("mlp");
     assert_eq!(model.save(&dir).unwrap().len(), 4);
     assert_eq!(Mlp::load(&dir, 2).unwrap(), model);
-    assert!(matches!(
-        Mlp::load(&dir, 3),
-        Err(DatasetError::NpyRead { .. })
-    ));
+    assert!(matches!(Mlp::load(&dir, 3), Err(DatasetError::NpyRead { .. })));
     std::fs::remove_dir_all(&dir).unwrap();
-    let bad = MlpConfig {
-        widths: vec![4, 2],
-        ..config
-    };
-    assert!(matches!(
-        train_mlp(x.view(), &labels, &bad, &mut |_| {}),
-        Err(DatasetError::BadOption { .. })
-    ));
+    let bad = MlpConfig { widths: vec![4, 2], ..config };
+    assert!(matches!(train_mlp(x.view(), &labels, &bad, &mut |_| {}), Err(DatasetError::BadOption { .. })));
 }
