@@ -26,7 +26,8 @@ pub struct Diagnostic {
     pub message: String,
     /// The exact offending source.
     pub span: Span,
-    /// What is wrong at `span`.
+    /// What is wrong at `span`; empty for a problem with no place in the source (a bad `--set`),
+    /// which is then rendered without a source snippet.
     pub label: String,
     /// Other places that explain why: (span, message).
     pub secondary: Vec<(Span, String)>,

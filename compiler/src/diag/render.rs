@@ -18,7 +18,11 @@ fn to_codespan(diag: &Diagnostic, src_len: usize) -> cs::Diagnostic<()> {
         Severity::Error => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
     };
-    let mut labels = vec![cs::Label::primary((), clamp(diag.span)).with_message(&diag.label)];
+    // A diagnostic about the command line (`--set`) has no place in the source: no label.
+    let mut labels = Vec::new();
+    if !diag.label.is_empty() {
+        labels.push(cs::Label::primary((), clamp(diag.span)).with_message(&diag.label));
+    }
     for (span, message) in &diag.secondary {
         labels.push(cs::Label::secondary((), clamp(*span)).with_message(message));
     }

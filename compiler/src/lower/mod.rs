@@ -351,7 +351,7 @@ impl<'a> Cx<'a> {
                 let declared: Vec<String> = self.param_list.iter().map(|(n, _)| format!("`{n}`")).collect();
                 let known = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
                 self.report(
-                    Diagnostic::error(Code::E0104, at, format!("`--set {name}=…` names no param"))
+                    Diagnostic::error(Code::E0104, at, "").message(format!("`--set {name}=…` names no param"))
                         .note(format!("The program declares these params: {known}."))
                         .help(format!("declare it: `param {name} = {raw};`")),
                 );
@@ -367,7 +367,8 @@ impl<'a> Cx<'a> {
                 _ => {
                     let decl = entry.1;
                     self.report(
-                        Diagnostic::error(Code::E0104, decl, format!("`--set {name}={raw}` is not a number"))
+                        Diagnostic::error(Code::E0104, decl, "declared here")
+                            .message(format!("`--set {name}={raw}` is not a number"))
                             .help(format!("--set {name}=1")),
                     );
                 }
