@@ -45,12 +45,15 @@ use crate::party::Party;
 use crate::ring::{broadcast_shape, broadcast_to, RingTensor};
 use ndarray::{CowArray, IxDyn};
 
+/// A ring tensor borrowed when possible.
+pub(crate) type CowRing<'a> = CowArray<'a, u64, IxDyn>;
+
 /// Both operands broadcast to their common shape (standard layout).
 pub(crate) fn broadcast_pair<'a>(
     op: &'static str,
     a: &'a RingTensor,
     b: &'a RingTensor,
-) -> Result<(CowArray<'a, u64, IxDyn>, CowArray<'a, u64, IxDyn>), MpcError> {
+) -> Result<(CowRing<'a>, CowRing<'a>), MpcError> {
     if a.shape() == b.shape() {
         // No copy when the shapes agree (a copy only for non-standard layouts).
         return Ok((a.as_standard_layout(), b.as_standard_layout()));
