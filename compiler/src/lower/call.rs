@@ -198,7 +198,24 @@ impl<'a> Cx<'a> {
     }
 
     /// A compile-time integer argument (axis, seed, exponent).
+    /// A number written as a literal (possibly negated) or a param, read without emitting IR.
+    fn literal_number(&mut self, e: &ast::Expr) -> Option<f64> {
+        match &e.kind {
+            ExprKind::Number(x) => Some(*x),
+            ExprKind::Unary { op: ast::UnOp::Neg, operand } => self.literal_number(operand).map(|x| -x),
+            ExprKind::Name(id) if self.lookup_local(&id.name).is_none() => {
+                let (x, def) = self.params.get(&id.name).copied()?;
+                self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Param, None));
+                Some(x)
+            }
+            _ => None,
+        }
+    }
+
     fn const_int(&mut self, e: &'a ast::Expr, what: &str) -> Option<i64> {
+        if let Some(x) = self.literal_number(e).filter(|x| x.fract() == 0.0 && x.abs() < 1e15) {
+            return Some(x as i64);
+        }
         let v = self.arg_tensor(e)?;
         match self.known_scalar(v) {
             Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => Some(x as i64),
