@@ -70,9 +70,14 @@ impl Seeds {
 /// Counters of what the protocols did on this party.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProtocolStats {
-    /// Openings (to all or to one party) and the elements they opened.
+    /// Openings (to all or to one party) and the elements they opened: the masked openings inside
+    /// protocols plus the reveals.
     pub openings: u64,
     pub opened_elements: u64,
+    /// Of those, the openings of unmasked values (`share::reveal`, `reveal_to`, `reveal_bin`), the
+    /// only ones that show a value; an executor checks them against the program's `Reveal`/`Output`.
+    pub reveals: u64,
+    pub revealed_elements: u64,
 }
 
 /// One party's context.
@@ -161,6 +166,12 @@ impl Party {
     /// Every message the transport recorded (tests).
     pub fn recorded(&self) -> Vec<(usize, Vec<u8>)> {
         self.comm.recorded()
+    }
+
+    /// Records that the next opening shows a value unmasked (called by `share::reveal*` only).
+    pub(crate) fn note_reveal(&mut self, len: usize) {
+        self.stats.reveals += 1;
+        self.stats.revealed_elements += len as u64;
     }
 
     /// An error raised by this party.

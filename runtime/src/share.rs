@@ -132,12 +132,14 @@ pub fn share_bin_from(
 
 /// Opens `x` to every party (one round).
 pub fn reveal(party: &mut Party, x: &Shared) -> Result<Public, MpcError> {
+    party.note_reveal(x.len());
     let words = party.open(&ring::to_vec(&x.data))?;
     Ok(Public { data: ring::from_vec("reveal", x.shape(), words)?, scale: x.scale })
 }
 
 /// Opens `x` to party `to` only (one round); `None` on the other parties.
 pub fn reveal_to(party: &mut Party, to: usize, x: &Shared) -> Result<Option<Public>, MpcError> {
+    party.note_reveal(x.len());
     match party.open_to(to, &ring::to_vec(&x.data))? {
         Some(words) => Ok(Some(Public { data: ring::from_vec("reveal", x.shape(), words)?, scale: x.scale })),
         None => Ok(None),
@@ -146,6 +148,7 @@ pub fn reveal_to(party: &mut Party, to: usize, x: &Shared) -> Result<Option<Publ
 
 /// Opens XOR shares to every party (one round).
 pub fn reveal_bin(party: &mut Party, x: &BinShared) -> Result<RingTensor, MpcError> {
+    party.note_reveal(x.data.len());
     let words = party.open_xor(&ring::to_vec(&x.data))?;
     Ok(ring::from_vec("reveal", x.data.shape(), words)?)
 }

@@ -71,3 +71,22 @@ fn comparison_with_a_public_operand() {
         assert_close(&got, &arr1(&[0.0, 0.0, 1.0, 1.0]).into_dyn(), 0.0);
     }
 }
+
+#[test]
+fn only_reveals_count_as_unmasked_openings() {
+    let x = arr1(&[1.0, -2.0, 3.0]).into_dyn();
+    for n in PARTY_COUNTS {
+        let reports = simulate(&SimConfig::new(n, Some(6)), |party| {
+            let e = party.fixed.encode(&x)?;
+            let s = share_from(party, 0, (party.id() == 0).then_some(&e), &[3], 16)?;
+            let y = crate::protocols::mul::mul(party, &s, &s)?;
+            let z = relu(party, &y)?;
+            reveal(party, &z).map(|_| ())
+        })
+        .unwrap();
+        for r in &reports {
+            assert_eq!((r.protocol.reveals, r.protocol.revealed_elements), (1, 3));
+            assert!(r.protocol.openings > 5, "the protocols' masked openings are counted too");
+        }
+    }
+}
