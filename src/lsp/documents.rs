@@ -118,4 +118,44 @@ mod tests {
         doc.apply(2, vec![edit(None, "parties A;\nlet x = 1;\nprint(x);")]);
         assert!(doc.analysis().diagnostics.is_empty(), "{:?}", doc.analysis().diagnostics);
     }
+
+    /// The byte offset of (line, UTF-16 column), walking one character at a time.
+    fn walk_offset(text: &str, line: u32, column: u32) -> usize {
+        let (mut at_line, mut units) = (0, 0);
+        for (i, c) in text.char_indices() {
+            if at_line == line && (units >= column || c == '\n') {
+                return i;
+            }
+            if c == '\n' {
+                at_line += 1;
+            } else if at_line == line {
+                units += c.len_utf16() as u32;
+            }
+        }
+        text.len()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// Random edits at random (often invalid) positions over text with multi-byte and
+        /// two-unit characters: the result is what a character-by-character walk gives, and
+        /// the compiler answers every intermediate text.
+        #[test]
+        fn random_edits_never_panic(
+            text in "[a-z(){};= \n\u{e9}\u{1d465}]{0,40}",
+            edits in proptest::collection::vec((0u32..4, 0u32..12, 0u32..4, 0u32..12, "[x;(\n\u{1d465}]{0,3}"), 1..6),
+        ) {
+            let mut expected = text.clone();
+            let mut doc = Document::new(text, 1);
+            for (l0, c0, l1, c1, insert) in edits {
+                let start = walk_offset(&expected, l0, c0);
+                let end = walk_offset(&expected, l1, c1).max(start);
+                expected.replace_range(start..end, &insert);
+                doc.apply(2, vec![edit(Some(((l0, c0), (l1, c1))), &insert)]);
+                proptest::prop_assert_eq!(&doc.text, &expected);
+                let _ = doc.analysis();
+            }
+        }
+    }
 }
