@@ -1,8 +1,10 @@
 //! `exp(x)` on private values: a degree-8 Chebyshev polynomial of e^t for t = x/16 in [-1, 1],
 //! then four squarings: e^x = (e^(x/16))^16.
 //!
-//! Domain: x in [-16, 16] (outside it the polynomial is used out of range and the result is
-//! wrong; x/16 is exact: a reinterpretation of the encoding's scale). The squarings run at
+//! Domain: x in [-16, 16] (x/16 is exact: a reinterpretation of the encoding's scale). Below it,
+//! down to about -40, the result is still 0 within 2^-16; from about -44 down the polynomial is
+//! used too far outside [-1, 1] and the result is wrong, and above about 18 the squarings
+//! overflow. Callers that may see very negative inputs clamp first (softmax, sigmoid do). The squarings run at
 //! falling scales (28, 27, 24, 18 fractional bits for the domain's upper end) so that every raw
 //! square stays below the truncation limit 2^62 while small values keep their relative precision.
 //! Cost: 7 rounds (polynomial) + 4·2 (square, truncate) = 15 rounds for any N, no comparisons.

@@ -33,7 +33,8 @@ fn points(domain: (f64, f64), extra: &[f64]) -> Vec<f64> {
 
 #[test]
 fn exp_within_bound() {
-    let xs = points(exp::DOMAIN, &[0.0, -8.0, 8.0, 1e-4]);
+    // Below the domain, down to -40, the result stays within 2^-16 of 0.
+    let xs = points(exp::DOMAIN, &[0.0, -8.0, 8.0, 1e-4, -17.0, -24.0, -32.0, -40.0]);
     for n in [2, 3] {
         check(n, &xs, exp::exp, f64::exp, 3.0 * ULP, 1e-6);
     }
@@ -149,4 +150,29 @@ fn crypten_baselines_behave_as_known() {
     let want: Vec<f64> = m.input.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect();
     let (abs, _) = errors(&m.output, &want);
     assert!((1e-4..1e-2).contains(&abs), "crypten sigmoid error {abs}");
+}
+
+#[test]
+fn documented_rounds_hold() {
+    use crate::protocols::convert::csa_layers;
+    let rounds = |n: usize, xs: &[f64], row: usize, op: Op| measure(n, xs, row, op).unwrap().rounds;
+    for n in [2, 3] {
+        let l = csa_layers(n) as u64;
+        let xs = [0.5, 2.0, 3.0, 7.0];
+        assert_eq!(rounds(n, &xs, 0, exp::exp), 15);
+        assert_eq!(rounds(n, &xs, 0, log::log), l + 21);
+        assert_eq!(rounds(n, &xs, 0, reciprocal::reciprocal), l + 23);
+        assert_eq!(rounds(n, &xs, 0, sqrt::sqrt), l + 23);
+        assert_eq!(rounds(n, &xs, 0, sqrt::inv_sqrt), l + 23);
+        assert_eq!(rounds(n, &xs, 0, sigmoid::sigmoid), l + 32);
+        assert_eq!(rounds(n, &xs, 0, sigmoid::tanh), l + 32);
+        // Rows of 4: two tree levels of (L + 9).
+        let tree = 2 * (l + 9);
+        assert_eq!(rounds(n, &xs, 4, softmax_last), tree + (l + 9) + 15 + (l + 23) + 2);
+        assert_eq!(rounds(n, &xs, 4, log_softmax_last), tree + (l + 9) + 15 + (l + 21));
+        // The CrypTen baselines, as docs/accuracy.md counts them.
+        assert_eq!(rounds(n, &xs, 0, crypten::exp), 17);
+        assert_eq!(rounds(n, &xs, 0, crypten::reciprocal), (l + 8) + 1 + 17 + 40 + 1);
+        assert_eq!(rounds(n, &xs, 0, crypten::sigmoid), (l + 8) + 1 + 17 + 9 + 1);
+    }
 }
