@@ -2,7 +2,7 @@
 //! (added by party 0 only), scale alignment, sums and means along an axis, and division by a
 //! public number. All are local (0 rounds) except where a truncation is named.
 
-use super::trunc::{rescale, truncate};
+use super::trunc::rescale;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -101,17 +101,20 @@ pub fn mean(party: &mut Party, x: &Shared, axis: Option<usize>) -> Result<Shared
 }
 
 /// `x / d` for a public nonzero real `d`: multiplication by `1/d` encoded with
-/// `f + max(0, ⌈log2 |d|⌉)` fractional bits (relative error of the factor ≤ 2^-(f+1)), then a
-/// truncation by those bits. Range: |x · 2^scale · 2^k / d| < 2^62. Cost: 1 round (`truncate`).
+/// `k = f + max(0, ⌈log2 |d|⌉)` fractional bits (relative error of the factor ≤ 2^-(f+1)), then a
+/// truncation back to scale `max(scale, f)` (so an unscaled input, e.g. a count of 0/1 results,
+/// gets a fractional result). Range: |x · 2^scale · 2^k / d| < 2^62. Cost: 1 round (`truncate`).
 pub fn div_public(party: &mut Party, x: &Shared, d: f64) -> Result<Shared, MpcError> {
     if d == 0.0 || !d.is_finite() {
         return Err(party.invalid("div", format!("division by {d}")));
     }
+    let f = party.fixed.frac_bits;
+    let target = x.scale.max(f);
     let extra = d.abs().log2().ceil().max(0.0) as u32;
-    let k = (party.fixed.frac_bits + extra).min(62 - x.scale.min(62)).max(1);
+    let k = (f + extra).min(62u32.saturating_sub(x.scale)).max(target - x.scale);
     let factor = encode_scaled(1.0 / d, k)?;
     let raw = Shared { data: ring::scale(&x.data, factor), scale: x.scale + k };
-    truncate(party, &raw, k)
+    rescale(party, raw, target)
 }
 
 /// Brings a product-scale value back to the run's precision (`rescale` to `frac_bits`).

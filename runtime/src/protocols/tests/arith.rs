@@ -174,3 +174,19 @@ fn shares_in_non_standard_layout() {
         assert_close(&got, &want.into_dyn(), 20.0 * ULP);
     }
 }
+
+#[test]
+fn mean_of_unscaled_bits_is_fractional() {
+    let x = arr1(&[1.0, -2.0, 3.0, 0.5]).into_dyn();
+    for n in PARTY_COUNTS {
+        let got = run_op(n, std::slice::from_ref(&x), |party, s| {
+            let zero = Shared::from_public(party, &Public::encode(&ArrayD::from_elem(IxDyn(&[]), 0.0), 16)?);
+            let positive =
+                crate::protocols::compare::compare(party, crate::protocols::compare::CmpOp::Gt, &s[0], &zero)?;
+            let m = arith::mean(party, &positive, None)?;
+            assert_eq!(m.scale, 16);
+            Ok(m)
+        });
+        assert_close(&got, &ArrayD::from_elem(IxDyn(&[]), 0.75), 2.0 * ULP);
+    }
+}
