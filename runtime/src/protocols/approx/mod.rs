@@ -43,6 +43,41 @@ pub fn unary(party: &mut Party, op: UnaryOp, x: &Shared) -> Result<Shared, MpcEr
     }
 }
 
+/// The input range on which `op`'s private approximation meets its documented error bound
+/// (docs/accuracy.md), for `frac_bits` fractional bits; `None` for ops that take every
+/// encodable input (sigmoid, tanh) or are not approximated. The plaintext engine's domain
+/// warnings use it, so a program that leaves it is found before running privately.
+pub fn private_domain(op: UnaryOp, frac_bits: u32) -> Option<PrivateDomain> {
+    let ulp = 2f64.powi(-(frac_bits as i32));
+    // The bit decomposition covers |x·2^f| < 2^28.
+    let top = 2f64.powi(bits::NORM_BITS as i32 - frac_bits as i32) - ulp;
+    let (lo, hi, on_magnitude) = match op {
+        UnaryOp::Exp => (exp::DOMAIN.0, exp::DOMAIN.1, false),
+        UnaryOp::Log | UnaryOp::InvSqrt => (ulp, top, false),
+        UnaryOp::Sqrt => (0.0, top, false),
+        UnaryOp::Reciprocal => (ulp, top, true),
+        _ => return None,
+    };
+    Some(PrivateDomain { lo, hi, on_magnitude })
+}
+
+/// A closed input range `[lo, hi]`, on x or on |x|.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PrivateDomain {
+    pub lo: f64,
+    pub hi: f64,
+    /// The bounds apply to |x| (reciprocal and division: both signs).
+    pub on_magnitude: bool,
+}
+
+impl PrivateDomain {
+    /// Whether `x` lies in the range.
+    pub fn contains(&self, x: f64) -> bool {
+        let v = if self.on_magnitude { x.abs() } else { x };
+        v >= self.lo && v <= self.hi
+    }
+}
+
 /// `softmax(x)` along `axis` (already resolved against `x`'s rank).
 pub fn softmax(party: &mut Party, x: &Shared, axis: usize) -> Result<Shared, MpcError> {
     softmax::softmax(party, x, axis)

@@ -176,3 +176,17 @@ fn documented_rounds_hold() {
         assert_eq!(rounds(n, &xs, 0, crypten::sigmoid), (l + 8) + 1 + 17 + 9 + 1);
     }
 }
+
+#[test]
+fn private_domains_match_the_documented_ones() {
+    use mpcc_ir::UnaryOp;
+    let d = |op| super::private_domain(op, 16).unwrap();
+    assert!(d(UnaryOp::Exp).contains(-16.0) && d(UnaryOp::Exp).contains(16.0));
+    assert!(!d(UnaryOp::Exp).contains(16.5));
+    assert!(d(UnaryOp::Log).contains(ULP) && !d(UnaryOp::Log).contains(0.0));
+    assert!(d(UnaryOp::Log).contains(4095.9) && !d(UnaryOp::Log).contains(4096.0));
+    assert!(d(UnaryOp::Sqrt).contains(0.0) && !d(UnaryOp::Sqrt).contains(-ULP));
+    assert!(d(UnaryOp::Reciprocal).contains(-100.0) && !d(UnaryOp::Reciprocal).contains(0.0));
+    assert!(!d(UnaryOp::InvSqrt).contains(-1.0));
+    assert!(super::private_domain(UnaryOp::Sigmoid, 16).is_none());
+}
