@@ -402,3 +402,23 @@ fn approximations_through_the_executor_match_plaintext() {
         assert_events_close(&plain.events, &sink.events, 2e-2, &format!("approx, {n} parties"));
     }
 }
+
+#[test]
+fn a_shape_error_on_a_shared_file_names_the_file_and_its_party() {
+    let src = r#"
+parties ALICE, BOB;
+let x = private(src=BOB, load("m.npy"));
+let w = [[1.0, 2.0]];
+print(reveal(w @ x));
+"#;
+    let dir = temp_dir("origin");
+    write_npy(&dir, "m.npy", &[3, 2], vec![1.0; 6]);
+    let program = compile_src(src, &[]);
+    let err =
+        run_mpc(&program, 2, &cfg(&dir, 2, 1), &mut VecSink::default()).expect_err("[1, 2] @ [3, 2] does not fit");
+    assert_eq!(err.kind, mpcc_runtime::error::ErrorKind::Shape, "{err}");
+    assert_eq!(err.party.as_deref(), Some("BOB"), "{err}");
+    assert_eq!(err.file, Some(dir.join("m.npy")), "{err}");
+    assert_eq!(err.expected_shape.as_deref(), Some("[2, ?]"), "{err}");
+    assert!(err.span.is_some());
+}

@@ -13,6 +13,7 @@ use super::ops::{private_op, Counters};
 use super::public::{self, non_finite};
 use super::values::{local_shape, mpc_err, share_local, Opd, Val};
 use crate::error::{dims_text, ErrorKind, RunError};
+use crate::exec::origin::{Origin, Origins};
 use crate::exec::plain::operands;
 use crate::exec::{Event, RunConfig};
 use crate::format::{format_tensor, join_print, PrintPiece};
@@ -54,6 +55,17 @@ pub struct Machine<'a> {
     pub values_computed: u64,
     pub warnings: usize,
     pub files_written: Vec<PathBuf>,
+    /// The data file each value came from, to name it in shape errors.
+    pub origins: Origins,
+}
+
+/// A value's shape where this party knows it.
+fn dims_of(v: &Val) -> Option<Vec<usize>> {
+    match v {
+        Val::Public(t) | Val::Local { data: Some(t), .. } => Some(t.shape().to_vec()),
+        Val::Private(s) => Some(s.shape().to_vec()),
+        Val::Local { data: None, .. } => None,
+    }
 }
 
 fn internal(msg: impl Into<String>) -> RunError {
@@ -81,6 +93,7 @@ impl<'a> Machine<'a> {
             values_computed: 0,
             warnings: 0,
             files_written: Vec::new(),
+            origins: Origins::new(program.values.len(), program.vars.len()),
         }
     }
 
@@ -112,6 +125,7 @@ impl<'a> Machine<'a> {
                 let slot =
                     self.vars.get_mut(var.index()).ok_or_else(|| internal(format!("unknown variable #{}", var.0)))?;
                 *slot = Some(v);
+                self.origins.on_assign(*var, *value);
             }
             Stmt::If { cond, then_block, else_block, span } => {
                 return if self.truth(*cond, *span)? { self.block(then_block) } else { self.block(else_block) };
@@ -253,7 +267,23 @@ impl<'a> Machine<'a> {
     fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
         let program = self.program;
         let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
-        let value = self.compute(id, def).map_err(|e| e.with_span(def.span))?;
+        let value = self
+            .compute(id, def)
+            .map_err(|e| {
+                let dims = |v: ValueId| self.get(v).ok().and_then(dims_of);
+                self.origins.explain(&def.op, e, dims)
+            })
+            .map_err(|e| e.with_span(def.span))?;
+        let load = match &def.op {
+            Op::Load { path, at } => {
+                let party = at.unwrap_or(PartyId(self.me() as u32));
+                let dir = self.cfg.data_dirs.get(party.index());
+                let file = dir.and_then(|dir| io::resolve(dir, path).ok()).map(|(file, _)| file);
+                file.map(|file| Origin { party: program.party_name(party), file })
+            }
+            _ => None,
+        };
+        self.origins.on_eval(id, &def.op, load);
         self.values_computed += 1;
         if let Some(slot) = self.values.get_mut(id.index()) {
             *slot = Some(value);
