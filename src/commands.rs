@@ -223,22 +223,35 @@ fn run_mpc(
     args: &RunArgs,
     console: &mut Console<'_>,
 ) -> Result<(), mpcc_runtime::error::RunError> {
-    let _ = (
-        program,
-        n_parties,
-        cfg,
-        args.stats == Stats::None,
-        args.audit,
-        console,
-    );
-    Err(mpcc_runtime::error::RunError::new(
-        mpcc_runtime::error::ErrorKind::Config,
-        "the MPC engine is not wired to the CLI yet; use --plaintext",
-    ))
+    let report = mpcc_runtime::exec::mpc::run_mpc(program, n_parties, cfg, console)?;
+    match args.stats {
+        Stats::Human => eprint!("{}", report.render()),
+        Stats::Json => match serde_json::to_string(&report) {
+            Ok(json) => eprintln!("{json}"),
+            Err(e) => eprintln!("error: cannot encode the run report as JSON: {e}"),
+        },
+        Stats::None => {}
+    }
+    Ok(())
 }
 
-pub fn gen_data(recipe: &str, out: &Path, seed: u64) -> u8 {
-    match mpcc_runtime::datagen::generate(recipe, out, seed) {
+pub fn gen_data(recipe: &str, out: &Path, seed: u64, images: Option<usize>) -> u8 {
+    use mpcc_runtime::{datagen, datasets};
+    let result = if datagen::RECIPES.contains(&recipe) {
+        datagen::generate(recipe, out, seed).map_err(|e| e.to_string())
+    } else if datasets::RECIPES.contains(&recipe) {
+        let mut options = datasets::RecipeOptions::default();
+        if let Some(n) = images {
+            options.mnist_images = n;
+        }
+        let mut progress = crate::progress::Training::new();
+        datasets::write_recipe(recipe, out, seed, &options, &mut |event| progress.event(event))
+            .map_err(|e| e.to_string())
+    } else {
+        let known: Vec<&str> = datagen::RECIPES.iter().chain(datasets::RECIPES.iter()).copied().collect();
+        return usage_error(&format!("unknown data recipe `{recipe}` (known: {})", known.join(", ")));
+    };
+    match result {
         Ok(files) => {
             for f in files {
                 println!("wrote {}", f.display());

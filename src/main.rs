@@ -5,6 +5,7 @@
 
 mod commands;
 mod diag_json;
+mod progress;
 mod lsp;
 mod source;
 
@@ -53,15 +54,22 @@ enum Command {
     /// Run a program: with every private value secret-shared among N simulated parties
     /// (the default), or in plaintext as a reference (`--plaintext`).
     Run(RunArgs),
-    /// Write a program's example data deterministically (recipes: svm, basics).
+    /// Write a program's example data deterministically.
+    ///
+    /// Recipes: `svm` and `basics` (programs/*.mpc), `svm-scenarios` and `breast-cancer`
+    /// (programs/svm/), `mnist` (BOB's test images and ALICE's committed model) and
+    /// `mnist-model` (retrain ALICE's model on the real MNIST training set).
     GenData {
-        /// The recipe: `svm` (CrypTen's synthetic SVM set) or `basics` (programs/basics.mpc).
+        /// The recipe name.
         recipe: String,
         /// The folder to write into (created if missing).
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value_t = 2024)]
         seed: u64,
+        /// `mnist`: how many test images BOB gets (default: all 10 000).
+        #[arg(long)]
+        images: Option<usize>,
     },
     /// Explain an error code, e.g. `mpcc explain E0301`.
     Explain { code: String },
@@ -102,9 +110,6 @@ struct RunArgs {
     /// The cost report after an MPC run on stderr: human, json, or none.
     #[arg(long, value_enum, default_value_t = Stats::Human)]
     stats: Stats,
-    /// Print the audit log of every opening (what, to whom, which line) on stderr.
-    #[arg(long)]
-    audit: bool,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
 }
@@ -144,7 +149,7 @@ fn main() -> ExitCode {
             message_format,
         } => commands::compile(&file, emit, spans, &params.set, message_format),
         Command::Run(args) => commands::run(&args),
-        Command::GenData { recipe, out, seed } => commands::gen_data(&recipe, &out, seed),
+        Command::GenData { recipe, out, seed, images } => commands::gen_data(&recipe, &out, seed, images),
         Command::Explain { code } => commands::explain(&code),
         Command::Lsp => lsp::run(),
     };
