@@ -107,3 +107,29 @@ fn a_missing_data_file_names_the_file_and_the_party() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("nope.npy") && stderr.contains("BOB"), "{stderr}");
 }
+
+fn last_number(stdout: &str) -> f64 {
+    stdout.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(f64::NAN)
+}
+
+#[test]
+fn svm_with_two_parties_matches_plaintext_within_one_point_and_reports_costs() {
+    let plain = mpcc(&["run", "programs/svm.mpc", "--plaintext", "--set", "epochs=10"]);
+    let mpc = mpcc(&["run", "programs/svm.mpc", "--parties", "2", "--seed", "7", "--set", "epochs=10", "--stats", "json"]);
+    assert_eq!(mpc.status.code(), Some(0), "{}", text(&mpc.stderr));
+    let (a, b) = (last_number(&text(&plain.stdout)), last_number(&text(&mpc.stdout)));
+    assert!((a - b).abs() <= 0.01 + 1e-9, "plaintext {a} vs 2 parties {b}");
+    let report: serde_json::Value =
+        serde_json::from_str(text(&mpc.stderr).lines().last().unwrap_or("")).expect("--stats json is one JSON line");
+    assert_eq!(report["n_parties"], 2);
+    assert!(report["rounds"].as_u64().is_some_and(|r| r > 0));
+    // Exactly the program's two openings: `output(w, to=ALICE)` and `reveal(acc)`.
+    assert_eq!(report["audit"]["entries"].as_array().map(Vec::len), Some(2), "{}", report["audit"]);
+}
+
+#[test]
+fn too_few_parties_is_a_usage_error() {
+    let out = mpcc(&["run", "programs/svm.mpc", "--parties", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("at least 2"), "{}", text(&out.stderr));
+}
