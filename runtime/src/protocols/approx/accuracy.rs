@@ -295,8 +295,8 @@ pub fn render_markdown(rows: &[AccuracyRow]) -> String {
         s.push_str(&format!(
             "| {} | [{}, {}] | {} | {} | {} | {} | {:.0} | {:.0} |\n",
             r.function,
-            fmt_num(r.domain.0),
-            fmt_num(r.domain.1),
+            r.domain.0,
+            r.domain.1,
             r.method.name(),
             fmt_num(r.max_abs_err),
             fmt_num(r.max_rel_err),
