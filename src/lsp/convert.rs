@@ -78,7 +78,8 @@ pub fn word_at(text: &str, offset: usize) -> Option<(&str, Span)> {
 }
 
 /// The first hover line of each function, party and `param`, by the span of its defining name:
-/// `fn train(x, y)`, `party BOB (rank 1)`, `param lr = 0.5`.
+/// `fn train(x, y)`, `party BOB (rank 1)`, `param lr = 0.5`; a function's parameter gets its
+/// function's signature.
 pub fn headers(text: &str, ast: &ast::Program) -> HashMap<Span, String> {
     let mut out = HashMap::new();
     for item in &ast.items {
@@ -94,7 +95,11 @@ pub fn headers(text: &str, ast: &ast::Program) -> HashMap<Span, String> {
             }
             ast::Item::Fn(f) => {
                 let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
-                out.insert(f.name.span, format!("fn {}({})", f.name.name, params.join(", ")));
+                let signature = format!("fn {}({})", f.name.name, params.join(", "));
+                for p in &f.params {
+                    out.insert(p.span, format!("{signature} // parameter `{}`", p.name));
+                }
+                out.insert(f.name.span, signature);
             }
             ast::Item::Stmt(_) => {}
         }
@@ -194,6 +199,9 @@ mod tests {
         assert!(party.contains("party BOB (rank 1)"), "{party}");
         let param = hover(src, at(src, "lr * g", 0)).expect("hover on a param");
         assert!(param.contains("param lr = 0.5"), "{param}");
+        let parameter = hover(src, at(src, "g; }", 0)).expect("hover on a function's parameter");
+        assert!(parameter.contains("fn step(w, g) // parameter `g`"), "{parameter}");
+        assert!(parameter.contains("private (from BOB) real [2]"), "{parameter}");
     }
 
     #[test]
