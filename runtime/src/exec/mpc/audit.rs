@@ -35,6 +35,22 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
+    /// One line per opening (`opened: …`), or `opened: nothing`; for stderr and `--audit`.
+    pub fn render(&self) -> String {
+        if self.entries.is_empty() {
+            return "  opened: nothing\n".to_string();
+        }
+        let mut out = String::new();
+        for e in &self.entries {
+            let times = if e.times == 1 { String::new() } else { format!(" ×{}", e.times) };
+            out += &format!(
+                "  opened: {} of {} {} {} to {} at {}..{}{}\n",
+                e.kind, e.value, e.what, e.shape, e.to, e.span.start, e.span.end, times
+            );
+        }
+        out
+    }
+
     /// Records that `value` (of shape `dims`) was opened to `to` by a `kind` statement at `span`.
     pub fn record(&mut self, program: &Program, kind: &str, to: &str, value: ValueId, dims: &[usize], span: Span) {
         let id = value.to_string();

@@ -161,16 +161,7 @@ impl MpcReport {
             self.comparisons,
             self.openings
         );
-        if self.audit.entries.is_empty() {
-            out += "  opened: nothing\n";
-        }
-        for e in &self.audit.entries {
-            let times = if e.times == 1 { String::new() } else { format!(" ×{}", e.times) };
-            out += &format!(
-                "  opened: {} of {} {} {} to {} at {}..{}{}\n",
-                e.kind, e.value, e.what, e.shape, e.to, e.span.start, e.span.end, times
-            );
-        }
+        out += &self.audit.render();
         out
     }
 }
