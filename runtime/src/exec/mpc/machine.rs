@@ -158,7 +158,9 @@ impl<'a> Machine<'a> {
                 let t = self.public(*value, "save").map_err(|e| e.with_span(*span))?;
                 let me = self.me();
                 let dirs = &self.cfg.data_dirs;
-                let first_with_dir = dirs.get(me).is_some_and(|d| !dirs[..me].contains(d));
+                // Party 0 always saves (an error if it has no folder); the others only into a
+                // folder no lower rank writes.
+                let first_with_dir = me == 0 || dirs.get(me).is_some_and(|d| !dirs[..me].contains(d));
                 if first_with_dir {
                     let dir = self.data_dir(PartyId(me as u32), *span)?;
                     let name = self.program.party_name(PartyId(me as u32));
