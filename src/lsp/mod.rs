@@ -25,7 +25,7 @@ pub fn run() -> u8 {
             code
         }
         server::Outcome::Failed => {
-            eprintln!("mpcc lsp: the client did not start the session with `initialize`");
+            eprintln!("mpcc lsp: the session ended before `initialize` and `initialized` completed");
             1
         }
     }

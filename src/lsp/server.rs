@@ -31,7 +31,8 @@ const DEBUG_PANIC: &str = "mpcc/debugPanic";
 pub enum Outcome {
     /// `exit` arrived (or the client closed the stream): the reader thread has stopped.
     Exited(u8),
-    /// The connection broke before a clean start; the reader thread may still be blocked.
+    /// The session ended (or broke) before `initialize` and `initialized`; the reader thread
+    /// may still be blocked.
     Failed,
 }
 
