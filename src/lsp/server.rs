@@ -15,8 +15,9 @@ use lsp_types::notification::{
 };
 use lsp_types::request::{GotoDefinition, HoverRequest, Request as _, Shutdown};
 use lsp_types::{
-    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams, HoverProviderCapability, Location,
-    LogMessageParams, MarkupContent, MarkupKind, MessageType, OneOf, PublishDiagnosticsParams, ServerCapabilities,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, GotoDefinitionParams,
+    GotoDefinitionResponse, Hover, HoverContents, HoverParams, HoverProviderCapability, Location, LogMessageParams,
+    MarkupContent, MarkupKind, MessageType, OneOf, PublishDiagnosticsParams, ServerCapabilities,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
 };
 use serde_json::Value;
@@ -177,37 +178,32 @@ impl Server<'_> {
     }
 
     fn notification(&mut self, note: Notification) {
-        match note.method.as_str() {
-            DidOpenTextDocument::METHOD => {
-                if let Ok(params) = note.extract::<lsp_types::DidOpenTextDocumentParams>(DidOpenTextDocument::METHOD) {
-                    let doc = params.text_document;
-                    self.docs.open(doc.uri.as_str(), doc.text, doc.version);
-                    self.dirty.insert(doc.uri.as_str().to_string(), doc.uri);
+        let method = note.method.clone();
+        let result = match method.as_str() {
+            DidOpenTextDocument::METHOD => note.extract::<DidOpenTextDocumentParams>(&method).map(|params| {
+                let doc = params.text_document;
+                self.docs.open(doc.uri.as_str(), doc.text, doc.version);
+                self.dirty.insert(doc.uri.as_str().to_string(), doc.uri);
+            }),
+            DidChangeTextDocument::METHOD => note.extract::<DidChangeTextDocumentParams>(&method).map(|params| {
+                let uri = params.text_document.uri;
+                if let Some(doc) = self.docs.get_mut(uri.as_str()) {
+                    doc.apply(params.text_document.version, params.content_changes);
+                    self.dirty.insert(uri.as_str().to_string(), uri);
                 }
-            }
-            DidChangeTextDocument::METHOD => {
-                if let Ok(params) =
-                    note.extract::<lsp_types::DidChangeTextDocumentParams>(DidChangeTextDocument::METHOD)
-                {
-                    let uri = params.text_document.uri;
-                    if let Some(doc) = self.docs.get_mut(uri.as_str()) {
-                        doc.apply(params.text_document.version, params.content_changes);
-                        self.dirty.insert(uri.as_str().to_string(), uri);
-                    }
-                }
-            }
-            DidCloseTextDocument::METHOD => {
-                if let Ok(params) = note.extract::<lsp_types::DidCloseTextDocumentParams>(DidCloseTextDocument::METHOD)
-                {
-                    let uri = params.text_document.uri;
-                    self.docs.close(uri.as_str());
-                    self.dirty.remove(uri.as_str());
-                    let params = PublishDiagnosticsParams::new(uri, Vec::new(), None);
-                    self.send(Notification::new(PublishDiagnostics::METHOD.to_string(), params).into());
-                }
-            }
+            }),
+            DidCloseTextDocument::METHOD => note.extract::<DidCloseTextDocumentParams>(&method).map(|params| {
+                let uri = params.text_document.uri;
+                self.docs.close(uri.as_str());
+                self.dirty.remove(uri.as_str());
+                let params = PublishDiagnosticsParams::new(uri, Vec::new(), None);
+                self.send(Notification::new(PublishDiagnostics::METHOD.to_string(), params).into());
+            }),
             // `initialized`, `didSave`, `$/cancelRequest`, settings: nothing to do.
-            _ => {}
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            self.log(MessageType::WARNING, format!("mpcc lsp: ignored `{method}` with invalid params: {e:?}"));
         }
     }
 

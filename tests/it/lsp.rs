@@ -246,6 +246,12 @@ fn a_panic_is_reported_and_the_server_keeps_serving() {
     // Unknown methods and bad params are errors, not crashes.
     assert_eq!(client.request("no/such/method", Value::Null)["error"]["code"], -32601);
     assert_eq!(client.request("textDocument/hover", json!({ "nonsense": 1 }))["error"]["code"], -32602);
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": 3 } }));
+    let log = client.wait_for("the warning about bad params", |m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"].as_str().is_some_and(|t| t.contains("invalid params"))
+    });
+    assert_eq!(log["params"]["type"], 2, "a warning: {log:#}");
     assert_eq!(client.finish(), Some(0));
 }
 
