@@ -5,7 +5,8 @@
 
 use mpcc_runtime::fixed::FixedPoint;
 use mpcc_runtime::mpc_error::MpcError;
-use mpcc_runtime::net::dealer_server::{run_dealer, DealerSummary};
+use mpcc_runtime::net::dealer_server::{run_dealer, run_dealer_process, DealerSummary};
+use mpcc_runtime::net::local::{run_local_network, LocalNetSpec};
 use mpcc_runtime::net::party::{run_networked, NetReport, NetRunError, PartySpec};
 use mpcc_runtime::net::{keygen, Identity, NetConfig, NetError, NetErrorKind, PeerCerts, Phase};
 use mpcc_runtime::party::Party;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 const NAMES: [&str; 3] = ["ALICE", "BOB", "CAROL"];
 const CHILD_ENV: &str = "MPCC_NET_TEST_CHILD";
+const CLI_ENV: &str = "MPCC_NET_TEST_CLI";
 
 /// Keys for `n` parties and the dealer in a fresh folder.
 struct Fixture {
@@ -73,8 +75,13 @@ fn bind_n(n: usize) -> (Vec<TcpListener>, Vec<SocketAddr>) {
     (listeners, addrs)
 }
 
+/// A short I/O timeout, with a start-up bound that tolerates a loaded machine.
 fn cfg(timeout_ms: u64) -> NetConfig {
-    NetConfig { retry_every: Duration::from_millis(20), ..NetConfig::with_timeout(Duration::from_millis(timeout_ms)) }
+    NetConfig {
+        retry_every: Duration::from_millis(20),
+        startup: Duration::from_secs(10),
+        ..NetConfig::with_timeout(Duration::from_millis(timeout_ms))
+    }
 }
 
 type PartyResult<T> = Result<NetReport<T>, NetRunError<MpcError>>;
@@ -415,4 +422,106 @@ fn a_killed_party_stops_the_others_at_once() {
     assert_eq!(err.peer.as_deref(), Some("BOB"), "{err}");
     assert_eq!(err.kind, NetErrorKind::Closed, "{err}");
     assert!(matches!(err.phase, Phase::Round(r) if r > 5), "{err}");
+}
+
+/// In a child that `run_local_network` started through the wrapper script: acts as
+/// `mpcc dealer …` or `mpcc run … --party I …`, with a protocol workload standing in for the
+/// program (`--crash-rank R` makes party R exit abruptly mid-run).
+fn child_cli(args: &str) -> ! {
+    let args: Vec<&str> = args.split_whitespace().collect();
+    let get = |flag: &str| args.iter().position(|a| *a == flag).and_then(|i| args.get(i + 1)).copied();
+    let timeout = Duration::from_secs_f64(get("--timeout").unwrap().parse().unwrap());
+    let net = NetConfig { retry_every: Duration::from_millis(20), ..NetConfig::with_timeout(timeout) };
+    let (keys, certs) = (std::path::Path::new(get("--keys").unwrap()), std::path::Path::new(get("--certs").unwrap()));
+    let code = match args.first().copied() {
+        Some("dealer") => {
+            let listen = get("--listen").unwrap().parse().unwrap();
+            match run_dealer_process(listen, keys, get("--name").unwrap(), certs, &net) {
+                Ok(_) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+        Some("run") => {
+            let rank: usize = get("--party").unwrap().parse().unwrap();
+            let peers: Vec<SocketAddr> = get("--peers").unwrap().split(',').map(|a| a.parse().unwrap()).collect();
+            let names: Vec<String> = NAMES[..peers.len()].iter().map(|s| s.to_string()).collect();
+            let crash_rank: Option<usize> = get("--crash-rank").map(|r| r.parse().unwrap());
+            let spec = PartySpec {
+                rank,
+                identity: Identity::load(keys, &names[rank]).unwrap(),
+                names,
+                peers,
+                dealer: get("--dealer").unwrap().parse().unwrap(),
+                dealer_name: "DEALER".into(),
+                certs: Arc::new(PeerCerts::load_dir(certs).unwrap()),
+                fingerprint: [7; 32],
+                fixed: FixedPoint::default(),
+                seed: Some(5),
+            };
+            let crash = |id: usize, i: u64| {
+                if Some(id) == crash_rank && i == 5 {
+                    std::process::exit(3);
+                }
+                Ok(())
+            };
+            match run_networked(&spec, None, &net, |p: &mut Party| mul_loop(p, 20, &crash)) {
+                Ok(report) => {
+                    println!("{} revealed {}", spec.names[rank], report.output);
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+        _ => 2,
+    };
+    std::process::exit(code)
+}
+
+#[test]
+fn local_network_runs_every_child_and_reports_a_crashed_one() {
+    if let Ok(args) = std::env::var(CLI_ENV) {
+        child_cli(&args);
+    }
+    let dir = std::env::temp_dir().join(format!("mpcc-net-localnet-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The children are this test binary, standing in for `mpcc` (see `child_cli`).
+    let script = dir.join("mpcc.sh");
+    let exe = std::env::current_exe().unwrap();
+    let body = format!(
+        "#!/bin/sh\n{CLI_ENV}=\"$*\" exec '{}' --exact local_network_runs_every_child_and_reports_a_crashed_one --test-threads=1 --nocapture\n",
+        exe.display()
+    );
+    std::fs::write(&script, body).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut spec = LocalNetSpec {
+        exe: script,
+        program: dir.join("prog.mpc"),
+        names: vec!["ALICE".into(), "BOB".into()],
+        party_args: Vec::new(),
+        timeout: Duration::from_secs(5),
+    };
+    let start = Instant::now();
+    let outcomes = run_local_network(&spec).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcomes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["ALICE", "BOB"]);
+    for child in &outcomes {
+        // 1.0 squared 20 times is 1.0: 2^16 at 16 fractional bits.
+        assert!(child.stdout.contains(&format!("{} revealed 65536", child.name)), "{child:?}");
+    }
+
+    spec.party_args = vec!["--crash-rank".into(), "1".into()];
+    let err = run_local_network(&spec).unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(8), "took {:?}", start.elapsed());
+    let failed: Vec<(&str, Option<i32>)> = err.failed.iter().map(|c| (c.name.as_str(), c.code)).collect();
+    assert_eq!(failed, [("ALICE", Some(1)), ("BOB", Some(3)), ("DEALER", Some(1))], "{err}");
+    assert!(err.failed[0].stderr.contains("peer BOB"), "{err}");
+    assert!(err.to_string().starts_with("the networked run failed (ALICE, BOB, DEALER failed)"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

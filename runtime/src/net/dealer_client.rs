@@ -31,7 +31,7 @@ pub fn connect_dealer(
     cfg: &NetConfig,
 ) -> Result<([u8; 32], Option<RemoteDealer>), NetError> {
     let cert = certs.require(dealer_name)?;
-    let link = dial(me, dealer_name, addr, cert, Instant::now() + cfg.timeout, cfg, &|| None)?;
+    let link = dial(me, dealer_name, addr, cert, Instant::now() + cfg.startup, cfg, &|| None)?;
     let theirs = handshake::exchange(&link, hello)?;
     if theirs.role != Role::Dealer {
         return Err(NetError::new(

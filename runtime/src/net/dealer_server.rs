@@ -101,7 +101,7 @@ pub fn run_dealer(
     certs: &Arc<PeerCerts>,
     cfg: &NetConfig,
 ) -> Result<DealerSummary, NetError> {
-    let deadline = Instant::now() + cfg.timeout;
+    let deadline = Instant::now() + cfg.startup;
     let mut first: Option<Hello> = None;
     let mut parties: Vec<Option<(Link, String)>> = Vec::new();
     let mut seeds: Vec<[u8; 32]> = Vec::new();

@@ -282,28 +282,36 @@ impl Link {
     }
 
     /// Without waiting: the peer's failure notice, or its hang-up, if one has arrived (used while
-    /// connecting to the other peers, to stop early when this one has given up).
+    /// connecting to the other peers, to stop early when this one has given up). Any other frame
+    /// that arrived (a peer that is done connecting may start the first round) stays buffered for
+    /// `recv`.
     pub fn poll_gone(&self) -> Option<NetError> {
-        {
-            let side = lock(&self.reader);
-            if side.plain.len() <= side.start && !side.closed {
-                side.sock.set_read_timeout(Some(Duration::from_millis(1))).ok()?;
-                let mut byte = [0u8; 1];
-                match side.sock.peek(&mut byte) {
-                    Ok(0) => {}
-                    Ok(_) => {}
-                    Err(_) => return None,
+        let mut side = lock(&self.reader);
+        if !side.closed {
+            side.sock.set_read_timeout(Some(Duration::from_millis(1))).ok()?;
+            let mut byte = [0u8; 1];
+            if side.sock.peek(&mut byte).is_ok() {
+                if let Err(e) = self.fill(&mut side, Instant::now() + Duration::from_millis(100), Phase::Connect) {
+                    return Some(e);
                 }
             }
         }
-        match self.recv_any(Phase::Connect) {
-            Err(e) => Some(e),
-            Ok((tag, _)) => Some(self.err(
-                NetErrorKind::Malformed,
-                Phase::Connect,
-                format!("out of step: the peer sent message {tag} before the run started"),
-            )),
+        let pending = &side.plain[side.start..];
+        let abort_first = pending.len() >= HEADER && pending[4..HEADER] == ABORT_TAG.to_le_bytes();
+        if abort_first {
+            return match self.take_frame(&mut side, Phase::Connect) {
+                Ok(Some((_, payload))) => {
+                    let text = String::from_utf8_lossy(&payload).into_owned();
+                    Some(self.err(NetErrorKind::PeerFailed, Phase::Connect, format!("{PEER_FAILED}{text}")))
+                }
+                Ok(None) => None,
+                Err(e) => Some(e),
+            };
         }
+        if side.closed && pending.len() < HEADER {
+            return Some(self.err(NetErrorKind::Closed, Phase::Connect, "the peer closed the connection"));
+        }
+        None
     }
 
     /// Tells the peer that we failed (best effort, bounded by a short timeout).

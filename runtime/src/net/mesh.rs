@@ -40,7 +40,7 @@ pub fn dial(
                     return Err(NetError::new(
                         NetErrorKind::Unreachable,
                         Phase::Connect,
-                        format!("could not connect within {} (the timeout): {e}", seconds(cfg.timeout)),
+                        format!("could not connect within {} (the start-up timeout): {e}", seconds(cfg.startup)),
                     )
                     .with_peer(name)
                     .with_addr(addr));
@@ -50,9 +50,9 @@ pub fn dial(
         }
     };
     let on_peer = |e: NetError| e.with_peer(name).with_addr(addr);
-    set_timeouts(&sock, cfg.timeout).map_err(on_peer)?;
+    set_timeouts(&sock, cfg.startup).map_err(on_peer)?;
     let (mut conn, rejection) = tls::client(me, name, expected)?;
-    tls::handshake(&mut conn, &mut sock, &rejection, cfg.timeout).map_err(on_peer)?;
+    tls::handshake(&mut conn, &mut sock, &rejection, cfg.startup).map_err(on_peer)?;
     Link::new(name, addr, conn, sock, cfg.timeout, cfg.max_frame)
 }
 
@@ -88,7 +88,7 @@ pub fn accept(
                     return Err(NetError::new(
                         NetErrorKind::Unreachable,
                         Phase::Connect,
-                        format!("{waiting_for} did not connect within {} (the timeout)", seconds(cfg.timeout)),
+                        format!("{waiting_for} did not connect within {} (the start-up timeout)", seconds(cfg.startup)),
                     ));
                 }
                 std::thread::sleep(Duration::from_millis(10));
@@ -98,9 +98,9 @@ pub fn accept(
         }
     };
     let on_peer = |e: NetError| e.with_addr(addr);
-    set_timeouts(&sock, cfg.timeout).map_err(on_peer)?;
+    set_timeouts(&sock, cfg.startup).map_err(on_peer)?;
     let (mut conn, rejection) = tls::server(me, known)?;
-    tls::handshake(&mut conn, &mut sock, &rejection, cfg.timeout).map_err(on_peer)?;
+    tls::handshake(&mut conn, &mut sock, &rejection, cfg.startup).map_err(on_peer)?;
     let cert = conn.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec());
     let name = cert.as_deref().and_then(|c| known.name_of(c)).unwrap_or("?").to_string();
     let link = Link::new(&name, addr, conn, sock, cfg.timeout, cfg.max_frame)?;
@@ -144,7 +144,7 @@ pub fn connect_mesh(
             spec.rank
         )));
     }
-    let deadline = Instant::now() + cfg.timeout;
+    let deadline = Instant::now() + cfg.startup;
     let failed = AtomicBool::new(false);
     let mut accepted: Accepted = Vec::new();
     let mut dialed: Vec<(usize, Link)> = Vec::new();

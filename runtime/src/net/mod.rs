@@ -34,8 +34,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How a networked run waits and how large a message may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NetConfig {
-    /// Every read and write, and the start-up (peers coming up, handshakes), is bounded by this.
+    /// Every read and write during the run is bounded by this (`--timeout`).
     pub timeout: Duration,
+    /// Connecting (peers coming up, TLS, the hello, the dealer's wait for the parties) is bounded
+    /// by this; `--timeout` sets both.
+    pub startup: Duration,
     /// The pause between connection attempts while a peer is not yet listening.
     pub retry_every: Duration,
     /// The largest message accepted, in bytes.
@@ -44,13 +47,18 @@ pub struct NetConfig {
 
 impl Default for NetConfig {
     fn default() -> NetConfig {
-        NetConfig { timeout: DEFAULT_TIMEOUT, retry_every: Duration::from_millis(100), max_frame: 1 << 31 }
+        NetConfig {
+            timeout: DEFAULT_TIMEOUT,
+            startup: DEFAULT_TIMEOUT,
+            retry_every: Duration::from_millis(100),
+            max_frame: 1 << 31,
+        }
     }
 }
 
 impl NetConfig {
-    /// The default configuration with another timeout.
+    /// The default configuration with another timeout (for the run and the start-up).
     pub fn with_timeout(timeout: Duration) -> NetConfig {
-        NetConfig { timeout, ..NetConfig::default() }
+        NetConfig { timeout, startup: timeout, ..NetConfig::default() }
     }
 }

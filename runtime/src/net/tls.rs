@@ -169,12 +169,15 @@ pub fn server(me: &Identity, known: &Arc<PeerCerts>) -> Result<(rustls::Connecti
     let provider = provider();
     let rejection = Rejection::default();
     let verifier = PinnedClients { known: known.clone(), provider: provider.clone(), rejection: rejection.clone() };
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(tls_config_error)?
         .with_client_cert_verifier(Arc::new(verifier))
         .with_single_cert(vec![me.cert.clone()], me.key.clone_key())
         .map_err(tls_config_error)?;
+    // No session resumption: no tickets arrive after the handshake.
+    config.send_tls13_tickets = 0;
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     let conn = rustls::ServerConnection::new(Arc::new(config)).map_err(tls_config_error)?;
     Ok((conn.into(), rejection))
 }
