@@ -154,7 +154,7 @@ impl std::error::Error for NetError {}
 
 /// A duration as `30 s` or `250 ms`.
 pub fn seconds(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())
     } else {
         format!("{} ms", d.as_millis())
