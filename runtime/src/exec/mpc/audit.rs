@@ -36,7 +36,13 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// One line per opening (`opened: …`), or `opened: nothing`; for stderr and `--audit`.
+    /// Spans are shown as byte ranges; see [`AuditLog::render_with`] to show lines.
     pub fn render(&self) -> String {
+        self.render_with(&|span| format!("{}..{}", span.start, span.end))
+    }
+
+    /// As [`AuditLog::render`], with `locate` turning a span into text (e.g. `svm.mpc:27:1`).
+    pub fn render_with(&self, locate: &dyn Fn(Span) -> String) -> String {
         if self.entries.is_empty() {
             return "  opened: nothing\n".to_string();
         }
@@ -44,8 +50,14 @@ impl AuditLog {
         for e in &self.entries {
             let times = if e.times == 1 { String::new() } else { format!(" ×{}", e.times) };
             out += &format!(
-                "  opened: {} of {} {} {} to {} at {}..{}{}\n",
-                e.kind, e.value, e.what, e.shape, e.to, e.span.start, e.span.end, times
+                "  opened: {} of {} {} {} to {} at {}{}\n",
+                e.kind,
+                e.value,
+                e.what,
+                e.shape,
+                e.to,
+                locate(e.span),
+                times
             );
         }
         out
