@@ -225,7 +225,13 @@ fn run_mpc(
 ) -> Result<(), mpcc_runtime::error::RunError> {
     let report = mpcc_runtime::exec::mpc::run_mpc(program, n_parties, cfg, console)?;
     match args.stats {
-        Stats::Human => eprint!("{}", report.render()),
+        Stats::Human => eprint!(
+            "{}",
+            report.render_with(&|span| {
+                let (line, col) = console.source.line_col(span.start as usize);
+                format!("{}:{line}:{col}", console.source.name)
+            })
+        ),
         Stats::Json => match serde_json::to_string(&report) {
             Ok(json) => eprintln!("{json}"),
             Err(e) => eprintln!("error: cannot encode the run report as JSON: {e}"),

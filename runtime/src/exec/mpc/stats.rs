@@ -144,6 +144,11 @@ impl MpcReport {
 
     /// The report for people (stderr), a few lines plus one per opening.
     pub fn render(&self) -> String {
+        self.render_with(&|span| format!("{}..{}", span.start, span.end))
+    }
+
+    /// As [`MpcReport::render`], with `locate` turning an opening's span into text (`svm.mpc:27:1`).
+    pub fn render_with(&self, locate: &dyn Fn(mpcc_ir::Span) -> String) -> String {
         let mut out = format!(
             "mpc: {} parties, {} fractional bits, {:.3} s, {} rounds\n",
             self.n_parties, self.precision, self.wall_seconds, self.rounds
@@ -161,7 +166,7 @@ impl MpcReport {
             self.comparisons,
             self.openings
         );
-        out += &self.audit.render();
+        out += &self.audit.render_with(locate);
         out
     }
 }
