@@ -2,6 +2,7 @@
 
 mod cli;
 mod golden;
+mod golden_run;
 mod lsp;
 mod net;
 mod tidy;
