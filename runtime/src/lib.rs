@@ -5,6 +5,7 @@ pub mod plain;
 pub mod datasets;
 pub mod io;
 pub mod exec;
+pub mod bench;
 pub mod comm;
 pub mod dealer;
 pub mod fixed;
