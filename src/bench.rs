@@ -1,0 +1,49 @@
+//! `mpcc bench`: prints the engine benchmark (`mpcc_runtime::bench`) as a table, then one
+//! whole-program row (a program, default `programs/svm.mpc`, secure against `--plaintext`).
+//! Measuring is the runtime's business; this file only compiles the program, calls it and prints.
+
+use mpcc_compiler::{compile, CompileOptions};
+use mpcc_runtime::bench::{engine_bench, program_bench, render_markdown, render_text, BenchRow};
+use mpcc_runtime::exec::RunConfig;
+use std::path::Path;
+
+/// Runs the benchmark with `parties` simulated parties, each figure the fastest of `reps`;
+/// `program` (if it exists) gives the whole-program row. Exit code 0, 1 on a failed run,
+/// 2 on bad arguments.
+pub fn bench(parties: usize, reps: usize, program: &Path, markdown: bool) -> u8 {
+    if parties < 2 {
+        eprintln!("error: `--parties {parties}`: a secure run needs at least 2 parties");
+        return 2;
+    }
+    if reps == 0 {
+        eprintln!("error: `--reps 0`: at least one repetition is needed");
+        return 2;
+    }
+    eprintln!("mpcc bench: {parties} parties, 16 fractional bits, fastest of {reps} (this takes a while)");
+    let mut rows = match engine_bench(parties, reps) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    match program_row(program, parties, reps) {
+        Ok(row) => rows.push(row),
+        Err(m) => eprintln!("note: no whole-program row: {m}"),
+    }
+    let table = if markdown { render_markdown(&rows) } else { render_text(&rows) };
+    print!("{table}");
+    0
+}
+
+/// The whole-program row: `program` compiled, its data read from its own folder.
+fn program_row(program: &Path, parties: usize, reps: usize) -> Result<BenchRow, String> {
+    let text = std::fs::read_to_string(program).map_err(|e| format!("cannot read {}: {e}", program.display()))?;
+    let compiled = compile(&text, &CompileOptions::default());
+    let ir = compiled.program.ok_or_else(|| format!("{} does not compile", program.display()))?;
+    let dir = program.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let cfg = RunConfig { seed: Some(1), ..RunConfig::with_dir(dir, parties.max(ir.parties.len())) };
+    let name = program.file_name().map_or("program".into(), |n| n.to_string_lossy().into_owned());
+    let reps = reps.min(3);
+    program_bench(&format!("{name} (whole program)"), &ir, &cfg, parties, reps).map_err(|e| e.to_string())
+}
