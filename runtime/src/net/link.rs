@@ -34,6 +34,8 @@ struct ReadSide {
     plain: Vec<u8>,
     start: usize,
     raw: Vec<u8>,
+    /// Bytes read from the socket so far.
+    raw_bytes: u64,
     closed: bool,
 }
 
@@ -74,6 +76,7 @@ impl Link {
                 plain: Vec::new(),
                 start: 0,
                 raw: vec![0; 64 * 1024],
+                raw_bytes: 0,
                 closed: false,
             }),
             writer: Mutex::new(sock),
@@ -146,8 +149,10 @@ impl Link {
 
     /// Receives the next frame, whatever its tag (an [`ABORT_TAG`] frame is an error, as in `recv`).
     pub fn recv_any(&self, phase: Phase) -> Result<(u64, Vec<u8>), NetError> {
-        let deadline = Instant::now() + self.timeout;
+        // The timeout bounds a silence, not a whole message: every arrival of bytes restarts it.
+        let mut deadline = Instant::now() + self.timeout;
         let mut side = lock(&self.reader);
+        let mut seen = side.raw_bytes;
         loop {
             if let Some((got, payload)) = self.take_frame(&mut side, phase)? {
                 if got == ABORT_TAG {
@@ -160,6 +165,10 @@ impl Link {
                 return Err(self.err(NetErrorKind::Closed, phase, "the peer closed the connection"));
             }
             self.fill(&mut side, deadline, phase)?;
+            if side.raw_bytes != seen {
+                seen = side.raw_bytes;
+                deadline = Instant::now() + self.timeout;
+            }
         }
     }
 
@@ -182,7 +191,8 @@ impl Link {
             ));
         }
         if pending.len() < HEADER + len {
-            let want = side.start + HEADER + len;
+            // Grow towards the announced size as bytes arrive, at most 64 MiB ahead of them.
+            let want = (side.start + HEADER + len).min(side.plain.len() + (64 << 20));
             if side.plain.capacity() < want {
                 side.plain.reserve(want - side.plain.len());
             }
@@ -233,7 +243,7 @@ impl Link {
 
     /// Reads from the socket once (bounded by the deadline) and decrypts what arrived.
     fn fill(&self, side: &mut ReadSide, deadline: Instant, phase: Phase) -> Result<(), NetError> {
-        let ReadSide { sock, plain, raw, closed, .. } = side;
+        let ReadSide { sock, plain, raw, closed, raw_bytes, .. } = side;
         {
             let mut conn = lock(&self.tls);
             if self.drain(&mut conn, plain, closed, phase)? > 0 {
@@ -245,7 +255,7 @@ impl Link {
             return Err(self.err(
                 NetErrorKind::Timeout,
                 phase,
-                format!("no complete message within {} (the timeout)", seconds(self.timeout)),
+                format!("sent nothing for {} (the timeout)", seconds(self.timeout)),
             ));
         }
         sock.set_read_timeout(Some(left)).map_err(|e| self.io_err(&e, phase))?;
@@ -264,6 +274,7 @@ impl Link {
             *closed = true;
             return Ok(());
         }
+        *raw_bytes += n as u64;
         let mut input = &raw[..n];
         let mut conn = lock(&self.tls);
         while !input.is_empty() {
