@@ -40,6 +40,8 @@ pub enum Kind {
     Output,
     Print,
     Save,
+    /// `grad(loss, [names])`: placeholders expanded by `passes::grad`.
+    Grad,
     /// A name of the language that this version does not support yet.
     Unsupported,
 }
@@ -168,15 +170,7 @@ pub const BUILTINS: &[Builtin] = &[
         kind: Kind::Unsupported,
         rule: "not yet supported",
     },
-    Builtin {
-        name: "grad",
-        params: &[],
-        required: 0,
-        kwonly: &[],
-        variadic: true,
-        kind: Kind::Unsupported,
-        rule: "not yet supported",
-    },
+    row("grad", &["loss", "wrt"], 2, &[], Kind::Grad, "gradients of a scalar loss w.r.t. a list of names; label of the loss"),
 ];
 
 /// The row of a builtin by name.

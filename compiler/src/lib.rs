@@ -1,7 +1,7 @@
 //! The mpcc compiler: source text in, checked IR (or diagnostics) out.
 //!
 //! Pipeline: `mpcc_grammar::parse` → [`lower`](lower) (name resolution, inlining, label and shape
-//! analysis and their checks, in one walk run to a fixpoint) → [`passes`] (the oblivious rewrite)
+//! analysis and their checks, in one walk run to a fixpoint) → [`passes`] (the oblivious rewrite, then `grad`)
 //! → `mpcc_ir::validate`. Diagnostics carry stable codes ([`Code`]) and render with
 //! codespan ([`render`]). This crate does no IO: the binary reads files and prints.
 
@@ -71,10 +71,12 @@ pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -
         diags.push(syntax_diagnostic(e));
     }
     let too_deep = parse_errors.iter().any(|e| matches!(e.kind, ParseErrorKind::TooDeep { .. }));
+    let mut input = passes::PassInput::default();
     let (program, symbols) = if too_deep {
         (None, Vec::new())
     } else {
-        let (program, symbols) = lower::lower(src, &ast, options, &mut diags);
+        let (program, symbols, grads) = lower::lower(src, &ast, options, &mut diags);
+        input.grads = grads;
         if !parse_errors.is_empty() {
             // A statement the parser skipped may have defined the name: do not guess.
             diags.retain(|d| d.code != Code::E0101);
@@ -82,7 +84,7 @@ pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -
         (Some(program), symbols)
     };
     let program = match program {
-        Some(p) if !diags.has_errors() => Some(passes::run(p, &mut diags, after)),
+        Some(p) if !diags.has_errors() => Some(passes::run(p, &input, &mut diags, after)),
         _ => None,
     };
     let program = program.filter(|_| !diags.has_errors());

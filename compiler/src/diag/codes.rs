@@ -1,7 +1,7 @@
 //! The one table of diagnostic codes: code, kebab name, one-line summary, long explanation.
 //!
 //! Codes are grouped by phase: E00xx syntax, E01xx names/arity/params/functions, E02xx shapes,
-//! E03xx labels and leaks, E04xx oblivious-execution rejections (W04xx: warnings of that phase).
+//! E03xx labels and leaks, E04xx oblivious-execution rejections (W04xx: warnings of that phase), E05xx `grad`.
 //! A code is never reused. Each explanation is `explain/<CODE>.md`, loaded with `include_str!`,
 //! so a missing file fails the build.
 
@@ -87,6 +87,12 @@ codes! {
     E0404, "loop-control-in-private-branch", "`break` or `continue` under a private condition";
     E0405, "shape-change-in-private-branch", "a variable whose shape would change under a private condition";
     W0401, "non-boolean-private-condition", "a private `if` condition that may not be 0 or 1";
+    E0501, "grad-bad-names", "`grad` whose second argument is not a list of names";
+    E0502, "grad-non-scalar-loss", "`grad` of a loss that is not a scalar";
+    E0503, "grad-not-differentiable", "the loss depends on a differentiated name through an op with no gradient";
+    E0504, "grad-loop-carried", "the gradient would flow through a variable carried around a loop or branch";
+    E0505, "grad-unknown-rank", "a differentiated op whose operand rank the compiler does not know";
+    W0501, "grad-no-dependence", "a differentiated name that the loss does not depend on";
 }
 
 impl Code {

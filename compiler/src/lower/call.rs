@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 /// Arguments bound to a builtin's parameter names.
 pub(super) struct Bound<'a> {
-    named: HashMap<&'static str, &'a ast::Expr>,
+    pub(super) named: HashMap<&'static str, &'a ast::Expr>,
     pub(super) rest: Vec<&'a ast::Expr>,
 }
 
@@ -588,6 +588,7 @@ impl<'a> Cx<'a> {
                 simple(self, op, xv, shape, info.dtype)
             }
             Kind::Cat | Kind::Stack => self.cat_stack(row, &b, span),
+            Kind::Grad => self.grad(&b, span),
             Kind::Load | Kind::Private | Kind::Public | Kind::Reveal | Kind::Output | Kind::Print | Kind::Save => {
                 self.effect(row.kind, &b, span)
             }

@@ -11,6 +11,7 @@
 mod call;
 mod effects;
 mod expr;
+mod grad;
 mod stmt;
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -109,6 +110,8 @@ pub(crate) struct Cx<'a> {
     pub quiet_inputs: bool,
     /// Values bound to a name by `let` without a variable, for provenance notes.
     pub names: labels::Names,
+    /// The `grad` calls, for `passes::grad`.
+    pub grads: Vec<crate::passes::grad::GradRequest>,
 }
 
 /// Lowers a parsed program; returns the IR (before passes) and the symbols, and reports into `diags`.
@@ -117,7 +120,7 @@ pub(crate) fn lower(
     ast: &ast::Program,
     options: &CompileOptions,
     diags: &mut Diagnostics,
-) -> (Program, Vec<SymbolInfo>) {
+) -> (Program, Vec<SymbolInfo>, Vec<crate::passes::grad::GradRequest>) {
     let mut prev: Vec<VarSummary> = Vec::new();
     let mut pass = 0;
     loop {
@@ -155,6 +158,7 @@ impl<'a> Cx<'a> {
             depth: 0,
             quiet_inputs: false,
             names: labels::Names::new(),
+            grads: Vec::new(),
         }
     }
 
@@ -169,7 +173,7 @@ impl<'a> Cx<'a> {
         self.pending.push((diag, values));
     }
 
-    fn finish(mut self, diags: &mut Diagnostics) -> (Program, Vec<SymbolInfo>) {
+    fn finish(mut self, diags: &mut Diagnostics) -> (Program, Vec<SymbolInfo>, Vec<crate::passes::grad::GradRequest>) {
         let body = Block(self.blocks.pop().unwrap_or_default());
         let program = Program {
             parties: self.parties.iter().map(|p| p.name.clone()).collect(),
@@ -205,7 +209,7 @@ impl<'a> Cx<'a> {
             symbols.push(SymbolInfo { span, def_span, name, kind, info });
         }
         symbols.sort_by_key(|s| (s.span.start, s.span.end));
-        (program, symbols)
+        (program, symbols, std::mem::take(&mut self.grads))
     }
 
     /// Collects the parties, params and functions, then lowers the main body and every
