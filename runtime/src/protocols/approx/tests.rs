@@ -197,7 +197,7 @@ fn shapes_are_kept_and_softmax_works_along_any_axis() {
     use ndarray::{arr0, arr2, Axis};
     let m = arr2(&[[0.5, 1.0, 2.0], [3.0, 4.0, 8.0]]).into_dyn();
     for op in [mpcc_ir::UnaryOp::Exp, mpcc_ir::UnaryOp::Log, mpcc_ir::UnaryOp::Sigmoid] {
-        let got = run_op(2, &[m.clone()], |p, s| super::unary(p, op, &s[0]));
+        let got = run_op(2, std::slice::from_ref(&m), |p, s| super::unary(p, op, &s[0]));
         let want = m.mapv(|v| match op {
             mpcc_ir::UnaryOp::Exp => v.exp(),
             mpcc_ir::UnaryOp::Log => v.ln(),
@@ -206,14 +206,14 @@ fn shapes_are_kept_and_softmax_works_along_any_axis() {
         assert_close(&got, &want, 3.0 * ULP + 1e-6 * 3000.0);
     }
     let scalar = arr0(4.0).into_dyn();
-    let got = run_op(3, &[scalar.clone()], |p, s| super::unary(p, mpcc_ir::UnaryOp::InvSqrt, &s[0]));
+    let got = run_op(3, std::slice::from_ref(&scalar), |p, s| super::unary(p, mpcc_ir::UnaryOp::InvSqrt, &s[0]));
     assert_close(&got, &arr0(0.5).into_dyn(), 2.0 * ULP);
     for axis in [0, 1] {
-        let got = run_op(2, &[m.clone()], |p, s| super::softmax(p, &s[0], axis));
+        let got = run_op(2, std::slice::from_ref(&m), |p, s| super::softmax(p, &s[0], axis));
         let e = m.mapv(f64::exp);
         let want = &e / &e.sum_axis(Axis(axis)).insert_axis(Axis(axis));
         assert_close(&got, &want, 4.0 * ULP);
-        let got = run_op(2, &[m.clone()], |p, s| super::log_softmax(p, &s[0], axis));
+        let got = run_op(2, std::slice::from_ref(&m), |p, s| super::log_softmax(p, &s[0], axis));
         assert_close(&got, &want.mapv(f64::ln), 4.0 * ULP);
     }
 }
