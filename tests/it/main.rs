@@ -3,6 +3,7 @@
 mod cli;
 mod golden;
 mod golden_run;
+mod grad;
 mod lsp;
 mod net;
 mod tidy;

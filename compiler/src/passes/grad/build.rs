@@ -43,6 +43,11 @@ impl<'p> Builder<'p> {
             }
             label = label.join(l);
         }
+        match op {
+            Op::Shape(_) | Op::Reveal(_) => (label, witness) = (Label::Public, None),
+            Op::Share { value, .. } => (label, witness) = (Label::Private, Some(value)),
+            _ => {}
+        }
         let id = ValueId(self.program.values.len() as u32);
         self.program.values.push(ValueDef { op, info: ValueInfo { label, dtype, shape, witness }, span: self.span });
         self.out.push(Stmt::Eval(id));
