@@ -27,7 +27,7 @@ use crate::format::{format_tensor, join_print, PrintPiece};
 use crate::io;
 use crate::plain::structural::IndexSpec;
 use crate::plain::{construct, elementwise, linalg, nn, reduce, scalar_int, structural, Tensor};
-use mpcc_ir::{Block, IndexItem, Op, PartyId, PrintArg, Program, Span, Stmt, ValueDef, ValueId};
+use mpcc_ir::{Block, IndexItem, Op, PartyId, PrintArg, Program, Span, Stmt, UnaryOp, ValueDef, ValueId};
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
@@ -271,15 +271,23 @@ impl Machine<'_> {
             }
             Op::Share { value, .. } | Op::Reveal(value) => self.get(*value)?.clone(),
             Op::Binary(op, a, b) => {
+                let divisor_private = !self.program.value(*b).is_some_and(|d| d.info.label.is_public());
                 let (a, b) = (self.get(*a)?, self.get(*b)?);
                 if *op == mpcc_ir::BinaryOp::Div {
                     domain = elementwise::div_domain(b).map(|d| d.message());
+                    if divisor_private {
+                        domain = domain.or_else(|| private_domain_message(UnaryOp::Reciprocal, b, self.cfg.precision));
+                    }
                 }
                 elementwise::binary(*op, a, b)?
             }
             Op::Unary(op, x) => {
+                let x_private = !self.program.value(*x).is_some_and(|d| d.info.label.is_public());
                 let x = self.get(*x)?;
                 domain = elementwise::unary_domain(*op, x).map(|d| d.message());
+                if x_private {
+                    domain = domain.or_else(|| private_domain_message(*op, x, self.cfg.precision));
+                }
                 elementwise::unary(*op, x)
             }
             Op::Pow(x, k) => elementwise::pow(self.get(*x)?, *k),
@@ -365,4 +373,22 @@ pub(super) fn operands(op: &Op) -> Vec<ValueId> {
         Op::Cat { xs, .. } | Op::Stack { xs, .. } => xs.clone(),
         Op::Index { x, .. } => vec![*x],
     }
+}
+
+/// A sentence when some element of `x` lies outside the input range on which `op`'s private
+/// approximation meets its documented bound (docs/accuracy.md), at `frac_bits` fractional bits:
+/// the plaintext run then warns where a private run would silently be wrong.
+fn private_domain_message(op: UnaryOp, x: &Tensor, frac_bits: u32) -> Option<String> {
+    let range = crate::protocols::approx::private_domain(op, frac_bits)?;
+    let mut bad = x.iter().enumerate().filter(|(_, v)| !range.contains(**v));
+    let (index, value) = bad.next()?;
+    let count = 1 + bad.count();
+    let on = if range.on_magnitude { "|x| in " } else { "" };
+    Some(format!(
+        "`{}` outside its private domain {on}[{}, {}] ({count} element{}; first: {value:.4} at flat index {index}); a private run computes a wrong value there",
+        mpcc_ir::unary_name(op),
+        range.lo,
+        range.hi,
+        if count == 1 { "" } else { "s" }
+    ))
 }
