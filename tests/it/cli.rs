@@ -133,3 +133,21 @@ fn too_few_parties_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("at least 2"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn plaintext_runs_point_at_inputs_outside_a_private_functions_domain() {
+    let dir = scratch("domain");
+    let file = write(
+        &dir,
+        "dom.mpc",
+        b"parties ALICE, BOB;\nlet x = private(src=ALICE, [1.0, 20.0]);\nprint(reveal(exp(x)));\nprint(exp(public([20.0])));\n",
+    );
+    let out = mpcc(&["run", &file, "--plaintext"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    // Only the private `exp` (line 3) is flagged: a public one is computed exactly.
+    assert_eq!(stderr.matches("outside its private domain").count(), 1, "{stderr}");
+    assert!(stderr.contains("dom.mpc:3:14"), "{stderr}");
+    let strict = mpcc(&["run", &file, "--plaintext", "--strict-domains"]);
+    assert_eq!(strict.status.code(), Some(1));
+}
