@@ -5,7 +5,9 @@
 
 use mpcc_runtime::fixed::FixedPoint;
 use mpcc_runtime::mpc_error::MpcError;
+use mpcc_runtime::net::dealer_client::connect_dealer;
 use mpcc_runtime::net::dealer_server::{run_dealer, run_dealer_process, DealerSummary};
+use mpcc_runtime::net::handshake::Hello;
 use mpcc_runtime::net::local::{run_local_network, LocalNetSpec};
 use mpcc_runtime::net::party::{run_networked, NetReport, NetRunError, PartySpec};
 use mpcc_runtime::net::{keygen, Identity, NetConfig, NetError, NetErrorKind, PeerCerts, Phase};
@@ -422,6 +424,29 @@ fn a_killed_party_stops_the_others_at_once() {
     assert_eq!(err.peer.as_deref(), Some("BOB"), "{err}");
     assert_eq!(err.kind, NetErrorKind::Closed, "{err}");
     assert!(matches!(err.phase, Phase::Round(r) if r > 5), "{err}");
+}
+
+#[test]
+fn the_dealer_keeps_a_proposed_seed_and_refuses_a_party_that_runs_something_else() {
+    let fx = Fixture::new("dealer", 2);
+    let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = dealer.local_addr().unwrap();
+    let dealer_id = fx.identity("DEALER");
+    let net = cfg(2_000);
+    std::thread::scope(|scope| {
+        let server = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, &net));
+        let alice = Hello { seed: Some([1; 32]), ..Hello::party("ALICE", 0, 2, [7; 32], 16) };
+        let (seed, link) = connect_dealer(&fx.identity("ALICE"), "DEALER", addr, &fx.certs, &alice, &net).unwrap();
+        assert_eq!(seed, [1; 32]);
+        assert!(link.is_some(), "party 0 keeps its link for requests");
+        let bob = Hello::party("BOB", 1, 2, [9; 32], 16);
+        let err = connect_dealer(&fx.identity("BOB"), "DEALER", addr, &fx.certs, &bob, &net).err().unwrap();
+        assert_eq!(err.kind, NetErrorKind::PeerFailed, "{err}");
+        assert!(err.message.contains("the dealer refused this party: party BOB runs a different program"), "{err}");
+        let dealer_err = server.join().unwrap().unwrap_err();
+        assert_eq!(dealer_err.kind, NetErrorKind::Mismatch, "{dealer_err}");
+        drop(link);
+    });
 }
 
 /// In a child that `run_local_network` started through the wrapper script: acts as
