@@ -7,4 +7,5 @@ mod grad;
 mod lsp;
 mod net;
 mod tidy;
+mod training;
 mod workloads;

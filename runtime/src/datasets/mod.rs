@@ -8,7 +8,9 @@
 //! - `svm-scenarios` ([`write_svm_scenarios`]) and `breast-cancer` ([`write_breast_cancer`]):
 //!   `<out>/<scenario>/{alice,bob}/*.npy`, laid out as [`scenarios`] documents;
 //! - `mnist` ([`write_mnist`]): BOB's test images and labels, ALICE's committed weights;
-//! - `mnist-model` ([`write_mnist_model`]): trains ALICE's MLP (about a minute per epoch).
+//! - `mnist-model` ([`write_mnist_model`]): trains ALICE's MLP (about a minute per epoch);
+//! - `mnist-split` ([`mnist_split::write_mnist_split`]): images split by rows between ALICE
+//!   (top 20 rows, labels) and BOB (bottom 8), for `programs/mnist/train_split.mpc`.
 //!
 //! Every failure is a [`DatasetError`]; nothing here panics on a malformed file. This module does
 //! not parse or run programs.
@@ -19,6 +21,7 @@ pub mod folders;
 pub mod idx;
 pub mod mlp;
 pub mod mnist;
+pub mod mnist_split;
 pub mod scenarios;
 pub mod svm;
 
@@ -33,7 +36,7 @@ pub use scenarios::{write_breast_cancer, write_svm_scenarios, Scenario};
 use std::path::{Path, PathBuf};
 
 /// The recipes this module provides, for `mpcc gen-data`'s help and errors.
-pub const RECIPES: [&str; 4] = ["svm-scenarios", "breast-cancer", "mnist", "mnist-model"];
+pub const RECIPES: [&str; 5] = ["svm-scenarios", "breast-cancer", "mnist", "mnist-model", "mnist-split"];
 
 /// Options some recipes take besides the output folder and the seed.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +77,8 @@ pub fn write_recipe(
         "mnist-model" => {
             write_mnist_model(out_dir, seed, &options.data_dir, &options.mlp, on_event).map(|(files, _)| files)
         }
+        // `--images n`: the number of training examples; all 10 000 test images.
+        "mnist-split" => mnist_split::write_mnist_split(out_dir, &options.data_dir, options.mnist_images, mnist::MNIST_TEST),
         _ => Err(DatasetError::UnknownRecipe { name: name.to_string(), known: RECIPES.join(", ") }),
     }
 }
