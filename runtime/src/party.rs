@@ -11,7 +11,7 @@ use crate::comm::{Comm, CommError, CommStats};
 use crate::dealer::{DealerClient, DealerStats};
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
-use crate::wire::{encode_u64s, fold_u64s};
+use crate::wire::{encode_u64s, fold_u64s, WireError};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -206,13 +206,7 @@ impl Party {
             .collect();
         let expect: Vec<bool> = (0..self.n_parties).map(|p| p != self.id).collect();
         let got = self.comm.exchange(out, &expect)?;
-        let mut acc = share.to_vec();
-        for (peer, msg) in got.into_iter().enumerate() {
-            if let Some(msg) = msg {
-                fold_u64s(&msg, &mut acc, &f).map_err(|source| CommError::Malformed { peer, source })?;
-            }
-        }
-        Ok(acc)
+        fold_messages(share, got, f)
     }
 
     /// Opens additive shares to party `to` alone: one round, each other party sends 8 bytes per
@@ -231,12 +225,32 @@ impl Party {
         }
         let expect: Vec<bool> = (0..self.n_parties).map(|p| p != self.id).collect();
         let got = self.comm.exchange(vec![None; self.n_parties], &expect)?;
-        let mut acc = share.to_vec();
-        for (peer, msg) in got.into_iter().enumerate() {
-            if let Some(msg) = msg {
-                fold_u64s(&msg, &mut acc, u64::wrapping_add).map_err(|source| CommError::Malformed { peer, source })?;
+        fold_messages(share, got, u64::wrapping_add).map(Some)
+    }
+}
+
+/// `share` combined with every peer's message by `f`. The first message is decoded and combined
+/// in the same pass that makes the result (no separate copy of `share`).
+fn fold_messages(share: &[u64], got: Vec<Option<Vec<u8>>>, f: impl Fn(u64, u64) -> u64) -> Result<Vec<u64>, MpcError> {
+    let mut acc: Option<Vec<u64>> = None;
+    for (peer, msg) in got.into_iter().enumerate() {
+        let Some(msg) = msg else { continue };
+        let malformed = |source| MpcError::Comm(CommError::Malformed { peer, source });
+        match acc.as_mut() {
+            Some(acc) => fold_u64s(&msg, acc, &f).map_err(malformed)?,
+            None => {
+                if msg.len() != share.len() * 8 {
+                    return Err(malformed(WireError::Length { expected: share.len() * 8, got: msg.len() }));
+                }
+                acc = Some(
+                    share
+                        .iter()
+                        .zip(msg.chunks_exact(8))
+                        .map(|(&s, c)| f(s, u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])))
+                        .collect(),
+                );
             }
         }
-        Ok(Some(acc))
     }
+    Ok(acc.unwrap_or_else(|| share.to_vec()))
 }

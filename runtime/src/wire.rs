@@ -13,9 +13,10 @@ pub enum WireError {
 
 /// Ring elements as little-endian bytes.
 pub fn encode_u64s(words: &[u64]) -> Vec<u8> {
-    let mut out = vec![0u8; words.len() * 8];
-    for (chunk, w) in out.chunks_exact_mut(8).zip(words) {
-        chunk.copy_from_slice(&w.to_le_bytes());
+    // Appending (rather than zero-filling first) writes each byte once.
+    let mut out = Vec::with_capacity(words.len() * 8);
+    for w in words {
+        out.extend_from_slice(&w.to_le_bytes());
     }
     out
 }

@@ -1,6 +1,7 @@
 //! The trusted dealer (CrypTen's trusted third party): correlated randomness for the protocols.
 //!
-//! Seed compression: the dealer shares one ChaCha seed with each party. Every party draws the
+//! Seed compression: the dealer shares one ChaCha12 seed with each party (ChaCha12, not 20: the
+//! streams are the bulk of the engine's work; the choice is argued in docs/performance.md). Every party draws the
 //! *free* parts of a correlation (e.g. Beaver's `a` and `b` shares) from that seed; parties 1..N-1
 //! also draw the *corrected* parts (e.g. `c`); party 0 alone receives its corrected parts as
 //! explicit values, computed by the dealer so that the shares add up. Only those explicit values
@@ -14,9 +15,11 @@ pub mod local;
 
 pub use local::{spawn_dealer_thread, ThreadDealerLink};
 
-use crate::ring::{matmul::matmul_shape, random_vec};
+use crate::ring::matmul::matmul_shape;
 use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
+
+/// The generator of the dealer streams (one per party, seeded with that party's dealer seed).
+pub type DealerRng = rand_chacha::ChaCha12Rng;
 
 /// One request for correlated randomness. Lengths count ring elements.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,50 +142,70 @@ pub struct DealerStats {
     pub binary_triples: u64,
 }
 
-fn draw(rng: &mut ChaCha20Rng, len: usize, combine: Combine) -> Vec<u64> {
-    let mut v = random_vec(rng, len);
+/// Fills `out` with the next words of `rng` (in order: the order both holders of a seed rely on),
+/// keeping bit 0 only for random bits.
+fn draw_into(rng: &mut DealerRng, out: &mut [u64], combine: Combine) {
+    rand::Rng::fill(rng, out);
     if combine == Combine::XorBit {
-        v.iter_mut().for_each(|x| *x &= 1);
+        out.iter_mut().for_each(|x| *x &= 1);
     }
+}
+
+fn draw(rng: &mut DealerRng, len: usize, combine: Combine) -> Vec<u64> {
+    let mut v = vec![0; len];
+    draw_into(rng, &mut v, combine);
     v
 }
 
 /// The trusted dealer's state: one generator per party, each in step with that party's client.
 pub struct TrustedDealer {
-    rngs: Vec<ChaCha20Rng>,
+    rngs: Vec<DealerRng>,
+    /// Reused for every draw of parties after the first (no fresh allocation per request).
+    scratch: Vec<u64>,
 }
 
 impl TrustedDealer {
     /// A dealer for the parties whose dealer seeds are `seeds` (index = party).
     pub fn new(seeds: &[[u8; 32]]) -> Self {
-        TrustedDealer { rngs: seeds.iter().map(|s| ChaCha20Rng::from_seed(*s)).collect() }
+        TrustedDealer { rngs: seeds.iter().map(|s| DealerRng::from_seed(*s)).collect(), scratch: Vec::new() }
     }
 
     /// Serves one request: draws every party's shares and returns party 0's explicit values.
     pub fn serve(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
         let free = req.free_parts();
         let corrected = req.corrected_parts()?;
+        // Party 0's draw of each free part (and party 1's of each corrected part) goes straight
+        // into the sums; later parties' draws go through the scratch buffer.
         let mut free_sum: Vec<Vec<u64>> = free.iter().map(|&(len, _)| vec![0; len]).collect();
         let mut corr_sum: Vec<Vec<u64>> = corrected.iter().map(|&(len, _)| vec![0; len]).collect();
+        let scratch = &mut self.scratch;
         for (i, rng) in self.rngs.iter_mut().enumerate() {
             for (acc, &(len, comb)) in free_sum.iter_mut().zip(&free) {
-                accumulate(acc, &draw(rng, len, comb), comb);
+                if i == 0 {
+                    draw_into(rng, acc, comb);
+                } else {
+                    scratch.resize(len, 0);
+                    draw_into(rng, scratch, comb);
+                    accumulate(acc, scratch, comb);
+                }
             }
             if i > 0 {
                 for (acc, &(len, comb)) in corr_sum.iter_mut().zip(&corrected) {
-                    accumulate(acc, &draw(rng, len, comb), comb);
+                    if i == 1 {
+                        draw_into(rng, acc, comb);
+                    } else {
+                        scratch.resize(len, 0);
+                        draw_into(rng, scratch, comb);
+                        accumulate(acc, scratch, comb);
+                    }
                 }
             }
         }
-        let targets = targets(req, &free_sum)?;
-        let mut out = Vec::with_capacity(req.explicit_len()?);
-        for ((target, others), &(_, comb)) in targets.iter().zip(&corr_sum).zip(&corrected) {
-            out.extend(target.iter().zip(others).map(|(&t, &o)| match comb {
-                Combine::Add => t.wrapping_sub(o),
-                Combine::Xor | Combine::XorBit => t ^ o,
-            }));
+        correct(req, &free_sum, &mut corr_sum)?;
+        if corr_sum.len() == 1 {
+            return Ok(corr_sum.pop().unwrap_or_default());
         }
-        Ok(out)
+        Ok(corr_sum.concat())
     }
 }
 
@@ -193,45 +216,67 @@ impl DealerLink for TrustedDealer {
 }
 
 fn accumulate(acc: &mut [u64], part: &[u64], comb: Combine) {
-    for (a, &p) in acc.iter_mut().zip(part) {
-        *a = match comb {
-            Combine::Add => a.wrapping_add(p),
-            Combine::Xor | Combine::XorBit => *a ^ p,
-        };
+    match comb {
+        Combine::Add => acc.iter_mut().zip(part).for_each(|(a, &p)| *a = a.wrapping_add(p)),
+        Combine::Xor | Combine::XorBit => acc.iter_mut().zip(part).for_each(|(a, &p)| *a ^= p),
     }
 }
 
-/// The true values of the corrected parts, from the reconstructed free parts.
-fn targets(req: &Request, free: &[Vec<u64>]) -> Result<Vec<Vec<u64>>, DealerError> {
+/// Turns the other parties' sums of the corrected parts (`others`) into party 0's explicit
+/// values in place: `target - others` (or `target ^ others`), with the targets computed from the
+/// reconstructed free parts in the same pass.
+fn correct(req: &Request, free: &[Vec<u64>], others: &mut [Vec<u64>]) -> Result<(), DealerError> {
     let bad = || DealerError::BadRequest(format!("{req:?}"));
-    let part = |i: usize| free.get(i).ok_or_else(bad);
-    Ok(match req {
-        Request::Triple { .. } => vec![part(0)?.iter().zip(part(1)?).map(|(a, b)| a.wrapping_mul(*b)).collect()],
-        Request::MatTriple { a, b } => {
-            let at = crate::ring::from_vec("matmul", a, part(0)?.clone())
-                .map_err(|e| DealerError::BadRequest(e.to_string()))?;
-            let bt = crate::ring::from_vec("matmul", b, part(1)?.clone())
-                .map_err(|e| DealerError::BadRequest(e.to_string()))?;
-            let c = crate::ring::matmul(&at, &bt).map_err(|e| DealerError::BadRequest(e.to_string()))?;
-            vec![crate::ring::to_vec(&c)]
+    let part = |i: usize| free.get(i).map(Vec::as_slice).ok_or_else(bad);
+    let sub_from = |out: &mut [u64], target: &mut dyn Iterator<Item = u64>| {
+        out.iter_mut().zip(target).for_each(|(o, t)| *o = t.wrapping_sub(*o));
+    };
+    match (req, others) {
+        (Request::Triple { .. }, [c]) => {
+            let (a, b) = (part(0)?, part(1)?);
+            sub_from(c, &mut a.iter().zip(b).map(|(a, b)| a.wrapping_mul(*b)));
         }
-        Request::Square { .. } => vec![part(0)?.iter().map(|a| a.wrapping_mul(*a)).collect()],
-        Request::Trunc { bits, .. } => {
+        (Request::MatTriple { .. }, [c]) => {
+            let target = mat_target(req, free)?;
+            sub_from(c, &mut target.into_iter());
+        }
+        (Request::Square { .. }, [s]) => sub_from(s, &mut part(0)?.iter().map(|a| a.wrapping_mul(*a))),
+        (Request::Trunc { bits, .. }, [m, t]) => {
             let r = part(0)?;
             let low = (1u64 << 63) - 1;
-            vec![r.iter().map(|x| x >> 63).collect(), r.iter().map(|x| (x & low) >> bits.min(&63)).collect()]
+            sub_from(m, &mut r.iter().map(|x| x >> 63));
+            sub_from(t, &mut r.iter().map(|x| (x & low) >> bits.min(&63)));
         }
-        Request::Bits { .. } => vec![part(0)?.clone()],
-        Request::BinTriple { .. } => {
-            vec![part(0)?.iter().zip(part(1)?).map(|(a, b)| a & b).collect()]
+        (Request::Bits { .. }, [a]) => sub_from(a, &mut part(0)?.iter().copied()),
+        (Request::BinTriple { .. }, [c]) => {
+            let (a, b) = (part(0)?, part(1)?);
+            c.iter_mut().zip(a.iter().zip(b)).for_each(|(c, (a, b))| *c ^= a & b);
         }
-    })
+        _ => return Err(bad()),
+    }
+    Ok(())
+}
+
+/// `A @ B` of a matrix triple, from the reconstructed `A` and `B`.
+fn mat_target(req: &Request, free: &[Vec<u64>]) -> Result<Vec<u64>, DealerError> {
+    let Request::MatTriple { a, b } = req else {
+        return Err(DealerError::BadRequest(format!("{req:?}")));
+    };
+    let bad = |e: crate::ring::ShapeError| DealerError::BadRequest(e.to_string());
+    let (fa, fb) = match free {
+        [fa, fb] => (fa.clone(), fb.clone()),
+        _ => return Err(DealerError::BadRequest(format!("{req:?}"))),
+    };
+    let at = crate::ring::from_vec("matmul", a, fa).map_err(bad)?;
+    let bt = crate::ring::from_vec("matmul", b, fb).map_err(bad)?;
+    let c = crate::ring::matmul(&at, &bt).map_err(bad)?;
+    Ok(crate::ring::to_vec(&c))
 }
 
 /// One party's side of the dealer: its seeded generator and, for party 0, the link.
 pub struct DealerClient {
     party: usize,
-    rng: ChaCha20Rng,
+    rng: DealerRng,
     link: Option<Box<dyn DealerLink>>,
     stats: DealerStats,
 }
@@ -239,7 +284,7 @@ pub struct DealerClient {
 impl DealerClient {
     /// The client of `party`, drawing from `seed` (shared with the dealer); party 0 needs `link`.
     pub fn new(party: usize, seed: [u8; 32], link: Option<Box<dyn DealerLink>>) -> Self {
-        DealerClient { party, rng: ChaCha20Rng::from_seed(seed), link, stats: DealerStats::default() }
+        DealerClient { party, rng: DealerRng::from_seed(seed), link, stats: DealerStats::default() }
     }
 
     /// Counters so far.
@@ -283,12 +328,15 @@ impl DealerClient {
             return Err(DealerError::Malformed { expected, got: explicit.len() });
         }
         self.stats.bytes_received += 8 * expected as u64;
-        let mut rest = explicit.as_slice();
-        for &(len, _) in &req.corrected_parts()? {
-            let (head, tail) = rest.split_at(len);
-            parts.push(head.to_vec());
-            rest = tail;
+        // Split the explicit values into the corrected parts, moving the last part (no copy
+        // for the common single-part case).
+        let lens: Vec<usize> = req.corrected_parts()?.iter().map(|p| p.0).collect();
+        let mut rest = explicit;
+        let mut split: Vec<Vec<u64>> = Vec::with_capacity(lens.len());
+        for &len in lens.iter().rev() {
+            split.push(rest.split_off(rest.len() - len));
         }
+        parts.extend(split.into_iter().rev());
         Ok(parts)
     }
 

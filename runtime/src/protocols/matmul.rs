@@ -3,7 +3,7 @@
 //! calls of the ring kernel in `ring/matmul.rs`.
 
 use super::trunc::rescale;
-use super::{open_masked, Opening};
+use super::{flat, open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -23,8 +23,8 @@ pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcEr
     // The dealer computes C while the parties open E and F.
     let (opened, [a, b, c]) = open_masked(party, "matmul", &req, Opening::Add, nx + y.len(), |p| {
         let mut masked = Vec::with_capacity(nx + y.len());
-        masked.extend(x.data.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
-        masked.extend(y.data.iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
+        masked.extend(flat(&x.data).iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
+        masked.extend(flat(&y.data).iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
         masked
     })?;
     let mut e = opened;

@@ -62,6 +62,15 @@ pub(crate) fn broadcast_pair<'a>(
     Ok((broadcast_to(op, a, &shape)?.into(), broadcast_to(op, b, &shape)?.into()))
 }
 
+/// A tensor's elements in standard order as one slice: borrowed when the layout is standard
+/// (the common case: a plain slice loop vectorises; `ndarray`'s n-d iterator does not).
+pub(crate) fn flat<S: ndarray::Data<Elem = u64>>(a: &ndarray::ArrayBase<S, IxDyn>) -> std::borrow::Cow<'_, [u64]> {
+    match a.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(a.iter().copied().collect()),
+    }
+}
+
 /// How a masked message is opened.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Opening {

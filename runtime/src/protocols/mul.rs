@@ -6,7 +6,7 @@
 //! 0/1 (scale 0) operand multiplies without truncation.
 
 use super::trunc::rescale;
-use super::{broadcast_pair, open_masked, Opening};
+use super::{broadcast_pair, flat, open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -33,21 +33,26 @@ pub fn mul_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcE
     // The dealer works on c while the parties open e and f.
     let (opened, [a, b, c]) = open_masked(party, "mul", &Request::Triple { n }, Opening::Add, 2 * n, |p| {
         let mut masked = Vec::with_capacity(2 * n);
-        masked.extend(xd.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
-        masked.extend(yd.iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
+        masked.extend(flat(&xd).iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
+        masked.extend(flat(&yd).iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
         masked
     })?;
     let (e, f) = opened.split_at(n);
-    let is_p0 = party.id() == 0;
-    let z: Vec<u64> = (0..n)
-        .map(|i| {
-            let mut z = c[i].wrapping_add(e[i].wrapping_mul(b[i])).wrapping_add(f[i].wrapping_mul(a[i]));
-            if is_p0 {
-                z = z.wrapping_add(e[i].wrapping_mul(f[i]));
-            }
-            z
-        })
-        .collect();
+    if a.len() != n || b.len() != n || c.len() != n || f.len() != n {
+        return Err(party.invalid("mul", "bad dealer reply"));
+    }
+    // z = c + e·b + f·a (+ e·f on party 0), written into c's buffer (no fresh allocation).
+    let mut z = c;
+    let ef = z.iter_mut().zip(e.iter().zip(f));
+    if party.id() == 0 {
+        ef.zip(a.iter().zip(&b)).for_each(|((z, (&e, &f)), (&a, &b))| {
+            *z = z.wrapping_add(e.wrapping_mul(b)).wrapping_add(f.wrapping_mul(a)).wrapping_add(e.wrapping_mul(f));
+        });
+    } else {
+        ef.zip(a.iter().zip(&b)).for_each(|((z, (&e, &f)), (&a, &b))| {
+            *z = z.wrapping_add(e.wrapping_mul(b)).wrapping_add(f.wrapping_mul(a));
+        });
+    }
     Ok(Shared { data: from_vec("mul", &shape, z)?, scale: x.scale + y.scale })
 }
 
@@ -64,7 +69,7 @@ pub fn mul_public(party: &mut Party, x: &Shared, p: &Public) -> Result<Shared, M
 pub fn square(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let n = x.len();
     let (e, [a, s]) = open_masked(party, "square", &Request::Square { n }, Opening::Add, n, |p| {
-        x.data.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)).collect()
+        flat(&x.data).iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)).collect()
     })?;
     let is_p0 = party.id() == 0;
     let z: Vec<u64> = (0..n)

@@ -7,7 +7,7 @@
 //! `c` is public, so the wrap-around is accounted for exactly. No 2-party-only local trick is
 //! used; nothing here fails for N > 2.
 
-use super::{open_masked, Opening};
+use super::{flat, open_masked, Opening};
 use crate::dealer::Request;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -39,23 +39,24 @@ pub fn truncate(party: &mut Party, x: &Shared, bits: u32) -> Result<Shared, MpcE
     let req = Request::Trunc { n, bits };
     let (c, [_r, m, t]) = open_masked(party, "truncate", &req, Opening::Add, n, |p| {
         let shift = if is_p0 { TWO_62 } else { 0 };
-        x.data.iter().zip(p.free(0)).map(|(&xi, &ri)| xi.wrapping_add(ri).wrapping_add(shift)).collect()
+        flat(&x.data).iter().zip(p.free(0)).map(|(&xi, &ri)| xi.wrapping_add(ri).wrapping_add(shift)).collect()
     })?;
     let high_unit = 1u64 << (63 - bits);
     let offset = TWO_62 >> bits;
-    let out: Vec<u64> = c
-        .iter()
-        .zip(m.iter().zip(&t))
-        .map(|(&ci, (&mi, &ti))| {
-            // carry = c63 ⊕ r63 = c63 + m - 2·c63·m, with the public part on party 0.
-            let carry = if ci >> 63 == 0 { mi } else { (is_p0 as u64).wrapping_sub(mi) };
-            let mut y = carry.wrapping_mul(high_unit).wrapping_sub(ti);
-            if is_p0 {
-                y = y.wrapping_add((ci & LOW_63) >> bits).wrapping_sub(offset);
-            }
-            y
-        })
-        .collect();
+    if m.len() != n || t.len() != n {
+        return Err(party.invalid("truncate", "bad dealer reply"));
+    }
+    // Written into the opened buffer (no fresh allocation).
+    let mut out = c;
+    out.iter_mut().zip(m.iter().zip(&t)).for_each(|(ci, (&mi, &ti))| {
+        // carry = c63 ⊕ r63 = c63 + m - 2·c63·m, with the public part on party 0.
+        let carry = if *ci >> 63 == 0 { mi } else { (is_p0 as u64).wrapping_sub(mi) };
+        let mut y = carry.wrapping_mul(high_unit).wrapping_sub(ti);
+        if is_p0 {
+            y = y.wrapping_add((*ci & LOW_63) >> bits).wrapping_sub(offset);
+        }
+        *ci = y;
+    });
     Ok(Shared { data: from_vec("truncate", x.shape(), out)?, scale: x.scale - bits })
 }
 
