@@ -196,6 +196,7 @@ pub fn run(args: &RunArgs) -> u8 {
         precision: args.precision,
         seed: args.seed,
         strict_domains: args.strict_domains,
+        progress: crate::progress::loops(),
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext {

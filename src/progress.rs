@@ -38,3 +38,26 @@ impl Training {
         }
     }
 }
+
+/// A bar over the program's outermost `for` loops (epochs, batches) when stderr is a terminal;
+/// no callback otherwise, so redirected runs stay silent.
+pub fn loops() -> mpcc_runtime::exec::Progress {
+    if !std::io::stderr().is_terminal() {
+        return mpcc_runtime::exec::Progress::default();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("loop [{bar:40}] {pos}/{len} iterations ({elapsed}, eta {eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let tick = move |_span: mpcc_runtime::exec::Span, done: u64, total: u64| {
+        if bar.length() != Some(total) {
+            bar.reset();
+            bar.set_length(total);
+        }
+        bar.set_position(done);
+        if done == total {
+            bar.finish_and_clear();
+        }
+    };
+    mpcc_runtime::exec::Progress(Some(std::sync::Arc::new(tick)))
+}

@@ -12,6 +12,7 @@ pub mod plain;
 mod plain_tests;
 
 pub use mpc::{run_mpc, run_party, MpcReport, PartyReport};
+pub use mpcc_ir::Span;
 
 use crate::error::RunError;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,40 @@ pub struct RunConfig {
     /// Plaintext: an out-of-domain input (`log`/`sqrt`/`inv_sqrt`/`reciprocal` of a bad value,
     /// division by ~0) or a NaN/infinite result is an error instead of a warning.
     pub strict_domains: bool,
+    /// Told after each iteration of the program's outermost `for` loops (for progress bars).
+    pub progress: Progress,
+}
+
+/// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
+/// outermost `for` loop. Only party 0 of an MPC run calls it. It sees no value, only counts.
+#[derive(Clone, Default)]
+pub struct Progress(pub Option<std::sync::Arc<dyn Fn(mpcc_ir::Span, u64, u64) + Send + Sync>>);
+
+impl Progress {
+    /// Calls the callback, if any.
+    pub fn tick(&self, span: mpcc_ir::Span, done: u64, total: u64) {
+        if let Some(f) = &self.0 {
+            f(span, done, total);
+        }
+    }
+
+    /// Whether `span` is that of a `for` statement at the top of `program`'s body.
+    pub fn is_outermost(program: &mpcc_ir::Program, span: mpcc_ir::Span) -> bool {
+        program.body.0.iter().any(|s| matches!(s, mpcc_ir::Stmt::For { span: sp, .. } if *sp == span))
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Progress(callback)" } else { "Progress(none)" })
+    }
+}
+
+/// Progress callbacks never make two configurations differ.
+impl PartialEq for Progress {
+    fn eq(&self, _: &Progress) -> bool {
+        true
+    }
 }
 
 impl RunConfig {
@@ -49,6 +84,7 @@ impl Default for RunConfig {
             precision: 16,
             seed: None,
             strict_domains: false,
+            progress: Progress::default(),
         }
     }
 }

@@ -98,12 +98,16 @@ impl Machine<'_> {
             Stmt::For { var, start, end, body, span } => {
                 let from = self.int(*start, "a loop bound", *span)?;
                 let to = self.int(*end, "a loop bound", *span)?;
+                let tick = true && super::Progress::is_outermost(self.program, *span);
                 for i in from..to {
                     if let Some(slot) = self.vars.get_mut(var.index()) {
                         *slot = Some(Tensor::from_elem(ndarray::IxDyn(&[]), i as f64));
                     }
                     if let Flow::Break = self.block(body)? {
                         break;
+                    }
+                    if tick {
+                        self.cfg.progress.tick(*span, (i - from + 1) as u64, (to - from) as u64);
                     }
                 }
             }
