@@ -9,34 +9,26 @@ use mpcc_runtime::exec::{Event, RunConfig, Sink};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const OK: u8 = 0;
-const FAIL: u8 = 1;
+pub const OK: u8 = 0;
+pub const FAIL: u8 = 1;
 const USAGE: u8 = 2;
 
 fn params_of(set: &[String]) -> Result<Vec<(String, String)>, String> {
     set.iter()
         .map(|s| match s.split_once('=') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                Ok((name.trim().to_string(), value.trim().to_string()))
-            }
-            _ => Err(format!(
-                "`--set {s}` must have the form NAME=VALUE, e.g. `--set epochs=10`"
-            )),
+            Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.trim().to_string())),
+            _ => Err(format!("`--set {s}` must have the form NAME=VALUE, e.g. `--set epochs=10`")),
         })
         .collect()
 }
 
-fn usage_error(message: &str) -> u8 {
+pub fn usage_error(message: &str) -> u8 {
     eprintln!("error: {message}");
     USAGE
 }
 
 /// Reads and compiles a file, printing its diagnostics. `Err` holds the exit code.
-fn compile_file(
-    path: &Path,
-    set: &[String],
-    format: MessageFormat,
-) -> Result<(Source, Compiled), u8> {
+fn compile_file(path: &Path, set: &[String], format: MessageFormat) -> Result<(Source, Compiled), u8> {
     let params = params_of(set).map_err(|m| usage_error(&m))?;
     let source = Source::read(path).map_err(|m| {
         eprintln!("error: {m}");
@@ -57,8 +49,7 @@ fn print_diagnostics(source: &Source, compiled: &Compiled, format: MessageFormat
     match format {
         MessageFormat::Human => {
             let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let text =
-                mpcc_compiler::render(&compiled.diagnostics, &source.name, &source.text, color);
+            let text = mpcc_compiler::render(&compiled.diagnostics, &source.name, &source.text, color);
             eprint!("{text}");
         }
         MessageFormat::Json => {
@@ -110,8 +101,8 @@ pub fn compile(path: &Path, emit: Emit, spans: bool, set: &[String], format: Mes
 
 /// Prints events as they come: `print` on stdout, `output` on stdout labelled with the party,
 /// warnings on stderr with their source line.
-struct Console<'a> {
-    source: &'a Source,
+pub struct Console<'a> {
+    pub source: &'a Source,
 }
 
 impl Sink for Console<'_> {
@@ -121,10 +112,7 @@ impl Sink for Console<'_> {
             Event::Output { party, text } => println!("[{party}] {text}"),
             Event::Warning { span, message } => {
                 let (line, col) = self.source.line_col(span.start as usize);
-                eprintln!(
-                    "warning: {message}\n  --> {}:{line}:{col}",
-                    self.source.name
-                );
+                eprintln!("warning: {message}\n  --> {}:{line}:{col}", self.source.name);
             }
         }
     }
@@ -144,9 +132,9 @@ fn data_dirs(
         .unwrap_or_else(|| PathBuf::from("."));
     let mut dirs = vec![default; n_parties.max(program.parties.len())];
     for flag in flags {
-        let (party, dir) = flag.split_once('=').ok_or_else(|| {
-            format!("`--data {flag}` must have the form PARTY=DIR, e.g. `--data ALICE=alice/`")
-        })?;
+        let (party, dir) = flag
+            .split_once('=')
+            .ok_or_else(|| format!("`--data {flag}` must have the form PARTY=DIR, e.g. `--data ALICE=alice/`"))?;
         let rank = program
             .parties
             .iter()
@@ -158,9 +146,8 @@ fn data_dirs(
                     program.parties.join(", ")
                 )
             })?;
-        let slot = dirs
-            .get_mut(rank)
-            .ok_or_else(|| format!("`--data {flag}`: party rank {rank} is not in this run"))?;
+        let slot =
+            dirs.get_mut(rank).ok_or_else(|| format!("`--data {flag}`: party rank {rank} is not in this run"))?;
         *slot = PathBuf::from(dir);
     }
     Ok(dirs)
@@ -176,6 +163,8 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     let n_parties = if args.plaintext {
         program.parties.len().max(1)
+    } else if let (Some(_), Some(peers)) = (args.party, &args.peers) {
+        peers.split(',').count()
     } else {
         args.parties
     };
@@ -186,6 +175,9 @@ pub fn run(args: &RunArgs) -> u8 {
             program.parties.join(", "),
             program.parties.len().max(2)
         ));
+    }
+    if args.network {
+        return crate::network::run_local(program, n_parties, args);
     }
     let data_dirs = match data_dirs(program, &args.file, &args.data, n_parties) {
         Ok(d) => d,
@@ -200,12 +192,14 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext {
-        mpcc_runtime::exec::run_plain(program, &cfg, &mut console).map(|_| ())
+        mpcc_runtime::exec::run_plain(program, &cfg, &mut console).map(|_| OK)
+    } else if let Some(rank) = args.party {
+        crate::network::run_party(program, rank, args, &cfg, &mut console)
     } else {
-        run_mpc(program, n_parties, &cfg, args, &mut console)
+        run_mpc(program, n_parties, &cfg, args, &mut console).map(|()| OK)
     };
     match result {
-        Ok(()) => OK,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             if let Some(span) = e.span {
@@ -278,9 +272,7 @@ pub fn explain(code: &str) -> u8 {
             println!("{text}");
             OK
         }
-        None => usage_error(&format!(
-            "`{code}` is not an mpcc error code (codes look like E0301)"
-        )),
+        None => usage_error(&format!("`{code}` is not an mpcc error code (codes look like E0301)")),
     }
 }
 

@@ -6,8 +6,9 @@
 mod bench;
 mod commands;
 mod diag_json;
-mod progress;
 mod lsp;
+mod network;
+mod progress;
 mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -88,6 +89,36 @@ enum Command {
     },
     /// Explain an error code, e.g. `mpcc explain E0301`.
     Explain { code: String },
+    /// Create a party's (or the dealer's) TLS key and self-signed certificate for networked runs.
+    ///
+    /// Writes DIR/NAME.key (secret) and DIR/NAME.crt; give the certificate to the other parties,
+    /// who put it in the folder they pass as `--certs`.
+    Keygen {
+        /// The party's name as the program declares it (or DEALER).
+        #[arg(long)]
+        name: String,
+        /// The folder to write into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the trusted dealer of a networked run: it serves the parties' correlated randomness.
+    Dealer {
+        /// The address to listen on, HOST:PORT.
+        #[arg(long)]
+        listen: String,
+        /// The folder holding the dealer's NAME.key and NAME.crt.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The dealer's certificate name.
+        #[arg(long, default_value = "DEALER")]
+        name: String,
+        /// The folder of trusted certificates (every party's NAME.crt).
+        #[arg(long)]
+        certs: PathBuf,
+        /// Seconds without progress before giving up.
+        #[arg(long, default_value_t = 30.0)]
+        timeout: f64,
+    },
     /// Start the language server on stdio (for editors).
     Lsp,
     /// Measure the secure engine against plaintext, in one run.
@@ -130,8 +161,29 @@ struct RunArgs {
     #[arg(long, default_value_t = 2)]
     parties: usize,
     /// Run on the plaintext f64 reference engine instead (no secret sharing).
-    #[arg(long, conflicts_with = "parties")]
+    #[arg(long, conflicts_with_all = ["parties", "network", "party"])]
     plaintext: bool,
+    /// Start every party and the dealer as local processes talking TCP+TLS on loopback.
+    #[arg(long, conflicts_with = "party")]
+    network: bool,
+    /// Run only this party (its rank) of a networked run; see `--peers`, `--dealer`, `--keys`.
+    #[arg(long, value_name = "RANK")]
+    party: Option<usize>,
+    /// Every party's address by rank, `h0:p0,h1:p1,…` (with `--party`; this party listens on its own).
+    #[arg(long, value_name = "ADDRS", requires = "party")]
+    peers: Option<String>,
+    /// The dealer's address, HOST:PORT (with `--party`).
+    #[arg(long, value_name = "ADDR", requires = "party")]
+    dealer: Option<String>,
+    /// This party's key folder (NAME.key, NAME.crt from `mpcc keygen`; with `--party`).
+    #[arg(long, value_name = "DIR", requires = "party")]
+    keys: Option<PathBuf>,
+    /// The folder of trusted certificates (default: the `--keys` folder; with `--party`).
+    #[arg(long, value_name = "DIR", requires = "party")]
+    certs: Option<PathBuf>,
+    /// Networked runs: seconds without progress from a peer before every party gives up.
+    #[arg(long, default_value_t = 30.0)]
+    timeout: f64,
     /// A party's data folder: `--data ALICE=dir` (repeatable; default: the program's folder).
     #[arg(long = "data", value_name = "PARTY=DIR")]
     data: Vec<String>,
@@ -175,21 +227,17 @@ enum Stats {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Check {
-            file,
-            params,
-            message_format,
-        } => commands::check(&file, &params.set, message_format),
-        Command::Compile {
-            file,
-            emit,
-            spans,
-            params,
-            message_format,
-        } => commands::compile(&file, emit, spans, &params.set, message_format),
+        Command::Check { file, params, message_format } => commands::check(&file, &params.set, message_format),
+        Command::Compile { file, emit, spans, params, message_format } => {
+            commands::compile(&file, emit, spans, &params.set, message_format)
+        }
         Command::Run(args) => commands::run(&args),
         Command::GenData { recipe, out, seed, images } => commands::gen_data(&recipe, &out, seed, images),
         Command::Accuracy { parties, points } => commands::accuracy(parties, points),
+        Command::Keygen { name, out } => network::keygen(&name, &out),
+        Command::Dealer { listen, keys, name, certs, timeout } => {
+            network::dealer(&listen, &keys, &name, &certs, timeout)
+        }
         Command::Explain { code } => commands::explain(&code),
         Command::Lsp => lsp::run(),
         Command::Bench { parties, reps, program, markdown } => bench::bench(parties, reps, &program, markdown),

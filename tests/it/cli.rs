@@ -151,3 +151,19 @@ fn plaintext_runs_point_at_inputs_outside_a_private_functions_domain() {
     let strict = mpcc(&["run", &file, "--plaintext", "--strict-domains"]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+#[test]
+fn network_run_of_local_processes_prints_what_the_simulated_run_prints() {
+    let args = ["--seed", "5", "--set", "epochs=3", "--stats", "none", "--timeout", "20"];
+    let simulated = mpcc(&[&["run", "programs/svm.mpc", "--parties", "2"][..], &args].concat());
+    let networked = mpcc(&[&["run", "programs/svm.mpc", "--parties", "2", "--network"][..], &args].concat());
+    assert_eq!(networked.status.code(), Some(0), "{}", text(&networked.stderr));
+    assert_eq!(text(&networked.stdout), text(&simulated.stdout));
+}
+
+#[test]
+fn a_party_without_its_keys_is_told_what_to_pass() {
+    let out = mpcc(&["run", "programs/svm.mpc", "--party", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--dealer", "127.0.0.1:3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--keys"), "{}", text(&out.stderr));
+}

@@ -187,10 +187,10 @@ impl<'a> Machine<'a> {
                 }
             });
         }
-        if self.party.id() == 0 {
-            let text = join_print(&pieces);
-            (self.emit)(self.seq, Event::Print { text });
-        }
+        // Every party sees the line (a networked party prints it in its own terminal); the
+        // simulated engine keeps party 0's copy only.
+        let text = join_print(&pieces);
+        (self.emit)(self.seq, Event::Print { text });
         Ok(())
     }
 

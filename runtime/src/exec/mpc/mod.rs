@@ -185,7 +185,10 @@ pub fn run_mpc_with_comms(
     let mut recorded = Vec::with_capacity(n);
     let mut first_err: Option<RunError> = None;
     for (i, (result, events, rec)) in outcomes.into_iter().enumerate() {
-        tagged.extend(events.into_iter().map(|(seq, e)| (seq, i, e)));
+        // `print` runs on every party with the same text: show it once, as the plaintext run does.
+        tagged.extend(
+            events.into_iter().filter(|(_, e)| i == 0 || !matches!(e, Event::Print { .. })).map(|(seq, e)| (seq, i, e)),
+        );
         recorded.push(rec);
         match result {
             Ok(r) => reports.push(r),

@@ -1,0 +1,168 @@
+//! The networked commands: `mpcc keygen`, `mpcc dealer`, one party of `mpcc run` over TCP+TLS
+//! (`--party I --peers … --dealer …`) and `mpcc run --network` (every party and the dealer as
+//! local processes on loopback). The protocols and the transport live in `mpcc_runtime::net`.
+
+use crate::commands::{usage_error, Console, FAIL, OK};
+use crate::RunArgs;
+use mpcc_runtime::exec::RunConfig;
+use mpcc_runtime::net::{self, NetConfig};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn timeout_of(seconds: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`--timeout {seconds}` must be a positive number of seconds"))
+}
+
+fn resolve(addr: &str) -> Result<SocketAddr, String> {
+    addr.to_socket_addrs()
+        .map_err(|e| format!("`{addr}` is not an address (HOST:PORT): {e}"))?
+        .next()
+        .ok_or_else(|| format!("`{addr}` resolves to no address"))
+}
+
+pub fn keygen(name: &str, out: &Path) -> u8 {
+    match net::keys::keygen(name, out) {
+        Ok(files) => {
+            println!("wrote {} (keep it secret)", files.key.display());
+            println!("wrote {} (give it to the other parties)", files.cert.display());
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            FAIL
+        }
+    }
+}
+
+pub fn dealer(listen: &str, keys: &Path, name: &str, certs: &Path, timeout: f64) -> u8 {
+    let (listen, timeout) = match (resolve(listen), timeout_of(timeout)) {
+        (Ok(l), Ok(t)) => (l, t),
+        (Err(m), _) | (_, Err(m)) => return usage_error(&m),
+    };
+    match net::dealer_server::run_dealer_process(listen, keys, name, certs, &NetConfig::with_timeout(timeout)) {
+        Ok(summary) => {
+            eprintln!(
+                "dealer: served {} ({} requests, {} ring elements to party 0)",
+                summary.parties.join(", "),
+                summary.requests,
+                summary.elements_sent
+            );
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: dealer: {e}");
+            FAIL
+        }
+    }
+}
+
+/// One party of a networked run: `--party I --peers h0:p0,h1:p1,… --dealer h:p --keys DIR --certs DIR`.
+pub fn run_party(
+    program: &mpcc_ir::Program,
+    rank: usize,
+    args: &RunArgs,
+    cfg: &RunConfig,
+    console: &mut Console<'_>,
+) -> Result<u8, mpcc_runtime::error::RunError> {
+    let setup = || -> Result<net::program::NetPartyOptions, String> {
+        let peers =
+            args.peers.as_deref().ok_or("`--party` needs `--peers h0:p0,h1:p1,…` (every party's address by rank)")?;
+        let peers: Vec<SocketAddr> = peers.split(',').map(|a| resolve(a.trim())).collect::<Result<_, _>>()?;
+        if rank >= peers.len() || peers.len() < 2 {
+            return Err(format!(
+                "`--party {rank}` needs an address for every party, its own included; `--peers` has {}",
+                peers.len()
+            ));
+        }
+        let dealer = resolve(args.dealer.as_deref().ok_or("`--party` needs `--dealer HOST:PORT`")?)?;
+        let keys = args
+            .keys
+            .clone()
+            .ok_or("`--party` needs `--keys DIR` (this party's NAME.key and NAME.crt, from `mpcc keygen`)")?;
+        let certs = args.certs.clone().unwrap_or_else(|| keys.clone());
+        let mut opts = net::program::NetPartyOptions::new(rank, peers, dealer, keys, certs);
+        opts.net = NetConfig::with_timeout(timeout_of(args.timeout)?);
+        Ok(opts)
+    };
+    let opts = match setup() {
+        Ok(o) => o,
+        Err(m) => return Ok(usage_error(&m)),
+    };
+    let report = net::program::run_party(program, &opts, cfg, console)?;
+    if args.stats != crate::Stats::None {
+        eprintln!(
+            "mpc: party {} of {}: {:.3} s, {} rounds, sent {} bytes, dealer {} bytes",
+            report.stats.name,
+            opts.peers.len(),
+            report.wall_seconds,
+            report.stats.rounds,
+            report.stats.bytes_sent,
+            report.stats.dealer_bytes
+        );
+        let source = console.source;
+        eprint!(
+            "{}",
+            report.audit.render_with(&|span| {
+                let (line, col) = source.line_col(span.start as usize);
+                format!("{}:{line}:{col}", source.name)
+            })
+        );
+    }
+    Ok(OK)
+}
+
+/// `mpcc run prog.mpc --parties N --network`: the dealer and N parties as local processes.
+pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -> u8 {
+    let timeout = match timeout_of(args.timeout) {
+        Ok(t) => t,
+        Err(m) => return usage_error(&m),
+    };
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot find the mpcc binary to start the parties: {e}");
+            return FAIL;
+        }
+    };
+    let mut party_args: Vec<String> = vec!["--precision".into(), args.precision.to_string()];
+    for s in &args.params.set {
+        party_args.extend(["--set".into(), s.clone()]);
+    }
+    for d in &args.data {
+        party_args.extend(["--data".into(), d.clone()]);
+    }
+    if let Some(seed) = args.seed {
+        party_args.extend(["--seed".into(), seed.to_string()]);
+    }
+    if args.stats == crate::Stats::None {
+        party_args.extend(["--stats".into(), "none".into()]);
+    }
+    let names = (0..n_parties).map(|r| program.party_name(mpcc_ir::PartyId(r as u32))).collect();
+    let spec = net::local::LocalNetSpec { exe, program: PathBuf::from(&args.file), names, party_args, timeout };
+    match net::local::run_local_network(&spec) {
+        Ok(children) => {
+            // Every party prints the `print` lines; show them once (party 0's), and each
+            // party's own `output(…, to=P)` lines, as the simulated run does.
+            for (rank, child) in children.iter().enumerate() {
+                let own = format!("[{}] ", child.name);
+                for line in child.stdout.lines().filter(|l| rank == 0 || l.starts_with(&own)) {
+                    println!("{line}");
+                }
+            }
+            for child in &children {
+                for line in child.stderr.lines() {
+                    eprintln!("[{}] {line}", child.name);
+                }
+            }
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            FAIL
+        }
+    }
+}
