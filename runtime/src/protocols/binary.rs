@@ -59,15 +59,15 @@ pub fn and_words(party: &mut Party, x: &[u64], y: &[u64]) -> Result<Vec<u64>, Mp
         masked
     })?;
     let (e, f) = opened.split_at(n);
+    if a.len() != n || b.len() != n || c.len() != n || f.len() != n {
+        return Err(party.invalid("and", "bad dealer reply"));
+    }
+    // z = c ⊕ (e & b) ⊕ (f & a) (⊕ e & f on party 0), written into c's buffer.
+    let mut z = c;
     let is_p0 = party.id() == 0;
-    Ok((0..n)
-        .map(|i| {
-            let z = c[i] ^ (e[i] & b[i]) ^ (f[i] & a[i]);
-            if is_p0 {
-                z ^ (e[i] & f[i])
-            } else {
-                z
-            }
-        })
-        .collect())
+    let public = if is_p0 { u64::MAX } else { 0 };
+    z.iter_mut().zip(e.iter().zip(f)).zip(a.iter().zip(&b)).for_each(|((z, (&e, &f)), (&a, &b))| {
+        *z ^= (e & b) ^ (f & a) ^ (e & f & public);
+    });
+    Ok(z)
 }

@@ -91,23 +91,41 @@ pub fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
     while width > 1 {
         let k = width / 2;
         let last = k == 1;
-        let (g_lo, g_hi): (Vec<u64>, Vec<u64>) = g.iter().map(|&w| (even_bits(w), even_bits(w >> 1))).unzip();
-        let (p_lo, p_hi): (Vec<u64>, Vec<u64>) = p.iter().map(|&w| (even_bits(w), even_bits(w >> 1))).unzip();
-        // Left operand: p_hi (twice); right: g_lo and p_lo; k bits each (only g on the last level).
+        // Left operand: p_hi (twice); right: g_lo and p_lo; k bits each (only g on the last
+        // level). Each element's `chunk` bits are packed densely, `per` elements to a word, in
+        // the same pass that splits the bits.
         let chunk = if last { 1 } else { 2 * k };
-        let left: Vec<u64> = (0..n).map(|i| if last { p_hi[i] } else { p_hi[i] | (p_hi[i] << k) }).collect();
-        let right: Vec<u64> = (0..n).map(|i| if last { g_lo[i] } else { g_lo[i] | (p_lo[i] << k) }).collect();
-        let prod = unpack(&and_words(party, &pack(&left, chunk), &pack(&right, chunk))?, chunk, n);
-        let mask = if k == 64 { u64::MAX } else { (1u64 << k) - 1 };
-        for i in 0..n {
-            g[i] = g_hi[i] ^ (prod[i] & mask);
-            if !last {
-                p[i] = (prod[i] >> k) & mask;
+        let per = (64 / chunk) as usize;
+        let mut left = Vec::with_capacity(n.div_ceil(per));
+        let mut right = Vec::with_capacity(n.div_ceil(per));
+        for (gc, pc) in g.chunks(per).zip(p.chunks(per)) {
+            let (mut lw, mut rw) = (0u64, 0u64);
+            for (slot, (&gw, &pw)) in gc.iter().zip(pc).enumerate() {
+                let p_hi = even_bits(pw >> 1);
+                let (l, r) =
+                    if last { (p_hi, even_bits(gw)) } else { (p_hi | (p_hi << k), even_bits(gw) | (even_bits(pw) << k)) };
+                let shift = slot as u32 * chunk;
+                lw |= l << shift;
+                rw |= r << shift;
+            }
+            left.push(lw);
+            right.push(rw);
+        }
+        let prod = and_words(party, &left, &right)?;
+        let mask = (1u64 << k) - 1;
+        let chunk_mask = if chunk == 64 { u64::MAX } else { (1u64 << chunk) - 1 };
+        for ((gc, pc), &word) in g.chunks_mut(per).zip(p.chunks_mut(per)).zip(&prod) {
+            for (slot, (gw, pw)) in gc.iter_mut().zip(pc.iter_mut()).enumerate() {
+                let pr = (word >> (slot as u32 * chunk)) & chunk_mask;
+                *gw = even_bits(*gw >> 1) ^ (pr & mask);
+                if !last {
+                    *pw = (pr >> k) & mask;
+                }
             }
         }
         width = k;
     }
-    Ok((0..n).map(|i| ((a[i] ^ b[i]) >> 63) ^ (g[i] & 1)).collect())
+    Ok(a.iter().zip(&b).zip(&g).map(|((a, b), g)| ((a ^ b) >> 63) ^ (g & 1)).collect())
 }
 
 /// AND words `msb_words` uses after the carry-save layers, for `n` elements.
@@ -124,23 +142,6 @@ fn even_bits(w: u64) -> u64 {
     x = (x | (x >> 4)) & 0x00ff_00ff_00ff_00ff;
     x = (x | (x >> 8)) & 0x0000_ffff_0000_ffff;
     (x | (x >> 16)) & 0x0000_0000_ffff_ffff
-}
-
-/// `bits`-bit chunks (a power of two ≤ 64), one per element, packed densely into words.
-fn pack(chunks: &[u64], bits: u32) -> Vec<u64> {
-    let per = (64 / bits) as usize;
-    let mut out = vec![0u64; chunks.len().div_ceil(per)];
-    for (i, &c) in chunks.iter().enumerate() {
-        out[i / per] |= c << ((i % per) as u32 * bits);
-    }
-    out
-}
-
-/// The inverse of `pack` for `n` chunks.
-fn unpack(words: &[u64], bits: u32, n: usize) -> Vec<u64> {
-    let per = (64 / bits) as usize;
-    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
-    (0..n).map(|i| words.get(i / per).map_or(0, |w| (w >> ((i % per) as u32 * bits)) & mask)).collect()
 }
 
 /// One carry-save layer: every three summands become two (`a⊕b⊕c` and `maj(a,b,c) << 1`), with
