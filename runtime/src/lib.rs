@@ -1,20 +1,28 @@
-//! placeholder
-pub mod error;
-pub mod format;
-pub mod plain;
-pub mod datasets;
-pub mod io;
-pub mod exec;
+//! The mpcc runtime: executes the compiler's IR, in plaintext (`f64`, the reference) or with
+//! every private value additively secret-shared among N parties.
+//!
+//! Layers, bottom up: ring tensors and fixed-point encoding (`ring`, `fixed`), shares (`share`),
+//! transports (`comm`, `net`), the trusted dealer (`dealer`), one party's context (`party`), the
+//! protocols (`protocols`), and the executors (`exec`). `plain` holds the `f64` tensor ops, `io`
+//! the data files, `datasets`/`datagen` the example data, `bench` the engine benchmark.
+//! Nothing here parses source code, and no protocol logs or opens a share except as its doc says.
+
 pub mod bench;
 pub mod comm;
+pub mod datagen;
+pub mod datasets;
 pub mod dealer;
+pub mod error;
+pub mod exec;
 pub mod fixed;
+pub mod format;
+pub mod io;
 pub mod mpc_error;
 pub mod net;
 pub mod party;
+pub mod plain;
 pub mod protocols;
 pub mod ring;
 pub mod share;
 pub mod simulate;
 pub mod wire;
-pub mod datagen;
