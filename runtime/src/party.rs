@@ -190,7 +190,29 @@ impl Party {
         self.open_with(share, |a, b| a ^ b)
     }
 
+    /// As `open` (`xor` false) or `open_xor` (`xor` true), folding the peers' shares into
+    /// `share`'s own buffer (no fresh result vector): for protocols that own their masked words.
+    pub(crate) fn open_owned(&mut self, mut share: Vec<u64>, xor: bool) -> Result<Vec<u64>, MpcError> {
+        let got = self.send_share(&share)?;
+        for (peer, msg) in got.into_iter().enumerate() {
+            let Some(msg) = msg else { continue };
+            let folded = if xor {
+                fold_u64s(&msg, &mut share, |a, b| a ^ b)
+            } else {
+                fold_u64s(&msg, &mut share, u64::wrapping_add)
+            };
+            folded.map_err(|source| CommError::Malformed { peer, source })?;
+        }
+        Ok(share)
+    }
+
     fn open_with(&mut self, share: &[u64], f: impl Fn(u64, u64) -> u64) -> Result<Vec<u64>, MpcError> {
+        let got = self.send_share(share)?;
+        fold_messages(share, got, f)
+    }
+
+    /// The sending half of an opening to all: `share` to every peer, every peer's message back.
+    fn send_share(&mut self, share: &[u64]) -> Result<Vec<Option<Vec<u8>>>, MpcError> {
         self.stats.openings += 1;
         self.stats.opened_elements += share.len() as u64;
         // One copy of the message per peer; the last peer gets the original.
@@ -205,8 +227,7 @@ impl Party {
             })
             .collect();
         let expect: Vec<bool> = (0..self.n_parties).map(|p| p != self.id).collect();
-        let got = self.comm.exchange(out, &expect)?;
-        fold_messages(share, got, f)
+        Ok(self.comm.exchange(out, &expect)?)
     }
 
     /// Opens additive shares to party `to` alone: one round, each other party sends 8 bytes per

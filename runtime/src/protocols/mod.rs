@@ -94,10 +94,7 @@ pub(crate) fn open_masked<const K: usize>(
     if masked.len() != len {
         return Err(party.invalid(op, "bad dealer reply"));
     }
-    let opened = match opening {
-        Opening::Add => party.open(&masked)?,
-        Opening::Xor => party.open_xor(&masked)?,
-    };
+    let opened = party.open_owned(masked, opening == Opening::Xor)?;
     let parts = party.dealer().finish(pending)?;
     let parts = <[Vec<u64>; K]>::try_from(parts).map_err(|_| party.invalid(op, "bad dealer reply"))?;
     Ok((opened, parts))
