@@ -124,7 +124,7 @@ fn arithmetic_and_powers() {
         name: "arith",
         params: vec![p("w", &[2, 3], &W6), p("v", &[2, 3], &[1.2, 0.9, -0.4, 0.6, 2.0, -1.3])],
         body: "let loss = sum((w * v - w) / (v * v + 3.0)) + sum(-w) + sum(pow(w, 3)) + sum(pow(v, 2) * w) \
-               + sum(1.0 / (w + 2.0)) + sum(abs(v) * w);",
+               + sum(1.0 / (w + 2.0)) + sum(abs(v) * w) + sum(pow(w + 2.0, -2));",
     });
 }
 
@@ -157,7 +157,8 @@ fn reductions_over_axes() {
     check(&Case {
         name: "reduce",
         params: vec![p("w", &[2, 3], &W6)],
-        body: "let loss = sum(mean(square(w), 0) * [1.0, 2.0, -1.0]) + sum(sum(w, 1) * [0.5, -2.0]) \
+        body:
+            "let loss = sum(mean(square(w), 0) * [1.0, 2.0, -1.0]) + sum(sum(w, 1) * [0.5, -2.0]) \
                + mean(w, -1)[1] + sum(max(w, axis=1)) + min(w) + max(w) * 2.0 + sum(min(w, axis=0) * [1.0, 3.0, -2.0]);",
     });
 }

@@ -22,9 +22,7 @@ mod rules;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use build::Builder;
-use mpcc_ir::{
-    validate::operands, BinaryOp, Block, Label, Op, PartyId, Program, Span, Stmt, ValueId, VarId,
-};
+use mpcc_ir::{validate::operands, BinaryOp, Block, Label, Op, PartyId, Program, Span, Stmt, ValueId, VarId};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// What a name in `grad(loss, [names])` stands for.

@@ -144,20 +144,19 @@ pub(super) fn backprop(
             };
             acc_.push(push(b, x, gx, &out_shape));
         }
+        Op::Pow(_, 0) => {}
         Op::Pow(x, k) => {
-            if k != 0 {
-                let s = out_shape.clone();
-                let gx = match k - 1 {
-                    0 => g,
-                    1 => b.mul(g, x, s.clone()),
-                    e => {
-                        let p = b.emit(Op::Pow(x, e), DType::Real, s.clone());
-                        b.mul(g, p, s.clone())
-                    }
-                };
-                let gx = if k == 1 { gx } else { b.scale(gx, f64::from(k), s) };
-                acc_.push(push(b, x, gx, &out_shape));
-            }
+            let s = out_shape.clone();
+            let gx = match k - 1 {
+                0 => g,
+                1 => b.mul(g, x, s.clone()),
+                e => {
+                    let p = b.emit(Op::Pow(x, e), DType::Real, s.clone());
+                    b.mul(g, p, s.clone())
+                }
+            };
+            let gx = if k == 1 { gx } else { b.scale(gx, f64::from(k), s) };
+            acc_.push(push(b, x, gx, &out_shape));
         }
         Op::MatMul(x, y) => matmul(b, x, y, g, active, acc_)?,
         Op::Where(c, x, y) => {
@@ -232,11 +231,7 @@ pub(super) fn backprop(
             acc_.push((x, gx));
         }
         Op::Transpose(x) => {
-            let s = match b.shape(x) {
-                Shape::Ranked(d) => Shape::Ranked(d),
-                Shape::Unknown => Shape::Unknown,
-            };
-            let gx = b.emit(Op::Transpose(g), DType::Real, s);
+            let gx = b.emit(Op::Transpose(g), DType::Real, b.shape(x));
             acc_.push((x, gx));
         }
         Op::Cat { xs, axis } => {
@@ -317,11 +312,8 @@ fn matmul(
     // A column [n, 1] or a row [1, n] from a vector.
     let as_matrix = |b: &mut Builder, v: ValueId, column: bool| {
         let dims = if column { [-1.0, 1.0] } else { [1.0, -1.0] };
-        let c = b.emit(
-            Op::Const(mpcc_ir::Tensor { shape: vec![2], data: dims.to_vec() }),
-            DType::Int,
-            Shape::known(&[2]),
-        );
+        let c =
+            b.emit(Op::Const(mpcc_ir::Tensor { shape: vec![2], data: dims.to_vec() }), DType::Int, Shape::known(&[2]));
         b.emit(Op::Reshape { x: v, shape: c }, DType::Real, Shape::Ranked(vec![Dim::Unknown, Dim::Unknown]))
     };
     match (rx, ry) {
