@@ -223,6 +223,9 @@ impl Pass<'_> {
         for (code, v) in errors {
             self.report(code, v, req);
         }
+        for &v in &graph.order {
+            self.share_relu_mask(v, out);
+        }
         let mut b = Builder::new(&mut self.program, req.span);
         let mut adj: HashMap<ValueId, ValueId> = HashMap::new();
         let mut leaves: Vec<Vec<ValueId>> = vec![Vec::new(); req.targets.len()];
@@ -306,6 +309,30 @@ impl Pass<'_> {
             self.diags.push(d);
         }
         finals
+    }
+
+    /// A `relu(x)` evaluated earlier in the current block becomes `x * m` with `m = x > 0`
+    /// evaluated just before it, so that its gradient `g * m` reuses the forward comparison
+    /// (in MPC, `relu` is a comparison and a product anyway; this saves the second comparison).
+    fn share_relu_mask(&mut self, v: ValueId, out: &mut Vec<Stmt>) {
+        let Some(def) = self.program.value(v).cloned() else { return };
+        let Op::Unary(mpcc_ir::UnaryOp::Relu, x) = def.op else { return };
+        let Some(at) = out.iter().position(|s| *s == Stmt::Eval(v)) else { return };
+        let zero = ValueId(self.program.values.len() as u32);
+        let info = mpcc_ir::ValueInfo::public(mpcc_ir::DType::Int, mpcc_ir::Shape::scalar());
+        self.program.values.push(mpcc_ir::ValueDef {
+            op: Op::Const(mpcc_ir::Tensor::scalar(0.0)),
+            info,
+            span: def.span,
+        });
+        let m = ValueId(self.program.values.len() as u32);
+        let info = mpcc_ir::ValueInfo { dtype: mpcc_ir::DType::Bool, ..def.info.clone() };
+        self.program.values.push(mpcc_ir::ValueDef { op: Op::Binary(BinaryOp::Gt, x, zero), info, span: def.span });
+        out.insert(at, Stmt::Eval(m));
+        out.insert(at, Stmt::Eval(zero));
+        if let Some(d) = self.program.values.get_mut(v.index()) {
+            d.op = Op::Binary(BinaryOp::Mul, x, m);
+        }
     }
 
     fn report(&mut self, code: Code, v: ValueId, req: &GradRequest) {
