@@ -24,8 +24,7 @@ fn range(source: &Source, span: Span) -> Value {
 
 /// One diagnostic as a single-line JSON object.
 pub fn to_json(source: &Source, diag: &Diagnostic) -> Value {
-    let mut labels =
-        vec![json!({ "primary": true, "message": diag.label, "range": range(source, diag.span) })];
+    let mut labels = vec![json!({ "primary": true, "message": diag.label, "range": range(source, diag.span) })];
     labels.extend(
         diag.secondary
             .iter()

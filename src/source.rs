@@ -12,8 +12,7 @@ pub struct Source {
 impl Source {
     /// Reads `path`; the error is a sentence that names the file.
     pub fn read(path: &Path) -> Result<Source, String> {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             format!(
                 "`{}` is not valid UTF-8 (first bad byte at offset {}); mpcc sources must be UTF-8 text",
@@ -27,11 +26,7 @@ impl Source {
     pub fn new(name: String, text: String) -> Source {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Source {
-            name,
-            text,
-            line_starts,
-        }
+        Source { name, text, line_starts }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -42,11 +37,7 @@ impl Source {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let column = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0);
+        let column = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(0);
         (line + 1, column + 1)
     }
 }
