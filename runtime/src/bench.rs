@@ -160,6 +160,9 @@ fn row(op: &str, baseline: &str, plain: Duration, ms: Result<Vec<PartyMeasure>, 
     row
 }
 
+/// An approximation to measure: name, op, input range `[lo, hi)`, the plaintext function.
+type ApproxCase = (&'static str, UnaryOp, f64, f64, fn(f64) -> f64);
+
 /// Small signed ring values (|v| < 2^24), as fixed-point data at 16 bits would be.
 fn small(rng: &mut rand_chacha::ChaCha20Rng, shape: &[usize]) -> RingTensor {
     ring::random(rng, shape).mapv(|v| (v >> 40) ^ ((v & 1).wrapping_neg() & !0xff_ffff))
@@ -195,12 +198,12 @@ pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow
     rows.push(row("matmul 256×256×256 (private, truncated)", "wrapping u64 matmul", plain, Ok(ms)));
 
     let (x, y) = (small(&mut rng, &[100_000]), small(&mut rng, &[100_000]));
-    let plain =
-        time_plain(reps, || Zip::from(&x).and(&y).map_collect(|&a, &b| ((a as i64) < (b as i64)) as u64));
+    let plain = time_plain(reps, || Zip::from(&x).and(&y).map_collect(|&a, &b| ((a as i64) < (b as i64)) as u64));
     let ms = secure(n, reps, &x, &y, 16, &|p: &mut Party, a: &Shared, b: &Shared| compare(p, CmpOp::Lt, a, b))?;
     rows.push(row("compare 10^5 (x < y)", "i64 <", plain, Ok(ms)));
 
-    let approx_cases: [(&str, UnaryOp, f64, f64, fn(f64) -> f64); 3] = [
+    // Name, op, input range, the plaintext function.
+    let approx_cases: [ApproxCase; 3] = [
         ("exp 10^5", UnaryOp::Exp, -8.0, 4.0, f64::exp),
         ("reciprocal 10^5", UnaryOp::Reciprocal, 0.5, 100.0, |v| 1.0 / v),
         ("sigmoid 10^5", UnaryOp::Sigmoid, -8.0, 8.0, |v| 1.0 / (1.0 + (-v).exp())),
@@ -313,9 +316,8 @@ pub fn render_markdown(rows: &[BenchRow]) -> String {
 
 /// The rows as aligned plain text.
 pub fn render_text(rows: &[BenchRow]) -> String {
-    let table: Vec<Vec<String>> = std::iter::once(HEADERS.iter().map(|h| h.to_string()).collect())
-        .chain(rows.iter().map(cells))
-        .collect();
+    let table: Vec<Vec<String>> =
+        std::iter::once(HEADERS.iter().map(|h| h.to_string()).collect()).chain(rows.iter().map(cells)).collect();
     let widths: Vec<usize> =
         (0..HEADERS.len()).map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
@@ -326,7 +328,11 @@ pub fn render_text(rows: &[BenchRow]) -> String {
             .enumerate()
             .map(|(i, (c, w))| {
                 let pad = w - c.chars().count();
-                if i == 0 { format!("{c}{}", " ".repeat(pad)) } else { format!("{}{c}", " ".repeat(pad)) }
+                if i == 0 {
+                    format!("{c}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{c}", " ".repeat(pad))
+                }
             })
             .collect();
         out += line.join("  ").trim_end();

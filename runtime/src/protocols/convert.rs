@@ -102,8 +102,11 @@ pub fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
             let (mut lw, mut rw) = (0u64, 0u64);
             for (slot, (&gw, &pw)) in gc.iter().zip(pc).enumerate() {
                 let p_hi = even_bits(pw >> 1);
-                let (l, r) =
-                    if last { (p_hi, even_bits(gw)) } else { (p_hi | (p_hi << k), even_bits(gw) | (even_bits(pw) << k)) };
+                let (l, r) = if last {
+                    (p_hi, even_bits(gw))
+                } else {
+                    (p_hi | (p_hi << k), even_bits(gw) | (even_bits(pw) << k))
+                };
                 let shift = slot as u32 * chunk;
                 lw |= l << shift;
                 rw |= r << shift;
