@@ -47,3 +47,21 @@ fn program_row(program: &Path, parties: usize, reps: usize) -> Result<BenchRow, 
     let reps = reps.min(3);
     program_bench(&format!("{name} (whole program)"), &ir, &cfg, parties, reps).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_arguments_are_usage_errors_before_anything_runs() {
+        let missing = Path::new("no/such/program.mpc");
+        assert_eq!(bench(1, 5, missing, false), 2);
+        assert_eq!(bench(2, 0, missing, false), 2);
+    }
+
+    #[test]
+    fn a_missing_program_has_no_row_and_says_why() {
+        let err = program_row(Path::new("no/such/program.mpc"), 2, 1).unwrap_err();
+        assert!(err.contains("cannot read no/such/program.mpc"), "{err}");
+    }
+}
