@@ -4,7 +4,7 @@
 //! Label *computation* happens during lowering (each op's label is the join of its operands');
 //! this module only follows witnesses and operands back to the `Share`/`Load` that started it.
 
-use mpcc_ir::{info_text, IndexItem, Label, Op, Program, ValueId};
+use mpcc_ir::{info_text, Label, Op, Program, ValueId};
 use std::collections::{HashMap, HashSet};
 
 /// Byte offset → 1-based line number.
@@ -28,30 +28,7 @@ impl LineIndex {
 
 /// The operands of an op.
 pub fn operands(op: &Op) -> Vec<ValueId> {
-    match op {
-        Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
-        Op::Share { value, .. } => vec![*value],
-        Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => vec![*x],
-        Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
-        Op::Where(c, a, b) => vec![*c, *a, *b],
-        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
-        Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
-        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
-        Op::Eye { n } => vec![*n],
-        Op::OneHot { labels, classes } => vec![*labels, *classes],
-        Op::Reshape { x, shape } => vec![*x, *shape],
-        Op::Cat { xs, .. } | Op::Stack { xs, .. } => xs.clone(),
-        Op::Index { x, items } => {
-            let mut v = vec![*x];
-            for item in items {
-                match item {
-                    IndexItem::At(i) => v.push(*i),
-                    IndexItem::Slice { start, end } => v.extend(start.iter().chain(end.iter()).copied()),
-                }
-            }
-            v
-        }
-    }
+    op.operands()
 }
 
 /// A found origin: the party, the line of its input, and the variables passed on the way.

@@ -208,3 +208,34 @@ pub enum Stmt {
     /// name (and writes it to `path` in its folder if given). Recorded in the audit log.
     Output { value: ValueId, to: PartyId, path: Option<String>, span: Span },
 }
+
+impl Op {
+    /// The values this op reads, in order (index bounds included).
+    pub fn operands(&self) -> Vec<ValueId> {
+        let op = self;
+        match op {
+            Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
+            Op::Share { value, .. } => vec![*value],
+            Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => vec![*x],
+            Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
+            Op::Where(c, a, b) => vec![*c, *a, *b],
+            Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
+            Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
+            Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
+            Op::Eye { n } => vec![*n],
+            Op::OneHot { labels, classes } => vec![*labels, *classes],
+            Op::Reshape { x, shape } => vec![*x, *shape],
+            Op::Cat { xs, .. } | Op::Stack { xs, .. } => xs.clone(),
+            Op::Index { x, items } => {
+                let mut v = vec![*x];
+                for item in items {
+                    match item {
+                        IndexItem::At(i) => v.push(*i),
+                        IndexItem::Slice { start, end } => v.extend(start.iter().chain(end.iter()).copied()),
+                    }
+                }
+                v
+            }
+        }
+    }
+}

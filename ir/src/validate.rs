@@ -184,32 +184,9 @@ impl Validator<'_> {
     }
 }
 
-/// The operands of an op, in order.
+/// The operands of an op, in order (see [`Op::operands`]).
 pub fn operands(op: &Op) -> Vec<ValueId> {
-    match op {
-        Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
-        Op::Share { value, .. } => vec![*value],
-        Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => vec![*x],
-        Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
-        Op::Where(c, a, b) => vec![*c, *a, *b],
-        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
-        Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
-        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
-        Op::Eye { n } => vec![*n],
-        Op::OneHot { labels, classes } => vec![*labels, *classes],
-        Op::Reshape { x, shape } => vec![*x, *shape],
-        Op::Cat { xs, .. } | Op::Stack { xs, .. } => xs.clone(),
-        Op::Index { x, items } => {
-            let mut v = vec![*x];
-            for item in items {
-                match item {
-                    IndexItem::At(i) => v.push(*i),
-                    IndexItem::Slice { start, end } => v.extend(start.iter().chain(end.iter()).copied()),
-                }
-            }
-            v
-        }
-    }
+    op.operands()
 }
 
 #[cfg(test)]

@@ -360,23 +360,7 @@ impl Machine<'_> {
 
 /// The operand values of an op (for the non-finite check and error provenance).
 pub(super) fn operands(op: &Op) -> Vec<ValueId> {
-    match op {
-        Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
-        Op::Share { value, .. } | Op::Reveal(value) => vec![*value],
-        Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
-        Op::Unary(_, x) | Op::Pow(x, _) | Op::Transpose(x) | Op::Flatten(x) | Op::Shape(x) => {
-            vec![*x]
-        }
-        Op::Where(c, a, b) => vec![*c, *a, *b],
-        Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],
-        Op::CrossEntropy { logits, targets } => vec![*logits, *targets],
-        Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
-        Op::Eye { n } => vec![*n],
-        Op::OneHot { labels, classes } => vec![*labels, *classes],
-        Op::Reshape { x, shape } => vec![*x, *shape],
-        Op::Cat { xs, .. } | Op::Stack { xs, .. } => xs.clone(),
-        Op::Index { x, .. } => vec![*x],
-    }
+    op.operands()
 }
 
 /// A sentence when some element of `x` lies outside the input range on which `op`'s private
