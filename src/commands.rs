@@ -29,12 +29,31 @@ pub fn usage_error(message: &str) -> u8 {
 
 /// Reads and compiles a file, printing its diagnostics. `Err` holds the exit code.
 fn compile_file(path: &Path, set: &[String], format: MessageFormat) -> Result<(Source, Compiled), u8> {
+    compile_file_until(path, set, format, None)
+}
+
+/// As [`compile_file`], running the compiler's passes only up to `after`.
+fn compile_file_until(
+    path: &Path,
+    set: &[String],
+    format: MessageFormat,
+    after: Option<&str>,
+) -> Result<(Source, Compiled), u8> {
     let params = params_of(set).map_err(|m| usage_error(&m))?;
+    if let Some(name) = after {
+        let names: Vec<&str> = mpcc_compiler::passes::PASSES.iter().map(|(n, _)| *n).collect();
+        if !names.contains(&name) {
+            return Err(usage_error(&format!(
+                "`--after {name}`: no such pass (passes, in order: {})",
+                names.join(", ")
+            )));
+        }
+    }
     let source = Source::read(path).map_err(|m| {
         eprintln!("error: {m}");
         FAIL
     })?;
-    let compiled = compile_source(&source.text, &CompileOptions { params });
+    let compiled = mpcc_compiler::compile_until(&source.text, &CompileOptions { params }, after);
     print_diagnostics(&source, &compiled, format);
     if compiled.program.is_none() {
         return Err(FAIL);
@@ -69,7 +88,7 @@ pub fn check(path: &Path, set: &[String], format: MessageFormat) -> u8 {
     }
 }
 
-pub fn compile(path: &Path, emit: Emit, spans: bool, set: &[String], format: MessageFormat) -> u8 {
+pub fn compile(path: &Path, emit: Emit, spans: bool, after: Option<&str>, set: &[String], format: MessageFormat) -> u8 {
     if emit == Emit::Ast {
         let source = match Source::read(path) {
             Ok(s) => s,
@@ -88,7 +107,7 @@ pub fn compile(path: &Path, emit: Emit, spans: bool, set: &[String], format: Mes
         }
         return OK;
     }
-    match compile_file(path, set, format) {
+    match compile_file_until(path, set, format, after) {
         Ok((_, compiled)) => {
             if let Some(program) = &compiled.program {
                 print!("{}", mpcc_ir::print_program(program, spans));

@@ -42,12 +42,16 @@ enum Command {
     /// Compile a program and print its AST or IR.
     Compile {
         file: PathBuf,
-        /// `ast`: the syntax tree; `ir`: the checked IR after the oblivious pass.
+        /// `ast`: the syntax tree; `ir`: the checked IR after every pass (the oblivious rewrite of
+        /// secret `if`s, then `grad`), or after the one `--after` names.
         #[arg(long, value_enum, default_value_t = Emit::Ir)]
         emit: Emit,
         /// Print each IR line's source byte range.
         #[arg(long)]
         spans: bool,
+        /// Stop after this pass (`oblivious` or `grad`, in that order).
+        #[arg(long, value_name = "PASS")]
+        after: Option<String>,
         #[command(flatten)]
         params: ParamArgs,
         #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
@@ -228,8 +232,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check { file, params, message_format } => commands::check(&file, &params.set, message_format),
-        Command::Compile { file, emit, spans, params, message_format } => {
-            commands::compile(&file, emit, spans, &params.set, message_format)
+        Command::Compile { file, emit, spans, after, params, message_format } => {
+            commands::compile(&file, emit, spans, after.as_deref(), &params.set, message_format)
         }
         Command::Run(args) => commands::run(&args),
         Command::GenData { recipe, out, seed, images } => commands::gen_data(&recipe, &out, seed, images),
