@@ -170,7 +170,14 @@ pub const BUILTINS: &[Builtin] = &[
         kind: Kind::Unsupported,
         rule: "not yet supported",
     },
-    row("grad", &["loss", "wrt"], 2, &[], Kind::Grad, "gradients of a scalar loss w.r.t. a list of names; label of the loss"),
+    row(
+        "grad",
+        &["loss", "wrt"],
+        2,
+        &[],
+        Kind::Grad,
+        "gradients of a scalar loss w.r.t. a list of names; label of the loss",
+    ),
 ];
 
 /// The row of a builtin by name.

@@ -38,11 +38,7 @@ pub enum Item {
     /// `parties ALICE, BOB;`
     Parties { names: Vec<Ident>, span: Span },
     /// `param epochs = 50;` — the value should be a literal (possibly negated); the compiler checks.
-    Param {
-        name: Ident,
-        value: Expr,
-        span: Span,
-    },
+    Param { name: Ident, value: Expr, span: Span },
     /// `fn name(a, b) { … }`
     Fn(FnDecl),
     /// A statement of the main body.
@@ -172,11 +168,7 @@ pub enum IndexArg {
     /// `x[i]`
     At(Expr),
     /// `x[a:b]`, `x[:b]`, `x[a:]`, `x[:]`
-    Slice {
-        start: Option<Expr>,
-        end: Option<Expr>,
-        span: Span,
-    },
+    Slice { start: Option<Expr>, end: Option<Expr>, span: Span },
 }
 
 #[derive(Clone, Debug, PartialEq)]

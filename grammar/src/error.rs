@@ -20,10 +20,7 @@ pub enum ParseErrorKind {
     /// A number literal that does not parse (e.g. `1e`), or overflows f64.
     InvalidNumber,
     /// A token where it cannot stand; `expected` lists what could (as written, e.g. "`;`", "identifier").
-    UnexpectedToken {
-        found: String,
-        expected: Vec<String>,
-    },
+    UnexpectedToken { found: String, expected: Vec<String> },
     /// The input ended in the middle of something.
     UnexpectedEof { expected: Vec<String> },
     /// Brackets, braces or parentheses nested deeper than `limit`: rejected before parsing so that

@@ -3,15 +3,7 @@
 //! Text in, values out: this crate does no IO. [`parse`] never panics and always returns a
 //! tree, with `Error` nodes where it recovered, together with every syntax error it found.
 //! No tree it returns is taller than [`MAX_NESTING`], so later phases may walk it recursively.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod ast;
 pub mod error;
@@ -24,12 +16,7 @@ pub mod token;
 mod tests;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(
-        clippy::all,
-        clippy::pedantic,
-        clippy::unwrap_used,
-        clippy::expect_used
-    )]
+    #[allow(clippy::all, clippy::pedantic, clippy::unwrap_used, clippy::expect_used)]
     #[allow(clippy::indexing_slicing, clippy::panic, unused_qualifications)]
     grammar
 );
@@ -53,17 +40,8 @@ pub const MAX_ERRORS: usize = 1000;
 pub fn parse(src: &str) -> (ast::Program, Vec<ParseError>) {
     let whole = Span::new(0, src.len());
     if let Some(span) = token::too_deep_bracket(src, MAX_NESTING) {
-        let error = ParseError {
-            kind: ParseErrorKind::TooDeep { limit: MAX_NESTING },
-            span,
-        };
-        return (
-            ast::Program {
-                items: Vec::new(),
-                span: whole,
-            },
-            vec![error],
-        );
+        let error = ParseError { kind: ParseErrorKind::TooDeep { limit: MAX_NESTING }, span };
+        return (ast::Program { items: Vec::new(), span: whole }, vec![error]);
     }
     let mut lex_errors = Vec::new();
     let mut errors = Vec::new();

@@ -6,9 +6,7 @@
 //! becomes `Error` as well, without a second report). Dropping, cloning, printing and walking the
 //! AST recursively is therefore safe. This module does not parse; `grammar.lalrpop` does.
 
-use crate::ast::{
-    Arg, AssignOp, BinOp, Block, Expr, ExprKind, Ident, IndexArg, Pattern, Stmt, StmtKind, UnOp,
-};
+use crate::ast::{Arg, AssignOp, BinOp, Block, Expr, ExprKind, Ident, IndexArg, Pattern, Stmt, StmtKind, UnOp};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::span::Span;
 use crate::MAX_NESTING;
@@ -16,10 +14,7 @@ use crate::MAX_NESTING;
 const LIMIT: u32 = MAX_NESTING as u32;
 
 fn too_deep(span: Span) -> ParseError {
-    ParseError {
-        kind: ParseErrorKind::TooDeep { limit: MAX_NESTING },
-        span,
-    }
+    ParseError { kind: ParseErrorKind::TooDeep { limit: MAX_NESTING }, span }
 }
 
 /// An expression with the height of its tree; `poisoned` marks the `Error` node that replaced a
@@ -52,11 +47,7 @@ pub struct A {
 /// One position of an index, before its height is folded into the index's.
 pub enum I {
     At(E),
-    Slice {
-        start: Option<E>,
-        end: Option<E>,
-        span: Span,
-    },
+    Slice { start: Option<E>, end: Option<E>, span: Span },
 }
 
 /// The `else if … else …` part of an `if`: the `else if`s innermost (last written) first.
@@ -67,21 +58,11 @@ pub struct Tail {
 }
 
 pub fn ident(name: &str, l: usize, r: usize) -> Ident {
-    Ident {
-        name: name.to_string(),
-        span: Span::new(l, r),
-    }
+    Ident { name: name.to_string(), span: Span::new(l, r) }
 }
 
 pub fn leaf(kind: ExprKind, l: usize, r: usize) -> E {
-    E {
-        expr: Expr {
-            kind,
-            span: Span::new(l, r),
-        },
-        height: 1,
-        poisoned: false,
-    }
+    E { expr: Expr { kind, span: Span::new(l, r) }, height: 1, poisoned: false }
 }
 
 /// Builds a node over children of the given heights, or the `Error` node that replaces it.
@@ -103,20 +84,9 @@ fn finish(
     }
     if poisoned {
         // `kind`'s children are at most `LIMIT` high: dropping them recursively is fine.
-        return E {
-            expr: Expr {
-                kind: ExprKind::Error,
-                span,
-            },
-            height: 1,
-            poisoned,
-        };
+        return E { expr: Expr { kind: ExprKind::Error, span }, height: 1, poisoned };
     }
-    E {
-        expr: Expr { kind, span },
-        height,
-        poisoned,
-    }
+    E { expr: Expr { kind, span }, height, poisoned }
 }
 
 fn hp(e: &E) -> (u32, bool) {
@@ -125,20 +95,13 @@ fn hp(e: &E) -> (u32, bool) {
 
 pub fn unary(errors: &mut Vec<ParseError>, op: UnOp, operand: E, l: usize, r: usize) -> E {
     let kids = [hp(&operand)];
-    let kind = ExprKind::Unary {
-        op,
-        operand: Box::new(operand.expr),
-    };
+    let kind = ExprKind::Unary { op, operand: Box::new(operand.expr) };
     finish(errors, kind, Span::new(l, r), kids)
 }
 
 pub fn binary(errors: &mut Vec<ParseError>, op: BinOp, lhs: E, rhs: E, l: usize, r: usize) -> E {
     let kids = [hp(&lhs), hp(&rhs)];
-    let kind = ExprKind::Binary {
-        op,
-        lhs: Box::new(lhs.expr),
-        rhs: Box::new(rhs.expr),
-    };
+    let kind = ExprKind::Binary { op, lhs: Box::new(lhs.expr), rhs: Box::new(rhs.expr) };
     finish(errors, kind, Span::new(l, r), kids)
 }
 
@@ -156,20 +119,8 @@ pub fn tuple(errors: &mut Vec<ParseError>, items: Vec<E>, l: usize, r: usize) ->
 
 pub fn call(errors: &mut Vec<ParseError>, callee: Ident, args: Vec<A>, l: usize, r: usize) -> E {
     let kids: Vec<_> = args.iter().map(|a| hp(&a.value)).collect();
-    let args = args
-        .into_iter()
-        .map(|a| Arg {
-            name: a.name,
-            value: a.value.expr,
-            span: a.span,
-        })
-        .collect();
-    finish(
-        errors,
-        ExprKind::Call { callee, args },
-        Span::new(l, r),
-        kids,
-    )
+    let args = args.into_iter().map(|a| Arg { name: a.name, value: a.value.expr, span: a.span }).collect();
+    finish(errors, ExprKind::Call { callee, args }, Span::new(l, r), kids)
 }
 
 pub fn index(errors: &mut Vec<ParseError>, base: E, indices: Vec<I>, l: usize, r: usize) -> E {
@@ -188,10 +139,7 @@ pub fn index(errors: &mut Vec<ParseError>, base: E, indices: Vec<I>, l: usize, r
             }
         }
     }
-    let kind = ExprKind::Index {
-        base: Box::new(base.expr),
-        indices: out,
-    };
+    let kind = ExprKind::Index { base: Box::new(base.expr), indices: out };
     finish(errors, kind, Span::new(l, r), kids)
 }
 
@@ -199,57 +147,28 @@ pub fn index(errors: &mut Vec<ParseError>, base: E, indices: Vec<I>, l: usize, r
 fn stmt(errors: &mut Vec<ParseError>, kind: StmtKind, span: Span, height: u32) -> S {
     checked_stmt(kind, span, height).unwrap_or_else(|| {
         errors.push(too_deep(span));
-        S {
-            stmt: Stmt {
-                kind: StmtKind::Error,
-                span,
-            },
-            height: 1,
-        }
+        S { stmt: Stmt { kind: StmtKind::Error, span }, height: 1 }
     })
 }
 
 /// The statement, unless it would be taller than the limit.
 fn checked_stmt(kind: StmtKind, span: Span, height: u32) -> Option<S> {
-    (height < LIMIT).then(|| S {
-        stmt: Stmt { kind, span },
-        height: height + 1,
-    })
+    (height < LIMIT).then(|| S { stmt: Stmt { kind, span }, height: height + 1 })
 }
 
 pub fn error_stmt(l: usize, r: usize) -> S {
-    S {
-        stmt: Stmt {
-            kind: StmtKind::Error,
-            span: Span::new(l, r),
-        },
-        height: 1,
-    }
+    S { stmt: Stmt { kind: StmtKind::Error, span: Span::new(l, r) }, height: 1 }
 }
 
 pub fn block(stmts: Vec<S>, l: usize, r: usize) -> B {
     let height = 1 + stmts.iter().map(|s| s.height).max().unwrap_or(0);
     let stmts = stmts.into_iter().map(|s| s.stmt).collect();
-    B {
-        block: Block {
-            stmts,
-            span: Span::new(l, r),
-        },
-        height,
-    }
+    B { block: Block { stmts, span: Span::new(l, r) }, height }
 }
 
 pub fn let_(errors: &mut Vec<ParseError>, pattern: Pattern, value: E, l: usize, r: usize) -> S {
     let h = value.height;
-    stmt(
-        errors,
-        StmtKind::Let {
-            pattern,
-            value: value.expr,
-        },
-        Span::new(l, r),
-        h,
-    )
+    stmt(errors, StmtKind::Let { pattern, value: value.expr }, Span::new(l, r), h)
 }
 
 pub fn expr_stmt(errors: &mut Vec<ParseError>, e: E, l: usize, r: usize) -> S {
@@ -259,22 +178,11 @@ pub fn expr_stmt(errors: &mut Vec<ParseError>, e: E, l: usize, r: usize) -> S {
 
 pub fn return_(errors: &mut Vec<ParseError>, e: Option<E>, l: usize, r: usize) -> S {
     let h = e.as_ref().map_or(0, |e| e.height);
-    stmt(
-        errors,
-        StmtKind::Return(e.map(|e| e.expr)),
-        Span::new(l, r),
-        h,
-    )
+    stmt(errors, StmtKind::Return(e.map(|e| e.expr)), Span::new(l, r), h)
 }
 
 pub fn simple(kind: StmtKind, l: usize, r: usize) -> S {
-    S {
-        stmt: Stmt {
-            kind,
-            span: Span::new(l, r),
-        },
-        height: 1,
-    }
+    S { stmt: Stmt { kind, span: Span::new(l, r) }, height: 1 }
 }
 
 /// `target op value;`. The target was parsed as an expression; it must be a name, or a tuple of
@@ -299,16 +207,7 @@ pub fn assign(
     match expected {
         Ok(target) => {
             let h = value.height;
-            stmt(
-                errors,
-                StmtKind::Assign {
-                    target,
-                    op,
-                    value: value.expr,
-                },
-                Span::new(l, r),
-                h,
-            )
+            stmt(errors, StmtKind::Assign { target, op, value: value.expr }, Span::new(l, r), h)
         }
         Err(expected) => {
             if !poisoned {
@@ -337,73 +236,34 @@ fn pattern(expr: Expr) -> Option<Pattern> {
     }
 }
 
-pub fn for_(
-    errors: &mut Vec<ParseError>,
-    var: Ident,
-    (start, end): (E, E),
-    body: B,
-    l: usize,
-    r: usize,
-) -> S {
+pub fn for_(errors: &mut Vec<ParseError>, var: Ident, (start, end): (E, E), body: B, l: usize, r: usize) -> S {
     let h = start.height.max(end.height).max(body.height);
-    let kind = StmtKind::For {
-        var,
-        start: start.expr,
-        end: end.expr,
-        body: body.block,
-    };
+    let kind = StmtKind::For { var, start: start.expr, end: end.expr, body: body.block };
     stmt(errors, kind, Span::new(l, r), h)
 }
 
 pub fn while_(errors: &mut Vec<ParseError>, cond: E, body: B, l: usize, r: usize) -> S {
     let h = cond.height.max(body.height);
-    stmt(
-        errors,
-        StmtKind::While {
-            cond: cond.expr,
-            body: body.block,
-        },
-        Span::new(l, r),
-        h,
-    )
+    stmt(errors, StmtKind::While { cond: cond.expr, body: body.block }, Span::new(l, r), h)
 }
 
 fn if_stmt(cond: E, then: B, els: Option<B>, l: usize, r: usize) -> Option<S> {
-    let h = cond
-        .height
-        .max(then.height)
-        .max(els.as_ref().map_or(0, |b| b.height));
-    let kind = StmtKind::If {
-        cond: cond.expr,
-        then_block: then.block,
-        else_block: els.map(|b| b.block),
-    };
+    let h = cond.height.max(then.height).max(els.as_ref().map_or(0, |b| b.height));
+    let kind = StmtKind::If { cond: cond.expr, then_block: then.block, else_block: els.map(|b| b.block) };
     checked_stmt(kind, Span::new(l, r), h)
 }
 
 /// `if cond then else if … else …`: the `else if`s nest, innermost first. A chain too tall is
 /// reported once, at the `if` where it passed the limit, and the whole statement is `Error`.
-pub fn if_chain(
-    errors: &mut Vec<ParseError>,
-    (cond, then): (E, B),
-    tail: Tail,
-    l: usize,
-    r: usize,
-) -> S {
+pub fn if_chain(errors: &mut Vec<ParseError>, (cond, then): (E, B), tail: Tail, l: usize, r: usize) -> S {
     let mut els = tail.els;
     for (el, c, b, er) in tail.elifs {
         let Some(s) = if_stmt(c, b, els, el, er) else {
             errors.push(too_deep(Span::new(el, er)));
             return error_stmt(l, r);
         };
-        let block = Block {
-            span: s.stmt.span,
-            stmts: vec![s.stmt],
-        };
-        els = Some(B {
-            block,
-            height: s.height + 1,
-        });
+        let block = Block { span: s.stmt.span, stmts: vec![s.stmt] };
+        els = Some(B { block, height: s.height + 1 });
     }
     if_stmt(cond, then, els, l, r).unwrap_or_else(|| {
         errors.push(too_deep(Span::new(l, r)));

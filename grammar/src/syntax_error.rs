@@ -18,12 +18,7 @@ type LalrpopError<'a> = lalrpop_util::ParseError<usize, Tok<'a>, ParseError>;
 const MAX_FOUND: usize = 24;
 
 /// Records a syntax error, unless [`MAX_ERRORS`] have been recorded already.
-pub fn record(
-    errors: &mut Vec<ParseError>,
-    count: &Cell<usize>,
-    src: &str,
-    error: LalrpopError<'_>,
-) {
+pub fn record(errors: &mut Vec<ParseError>, count: &Cell<usize>, src: &str, error: LalrpopError<'_>) {
     if count.get() < MAX_ERRORS {
         count.set(count.get() + 1);
         errors.push(convert(src, error));
@@ -32,20 +27,12 @@ pub fn record(
 
 pub fn convert(src: &str, error: LalrpopError<'_>) -> ParseError {
     match error {
-        lalrpop_util::ParseError::UnrecognizedToken {
-            token: (l, _, r),
-            expected,
-        } => ParseError {
-            kind: ParseErrorKind::UnexpectedToken {
-                found: found(src, l, r),
-                expected: readable(&expected),
-            },
+        lalrpop_util::ParseError::UnrecognizedToken { token: (l, _, r), expected } => ParseError {
+            kind: ParseErrorKind::UnexpectedToken { found: found(src, l, r), expected: readable(&expected) },
             span: Span::new(l, r),
         },
         lalrpop_util::ParseError::UnrecognizedEof { location, expected } => ParseError {
-            kind: ParseErrorKind::UnexpectedEof {
-                expected: readable(&expected),
-            },
+            kind: ParseErrorKind::UnexpectedEof { expected: readable(&expected) },
             span: Span::new(location, location),
         },
         lalrpop_util::ParseError::ExtraToken { token: (l, _, r) } => ParseError {
@@ -55,10 +42,9 @@ pub fn convert(src: &str, error: LalrpopError<'_>) -> ParseError {
             },
             span: Span::new(l, r),
         },
-        lalrpop_util::ParseError::InvalidToken { location } => ParseError {
-            kind: ParseErrorKind::InvalidToken,
-            span: Span::new(location, location),
-        },
+        lalrpop_util::ParseError::InvalidToken { location } => {
+            ParseError { kind: ParseErrorKind::InvalidToken, span: Span::new(location, location) }
+        }
         lalrpop_util::ParseError::User { error } => error,
     }
 }
@@ -72,29 +58,10 @@ fn found(src: &str, l: usize, r: usize) -> String {
     }
 }
 
-const EXPRESSION: &[&str] = &[
-    "Ident",
-    "Num",
-    "Str",
-    "\"(\"",
-    "\"[\"",
-    "\"-\"",
-    "\"true\"",
-    "\"false\"",
-];
-const OPERATOR: &[&str] = &[
-    "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"@\"", "\"<\"", "\"<=\"", "\">\"", "\">=\"", "\"==\"",
-    "\"!=\"",
-];
-const STATEMENT: &[&str] = &[
-    "\"let\"",
-    "\"if\"",
-    "\"for\"",
-    "\"while\"",
-    "\"return\"",
-    "\"break\"",
-    "\"continue\"",
-];
+const EXPRESSION: &[&str] = &["Ident", "Num", "Str", "\"(\"", "\"[\"", "\"-\"", "\"true\"", "\"false\""];
+const OPERATOR: &[&str] =
+    &["\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"@\"", "\"<\"", "\"<=\"", "\">\"", "\">=\"", "\"==\"", "\"!=\""];
+const STATEMENT: &[&str] = &["\"let\"", "\"if\"", "\"for\"", "\"while\"", "\"return\"", "\"break\"", "\"continue\""];
 const ASSIGNMENT: &[&str] = &["\"=\"", "\"+=\"", "\"-=\"", "\"*=\"", "\"/=\""];
 
 /// LALRPOP's terminal names, as a short list for people.
@@ -116,10 +83,7 @@ fn readable(expected: &[String]) -> Vec<String> {
     }
     let mut out: Vec<String> = Vec::new();
     for name in expected {
-        let word = match groups
-            .iter()
-            .find(|(members, _)| members.contains(&name.as_str()))
-        {
+        let word = match groups.iter().find(|(members, _)| members.contains(&name.as_str())) {
             Some((_, word)) => (*word).to_string(),
             None => terminal(name),
         };
@@ -137,10 +101,7 @@ fn terminal(name: &str) -> String {
         "Num" => "number".to_string(),
         "Str" => "string".to_string(),
         _ => {
-            let bare = name
-                .strip_prefix('"')
-                .and_then(|n| n.strip_suffix('"'))
-                .unwrap_or(name);
+            let bare = name.strip_prefix('"').and_then(|n| n.strip_suffix('"')).unwrap_or(name);
             format!("`{bare}`")
         }
     }

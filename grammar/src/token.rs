@@ -191,11 +191,7 @@ pub struct Tokens<'a, 'e> {
 
 impl<'a, 'e> Tokens<'a, 'e> {
     pub fn new(src: &'a str, errors: &'e mut Vec<ParseError>, count: &'e Cell<usize>) -> Self {
-        Tokens {
-            lexer: Tok::lexer(src),
-            errors,
-            count,
-        }
+        Tokens { lexer: Tok::lexer(src), errors, count }
     }
 
     fn error(&mut self, kind: ParseErrorKind, span: Span) {

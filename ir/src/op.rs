@@ -216,7 +216,9 @@ impl Op {
         match op {
             Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
             Op::Share { value, .. } => vec![*value],
-            Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => vec![*x],
+            Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => {
+                vec![*x]
+            }
             Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
             Op::Where(c, a, b) => vec![*c, *a, *b],
             Op::Reduce { x, .. } | Op::Arg { x, .. } | Op::Softmax { x, .. } | Op::LogSoftmax { x, .. } => vec![*x],

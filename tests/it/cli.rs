@@ -101,7 +101,11 @@ fn json_diagnostics_are_one_object_per_line_with_ranges() {
 #[test]
 fn a_missing_data_file_names_the_file_and_the_party() {
     let dir = scratch("missing-data");
-    let file = write(&dir, "p.mpc", b"parties ALICE, BOB;\nlet x = private(src=BOB, load(\"nope.npy\"));\nprint(reveal(x));\n");
+    let file = write(
+        &dir,
+        "p.mpc",
+        b"parties ALICE, BOB;\nlet x = private(src=BOB, load(\"nope.npy\"));\nprint(reveal(x));\n",
+    );
     let out = mpcc(&["run", &file, "--plaintext"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
@@ -115,7 +119,8 @@ fn last_number(stdout: &str) -> f64 {
 #[test]
 fn svm_with_two_parties_matches_plaintext_within_one_point_and_reports_costs() {
     let plain = mpcc(&["run", "programs/svm.mpc", "--plaintext", "--set", "epochs=10"]);
-    let mpc = mpcc(&["run", "programs/svm.mpc", "--parties", "2", "--seed", "7", "--set", "epochs=10", "--stats", "json"]);
+    let mpc =
+        mpcc(&["run", "programs/svm.mpc", "--parties", "2", "--seed", "7", "--set", "epochs=10", "--stats", "json"]);
     assert_eq!(mpc.status.code(), Some(0), "{}", text(&mpc.stderr));
     let (a, b) = (last_number(&text(&plain.stdout)), last_number(&text(&mpc.stdout)));
     assert!((a - b).abs() <= 0.01 + 1e-9, "plaintext {a} vs 2 parties {b}");
@@ -163,7 +168,16 @@ fn network_run_of_local_processes_prints_what_the_simulated_run_prints() {
 
 #[test]
 fn a_party_without_its_keys_is_told_what_to_pass() {
-    let out = mpcc(&["run", "programs/svm.mpc", "--party", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--dealer", "127.0.0.1:3"]);
+    let out = mpcc(&[
+        "run",
+        "programs/svm.mpc",
+        "--party",
+        "0",
+        "--peers",
+        "127.0.0.1:1,127.0.0.1:2",
+        "--dealer",
+        "127.0.0.1:3",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--keys"), "{}", text(&out.stderr));
 }

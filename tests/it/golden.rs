@@ -11,11 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 fn file_label(path: &Path) -> String {
-    let dir = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
+    let dir = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     format!("{dir}/{name}")
 }
@@ -26,21 +22,14 @@ fn golden_accept() {
         let src = std::fs::read_to_string(path).unwrap_or_default();
         let compiled = compile(&src, &CompileOptions::default());
         let rendered = render(&compiled.diagnostics, &file_label(path), &src, false);
-        assert!(
-            compiled.diagnostics.is_empty(),
-            "{}: unexpected diagnostics\n{rendered}",
-            file_label(path)
-        );
+        assert!(compiled.diagnostics.is_empty(), "{}: unexpected diagnostics\n{rendered}", file_label(path));
         let Some(program) = compiled.program else {
             panic!("{}: no program", file_label(path));
         };
         if let Err(errs) = mpcc_ir::validate(&program) {
             panic!("{}: invalid IR: {errs:?}", file_label(path));
         }
-        let text = format!(
-            "--- source ---\n{src}\n--- ir ---\n{}",
-            mpcc_ir::print_program(&program, false)
-        );
+        let text = format!("--- source ---\n{src}\n--- ir ---\n{}", mpcc_ir::print_program(&program, false));
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path("../golden/accept/snapshots");
         settings.set_prepend_module_to_snapshot(false);
@@ -57,41 +46,22 @@ fn golden_reject() {
             .lines()
             .next()
             .and_then(|l| l.trim().strip_prefix("// expect:"))
-            .map(|codes| {
-                codes
-                    .split(',')
-                    .map(|c| c.trim().to_string())
-                    .filter(|c| !c.is_empty())
-                    .collect()
-            })
+            .map(|codes| codes.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
             .unwrap_or_default();
-        assert!(
-            !declared.is_empty(),
-            "{}: first line must be `// expect: E0xxx`",
-            file_label(path)
-        );
+        assert!(!declared.is_empty(), "{}: first line must be `// expect: E0xxx`", file_label(path));
         let compiled = compile(&src, &CompileOptions::default());
-        let emitted: BTreeSet<String> = compiled
-            .diagnostics
-            .iter()
-            .map(|d| d.code.as_str().to_string())
-            .collect();
+        let emitted: BTreeSet<String> = compiled.diagnostics.iter().map(|d| d.code.as_str().to_string()).collect();
         let rendered = render(&compiled.diagnostics, &file_label(path), &src, false);
         if emitted != declared {
-            failures.borrow_mut().push(format!(
-                "{}: emitted {emitted:?}, declared {declared:?}\n{rendered}",
-                file_label(path)
-            ));
+            failures
+                .borrow_mut()
+                .push(format!("{}: emitted {emitted:?}, declared {declared:?}\n{rendered}", file_label(path)));
         }
-        let has_error = compiled
-            .diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error);
+        let has_error = compiled.diagnostics.iter().any(|d| d.severity == Severity::Error);
         if compiled.program.is_none() != has_error {
-            failures.borrow_mut().push(format!(
-                "{}: a program must exist exactly when there is no error",
-                file_label(path)
-            ));
+            failures
+                .borrow_mut()
+                .push(format!("{}: a program must exist exactly when there is no error", file_label(path)));
         }
         let text = format!("--- source ---\n{src}\n--- diagnostics ---\n{rendered}");
         let mut settings = insta::Settings::clone_current();

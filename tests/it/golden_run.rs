@@ -78,8 +78,8 @@ fn golden_accept_runs_match_across_engines() {
                 Err(e) => format!("{}error: {e}\n", transcript(&sink.events)),
             };
             let (a, b) = (numbers(&plain_text), numbers(&mpc_text));
-            let close = a.len() == b.len()
-                && a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= ABS_TOL + REL_TOL * x.abs());
+            let close =
+                a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= ABS_TOL + REL_TOL * x.abs());
             if !close {
                 failures.borrow_mut().push(format!(
                     "{name} with {n} parties differs from plaintext:\n--- plaintext\n{plain_text}--- mpc\n{mpc_text}"

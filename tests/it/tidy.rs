@@ -29,11 +29,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn every_code_is_explained_and_has_a_reject_file() {
     let reject: Vec<String> = std::fs::read_dir(root().join("tests/golden/reject"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().to_string())
-                .collect()
-        })
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect())
         .unwrap_or_default();
     let mut missing = Vec::new();
     for code in Code::ALL {
@@ -41,15 +37,8 @@ fn every_code_is_explained_and_has_a_reject_file() {
         if !text.starts_with(code.as_str()) || text.len() < 80 {
             missing.push(format!("{}: explanation", code.as_str()));
         }
-        if !reject
-            .iter()
-            .any(|f| f.starts_with(&format!("{}_", code.as_str())) && f.ends_with(".mpc"))
-        {
-            missing.push(format!(
-                "{}: tests/golden/reject/{}_<what>.mpc",
-                code.as_str(),
-                code.as_str()
-            ));
+        if !reject.iter().any(|f| f.starts_with(&format!("{}_", code.as_str())) && f.ends_with(".mpc")) {
+            missing.push(format!("{}: tests/golden/reject/{}_<what>.mpc", code.as_str(), code.as_str()));
         }
     }
     assert!(missing.is_empty(), "missing: {missing:#?}");
@@ -64,11 +53,7 @@ fn rust_files_are_documented_short_and_run_every_test() {
     let mut problems = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
-        let shown = file
-            .strip_prefix(root())
-            .unwrap_or(&file)
-            .display()
-            .to_string();
+        let shown = file.strip_prefix(root()).unwrap_or(&file).display().to_string();
         if !text.starts_with("//!") {
             problems.push(format!("{shown}: does not start with a `//!` doc"));
         }

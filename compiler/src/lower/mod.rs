@@ -355,7 +355,8 @@ impl<'a> Cx<'a> {
                 let declared: Vec<String> = self.param_list.iter().map(|(n, _)| format!("`{n}`")).collect();
                 let known = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
                 self.report(
-                    Diagnostic::error(Code::E0104, at, "").message(format!("`--set {name}=…` names no param"))
+                    Diagnostic::error(Code::E0104, at, "")
+                        .message(format!("`--set {name}=…` names no param"))
                         .note(format!("The program declares these params: {known}."))
                         .help(format!("declare it: `param {name} = {raw};`")),
                 );

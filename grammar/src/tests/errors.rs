@@ -23,24 +23,15 @@ fn unexpected_tokens() {
     check_errors("let = 3;", "error\n--\n4..5: unexpected `=`, expected identifier, `(`");
     check_errors("param p;", "error\n--\n7..8: unexpected `;`, expected `=`");
     check_errors("x[];", "error\n--\n2..3: unexpected `]`, expected expression, `:`");
-    check_errors(
-        "f(x)(y);",
-        "error\n--\n4..5: unexpected `(`, expected operator, assignment, `[`, `;`",
-    );
+    check_errors("f(x)(y);", "error\n--\n4..5: unexpected `(`, expected operator, assignment, `[`, `;`");
     check_errors("let x = [1, 2;", "error\n--\n13..14: unexpected `;`, expected `]`, `,`");
-    check_errors(
-        ";",
-        "error\n--\n0..1: unexpected `;`, expected `parties`, `param`, `fn`, statement",
-    );
+    check_errors(";", "error\n--\n0..1: unexpected `;`, expected `parties`, `param`, `fn`, statement");
     check_errors("if x { y = }", "(if x {error})\n--\n11..12: unexpected `}`, expected expression");
 }
 
 #[test]
 fn comparisons_do_not_chain() {
-    check_errors(
-        "a < b < c;",
-        "error\n--\n6..7: unexpected `<`, expected `+`, `-`, assignment, `;`",
-    );
+    check_errors("a < b < c;", "error\n--\n6..7: unexpected `<`, expected `+`, `-`, assignment, `;`");
 }
 
 #[test]
@@ -55,10 +46,7 @@ fn bad_assignment_targets() {
 fn unexpected_end() {
     check_errors("let x =", "error\n--\n7..7: unexpected end, expected expression");
     check_errors("let x", "error\n--\n5..5: unexpected end, expected `=`");
-    check_errors(
-        "f(x",
-        "error\n--\n3..3: unexpected end, expected operator, `=`, `(`, `)`, `[`, `,`",
-    );
+    check_errors("f(x", "error\n--\n3..3: unexpected end, expected operator, `=`, `(`, `)`, `[`, `,`");
     check_errors("if x {", "error\n--\n6..6: unexpected end, expected statement, `}`");
     check_errors("let x = 1 + // more\n", "error\n--\n11..11: unexpected end, expected expression");
 }
@@ -90,10 +78,7 @@ fn recovery_keeps_the_statements_around_errors() {
         "(= x 1)\n(while c {error break})\n(= z 2)\n--\n21..22: unexpected `;`, expected expression",
     );
     // An error in a header loses the item; the following ones are still parsed.
-    check_errors(
-        "fn f(1) { }\nlet a = 1;",
-        "error\n(let a 1)\n--\n5..6: unexpected `1`, expected identifier, `)`",
-    );
+    check_errors("fn f(1) { }\nlet a = 1;", "error\n(let a 1)\n--\n5..6: unexpected `1`, expected identifier, `)`");
 }
 
 #[test]
@@ -102,10 +87,7 @@ fn errors_in_headers_keep_the_block() {
         "if x == { y = 1; } else { y = 2; }\nz = 3;",
         "(if error {(= y 1)} {(= y 2)})\n(= z 3)\n--\n8..9: unexpected `{`, expected expression",
     );
-    check_errors(
-        "while (a { b = 1; }",
-        "(while error {(= b 1)})\n--\n9..10: unexpected `{`, expected `)`, `,`",
-    );
+    check_errors("while (a { b = 1; }", "(while error {(= b 1)})\n--\n9..10: unexpected `{`, expected `)`, `,`");
     check_errors(
         "for i in 0 { } if a {} else if b c {}",
         "(for i error error {})\n(if a {} {(if error {})})\n--\n11..12: unexpected `{`, expected `..`\n33..34: unexpected `c`, expected operator, `(`, `[`, `{`",

@@ -1,8 +1,6 @@
 //! A compact s-expression printing of the AST and of errors, for the tests' expectations.
 
-use crate::ast::{
-    AssignOp, BinOp, Block, Expr, ExprKind, IndexArg, Item, Pattern, Program, Stmt, StmtKind,
-};
+use crate::ast::{AssignOp, BinOp, Block, Expr, ExprKind, IndexArg, Item, Pattern, Program, Stmt, StmtKind};
 use crate::error::{ParseError, ParseErrorKind};
 
 pub fn program(p: &Program) -> String {
@@ -18,12 +16,7 @@ fn item(i: &Item) -> String {
         Item::Param { name, value, .. } => format!("(param {} {})", name.name, expr(value)),
         Item::Fn(f) => {
             let params: Vec<_> = f.params.iter().map(|n| n.name.as_str()).collect();
-            format!(
-                "(fn {} ({}) {})",
-                f.name.name,
-                params.join(" "),
-                block(&f.body)
-            )
+            format!("(fn {} ({}) {})", f.name.name, params.join(" "), block(&f.body))
         }
         Item::Stmt(s) => stmt(s),
     }
@@ -48,27 +41,12 @@ pub fn stmt(s: &Stmt) -> String {
             format!("({op} {} {})", pattern(target), expr(value))
         }
         StmtKind::Expr(e) => expr(e),
-        StmtKind::If {
-            cond,
-            then_block,
-            else_block,
-        } => match else_block {
+        StmtKind::If { cond, then_block, else_block } => match else_block {
             Some(e) => format!("(if {} {} {})", expr(cond), block(then_block), block(e)),
             None => format!("(if {} {})", expr(cond), block(then_block)),
         },
-        StmtKind::For {
-            var,
-            start,
-            end,
-            body,
-        } => {
-            format!(
-                "(for {} {} {} {})",
-                var.name,
-                expr(start),
-                expr(end),
-                block(body)
-            )
+        StmtKind::For { var, start, end, body } => {
+            format!("(for {} {} {} {})", var.name, expr(start), expr(end), block(body))
         }
         StmtKind::While { cond, body } => format!("(while {} {})", expr(cond), block(body)),
         StmtKind::Return(None) => "(return)".to_string(),

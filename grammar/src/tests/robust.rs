@@ -55,8 +55,7 @@ fn height(program: &Program) -> usize {
                     stack.push((Node::E(cond), h + 1));
                     stack.extend(body.stmts.iter().map(|s| (Node::S(s), h + 2)));
                 }
-                StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {
-                }
+                StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {}
             },
             Node::E(e) => match &e.kind {
                 ExprKind::List(v) | ExprKind::Tuple(v) => {
@@ -75,9 +74,9 @@ fn height(program: &Program) -> usize {
                     for i in indices {
                         match i {
                             IndexArg::At(e) => stack.push((Node::E(e), h + 1)),
-                            IndexArg::Slice { start, end, .. } => stack.extend(
-                                start.iter().chain(end.iter()).map(|e| (Node::E(e), h + 1)),
-                            ),
+                            IndexArg::Slice { start, end, .. } => {
+                                stack.extend(start.iter().chain(end.iter()).map(|e| (Node::E(e), h + 1)))
+                            }
                         }
                     }
                 }

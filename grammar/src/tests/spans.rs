@@ -10,10 +10,7 @@ fn spans(src: &str) -> Vec<String> {
     assert_eq!(program.span.range(), 0..src.len());
     let mut out = Vec::new();
     let mut text = |kind: &str, span: crate::Span| {
-        out.push(format!(
-            "{kind}: {}",
-            src.get(span.range()).unwrap_or("<bad span>")
-        ));
+        out.push(format!("{kind}: {}", src.get(span.range()).unwrap_or("<bad span>")));
     };
     for item in &program.items {
         match item {
@@ -53,31 +50,19 @@ fn pattern(p: &Pattern, text: &mut impl FnMut(&str, crate::Span)) {
 fn stmt(s: &Stmt, text: &mut impl FnMut(&str, crate::Span)) {
     text("stmt", s.span);
     match &s.kind {
-        StmtKind::Let { pattern: p, value }
-        | StmtKind::Assign {
-            target: p, value, ..
-        } => {
+        StmtKind::Let { pattern: p, value } | StmtKind::Assign { target: p, value, .. } => {
             pattern(p, text);
             expr(value, text);
         }
         StmtKind::Expr(e) | StmtKind::Return(Some(e)) => expr(e, text),
-        StmtKind::If {
-            cond,
-            then_block,
-            else_block,
-        } => {
+        StmtKind::If { cond, then_block, else_block } => {
             expr(cond, text);
             block(then_block, text);
             if let Some(b) = else_block {
                 block(b, text);
             }
         }
-        StmtKind::For {
-            var,
-            start,
-            end,
-            body,
-        } => {
+        StmtKind::For { var, start, end, body } => {
             text("name", var.span);
             expr(start, text);
             expr(end, text);
@@ -194,17 +179,7 @@ fn control_flow_and_else_if() {
             "stmt: break;",
         ],
     );
-    check(
-        "for i in 0..n {}",
-        &[
-            "stmt: for i in 0..n {}",
-            "name: i",
-            "expr: 0",
-            "expr: n",
-            "name: n",
-            "block: {}",
-        ],
-    );
+    check("for i in 0..n {}", &["stmt: for i in 0..n {}", "name: i", "expr: 0", "expr: n", "name: n", "block: {}"]);
 }
 
 #[test]
@@ -228,15 +203,7 @@ fn patterns_tuples_parens_and_slices() {
     );
     check(
         "x[:, 1 :];",
-        &[
-            "stmt: x[:, 1 :];",
-            "expr: x[:, 1 :]",
-            "expr: x",
-            "name: x",
-            "slice: :",
-            "slice: 1 :",
-            "expr: 1",
-        ],
+        &["stmt: x[:, 1 :];", "expr: x[:, 1 :]", "expr: x", "name: x", "slice: :", "slice: 1 :", "expr: 1"],
     );
     check(
         "(a + b) * c;",

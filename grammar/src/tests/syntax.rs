@@ -11,10 +11,7 @@ fn items() {
     check("param w = [[1, 2], [3, 4]];", "(param w [[1 2] [3 4]])");
     check("param name = \"x.npy\";", "(param name \"x.npy\")");
     check("fn f() {}", "(fn f () {})");
-    check(
-        "fn train(x, y,) { return x; }",
-        "(fn train (x y) {(return x)})",
-    );
+    check("fn train(x, y,) { return x; }", "(fn train (x y) {(return x)})");
     check("", "");
     check("// only a comment\n", "");
 }
@@ -40,32 +37,17 @@ fn let_and_assign() {
 fn control_flow() {
     check("if c { x = 1; }", "(if c {(= x 1)})");
     check("if c { } else { }", "(if c {} {})");
-    check(
-        "if a { x = 1; } else if b { x = 2; } else { x = 3; }",
-        "(if a {(= x 1)} {(if b {(= x 2)} {(= x 3)})})",
-    );
-    check(
-        "if a {} else if b {} else if c {}",
-        "(if a {} {(if b {} {(if c {})})})",
-    );
+    check("if a { x = 1; } else if b { x = 2; } else { x = 3; }", "(if a {(= x 1)} {(if b {(= x 2)} {(= x 3)})})");
+    check("if a {} else if b {} else if c {}", "(if a {} {(if b {} {(if c {})})})");
     check("for i in 0..n { s += i; }", "(for i 0 n {(+= s i)})");
-    check(
-        "for i in a + 1..shape(x)[0] - 1 {}",
-        "(for i (+ a 1) (- (index (shape x) 0) 1) {})",
-    );
+    check("for i in a + 1..shape(x)[0] - 1 {}", "(for i (+ a 1) (- (index (shape x) 0) 1) {})");
     check("while x > 0 { x -= 1; }", "(while (> x 0) {(-= x 1)})");
-    check(
-        "while true { break; continue; }",
-        "(while true {break continue})",
-    );
+    check("while true { break; continue; }", "(while true {break continue})");
     check("fn f() { return; }", "(fn f () {(return)})");
     check("return e;", "(return e)");
     check("return (w, b);", "(return (tuple w b))");
     check("if c { if d { } } x = 1;", "(if c {(if d {})})\n(= x 1)");
-    check(
-        "for i in 0..2 { for j in 0..3 { } }",
-        "(for i 0 2 {(for j 0 3 {})})",
-    );
+    check("for i in 0..2 { for j in 0..3 { } }", "(for i 0 2 {(for j 0 3 {})})");
 }
 
 #[test]
@@ -73,10 +55,7 @@ fn calls_and_literals() {
     check("print(x);", "(print x)");
     check("f();", "(f)");
     check("f(x, axis=0);", "(f x axis=0)");
-    check(
-        "private(src=ALICE, load(\"f.npy\"));",
-        "(private src=ALICE (load \"f.npy\"))",
-    );
+    check("private(src=ALICE, load(\"f.npy\"));", "(private src=ALICE (load \"f.npy\"))");
     check("output(w, to=ALICE,);", "(output w to=ALICE)");
     check("argmax(x, 1, one_hot=true);", "(argmax x 1 one_hot=true)");
     check("f(a == b);", "(f (== a b))");
@@ -120,10 +99,7 @@ fn precedence() {
     check("a + b @ c;", "(+ a (@ b c))");
     check("a < b + c;", "(< a (+ b c))");
     check("a + b == c * d;", "(== (+ a b) (* c d))");
-    check(
-        "a <= b; a > b; a >= b; a != b;",
-        "(<= a b)\n(> a b)\n(>= a b)\n(!= a b)",
-    );
+    check("a <= b; a > b; a >= b; a != b;", "(<= a b)\n(> a b)\n(>= a b)\n(!= a b)");
     check("-a * b;", "(* (neg a) b)");
     check("-a @ b;", "(@ (neg a) b)");
     check("- -a;", "(neg (neg a))");
@@ -136,10 +112,7 @@ fn precedence() {
 
 #[test]
 fn numbers_and_strings() {
-    check(
-        "3; 2.5; 1e-3; 2E3; 1.5e+2; .5; 007;",
-        "3\n2.5\n0.001\n2000\n150\n0.5\n7",
-    );
+    check("3; 2.5; 1e-3; 2E3; 1.5e+2; .5; 007;", "3\n2.5\n0.001\n2000\n150\n0.5\n7");
     check(r#""a\"b\\c\n\t";"#, r#""a\"b\\c\n\t""#);
     check(r#""";"#, r#""""#);
     check("\"é ü\";", "\"é ü\"");
@@ -147,20 +120,14 @@ fn numbers_and_strings() {
 
 #[test]
 fn comments_and_whitespace() {
-    check(
-        "let /* a */ x = /* b /* nested */ c */ 1; // end",
-        "(let x 1)",
-    );
+    check("let /* a */ x = /* b /* nested */ c */ 1; // end", "(let x 1)");
     check("let\tx\r\n=\n1\n;", "(let x 1)");
     check("a / b; // c\n/**/ d;", "(/ a b)\nd");
 }
 
 #[test]
 fn keywords_are_not_names() {
-    check(
-        "letx = iffy + for_ + _in;",
-        "(= letx (+ (+ iffy for_) _in))",
-    );
+    check("letx = iffy + for_ + _in;", "(= letx (+ (+ iffy for_) _in))");
 }
 
 #[test]

@@ -18,20 +18,12 @@ pub struct CountingComm<C: Comm> {
 impl<C: Comm> CountingComm<C> {
     /// Counts the traffic of `inner`.
     pub fn new(inner: C) -> Self {
-        CountingComm {
-            inner,
-            stats: CommStats::default(),
-            sending: false,
-            record: None,
-        }
+        CountingComm { inner, stats: CommStats::default(), sending: false, record: None }
     }
 
     /// Counts and also keeps a copy of every message sent.
     pub fn recording(inner: C) -> Self {
-        CountingComm {
-            record: Some(Vec::new()),
-            ..Self::new(inner)
-        }
+        CountingComm { record: Some(Vec::new()), ..Self::new(inner) }
     }
 
     fn note_send(&mut self, to: usize, msg: &[u8]) {
@@ -68,11 +60,7 @@ impl<C: Comm> Comm for CountingComm<C> {
         Ok(msg)
     }
 
-    fn exchange(
-        &mut self,
-        out: Vec<Option<Vec<u8>>>,
-        expect: &[bool],
-    ) -> Result<Vec<Option<Vec<u8>>>, CommError> {
+    fn exchange(&mut self, out: Vec<Option<Vec<u8>>>, expect: &[bool]) -> Result<Vec<Option<Vec<u8>>>, CommError> {
         self.stats.rounds += 1;
         let me = self.party();
         for (to, msg) in out.iter().enumerate() {
@@ -115,23 +103,12 @@ mod tests {
         a.send(1, vec![0; 4]).unwrap();
         b.recv(0).unwrap();
         b.recv(0).unwrap();
-        b.exchange(vec![Some(vec![1; 3]), None], &[false, false])
-            .unwrap();
-        let got = a
-            .exchange(vec![None, Some(vec![2; 5])], &[false, true])
-            .unwrap();
+        b.exchange(vec![Some(vec![1; 3]), None], &[false, false]).unwrap();
+        let got = a.exchange(vec![None, Some(vec![2; 5])], &[false, true]).unwrap();
         assert_eq!(got[1].as_deref(), Some(&[1u8; 3][..]));
         assert_eq!(b.recv(0).unwrap(), vec![2u8; 5]);
         let sa = a.stats().unwrap();
-        assert_eq!(
-            (
-                sa.rounds,
-                sa.bytes_sent,
-                sa.messages_sent,
-                sa.bytes_received
-            ),
-            (2, 17, 3, 3)
-        );
+        assert_eq!((sa.rounds, sa.bytes_sent, sa.messages_sent, sa.bytes_received), (2, 17, 3, 3));
         assert_eq!(b.stats().unwrap().rounds, 1);
         assert_eq!(a.recorded().len(), 3);
     }

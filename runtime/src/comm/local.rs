@@ -22,11 +22,7 @@ impl LocalComm {
     /// A fully connected mesh of `n` parties; element `i` is party `i`'s end.
     pub fn mesh(n: usize) -> Vec<LocalComm> {
         let mut ends: Vec<LocalComm> = (0..n)
-            .map(|me| LocalComm {
-                me,
-                to: (0..n).map(|_| None).collect(),
-                from: (0..n).map(|_| None).collect(),
-            })
+            .map(|me| LocalComm { me, to: (0..n).map(|_| None).collect(), from: (0..n).map(|_| None).collect() })
             .collect();
         for i in 0..n {
             for j in 0..n {
@@ -41,11 +37,7 @@ impl LocalComm {
     }
 
     fn no_peer(&self, peer: usize) -> CommError {
-        CommError::NoSuchPeer {
-            peer,
-            me: self.me,
-            n: self.to.len(),
-        }
+        CommError::NoSuchPeer { peer, me: self.me, n: self.to.len() }
     }
 }
 
@@ -59,25 +51,14 @@ impl Comm for LocalComm {
     }
 
     fn send(&mut self, to: usize, msg: Vec<u8>) -> Result<(), CommError> {
-        let tx = self
-            .to
-            .get(to)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| self.no_peer(to))?;
+        let tx = self.to.get(to).and_then(Option::as_ref).ok_or_else(|| self.no_peer(to))?;
         tx.send(msg).map_err(|_| CommError::PeerHungUp { peer: to })
     }
 
     fn recv(&mut self, from: usize) -> Result<Vec<u8>, CommError> {
-        let rx = self
-            .from
-            .get(from)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| self.no_peer(from))?;
+        let rx = self.from.get(from).and_then(Option::as_ref).ok_or_else(|| self.no_peer(from))?;
         rx.recv_timeout(RECV_TIMEOUT).map_err(|e| match e {
-            RecvTimeoutError::Timeout => CommError::Timeout {
-                peer: from,
-                secs: RECV_TIMEOUT.as_secs(),
-            },
+            RecvTimeoutError::Timeout => CommError::Timeout { peer: from, secs: RECV_TIMEOUT.as_secs() },
             RecvTimeoutError::Disconnected => CommError::PeerHungUp { peer: from },
         })
     }
@@ -97,10 +78,7 @@ mod tests {
         a.send(2, vec![2, 3]).unwrap();
         assert_eq!(c.recv(0).unwrap(), vec![1]);
         assert_eq!(c.recv(0).unwrap(), vec![2, 3]);
-        assert!(matches!(
-            a.send(0, vec![]),
-            Err(CommError::NoSuchPeer { .. })
-        ));
+        assert!(matches!(a.send(0, vec![]), Err(CommError::NoSuchPeer { .. })));
         drop(b);
         assert_eq!(c.recv(1), Err(CommError::PeerHungUp { peer: 1 }));
         assert_eq!(a.send(1, vec![0]), Err(CommError::PeerHungUp { peer: 1 }));

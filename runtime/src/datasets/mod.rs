@@ -78,7 +78,9 @@ pub fn write_recipe(
             write_mnist_model(out_dir, seed, &options.data_dir, &options.mlp, on_event).map(|(files, _)| files)
         }
         // `--images n`: the number of training examples; all 10 000 test images.
-        "mnist-split" => mnist_split::write_mnist_split(out_dir, &options.data_dir, options.mnist_images, mnist::MNIST_TEST),
+        "mnist-split" => {
+            mnist_split::write_mnist_split(out_dir, &options.data_dir, options.mnist_images, mnist::MNIST_TEST)
+        }
         _ => Err(DatasetError::UnknownRecipe { name: name.to_string(), known: RECIPES.join(", ") }),
     }
 }

@@ -41,11 +41,5 @@ pub fn spawn_dealer_thread(seeds: &[[u8; 32]]) -> (ThreadDealerLink, JoinHandle<
             }
         }
     });
-    (
-        ThreadDealerLink {
-            tx: req_tx,
-            rx: resp_rx,
-        },
-        handle,
-    )
+    (ThreadDealerLink { tx: req_tx, rx: resp_rx }, handle)
 }

@@ -5,8 +5,8 @@
 //! Engines do not print: they hand `print`/`output` text and warnings to the sink, and the
 //! caller decides where they go. This module holds no op semantics (see [`crate::plain`]).
 
-pub mod origin;
 pub mod mpc;
+pub mod origin;
 pub mod plain;
 #[cfg(test)]
 mod plain_tests;
@@ -70,10 +70,7 @@ impl PartialEq for Progress {
 impl RunConfig {
     /// A configuration whose parties all read and write `dir`.
     pub fn with_dir(dir: &Path, n_parties: usize) -> RunConfig {
-        RunConfig {
-            data_dirs: vec![dir.to_path_buf(); n_parties.max(1)],
-            ..RunConfig::default()
-        }
+        RunConfig { data_dirs: vec![dir.to_path_buf(); n_parties.max(1)], ..RunConfig::default() }
     }
 }
 
@@ -97,10 +94,7 @@ pub enum Event {
     /// `output(e, to=P)`: the formatted value, seen by `party` (its name) alone.
     Output { party: String, text: String },
     /// A non-fatal problem at an op (an out-of-domain input, a NaN result).
-    Warning {
-        span: mpcc_ir::Span,
-        message: String,
-    },
+    Warning { span: mpcc_ir::Span, message: String },
 }
 
 /// Where a run's events go.
@@ -134,10 +128,6 @@ pub struct RunReport {
 }
 
 /// Runs `program` on the plaintext (f64) engine; see [`plain`].
-pub fn run_plain(
-    program: &mpcc_ir::Program,
-    cfg: &RunConfig,
-    sink: &mut dyn Sink,
-) -> Result<RunReport, RunError> {
+pub fn run_plain(program: &mpcc_ir::Program, cfg: &RunConfig, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
     plain::run(program, cfg, sink)
 }
