@@ -296,14 +296,12 @@ pub fn explain(code: &str) -> u8 {
 }
 
 pub fn accuracy(n_parties: usize, points: usize) -> u8 {
-    use mpcc_runtime::protocols::approx::accuracy::{accuracy_table, render_markdown};
     if n_parties < 2 || points < 2 {
         return usage_error("`mpcc accuracy` needs at least 2 parties and 2 points per domain");
     }
-    match accuracy_table(n_parties, points) {
-        Ok(rows) => {
-            println!("{n_parties} parties, {points} points per domain, 16 fractional bits\n");
-            print!("{}", render_markdown(&rows));
+    match mpcc_runtime::protocols::approx::accuracy::report(n_parties, points) {
+        Ok(table) => {
+            print!("{table}");
             OK
         }
         Err(e) => {

@@ -74,6 +74,19 @@ const fn row(
     Builtin { name, params, required, kwonly, variadic: false, kind, rule }
 }
 
+/// A name the language reserves but does not implement yet: any arguments, a clear diagnostic.
+const fn unsupported(name: &'static str) -> Builtin {
+    Builtin {
+        name,
+        params: &[],
+        required: 0,
+        kwonly: &[],
+        variadic: true,
+        kind: Kind::Unsupported,
+        rule: "not yet supported",
+    }
+}
+
 const X: &[&str] = &["x"];
 const X_AXIS: &[&str] = &["x", "axis"];
 const ELEMENTWISE: &str = "elementwise; shape and label as `x`";
@@ -143,33 +156,9 @@ pub const BUILTINS: &[Builtin] = &[
         rule: "public values and strings",
     },
     row("save", &["path", "x"], 2, &[], Kind::Save, "a public value to a file in each party's folder"),
-    Builtin {
-        name: "conv2d",
-        params: &[],
-        required: 0,
-        kwonly: &[],
-        variadic: true,
-        kind: Kind::Unsupported,
-        rule: "not yet supported",
-    },
-    Builtin {
-        name: "avg_pool2d",
-        params: &[],
-        required: 0,
-        kwonly: &[],
-        variadic: true,
-        kind: Kind::Unsupported,
-        rule: "not yet supported",
-    },
-    Builtin {
-        name: "max_pool2d",
-        params: &[],
-        required: 0,
-        kwonly: &[],
-        variadic: true,
-        kind: Kind::Unsupported,
-        rule: "not yet supported",
-    },
+    unsupported("conv2d"),
+    unsupported("avg_pool2d"),
+    unsupported("max_pool2d"),
     row(
         "grad",
         &["loss", "wrt"],

@@ -199,6 +199,33 @@ pub struct VarDef {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Block(pub Vec<Stmt>);
 
+impl Block {
+    /// Every `var = value` in this block and the blocks nested in it, in statement order.
+    pub fn assignments(&self) -> Vec<(VarId, ValueId)> {
+        let mut out = Vec::new();
+        collect_assignments(self, &mut out);
+        out
+    }
+}
+
+fn collect_assignments(block: &Block, out: &mut Vec<(VarId, ValueId)>) {
+    for stmt in &block.0 {
+        match stmt {
+            Stmt::Assign { var, value } => out.push((*var, *value)),
+            Stmt::For { body, .. } => collect_assignments(body, out),
+            Stmt::While { cond_block, body, .. } => {
+                collect_assignments(cond_block, out);
+                collect_assignments(body, out);
+            }
+            Stmt::If { then_block, else_block, .. } => {
+                collect_assignments(then_block, out);
+                collect_assignments(else_block, out);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// A whole checked program, all functions inlined.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {

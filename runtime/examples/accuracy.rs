@@ -5,17 +5,14 @@
 //! Run: `cargo run --release -p mpcc-runtime --example accuracy [-- N_PARTIES [POINTS]]`
 //! (defaults: 2 parties, 10001 points per domain).
 
-use mpcc_runtime::protocols::approx::accuracy::{accuracy_table, render_markdown};
+use mpcc_runtime::protocols::approx::accuracy::report;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let n_parties = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
     let points = args.next().and_then(|a| a.parse().ok()).unwrap_or(10001);
-    match accuracy_table(n_parties, points) {
-        Ok(rows) => {
-            println!("{n_parties} parties, {points} points per domain, 16 fractional bits\n");
-            print!("{}", render_markdown(&rows));
-        }
+    match report(n_parties, points) {
+        Ok(table) => print!("{table}"),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(1);

@@ -72,16 +72,6 @@ fn cfg(dirs: Vec<PathBuf>, seed: u64) -> RunConfig {
     RunConfig { data_dirs: dirs, seed: Some(seed), ..RunConfig::default() }
 }
 
-fn prints(events: &[Event]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Print { text } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn local_values_of_two_parties_are_shared_before_they_meet() {
     // ALICE and BOB each load a file from their own folder; the program does not know the shapes.
@@ -106,7 +96,7 @@ fn local_values_of_two_parties_are_shared_before_they_meet() {
         dirs.resize(n, db.clone());
         let mut sink = VecSink::default();
         let report = run_mpc(&program, n, &cfg(dirs, 1), &mut sink).expect("run");
-        assert_eq!(prints(&sink.events), vec!["[2.5000, 0.0000, 16.0000]", "[3.0000]"]);
+        assert_eq!(sink.prints(), vec!["[2.5000, 0.0000, 16.0000]", "[3.0000]"]);
         let outputs: Vec<(String, String)> = sink
             .events
             .iter()
@@ -191,7 +181,7 @@ fn print_and_save_happen_once() {
     let (d0, d1) = (temp_dir("save-0"), temp_dir("save-1"));
     let mut sink = VecSink::default();
     let report = run_mpc(&program, 3, &cfg(vec![d0.clone(), d1.clone(), d1.clone()], 1), &mut sink).expect("run");
-    assert_eq!(prints(&sink.events), vec!["[1.5000, 2.5000]"]);
+    assert_eq!(sink.prints(), vec!["[1.5000, 2.5000]"]);
     // One file per distinct data folder.
     assert_eq!(report.files_written, vec![d0.join("x.npy"), d1.join("x.npy")]);
 }
@@ -252,7 +242,7 @@ proptest! {
         run_plain(&program, &RunConfig::with_dir(&dir, 2), &mut plain).expect("plaintext");
         let mut mpc = VecSink::default();
         run_mpc(&program, n, &cfg(vec![dir; n], seed), &mut mpc).expect("mpc");
-        let (p, m) = (prints(&plain.events), prints(&mpc.events));
+        let (p, m) = (plain.prints(), mpc.prints());
         prop_assert_eq!(p.len(), m.len());
         for (a, b) in p.iter().zip(&m) {
             let (an, bn) = (numbers(a), numbers(b));

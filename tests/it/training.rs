@@ -6,7 +6,7 @@
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::datasets::folders::read_array;
 use mpcc_runtime::datasets::{default_data_dir, mnist_split::write_mnist_split};
-use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
+use mpcc_runtime::exec::{run_mpc, run_plain, RunConfig, VecSink};
 use ndarray::IxDyn;
 use std::path::{Path, PathBuf};
 
@@ -64,16 +64,6 @@ fn svm_with_grad_trains_the_hand_written_model() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn prints(events: &[Event]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Print { text } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn accuracy(lines: &[String]) -> f64 {
     let line = lines.iter().find(|l| l.starts_with("test accuracy")).expect("an accuracy line");
     line.split_whitespace().last().and_then(|x| x.parse().ok()).expect("a number")
@@ -96,10 +86,10 @@ fn mnist_split_training_learns_zero_or_not_in_plaintext_and_mpc() {
     let cfg = RunConfig { data_dirs: vec![dir.join("alice"), dir.join("bob")], seed: Some(3), ..RunConfig::default() };
     let mut sink = VecSink::default();
     run_plain(&program, &cfg, &mut sink).expect("plaintext run");
-    let plain = prints(&sink.events);
+    let plain = sink.prints();
     let mut sink = VecSink::default();
     run_mpc(&program, 2, &cfg, &mut sink).expect("MPC run");
-    let mpc = prints(&sink.events);
+    let mpc = sink.prints();
     let (acc_plain, acc_mpc) = (accuracy(&plain), accuracy(&mpc));
     // A model that learned nothing scores the share of non-zeros by always answering "not zero"
     // (about 0.9); the trained one must do clearly better.

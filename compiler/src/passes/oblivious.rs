@@ -62,23 +62,7 @@ fn block(program: &mut Program, b: Block, declared: &mut HashSet<VarId>) -> Bloc
 
 /// Every variable assigned anywhere in `b`.
 fn assigned(b: &Block, out: &mut BTreeSet<VarId>) {
-    for stmt in &b.0 {
-        match stmt {
-            Stmt::Assign { var, .. } => {
-                out.insert(*var);
-            }
-            Stmt::For { body, .. } => assigned(body, out),
-            Stmt::While { cond_block, body, .. } => {
-                assigned(cond_block, out);
-                assigned(body, out);
-            }
-            Stmt::If { then_block, else_block, .. } => {
-                assigned(then_block, out);
-                assigned(else_block, out);
-            }
-            _ => {}
-        }
-    }
+    out.extend(b.assignments().into_iter().map(|(var, _)| var));
 }
 
 fn new_value(program: &mut Program, op: Op, info: ValueInfo, span: Span, out: &mut Vec<Stmt>) -> ValueId {

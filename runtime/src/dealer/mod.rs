@@ -180,25 +180,10 @@ impl TrustedDealer {
         let mut corr_sum: Vec<Vec<u64>> = corrected.iter().map(|&(len, _)| vec![0; len]).collect();
         let scratch = &mut self.scratch;
         for (i, rng) in self.rngs.iter_mut().enumerate() {
-            for (acc, &(len, comb)) in free_sum.iter_mut().zip(&free) {
-                if i == 0 {
-                    draw_into(rng, acc, comb);
-                } else {
-                    scratch.resize(len, 0);
-                    draw_into(rng, scratch, comb);
-                    accumulate(acc, scratch, comb);
-                }
-            }
+            // Party 0 draws no corrected part: party 0 receives those explicitly.
+            draw_parts(rng, &mut free_sum, &free, i == 0, scratch);
             if i > 0 {
-                for (acc, &(len, comb)) in corr_sum.iter_mut().zip(&corrected) {
-                    if i == 1 {
-                        draw_into(rng, acc, comb);
-                    } else {
-                        scratch.resize(len, 0);
-                        draw_into(rng, scratch, comb);
-                        accumulate(acc, scratch, comb);
-                    }
-                }
+                draw_parts(rng, &mut corr_sum, &corrected, i == 1, scratch);
             }
         }
         correct(req, &free_sum, &mut corr_sum)?;
@@ -212,6 +197,26 @@ impl TrustedDealer {
 impl DealerLink for TrustedDealer {
     fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
         self.serve(req)
+    }
+}
+
+/// Adds one party's draw of each part to the sums: straight into them for the first party
+/// that draws (`first`), through the reused `scratch` buffer for the others.
+fn draw_parts(
+    rng: &mut DealerRng,
+    sums: &mut [Vec<u64>],
+    parts: &[(usize, Combine)],
+    first: bool,
+    scratch: &mut Vec<u64>,
+) {
+    for (acc, &(len, comb)) in sums.iter_mut().zip(parts) {
+        if first {
+            draw_into(rng, acc, comb);
+        } else {
+            scratch.resize(len, 0);
+            draw_into(rng, scratch, comb);
+            accumulate(acc, scratch, comb);
+        }
     }
 }
 

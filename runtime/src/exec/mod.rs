@@ -108,6 +108,19 @@ pub struct VecSink {
     pub events: Vec<Event>,
 }
 
+impl VecSink {
+    /// The text of every `print` event, in order.
+    pub fn prints(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Print { text } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 impl Sink for VecSink {
     fn event(&mut self, event: Event) {
         self.events.push(event);

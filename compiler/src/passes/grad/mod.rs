@@ -68,8 +68,7 @@ pub fn run(mut program: Program, grads: &[GradRequest], diags: &mut Diagnostics)
             placeholders.insert(*v, (r, i));
         }
     }
-    let mut assigns = Vec::new();
-    collect_assigns(&program.body, &mut assigns);
+    let assigns = program.body.assignments();
     let body = std::mem::take(&mut program.body);
     let mut pass = Pass { program, grads, placeholders, alias: HashMap::new(), assigns, diags };
     let body = pass.block(body, &mut HashMap::new(), &mut HashMap::new());
@@ -78,29 +77,8 @@ pub fn run(mut program: Program, grads: &[GradRequest], diags: &mut Diagnostics)
     program
 }
 
-/// Every `var = value` of the program.
-fn collect_assigns(b: &Block, out: &mut Vec<(VarId, ValueId)>) {
-    for s in &b.0 {
-        match s {
-            Stmt::Assign { var, value } => out.push((*var, *value)),
-            Stmt::For { body, .. } => collect_assigns(body, out),
-            Stmt::While { cond_block, body, .. } => {
-                collect_assigns(cond_block, out);
-                collect_assigns(body, out);
-            }
-            Stmt::If { then_block, else_block, .. } => {
-                collect_assigns(then_block, out);
-                collect_assigns(else_block, out);
-            }
-            _ => {}
-        }
-    }
-}
-
 fn assigned_in(b: &Block, out: &mut BTreeSet<VarId>) {
-    let mut list = Vec::new();
-    collect_assigns(b, &mut list);
-    out.extend(list.into_iter().map(|(v, _)| v));
+    out.extend(b.assignments().into_iter().map(|(v, _)| v));
 }
 
 /// The value a variable holds, when straight-line code says which.

@@ -286,6 +286,13 @@ fn fmt_num(v: f64) -> String {
 }
 
 /// The rows as a Markdown table.
+/// The whole table as `mpcc accuracy` prints it: a line saying how it was measured, then the
+/// Markdown table.
+pub fn report(n_parties: usize, points: usize) -> Result<String, MpcError> {
+    let rows = accuracy_table(n_parties, points)?;
+    Ok(format!("{n_parties} parties, {points} points per domain, 16 fractional bits\n\n{}", render_markdown(&rows)))
+}
+
 pub fn render_markdown(rows: &[AccuracyRow]) -> String {
     let mut s = String::from(
         "| function | domain | method | max abs error | max rel error | rounds | bytes/elem (per party) | dealer bytes/elem |\n\
