@@ -1,8 +1,9 @@
 //! The mpcc compiler: source text in, checked IR (or diagnostics) out.
 //!
-//! Pipeline: `mpcc_grammar::parse` → [`lower`](lower) (name resolution, inlining, label and shape
-//! analysis and their checks, in one walk run to a fixpoint) → [`passes`] (the oblivious rewrite, then `grad`)
-//! → `mpcc_ir::validate`. Diagnostics carry stable codes ([`Code`]) and render with
+//! Pipeline: `mpcc_grammar::parse` → [`lower`](lower) (name resolution, inlining, shape analysis
+//! and the checks, in one walk run to a fixpoint with [`labels::analyse`] over each pass's IR)
+//! → [`passes`] (the oblivious rewrite, then `grad`), with [`passes::verify`] (the IR validator
+//! and a fresh label analysis) after the lowering and after every pass. Diagnostics carry stable codes ([`Code`]) and render with
 //! codespan ([`render`]). This crate does no IO: the binary reads files and prints.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
@@ -84,7 +85,9 @@ pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -
         (Some(program), symbols)
     };
     let program = match program {
-        Some(p) if !diags.has_errors() => Some(passes::run(p, &input, &mut diags, after)),
+        Some(p) if !diags.has_errors() && passes::verify(&p, mpcc_ir::Stage::Lowered, "lowering", &mut diags) => {
+            passes::run(p, &input, &mut diags, after)
+        }
         _ => None,
     };
     let program = program.filter(|_| !diags.has_errors());

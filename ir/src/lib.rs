@@ -18,7 +18,7 @@ pub mod validate;
 
 pub use op::*;
 pub use print::{binary_name, info_text, print_program, shape_text, unary_name};
-pub use validate::validate;
+pub use validate::{validate, validate_at, Stage, Violation};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

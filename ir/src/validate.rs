@@ -5,14 +5,52 @@
 //! arguments public; only `Reveal` (and `Output`) turn a non-public value into one that someone
 //! else sees, i.e. no op is public with a non-public operand except `Reveal` and `Shape`
 //! (shapes are public), and `Print`/`Save` take public values only; a variable's label covers
-//! every value assigned to it. This module reports problems; it does not repair them.
+//! every value assigned to it; no `break`/`continue` under a non-public condition. Before the
+//! oblivious pass ([`Stage::Lowered`]) an `If` may have a private condition; the implicit flows
+//! it causes are checked by the compiler's label analysis, which knows which variables the
+//! oblivious pass will merge. This module reports problems; it does not repair them.
 
-use crate::{Block, IndexItem, Label, Op, PrintArg, Program, Stmt, ValueId, VarId};
+use crate::{Block, IndexItem, Label, Op, PrintArg, Program, Span, Stmt, ValueId, VarId};
 use std::collections::HashSet;
 
-/// Checks `program`; on failure, one message per violation.
-pub fn validate(program: &Program) -> Result<(), Vec<String>> {
-    let mut v = Validator { program, errors: Vec::new() };
+/// Where in the pipeline a program is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Straight from the lowering: an `If` may still have a private condition (the oblivious
+    /// pass removes it).
+    Lowered,
+    /// After the oblivious pass: no `If` on a non-public condition.
+    Final,
+}
+
+/// One broken invariant: where (the span of the statement or value checked) and what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    pub span: Span,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Violation {
+    /// Whether the message contains `text` (for tests and filters).
+    pub fn contains(&self, text: &str) -> bool {
+        self.message.contains(text)
+    }
+}
+
+/// Checks a program after every pass (`Stage::Final`); on failure, one entry per violation.
+pub fn validate(program: &Program) -> Result<(), Vec<Violation>> {
+    validate_at(program, Stage::Final)
+}
+
+/// Checks `program` as it should be at `stage`; on failure, one message per violation.
+pub fn validate_at(program: &Program, stage: Stage) -> Result<(), Vec<Violation>> {
+    let mut v = Validator { program, stage, control: Vec::new(), at: Span::default(), errors: Vec::new() };
     v.block(&program.body, &mut HashSet::new());
     if v.errors.is_empty() {
         Ok(())
@@ -21,9 +59,22 @@ pub fn validate(program: &Program) -> Result<(), Vec<String>> {
     }
 }
 
+/// One enclosing construct that decides whether the statements inside it run.
+#[derive(Clone, Copy)]
+enum Control {
+    /// The condition of an `If`, or a loop's bound or condition.
+    Decides(Label),
+    /// The start of a loop body (for `break`/`continue`).
+    Loop,
+}
+
 struct Validator<'a> {
     program: &'a Program,
-    errors: Vec<String>,
+    stage: Stage,
+    control: Vec<Control>,
+    /// The span of the statement or value being checked.
+    at: Span,
+    errors: Vec<Violation>,
 }
 
 fn covers(outer: Label, inner: Label) -> bool {
@@ -31,27 +82,31 @@ fn covers(outer: Label, inner: Label) -> bool {
 }
 
 impl Validator<'_> {
+    fn fail(&mut self, message: String) {
+        self.errors.push(Violation { span: self.at, message });
+    }
+
     fn label(&self, v: ValueId) -> Label {
         self.program.value(v).map_or(Label::Public, |d| d.info.label)
     }
 
     fn use_value(&mut self, v: ValueId, done: &HashSet<ValueId>, what: &str) {
         if self.program.value(v).is_none() {
-            self.errors.push(format!("{what}: value {v} out of range"));
+            self.fail(format!("{what}: value {v} out of range"));
         } else if !done.contains(&v) {
-            self.errors.push(format!("{what}: value {v} used before it is evaluated"));
+            self.fail(format!("{what}: value {v} used before it is evaluated"));
         }
     }
 
     fn public(&mut self, v: ValueId, what: &str) {
         if !self.label(v).is_public() {
-            self.errors.push(format!("{what}: value {v} is not public"));
+            self.fail(format!("{what}: value {v} is not public"));
         }
     }
 
     fn var(&mut self, var: VarId, what: &str) -> bool {
         if self.program.var(var).is_none() {
-            self.errors.push(format!("{what}: variable {} out of range", var.0));
+            self.fail(format!("{what}: variable {} out of range", var.0));
             return false;
         }
         true
@@ -64,6 +119,9 @@ impl Validator<'_> {
     }
 
     fn stmt(&mut self, stmt: &Stmt, done: &mut HashSet<ValueId>) {
+        if let Some(span) = stmt_span(self.program, stmt) {
+            self.at = span;
+        }
         match stmt {
             Stmt::Eval(v) => {
                 self.eval(*v, done);
@@ -74,17 +132,20 @@ impl Validator<'_> {
                 if self.var(*var, "assign") {
                     let var_label = self.program.var(*var).map_or(Label::Public, |d| d.label);
                     if !covers(var_label, self.label(*value)) {
-                        self.errors.push(format!("assign: variable {} is less secret than value {value}", var.0));
+                        self.fail(format!("assign: variable {} is less secret than value {value}", var.0));
                     }
                 }
             }
             Stmt::If { cond, then_block, else_block, .. } => {
                 self.use_value(*cond, done, "if");
-                if !self.label(*cond).is_public() {
-                    self.errors.push(format!("if: condition {cond} is private (the oblivious pass must remove it)"));
+                let label = self.label(*cond);
+                if self.stage == Stage::Final && !label.is_public() {
+                    self.fail(format!("if: condition {cond} is private (the oblivious pass must remove it)"));
                 }
+                self.control.push(Control::Decides(label));
                 self.block(then_block, &mut done.clone());
                 self.block(else_block, &mut done.clone());
+                self.control.pop();
             }
             Stmt::For { var, start, end, body, .. } => {
                 self.use_value(*start, done, "for");
@@ -92,16 +153,31 @@ impl Validator<'_> {
                 self.public(*start, "for bound");
                 self.public(*end, "for bound");
                 self.var(*var, "for");
+                let bounds = self.label(*start).join(self.label(*end));
+                self.control.extend([Control::Decides(bounds), Control::Loop]);
                 self.block(body, &mut done.clone());
+                self.control.truncate(self.control.len().saturating_sub(2));
             }
             Stmt::While { cond_block, cond, body, .. } => {
                 let mut inner = done.clone();
+                self.control.push(Control::Loop);
                 self.block(cond_block, &mut inner);
                 self.use_value(*cond, &inner, "while");
                 self.public(*cond, "while condition");
+                self.control.push(Control::Decides(self.label(*cond)));
                 self.block(body, &mut inner);
+                self.control.truncate(self.control.len().saturating_sub(2));
             }
-            Stmt::Break { .. } | Stmt::Continue { .. } => {}
+            Stmt::Break { .. } | Stmt::Continue { .. } => {
+                let in_loop = self.control.iter().rev().take_while(|c| !matches!(c, Control::Loop));
+                let label = in_loop.fold(Label::Public, |acc, c| match c {
+                    Control::Decides(l) => acc.join(*l),
+                    Control::Loop => acc,
+                });
+                if !label.is_public() {
+                    self.fail("break/continue under a private condition".to_string());
+                }
+            }
             Stmt::Print { args, .. } => {
                 for a in args {
                     if let PrintArg::Value(v) = a {
@@ -119,8 +195,11 @@ impl Validator<'_> {
     }
 
     fn eval(&mut self, v: ValueId, done: &HashSet<ValueId>) {
+        if let Some(def) = self.program.value(v) {
+            self.at = def.span;
+        }
         let Some(def) = self.program.value(v) else {
-            self.errors.push(format!("eval: value {v} out of range"));
+            self.fail(format!("eval: value {v} out of range"));
             return;
         };
         let what = format!("value {v}");
@@ -132,22 +211,22 @@ impl Validator<'_> {
             Op::Var(var) if self.var(*var, &what) => {
                 let var_label = self.program.var(*var).map_or(Label::Public, |d| d.label);
                 if var_label != label {
-                    self.errors.push(format!("{what}: read of variable {} with a different label", var.0));
+                    self.fail(format!("{what}: read of variable {} with a different label", var.0));
                 }
             }
             Op::Const(t) if Some(t.data.len()) != t.shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d)) => {
-                self.errors.push(format!("{what}: constant data does not fit its shape"));
+                self.fail(format!("{what}: constant data does not fit its shape"));
             }
             Op::Load { at, .. } => {
                 let expected = at.map_or(Label::Public, Label::Local);
                 if label != expected {
-                    self.errors.push(format!("{what}: load labelled {label:?}, expected {expected:?}"));
+                    self.fail(format!("{what}: load labelled {label:?}, expected {expected:?}"));
                 }
             }
             Op::Share { value, src } => {
                 let l = self.label(*value);
                 if !(l.is_public() || l == Label::Local(*src)) {
-                    self.errors.push(format!("{what}: share of a value its source does not hold"));
+                    self.fail(format!("{what}: share of a value its source does not hold"));
                 }
             }
             Op::Reveal(_) | Op::Shape(_) => {}
@@ -176,11 +255,27 @@ impl Validator<'_> {
         if !matches!(def.op, Op::Reveal(_) | Op::Shape(_) | Op::Var(_)) {
             for operand in operands(&def.op) {
                 if !covers(label, self.label(operand)) {
-                    self.errors
-                        .push(format!("{what}: labelled {label:?} but operand {operand} is {:?}", self.label(operand)));
+                    let message =
+                        format!("{what}: labelled {label:?} but operand {operand} is {:?}", self.label(operand));
+                    self.fail(message);
                 }
             }
         }
+    }
+}
+
+/// The source span of a statement (an assignment's is its value's).
+fn stmt_span(program: &Program, stmt: &Stmt) -> Option<Span> {
+    match stmt {
+        Stmt::Eval(v) | Stmt::Assign { value: v, .. } => program.value(*v).map(|d| d.span),
+        Stmt::If { span, .. }
+        | Stmt::For { span, .. }
+        | Stmt::While { span, .. }
+        | Stmt::Break { span }
+        | Stmt::Continue { span }
+        | Stmt::Print { span, .. }
+        | Stmt::Save { span, .. }
+        | Stmt::Output { span, .. } => Some(*span),
     }
 }
 
@@ -192,7 +287,7 @@ pub fn operands(op: &Op) -> Vec<ValueId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BinaryOp, DType, PartyId, Shape, Span, Tensor, ValueDef, ValueInfo, VarDef};
+    use crate::{BinaryOp, DType, PartyId, Shape, Tensor, ValueDef, ValueInfo, VarDef};
 
     fn value(op: Op, label: Label) -> ValueDef {
         ValueDef {

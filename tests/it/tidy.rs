@@ -37,7 +37,10 @@ fn every_code_is_explained_and_has_a_reject_file() {
         if !text.starts_with(code.as_str()) || text.len() < 80 {
             missing.push(format!("{}: explanation", code.as_str()));
         }
-        if !reject.iter().any(|f| f.starts_with(&format!("{}_", code.as_str())) && f.ends_with(".mpc")) {
+        // An internal error has no program that should trigger it; the compiler's unit tests
+        // feed the checks broken IR instead (compiler/src/tests.rs).
+        let internal = code.as_str().starts_with("E09");
+        if !internal && !reject.iter().any(|f| f.starts_with(&format!("{}_", code.as_str())) && f.ends_with(".mpc")) {
             missing.push(format!("{}: tests/golden/reject/{}_<what>.mpc", code.as_str(), code.as_str()));
         }
     }

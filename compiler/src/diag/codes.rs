@@ -1,7 +1,8 @@
 //! The one table of diagnostic codes: code, kebab name, one-line summary, long explanation.
 //!
 //! Codes are grouped by phase: E00xx syntax, E01xx names/arity/params/functions, E02xx shapes,
-//! E03xx labels and leaks, E04xx oblivious-execution rejections (W04xx: warnings of that phase), E05xx `grad`.
+//! E03xx labels and leaks, E04xx oblivious-execution rejections (W04xx: warnings of that phase), E05xx `grad`,
+//! E09xx internal errors (the validator after a pass).
 //! A code is never reused. Each explanation is `explain/<CODE>.md`, loaded with `include_str!`,
 //! so a missing file fails the build.
 
@@ -93,6 +94,7 @@ codes! {
     E0504, "grad-loop-carried", "the gradient would flow through a variable carried around a loop or branch";
     E0505, "grad-unknown-rank", "a differentiated op whose operand rank the compiler does not know";
     W0501, "grad-no-dependence", "a differentiated name that the loss does not depend on";
+    E0901, "internal-error", "the compiler's own checks found its output inconsistent (a compiler bug)";
 }
 
 impl Code {

@@ -81,6 +81,14 @@ impl Diagnostic {
     }
 }
 
+/// An internal error (E0901): a pass produced IR that its checks reject. Nothing runs.
+pub fn internal(span: Span, what: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(Code::E0901, span, "the compiler's checks failed here")
+        .message(format!("internal compiler error: {}", what.into()))
+        .note("This is a bug in mpcc, not in your program; the program was not run.")
+        .help("report it with this file; meanwhile, rewriting the statement at this line may avoid it")
+}
+
 /// Collects diagnostics; [`Diagnostics::finish`] deduplicates (an inlined function reports each
 /// problem once, not once per call) and sorts them by span.
 #[derive(Clone, Debug, Default)]

@@ -1,9 +1,12 @@
 //! Lowering from the AST to IR, with name resolution, inlining, label and shape analysis and
 //! every check that needs them (E01xx–E04xx), in one walk per pass.
 //!
-//! Variable labels are the join of every assignment, so the walk runs to a fixpoint: each pass
-//! starts from the variable summaries of the previous one, and only the last pass's values and
-//! diagnostics are kept (the walk is deterministic, so variable ids match across passes).
+//! Variable facts (label, dtype, shape) are the join of every assignment, so the walk runs to a
+//! fixpoint: each pass starts from the variable summaries of the previous one, joined with the
+//! labels that [`labels::analyse`] finds on the previous pass's IR (which solves any chain of
+//! assignments at once), and only the last pass's values and diagnostics are kept (the walk is
+//! deterministic, so variable ids match across passes). Summaries only go up a finite lattice, so
+//! the passes end; [`pass_limit`] is that lattice's height, and reaching it is an internal error.
 //! Private `if`s are lowered as `Stmt::If` on a private condition; `passes::oblivious` rewrites
 //! them. Files: `stmt.rs` (statements, functions), `expr.rs` (expressions), `call.rs` (builtins).
 //! Nothing here does IO or prints.
@@ -16,14 +19,13 @@ mod stmt;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::labels;
+use crate::shapes;
 use crate::{CompileOptions, SymbolInfo, SymbolKind};
 use mpcc_grammar::ast;
 use mpcc_grammar::Span;
 use mpcc_ir::{Block, DType, Label, Op, PartyId, Program, Shape, Stmt, ValueDef, ValueId, ValueInfo, VarDef, VarId};
 use std::collections::{HashMap, HashSet};
 
-/// The most passes of the label fixpoint (labels and shapes have short lattices; 3 suffice).
-const MAX_PASSES: usize = 8;
 /// The deepest expression nesting the walker follows (E0114 beyond). The parser already bounds one
 /// expression to 256 levels; inlining can nest expressions deeper.
 pub(crate) const MAX_DEPTH: usize = 400;
@@ -127,10 +129,48 @@ pub(crate) fn lower(
         pass += 1;
         let mut cx = Cx::new(src, prev.clone());
         cx.program(ast, options);
-        if cx.summaries == prev || pass >= MAX_PASSES {
+        let table = labels::analyse(&cx.snapshot());
+        let next = cx.next_summaries(&prev, &table);
+        if next == prev {
             return cx.finish(diags);
         }
-        prev = cx.summaries;
+        if pass >= pass_limit(&next) {
+            cx.report(crate::diag::internal(
+                Span::new(0, 0),
+                format!("the label and shape analysis did not converge in {pass} passes"),
+            ));
+            return cx.finish(diags);
+        }
+        prev = next;
+    }
+}
+
+/// The most passes the fixpoint can take: one more than the number of steps the summaries can
+/// rise (label 2, dtype 2, shape: unknown → known → one dimension at a time → unknown rank).
+fn pass_limit(summaries: &[VarSummary]) -> usize {
+    let steps: usize = summaries
+        .iter()
+        .map(|s| match &s.shape {
+            Some(Shape::Ranked(dims)) => 6 + dims.len(),
+            _ => 6,
+        })
+        .sum();
+    steps + 2
+}
+
+impl VarSummary {
+    fn join(&self, other: &VarSummary) -> VarSummary {
+        VarSummary {
+            label: self.label.join(other.label),
+            dtype: match (self.dtype, other.dtype) {
+                (Some(a), Some(b)) => Some(dtype_join(a, b)),
+                (a, b) => a.or(b),
+            },
+            shape: match (&self.shape, &other.shape) {
+                (Some(a), Some(b)) => Some(shapes::join(a, b)),
+                (a, b) => a.clone().or_else(|| b.clone()),
+            },
+        }
     }
 }
 
@@ -171,6 +211,34 @@ impl<'a> Cx<'a> {
     /// introduced by its subject (e.g. "the condition").
     pub fn report_with_provenance(&mut self, diag: Diagnostic, values: Vec<(ValueId, String)>) {
         self.pending.push((diag, values));
+    }
+
+    /// The program lowered so far (the main body), for the label analysis between passes.
+    fn snapshot(&self) -> Program {
+        Program {
+            parties: self.parties.iter().map(|p| p.name.clone()).collect(),
+            params: self.param_list.clone(),
+            values: self.values.clone(),
+            vars: self.vars.clone(),
+            body: Block(self.blocks.last().cloned().unwrap_or_default()),
+        }
+    }
+
+    /// The summaries the next pass starts from: this pass's joined with the previous ones and
+    /// with the analysed labels.
+    fn next_summaries(&self, prev: &[VarSummary], table: &labels::LabelTable) -> Vec<VarSummary> {
+        self.summaries
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let analysed = VarSummary { label: table.var(VarId(i as u32)), dtype: None, shape: None };
+                let joined = s.join(&analysed);
+                match prev.get(i) {
+                    Some(p) => joined.join(p),
+                    None => joined,
+                }
+            })
+            .collect()
     }
 
     fn finish(mut self, diags: &mut Diagnostics) -> (Program, Vec<SymbolInfo>, Vec<crate::passes::grad::GradRequest>) {

@@ -1,8 +1,8 @@
 //! Explaining labels: the provenance note ("`c` is private because it depends on `x` (line 12),
 //! which ALICE supplies (line 3)") and the hover text of a value.
 //!
-//! Label *computation* happens during lowering (each op's label is the join of its operands');
-//! this module only follows witnesses and operands back to the `Share`/`Load` that started it.
+//! Labels are computed elsewhere (the lowering, checked by [`super::analyse`]); this module only
+//! follows witnesses and operands back to the `Share`/`Load` that started them.
 
 use mpcc_ir::{info_text, Label, Op, Program, ValueId};
 use std::collections::{HashMap, HashSet};
@@ -109,6 +109,9 @@ pub struct Provenance {
     pub source: Option<(mpcc_grammar::Span, String)>,
 }
 
+/// The most intermediate variables a provenance note names.
+const MAX_HOPS: usize = 6;
+
 /// Explains why `v` is not public; `subject` names it when it is not a variable read
 /// (e.g. "the condition").
 pub fn provenance(
@@ -137,7 +140,7 @@ pub fn provenance(
     };
     let verb = if origin.shared { "supplies" } else { "loads" };
     let line = lines.line(origin.span.start);
-    let note = match names.last() {
+    let mut note = match names.last() {
         Some((name, span)) => format!(
             "{subject} {what} because it depends on `{name}` (line {}), which {} {verb} (line {line}).",
             lines.line(span.start),
@@ -145,6 +148,20 @@ pub fn provenance(
         ),
         None => format!("{subject} {what} because {} {verb} it (line {line}).", origin.party),
     };
+    // Name the variables in between, so a long chain (through loops, calls, conditions) can be
+    // followed back step by step.
+    if let [between @ .., _] = names.as_slice() {
+        let mut seen = HashSet::new();
+        let between: Vec<&(String, mpcc_ir::Span)> = between.iter().filter(|hop| seen.insert(*hop)).collect();
+        if !between.is_empty() {
+            let mut hops: Vec<String> =
+                between.iter().take(MAX_HOPS).map(|(n, sp)| format!("`{n}` (line {})", lines.line(sp.start))).collect();
+            if between.len() > MAX_HOPS {
+                hops.push(format!("{} more", between.len() - MAX_HOPS));
+            }
+            note.push_str(&format!(" It gets there through {}.", hops.join(", ")));
+        }
+    }
     let note = capitalise(&note);
     let span = mpcc_grammar::Span::new(origin.span.start as usize, origin.span.end as usize);
     let msg = if origin.shared {
