@@ -133,6 +133,7 @@ impl Sink for Console<'_> {
                 let (line, col) = self.source.line_col(span.start as usize);
                 eprintln!("warning: {message}\n  --> {}:{line}:{col}", self.source.name);
             }
+            Event::Loop { .. } => {}
         }
     }
 }
@@ -208,6 +209,7 @@ pub fn run(args: &RunArgs) -> u8 {
         seed: args.seed,
         strict_domains: args.strict_domains,
         progress: crate::progress::loops(),
+        trace_loops: false,
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext {

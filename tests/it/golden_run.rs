@@ -33,6 +33,7 @@ fn transcript(events: &[Event]) -> String {
             Event::Print { text } => out += &format!("{text}\n"),
             Event::Output { party, text } => out += &format!("[{party}] {text}\n"),
             Event::Warning { message, .. } => out += &format!("warning: {message}\n"),
+            Event::Loop { .. } => {}
         }
     }
     out

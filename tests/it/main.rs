@@ -6,6 +6,8 @@ mod golden_run;
 mod grad;
 mod lsp;
 mod net;
+mod ni_gen;
+mod noninterference;
 mod tidy;
 mod training;
 mod workloads;

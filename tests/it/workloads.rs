@@ -64,7 +64,7 @@ fn last_number(events: &[Event]) -> f64 {
         .rev()
         .find_map(|e| match e {
             Event::Print { text } | Event::Output { text, .. } => Some(text.clone()),
-            Event::Warning { .. } => None,
+            Event::Warning { .. } | Event::Loop { .. } => None,
         })
         .unwrap_or_default();
     let last = text.split_whitespace().last().unwrap_or_default();

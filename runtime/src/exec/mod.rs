@@ -33,6 +33,9 @@ pub struct RunConfig {
     pub strict_domains: bool,
     /// Told after each iteration of the program's outermost `for` loops (for progress bars).
     pub progress: Progress,
+    /// Plaintext: emit [`Event::Loop`] with the trip count of every loop run (what every party
+    /// sees of a loop; the noninterference tests compare it across private inputs).
+    pub trace_loops: bool,
 }
 
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
@@ -82,6 +85,7 @@ impl Default for RunConfig {
             seed: None,
             strict_domains: false,
             progress: Progress::default(),
+            trace_loops: false,
         }
     }
 }
@@ -95,6 +99,8 @@ pub enum Event {
     Output { party: String, text: String },
     /// A non-fatal problem at an op (an out-of-domain input, a NaN result).
     Warning { span: mpcc_ir::Span, message: String },
+    /// A loop finished after `iterations` runs of its body (only with `RunConfig::trace_loops`).
+    Loop { span: mpcc_ir::Span, iterations: u64 },
 }
 
 /// Where a run's events go.

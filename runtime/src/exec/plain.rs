@@ -14,6 +14,7 @@
 //! - After every op whose operands are all finite, a NaN or infinite result is likewise a
 //!   warning (or an error when strict), e.g. `exp` overflowing. Non-finite values coming from
 //!   an operand are not re-reported downstream.
+//! - With `trace_loops`, every finished loop emits [`Event::Loop`] with its trip count.
 //! - Each op warns at most once per run (a warning inside a loop is not repeated every
 //!   iteration).
 //! - A `while` loop has no iteration limit: a runaway loop is the program's problem.
@@ -99,10 +100,12 @@ impl Machine<'_> {
                 let from = self.int(*start, "a loop bound", *span)?;
                 let to = self.int(*end, "a loop bound", *span)?;
                 let tick = true && super::Progress::is_outermost(self.program, *span);
+                let mut iterations = 0;
                 for i in from..to {
                     if let Some(slot) = self.vars.get_mut(var.index()) {
                         *slot = Some(Tensor::from_elem(ndarray::IxDyn(&[]), i as f64));
                     }
+                    iterations += 1;
                     if let Flow::Break = self.block(body)? {
                         break;
                     }
@@ -110,16 +113,22 @@ impl Machine<'_> {
                         self.cfg.progress.tick(*span, (i - from + 1) as u64, (to - from) as u64);
                     }
                 }
+                self.loop_done(*span, iterations);
             }
-            Stmt::While { cond_block, cond, body, span } => loop {
-                self.block(cond_block)?;
-                if !self.truth(*cond, *span)? {
-                    break;
+            Stmt::While { cond_block, cond, body, span } => {
+                let mut iterations = 0;
+                loop {
+                    self.block(cond_block)?;
+                    if !self.truth(*cond, *span)? {
+                        break;
+                    }
+                    iterations += 1;
+                    if let Flow::Break = self.block(body)? {
+                        break;
+                    }
                 }
-                if let Flow::Break = self.block(body)? {
-                    break;
-                }
-            },
+                self.loop_done(*span, iterations);
+            }
             Stmt::Break { .. } => return Ok(Flow::Break),
             Stmt::Continue { .. } => return Ok(Flow::Continue),
             Stmt::Print { args, span } => {
@@ -168,6 +177,12 @@ impl Machine<'_> {
                 .with_span(span));
         }
         Ok(v.iter().any(|&x| x != 0.0))
+    }
+
+    fn loop_done(&mut self, span: Span, iterations: u64) {
+        if self.cfg.trace_loops {
+            self.sink.event(Event::Loop { span, iterations });
+        }
     }
 
     fn int(&self, id: ValueId, what: &str, span: Span) -> Result<i64, RunError> {
