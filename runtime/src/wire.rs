@@ -1,8 +1,15 @@
 //! The wire format of messages between parties: ring tensors as raw little-endian `u64` words.
 //!
 //! Decoding checks the length against what the receiver expects and returns a typed error on a
-//! mismatch; it never panics on a bad message. (Framing of control messages with bincode 2 will
-//! live here too; it does not yet.)
+//! mismatch; it never panics on a bad message. Control messages (the handshake's hello, the
+//! dealer's requests) are bincode 2 with the one configuration of [`control_config`]. (The
+//! program fingerprint has its own canonical encoding, in `mpcc_ir`.)
+
+/// The bincode configuration of every control message: bincode's standard (variable-width)
+/// integers, and a 4 KiB limit so that a bad message cannot make the receiver allocate.
+pub fn control_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<4096>()
+}
 
 /// A message that does not have the expected form.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

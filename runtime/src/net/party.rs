@@ -36,7 +36,7 @@ pub struct PartySpec {
     pub identity: Identity,
     /// The certificates of the other parties and of the dealer.
     pub certs: Arc<PeerCerts>,
-    /// `Program::fingerprint()` of the program run (all parties must agree).
+    /// `Program::fingerprint` of the program run (all parties must agree).
     pub fingerprint: [u8; 32],
     pub fixed: FixedPoint,
     /// A run seed makes every random choice reproducible (and predictable: tests only); `None`
