@@ -88,7 +88,11 @@ fn needed(op: &Op, from_file: ValueId, dims: &impl Fn(ValueId) -> Option<Vec<usi
         }
         Op::MatMul(a, b) if *a == from_file => {
             let b = dims(*b)?;
-            let k = if b.len() == 1 { b[0] } else { b[b.len() - 2] };
+            // A 1-D `b` is a column; a 0-d `b` needs nothing of `a` (the error says `@` needs rank ≥ 1).
+            let k = match b.as_slice() {
+                [k] | [.., k, _] => *k,
+                [] => return None,
+            };
             Some(format!("[?, {k}]"))
         }
         Op::Binary(_, a, b) | Op::Where(_, a, b) => {
