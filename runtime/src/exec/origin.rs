@@ -58,7 +58,11 @@ impl Origins {
         if err.kind != ErrorKind::Shape || err.file.is_some() {
             return err;
         }
-        let operands = super::plain::operands(op);
+        let mut operands = super::plain::operands(op);
+        // `@` of a 0-d operand: blame the 0-d one, whichever side it is on.
+        if matches!(op, Op::MatMul(..)) {
+            operands.sort_by_key(|o| !dims(*o).is_some_and(|d| d.is_empty()));
+        }
         let Some((&from_file, origin)) = operands.iter().find_map(|o| self.value(*o).map(|origin| (o, origin))) else {
             return err;
         };
