@@ -12,10 +12,12 @@
 //! and, for a non-public value, the *witness* operand that made it non-public.
 //! This crate does no IO and knows nothing of the surface syntax.
 
+mod fingerprint;
 mod op;
 mod print;
 pub mod validate;
 
+pub use fingerprint::RunContext;
 pub use op::*;
 pub use print::{binary_name, info_text, print_program, shape_text, unary_name};
 pub use validate::{validate, validate_at, Stage, Violation};
@@ -252,12 +254,5 @@ impl Program {
             Some(name) => name.clone(),
             None => format!("P{}", party.0),
         }
-    }
-    /// A SHA-256 digest of the printed program (which includes parties and params):
-    /// two parties that compute the same fingerprint run the same computation.
-    pub fn fingerprint(&self) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        let text = print_program(self, false);
-        Sha256::digest(text.as_bytes()).into()
     }
 }

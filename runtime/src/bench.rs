@@ -318,8 +318,9 @@ pub fn render_markdown(rows: &[BenchRow]) -> String {
 pub fn render_text(rows: &[BenchRow]) -> String {
     let table: Vec<Vec<String>> =
         std::iter::once(HEADERS.iter().map(|h| h.to_string()).collect()).chain(rows.iter().map(cells)).collect();
-    let widths: Vec<usize> =
-        (0..HEADERS.len()).map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..HEADERS.len())
+        .map(|i| table.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for r in &table {
         let line: Vec<String> = r

@@ -7,6 +7,8 @@
 //! the data files, `datasets`/`datagen` the example data, `bench` the engine benchmark.
 //! Nothing here parses source code, and no protocol logs or opens a share except as its doc says.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
 pub mod bench;
 pub mod comm;
 pub mod datagen;

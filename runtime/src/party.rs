@@ -38,7 +38,6 @@ pub struct Seeds {
 
 impl Seeds {
     /// Seeds for `n_parties`, from `run_seed` (reproducible runs, tests) or OS entropy (`None`).
-    #[allow(clippy::needless_range_loop)] // pairwise[i][j] and pairwise[j][i] are set together.
     pub fn generate(n_parties: usize, run_seed: Option<u64>) -> Seeds {
         let mut master = match run_seed {
             Some(s) => ChaCha20Rng::seed_from_u64(s),
@@ -53,8 +52,11 @@ impl Seeds {
         for i in 0..n_parties {
             for j in i + 1..n_parties {
                 let s = seed();
-                pairwise[i][j] = s;
-                pairwise[j][i] = s;
+                for (a, b) in [(i, j), (j, i)] {
+                    if let Some(slot) = pairwise.get_mut(a).and_then(|row| row.get_mut(b)) {
+                        *slot = s;
+                    }
+                }
             }
         }
         let dealer: Vec<[u8; 32]> = (0..n_parties).map(|_| seed()).collect();
@@ -239,8 +241,8 @@ impl Party {
         self.stats.openings += 1;
         self.stats.opened_elements += share.len() as u64;
         if self.id != to {
-            let mut out = vec![None; self.n_parties];
-            out[to] = Some(encode_u64s(share));
+            let out: Vec<Option<Vec<u8>>> =
+                (0..self.n_parties).map(|p| (p == to).then(|| encode_u64s(share))).collect();
             self.comm.exchange(out, &vec![false; self.n_parties])?;
             return Ok(None);
         }
@@ -263,13 +265,8 @@ fn fold_messages(share: &[u64], got: Vec<Option<Vec<u8>>>, f: impl Fn(u64, u64) 
                 if msg.len() != share.len() * 8 {
                     return Err(malformed(WireError::Length { expected: share.len() * 8, got: msg.len() }));
                 }
-                acc = Some(
-                    share
-                        .iter()
-                        .zip(msg.chunks_exact(8))
-                        .map(|(&s, c)| f(s, u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])))
-                        .collect(),
-                );
+                acc =
+                    Some(share.iter().zip(msg.chunks_exact(8)).map(|(&s, c)| f(s, crate::wire::le_word(c))).collect());
             }
         }
     }

@@ -63,10 +63,9 @@ pub fn simulate<T: Send>(
     };
     let mut link = Some(link);
     let mut parties = Vec::with_capacity(cfg.n_parties);
-    for (i, comm) in LocalComm::mesh(cfg.n_parties).into_iter().enumerate() {
+    for (i, (comm, ps)) in LocalComm::mesh(cfg.n_parties).into_iter().zip(&seeds.parties).enumerate() {
         let comm: Box<dyn Comm> =
             if cfg.record { Box::new(CountingComm::recording(comm)) } else { Box::new(CountingComm::new(comm)) };
-        let ps = &seeds.parties[i];
         let client = DealerClient::new(i, ps.dealer, if i == 0 { link.take() } else { None });
         parties.push(Party::new(comm, ps, client, cfg.fixed));
     }

@@ -1,14 +1,28 @@
 //! The wire format of messages between parties: ring tensors as raw little-endian `u64` words.
 //!
 //! Decoding checks the length against what the receiver expects and returns a typed error on a
-//! mismatch; it never panics on a bad message. (Framing of control messages with bincode 2 will
-//! live here too; it does not yet.)
+//! mismatch; it never panics on a bad message. Control messages (the handshake's hello, the
+//! dealer's requests) are bincode 2 with the one configuration of [`control_config`]. (The
+//! program fingerprint has its own canonical encoding, in `mpcc_ir`.)
+
+/// The bincode configuration of every control message: bincode's standard (variable-width)
+/// integers, and a 4 KiB limit so that a bad message cannot make the receiver allocate.
+pub fn control_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<4096>()
+}
 
 /// A message that does not have the expected form.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
     #[error("malformed message: expected {expected} bytes, got {got}")]
     Length { expected: usize, got: usize },
+}
+
+/// One little-endian word from a chunk of `chunks_exact(8)` (always 8 bytes; the conversion
+/// compiles to a plain load).
+#[inline(always)]
+pub fn le_word(chunk: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes)
 }
 
 /// Ring elements as little-endian bytes.
@@ -26,7 +40,7 @@ pub fn decode_u64s(bytes: &[u8], expected: usize) -> Result<Vec<u64>, WireError>
     if bytes.len() != expected * 8 {
         return Err(WireError::Length { expected: expected * 8, got: bytes.len() });
     }
-    Ok(bytes.chunks_exact(8).map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect())
+    Ok(bytes.chunks_exact(8).map(le_word).collect())
 }
 
 /// Folds exactly `acc.len()` little-endian words from `bytes` into `acc` with `f`, in one pass
@@ -36,7 +50,7 @@ pub fn fold_u64s(bytes: &[u8], acc: &mut [u64], f: impl Fn(u64, u64) -> u64) -> 
         return Err(WireError::Length { expected: acc.len() * 8, got: bytes.len() });
     }
     for (a, c) in acc.iter_mut().zip(bytes.chunks_exact(8)) {
-        *a = f(*a, u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        *a = f(*a, le_word(c));
     }
     Ok(())
 }

@@ -181,3 +181,52 @@ fn a_party_without_its_keys_is_told_what_to_pass() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--keys"), "{}", text(&out.stderr));
 }
+
+/// A little-endian `f64` `.npy` file of `shape` (`[]` for a 0-d array).
+fn npy(shape: &[usize], data: &[f64]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape_text = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_text}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    data.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    out
+}
+
+#[test]
+fn operands_of_the_wrong_shape_from_files_are_errors_at_the_op_in_both_engines() {
+    let dir = scratch("operand-shapes");
+    write(&dir, "m.npy", &npy(&[2, 2], &[1.0, 2.0, 3.0, 4.0]));
+    write(&dir, "s.npy", &npy(&[], &[2.0]));
+    write(&dir, "v.npy", &npy(&[3], &[1.0, 2.0, 3.0]));
+    // (the expression on line 4, what the error must name)
+    let cases = [
+        ("m @ s", "s.npy"),
+        ("s @ m", "s.npy"),
+        ("s @ s", "s.npy"),
+        ("m @ v", "m.npy"),
+        ("m + v", "m.npy"),
+        ("v[0, 1]", "2 indices for a tensor of rank 1"),
+    ];
+    for (expr, named) in cases {
+        let source = format!(
+            "parties ALICE, BOB;\nlet m = private(src=ALICE, load(\"m.npy\"));\nlet s = private(src=BOB, load(\"s.npy\")); let v = private(src=BOB, load(\"v.npy\"));\nprint(reveal({expr}));\n"
+        );
+        let file = write(&dir, "p.mpc", source.as_bytes());
+        for engine in [&["--plaintext"][..], &["--parties", "2", "--stats", "none"]] {
+            let out = mpcc(&[&["run", file.as_str()][..], engine].concat());
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "`{expr}` {engine:?}: {stderr}");
+            assert!(stderr.starts_with("error: ") && stderr.contains(named), "`{expr}` {engine:?}: {stderr}");
+            assert!(stderr.contains("p.mpc:4:14"), "`{expr}` {engine:?} points at the op: {stderr}");
+        }
+    }
+}

@@ -20,11 +20,15 @@ fn root() -> PathBuf {
 
 fn compile_program(rel: &str, params: &[(&str, &str)]) -> mpcc_ir::Program {
     let src = std::fs::read_to_string(root().join("programs").join(rel)).unwrap();
+    compile_source(rel, &src, params)
+}
+
+fn compile_source(what: &str, src: &str, params: &[(&str, &str)]) -> mpcc_ir::Program {
     let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let compiled = compile(&src, &CompileOptions { params });
+    let compiled = compile(src, &CompileOptions { params });
     match compiled.program {
         Some(program) => program,
-        None => panic!("{rel} does not compile: {:#?}", compiled.diagnostics),
+        None => panic!("{what} does not compile: {:#?}", compiled.diagnostics),
     }
 }
 
@@ -116,6 +120,38 @@ fn a_party_that_compiled_other_parameters_is_refused() {
     let alice = results[0].1.as_ref().unwrap_err().to_string();
     assert!(alice.starts_with("[party ALICE] peer BOB"), "{alice}");
     assert!(alice.contains("handshake: party BOB runs a different program (fingerprint "), "{alice}");
+    let bob = results[1].1.as_ref().unwrap_err().to_string();
+    assert!(bob.contains("party ALICE runs a different program"), "{bob}");
+    assert!(results.iter().all(|(events, _)| events.is_empty()));
+}
+
+/// A program whose public 1000-element literal has `x` as its 500th element.
+fn literal_program(x: &str) -> mpcc_ir::Program {
+    let elements: Vec<String> = (0..1000).map(|i| if i == 499 { x.to_string() } else { format!("{i}.0") }).collect();
+    let src = format!(
+        "parties ALICE, BOB;\nlet w = [{}];\nlet s = private(src=ALICE, sum(w));\nprint(reveal(s));\n",
+        elements.join(", ")
+    );
+    compile_source("the literal program", &src, &[])
+}
+
+#[test]
+fn a_party_whose_literal_differs_deep_inside_is_refused() {
+    let (a, b) = (literal_program("499.25"), literal_program("499.5"));
+    assert_eq!(
+        mpcc_ir::print_program(&a, false),
+        mpcc_ir::print_program(&b, false),
+        "the printed IR elides the literal"
+    );
+    let names = vec!["ALICE".to_string(), "BOB".to_string()];
+    let dir = keys("literal", &names);
+    let cfg = RunConfig { data_dirs: vec![root().join("programs"); 2], seed: Some(3), ..RunConfig::default() };
+    let results = run_network(&[a, b], &dir, &cfg, Duration::from_secs(1));
+    let _ = std::fs::remove_dir_all(&dir);
+    let alice = results[0].1.as_ref().unwrap_err().to_string();
+    assert!(alice.starts_with("[party ALICE] peer BOB"), "{alice}");
+    assert!(alice.contains("handshake: party BOB runs a different program (fingerprint "), "{alice}");
+    assert!(alice.contains("compile the same file with the same parameters"), "{alice}");
     let bob = results[1].1.as_ref().unwrap_err().to_string();
     assert!(bob.contains("party ALICE runs a different program"), "{bob}");
     assert!(results.iter().all(|(events, _)| events.is_empty()));

@@ -28,8 +28,12 @@ impl LocalComm {
             for j in 0..n {
                 if i != j {
                     let (tx, rx) = channel();
-                    ends[i].to[j] = Some(tx);
-                    ends[j].from[i] = Some(rx);
+                    if let Some(slot) = ends.get_mut(i).and_then(|end| end.to.get_mut(j)) {
+                        *slot = Some(tx);
+                    }
+                    if let Some(slot) = ends.get_mut(j).and_then(|end| end.from.get_mut(i)) {
+                        *slot = Some(rx);
+                    }
                 }
             }
         }

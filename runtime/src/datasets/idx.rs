@@ -57,7 +57,8 @@ pub fn parse_idx(buf: &[u8]) -> Result<IdxArray, IdxError> {
     if buf.len() > count {
         return Err(IdxError::TrailingBytes { extra: buf.len() - count });
     }
-    Ok(IdxArray { dims, data: buf[header..].to_vec() })
+    let data = buf.get(header..).ok_or(IdxError::Truncated { expected: count, found: buf.len() })?.to_vec();
+    Ok(IdxArray { dims, data })
 }
 
 /// Reads a whole file, gunzipping it when its name ends in `.gz`.
@@ -147,8 +148,13 @@ pub fn load_mnist(data_dir: &Path, split: MnistSplit, limit: Option<usize>) -> R
     }
     let keep = limit.map_or(count, |n| n.min(count));
     let pixels = rows * cols;
-    let scaled: Vec<f64> = images.data[..keep * pixels].iter().map(|&p| f64::from(p) / 255.0).collect();
+    let short = |path: &Path| DatasetError::Inconsistent {
+        message: format!("`{}` holds fewer than {keep} entries", path.display()),
+    };
+    let kept_images = images.data.get(..keep * pixels).ok_or_else(|| short(&images_path))?;
+    let kept_labels = labels.data.get(..keep).ok_or_else(|| short(&labels_path))?.to_vec();
+    let scaled: Vec<f64> = kept_images.iter().map(|&p| f64::from(p) / 255.0).collect();
     let images = Array2::from_shape_vec((keep, pixels), scaled)
         .map_err(|e| DatasetError::Inconsistent { message: format!("`{}`: {e}", images_path.display()) })?;
-    Ok(Mnist { images, labels: labels.data[..keep].to_vec() })
+    Ok(Mnist { images, labels: kept_labels })
 }

@@ -72,9 +72,9 @@ impl Mlp {
     /// He-normal weights (`N(0, 2 / inputs)`) and zero biases, drawn from `rng` layer by layer.
     pub fn init(widths: &[usize], rng: &mut ChaCha20Rng) -> Mlp {
         let layers = widths
-            .windows(2)
-            .map(|pair| {
-                let (inputs, outputs) = (pair[0], pair[1]);
+            .iter()
+            .zip(widths.iter().skip(1))
+            .map(|(&inputs, &outputs)| {
                 let scale = (2.0 / inputs.max(1) as f64).sqrt();
                 let w = Array2::from_shape_simple_fn((inputs, outputs), || {
                     let z: f64 = StandardNormal.sample(&mut *rng);
@@ -234,12 +234,13 @@ pub fn train_mlp(
             };
             total_loss += softmax_grad(&mut delta, &y);
             for (l, (layer, vel)) in model.layers.iter_mut().zip(&mut velocity).enumerate().rev() {
-                let input = if l == 0 { x.view() } else { acts[l - 1].view() };
+                let prev = l.checked_sub(1).and_then(|p| acts.get(p));
+                let input = prev.map_or_else(|| x.view(), |a| a.view());
                 let grad_w = input.t().dot(&delta);
                 let grad_b = delta.sum_axis(Axis(0));
-                if l > 0 {
+                if let Some(prev) = prev {
                     let mut back = delta.dot(&layer.w.t());
-                    back.zip_mut_with(&acts[l - 1], |g, &a| {
+                    back.zip_mut_with(prev, |g, &a| {
                         if a <= 0.0 {
                             *g = 0.0;
                         }

@@ -58,7 +58,11 @@ impl Origins {
         if err.kind != ErrorKind::Shape || err.file.is_some() {
             return err;
         }
-        let operands = super::plain::operands(op);
+        let mut operands = super::plain::operands(op);
+        // `@` of a 0-d operand: blame the 0-d one, whichever side it is on.
+        if matches!(op, Op::MatMul(..)) {
+            operands.sort_by_key(|o| !dims(*o).is_some_and(|d| d.is_empty()));
+        }
         let Some((&from_file, origin)) = operands.iter().find_map(|o| self.value(*o).map(|origin| (o, origin))) else {
             return err;
         };
@@ -88,7 +92,11 @@ fn needed(op: &Op, from_file: ValueId, dims: &impl Fn(ValueId) -> Option<Vec<usi
         }
         Op::MatMul(a, b) if *a == from_file => {
             let b = dims(*b)?;
-            let k = if b.len() == 1 { b[0] } else { b[b.len() - 2] };
+            // A 1-D `b` is a column; a 0-d `b` needs nothing of `a` (the error says `@` needs rank ≥ 1).
+            let k = match b.as_slice() {
+                [k] | [.., k, _] => *k,
+                [] => return None,
+            };
             Some(format!("[?, {k}]"))
         }
         Op::Binary(_, a, b) | Op::Where(_, a, b) => {

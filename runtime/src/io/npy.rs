@@ -55,12 +55,13 @@ fn prescan(bytes: &[u8]) -> Result<(), DecodeError> {
     if bytes.len() < 10 || !bytes.starts_with(MAGIC) {
         return Err("not a .npy file (it does not start with the \\x93NUMPY magic string)".into());
     }
-    let major = bytes[6];
-    let (header_len, header_start) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
-        2 | 3 => return Err("truncated: the header is cut off".into()),
-        _ => return Err(format!("unsupported .npy format version {major}")),
+    // Magic (6 bytes), major and minor version, then the header length (2 or 4 bytes).
+    let (header_len, header_start) = match bytes {
+        [_, _, _, _, _, _, 1, _, l0, l1, ..] => (u16::from_le_bytes([*l0, *l1]) as usize, 10),
+        [_, _, _, _, _, _, 2 | 3, _, l0, l1, l2, l3, ..] => (u32::from_le_bytes([*l0, *l1, *l2, *l3]) as usize, 12),
+        [_, _, _, _, _, _, 2 | 3, ..] => return Err("truncated: the header is cut off".into()),
+        [_, _, _, _, _, _, major, ..] => return Err(format!("unsupported .npy format version {major}")),
+        _ => return Err("truncated: the header is cut off".into()),
     };
     let data_start = header_start + header_len;
     let Some(header) = bytes.get(header_start..data_start) else {
@@ -138,7 +139,7 @@ pub fn read_npz_entry<R: Read + Seek>(
     names.sort();
     let name = match entry {
         Some(name) => name.to_string(),
-        None if names.len() == 1 => names[0].clone(),
+        None if names.len() == 1 => names.first().cloned().unwrap_or_default(),
         None => {
             return Err(format!(
                 "the archive holds {} arrays ({}); name one as `file.npz:{}`",

@@ -7,6 +7,7 @@
 
 use crate::dealer::Request;
 use crate::ring::matmul::matmul_shape;
+use crate::wire::control_config;
 use crate::wire::{decode_u64s, encode_u64s};
 use serde::{Deserialize, Serialize};
 
@@ -30,10 +31,6 @@ enum WireRequest {
     BinTriple { n: u64 },
 }
 
-fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<4096>()
-}
-
 fn dims_to_wire(d: &[usize]) -> Vec<u64> {
     d.iter().map(|&x| x as u64).collect()
 }
@@ -48,7 +45,7 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
     };
-    bincode::serde::encode_to_vec(&wire, config()).unwrap_or_default()
+    bincode::serde::encode_to_vec(&wire, control_config()).unwrap_or_default()
 }
 
 fn to_usize(x: u64) -> Result<usize, String> {
@@ -58,8 +55,8 @@ fn to_usize(x: u64) -> Result<usize, String> {
 /// A request from bytes, refused if any of its parts would exceed `max_elements` ring elements
 /// (so a bad request cannot make the dealer allocate without bound).
 pub fn decode_request(bytes: &[u8], max_elements: usize) -> Result<Request, String> {
-    let (wire, used): (WireRequest, usize) =
-        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| format!("not a dealer request ({e})"))?;
+    let (wire, used): (WireRequest, usize) = bincode::serde::decode_from_slice(bytes, control_config())
+        .map_err(|e| format!("not a dealer request ({e})"))?;
     if used != bytes.len() {
         return Err("not a dealer request (trailing bytes)".to_string());
     }

@@ -8,10 +8,12 @@
 
 use crate::net::error::{short_hex, NetError, NetErrorKind, Phase};
 use crate::net::link::Link;
+use crate::wire::control_config;
 use serde::{Deserialize, Serialize};
 
-/// Bumped whenever the wire protocol changes.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Bumped whenever the wire protocol or the program fingerprint's encoding changes; part of
+/// the fingerprint. (2: the fingerprint hashes the whole IR, not its printed form.)
+pub const PROTOCOL_VERSION: u32 = 2;
 const MAGIC: [u8; 4] = *b"mpcc";
 /// The frame tag of the hello.
 const HELLO_TAG: u64 = 0;
@@ -34,7 +36,8 @@ pub struct Hello {
     /// Its rank (0 for the dealer).
     pub rank: u32,
     pub n_parties: u32,
-    /// `Program::fingerprint()` of the program it runs.
+    /// `Program::fingerprint` of the program it runs (which covers the precision, the party
+    /// count and the protocol version too).
     pub fingerprint: [u8; 32],
     /// The fixed-point precision (fractional bits).
     pub frac_bits: u32,
@@ -58,20 +61,16 @@ impl Hello {
     }
 }
 
-fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<4096>()
-}
-
 /// Sends our hello and receives the peer's (no checks beyond the format).
 pub fn exchange(link: &Link, mine: &Hello) -> Result<Hello, NetError> {
-    let bytes = bincode::serde::encode_to_vec(mine, config())
+    let bytes = bincode::serde::encode_to_vec(mine, control_config())
         .map_err(|e| NetError::new(NetErrorKind::Config, Phase::Handshake, format!("cannot encode the hello: {e}")))?;
     link.send(HELLO_TAG, &bytes, Phase::Handshake)?;
     let reply = link.recv(HELLO_TAG, Phase::Handshake)?;
     let malformed = |what: String| {
         NetError::new(NetErrorKind::Malformed, Phase::Handshake, what).with_peer(link.peer()).with_addr(link.addr())
     };
-    let (theirs, used): (Hello, usize) = bincode::serde::decode_from_slice(&reply, config())
+    let (theirs, used): (Hello, usize) = bincode::serde::decode_from_slice(&reply, control_config())
         .map_err(|e| malformed(format!("the peer's hello is not an mpcc hello ({e})")))?;
     if used != reply.len() || theirs.magic != MAGIC {
         return Err(malformed("the peer's hello is not an mpcc hello".to_string()));
@@ -85,16 +84,11 @@ pub fn exchange(link: &Link, mine: &Hello) -> Result<Hello, NetError> {
     Ok(theirs)
 }
 
-/// Checks that a peer party runs what we run. `who` names the peer in messages.
+/// Checks that a peer party runs what we run. `who` names the peer in messages. Precision and
+/// party count are compared before the fingerprint (which covers them too), so that their
+/// messages say what differs.
 pub fn check_same_run(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), NetError> {
     let mismatch = |message: String| NetError::new(NetErrorKind::Mismatch, Phase::Handshake, message).with_peer(who);
-    if theirs.fingerprint != mine.fingerprint {
-        return Err(mismatch(format!(
-            "party {who} runs a different program (fingerprint {} vs ours {}): compile the same file with the same parameters",
-            short_hex(&theirs.fingerprint),
-            short_hex(&mine.fingerprint)
-        )));
-    }
     if theirs.frac_bits != mine.frac_bits {
         return Err(mismatch(format!(
             "party {who} uses {} fractional bits of precision, we use {}",
@@ -105,6 +99,13 @@ pub fn check_same_run(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), Net
         return Err(mismatch(format!(
             "party {who} runs with {} parties, we run with {}",
             theirs.n_parties, mine.n_parties
+        )));
+    }
+    if theirs.fingerprint != mine.fingerprint {
+        return Err(mismatch(format!(
+            "party {who} runs a different program (fingerprint {} vs ours {}): compile the same file with the same parameters",
+            short_hex(&theirs.fingerprint),
+            short_hex(&mine.fingerprint)
         )));
     }
     Ok(())

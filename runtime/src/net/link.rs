@@ -174,15 +174,10 @@ impl Link {
 
     /// A complete frame from the decrypted bytes, if one is there.
     fn take_frame(&self, side: &mut ReadSide, phase: Phase) -> Result<Option<(u64, Vec<u8>)>, NetError> {
-        let pending = &side.plain[side.start..];
-        if pending.len() < HEADER {
+        let pending = side.plain.get(side.start..).unwrap_or_default();
+        let Some((len, tag)) = frame_header(pending) else {
             return Ok(None);
-        }
-        let mut len_bytes = [0u8; 4];
-        len_bytes.copy_from_slice(&pending[..4]);
-        let mut tag_bytes = [0u8; 8];
-        tag_bytes.copy_from_slice(&pending[4..HEADER]);
-        let len = u32::from_le_bytes(len_bytes) as usize;
+        };
         if len > self.max_frame {
             return Err(self.err(
                 NetErrorKind::Malformed,
@@ -190,15 +185,14 @@ impl Link {
                 format!("the peer announced a message of {len} bytes, over the limit of {} bytes", self.max_frame),
             ));
         }
-        if pending.len() < HEADER + len {
+        let Some(payload) = pending.get(HEADER..HEADER + len).map(<[u8]>::to_vec) else {
             // Grow towards the announced size as bytes arrive, at most 64 MiB ahead of them.
             let want = (side.start + HEADER + len).min(side.plain.len() + (64 << 20));
             if side.plain.capacity() < want {
                 side.plain.reserve(want - side.plain.len());
             }
             return Ok(None);
-        }
-        let payload = pending[HEADER..HEADER + len].to_vec();
+        };
         side.start += HEADER + len;
         if side.start == side.plain.len() {
             side.plain.clear();
@@ -207,7 +201,7 @@ impl Link {
             side.plain.drain(..side.start);
             side.start = 0;
         }
-        Ok(Some((u64::from_le_bytes(tag_bytes), payload)))
+        Ok(Some((tag, payload)))
     }
 
     /// Moves the plaintext rustls holds into `plain`; returns how many bytes moved. (The TLS
@@ -228,7 +222,7 @@ impl Link {
                     return Ok(moved);
                 }
                 Ok(k) => {
-                    plain.extend_from_slice(&buf[..k]);
+                    plain.extend_from_slice(buf.get(..k).unwrap_or_default());
                     moved += k;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(moved),
@@ -275,7 +269,7 @@ impl Link {
             return Ok(());
         }
         *raw_bytes += n as u64;
-        let mut input = &raw[..n];
+        let mut input = raw.get(..n).unwrap_or_default();
         let mut conn = lock(&self.tls);
         while !input.is_empty() {
             conn.read_tls(&mut input).map_err(|e| self.io_err(&e, phase))?;
@@ -307,8 +301,8 @@ impl Link {
                 }
             }
         }
-        let pending = &side.plain[side.start..];
-        let abort_first = pending.len() >= HEADER && pending[4..HEADER] == ABORT_TAG.to_le_bytes();
+        let pending = side.plain.get(side.start..).unwrap_or_default();
+        let abort_first = frame_header(pending).is_some_and(|(_, tag)| tag == ABORT_TAG);
         if abort_first {
             return match self.take_frame(&mut side, Phase::Connect) {
                 Ok(Some((_, payload))) => {
@@ -350,4 +344,11 @@ impl Link {
         let _ = sock.write_all(&out);
         let _ = sock.shutdown(Shutdown::Write);
     }
+}
+/// The payload length and tag of the frame at the start of `pending` (`HEADER` bytes: a `u32`
+/// length and a `u64` tag, little-endian), if the header is complete.
+fn frame_header(pending: &[u8]) -> Option<(usize, u64)> {
+    let (len, rest) = pending.split_first_chunk::<4>()?;
+    let (tag, _) = rest.split_first_chunk::<8>()?;
+    Some((u32::from_le_bytes(*len) as usize, u64::from_le_bytes(*tag)))
 }

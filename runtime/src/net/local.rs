@@ -182,7 +182,9 @@ pub fn run_local_network(spec: &LocalNetSpec) -> Result<Vec<ChildOutcome>, Local
         keygen(name, &keys).map_err(setup)?;
     }
     let addrs = free_ports(n + 1).map_err(setup)?;
-    let (peers, dealer) = (&addrs[..n], addrs[n]);
+    let Some((peers, &[dealer, ..])) = addrs.split_at_checked(n) else {
+        return Err(setup(NetError::config(format!("found fewer than {} free ports", n + 1))));
+    };
     let mut running = vec![spawn(&spec.exe, "DEALER", &dealer_args(dealer, &keys, spec.timeout))];
     for (rank, name) in spec.names.iter().enumerate() {
         let mut args = party_args(&spec.program, rank, peers, dealer, &keys, spec.timeout);

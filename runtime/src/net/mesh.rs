@@ -184,12 +184,17 @@ pub fn connect_mesh(
     }
     let mut links: Vec<Option<Arc<Link>>> = (0..n).map(|_| None).collect();
     let mut received_seeds = vec![None; n];
+    // Every rank was checked against `n` in the handshake (`check_identity`).
     for (rank, link, seed) in accepted {
-        links[rank] = Some(Arc::new(link));
-        received_seeds[rank] = seed;
+        if let (Some(slot), Some(seed_slot)) = (links.get_mut(rank), received_seeds.get_mut(rank)) {
+            *slot = Some(Arc::new(link));
+            *seed_slot = seed;
+        }
     }
     for (rank, link) in dialed {
-        links[rank] = Some(Arc::new(link));
+        if let Some(slot) = links.get_mut(rank) {
+            *slot = Some(Arc::new(link));
+        }
     }
     Ok(Mesh { links, received_seeds })
 }
@@ -253,11 +258,10 @@ fn dial_higher(
     failed: &AtomicBool,
     out: &mut Vec<(usize, Link)>,
 ) -> Result<(), NetError> {
-    for rank in spec.rank + 1..spec.names.len() {
-        let name = &spec.names[rank];
+    for (rank, (name, &addr)) in spec.names.iter().zip(spec.addrs).enumerate().skip(spec.rank + 1) {
         let cert = spec.certs.require(name)?;
         let give_up = || stop_reason(failed, out.iter().map(|(_, link)| link));
-        let link = dial(spec.me, name, spec.addrs[rank], cert, deadline, cfg, &give_up)?;
+        let link = dial(spec.me, name, addr, cert, deadline, cfg, &give_up)?;
         let hello = Hello { seed: seeds_to_send.get(rank).copied().flatten(), ..spec.hello.clone() };
         let theirs = handshake::exchange(&link, &hello)?;
         let at_addr = |e: NetError| {

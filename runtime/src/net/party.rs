@@ -36,7 +36,7 @@ pub struct PartySpec {
     pub identity: Identity,
     /// The certificates of the other parties and of the dealer.
     pub certs: Arc<PeerCerts>,
-    /// `Program::fingerprint()` of the program run (all parties must agree).
+    /// `Program::fingerprint` of the program run (all parties must agree).
     pub fingerprint: [u8; 32],
     pub fixed: FixedPoint,
     /// A run seed makes every random choice reproducible (and predictable: tests only); `None`
@@ -97,20 +97,22 @@ pub fn run_networked<T, E>(
     work: impl FnOnce(&mut Party) -> Result<T, E>,
 ) -> Result<NetReport<T>, NetRunError<E>> {
     let n = spec.names.len();
-    if n < 2 || spec.rank >= n || spec.peers.len() != n {
-        return Err(NetRunError::Net(NetError::config(format!(
-            "party rank {} with {} addresses for {n} parties: give one address per party, in rank order",
-            spec.rank,
-            spec.peers.len()
-        ))));
-    }
+    let (me, my_addr) = match (spec.names.get(spec.rank), spec.peers.get(spec.rank)) {
+        (Some(me), Some(addr)) if n >= 2 && spec.peers.len() == n => (me, *addr),
+        _ => {
+            return Err(NetRunError::Net(NetError::config(format!(
+                "party rank {} with {} addresses for {n} parties: give one address per party, in rank order",
+                spec.rank,
+                spec.peers.len()
+            ))))
+        }
+    };
     let listener = match listener {
         Some(l) => l,
-        None => TcpListener::bind(spec.peers[spec.rank]).map_err(|e| {
-            NetRunError::Net(NetError::config(format!("cannot listen on {}: {e}", spec.peers[spec.rank])))
-        })?,
+        None => TcpListener::bind(my_addr)
+            .map_err(|e| NetRunError::Net(NetError::config(format!("cannot listen on {my_addr}: {e}"))))?,
     };
-    let hello = Hello::party(&spec.names[spec.rank], spec.rank, n, spec.fingerprint, spec.fixed.frac_bits);
+    let hello = Hello::party(me, spec.rank, n, spec.fingerprint, spec.fixed.frac_bits);
     let (mut seeds, dealer_proposal) = initial_seeds(spec);
     let mesh_spec = MeshSpec {
         me: &spec.identity,
@@ -136,7 +138,7 @@ pub fn run_networked<T, E>(
     let (dealer_seed, remote) = match connected {
         Ok(pair) => pair,
         Err(e) => {
-            abort.abort(&format!("{} could not reach the dealer: {e}", spec.names[spec.rank]));
+            abort.abort(&format!("{me} could not reach the dealer: {e}"));
             return Err(NetRunError::Net(e));
         }
     };
@@ -167,7 +169,6 @@ pub fn run_networked<T, E>(
                 Some(net) => NetRunError::Net(net),
                 None => NetRunError::Local(local),
             };
-            let me = &spec.names[spec.rank];
             let notice = match &err {
                 // Pass a peer's notice on as it is, so that every party names the root cause.
                 NetRunError::Net(e) if e.kind == NetErrorKind::PeerFailed => {

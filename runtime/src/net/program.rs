@@ -12,10 +12,11 @@ use crate::exec::mpc::{run_party as run_executor, PartyReport};
 use crate::exec::{Event, RunConfig, Sink};
 use crate::fixed::FixedPoint;
 use crate::net::error::NetError;
+use crate::net::handshake::PROTOCOL_VERSION;
 use crate::net::keys::{Identity, PeerCerts};
 use crate::net::party::{run_networked, NetRunError, PartySpec};
 use crate::net::NetConfig;
-use mpcc_ir::{PartyId, Program};
+use mpcc_ir::{PartyId, Program, RunContext};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,6 +87,11 @@ pub fn run_party(
     })?;
     let fixed =
         FixedPoint::new(cfg.precision).map_err(|e| RunError::new(ErrorKind::Config, format!("--precision: {e}")))?;
+    let context = RunContext { protocol_version: PROTOCOL_VERSION, frac_bits: fixed.frac_bits, n_parties: n as u64 };
+    let fingerprint = program.fingerprint(&context).map_err(|e| {
+        RunError::new(ErrorKind::Internal, format!("cannot encode the program for its fingerprint: {e}"))
+            .with_party(&me)
+    })?;
     let as_run_error = |e: NetError| net_run_error(e, &me);
     let identity = Identity::load(&opts.keys, &me).map_err(as_run_error)?;
     let certs = Arc::new(PeerCerts::load_dir(&opts.certs).map_err(as_run_error)?);
@@ -102,7 +108,7 @@ pub fn run_party(
         dealer_name: opts.dealer_name.clone(),
         identity,
         certs,
-        fingerprint: program.fingerprint(),
+        fingerprint,
         fixed,
         seed: cfg.seed,
     };

@@ -33,17 +33,27 @@ struct Plan {
 
 impl Plan {
     fn new(a: &[usize], b: &[usize]) -> Result<Plan, RunError> {
-        if a.is_empty() || b.is_empty() {
-            return Err(RunError::shape(format!(
+        let rank_error = || {
+            RunError::shape(format!(
                 "`@` needs operands of rank ≥ 1, found shapes {} and {}",
                 dims_text(a),
                 dims_text(b)
-            )));
-        }
-        let a2: Vec<usize> = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
-        let b2: Vec<usize> = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
-        let (m, ka) = (a2[a2.len() - 2], a2[a2.len() - 1]);
-        let (kb, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
+            ))
+        };
+        let a2: Vec<usize> = match a {
+            [] => return Err(rank_error()),
+            [k] => vec![1, *k],
+            _ => a.to_vec(),
+        };
+        let b2: Vec<usize> = match b {
+            [] => return Err(rank_error()),
+            [k] => vec![*k, 1],
+            _ => b.to_vec(),
+        };
+        let ([a_batch @ .., m, ka], [b_batch @ .., kb, n]) = (a2.as_slice(), b2.as_slice()) else {
+            return Err(rank_error());
+        };
+        let (m, ka, kb, n) = (*m, *ka, *kb, *n);
         if ka != kb {
             return Err(RunError::shape(format!(
                 "`@` of shapes {} and {}: the inner dimensions {ka} and {kb} differ",
@@ -51,7 +61,7 @@ impl Plan {
                 dims_text(b)
             )));
         }
-        let batch = broadcast_shape(&a2[..a2.len() - 2], &b2[..b2.len() - 2]).map_err(|_| {
+        let batch = broadcast_shape(a_batch, b_batch).map_err(|_| {
             RunError::shape(format!(
                 "`@` of shapes {} and {}: the batch dimensions do not broadcast",
                 dims_text(a),

@@ -51,11 +51,7 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, RunError>
 
 /// The `k`-th dimension counted from the end (0 = last), 1 past the rank.
 fn dim_from_end(dims: &[usize], k: usize) -> usize {
-    if k < dims.len() {
-        dims[dims.len() - 1 - k]
-    } else {
-        1
-    }
+    dims.iter().rev().nth(k).copied().unwrap_or(1)
 }
 
 /// Reads a 0-d (or one-element) tensor as an integer, for indices, bounds and counts.

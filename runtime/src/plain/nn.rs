@@ -64,8 +64,8 @@ pub fn one_hot(labels: &Tensor, classes: i64) -> Result<Tensor, RunError> {
     let flat_labels: Vec<f64> = labels.iter().copied().collect();
     for (row, (&label, mut lane)) in flat_labels.iter().zip(out.lanes_mut(Axis(dims.len() - 1))).enumerate() {
         let k = as_int(label, "a `one_hot` label")?;
-        match usize::try_from(k).ok().filter(|&k| k < classes) {
-            Some(k) => lane[k] = 1.0,
+        match usize::try_from(k).ok().and_then(|k| lane.get_mut(k)) {
+            Some(slot) => *slot = 1.0,
             None => {
                 return Err(RunError::index(format!("`one_hot` label {k} (flat index {row}) is outside 0..{classes}")))
             }

@@ -51,7 +51,9 @@ pub fn reshape<T: Clone>(x: &ArrayD<T>, spec: &[i64]) -> Result<ArrayD<T>, RunEr
         if known == 0 || x.len() / known * known != x.len() {
             return Err(bad("the element count does not divide"));
         }
-        dims[i] = x.len() / known;
+        if let Some(slot) = dims.get_mut(i) {
+            *slot = x.len() / known;
+        }
     } else if known != x.len() {
         return Err(bad(&format!("{} elements cannot become {known}", x.len())));
     }

@@ -76,7 +76,8 @@ pub fn compare(party: &mut Party, op: CmpOp, x: &Shared, y: &Shared) -> Result<S
             let mut both = to_vec(&d.data);
             both.extend(to_vec(&arith::neg(&d).data));
             let m = msb_words(party, &both)?;
-            let ne: Vec<u64> = (0..n).map(|i| m[i].wrapping_add(m[n + i])).collect();
+            let (pos, neg) = m.split_at_checked(n).ok_or_else(|| party.invalid("compare", "too few sign bits"))?;
+            let ne: Vec<u64> = pos.iter().zip(neg).map(|(p, q)| p.wrapping_add(*q)).collect();
             let ne = Shared { data: from_vec("compare", d.shape(), ne)?, scale: 0 };
             Ok(if op == CmpOp::Ne { ne } else { not(party, &ne) })
         }

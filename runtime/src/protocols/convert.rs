@@ -156,17 +156,18 @@ fn csa_layer(party: &mut Party, mut summands: Vec<Vec<u64>>) -> Result<Vec<Vec<u
     // maj(a, b, c) = ((a ⊕ c) & (b ⊕ c)) ⊕ c.
     let mut left = Vec::with_capacity(groups * n);
     let mut right = Vec::with_capacity(groups * n);
-    for g in summands.chunks(3) {
-        let (a, b, c) = (&g[0], &g[1], &g[2]);
+    for g in summands.chunks_exact(3) {
+        let [a, b, c] = g else { continue };
         left.extend(a.iter().zip(c).map(|(a, c)| a ^ c));
         right.extend(b.iter().zip(c).map(|(b, c)| b ^ c));
     }
     let prod = and_words(party, &left, &right)?;
     let mut out = Vec::with_capacity(2 * groups + rest.len());
-    for (gi, g) in summands.chunks(3).enumerate() {
-        let (a, b, c) = (&g[0], &g[1], &g[2]);
-        let sum: Vec<u64> = (0..n).map(|i| a[i] ^ b[i] ^ c[i]).collect();
-        let carry: Vec<u64> = (0..n).map(|i| (prod[gi * n + i] ^ c[i]) << 1).collect();
+    for (gi, g) in summands.chunks_exact(3).enumerate() {
+        let [a, b, c] = g else { continue };
+        let majority = prod.get(gi * n..(gi + 1) * n).ok_or_else(|| party.invalid("add", "too few products"))?;
+        let sum: Vec<u64> = a.iter().zip(b).zip(c).map(|((a, b), c)| a ^ b ^ c).collect();
+        let carry: Vec<u64> = majority.iter().zip(c).map(|(m, c)| (m ^ c) << 1).collect();
         out.push(sum);
         out.push(carry);
     }
@@ -191,15 +192,17 @@ pub fn kogge_stone(party: &mut Party, a: &[u64], b: &[u64]) -> Result<Vec<u64>, 
             right.extend(p.iter().map(|p| p << d));
         }
         let prod = and_words(party, &left, &right)?;
-        for i in 0..n {
-            g[i] ^= prod[i];
+        for (g, q) in g.iter_mut().zip(&prod) {
+            *g ^= q;
         }
         if !last {
-            p.copy_from_slice(&prod[n..]);
+            for (p, q) in p.iter_mut().zip(prod.iter().skip(n)) {
+                *p = *q;
+            }
         }
         d *= 2;
     }
-    Ok((0..n).map(|i| p0[i] ^ (g[i] << 1)).collect())
+    Ok(p0.iter().zip(&g).map(|(p, g)| p ^ (g << 1)).collect())
 }
 
 /// Binary to arithmetic sharing of the bit 0 of each word (the other bits are ignored); the result
@@ -220,10 +223,11 @@ pub fn b2a_bit_words(party: &mut Party, b: &[u64]) -> Result<Vec<u64>, MpcError>
         b.iter().zip(p.free(0)).map(|(b, r)| (b & 1) ^ r).collect()
     })?;
     let is_p0 = party.id() == 0;
-    Ok((0..n)
-        .map(|i| {
-            let ci = c[i] & 1;
-            let v = ra[i].wrapping_mul(1u64.wrapping_sub(2 * ci));
+    Ok(c.iter()
+        .zip(&ra)
+        .map(|(&c, &r)| {
+            let ci = c & 1;
+            let v = r.wrapping_mul(1u64.wrapping_sub(2 * ci));
             if is_p0 {
                 v.wrapping_add(ci)
             } else {

@@ -72,11 +72,14 @@ pub fn square(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
         flat(&x.data).iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)).collect()
     })?;
     let is_p0 = party.id() == 0;
-    let z: Vec<u64> = (0..n)
-        .map(|i| {
-            let mut z = s[i].wrapping_add(e[i].wrapping_mul(a[i]).wrapping_mul(2));
+    let z: Vec<u64> = s
+        .iter()
+        .zip(&e)
+        .zip(&a)
+        .map(|((&s, &e), &a)| {
+            let mut z = s.wrapping_add(e.wrapping_mul(a).wrapping_mul(2));
             if is_p0 {
-                z = z.wrapping_add(e[i].wrapping_mul(e[i]));
+                z = z.wrapping_add(e.wrapping_mul(e));
             }
             z
         })

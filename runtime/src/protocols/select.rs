@@ -70,13 +70,15 @@ pub fn reduce_extreme(
     let ndim = x.data.ndim();
     let (rows, len, out_shape, perm) = match axis {
         None => (1, x.len(), vec![], None),
-        Some(ax) if ax < ndim => {
+        Some(ax) => {
+            let Some(&len) = x.shape().get(ax) else {
+                return Err(party.invalid("max", format!("axis {ax} of a {ndim}-d tensor")));
+            };
             let mut perm: Vec<usize> = (0..ndim).filter(|&d| d != ax).collect();
             perm.push(ax);
             let shape: Vec<usize> = x.shape().iter().enumerate().filter(|&(d, _)| d != ax).map(|(_, &s)| s).collect();
-            (shape.iter().product(), x.shape()[ax], shape, Some(perm))
+            (shape.iter().product(), len, shape, Some(perm))
         }
-        Some(ax) => return Err(party.invalid("max", format!("axis {ax} of a {ndim}-d tensor"))),
     };
     if len == 0 {
         return Err(party.invalid("max", "reduction over an empty axis"));
@@ -91,9 +93,12 @@ pub fn reduce_extreme(
     let mut oh: Vec<u64> = if track {
         let mut v = vec![0u64; rows * len * len];
         let one = if party.id() == 0 { 1 } else { 0 };
-        for r in 0..rows {
-            for j in 0..len {
-                v[(r * len + j) * len + j] = one;
+        // Row r, candidate j: a one at position j (len ≥ 1 here).
+        for block in v.chunks_exact_mut(len * len) {
+            for (j, candidate) in block.chunks_exact_mut(len).enumerate() {
+                if let Some(x) = candidate.get_mut(j) {
+                    *x = one;
+                }
             }
         }
         v
@@ -105,10 +110,13 @@ pub fn reduce_extreme(
         let next = m - half;
         let mut left = Vec::with_capacity(rows * half);
         let mut right = Vec::with_capacity(rows * half);
-        for r in 0..rows {
-            for j in 0..half {
-                left.push(vals[r * m + 2 * j]);
-                right.push(vals[r * m + 2 * j + 1]);
+        // vals is rows × m; oh is rows × m × len (m ≥ 2 and len ≥ 1 here).
+        for row in vals.chunks_exact(m) {
+            for pair in row.chunks_exact(2) {
+                if let [l, r] = pair {
+                    left.push(*l);
+                    right.push(*r);
+                }
             }
         }
         let ls = Shared { data: from_vec("max", &[rows * half], left.clone())?, scale: x.scale };
@@ -123,12 +131,11 @@ pub fn reduce_extreme(
         let mut factors = cv.clone();
         let mut diffs: Vec<u64> = right.iter().zip(&left).map(|(r, l)| r.wrapping_sub(*l)).collect();
         if track {
-            for r in 0..rows {
-                for j in 0..half {
-                    let (lo, ro) = (((r * m + 2 * j) * len), ((r * m + 2 * j + 1) * len));
-                    for k in 0..len {
-                        factors.push(cv[r * half + j]);
-                        diffs.push(oh[ro + k].wrapping_sub(oh[lo + k]));
+            for (row_oh, row_c) in oh.chunks_exact(m * len).zip(cv.chunks_exact(half)) {
+                for (pair, &c) in row_oh.chunks_exact(2 * len).zip(row_c) {
+                    if let Some((lo, ro)) = pair.split_at_checked(len) {
+                        factors.extend(std::iter::repeat_n(c, len));
+                        diffs.extend(ro.iter().zip(lo).map(|(r, l)| r.wrapping_sub(*l)));
                     }
                 }
             }
@@ -139,22 +146,22 @@ pub fn reduce_extreme(
         let prod = to_vec(&mul_raw(party, &fs, &ds)?.data);
         let mut new_vals = Vec::with_capacity(rows * next);
         let mut new_oh = Vec::with_capacity(if track { rows * next * len } else { 0 });
-        for r in 0..rows {
-            for j in 0..half {
-                new_vals.push(left[r * half + j].wrapping_add(prod[r * half + j]));
-                if track {
-                    let lo = (r * m + 2 * j) * len;
-                    let po = rows * half + (r * half + j) * len;
-                    for k in 0..len {
-                        new_oh.push(oh[lo + k].wrapping_add(prod[po + k]));
-                    }
-                }
-            }
+        // prod: rows × half selected value differences, then rows × half × len one-hot ones.
+        let (prod_vals, prod_oh) = prod.split_at_checked(rows * half).unwrap_or((&prod, &[]));
+        for ((row, lrow), prow) in vals.chunks_exact(m).zip(left.chunks_exact(half)).zip(prod_vals.chunks_exact(half)) {
+            new_vals.extend(lrow.iter().zip(prow).map(|(l, p)| l.wrapping_add(*p)));
             if m % 2 == 1 {
-                new_vals.push(vals[r * m + m - 1]);
-                if track {
-                    let lo = (r * m + m - 1) * len;
-                    new_oh.extend_from_slice(&oh[lo..lo + len]);
+                new_vals.extend(row.last());
+            }
+        }
+        if track {
+            for (row_oh, prow) in oh.chunks_exact(m * len).zip(prod_oh.chunks_exact(half * len)) {
+                // The left candidate of each pair plus its selected difference.
+                for (pair, p) in row_oh.chunks_exact(2 * len).zip(prow.chunks_exact(len)) {
+                    new_oh.extend(pair.iter().zip(p).map(|(o, p)| o.wrapping_add(*p)));
+                }
+                if m % 2 == 1 {
+                    new_oh.extend_from_slice(row_oh.get((m - 1) * len..).unwrap_or_default());
                 }
             }
         }
@@ -166,8 +173,9 @@ pub fn reduce_extreme(
     if !track {
         return Ok(Reduced { values, one_hot: None, index: None });
     }
-    let index: Vec<u64> = (0..rows)
-        .map(|r| (0..len).fold(0u64, |acc, k| acc.wrapping_add((k as u64).wrapping_mul(oh[r * len + k]))))
+    let index: Vec<u64> = oh
+        .chunks_exact(len)
+        .map(|row| row.iter().enumerate().fold(0u64, |acc, (k, &o)| acc.wrapping_add((k as u64).wrapping_mul(o))))
         .collect();
     let index = Shared { data: from_vec("argmax", &out_shape, index)?, scale: 0 };
     // One-hot back in x's axis order.
@@ -178,7 +186,9 @@ pub fn reduce_extreme(
         Some(p) => {
             let mut inv = vec![0; p.len()];
             for (i, &d) in p.iter().enumerate() {
-                inv[d] = i;
+                if let Some(slot) = inv.get_mut(d) {
+                    *slot = i;
+                }
             }
             oh_t.view().permuted_axes(IxDyn(&inv)).as_standard_layout().into_owned()
         }

@@ -22,17 +22,24 @@ const NB: usize = 256;
 /// The shape of `a @ b` with NumPy `matmul` rules, plus the (m, k, n) of each product.
 pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize, usize, usize), ShapeError> {
     let err = || ShapeError { op: "matmul", lhs: a.to_vec(), rhs: b.to_vec() };
-    if a.is_empty() || b.is_empty() {
+    let (a2, a_vec) = match a {
+        [] => return Err(err()),
+        [k] => (vec![1, *k], true),
+        _ => (a.to_vec(), false),
+    };
+    let (b2, b_vec) = match b {
+        [] => return Err(err()),
+        [k] => (vec![*k, 1], true),
+        _ => (b.to_vec(), false),
+    };
+    let ([a_batch @ .., m, k], [b_batch @ .., k2, n]) = (a2.as_slice(), b2.as_slice()) else {
         return Err(err());
-    }
-    let (a2, a_vec) = if a.len() == 1 { (vec![1, a[0]], true) } else { (a.to_vec(), false) };
-    let (b2, b_vec) = if b.len() == 1 { (vec![b[0], 1], true) } else { (b.to_vec(), false) };
-    let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
-    let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
+    };
+    let (m, k, k2, n) = (*m, *k, *k2, *n);
     if k != k2 {
         return Err(err());
     }
-    let batch = broadcast_shape("matmul", &a2[..a2.len() - 2], &b2[..b2.len() - 2]).map_err(|_| err())?;
+    let batch = broadcast_shape("matmul", a_batch, b_batch).map_err(|_| err())?;
     let mut out = batch;
     if !a_vec {
         out.push(m);
@@ -50,7 +57,7 @@ pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> 
     let batch_a: usize = a.shape().iter().rev().skip(2).product();
     let batch_b: usize = b.shape().iter().rev().skip(2).product();
     let same_batch = a.ndim() <= 2 && b.ndim() <= 2
-        || a.shape()[..a.ndim().saturating_sub(2)] == b.shape()[..b.ndim().saturating_sub(2)];
+        || a.shape().get(..a.ndim().saturating_sub(2)) == b.shape().get(..b.ndim().saturating_sub(2));
     let n_batch: usize = out_shape.iter().product::<usize>() / (m * n).max(1);
     let mut out = vec![0u64; n_batch * m * n];
     if same_batch && batch_a == batch_b && m * n > 0 {
@@ -59,15 +66,13 @@ pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> 
         let b_std = b.as_standard_layout();
         let a_sl = a_std.as_slice().ok_or_else(err)?;
         let b_sl = b_std.as_slice().ok_or_else(err)?;
-        for bi in 0..n_batch {
-            let (ao, bo, co) = (bi * m * k, bi * k * n, bi * m * n);
-            matmul_into(&a_sl[ao..ao + m * k], &b_sl[bo..bo + k * n], &mut out[co..co + m * n], m, k, n);
-        }
+        batched_into(a_sl, b_sl, &mut out, n_batch, (m, k, n)).ok_or_else(err)?;
         return ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| err());
     }
     let a3 = as_batched(a, true);
     let b3 = as_batched(b, false);
-    let batch = broadcast_shape("matmul", &a3.shape()[..a3.ndim() - 2], &b3.shape()[..b3.ndim() - 2])?;
+    let batch_of = |x: &RingTensor| x.shape().get(..x.ndim().saturating_sub(2)).unwrap_or_default().to_vec();
+    let batch = broadcast_shape("matmul", &batch_of(&a3), &batch_of(&b3))?;
     let mut full_a = batch.clone();
     full_a.extend([m, k]);
     let mut full_b = batch.clone();
@@ -76,11 +81,19 @@ pub fn matmul(a: &RingTensor, b: &RingTensor) -> Result<RingTensor, ShapeError> 
     let b_std = super::broadcast_to("matmul", &b3, &full_b)?;
     let a_sl = a_std.as_slice().ok_or_else(err)?;
     let b_sl = b_std.as_slice().ok_or_else(err)?;
+    batched_into(a_sl, b_sl, &mut out, n_batch, (m, k, n)).ok_or_else(err)?;
+    ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| err())
+}
+
+/// `n_batch` products of `[m, k] @ [k, n]` matrices stored one after another in `a`, `b` and
+/// `out`; `None` if a slice is shorter than that.
+fn batched_into(a: &[u64], b: &[u64], out: &mut [u64], n_batch: usize, (m, k, n): (usize, usize, usize)) -> Option<()> {
     for bi in 0..n_batch {
         let (ao, bo, co) = (bi * m * k, bi * k * n, bi * m * n);
-        matmul_into(&a_sl[ao..ao + m * k], &b_sl[bo..bo + k * n], &mut out[co..co + m * n], m, k, n);
+        let (a_bi, b_bi) = (a.get(ao..ao + m * k)?, b.get(bo..bo + k * n)?);
+        matmul_into(a_bi, b_bi, out.get_mut(co..co + m * n)?, m, k, n);
     }
-    ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| err())
+    Some(())
 }
 
 /// 1-D operands promoted to matrices (a row for the left, a column for the right).
@@ -141,8 +154,12 @@ fn kernel_body(a: &[u64], b: &[u64], c: &mut [u64], m: usize, k: usize, n: usize
 }
 
 /// One MR×NR tile of `c`, accumulated in registers over `kb..ke`.
+///
+/// Indexing, not `.get()`: this is the innermost loop of every matrix product. The indices are in
+/// bounds by construction: `kernel_body` checked `a.len() ≥ m·k`, `b.len() ≥ k·n`,
+/// `c.len() ≥ m·n`, and calls this only with `i + MR ≤ m`, `j + NR ≤ n`, `kb ≤ kk < ke ≤ k`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::indexing_slicing)]
 fn tile(a: &[u64], b: &[u64], c: &mut [u64], i: usize, j: usize, kb: usize, ke: usize, k: usize, n: usize) {
     let mut acc = [[0u64; NR]; MR];
     for kk in kb..ke {
@@ -167,8 +184,11 @@ fn tile(a: &[u64], b: &[u64], c: &mut [u64], i: usize, j: usize, kb: usize, ke: 
 }
 
 /// The rows `i0..i1` × columns `j0..j1` left over by the tiles, in plain i-k-j order.
+///
+/// Indexing, not `.get()`, in the kernel's inner loop; in bounds by construction as for
+/// [`tile`]: `i1 ≤ m`, `j1 ≤ n`, `ke ≤ k` and the lengths checked in `kernel_body`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::indexing_slicing)]
 fn edge(
     a: &[u64],
     b: &[u64],
@@ -197,25 +217,25 @@ fn edge(
     }
 }
 
-/// The textbook triple loop, the reference the tests compare the kernel with.
-pub fn matmul_naive(a: &[u64], b: &[u64], m: usize, k: usize, n: usize) -> Vec<u64> {
-    let mut c = vec![0u64; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            let mut s = 0u64;
-            for kk in 0..k {
-                s = s.wrapping_add(a[i * k + kk].wrapping_mul(b[kk * n + j]));
-            }
-            c[i * n + j] = s;
-        }
-    }
-    c
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    /// The textbook triple loop, the reference the tests compare the kernel with.
+    fn matmul_naive(a: &[u64], b: &[u64], m: usize, k: usize, n: usize) -> Vec<u64> {
+        let mut c = vec![0u64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = 0u64;
+                for kk in 0..k {
+                    s = s.wrapping_add(a[i * k + kk].wrapping_mul(b[kk * n + j]));
+                }
+                c[i * n + j] = s;
+            }
+        }
+        c
+    }
 
     #[test]
     fn kernel_matches_naive_on_odd_shapes() {

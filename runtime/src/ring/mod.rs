@@ -29,8 +29,9 @@ pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for (i, slot) in out.iter_mut().enumerate() {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        // Right-aligned: `a`'s dimension at `i` of the result, 1 where `a` is shorter.
+        let da = (i + a.len()).checked_sub(n).and_then(|j| a.get(j)).copied().unwrap_or(1);
+        let db = (i + b.len()).checked_sub(n).and_then(|j| b.get(j)).copied().unwrap_or(1);
         *slot = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,

@@ -164,7 +164,8 @@ impl<'a> Machine<'a> {
                 let dirs = &self.cfg.data_dirs;
                 // Party 0 always saves (an error if it has no folder); the others only into a
                 // folder no lower rank writes.
-                let first_with_dir = me == 0 || dirs.get(me).is_some_and(|d| !dirs[..me].contains(d));
+                let first_with_dir =
+                    me == 0 || dirs.get(me).is_some_and(|d| dirs.get(..me).is_some_and(|lower| !lower.contains(d)));
                 if first_with_dir {
                     let dir = self.data_dir(PartyId(me as u32), *span)?;
                     let name = self.program.party_name(PartyId(me as u32));

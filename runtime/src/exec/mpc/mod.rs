@@ -145,9 +145,9 @@ pub fn run_mpc_with_comms(
     let mut link = Some(Box::new(link) as Box<dyn DealerLink>);
     let parties: Vec<Party> = comms
         .into_iter()
+        .zip(&seeds.parties)
         .enumerate()
-        .map(|(i, comm)| {
-            let ps = &seeds.parties[i];
+        .map(|(i, (comm, ps))| {
             let client = DealerClient::new(i, ps.dealer, if i == 0 { link.take() } else { None });
             Party::new(comm, ps, client, fixed)
         })

@@ -203,11 +203,8 @@ pub fn measure(n_parties: usize, values: &[f64], row: usize, op: Op) -> Result<M
         None => vec![values.len()],
     };
     let take: usize = shape.iter().product();
-    let x = ArrayD::from_shape_vec(IxDyn(&shape), values[..take].to_vec()).map_err(|e| MpcError::Invalid {
-        party: 0,
-        op: "accuracy",
-        reason: e.to_string(),
-    })?;
+    let x = ArrayD::from_shape_vec(IxDyn(&shape), values.get(..take).unwrap_or_default().to_vec())
+        .map_err(|e| MpcError::Invalid { party: 0, op: "accuracy", reason: e.to_string() })?;
     let enc = fixed.encode(&x)?;
     let input: Vec<f64> = fixed.decode(&enc).iter().copied().collect();
     let reports = simulate(&SimConfig::new(n_parties, Some(7)), |party| {
@@ -224,7 +221,10 @@ pub fn measure(n_parties: usize, values: &[f64], row: usize, op: Op) -> Result<M
         ))
     })?;
     let n = take.max(1) as f64;
-    let first = &reports[0].output;
+    let first = &reports
+        .first()
+        .ok_or_else(|| MpcError::Invalid { party: 0, op: "accuracy", reason: "no party reported".to_string() })?
+        .output;
     Ok(Measured {
         input,
         output: first.0.clone(),

@@ -65,24 +65,32 @@ pub fn decompose(
     for d in PREFIX_LEVELS {
         let shifted: Vec<u64> = y.iter().map(|y| y >> d).collect();
         let both = and_words(party, &y, &shifted)?;
-        for i in 0..n {
-            y[i] ^= shifted[i] ^ both[i];
+        for ((y, s), b) in y.iter_mut().zip(&shifted).zip(&both) {
+            *y ^= s ^ b;
         }
     }
     // The leading bit alone; bits 0..B of it, bits B..2B of v, the sign at 2B.
-    let packed: Vec<u64> = (0..n)
-        .map(|i| {
+    let packed: Vec<u64> = y
+        .iter()
+        .zip(&v)
+        .zip(&s_mask)
+        .map(|((&y, &v), &s_mask)| {
             // Shares of y are full random words: keep each field's share inside its bits.
-            let h = (y[i] ^ (y[i] >> 1)) & low;
-            h ^ (v[i] << b) ^ ((s_mask[i] & 1) << (2 * b))
+            let h = (y ^ (y >> 1)) & low;
+            h ^ (v << b) ^ ((s_mask & 1) << (2 * b))
         })
         .collect();
     let positions: Vec<u32> = (0..=2 * b).collect();
     let bits = b2a_bits(party, &packed, &positions)?;
-    let onehot: Vec<Vec<u64>> = bits[..b as usize].to_vec();
-    let sign = bits[2 * b as usize].clone();
+    let fields = bits.split_at_checked(b as usize).and_then(|(onehot, rest)| {
+        let (v_bits, rest) = rest.split_at_checked(b as usize)?;
+        Some((onehot.to_vec(), v_bits, rest.first()?.clone()))
+    });
+    let Some((onehot, v_bits, sign)) = fields else {
+        return Err(party.invalid("approx", "too few bits"));
+    };
     // |x| = v + sign; the normaliser c = Σ_j onehot_j · 2^(B-1-j).
-    let v_arith = combine_bits(&bits[b as usize..2 * b as usize], n, |j| (1u64 << j) as f64, 0)?;
+    let v_arith = combine_bits(v_bits, n, |j| (1u64 << j) as f64, 0)?;
     let abs: Vec<u64> = v_arith.iter().zip(&sign).map(|(v, s)| v.wrapping_add(*s)).collect();
     let c = combine_bits(&onehot, n, |j| (1u64 << (b as usize - 1 - j)) as f64, 0)?;
     let extra = side(party, &onehot, &sign)?;
@@ -112,10 +120,13 @@ pub fn b2a_bits(party: &mut Party, words: &[u64], positions: &[u32]) -> Result<V
     let req = Request::Bits { n: n * q };
     let (opened, [rb, ra]) = open_masked(party, "b2a", &req, Opening::Xor, n, |pend| {
         let r = pend.free(0);
-        (0..n)
-            .map(|i| {
-                let rw = positions.iter().enumerate().fold(0u64, |acc, (k, &p)| acc | ((r[i * q + k] & 1) << p));
-                (words[i] & mask) ^ rw
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| {
+                let r_i = r.get(i * q..(i + 1) * q).unwrap_or_default();
+                let rw = positions.iter().zip(r_i).fold(0u64, |acc, (&p, &rk)| acc | ((rk & 1) << p));
+                (w & mask) ^ rw
             })
             .collect()
     })?;
@@ -125,10 +136,12 @@ pub fn b2a_bits(party: &mut Party, words: &[u64], positions: &[u32]) -> Result<V
         .iter()
         .enumerate()
         .map(|(k, &p)| {
-            (0..n)
-                .map(|i| {
-                    let c = (opened[i] >> p) & 1;
-                    let r = ra[i * q + k];
+            // `ra[i·q + k]` for each element i (q ≥ 1 here: k is one of the q positions).
+            opened
+                .iter()
+                .zip(ra.iter().skip(k).step_by(q))
+                .map(|(&o, &r)| {
+                    let c = (o >> p) & 1;
                     let v = r.wrapping_mul(1u64.wrapping_sub(2 * c));
                     if is_p0 {
                         v.wrapping_add(c)

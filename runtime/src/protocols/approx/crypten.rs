@@ -126,7 +126,9 @@ fn crypten_polynomial(party: &mut Party, h: &Shared, coeffs: &[f64]) -> Result<S
         let prod = to_vec(&mul(party, &flat(left, h.scale)?, &flat(right, h.scale)?)?.data);
         let k = terms.len();
         for i in 0..k {
-            terms.push(prod[i * n..(i + 1) * n].to_vec());
+            terms.push(
+                prod.get(i * n..(i + 1) * n).ok_or_else(|| party.invalid("approx", "too few products"))?.to_vec(),
+            );
         }
     }
     terms.truncate(coeffs.len());

@@ -44,7 +44,8 @@ pub(super) fn products_raw(party: &mut Party, pairs: &[(&[u64], &[u64])]) -> Res
     let mut out = Vec::with_capacity(pairs.len());
     let mut at = 0;
     for (l, _) in pairs {
-        out.push(prod[at..at + l.len()].to_vec());
+        let part = prod.get(at..at + l.len()).ok_or_else(|| party.invalid("approx", "too few products"))?;
+        out.push(part.to_vec());
         at += l.len();
     }
     Ok(out)
@@ -59,11 +60,14 @@ pub(super) fn square_raw(party: &mut Party, x: &Shared) -> Result<Shared, MpcErr
         x.data.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)).collect()
     })?;
     let is_p0 = party.id() == 0;
-    let z: Vec<u64> = (0..n)
-        .map(|i| {
-            let z = s[i].wrapping_add(e[i].wrapping_mul(a[i]).wrapping_mul(2));
+    let z: Vec<u64> = s
+        .iter()
+        .zip(&e)
+        .zip(&a)
+        .map(|((&s, &e), &a)| {
+            let z = s.wrapping_add(e.wrapping_mul(a).wrapping_mul(2));
             if is_p0 {
-                z.wrapping_add(e[i].wrapping_mul(e[i]))
+                z.wrapping_add(e.wrapping_mul(e))
             } else {
                 z
             }

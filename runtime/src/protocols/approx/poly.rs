@@ -43,17 +43,19 @@ pub fn chebyshev_fit(f: impl Fn(f64) -> f64, deg: usize) -> Vec<f64> {
     let mut out = vec![0.0; n];
     let mut prev = vec![0.0; n];
     let mut cur = vec![0.0; n];
-    prev[0] = 1.0;
-    if n > 1 {
-        cur[1] = 1.0;
+    if let Some(p) = prev.first_mut() {
+        *p = 1.0;
+    }
+    if let Some(c) = cur.get_mut(1) {
+        *c = 1.0;
     }
     for (j, c) in cheb.iter().enumerate() {
         let t = if j == 0 { &prev } else { &cur };
         out.iter_mut().zip(t).for_each(|(o, t)| *o += c * t);
         if j >= 1 && j + 1 < n {
             let mut next = vec![0.0; n];
-            for i in 0..n - 1 {
-                next[i + 1] += 2.0 * cur[i];
+            for (x, c) in next.iter_mut().skip(1).zip(&cur) {
+                *x += 2.0 * c;
             }
             next.iter_mut().zip(&prev).for_each(|(x, p)| *x -= p);
             prev = std::mem::replace(&mut cur, next);
@@ -91,13 +93,16 @@ pub fn eval(
         let count = have.min(d - have);
         let mut left = Vec::with_capacity(count * n);
         let mut right = Vec::with_capacity(count * n);
-        for k in 1..=count {
-            left.extend_from_slice(&powers[have]);
-            right.extend_from_slice(&powers[k]);
+        let highest = powers.get(have).ok_or_else(|| party.invalid("approx", "missing power"))?;
+        for p in powers.iter().skip(1).take(count) {
+            left.extend_from_slice(highest);
+            right.extend_from_slice(p);
         }
         let prod = to_vec(&mul(party, &flat(left, w)?, &flat(right, w)?)?.data);
         for k in 0..count {
-            powers.push(prod[k * n..(k + 1) * n].to_vec());
+            powers.push(
+                prod.get(k * n..(k + 1) * n).ok_or_else(|| party.invalid("approx", "too few products"))?.to_vec(),
+            );
         }
         have += count;
     }
@@ -111,8 +116,8 @@ pub fn eval(
         let c0 = encode_scaled(coeffs.first().copied().unwrap_or(0.0), sum_scale)?;
         acc.iter_mut().for_each(|a| *a = a.wrapping_add(c0));
     }
-    for (k, p) in powers.iter().enumerate().skip(1).take(d) {
-        let c = encode_scaled(coeffs[k], COEF_BITS)?;
+    for (p, &coef) in powers.iter().zip(coeffs).skip(1).take(d) {
+        let c = encode_scaled(coef, COEF_BITS)?;
         acc.iter_mut().zip(p).for_each(|(a, &v)| *a = a.wrapping_add(v.wrapping_mul(c)));
     }
     let raw = flat(acc, sum_scale)?;

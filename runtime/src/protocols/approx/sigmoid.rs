@@ -89,9 +89,11 @@ pub(super) fn sign_and_clamped_abs(party: &mut Party, x: &Shared, bound: f64) ->
     let (s, rest) = bits.split_at(n);
     let (a, b) = rest.split_at(n);
     let is_p0 = party.id() == 0;
-    let big: Vec<u64> = (0..n)
-        .map(|i| {
-            let v = b[i].wrapping_sub(a[i]);
+    let big: Vec<u64> = b
+        .iter()
+        .zip(a)
+        .map(|(&b, &a)| {
+            let v = b.wrapping_sub(a);
             if is_p0 {
                 v.wrapping_add(1)
             } else {
@@ -99,9 +101,12 @@ pub(super) fn sign_and_clamped_abs(party: &mut Party, x: &Shared, bound: f64) ->
             }
         })
         .collect();
-    let factor: Vec<u64> = (0..n)
-        .map(|i| {
-            let v = s[i].wrapping_mul(2).wrapping_add(big[i]).wrapping_sub(b[i].wrapping_mul(2)).wrapping_neg();
+    let factor: Vec<u64> = s
+        .iter()
+        .zip(&big)
+        .zip(b)
+        .map(|((&s, &big), &b)| {
+            let v = s.wrapping_mul(2).wrapping_add(big).wrapping_sub(b.wrapping_mul(2)).wrapping_neg();
             if is_p0 {
                 v.wrapping_add(1)
             } else {
