@@ -144,7 +144,9 @@ fn provenance_names_the_variable_and_the_party() {
     let c = compile(src, &CompileOptions::default());
     let notes: Vec<&String> = c.diagnostics.iter().flat_map(|d| &d.notes).collect();
     assert!(
-        notes.iter().any(|n| *n == "`c` is private because it depends on `x` (line 2), which ALICE supplies (line 2)."),
+        notes.iter().any(|n| *n
+            == "`c` is private because it depends on `x` (line 2), which ALICE supplies (line 2). \
+                It gets there through `w` (line 3)."),
         "{notes:#?}"
     );
 }

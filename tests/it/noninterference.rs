@@ -2,7 +2,7 @@
 //! the compiler accepts, BOB's view is the same whatever ALICE's private input is. The same
 //! check over millions of programs: `cargo run --release --example noninterference`.
 
-use crate::ni_gen::{check_pair, generate, run, Outcome};
+use crate::ni_gen::{check_pair, generate, rejection_codes, run, Outcome};
 
 #[test]
 fn random_programs_leak_nothing_to_bob() {
@@ -24,6 +24,11 @@ fn the_generator_is_deterministic_and_varied() {
     for construct in ["if ", "} else {", "for ", "while ", "break;", "continue;", "fn f0", "output(", "sum(s[", "arr["]
     {
         assert!(all.contains(construct), "the generator never writes {construct:?}");
+    }
+    // What it writes is rejected for the reasons a leak would be.
+    let codes: std::collections::BTreeSet<&str> = (0..300).flat_map(rejection_codes).collect();
+    for code in ["E0301", "E0302", "E0304", "E0401"] {
+        assert!(codes.contains(code), "no program rejected with {code}: {codes:?}");
     }
 }
 
