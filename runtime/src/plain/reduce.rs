@@ -223,7 +223,10 @@ mod tests {
         assert_eq!(got, Some(ndarray::arr1(&[1u64, 4]).into_dyn()));
         // Shapes that do not broadcast.
         let err = sum_to(&x, &[2], 0.0, add).err().map(|e| e.message);
-        assert_eq!(err.as_deref(), Some("cannot sum a tensor of shape [2, 3] to shape [2]: the shapes do not broadcast"));
+        assert_eq!(
+            err.as_deref(),
+            Some("cannot sum a tensor of shape [2, 3] to shape [2]: the shapes do not broadcast")
+        );
         assert!(sum_to(&x, &[1, 2, 3], 0.0, add).is_err());
         assert!(sum_to(&arr1(&[1.0, 2.0]).into_dyn(), &[3, 1], 0.0, add).is_err());
     }

@@ -235,6 +235,11 @@ pub(super) fn backprop(
             let gx = b.reshape_like(g, x);
             acc_.push((x, gx));
         }
+        Op::SumTo { x, .. } => {
+            // The adjoint of summing to a shape is broadcasting back (a `grad` of a `grad`).
+            let gx = b.expand(g, x, None);
+            acc_.push((x, gx));
+        }
         Op::Transpose(x) => {
             let gx = b.emit(Op::Transpose(g), DType::Real, b.shape(x));
             acc_.push((x, gx));
