@@ -162,6 +162,16 @@ pub enum Op {
     Shape(ValueId),
     /// `reshape(x, shape)`: `shape` public 1-D; one entry may be -1.
     Reshape { x: ValueId, shape: ValueId },
+    /// "Sum `x` to the shape `shape`": the adjoint of broadcasting `shape` up to `x`'s shape,
+    /// emitted by the `grad` pass when the compiler does not know both shapes. `shape` is a
+    /// public 1-D tensor of non-negative integers (typically `shape(y)`). The axes `x` has in
+    /// front of `shape`'s rank are summed away, and so are the aligned axes (counted from the
+    /// end) where `shape` has 1 and `x` does not; the other aligned dimensions must be equal.
+    /// Shape: `shape`. Label: the join of the operands' (the shape is public, so `x`'s).
+    /// It is a run-time error if `shape` does not broadcast to `x`'s shape (a longer rank, or an
+    /// aligned dimension that is neither 1 nor equal). Private cost: local (shares are summed),
+    /// no communication.
+    SumTo { x: ValueId, shape: ValueId },
     /// `transpose(x)`: reverses the axes (swaps them for a matrix).
     Transpose(ValueId),
     /// `flatten(x)`: to 1-D.
@@ -226,7 +236,7 @@ impl Op {
             Op::Zeros { shape } | Op::Ones { shape } | Op::Rand { shape, .. } | Op::Randn { shape, .. } => vec![*shape],
             Op::Eye { n } => vec![*n],
             Op::OneHot { labels, classes } => vec![*labels, *classes],
-            Op::Reshape { x, shape } => vec![*x, *shape],
+            Op::Reshape { x, shape } | Op::SumTo { x, shape } => vec![*x, *shape],
             Op::Cat { xs, .. } | Op::Stack { xs, .. } => xs.clone(),
             Op::Index { x, items } => {
                 let mut v = vec![*x];

@@ -173,6 +173,7 @@ impl Printer<'_> {
             Op::OneHot { labels, classes } => format!("one_hot {}, {}", self.v(*labels), self.v(*classes)),
             Op::Shape(x) => format!("shape {}", self.v(*x)),
             Op::Reshape { x, shape } => format!("reshape {}, {}", self.v(*x), self.v(*shape)),
+            Op::SumTo { x, shape } => format!("sum_to {}, {}", self.v(*x), self.v(*shape)),
             Op::Transpose(x) => format!("transpose {}", self.v(*x)),
             Op::Flatten(x) => format!("flatten {}", self.v(*x)),
             Op::Cat { xs, axis } => format!("cat [{}] axis={axis}", self.list(xs)),

@@ -245,7 +245,8 @@ impl Validator<'_> {
             | Op::Ones { shape }
             | Op::Rand { shape, .. }
             | Op::Randn { shape, .. }
-            | Op::Reshape { shape, .. } => {
+            | Op::Reshape { shape, .. }
+            | Op::SumTo { shape, .. } => {
                 self.public(*shape, "shape argument");
             }
             Op::Eye { n } => self.public(*n, "eye size"),
@@ -386,6 +387,22 @@ mod tests {
         let mut values = base();
         values.push(value(Op::Index { x: ValueId(0), items: vec![IndexItem::At(ValueId(2))] }, Label::Public));
         check(values, evals(4), "index");
+    }
+
+    #[test]
+    fn sum_to_needs_a_public_shape_and_keeps_the_label_of_x() {
+        // %3 = sum_to %2, %0: private x, public shape.
+        let mut values = base();
+        values.push(value(Op::SumTo { x: ValueId(2), shape: ValueId(0) }, Label::Private));
+        check(values, evals(4), "");
+        // A private shape argument is rejected.
+        let mut values = base();
+        values.push(value(Op::SumTo { x: ValueId(0), shape: ValueId(2) }, Label::Private));
+        check(values, evals(4), "shape argument");
+        // A public result of a private x opens it.
+        let mut values = base();
+        values.push(value(Op::SumTo { x: ValueId(2), shape: ValueId(0) }, Label::Public));
+        check(values, evals(4), "operand");
     }
 
     #[test]

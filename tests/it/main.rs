@@ -4,6 +4,7 @@ mod cli;
 mod golden;
 mod golden_run;
 mod grad;
+mod grad_loaded;
 mod lsp;
 mod net;
 mod ni_gen;

@@ -346,6 +346,10 @@ impl Machine<'_> {
                     .collect::<Result<_, _>>()?;
                 structural::reshape(self.get(*x)?, &spec)?
             }
+            Op::SumTo { x, shape } => {
+                let to = construct::dims_from_tensor(self.get(*shape)?, "sum_to")?;
+                reduce::sum_to(self.get(*x)?, &to, 0.0, |a, b| a + b)?
+            }
             Op::Transpose(x) => structural::transpose(self.get(*x)?),
             Op::Flatten(x) => structural::flatten(self.get(*x)?),
             Op::Cat { xs, axis } => structural::cat(&self.all(xs)?, *axis)?,

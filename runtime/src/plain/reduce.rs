@@ -1,14 +1,15 @@
 //! Reductions (`sum`, `mean`, `max`, `min` over one axis or everything) and index-finding
-//! reductions (`argmax`, `argmin`, as indices or one-hot), with NumPy semantics.
+//! reductions (`argmax`, `argmin`, as indices or one-hot), with NumPy semantics, and
+//! [`sum_to`], the adjoint of broadcasting (generic over the element type).
 //!
 //! An axis may be negative. Over everything, the result is a scalar. `max`/`min`/`argmax`/
 //! `argmin`/`mean` of an empty tensor (or along an empty axis) is a typed error (NumPy raises or
 //! gives NaN); `sum` of nothing is 0. NaN propagates through `max`/`min`.
 
 use super::{resolve_axis, Tensor};
-use crate::error::RunError;
+use crate::error::{dims_text, RunError};
 use mpcc_ir::{ArgOp, ReduceOp};
-use ndarray::{ArrayView1, ArrayViewD, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayView1, ArrayViewD, Axis, IxDyn, Zip};
 
 fn op_name(op: ReduceOp) -> &'static str {
     match op {
@@ -131,6 +132,44 @@ pub fn arg(op: ArgOp, x: &Tensor, axis: Option<i64>, one_hot: bool) -> Result<Te
     }
 }
 
+/// `x` summed to the shape `to` (the IR's `SumTo`, the adjoint of broadcasting `to` up to `x`'s
+/// shape): the axes `x` has in front of `to`'s rank are summed away, and so are the aligned axes
+/// (counted from the end) where `to` has 1 and `x` does not. The other aligned dimensions must
+/// be equal, else it is a typed error. Generic over the element type, with `zero` and `add`, so
+/// the MPC engine sums `u64` shares (wrapping) with the same code.
+pub fn sum_to<T: Clone>(
+    x: &ArrayD<T>,
+    to: &[usize],
+    zero: T,
+    add: impl Fn(&T, &T) -> T + Copy,
+) -> Result<ArrayD<T>, RunError> {
+    let dims = x.shape();
+    let bad = || {
+        RunError::shape(format!(
+            "cannot sum a tensor of shape {} to shape {}: the shapes do not broadcast",
+            dims_text(dims),
+            dims_text(to)
+        ))
+    };
+    let lead = dims.len().checked_sub(to.len()).ok_or_else(bad)?;
+    let mut summed = Vec::new();
+    for (i, (&d, &t)) in dims.iter().skip(lead).zip(to).enumerate() {
+        match (d, t) {
+            _ if d == t => {}
+            (_, 1) => summed.push(lead + i),
+            _ => return Err(bad()),
+        }
+    }
+    let mut cur = x.clone();
+    for &ax in summed.iter().rev() {
+        cur = cur.fold_axis(Axis(ax), zero.clone(), add).insert_axis(Axis(ax));
+    }
+    for _ in 0..lead {
+        cur = cur.fold_axis(Axis(0), zero.clone(), add);
+    }
+    Ok(cur)
+}
+
 /// The maximum over `axis`, keeping the axis with length 1 (for stable softmax).
 pub fn max_keepdims(x: ArrayViewD<'_, f64>, ax: usize) -> Tensor {
     x.map_axis(Axis(ax), |lane| reduce_lane(ReduceOp::Max, lane.iter())).insert_axis(Axis(ax))
@@ -166,6 +205,30 @@ mod tests {
         let n = arr1(&[1.0, f64::NAN, 3.0]).into_dyn();
         let got = reduce(ReduceOp::Max, &n, None).ok().and_then(|t| t.iter().next().copied());
         assert!(got.is_some_and(f64::is_nan));
+    }
+
+    #[test]
+    fn sum_to_undoes_broadcasting() {
+        let add = |a: &f64, b: &f64| a + b;
+        let x = m();
+        assert_eq!(sum_to(&x, &[3], 0.0, add).ok(), Some(arr1(&[5.0, 7.0, 9.0]).into_dyn()));
+        assert_eq!(sum_to(&x, &[2, 1], 0.0, add).ok(), Some(arr2(&[[9.0], [12.0]]).into_dyn()));
+        assert_eq!(sum_to(&x, &[1, 3], 0.0, add).ok(), Some(arr2(&[[5.0, 7.0, 9.0]]).into_dyn()));
+        assert_eq!(sum_to(&x, &[1], 0.0, add).ok(), Some(arr1(&[21.0]).into_dyn()));
+        assert_eq!(sum_to(&x, &[], 0.0, add).ok(), Some(arr0(21.0).into_dyn()));
+        assert_eq!(sum_to(&x, &[2, 3], 0.0, add).ok(), Some(x.clone()));
+        // On wrapping u64 shares.
+        let s = ndarray::arr2(&[[u64::MAX, 1], [2, 3]]).into_dyn();
+        let got = sum_to(&s, &[2], 0u64, |a: &u64, b: &u64| a.wrapping_add(*b)).ok();
+        assert_eq!(got, Some(ndarray::arr1(&[1u64, 4]).into_dyn()));
+        // Shapes that do not broadcast.
+        let err = sum_to(&x, &[2], 0.0, add).err().map(|e| e.message);
+        assert_eq!(
+            err.as_deref(),
+            Some("cannot sum a tensor of shape [2, 3] to shape [2]: the shapes do not broadcast")
+        );
+        assert!(sum_to(&x, &[1, 2, 3], 0.0, add).is_err());
+        assert!(sum_to(&arr1(&[1.0, 2.0]).into_dyn(), &[3, 1], 0.0, add).is_err());
     }
 
     #[test]

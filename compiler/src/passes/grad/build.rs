@@ -1,6 +1,7 @@
 //! Emitting the backward computation: a [`Builder`] appends new values (and their `Eval`s) to
 //! the program, labelling each one with the join of its operands, and provides the shape
-//! plumbing every adjoint rule needs: summing a broadcast gradient back to an operand's shape,
+//! plumbing every adjoint rule needs: summing a broadcast gradient back to an operand's shape
+//! (at compile time when the operand's shape is known, else with `Op::SumTo` at run time),
 //! re-inserting a reduced axis, padding a slice back to the sliced tensor. Shapes the compiler
 //! does not know are read at run time with `Op::Shape` (shapes are public, so all of this is
 //! public arithmetic). The adjoint rules themselves are in `rules.rs`.
@@ -206,9 +207,24 @@ impl<'p> Builder<'p> {
         self.emit(Op::Index { x: s, items: vec![IndexItem::At(k)] }, DType::Int, Shape::scalar())
     }
 
+    /// Sums `g`, the gradient of a broadcasting op's result (of shape `gshape`), back to the
+    /// shape of its operand `x`. When the compiler knows every dimension of `x`, which axes to
+    /// sum is decided here ([`Builder::unbroadcast`]: `g`'s rank or a run-time fold gives the
+    /// leading axes). Otherwise a dimension of `x` may turn out to be 1, or its rank to be
+    /// smaller, only at run time, so the decision is left to `sum_to g, shape(x)`.
+    pub fn sum_to_operand(&mut self, g: ValueId, gshape: &Shape, x: ValueId) -> ValueId {
+        let xs = self.shape(x);
+        if xs.as_known().is_some() {
+            return self.unbroadcast(g, gshape, x);
+        }
+        let s = self.shape_of(x);
+        self.emit(Op::SumTo { x: g, shape: s }, DType::Real, xs)
+    }
+
     /// Sums `g` (of shape `gshape`, the broadcast of `x` with other operands) back to `x`'s shape.
     /// Axes `g` has in front of `x`'s are summed; so are the axes where `x` has a known 1.
-    /// When the compiler knows neither rank, `x` is taken to have `g`'s shape.
+    /// When the compiler knows neither rank, `x` is taken to have `g`'s shape: only right for an
+    /// op whose operand has its result's shape; a broadcasting op uses [`Builder::sum_to_operand`].
     pub fn unbroadcast(&mut self, g: ValueId, gshape: &Shape, x: ValueId) -> ValueId {
         let xs = self.shape(x);
         let Shape::Ranked(xd) = &xs else {

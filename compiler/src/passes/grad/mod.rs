@@ -419,7 +419,7 @@ fn diff_operands(op: &Op) -> Option<Vec<ValueId>> {
         },
         Op::Unary(mpcc_ir::UnaryOp::Sign, _) | Op::Arg { .. } | Op::OneHot { .. } => return None,
         Op::Where(_, a, b) => vec![*a, *b],
-        Op::Reshape { x, .. } | Op::Index { x, .. } => vec![*x],
+        Op::Reshape { x, .. } | Op::SumTo { x, .. } | Op::Index { x, .. } => vec![*x],
         other => operands(other),
     })
 }

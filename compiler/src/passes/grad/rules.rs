@@ -34,6 +34,11 @@ pub(super) fn backprop(
         let gx = b.unbroadcast(gx, shape, x);
         (x, gx)
     };
+    // A broadcasting op (binary, `where`): its operands may be smaller than its result.
+    let bcast = |b: &mut Builder, x: ValueId, gx: ValueId, shape: &Shape| {
+        let gx = b.sum_to_operand(gx, shape, x);
+        (x, gx)
+    };
     let unknown = Shape::Unknown;
     match def.op {
         Op::Share { value, .. } | Op::Reveal(value) => acc_.push(push(b, value, g, &out_shape)),
@@ -43,42 +48,42 @@ pub(super) fn backprop(
             match op {
                 BinaryOp::Add => {
                     if ax {
-                        acc_.push(push(b, x, g, &out_shape));
+                        acc_.push(bcast(b, x, g, &out_shape));
                     }
                     if ay {
-                        acc_.push(push(b, y, g, &out_shape));
+                        acc_.push(bcast(b, y, g, &out_shape));
                     }
                 }
                 BinaryOp::Sub => {
                     if ax {
-                        acc_.push(push(b, x, g, &out_shape));
+                        acc_.push(bcast(b, x, g, &out_shape));
                     }
                     if ay {
                         let n = b.unary(UnaryOp::Neg, g, out_shape.clone());
-                        acc_.push(push(b, y, n, &out_shape));
+                        acc_.push(bcast(b, y, n, &out_shape));
                     }
                 }
                 BinaryOp::Mul => {
                     if ax {
                         let gx = b.mul(g, y, out_shape.clone());
-                        acc_.push(push(b, x, gx, &out_shape));
+                        acc_.push(bcast(b, x, gx, &out_shape));
                     }
                     if ay {
                         let gy = b.mul(g, x, out_shape.clone());
-                        acc_.push(push(b, y, gy, &out_shape));
+                        acc_.push(bcast(b, y, gy, &out_shape));
                     }
                 }
                 BinaryOp::Div => {
                     if ax {
                         let gx = b.binary(BinaryOp::Div, g, y, out_shape.clone());
-                        acc_.push(push(b, x, gx, &out_shape));
+                        acc_.push(bcast(b, x, gx, &out_shape));
                     }
                     if ay {
                         // d(x/y)/dy = -(x/y)/y
                         let q = b.binary(BinaryOp::Div, v, y, out_shape.clone());
                         let t = b.mul(g, q, out_shape.clone());
                         let gy = b.unary(UnaryOp::Neg, t, out_shape.clone());
-                        acc_.push(push(b, y, gy, &out_shape));
+                        acc_.push(bcast(b, y, gy, &out_shape));
                     }
                 }
                 BinaryOp::Maximum | BinaryOp::Minimum => {
@@ -86,11 +91,11 @@ pub(super) fn backprop(
                     let m = b.binary(cmp, x, y, out_shape.clone());
                     let gx = b.mul(g, m, out_shape.clone());
                     if ax {
-                        acc_.push(push(b, x, gx, &out_shape));
+                        acc_.push(bcast(b, x, gx, &out_shape));
                     }
                     if ay {
                         let gy = b.binary(BinaryOp::Sub, g, gx, out_shape.clone());
-                        acc_.push(push(b, y, gy, &out_shape));
+                        acc_.push(bcast(b, y, gy, &out_shape));
                     }
                 }
                 _ => {}
@@ -162,11 +167,11 @@ pub(super) fn backprop(
         Op::Where(c, x, y) => {
             let gx = b.mul(g, c, out_shape.clone());
             if active(x) {
-                acc_.push(push(b, x, gx, &out_shape));
+                acc_.push(bcast(b, x, gx, &out_shape));
             }
             if active(y) {
                 let gy = b.binary(BinaryOp::Sub, g, gx, out_shape.clone());
-                acc_.push(push(b, y, gy, &out_shape));
+                acc_.push(bcast(b, y, gy, &out_shape));
             }
         }
         Op::Reduce { op, x, axis } => {
@@ -228,6 +233,11 @@ pub(super) fn backprop(
         }
         Op::Reshape { x, .. } | Op::Flatten(x) => {
             let gx = b.reshape_like(g, x);
+            acc_.push((x, gx));
+        }
+        Op::SumTo { x, .. } => {
+            // The adjoint of summing to a shape is broadcasting back (a `grad` of a `grad`).
+            let gx = b.expand(g, x, None);
             acc_.push((x, gx));
         }
         Op::Transpose(x) => {

@@ -123,6 +123,7 @@ pub fn describe(program: &Program, id: ValueId) -> String {
         Op::CrossEntropy { .. } => "cross_entropy(…)".to_string(),
         Op::OneHot { .. } => "one_hot(…)".to_string(),
         Op::Reshape { .. } => "reshape(…)".to_string(),
+        Op::SumTo { .. } => "sum_to(…)".to_string(),
         Op::Transpose(_) => "transpose(…)".to_string(),
         Op::Flatten(_) => "flatten(…)".to_string(),
         Op::Cat { .. } => "cat(…)".to_string(),

@@ -10,7 +10,7 @@ use super::public::{index_specs, reshape_spec};
 use super::values::{as_shared, at_precision, encode_factor, mpc_err, Opd};
 use crate::error::{ErrorKind, RunError};
 use crate::party::Party;
-use crate::plain::{resolve_axis, scalar_int, structural, Tensor};
+use crate::plain::{construct, reduce, resolve_axis, scalar_int, structural, Tensor};
 use crate::protocols::select::{reduce_extreme, Extreme};
 use crate::protocols::{approx, arith, matmul};
 use crate::share::Shared;
@@ -137,6 +137,12 @@ pub fn private_op<'t>(
             let x = share(get, *x)?;
             let spec = reshape_spec(public(get, *shape)?)?;
             Ok(with_data(x, structural::reshape(&x.data, &spec)?))
+        }
+        Op::SumTo { x, shape } => {
+            // Summing shares is summing the secret: local, no communication.
+            let x = share(get, *x)?;
+            let to = construct::dims_from_tensor(public(get, *shape)?, "sum_to")?;
+            Ok(with_data(x, reduce::sum_to(&x.data, &to, 0u64, |a, b| a.wrapping_add(*b))?))
         }
         Op::Transpose(x) => {
             let x = share(get, *x)?;

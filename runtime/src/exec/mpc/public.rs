@@ -58,6 +58,10 @@ pub fn compute<'t>(
         }
         Op::Shape(x) => construct::shape_of(get(*x)?.shape()),
         Op::Reshape { x, shape } => structural::reshape(get(*x)?, &reshape_spec(get(*shape)?)?)?,
+        Op::SumTo { x, shape } => {
+            let to = construct::dims_from_tensor(get(*shape)?, "sum_to")?;
+            reduce::sum_to(get(*x)?, &to, 0.0, |a, b| a + b)?
+        }
         Op::Transpose(x) => structural::transpose(get(*x)?),
         Op::Flatten(x) => structural::flatten(get(*x)?),
         Op::Cat { xs, axis } => {
