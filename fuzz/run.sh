@@ -10,4 +10,4 @@ for f in ../tests/golden/accept/*.mpc ../tests/golden/reject/*.mpc ../programs/*
     cp "$f" "corpus/compile/seed_$(basename "$(dirname "$f")")_$(basename "$f")"
 done
 exec cargo +nightly fuzz run --sanitizer none compile corpus/compile -- \
-    -dict=mpc.dict -runs="$runs" -timeout=10 -rss_limit_mb=4096 -max_len=2048 -print_final_stats=1
+    -dict=mpc.dict -runs="$runs" -timeout=10 -rss_limit_mb=4096 -max_len=512 -print_final_stats=1
