@@ -1,4 +1,4 @@
-//! Times the compiler: `cargo run --release --example compile_time -- FILE... [--repeat N]`
+//! Times the compiler: `cargo run --release -p mpcc-compiler --example compile_time -- FILE... [--repeat N]`
 //! compiles each file N times (default 200) and prints the median time per compilation.
 
 use std::time::Instant;
