@@ -62,10 +62,12 @@ pub fn run_party_seq(
     let start = Instant::now();
     check_parties(program, party.n_parties())?;
     let id = party.id();
+    let reveals_before = party.protocol_stats().reveals;
     let mut m = Machine::new(program, cfg, party, emit);
     m.run()?;
     let (audit, counters) = (m.audit, m.counters);
     let (values_computed, warnings, files_written) = (m.values_computed, m.warnings, m.files_written);
+    check_reveals(program, id, party.protocol_stats().reveals.saturating_sub(reveals_before), &audit)?;
     let stats = PartyStats::new(
         program.party_name(PartyId(id as u32)),
         party.comm_stats(),
@@ -81,6 +83,23 @@ pub fn run_party_seq(
         files_written,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Checks that the unmasked openings this party made are exactly the program's `Reveal` and
+/// `Output` statements that ran (as the audit log counts them): any other opening is a bug that
+/// may have shown a secret, and the run is refused.
+fn check_reveals(program: &Program, id: usize, reveals: u64, audit: &AuditLog) -> Result<(), RunError> {
+    let statements: u64 = audit.entries.iter().map(|e| e.times).sum();
+    if reveals == statements {
+        return Ok(());
+    }
+    Err(RunError::new(
+        ErrorKind::Internal,
+        format!(
+            "this party opened {reveals} values unmasked, but the program's reveal and output statements opened {statements}: the run is refused"
+        ),
+    )
+    .with_party(program.party_name(PartyId(id as u32))))
 }
 
 fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
