@@ -151,7 +151,7 @@ impl Campaign {
         let mut helpers = Vec::new();
         if matches!(fault, Fault::Drip | Fault::Garbage) {
             // A link of the victim, with the victim's bytes passing through the proxy.
-            let (client, server, victim_sends): (usize, Option<usize>, bool) = if victim == n {
+            let (client, server, victim_is_server): (usize, Option<usize>, bool) = if victim == n {
                 (rng.below(n as u64) as usize, None, true)
             } else if victim > 0 && rng.below(2) == 0 {
                 (rng.below(victim as u64) as usize, Some(victim), true)
@@ -170,7 +170,8 @@ impl Campaign {
             let after = rng.below(30_000) as usize;
             let stop = stop.clone();
             let seed = rng.next();
-            helpers.push(std::thread::spawn(move || proxy(listener, target, fault, after, victim_sends, seed, &stop)));
+            helpers
+                .push(std::thread::spawn(move || proxy(listener, target, fault, after, victim_is_server, seed, &stop)));
         }
         let timeout = format!("{}", self.timeout.as_secs_f64());
         let mut children: Vec<(String, Child)> = Vec::new();
@@ -319,7 +320,7 @@ fn proxy(
     target: SocketAddr,
     fault: Fault,
     after: usize,
-    victim_sends: bool,
+    victim_is_server: bool,
     seed: u64,
     stop: &AtomicBool,
 ) {
@@ -341,10 +342,10 @@ fn proxy(
         };
         let Some(outbound) = outbound else { continue };
         let (Ok(in2), Ok(out2)) = (inbound.try_clone(), outbound.try_clone()) else { continue };
-        // client → server, and server → client; the victim's direction is faulty.
-        let faulty_up = !victim_sends;
+        // Client → server is faulty when the victim is the client; server → client otherwise.
+        let faulty_up = !victim_is_server;
         let stop_up = Arc::new(AtomicBool::new(false));
-        for (from, to, faulty) in [(inbound, outbound, !faulty_up), (out2, in2, faulty_up)] {
+        for (from, to, faulty) in [(inbound, outbound, faulty_up), (out2, in2, !faulty_up)] {
             let fault = if faulty { Some(fault) } else { None };
             let stop_up = stop_up.clone();
             pumps.push(std::thread::spawn(move || pump(from, to, fault, after, seed, &stop_up)));

@@ -13,7 +13,13 @@ fn networked_runs_survive_or_fail_cleanly_under_injected_faults() {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_mpcc"));
     let dir = scratch("it");
     let campaign = Campaign::new(exe, repo(), dir.clone(), Duration::from_secs(2)).unwrap();
-    let outcomes = campaign.run_many(12, 12, |o| eprintln!("{o:?}"));
+    let outcomes = campaign.run_many(12, 12, |o| {
+        eprintln!(
+            "run {}: {} parties, {:?} of {}: {:?} after the fault",
+            o.run, o.n, o.fault, o.victim, o.time_to_exit
+        );
+        o.errors.iter().for_each(|e| eprintln!("    {e}"));
+    });
     let _ = std::fs::remove_dir_all(&dir);
     let text = summary(&outcomes);
     eprintln!("{text}");

@@ -1,9 +1,12 @@
 //! Opening connections: [`dial`] (connect with bounded retries while the peer comes up, then TLS),
-//! [`accept`] (wait for one TLS client within a deadline), and [`connect_mesh`], which links every
-//! pair of parties once (the lower rank dials the higher one) and runs the hello on each link.
+//! [`Acceptor`] (incoming TLS handshakes, each on its own thread with its own deadline), and
+//! [`connect_mesh`], which links every pair of parties once (the lower rank dials the higher one)
+//! and runs the hello on each link.
 //!
-//! Every wait is bounded by the start-up deadline; a failure on any connection fails the whole
-//! mesh with an error naming the peer. No round traffic happens here.
+//! Every wait is bounded by the start-up deadline. An incoming connection that fails TLS (a
+//! stranger) is logged and dropped; any other failure (a peer we dialed, or one that proved who
+//! it is and then differs) fails the whole mesh with an error naming the peer. No round traffic
+//! happens here.
 
 use crate::net::error::{seconds, NetError, NetErrorKind, Phase};
 use crate::net::handshake::{self, Hello};
