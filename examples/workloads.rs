@@ -102,7 +102,7 @@ fn last_number(events: &[Event]) -> f64 {
         .rev()
         .find_map(|e| match e {
             Event::Print { text } | Event::Output { text, .. } => text.split_whitespace().last()?.parse().ok(),
-            Event::Warning { .. } => None,
+            Event::Warning { .. } | Event::Loop { .. } => None,
         })
         .unwrap_or(f64::NAN)
 }

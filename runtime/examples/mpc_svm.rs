@@ -42,6 +42,7 @@ fn main() {
                 Event::Print { text } => println!("  {text}"),
                 Event::Output { party, text } => println!("  [{party}] {}", short(text)),
                 Event::Warning { message, .. } => println!("  warning: {message}"),
+                Event::Loop { .. } => {}
             }
         }
     };
