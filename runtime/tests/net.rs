@@ -284,6 +284,22 @@ fn strangers_on_the_ports_delay_nobody() {
 }
 
 #[test]
+fn a_share_longer_than_ours_is_refused_before_it_is_read() {
+    let fx = Fixture::new("framelimit", 2);
+    let (listeners, addrs) = bind_n(2);
+    let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dealer_addr = dealer.local_addr().unwrap();
+    let specs = listeners.into_iter().enumerate().map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(3)), l)).collect();
+    // ALICE opens one word, BOB (out of step) three.
+    let work = |p: &mut Party| p.open(&vec![1u64; 1 + 2 * p.id()]).map(|_| ());
+    let (results, _) = run_network(&fx, specs, dealer, &cfg(2_000), &work);
+    let alice = expect_net_err(&results[0]);
+    assert_eq!(alice.kind, NetErrorKind::Malformed, "{alice}");
+    assert_eq!(alice.phase, Phase::Round(1), "{alice}");
+    assert!(alice.message.contains("a message of 24 bytes, over the limit of 8 bytes"), "{alice}");
+}
+
+#[test]
 fn a_peer_that_drips_bytes_is_timed_out_per_message() {
     // A TLS client that sends one byte every 100 ms never goes silent for the timeout; its TLS
     // handshake is still cut off at the per-connection deadline and ignored.

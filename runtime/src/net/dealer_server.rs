@@ -158,7 +158,7 @@ pub fn run_dealer(
                 .map(|(r, _)| names.get(r).cloned().unwrap_or_else(|| format!("rank {r}")))
                 .collect();
             let waiting_for =
-                if first.is_none() { "the parties".to_string() } else { format!("party {}", missing.join(", ")) };
+                if first.is_none() { "the first party".to_string() } else { format!("party {}", missing.join(", ")) };
             let (link, cert_name) = acceptor.next(deadline, &waiting_for, &|| None)?;
             let theirs = handshake::exchange(&link, &dealer_hello(me, first.as_ref(), mode.insecure_seed))?;
             if let Err(e) = admit(&theirs, first.as_ref(), &cert_name, &parties, mode.insecure_seed) {
