@@ -181,6 +181,9 @@ fn a_networked_run_refuses_a_seed_unless_told_it_is_insecure() {
         let stderr = text(&out.stderr);
         assert!(stderr.contains("add `--insecure-seed` to allow it"), "{mode:?}: {stderr}");
     }
+    // The dealer takes no seed of its own: with `--insecure-seed` it takes the parties'.
+    let out = mpcc(&["dealer", "--listen", "127.0.0.1:1", "--keys", "k", "--certs", "k", "--seed", "5"]);
+    assert_eq!(out.status.code(), Some(2));
     // `--insecure-seed` needs a seed to be insecure about.
     let out = mpcc(&["run", "programs/svm.mpc", "--parties", "2", "--network", "--insecure-seed"]);
     assert_eq!(out.status.code(), Some(2));
