@@ -20,7 +20,7 @@ use crate::net::NetConfig;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a dealer did in a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +102,9 @@ fn admit(
         _ => Ok(()),
     }
 }
+
+/// How much longer than `--timeout` the dealer waits for party 0's next request.
+const REQUEST_GRACE: Duration = Duration::from_secs(2);
 
 /// The most parties a dealer serves.
 const MAX_PARTIES: u32 = 1024;
@@ -222,7 +225,9 @@ fn serve(link: &Link, dealer: &mut TrustedDealer, cfg: &NetConfig) -> Result<(u6
     let mut elements = 0u64;
     loop {
         let phase = Phase::Dealer(served + 1);
-        let (tag, payload) = link.recv_any_limited(phase, dealer_wire::MAX_REQUEST_BYTES)?;
+        // Party 0 may be waiting the timeout for a stalled peer: wait a little longer, so that its
+        // notice (naming the peer) ends the dealer rather than a timeout of its own.
+        let (tag, payload) = link.recv_any_within(phase, dealer_wire::MAX_REQUEST_BYTES, REQUEST_GRACE)?;
         if tag == BYE_TAG {
             return Ok((served, elements));
         }

@@ -165,7 +165,13 @@ impl Link {
     /// The timeout bounds the whole message, not each arrival of bytes: a peer that sends a byte
     /// at a time cannot hold the receiver longer than the timeout.
     pub fn recv_any_limited(&self, phase: Phase, limit: usize) -> Result<(u64, Vec<u8>), NetError> {
-        let deadline = Instant::now() + self.timeout;
+        self.recv_any_within(phase, limit, Duration::ZERO)
+    }
+
+    /// As [`Link::recv_any_limited`], waiting `grace` longer than the timeout (for a peer that may
+    /// itself be waiting the timeout for someone else, so that its failure notice comes first).
+    pub fn recv_any_within(&self, phase: Phase, limit: usize, grace: Duration) -> Result<(u64, Vec<u8>), NetError> {
+        let deadline = Instant::now() + self.timeout + grace;
         let limit = limit.min(self.max_frame);
         let mut side = lock(&self.reader);
         let seen = side.raw_bytes;
