@@ -119,9 +119,13 @@ enum Command {
         /// The folder of trusted certificates (every party's NAME.crt).
         #[arg(long)]
         certs: PathBuf,
-        /// Seconds without progress before giving up.
+        /// Seconds a party may take to send one message (and to connect) before giving up.
         #[arg(long, default_value_t = 30.0)]
         timeout: f64,
+        /// Take the dealer seed each party derives from its `--seed` (reproducible, insecure runs;
+        /// every party must run with `--insecure-seed` too). Tests and demonstrations only.
+        #[arg(long)]
+        insecure_seed: bool,
     },
     /// Start the language server on stdio (for editors).
     Lsp,
@@ -185,7 +189,8 @@ struct RunArgs {
     /// The folder of trusted certificates (default: the `--keys` folder; with `--party`).
     #[arg(long, value_name = "DIR", requires = "party")]
     certs: Option<PathBuf>,
-    /// Networked runs: seconds without progress from a peer before every party gives up.
+    /// Networked runs: seconds a peer may take to send one message (and to connect) before every
+    /// party gives up.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
     /// A party's data folder: `--data ALICE=dir` (repeatable; default: the program's folder).
@@ -196,9 +201,14 @@ struct RunArgs {
     /// Fixed-point fractional bits of private values.
     #[arg(long, default_value_t = 16)]
     precision: u32,
-    /// Seed the share generators (reproducible runs; default: OS entropy).
+    /// Seed the share generators (reproducible runs; default: OS entropy). Networked runs refuse
+    /// it unless `--insecure-seed` is given too.
     #[arg(long)]
     seed: Option<u64>,
+    /// Networked runs: allow `--seed`, from which every pairwise and dealer seed is derived, so
+    /// that anyone who knows it can compute every party's masks. Tests and demonstrations only.
+    #[arg(long, requires = "seed")]
+    insecure_seed: bool,
     /// Plaintext: an input outside a function's domain (e.g. log of a negative) is an error.
     #[arg(long)]
     strict_domains: bool,
@@ -239,8 +249,8 @@ fn main() -> ExitCode {
         Command::GenData { recipe, out, seed, images } => commands::gen_data(&recipe, &out, seed, images),
         Command::Accuracy { parties, points } => commands::accuracy(parties, points),
         Command::Keygen { name, out } => network::keygen(&name, &out),
-        Command::Dealer { listen, keys, name, certs, timeout } => {
-            network::dealer(&listen, &keys, &name, &certs, timeout)
+        Command::Dealer { listen, keys, name, certs, timeout, insecure_seed } => {
+            network::dealer(&listen, &keys, &name, &certs, timeout, insecure_seed)
         }
         Command::Explain { code } => commands::explain(&code),
         Command::Lsp => lsp::run(),

@@ -38,12 +38,33 @@ pub fn keygen(name: &str, out: &Path) -> u8 {
     }
 }
 
-pub fn dealer(listen: &str, keys: &Path, name: &str, certs: &Path, timeout: f64) -> u8 {
+/// The warning every process of an `--insecure-seed` run prints.
+pub const INSECURE_SEED_WARNING: &str = "warning: --insecure-seed: every pairwise and dealer seed of this run is derived from `--seed`, so anyone who knows it can compute every party's masks; this run protects no input (tests and demonstrations only)";
+
+const SEED_REFUSED: &str = "`--seed` on a networked run would let every party compute every other party's masks; add `--insecure-seed` to allow it (tests and demonstrations only)";
+
+/// Refuses `--seed` on a networked run without `--insecure-seed`; warns with it.
+fn check_seed(args: &RunArgs) -> Result<(), String> {
+    match (args.seed, args.insecure_seed) {
+        (Some(_), false) => Err(SEED_REFUSED.to_string()),
+        (Some(_), true) => {
+            eprintln!("{INSECURE_SEED_WARNING}");
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+pub fn dealer(listen: &str, keys: &Path, name: &str, certs: &Path, timeout: f64, insecure_seed: bool) -> u8 {
     let (listen, timeout) = match (resolve(listen), timeout_of(timeout)) {
         (Ok(l), Ok(t)) => (l, t),
         (Err(m), _) | (_, Err(m)) => return usage_error(&m),
     };
-    match net::dealer_server::run_dealer_process(listen, keys, name, certs, &NetConfig::with_timeout(timeout)) {
+    if insecure_seed {
+        eprintln!("{INSECURE_SEED_WARNING}");
+    }
+    let mode = net::dealer_server::DealerMode { insecure_seed };
+    match net::dealer_server::run_dealer_process(listen, keys, name, certs, &NetConfig::with_timeout(timeout), mode) {
         Ok(summary) => {
             eprintln!(
                 "dealer: served {} ({} requests, {} ring elements to party 0)",
@@ -69,6 +90,7 @@ pub fn run_party(
     console: &mut Console<'_>,
 ) -> Result<u8, mpcc_runtime::error::RunError> {
     let setup = || -> Result<net::program::NetPartyOptions, String> {
+        check_seed(args)?;
         let peers =
             args.peers.as_deref().ok_or("`--party` needs `--peers h0:p0,h1:p1,…` (every party's address by rank)")?;
         let peers: Vec<SocketAddr> = peers.split(',').map(|a| resolve(a.trim())).collect::<Result<_, _>>()?;
@@ -86,6 +108,7 @@ pub fn run_party(
         let certs = args.certs.clone().unwrap_or_else(|| keys.clone());
         let mut opts = net::program::NetPartyOptions::new(rank, peers, dealer, keys, certs);
         opts.net = NetConfig::with_timeout(timeout_of(args.timeout)?);
+        opts.insecure_seed = args.insecure_seed;
         Ok(opts)
     };
     let opts = match setup() {
@@ -117,6 +140,10 @@ pub fn run_party(
 
 /// `mpcc run prog.mpc --parties N --network`: the dealer and N parties as local processes.
 pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -> u8 {
+    // The children print the warning of an `--insecure-seed` run, each its own.
+    if args.seed.is_some() && !args.insecure_seed {
+        return usage_error(SEED_REFUSED);
+    }
     let timeout = match timeout_of(args.timeout) {
         Ok(t) => t,
         Err(m) => return usage_error(&m),
@@ -136,13 +163,20 @@ pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -
         party_args.extend(["--data".into(), d.clone()]);
     }
     if let Some(seed) = args.seed {
-        party_args.extend(["--seed".into(), seed.to_string()]);
+        party_args.extend(["--seed".into(), seed.to_string(), "--insecure-seed".into()]);
     }
     if args.stats == crate::Stats::None {
         party_args.extend(["--stats".into(), "none".into()]);
     }
     let names = (0..n_parties).map(|r| program.party_name(mpcc_ir::PartyId(r as u32))).collect();
-    let spec = net::local::LocalNetSpec { exe, program: PathBuf::from(&args.file), names, party_args, timeout };
+    let spec = net::local::LocalNetSpec {
+        exe,
+        program: PathBuf::from(&args.file),
+        names,
+        party_args,
+        timeout,
+        insecure_seed: args.insecure_seed,
+    };
     match net::local::run_local_network(&spec) {
         Ok(children) => {
             // Every party prints the `print` lines; show them once (party 0's), and each

@@ -10,7 +10,7 @@
 
 use mpcc_runtime::fixed::FixedPoint;
 use mpcc_runtime::mpc_error::MpcError;
-use mpcc_runtime::net::dealer_server::run_dealer;
+use mpcc_runtime::net::dealer_server::{run_dealer, DealerMode};
 use mpcc_runtime::net::party::{run_networked, PartySpec};
 use mpcc_runtime::net::{keygen, Identity, NetConfig, PeerCerts};
 use mpcc_runtime::party::Party;
@@ -66,7 +66,8 @@ fn networked(n: usize, keys: &std::path::Path, x: &RingTensor, y: &RingTensor, o
     let cfg = NetConfig::default();
     let dealer_id = Identity::load(keys, "DEALER").expect("dealer key");
     let results = std::thread::scope(|scope| {
-        let dealer_thread = scope.spawn(|| run_dealer(&dealer, &dealer_id, &certs, &cfg));
+        let dealer_thread =
+            scope.spawn(|| run_dealer(&dealer, &dealer_id, &certs, &cfg, DealerMode { insecure_seed: true }));
         let handles: Vec<_> = listeners
             .into_iter()
             .enumerate()

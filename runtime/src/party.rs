@@ -229,6 +229,8 @@ impl Party {
             })
             .collect();
         let expect: Vec<bool> = (0..self.n_parties).map(|p| p != self.id).collect();
+        // Every peer's share is as long as ours.
+        self.comm.expect_at_most(share.len().saturating_mul(8));
         Ok(self.comm.exchange(out, &expect)?)
     }
 
@@ -247,6 +249,7 @@ impl Party {
             return Ok(None);
         }
         let expect: Vec<bool> = (0..self.n_parties).map(|p| p != self.id).collect();
+        self.comm.expect_at_most(share.len().saturating_mul(8));
         let got = self.comm.exchange(vec![None; self.n_parties], &expect)?;
         fold_messages(share, got, u64::wrapping_add).map(Some)
     }

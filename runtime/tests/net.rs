@@ -6,7 +6,7 @@
 use mpcc_runtime::fixed::FixedPoint;
 use mpcc_runtime::mpc_error::MpcError;
 use mpcc_runtime::net::dealer_client::connect_dealer;
-use mpcc_runtime::net::dealer_server::{run_dealer, run_dealer_process, DealerSummary};
+use mpcc_runtime::net::dealer_server::{run_dealer, run_dealer_process, DealerMode, DealerSummary};
 use mpcc_runtime::net::handshake::Hello;
 use mpcc_runtime::net::local::{run_local_network, LocalNetSpec};
 use mpcc_runtime::net::party::{run_networked, NetReport, NetRunError, PartySpec};
@@ -97,8 +97,9 @@ fn run_network<T: Send>(
     work: &(dyn Fn(&mut Party) -> Result<T, MpcError> + Sync),
 ) -> (Vec<PartyResult<T>>, Result<DealerSummary, NetError>) {
     let dealer_id = fx.identity("DEALER");
+    let mode = DealerMode { insecure_seed: specs.iter().any(|(spec, _)| spec.seed.is_some()) };
     std::thread::scope(|scope| {
-        let dealer = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, cfg));
+        let dealer = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, cfg, mode));
         let parties: Vec<_> = specs
             .into_iter()
             .map(|(spec, listener)| scope.spawn(move || run_networked(&spec, Some(listener), cfg, work)))
@@ -190,7 +191,14 @@ fn a_wrong_certificate_is_refused_naming_it() {
     let mut specs = specs_for(&fx, 2);
     specs[1].0.identity = Identity::load(&impostor_dir, "BOB").unwrap();
     let start = Instant::now();
-    let results = run_parties_only(specs, 2_000);
+    let net = NetConfig { startup: Duration::from_secs(2), ..cfg(2_000) };
+    let results: Vec<PartyResult<()>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = specs
+            .into_iter()
+            .map(|(spec, l)| scope.spawn(move || run_networked(&spec, Some(l), &net, |_: &mut Party| Ok(()))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
     assert!(start.elapsed() < Duration::from_secs(5));
     let alice = expect_net_err(&results[0]);
     assert_eq!(alice.kind, NetErrorKind::Certificate, "{alice}");
@@ -198,8 +206,11 @@ fn a_wrong_certificate_is_refused_naming_it() {
     assert_eq!(alice.peer.as_deref(), Some("BOB"));
     assert!(alice.message.contains("presented certificate `BOB` (sha256"), "{alice}");
     assert!(alice.message.contains("which is not BOB's certificate `BOB.crt`"), "{alice}");
+    // The impostor cannot tell a refusal from a stranger's probe: it waits out the start-up
+    // timeout for ALICE, and says what happened to the connection it ignored.
     let bob = expect_net_err(&results[1]);
-    assert_eq!(bob.kind, NetErrorKind::Certificate, "{bob}");
+    assert_eq!(bob.kind, NetErrorKind::Unreachable, "{bob}");
+    assert!(bob.message.contains("party ALICE did not connect within 2 s"), "{bob}");
     assert!(bob.message.contains("refused our certificate"), "{bob}");
 }
 
@@ -243,26 +254,76 @@ fn a_different_program_or_precision_is_refused_saying_what_differs() {
 }
 
 #[test]
-fn garbage_bytes_on_the_socket_give_a_clean_error() {
+fn strangers_on_the_ports_delay_nobody() {
+    // Before the parties start: on BOB's port and the dealer's, a silent connection, junk bytes,
+    // a port scan (connect and close) and a TLS client that sends a byte a second.
     let fx = Fixture::new("garbage", 2);
+    let (listeners, addrs) = bind_n(2);
+    let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dealer_addr = dealer.local_addr().unwrap();
+    let mut strangers = Vec::new();
+    for addr in [addrs[1], dealer_addr] {
+        strangers.push(TcpStream::connect(addr).unwrap());
+        let mut junk = TcpStream::connect(addr).unwrap();
+        let _ = junk.write_all(b"GET / HTTP/1.1\r\nHost: mpcc\r\n\r\n\x00\xff\xfe garbage garbage garbage");
+        strangers.push(junk);
+        drop(TcpStream::connect(addr).unwrap());
+        let mut drip = TcpStream::connect(addr).unwrap();
+        let _ = drip.write_all(&[0x16, 3, 1, 2, 0]);
+        strangers.push(drip);
+    }
+    let specs = listeners.into_iter().enumerate().map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(3)), l)).collect();
+    let start = Instant::now();
+    let (results, dealer) = run_network(&fx, specs, dealer, &cfg(4_000), &workload);
+    assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
+    for r in results {
+        r.unwrap_or_else(|e| panic!("{e}"));
+    }
+    dealer.unwrap();
+    drop(strangers);
+}
+
+#[test]
+fn a_share_longer_than_ours_is_refused_before_it_is_read() {
+    let fx = Fixture::new("framelimit", 2);
+    let (listeners, addrs) = bind_n(2);
+    let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dealer_addr = dealer.local_addr().unwrap();
+    let specs = listeners.into_iter().enumerate().map(|(r, l)| (fx.spec(r, &addrs, dealer_addr, Some(3)), l)).collect();
+    // ALICE opens one word, BOB (out of step) three.
+    let work = |p: &mut Party| p.open(&vec![1u64; 1 + 2 * p.id()]).map(|_| ());
+    let (results, _) = run_network(&fx, specs, dealer, &cfg(2_000), &work);
+    let alice = expect_net_err(&results[0]);
+    assert_eq!(alice.kind, NetErrorKind::Malformed, "{alice}");
+    assert_eq!(alice.phase, Phase::Round(1), "{alice}");
+    assert!(alice.message.contains("a message of 24 bytes, over the limit of 8 bytes"), "{alice}");
+}
+
+#[test]
+fn a_peer_that_drips_bytes_is_timed_out_per_message() {
+    // A TLS client that sends one byte every 100 ms never goes silent for the timeout; its TLS
+    // handshake is still cut off at the per-connection deadline and ignored.
+    let fx = Fixture::new("drip", 2);
     let (mut listeners, addrs) = bind_n(2);
     let bob_listener = listeners.pop().unwrap();
     let spec = fx.spec(1, &addrs, addrs[0], Some(1));
+    let net = NetConfig { startup: Duration::from_millis(2_500), ..cfg(1_000) };
     let start = Instant::now();
     let result: PartyResult<()> = std::thread::scope(|scope| {
-        let bob = scope.spawn(|| run_networked(&spec, Some(bob_listener), &cfg(3_000), |_: &mut Party| Ok(())));
+        let bob = scope.spawn(|| run_networked(&spec, Some(bob_listener), &net, |_: &mut Party| Ok(())));
         let mut sock = TcpStream::connect(addrs[1]).unwrap();
-        let _ = sock.write_all(b"GET / HTTP/1.1\r\nHost: mpcc\r\n\r\n\x00\xff\xfe garbage garbage garbage");
-        let r = bob.join().unwrap();
-        drop(sock);
-        r
+        // A TLS record header announcing 512 bytes of handshake, then the bytes, one at a time.
+        let mut bytes = [0x16u8, 3, 1, 2, 0].into_iter().chain(std::iter::repeat(0));
+        while !bob.is_finished() && start.elapsed() < Duration::from_secs(5) {
+            let _ = sock.write_all(&[bytes.next().unwrap_or(0)]);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bob.join().unwrap()
     });
-    assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
+    assert!(start.elapsed() < Duration::from_secs(4), "took {:?}", start.elapsed());
     let err = expect_net_err(&result);
-    assert_eq!(err.kind, NetErrorKind::Malformed, "{err}");
-    assert_eq!(err.phase, Phase::Tls);
-    assert!(err.message.contains("not valid TLS"), "{err}");
-    assert!(err.addr.is_some());
+    assert_eq!(err.kind, NetErrorKind::Unreachable, "{err}");
+    assert!(err.message.contains("did not complete the TLS handshake in time"), "{err}");
 }
 
 /// Runs `n` parties with the dealer where `work` may misbehave; returns results and elapsed time.
@@ -398,7 +459,8 @@ fn a_killed_party_stops_the_others_at_once() {
     let dealer_id = fx.identity("DEALER");
     let net = cfg(10_000);
     let (alice, killed_at) = std::thread::scope(|scope| {
-        let dealer = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, &net));
+        let dealer =
+            scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, &net, DealerMode { insecure_seed: true }));
         let progress = &progress;
         let tick = move |_: usize, i: u64| {
             progress.store(i, Ordering::Relaxed);
@@ -426,6 +488,12 @@ fn a_killed_party_stops_the_others_at_once() {
     assert!(matches!(err.phase, Phase::Round(r) if r > 5), "{err}");
 }
 
+/// A party's hello to the dealer, as `run_networked` makes it.
+fn party_hello(fx: &Fixture, rank: usize, fingerprint: u8, seed: Option<[u8; 32]>) -> Hello {
+    let hello = Hello::party(&fx.names[rank], rank, fx.names.len(), [fingerprint; 32], 16).with_names(&fx.names);
+    Hello { seed, insecure_seed: seed.is_some(), ..hello }
+}
+
 #[test]
 fn the_dealer_keeps_a_proposed_seed_and_refuses_a_party_that_runs_something_else() {
     let fx = Fixture::new("dealer", 2);
@@ -434,12 +502,13 @@ fn the_dealer_keeps_a_proposed_seed_and_refuses_a_party_that_runs_something_else
     let dealer_id = fx.identity("DEALER");
     let net = cfg(2_000);
     std::thread::scope(|scope| {
-        let server = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, &net));
-        let alice = Hello { seed: Some([1; 32]), ..Hello::party("ALICE", 0, 2, [7; 32], 16) };
+        let server =
+            scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, &net, DealerMode { insecure_seed: true }));
+        let alice = party_hello(&fx, 0, 7, Some([1; 32]));
         let (seed, link) = connect_dealer(&fx.identity("ALICE"), "DEALER", addr, &fx.certs, &alice, &net).unwrap();
         assert_eq!(seed, [1; 32]);
         assert!(link.is_some(), "party 0 keeps its link for requests");
-        let bob = Hello::party("BOB", 1, 2, [9; 32], 16);
+        let bob = party_hello(&fx, 1, 9, Some([2; 32]));
         let err = connect_dealer(&fx.identity("BOB"), "DEALER", addr, &fx.certs, &bob, &net).err().unwrap();
         assert_eq!(err.kind, NetErrorKind::PeerFailed, "{err}");
         assert!(err.message.contains("the dealer refused this party: party BOB runs a different program"), "{err}");
@@ -447,6 +516,73 @@ fn the_dealer_keeps_a_proposed_seed_and_refuses_a_party_that_runs_something_else
         assert_eq!(dealer_err.kind, NetErrorKind::Mismatch, "{dealer_err}");
         drop(link);
     });
+}
+
+#[test]
+fn a_dealer_without_insecure_seed_refuses_seeded_parties_and_draws_its_own_seeds() {
+    let fx = Fixture::new("dealer-seed", 2);
+    let net = cfg(2_000);
+    let dealer_id = fx.identity("DEALER");
+    // A seeded party and a secure dealer refuse each other, both saying why.
+    let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = dealer.local_addr().unwrap();
+    std::thread::scope(|scope| {
+        let server = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, &net, DealerMode::default()));
+        let alice = party_hello(&fx, 0, 7, Some([1; 32]));
+        let err = connect_dealer(&fx.identity("ALICE"), "DEALER", addr, &fx.certs, &alice, &net).err().unwrap();
+        assert_eq!(err.kind, NetErrorKind::Mismatch, "{err}");
+        assert!(err.message.contains("with `--insecure-seed`"), "{err}");
+        let dealer_err = server.join().unwrap().unwrap_err();
+        assert_eq!(dealer_err.kind, NetErrorKind::Mismatch, "{dealer_err}");
+        assert!(dealer_err.message.contains("ALICE runs with `--insecure-seed`"), "{dealer_err}");
+    });
+    // A secure dealer ignores a seed that a secure party sends anyway.
+    let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = dealer.local_addr().unwrap();
+    std::thread::scope(|scope| {
+        let server = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, &net, DealerMode::default()));
+        let alice = Hello { seed: Some([1; 32]), ..party_hello(&fx, 0, 7, None) };
+        let (seed, link) = connect_dealer(&fx.identity("ALICE"), "DEALER", addr, &fx.certs, &alice, &net).unwrap();
+        assert_ne!(seed, [1; 32], "the dealer took a seed it was offered");
+        let bob = party_hello(&fx, 1, 7, None);
+        let (bob_seed, _) = connect_dealer(&fx.identity("BOB"), "DEALER", addr, &fx.certs, &bob, &net).unwrap();
+        assert_ne!(seed, bob_seed);
+        link.unwrap().handle().bye().unwrap();
+        assert_eq!(server.join().unwrap().unwrap().parties, ["ALICE", "BOB"]);
+    });
+}
+
+#[test]
+fn the_dealer_binds_each_rank_to_its_certificate_and_each_rank_comes_once() {
+    let fx = Fixture::new("dealer-identity", 3);
+    let net = cfg(2_000);
+    let dealer_id = fx.identity("DEALER");
+    let cases: [(&str, usize, &str); 3] = [
+        // BOB, with its own certificate, says it is rank 0 (ALICE) to get party 0's values.
+        ("BOB", 0, "rank 0 is ALICE, but the peer says it is ALICE and presented BOB's certificate"),
+        // BOB says it is BOB at rank 0.
+        ("BOB", 0, "rank 0 is ALICE, but the peer says it is BOB and presented BOB's certificate"),
+        // ALICE twice.
+        ("ALICE", 0, "rank 0 is already taken by ALICE"),
+    ];
+    for (i, (cert, rank, expected)) in cases.into_iter().enumerate() {
+        let dealer = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = dealer.local_addr().unwrap();
+        std::thread::scope(|scope| {
+            let server = scope.spawn(|| run_dealer(&dealer, &dealer_id, &fx.certs, &net, DealerMode::default()));
+            if i == 2 {
+                let alice = party_hello(&fx, 0, 7, None);
+                connect_dealer(&fx.identity("ALICE"), "DEALER", addr, &fx.certs, &alice, &net).unwrap();
+            }
+            let claimed_name = if i == 1 { "BOB" } else { "ALICE" };
+            let hello = Hello { name: claimed_name.to_string(), ..party_hello(&fx, rank, 7, None) };
+            let err = connect_dealer(&fx.identity(cert), "DEALER", addr, &fx.certs, &hello, &net).err().unwrap();
+            assert!(err.message.contains(expected), "case {i}: {err}");
+            let dealer_err = server.join().unwrap().unwrap_err();
+            assert!(dealer_err.message.contains(expected), "case {i}: {dealer_err}");
+            assert_eq!(dealer_err.phase, Phase::Handshake, "case {i}: {dealer_err}");
+        });
+    }
 }
 
 /// In a child that `run_local_network` started through the wrapper script: acts as
@@ -461,7 +597,8 @@ fn child_cli(args: &str) -> ! {
     let code = match args.first().copied() {
         Some("dealer") => {
             let listen = get("--listen").unwrap().parse().unwrap();
-            match run_dealer_process(listen, keys, get("--name").unwrap(), certs, &net) {
+            let mode = DealerMode { insecure_seed: true };
+            match run_dealer_process(listen, keys, get("--name").unwrap(), certs, &net, mode) {
                 Ok(_) => 0,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -532,6 +669,7 @@ fn local_network_runs_every_child_and_reports_a_crashed_one() {
         names: vec!["ALICE".into(), "BOB".into()],
         party_args: Vec::new(),
         timeout: Duration::from_secs(5),
+        insecure_seed: true,
     };
     let start = Instant::now();
     let outcomes = run_local_network(&spec).unwrap_or_else(|e| panic!("{e}"));

@@ -161,9 +161,32 @@ fn plaintext_runs_point_at_inputs_outside_a_private_functions_domain() {
 fn network_run_of_local_processes_prints_what_the_simulated_run_prints() {
     let args = ["--seed", "5", "--set", "epochs=3", "--stats", "none", "--timeout", "20"];
     let simulated = mpcc(&[&["run", "programs/svm.mpc", "--parties", "2"][..], &args].concat());
-    let networked = mpcc(&[&["run", "programs/svm.mpc", "--parties", "2", "--network"][..], &args].concat());
+    let network = ["run", "programs/svm.mpc", "--parties", "2", "--network", "--insecure-seed"];
+    let networked = mpcc(&[&network[..], &args].concat());
     assert_eq!(networked.status.code(), Some(0), "{}", text(&networked.stderr));
     assert_eq!(text(&networked.stdout), text(&simulated.stdout));
+    // Every party warns that the run is insecure.
+    let stderr = text(&networked.stderr);
+    for who in ["[ALICE] warning: --insecure-seed", "[BOB] warning: --insecure-seed"] {
+        assert!(stderr.contains(who), "{who} missing: {stderr}");
+    }
+}
+
+#[test]
+fn a_networked_run_refuses_a_seed_unless_told_it_is_insecure() {
+    let party = ["--party", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--dealer", "127.0.0.1:3", "--keys", "nowhere"];
+    for mode in [&["--parties", "2", "--network"][..], &party[..]] {
+        let out = mpcc(&[&["run", "programs/svm.mpc", "--seed", "5"][..], mode].concat());
+        assert_eq!(out.status.code(), Some(2), "{mode:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("add `--insecure-seed` to allow it"), "{mode:?}: {stderr}");
+    }
+    // The dealer takes no seed of its own: with `--insecure-seed` it takes the parties'.
+    let out = mpcc(&["dealer", "--listen", "127.0.0.1:1", "--keys", "k", "--certs", "k", "--seed", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    // `--insecure-seed` needs a seed to be insecure about.
+    let out = mpcc(&["run", "programs/svm.mpc", "--parties", "2", "--network", "--insecure-seed"]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The root package's one integration-test binary: golden files, the CLI and repository tidiness.
 
 mod cli;
+mod fault_harness;
+mod faults;
 mod golden;
 mod golden_run;
 mod grad;

@@ -7,7 +7,7 @@ use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::error::RunError;
 use mpcc_runtime::exec::mpc::run_mpc;
 use mpcc_runtime::exec::{Event, RunConfig, VecSink};
-use mpcc_runtime::net::dealer_server::run_dealer_process;
+use mpcc_runtime::net::dealer_server::{run_dealer_process, DealerMode};
 use mpcc_runtime::net::local::free_ports;
 use mpcc_runtime::net::program::{run_party, NetPartyOptions};
 use mpcc_runtime::net::{keygen, NetConfig};
@@ -55,13 +55,15 @@ fn run_network(
     let (peers, dealer) = (addrs[..n].to_vec(), addrs[n]);
     let net = NetConfig { retry_every: Duration::from_millis(20), ..NetConfig::with_timeout(timeout) };
     std::thread::scope(|scope| {
-        let dealer_thread = scope.spawn(move || run_dealer_process(dealer, keys, "DEALER", keys, &net));
+        let mode = DealerMode { insecure_seed: cfg.seed.is_some() };
+        let dealer_thread = scope.spawn(move || run_dealer_process(dealer, keys, "DEALER", keys, &net, mode));
         let parties: Vec<_> = programs
             .iter()
             .enumerate()
             .map(|(rank, program)| {
                 let mut opts = NetPartyOptions::new(rank, peers.clone(), dealer, keys.into(), keys.into());
                 opts.net = net;
+                opts.insecure_seed = cfg.seed.is_some();
                 scope.spawn(move || {
                     let mut sink = VecSink::default();
                     let result = run_party(program, &opts, cfg, &mut sink).map(|_| ());

@@ -60,6 +60,10 @@ impl<C: Comm> Comm for CountingComm<C> {
         Ok(msg)
     }
 
+    fn expect_at_most(&mut self, bytes: usize) {
+        self.inner.expect_at_most(bytes)
+    }
+
     fn exchange(&mut self, out: Vec<Option<Vec<u8>>>, expect: &[bool]) -> Result<Vec<Option<Vec<u8>>>, CommError> {
         self.stats.rounds += 1;
         let me = self.party();

@@ -67,6 +67,11 @@ pub trait Comm: Send {
         Ok(got)
     }
 
+    /// Says that no message of the next round is longer than `bytes` (the caller knows the
+    /// lengths: an opening's shares are as long as its own). A transport that can check it refuses
+    /// a longer one before reading it; the others ignore it. The next `exchange` clears it.
+    fn expect_at_most(&mut self, _bytes: usize) {}
+
     /// Counters, when this transport keeps them.
     fn stats(&self) -> Option<CommStats> {
         None
@@ -93,6 +98,9 @@ impl Comm for Box<dyn Comm> {
     }
     fn exchange(&mut self, out: Vec<Option<Vec<u8>>>, expect: &[bool]) -> Result<Vec<Option<Vec<u8>>>, CommError> {
         (**self).exchange(out, expect)
+    }
+    fn expect_at_most(&mut self, bytes: usize) {
+        (**self).expect_at_most(bytes)
     }
     fn stats(&self) -> Option<CommStats> {
         (**self).stats()

@@ -42,7 +42,11 @@ pub fn connect_dealer(
         .with_peer(dealer_name)
         .with_addr(addr));
     }
-    let welcome = link.recv(WELCOME_TAG, Phase::Handshake)?;
+    handshake::check_seed_mode(hello, &theirs, dealer_name).map_err(|e| {
+        link.abort(&format!("the party refused the dealer: {}", e.message));
+        e.with_addr(addr)
+    })?;
+    let welcome = link.recv_limited(WELCOME_TAG, Phase::Handshake, 32)?;
     let seed: [u8; 32] = welcome.as_slice().try_into().map_err(|_| {
         NetError::new(
             NetErrorKind::Malformed,
@@ -118,7 +122,10 @@ impl DealerLink for RemoteDealer {
         let expected = req.explicit_len()?;
         let tag = request_tag(k);
         self.link.send(tag, &dealer_wire::encode_request(req), phase).map_err(|e| self.fail(e))?;
-        let reply = self.link.recv(tag, phase).map_err(|e| self.fail(e))?;
+        // The reply's size follows from the request: a status byte and the explicit values (or a
+        // short refusal).
+        let limit = expected.saturating_mul(8).saturating_add(1).max(dealer_wire::MAX_REFUSAL_BYTES);
+        let reply = self.link.recv_limited(tag, phase, limit).map_err(|e| self.fail(e))?;
         let malformed = |message: String| {
             NetError::new(NetErrorKind::Malformed, phase, message)
                 .with_peer(self.link.peer())

@@ -52,9 +52,29 @@ fn to_usize(x: u64) -> Result<usize, String> {
     usize::try_from(x).map_err(|_| format!("size {x} does not fit this machine"))
 }
 
-/// A request from bytes, refused if any of its parts would exceed `max_elements` ring elements
-/// (so a bad request cannot make the dealer allocate without bound).
-pub fn decode_request(bytes: &[u8], max_elements: usize) -> Result<Request, String> {
+/// The largest request accepted, in bytes (a request is a kind and a few dimensions).
+pub const MAX_REQUEST_BYTES: usize = 4096;
+
+/// What one request may cost the dealer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Ring elements the dealer holds to serve it: every part, free and corrected.
+    pub elements: u64,
+    /// Multiply-adds of a matrix triple's product.
+    pub mul_adds: u64,
+}
+
+impl Limits {
+    /// The limits of a dealer whose replies are at most `max_frame` bytes: at most 2^27 elements
+    /// (1 GiB of parts) and 2^36 multiply-adds (about a minute of work) per request.
+    pub fn for_frame(max_frame: usize) -> Limits {
+        Limits { elements: ((max_frame / 8) as u64).min(1 << 27), mul_adds: 1 << 36 }
+    }
+}
+
+/// A request from bytes, refused if serving it would exceed `limits` (so that one request cannot
+/// make the dealer allocate or compute without bound).
+pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, String> {
     let (wire, used): (WireRequest, usize) = bincode::serde::decode_from_slice(bytes, control_config())
         .map_err(|e| format!("not a dealer request ({e})"))?;
     if used != bytes.len() {
@@ -69,34 +89,48 @@ pub fn decode_request(bytes: &[u8], max_elements: usize) -> Result<Request, Stri
         WireRequest::Bits { n } => Request::Bits { n: to_usize(n)? },
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
     };
-    check_size(&req, max_elements)?;
+    check_size(&req, limits)?;
     Ok(req)
 }
 
-fn product(dims: &[usize]) -> Option<usize> {
-    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+fn product(dims: &[usize]) -> Option<u64> {
+    dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
 }
 
-/// Refuses a request whose parts would hold more than `max` ring elements.
-pub fn check_size(req: &Request, max: usize) -> Result<(), String> {
-    let too_big = || format!("{req:?} asks for more than {max} elements at once");
-    let parts: Vec<usize> = match req {
-        Request::Triple { n }
-        | Request::Square { n }
-        | Request::Trunc { n, .. }
-        | Request::Bits { n }
-        | Request::BinTriple { n } => {
-            vec![*n]
-        }
+/// Refuses a request whose parts together would hold more than `limits.elements` ring elements,
+/// or whose matrix product would take more than `limits.mul_adds` multiply-adds.
+pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
+    let kind = match req {
+        Request::Triple { .. } => "a Beaver triple",
+        Request::MatTriple { .. } => "a matrix triple",
+        Request::Square { .. } => "a square pair",
+        Request::Trunc { .. } => "a truncation pair",
+        Request::Bits { .. } => "random bits",
+        Request::BinTriple { .. } => "a binary triple",
+    };
+    let too_big = |what: &str, limit: u64| {
+        format!("the request for {kind} ({req:?}) needs more than {limit} {what}, the dealer's limit per request")
+    };
+    let (elements, mul_adds) = match req {
+        Request::Triple { n } | Request::BinTriple { n } => ((*n as u64).checked_mul(3), Some(0)),
+        Request::Trunc { n, .. } => ((*n as u64).checked_mul(3), Some(0)),
+        Request::Square { n } | Request::Bits { n } => ((*n as u64).checked_mul(2), Some(0)),
         Request::MatTriple { a, b } => {
             let (c, ..) = matmul_shape(a, b).map_err(|e| e.to_string())?;
-            vec![product(a).ok_or_else(too_big)?, product(b).ok_or_else(too_big)?, product(&c).ok_or_else(too_big)?]
+            let parts = [product(a), product(b), product(&c)];
+            let elements = parts.iter().try_fold(0u64, |acc, p| p.and_then(|p| acc.checked_add(p)));
+            // Each element of C is a dot product of the shared dimension.
+            let inner = a.last().copied().unwrap_or(1) as u64;
+            (elements, product(&c).and_then(|c| c.checked_mul(inner)))
         }
     };
-    if parts.iter().any(|&p| p > max) {
-        return Err(too_big());
+    match (elements, mul_adds) {
+        (Some(e), _) if e > limits.elements => Err(too_big("ring elements", limits.elements)),
+        (None, _) => Err(too_big("ring elements", limits.elements)),
+        (_, Some(m)) if m > limits.mul_adds => Err(too_big("multiply-adds", limits.mul_adds)),
+        (_, None) => Err(too_big("multiply-adds", limits.mul_adds)),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// A successful reply.
@@ -107,10 +141,17 @@ pub fn encode_reply(values: &[u64]) -> Vec<u8> {
     out
 }
 
+/// The largest refusal a party accepts, in bytes.
+pub const MAX_REFUSAL_BYTES: usize = 4096;
+
 /// A failed reply.
 pub fn encode_refusal(message: &str) -> Vec<u8> {
     let mut out = vec![1];
-    out.extend_from_slice(message.as_bytes());
+    let mut end = message.len().min(MAX_REFUSAL_BYTES - 1);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.extend_from_slice(message.as_bytes().get(..end).unwrap_or_default());
     out
 }
 
@@ -135,12 +176,25 @@ mod tests {
             Request::Trunc { n: 7, bits: 16 },
             Request::Bits { n: 1 },
         ];
+        let limits = Limits { elements: 100, mul_adds: 1000 };
         for req in reqs {
-            assert_eq!(decode_request(&encode_request(&req), 100).unwrap(), req);
+            assert_eq!(decode_request(&encode_request(&req), &limits).unwrap(), req);
         }
         let huge = Request::MatTriple { a: vec![usize::MAX, 2], b: vec![2, 2] };
-        assert!(decode_request(&encode_request(&huge), 100).unwrap_err().contains("more than 100"));
-        assert!(decode_request(&[9, 9, 9], 100).is_err());
+        assert!(decode_request(&encode_request(&huge), &limits).unwrap_err().contains("more than 100 ring elements"));
+        // 3·34 elements: each part fits, the whole does not.
+        let err = decode_request(&encode_request(&Request::Triple { n: 34 }), &limits).unwrap_err();
+        assert!(err.contains("Beaver triple") && err.contains("more than 100 ring elements"), "{err}");
+        // 1200 elements but 8000 multiply-adds.
+        let work = Limits { elements: 1 << 20, mul_adds: 1000 };
+        let big_product = Request::MatTriple { a: vec![20, 20], b: vec![20, 20] };
+        let err = decode_request(&encode_request(&big_product), &work).unwrap_err();
+        assert!(err.contains("more than 1000 multiply-adds"), "{err}");
+        // The default limits refuse the ~8 GiB request a full frame limit allowed.
+        let defaults = Limits::for_frame(1 << 31);
+        let eight_gib = Request::MatTriple { a: vec![16384, 16384], b: vec![16384, 16384] };
+        assert!(decode_request(&encode_request(&eight_gib), &defaults).is_err());
+        assert!(decode_request(&[9, 9, 9], &limits).is_err());
         assert_eq!(decode_reply(&encode_reply(&[1, 2]), 2), Ok(Ok(vec![1, 2])));
         assert_eq!(decode_reply(&encode_refusal("no"), 2), Ok(Err("no".to_string())));
         assert!(decode_reply(&encode_reply(&[1]), 2).is_err());

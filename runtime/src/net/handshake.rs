@@ -12,9 +12,12 @@ use crate::wire::control_config;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the wire protocol or the program fingerprint's encoding changes; part of
-/// the fingerprint. (2: the fingerprint hashes the whole IR, not its printed form.)
-pub const PROTOCOL_VERSION: u32 = 2;
+/// the fingerprint. (2: the fingerprint hashes the whole IR, not its printed form; 3: the hello
+/// says whether the run uses `--insecure-seed`.)
+pub const PROTOCOL_VERSION: u32 = 3;
 const MAGIC: [u8; 4] = *b"mpcc";
+/// The largest hello accepted, in bytes (names and a few numbers).
+const MAX_HELLO_BYTES: usize = 64 * 1024;
 /// The frame tag of the hello.
 const HELLO_TAG: u64 = 0;
 
@@ -43,6 +46,12 @@ pub struct Hello {
     pub frac_bits: u32,
     /// A seed handed over on this connection, if any.
     pub seed: Option<[u8; 32]>,
+    /// The run derives every seed from `--seed` (`--insecure-seed`): every side must agree, and
+    /// only then does the dealer take a seed a party proposes.
+    pub insecure_seed: bool,
+    /// The party names by rank (the program's, which its fingerprint covers too); empty in the
+    /// dealer's hello. The dealer, which has no program, checks certificates against them.
+    pub names: Vec<String>,
 }
 
 impl Hello {
@@ -57,8 +66,33 @@ impl Hello {
             fingerprint,
             frac_bits,
             seed: None,
+            insecure_seed: false,
+            names: Vec::new(),
         }
     }
+
+    /// The same hello, giving the party names by rank.
+    pub fn with_names(self, names: &[String]) -> Hello {
+        Hello { names: names.to_vec(), ..self }
+    }
+}
+
+/// Checks that both sides agree on `--insecure-seed` (`who` names the peer).
+pub fn check_seed_mode(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), NetError> {
+    if theirs.insecure_seed == mine.insecure_seed {
+        return Ok(());
+    }
+    let (with, without) = if theirs.insecure_seed { (who, "we") } else { ("we", who) };
+    Err(NetError::new(
+        NetErrorKind::Mismatch,
+        Phase::Handshake,
+        format!(
+            "{with} run{} with `--insecure-seed` (every seed derived from `--seed`) but {without} do{} not: start every party and the dealer the same way",
+            if with == "we" { "" } else { "s" },
+            if without == "we" { "" } else { "es" }
+        ),
+    )
+    .with_peer(who))
 }
 
 /// Sends our hello and receives the peer's (no checks beyond the format).
@@ -66,7 +100,7 @@ pub fn exchange(link: &Link, mine: &Hello) -> Result<Hello, NetError> {
     let bytes = bincode::serde::encode_to_vec(mine, control_config())
         .map_err(|e| NetError::new(NetErrorKind::Config, Phase::Handshake, format!("cannot encode the hello: {e}")))?;
     link.send(HELLO_TAG, &bytes, Phase::Handshake)?;
-    let reply = link.recv(HELLO_TAG, Phase::Handshake)?;
+    let reply = link.recv_limited(HELLO_TAG, Phase::Handshake, MAX_HELLO_BYTES)?;
     let malformed = |what: String| {
         NetError::new(NetErrorKind::Malformed, Phase::Handshake, what).with_peer(link.peer()).with_addr(link.addr())
     };
@@ -99,6 +133,14 @@ pub fn check_same_run(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), Net
         return Err(mismatch(format!(
             "party {who} runs with {} parties, we run with {}",
             theirs.n_parties, mine.n_parties
+        )));
+    }
+    check_seed_mode(mine, theirs, who)?;
+    if theirs.names != mine.names {
+        return Err(mismatch(format!(
+            "party {who} names the parties {}, we name them {}",
+            theirs.names.join(", "),
+            mine.names.join(", ")
         )));
     }
     if theirs.fingerprint != mine.fingerprint {
@@ -160,6 +202,14 @@ mod tests {
         assert!(check_same_run(&mine, &theirs, "BOB").unwrap_err().message.contains("3 parties"));
         theirs.n_parties = 2;
         assert!(check_same_run(&mine, &theirs, "BOB").is_ok());
+        theirs.insecure_seed = true;
+        let err = check_same_run(&mine, &theirs, "BOB").unwrap_err();
+        assert!(err.message.starts_with("BOB runs with `--insecure-seed`"), "{err}");
+        assert!(err.message.contains("but we do not"), "{err}");
+        let err = check_same_run(&theirs, &mine, "ALICE").unwrap_err();
+        assert!(err.message.starts_with("we run with `--insecure-seed`"), "{err}");
+        assert!(err.message.contains("but ALICE does not"), "{err}");
+        theirs.insecure_seed = false;
         let names = vec!["ALICE".to_string(), "BOB".to_string()];
         assert!(check_identity(&theirs, 1, &names, "BOB").is_ok());
         assert!(check_identity(&theirs, 0, &names, "BOB").unwrap_err().message.contains("check the order"));

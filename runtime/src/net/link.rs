@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 pub const ABORT_TAG: u64 = u64::MAX;
 /// How a peer's failure notice starts in the message of a [`NetErrorKind::PeerFailed`] error.
 pub const PEER_FAILED: &str = "the peer failed: ";
+/// The largest failure notice accepted, in bytes.
+const MAX_NOTICE: usize = 64 * 1024;
 /// Frame header size: length (4 bytes) and tag (8 bytes).
 const HEADER: usize = 12;
 /// Plaintext is handed to TLS in pieces of this size, so that sending and receiving interleave.
@@ -136,7 +138,13 @@ impl Link {
     /// Receives one frame, which must carry `tag` (an [`ABORT_TAG`] frame becomes a
     /// [`NetErrorKind::PeerFailed`] error with the peer's message).
     pub fn recv(&self, tag: u64, phase: Phase) -> Result<Vec<u8>, NetError> {
-        let (got, payload) = self.recv_any(phase)?;
+        self.recv_limited(tag, phase, self.max_frame)
+    }
+
+    /// As [`Link::recv`], refusing a frame of more than `limit` bytes (the expected length of a
+    /// control message), whatever the link's own limit.
+    pub fn recv_limited(&self, tag: u64, phase: Phase, limit: usize) -> Result<Vec<u8>, NetError> {
+        let (got, payload) = self.recv_any_limited(phase, limit)?;
         if got != tag {
             return Err(self.err(
                 NetErrorKind::Malformed,
@@ -149,12 +157,26 @@ impl Link {
 
     /// Receives the next frame, whatever its tag (an [`ABORT_TAG`] frame is an error, as in `recv`).
     pub fn recv_any(&self, phase: Phase) -> Result<(u64, Vec<u8>), NetError> {
-        // The timeout bounds a silence, not a whole message: every arrival of bytes restarts it.
-        let mut deadline = Instant::now() + self.timeout;
+        self.recv_any_limited(phase, self.max_frame)
+    }
+
+    /// As [`Link::recv_any`], with a frame limit of `limit` bytes (at most the link's own).
+    ///
+    /// The timeout bounds the whole message, not each arrival of bytes: a peer that sends a byte
+    /// at a time cannot hold the receiver longer than the timeout.
+    pub fn recv_any_limited(&self, phase: Phase, limit: usize) -> Result<(u64, Vec<u8>), NetError> {
+        self.recv_any_within(phase, limit, Duration::ZERO)
+    }
+
+    /// As [`Link::recv_any_limited`], waiting `grace` longer than the timeout (for a peer that may
+    /// itself be waiting the timeout for someone else, so that its failure notice comes first).
+    pub fn recv_any_within(&self, phase: Phase, limit: usize, grace: Duration) -> Result<(u64, Vec<u8>), NetError> {
+        let deadline = Instant::now() + self.timeout + grace;
+        let limit = limit.min(self.max_frame);
         let mut side = lock(&self.reader);
-        let mut seen = side.raw_bytes;
+        let seen = side.raw_bytes;
         loop {
-            if let Some((got, payload)) = self.take_frame(&mut side, phase)? {
+            if let Some((got, payload)) = self.take_frame(&mut side, phase, limit)? {
                 if got == ABORT_TAG {
                     let text = String::from_utf8_lossy(&payload).into_owned();
                     return Err(self.err(NetErrorKind::PeerFailed, phase, format!("{PEER_FAILED}{text}")));
@@ -164,25 +186,28 @@ impl Link {
             if side.closed {
                 return Err(self.err(NetErrorKind::Closed, phase, "the peer closed the connection"));
             }
-            self.fill(&mut side, deadline, phase)?;
-            if side.raw_bytes != seen {
-                seen = side.raw_bytes;
-                deadline = Instant::now() + self.timeout;
+            if let Err(mut e) = self.fill(&mut side, deadline, phase) {
+                if e.kind == NetErrorKind::Timeout && side.raw_bytes != seen {
+                    e.message = format!("sent only part of a message within {} (the timeout)", seconds(self.timeout));
+                }
+                return Err(e);
             }
         }
     }
 
     /// A complete frame from the decrypted bytes, if one is there.
-    fn take_frame(&self, side: &mut ReadSide, phase: Phase) -> Result<Option<(u64, Vec<u8>)>, NetError> {
+    fn take_frame(&self, side: &mut ReadSide, phase: Phase, limit: usize) -> Result<Option<(u64, Vec<u8>)>, NetError> {
         let pending = side.plain.get(side.start..).unwrap_or_default();
         let Some((len, tag)) = frame_header(pending) else {
             return Ok(None);
         };
-        if len > self.max_frame {
+        // A failure notice may be longer than a small control message; it is text, kept short.
+        let limit = if tag == ABORT_TAG { limit.max(MAX_NOTICE) } else { limit };
+        if len > limit {
             return Err(self.err(
                 NetErrorKind::Malformed,
                 phase,
-                format!("the peer announced a message of {len} bytes, over the limit of {} bytes", self.max_frame),
+                format!("the peer announced a message of {len} bytes, over the limit of {limit} bytes"),
             ));
         }
         let Some(payload) = pending.get(HEADER..HEADER + len).map(<[u8]>::to_vec) else {
@@ -304,7 +329,7 @@ impl Link {
         let pending = side.plain.get(side.start..).unwrap_or_default();
         let abort_first = frame_header(pending).is_some_and(|(_, tag)| tag == ABORT_TAG);
         if abort_first {
-            return match self.take_frame(&mut side, Phase::Connect) {
+            return match self.take_frame(&mut side, Phase::Connect, MAX_NOTICE) {
                 Ok(Some((_, payload))) => {
                     let text = String::from_utf8_lossy(&payload).into_owned();
                     Some(self.err(NetErrorKind::PeerFailed, Phase::Connect, format!("{PEER_FAILED}{text}")))

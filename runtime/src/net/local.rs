@@ -28,6 +28,8 @@ pub struct LocalNetSpec {
     pub party_args: Vec<String>,
     /// Each child's `--timeout`.
     pub timeout: Duration,
+    /// Start the dealer with `--insecure-seed` (the parties get it in `party_args`).
+    pub insecure_seed: bool,
 }
 
 /// How one child ended.
@@ -75,8 +77,8 @@ impl std::fmt::Display for LocalNetError {
 impl std::error::Error for LocalNetError {}
 
 /// The arguments of `mpcc dealer` for a dealer listening on `listen`.
-pub fn dealer_args(listen: SocketAddr, keys: &Path, timeout: Duration) -> Vec<String> {
-    vec![
+pub fn dealer_args(listen: SocketAddr, keys: &Path, timeout: Duration, insecure_seed: bool) -> Vec<String> {
+    let mut args: Vec<String> = vec![
         "dealer".into(),
         "--listen".into(),
         listen.to_string(),
@@ -88,7 +90,11 @@ pub fn dealer_args(listen: SocketAddr, keys: &Path, timeout: Duration) -> Vec<St
         keys.display().to_string(),
         "--timeout".into(),
         timeout.as_secs_f64().to_string(),
-    ]
+    ];
+    if insecure_seed {
+        args.push("--insecure-seed".into());
+    }
+    args
 }
 
 /// The arguments of `mpcc run` for party `rank`.
@@ -185,7 +191,7 @@ pub fn run_local_network(spec: &LocalNetSpec) -> Result<Vec<ChildOutcome>, Local
     let Some((peers, &[dealer, ..])) = addrs.split_at_checked(n) else {
         return Err(setup(NetError::config(format!("found fewer than {} free ports", n + 1))));
     };
-    let mut running = vec![spawn(&spec.exe, "DEALER", &dealer_args(dealer, &keys, spec.timeout))];
+    let mut running = vec![spawn(&spec.exe, "DEALER", &dealer_args(dealer, &keys, spec.timeout, spec.insecure_seed))];
     for (rank, name) in spec.names.iter().enumerate() {
         let mut args = party_args(&spec.program, rank, peers, dealer, &keys, spec.timeout);
         args.extend(spec.party_args.iter().cloned());

@@ -1,9 +1,12 @@
 //! Opening connections: [`dial`] (connect with bounded retries while the peer comes up, then TLS),
-//! [`accept`] (wait for one TLS client within a deadline), and [`connect_mesh`], which links every
-//! pair of parties once (the lower rank dials the higher one) and runs the hello on each link.
+//! [`Acceptor`] (incoming TLS handshakes, each on its own thread with its own deadline), and
+//! [`connect_mesh`], which links every pair of parties once (the lower rank dials the higher one)
+//! and runs the hello on each link.
 //!
-//! Every wait is bounded by the start-up deadline; a failure on any connection fails the whole
-//! mesh with an error naming the peer. No round traffic happens here.
+//! Every wait is bounded by the start-up deadline. An incoming connection that fails TLS (a
+//! stranger) is logged and dropped; any other failure (a peer we dialed, or one that proved who
+//! it is and then differs) fails the whole mesh with an error naming the peer. No round traffic
+//! happens here.
 
 use crate::net::error::{seconds, NetError, NetErrorKind, Phase};
 use crate::net::handshake::{self, Hello};
@@ -12,7 +15,8 @@ use crate::net::link::Link;
 use crate::net::{tls, NetConfig};
 use rustls::pki_types::CertificateDer;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,9 +54,10 @@ pub fn dial(
         }
     };
     let on_peer = |e: NetError| e.with_peer(name).with_addr(addr);
-    set_timeouts(&sock, cfg.startup).map_err(on_peer)?;
+    set_timeouts(&sock, cfg.timeout).map_err(on_peer)?;
     let (mut conn, rejection) = tls::client(me, name, expected)?;
-    tls::handshake(&mut conn, &mut sock, &rejection, cfg.startup).map_err(on_peer)?;
+    let own_deadline = (Instant::now() + cfg.timeout).min(deadline.max(Instant::now() + Duration::from_millis(100)));
+    tls::handshake(&mut conn, &mut sock, &rejection, own_deadline).map_err(on_peer)?;
     Link::new(name, addr, conn, sock, cfg.timeout, cfg.max_frame)
 }
 
@@ -64,43 +69,150 @@ fn set_timeouts(sock: &TcpStream, timeout: Duration) -> Result<(), NetError> {
     sock.set_nodelay(true).map_err(io)
 }
 
-/// Waits (until `deadline`) for one client on `listener`, then runs TLS as a server accepting the
-/// certificates in `known`. Returns the link (named after the certificate's file) and the name.
-pub fn accept(
-    listener: &TcpListener,
-    me: &Identity,
-    known: &Arc<PeerCerts>,
+/// At most this many incoming TLS handshakes run at once; further connections wait in the
+/// listener's backlog.
+const MAX_HANDSHAKES: usize = 32;
+
+type Handshaken = Result<(Link, String), (SocketAddr, NetError)>;
+
+/// Incoming connections, each running its TLS handshake on a thread of its own within a deadline
+/// of its own (`--timeout`), so that a port scan, junk bytes or a silent connection delays nobody.
+/// A connection whose TLS handshake fails (no certificate of the folder, not TLS, too slow) is
+/// logged on stderr with its address and dropped; the wait goes on for the peers that can prove
+/// who they are.
+pub struct Acceptor<'a> {
+    listener: &'a TcpListener,
+    me: &'a Identity,
+    known: &'a Arc<PeerCerts>,
+    cfg: NetConfig,
+    /// Who accepts, for the log (`ALICE`, `the dealer`).
+    who: String,
+    done_tx: Sender<Handshaken>,
+    done_rx: Receiver<Handshaken>,
+    running: Arc<AtomicUsize>,
+    /// Connections ignored so far, and the last one's error (for the timeout's message).
+    ignored: usize,
+    last_ignored: Option<NetError>,
+}
+
+impl<'a> Acceptor<'a> {
+    pub fn new(
+        listener: &'a TcpListener,
+        me: &'a Identity,
+        known: &'a Arc<PeerCerts>,
+        cfg: &NetConfig,
+        who: &str,
+    ) -> Result<Acceptor<'a>, NetError> {
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| NetError::new(NetErrorKind::Io, Phase::Connect, format!("cannot listen: {e}")))?;
+        let (done_tx, done_rx) = channel();
+        Ok(Acceptor {
+            listener,
+            me,
+            known,
+            cfg: *cfg,
+            who: who.to_string(),
+            done_tx,
+            done_rx,
+            running: Arc::new(AtomicUsize::new(0)),
+            ignored: 0,
+            last_ignored: None,
+        })
+    }
+
+    fn log(&self, err: &NetError) {
+        eprintln!("warning: {} ignored a connection: {err}", self.who);
+    }
+
+    fn ignore(&mut self, err: NetError) {
+        self.log(&err);
+        self.ignored += 1;
+        self.last_ignored = Some(err);
+    }
+
+    /// Starts the TLS handshake of one incoming connection on its own thread.
+    fn start(&self, sock: TcpStream, addr: SocketAddr, deadline: Instant) {
+        let (conn, rejection) = match tls::server(self.me, self.known) {
+            Ok(pair) => pair,
+            Err(e) => return self.log(&e.with_addr(addr)),
+        };
+        let (tx, known, cfg, running) = (self.done_tx.clone(), self.known.clone(), self.cfg, self.running.clone());
+        running.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new().name("mpcc-accept".into()).spawn(move || {
+            let result = handshake_incoming(sock, addr, conn, &rejection, &known, deadline, &cfg);
+            running.fetch_sub(1, Ordering::SeqCst);
+            let _ = tx.send(result.map_err(|e| (addr, e.with_addr(addr))));
+        });
+        if let Err(e) = spawned {
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            self.log(
+                &NetError::new(NetErrorKind::Io, Phase::Connect, format!("cannot start a thread: {e}")).with_addr(addr),
+            );
+        }
+    }
+
+    /// The next connection whose TLS handshake succeeded (its link, named after its certificate,
+    /// and the name), waiting until `deadline`; `waiting_for` names who is missing in the timeout
+    /// message, and `give_up` may end the wait early.
+    pub fn next(
+        &mut self,
+        deadline: Instant,
+        waiting_for: &str,
+        give_up: &dyn Fn() -> Option<NetError>,
+    ) -> Result<(Link, String), NetError> {
+        loop {
+            while self.running.load(Ordering::SeqCst) < MAX_HANDSHAKES {
+                match self.listener.accept() {
+                    Ok((sock, addr)) => {
+                        let own_deadline = (Instant::now() + self.cfg.timeout).min(deadline);
+                        self.start(sock, addr, own_deadline);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        // A connection reset before it was accepted, or no file descriptor left:
+                        // nothing to do with the peers we wait for.
+                        self.log(&NetError::new(NetErrorKind::Io, Phase::Connect, format!("accept failed: {e}")));
+                        break;
+                    }
+                }
+            }
+            match self.done_rx.recv_timeout(Duration::from_millis(10)) {
+                Ok(Ok(pair)) => return Ok(pair),
+                Ok(Err((_, e))) => self.ignore(e),
+                Err(_) => {}
+            }
+            if let Some(reason) = give_up() {
+                return Err(reason);
+            }
+            if Instant::now() >= deadline {
+                let mut message = format!(
+                    "{waiting_for} did not connect within {} (the start-up timeout)",
+                    seconds(self.cfg.startup)
+                );
+                if let Some(last) = &self.last_ignored {
+                    message +=
+                        &format!("; {} connection(s) failed their TLS handshake, the last: {last}", self.ignored);
+                }
+                return Err(NetError::new(NetErrorKind::Unreachable, Phase::Connect, message));
+            }
+        }
+    }
+}
+
+/// One incoming connection's TLS handshake (on its own thread).
+fn handshake_incoming(
+    mut sock: TcpStream,
+    addr: SocketAddr,
+    mut conn: rustls::Connection,
+    rejection: &tls::Rejection,
+    known: &PeerCerts,
     deadline: Instant,
     cfg: &NetConfig,
-    waiting_for: &str,
-    give_up: &dyn Fn() -> Option<NetError>,
 ) -> Result<(Link, String), NetError> {
-    let setup = |e: std::io::Error| NetError::new(NetErrorKind::Io, Phase::Connect, format!("cannot listen: {e}"));
-    listener.set_nonblocking(true).map_err(setup)?;
-    let (mut sock, addr) = loop {
-        match listener.accept() {
-            Ok(pair) => break pair,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if let Some(reason) = give_up() {
-                    return Err(reason);
-                }
-                if Instant::now() >= deadline {
-                    return Err(NetError::new(
-                        NetErrorKind::Unreachable,
-                        Phase::Connect,
-                        format!("{waiting_for} did not connect within {} (the start-up timeout)", seconds(cfg.startup)),
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(setup(e)),
-        }
-    };
-    let on_peer = |e: NetError| e.with_addr(addr);
-    set_timeouts(&sock, cfg.startup).map_err(on_peer)?;
-    let (mut conn, rejection) = tls::server(me, known)?;
-    tls::handshake(&mut conn, &mut sock, &rejection, cfg.startup).map_err(on_peer)?;
+    set_timeouts(&sock, cfg.timeout)?;
+    tls::handshake(&mut conn, &mut sock, rejection, deadline)?;
     let cert = conn.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec());
     let name = cert.as_deref().and_then(|c| known.name_of(c)).unwrap_or("?").to_string();
     let link = Link::new(&name, addr, conn, sock, cfg.timeout, cfg.max_frame)?;
@@ -218,6 +330,11 @@ fn accept_lower(
     failed: &AtomicBool,
     got: &mut Accepted,
 ) -> Result<(), NetError> {
+    if spec.rank == 0 {
+        return Ok(());
+    }
+    let me = spec.names.get(spec.rank).map(String::as_str).unwrap_or("?");
+    let mut acceptor = Acceptor::new(listener, spec.me, spec.certs, cfg, me)?;
     while got.len() < spec.rank {
         let missing: Vec<&str> = (0..spec.rank)
             .filter(|r| !got.iter().any(|(g, ..)| g == r))
@@ -225,7 +342,7 @@ fn accept_lower(
             .collect();
         let waiting_for = format!("party {}", missing.join(", "));
         let give_up = || stop_reason(failed, got.iter().map(|(_, link, _)| link));
-        let (link, cert_name) = accept(listener, spec.me, spec.certs, deadline, cfg, &waiting_for, &give_up)?;
+        let (link, cert_name) = acceptor.next(deadline, &waiting_for, &give_up)?;
         let theirs = handshake::exchange(&link, &Hello { seed: None, ..spec.hello.clone() })?;
         let claimed = theirs.rank as usize;
         let who = spec.names.get(claimed).map(String::as_str).unwrap_or(&cert_name).to_string();

@@ -39,8 +39,10 @@ pub struct PartySpec {
     /// `Program::fingerprint` of the program run (all parties must agree).
     pub fingerprint: [u8; 32],
     pub fixed: FixedPoint,
-    /// A run seed makes every random choice reproducible (and predictable: tests only); `None`
-    /// draws pairwise seeds from OS entropy and lets the dealer draw the dealer seed.
+    /// A run seed makes every random choice reproducible and predictable to anyone who knows it:
+    /// every party can then compute every other party's masks (`--insecure-seed`, tests and
+    /// demonstrations only; the hello says so, and every peer and the dealer must run so too).
+    /// `None` draws pairwise seeds from OS entropy and lets the dealer draw the dealer seed.
     pub seed: Option<u64>,
 }
 
@@ -112,7 +114,10 @@ pub fn run_networked<T, E>(
         None => TcpListener::bind(my_addr)
             .map_err(|e| NetRunError::Net(NetError::config(format!("cannot listen on {my_addr}: {e}"))))?,
     };
-    let hello = Hello::party(me, spec.rank, n, spec.fingerprint, spec.fixed.frac_bits);
+    let hello = Hello {
+        insecure_seed: spec.seed.is_some(),
+        ..Hello::party(me, spec.rank, n, spec.fingerprint, spec.fixed.frac_bits).with_names(&spec.names)
+    };
     let (mut seeds, dealer_proposal) = initial_seeds(spec);
     let mesh_spec = MeshSpec {
         me: &spec.identity,

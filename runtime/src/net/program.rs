@@ -37,6 +37,9 @@ pub struct NetPartyOptions {
     /// The dealer's certificate name (default `DEALER`).
     pub dealer_name: String,
     pub net: NetConfig,
+    /// `--insecure-seed`: allow the run configuration's `seed`, from which every pairwise and
+    /// dealer seed is derived (so anyone who knows it can compute every party's masks).
+    pub insecure_seed: bool,
 }
 
 impl NetPartyOptions {
@@ -55,6 +58,7 @@ impl NetPartyOptions {
             certs,
             dealer_name: "DEALER".to_string(),
             net: NetConfig::default(),
+            insecure_seed: false,
         }
     }
 }
@@ -78,6 +82,12 @@ pub fn run_party(
     sink: &mut dyn Sink,
 ) -> Result<PartyReport, RunError> {
     let n = opts.peers.len();
+    if cfg.seed.is_some() && !opts.insecure_seed {
+        return Err(RunError::new(
+            ErrorKind::Config,
+            "a networked party refuses a run seed: every party could compute every other party's masks from it (allow it, for tests only, with `--insecure-seed`)",
+        ));
+    }
     let names: Vec<String> = (0..n).map(|r| program.party_name(PartyId(r as u32))).collect();
     let me = names.get(opts.rank).cloned().ok_or_else(|| {
         RunError::new(

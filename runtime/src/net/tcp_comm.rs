@@ -51,6 +51,8 @@ pub struct TcpComm {
     sending: bool,
     timeout: Duration,
     failure: FailureSlot,
+    /// The longest message the current round expects (`expect_at_most`), if the caller said.
+    limit: Option<usize>,
 }
 
 impl TcpComm {
@@ -86,6 +88,7 @@ impl TcpComm {
             sending: false,
             timeout,
             failure,
+            limit: None,
         }
     }
 
@@ -170,7 +173,8 @@ impl Comm for TcpComm {
         };
         *count += 1;
         let round = self.round.max(1);
-        link.recv(*count, Phase::Round(round)).map_err(|e| {
+        let limit = self.limit.unwrap_or(usize::MAX);
+        link.recv_limited(*count, Phase::Round(round), limit).map_err(|e| {
             note(&self.failure, &e);
             self.coarse(&e, from)
         })
@@ -188,13 +192,20 @@ impl Comm for TcpComm {
             }
         }
         let mut got = vec![None; self.n_parties];
-        for (from, slot) in got.iter_mut().enumerate() {
+        let received = got.iter_mut().enumerate().try_for_each(|(from, slot)| {
             if from != self.me && expect.get(from).copied().unwrap_or(false) {
                 *slot = Some(self.recv(from)?);
             }
-        }
+            Ok(())
+        });
+        self.limit = None;
+        received?;
         self.sending = false;
         Ok(got)
+    }
+
+    fn expect_at_most(&mut self, bytes: usize) {
+        self.limit = Some(bytes);
     }
 }
 

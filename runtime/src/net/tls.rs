@@ -15,6 +15,7 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Where a verifier writes why it refused a certificate.
 pub type Rejection = Arc<Mutex<Option<String>>>;
@@ -182,20 +183,41 @@ pub fn server(me: &Identity, known: &Arc<PeerCerts>) -> Result<(rustls::Connecti
     Ok((conn.into(), rejection))
 }
 
-/// Runs the TLS handshake to completion over `sock` (whose timeouts must be set), turning a
-/// refused certificate or a broken peer into a [`NetError`] of phase [`Phase::Tls`].
+/// Runs the TLS handshake to completion over `sock` before `deadline` (the whole handshake, not
+/// each read: a peer that sends a byte at a time is cut off like a silent one), turning a refused
+/// certificate or a broken peer into a [`NetError`] of phase [`Phase::Tls`].
 pub fn handshake(
     conn: &mut rustls::Connection,
     sock: &mut TcpStream,
     rejection: &Rejection,
-    timeout: std::time::Duration,
+    deadline: Instant,
 ) -> Result<(), NetError> {
+    let timed_out = || std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake deadline");
     let result = (|| {
-        while conn.is_handshaking() {
-            conn.complete_io(sock)?;
-        }
-        while conn.wants_write() {
-            conn.write_tls(sock)?;
+        while conn.is_handshaking() || conn.wants_write() {
+            while conn.wants_write() {
+                conn.write_tls(sock)?;
+            }
+            if !conn.is_handshaking() {
+                break;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(timed_out());
+            }
+            sock.set_read_timeout(Some(left))?;
+            if conn.read_tls(sock)? == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+            }
+            if let Err(e) = conn.process_new_packets() {
+                // Send the alert that says why, then fail.
+                while conn.wants_write() {
+                    if conn.write_tls(sock).is_err() {
+                        break;
+                    }
+                }
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+            }
         }
         Ok(())
     })();
@@ -206,7 +228,10 @@ pub fn handshake(
         if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
             return classify(tls, Phase::Tls);
         }
-        NetError::from_io(&e, Phase::Tls, timeout)
+        if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) {
+            return NetError::new(NetErrorKind::Timeout, Phase::Tls, "did not complete the TLS handshake in time");
+        }
+        NetError::from_io(&e, Phase::Tls, Duration::ZERO)
     })
 }
 

@@ -62,10 +62,13 @@ pub fn run_party_seq(
     let start = Instant::now();
     check_parties(program, party.n_parties())?;
     let id = party.id();
+    let reveals_before = party.protocol_stats().reveals;
     let mut m = Machine::new(program, cfg, party, emit);
     m.run()?;
     let (audit, counters) = (m.audit, m.counters);
     let (values_computed, warnings, files_written) = (m.values_computed, m.warnings, m.files_written);
+    let name = program.party_name(PartyId(id as u32));
+    check_reveals(&name, party.protocol_stats().reveals.saturating_sub(reveals_before), &audit)?;
     let stats = PartyStats::new(
         program.party_name(PartyId(id as u32)),
         party.comm_stats(),
@@ -81,6 +84,23 @@ pub fn run_party_seq(
         files_written,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Checks that the unmasked openings this party made are exactly the program's `Reveal` and
+/// `Output` statements that ran (as the audit log counts them): any other opening is a bug that
+/// may have shown a secret, and the run is refused.
+fn check_reveals(name: &str, reveals: u64, audit: &AuditLog) -> Result<(), RunError> {
+    let statements: u64 = audit.entries.iter().map(|e| e.times).sum();
+    if reveals == statements {
+        return Ok(());
+    }
+    Err(RunError::new(
+        ErrorKind::Internal,
+        format!(
+            "this party opened {reveals} values unmasked, but the program's reveal and output statements opened {statements}: the run is refused"
+        ),
+    )
+    .with_party(name))
 }
 
 fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
@@ -211,4 +231,34 @@ pub fn run_mpc_with_comms(
         return Err(e);
     }
     Ok((MpcReport::combine(reports, fixed.frac_bits, start.elapsed()), recorded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opening_the_program_did_not_ask_for_refuses_the_run() {
+        let mut audit = AuditLog::default();
+        assert!(check_reveals("ALICE", 0, &audit).is_ok());
+        let entry = AuditEntry {
+            kind: "reveal".into(),
+            to: "all".into(),
+            value: "%3".into(),
+            what: "reveal(…)".into(),
+            shape: "[]".into(),
+            span: mpcc_ir::Span::new(0, 1),
+            times: 4,
+        };
+        audit.entries.push(entry);
+        assert!(check_reveals("ALICE", 4, &audit).is_ok());
+        let err = check_reveals("ALICE", 5, &audit).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(
+            err.to_string()
+                .contains("opened 5 values unmasked, but the program's reveal and output statements opened 4"),
+            "{err}"
+        );
+        assert!(check_reveals("ALICE", 3, &audit).is_err());
+    }
 }

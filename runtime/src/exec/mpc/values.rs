@@ -142,6 +142,8 @@ pub fn local_shape(
     if let Some(slot) = expect.get_mut(owner) {
         *slot = true;
     }
+    // A rank and at most 1023 dimensions.
+    party.comm().expect_at_most(8 * 1024);
     let got = party.comm().exchange(vec![None; n], &expect).map_err(|e| mpc_err(e.into()))?;
     let msg = got
         .into_iter()
