@@ -174,6 +174,14 @@ fn data_dirs(
 }
 
 pub fn run(args: &RunArgs) -> u8 {
+    use mpcc_runtime::fixed::{MAX_FRAC_BITS, MIN_FRAC_BITS};
+    if !(MIN_FRAC_BITS..=MAX_FRAC_BITS).contains(&args.precision) {
+        return usage_error(&format!(
+            "`--precision {}`: the fixed-point precision must be {MIN_FRAC_BITS} to {MAX_FRAC_BITS} fractional bits \
+             (at f bits a product of two values must stay below 2^(62-2f); see docs/numbers.md)",
+            args.precision
+        ));
+    }
     let (source, compiled) = match compile_file(&args.file, &args.params.set, args.message_format) {
         Ok(x) => x,
         Err(code) => return code,

@@ -193,7 +193,7 @@ struct RunArgs {
     data: Vec<String>,
     #[command(flatten)]
     params: ParamArgs,
-    /// Fixed-point fractional bits of private values.
+    /// Fixed-point fractional bits of private values, 8 to 20 (docs/numbers.md).
     #[arg(long, default_value_t = 16)]
     precision: u32,
     /// Seed the share generators (reproducible runs; default: OS entropy).

@@ -230,3 +230,22 @@ fn operands_of_the_wrong_shape_from_files_are_errors_at_the_op_in_both_engines()
         }
     }
 }
+
+#[test]
+fn a_precision_outside_8_to_20_is_refused_naming_the_range() {
+    let dir = scratch("precision");
+    let file = write(&dir, "p.mpc", b"parties ALICE, BOB;\nlet x = private(src=ALICE, 2.0);\nprint(reveal(x * x));\n");
+    for p in ["24", "31", "40", "7", "0"] {
+        for mode in [&["--plaintext"][..], &["--parties", "2"][..]] {
+            let mut args = vec!["run", file.as_str(), "--precision", p];
+            args.extend_from_slice(mode);
+            let out = mpcc(&args);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "--precision {p}: {err}");
+            assert!(err.contains(&format!("--precision {p}")) && err.contains("8 to 20"), "{err}");
+        }
+    }
+    let out = mpcc(&["run", &file, "--precision", "20", "--parties", "2", "--stats", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).trim().starts_with('4'), "{}", text(&out.stdout));
+}

@@ -24,7 +24,8 @@ pub struct RunConfig {
     /// Each party's data folder, by rank; the binary fills one per party
     /// (default: the program's folder). `load`/`save`/`output(…, path)` resolve inside them.
     pub data_dirs: Vec<PathBuf>,
-    /// MPC fixed-point fractional bits (default 16); unused by the plaintext engine.
+    /// Fixed-point fractional bits (default 16, at most `fixed::MAX_FRAC_BITS`); the plaintext
+    /// engine checks it and uses it for its domain warnings.
     pub precision: u32,
     /// MPC share randomness (`None`: OS entropy); unused by the plaintext engine.
     pub seed: Option<u64>,
@@ -146,7 +147,15 @@ pub struct RunReport {
     pub files_written: Vec<PathBuf>,
 }
 
-/// Runs `program` on the plaintext (f64) engine; see [`plain`].
+/// The run's fixed-point format, or an `ErrorKind::Precision` error naming the allowed range.
+pub fn fixed_point(cfg: &RunConfig) -> Result<crate::fixed::FixedPoint, RunError> {
+    crate::fixed::FixedPoint::new(cfg.precision)
+        .map_err(|e| RunError::new(crate::error::ErrorKind::Precision, format!("--precision: {e}")))
+}
+
+/// Runs `program` on the plaintext (f64) engine; see [`plain`]. The precision is checked as for
+/// an MPC run, so a configuration that runs here also runs securely.
 pub fn run_plain(program: &mpcc_ir::Program, cfg: &RunConfig, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
+    fixed_point(cfg)?;
     plain::run(program, cfg, sink)
 }
