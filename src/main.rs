@@ -199,6 +199,14 @@ struct RunArgs {
     /// Seed the share generators (reproducible runs; default: OS entropy).
     #[arg(long)]
     seed: Option<u64>,
+    /// Plaintext: report per source line the largest private magnitude and the bits of headroom
+    /// before the ring's limits at `--precision` (docs/numbers.md), on stderr.
+    #[arg(long, requires = "plaintext")]
+    ranges: bool,
+    /// Plaintext: compute private values as the secure engine does (fixed point, wrapping mod
+    /// 2^64, truncation after products), to see overflows on your own data.
+    #[arg(long, requires = "plaintext")]
+    fixed: bool,
     /// Plaintext: an input outside a function's domain (e.g. log of a negative) is an error.
     #[arg(long)]
     strict_domains: bool,

@@ -10,6 +10,7 @@ pub mod origin;
 pub mod plain;
 #[cfg(test)]
 mod plain_tests;
+pub mod ranges;
 
 pub use mpc::{run_mpc, run_party, MpcReport, PartyReport};
 pub use mpcc_ir::Span;
@@ -157,5 +158,16 @@ pub fn fixed_point(cfg: &RunConfig) -> Result<crate::fixed::FixedPoint, RunError
 /// an MPC run, so a configuration that runs here also runs securely.
 pub fn run_plain(program: &mpcc_ir::Program, cfg: &RunConfig, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
     fixed_point(cfg)?;
-    plain::run(program, cfg, sink)
+    plain::run(program, cfg, sink, None)
+}
+
+/// As [`run_plain`], telling `observer` about every value (see [`ranges`]).
+pub fn run_plain_observed(
+    program: &mpcc_ir::Program,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+    observer: &mut dyn ranges::Observer,
+) -> Result<RunReport, RunError> {
+    fixed_point(cfg)?;
+    plain::run(program, cfg, sink, Some(observer))
 }
