@@ -174,6 +174,14 @@ fn data_dirs(
 }
 
 pub fn run(args: &RunArgs) -> u8 {
+    use mpcc_runtime::fixed::{MAX_FRAC_BITS, MIN_FRAC_BITS};
+    if !(MIN_FRAC_BITS..=MAX_FRAC_BITS).contains(&args.precision) {
+        return usage_error(&format!(
+            "`--precision {}`: the fixed-point precision must be {MIN_FRAC_BITS} to {MAX_FRAC_BITS} fractional bits \
+             (at f bits a product of two values must stay below 2^(62-2f); see docs/numbers.md)",
+            args.precision
+        ));
+    }
     let (source, compiled) = match compile_file(&args.file, &args.params.set, args.message_format) {
         Ok(x) => x,
         Err(code) => return code,
@@ -212,7 +220,14 @@ pub fn run(args: &RunArgs) -> u8 {
         trace_loops: false,
     };
     let mut console = Console { source: &source };
-    let result = if args.plaintext {
+    let result = if args.plaintext && (args.ranges || args.fixed) {
+        let mut report = mpcc_runtime::exec::ranges::RangeReport::new(args.precision, args.fixed);
+        let result = mpcc_runtime::exec::run_plain_observed(program, &cfg, &mut console, &mut report).map(|_| OK);
+        if args.ranges {
+            print_ranges(&report, &source);
+        }
+        result
+    } else if args.plaintext {
         mpcc_runtime::exec::run_plain(program, &cfg, &mut console).map(|_| OK)
     } else if let Some(rank) = args.party {
         crate::network::run_party(program, rank, args, &cfg, &mut console)
@@ -228,6 +243,39 @@ pub fn run(args: &RunArgs) -> u8 {
                 eprintln!("  --> {}:{line}:{col}", source.name);
             }
             FAIL
+        }
+    }
+}
+
+/// Headroom below this many bits gets a warning in the `--ranges` report.
+const HEADROOM_WARN_BITS: f64 = 4.0;
+
+/// The `--ranges` report on stderr: one line per source line that computes a private value.
+fn print_ranges(report: &mpcc_runtime::exec::ranges::RangeReport, source: &Source) {
+    let f = report.frac_bits;
+    eprintln!(
+        "ranges at precision {f}: values need |x| < 2^{}, products |x*y| < 2^{} (docs/numbers.md)",
+        62 - f,
+        62 - 2 * f
+    );
+    // Per line: the entry with the least headroom.
+    let mut lines: std::collections::BTreeMap<usize, &mpcc_runtime::exec::ranges::RangeEntry> = Default::default();
+    for e in report.entries() {
+        let (line, _) = source.line_col(e.span.start as usize);
+        let slot = lines.entry(line).or_insert(e);
+        if e.headroom_bits < slot.headroom_bits {
+            *slot = e;
+        }
+    }
+    for (line, e) in lines {
+        let kind = if e.product { "product" } else { "value" };
+        let headroom = if e.headroom_bits.is_finite() { format!("{:.1} bits", e.headroom_bits) } else { "-".into() };
+        let text = source.text.lines().nth(line - 1).unwrap_or("").trim();
+        eprintln!("  {}:{line}: {kind:7} max |x| {:<10.4e} headroom {headroom:>9}  | {text}", source.name, e.max_abs);
+        if e.headroom_bits < 0.0 {
+            eprintln!("warning: {}:{line}: this {kind} exceeds the ring's limit at precision {f}; a secure run gives a wrong result", source.name);
+        } else if e.headroom_bits < HEADROOM_WARN_BITS {
+            eprintln!("warning: {}:{line}: only {headroom} of headroom at precision {f}", source.name);
         }
     }
 }

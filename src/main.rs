@@ -198,7 +198,7 @@ struct RunArgs {
     data: Vec<String>,
     #[command(flatten)]
     params: ParamArgs,
-    /// Fixed-point fractional bits of private values.
+    /// Fixed-point fractional bits of private values, 8 to 20 (docs/numbers.md).
     #[arg(long, default_value_t = 16)]
     precision: u32,
     /// Seed the share generators (reproducible runs; default: OS entropy). Networked runs refuse
@@ -209,6 +209,14 @@ struct RunArgs {
     /// that anyone who knows it can compute every party's masks. Tests and demonstrations only.
     #[arg(long, requires = "seed")]
     insecure_seed: bool,
+    /// Plaintext: report per source line the largest private magnitude and the bits of headroom
+    /// before the ring's limits at `--precision` (docs/numbers.md), on stderr.
+    #[arg(long, requires = "plaintext")]
+    ranges: bool,
+    /// Plaintext: compute private values as the secure engine does (fixed point, wrapping mod
+    /// 2^64, truncation after products), to see overflows on your own data.
+    #[arg(long, requires = "plaintext")]
+    fixed: bool,
     /// Plaintext: an input outside a function's domain (e.g. log of a negative) is an error.
     #[arg(long)]
     strict_domains: bool,

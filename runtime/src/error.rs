@@ -29,6 +29,8 @@ pub enum ErrorKind {
     Domain,
     /// Writing a file failed.
     Io,
+    /// The fixed-point precision is outside `fixed::MIN_FRAC_BITS..=fixed::MAX_FRAC_BITS`.
+    Precision,
     /// The run was set up wrongly (missing data folder, unknown datagen recipe, bad path).
     Config,
     /// The IR broke one of its invariants (a value used before it was computed, …).
@@ -47,6 +49,7 @@ impl ErrorKind {
             ErrorKind::Index => "index",
             ErrorKind::Domain => "domain",
             ErrorKind::Io => "io",
+            ErrorKind::Precision => "precision",
             ErrorKind::Config => "config",
             ErrorKind::Internal => "internal",
         }

@@ -11,6 +11,16 @@ use ndarray::ArrayD;
 /// The default number of fractional bits.
 pub const DEFAULT_FRAC_BITS: u32 = 16;
 
+/// The fewest fractional bits a run may use. Below 8 the nonlinear approximations (docs/accuracy.md)
+/// lose their meaning (their inputs and results are coarser than 1/256).
+pub const MIN_FRAC_BITS: u32 = 8;
+
+/// The most fractional bits a run may use. A product of two encodings must fit the truncation's
+/// range, |x·y|·2^(2f) < 2^62, so at f bits two values of magnitude up to 2^(31-f) multiply;
+/// at 20 bits that is 2048 (|x·y| < 2^22), and division's factor (2^-20 relative error) no
+/// longer gains from more bits. docs/numbers.md has the table.
+pub const MAX_FRAC_BITS: u32 = 20;
+
 /// The largest magnitude an encoded integer may have: 2^62. Keeping one bit of headroom below the
 /// ring's sign bit lets a difference of two encodings (comparisons) and the truncation protocol's
 /// shift by 2^62 stay exact.
@@ -23,7 +33,7 @@ pub enum FixedError {
     OutOfRange { value: f64, limit: f64, frac_bits: u32 },
     #[error("value {value} is not a finite number")]
     NotFinite { value: f64 },
-    #[error("{frac_bits} fractional bits is too many (at most 40)")]
+    #[error("{frac_bits} fractional bits is outside the supported range {min}..={max} (a product of two values must fit the ring; see docs/numbers.md)", min = MIN_FRAC_BITS, max = MAX_FRAC_BITS)]
     BadPrecision { frac_bits: u32 },
 }
 
@@ -40,9 +50,10 @@ impl Default for FixedPoint {
 }
 
 impl FixedPoint {
-    /// A format with `frac_bits` fractional bits (at most 40, so products of two encodings fit).
+    /// A format with `frac_bits` fractional bits, in `MIN_FRAC_BITS..=MAX_FRAC_BITS` (so that
+    /// products of two encodings of moderate values fit the ring).
     pub fn new(frac_bits: u32) -> Result<Self, FixedError> {
-        if frac_bits > 40 {
+        if !(MIN_FRAC_BITS..=MAX_FRAC_BITS).contains(&frac_bits) {
             return Err(FixedError::BadPrecision { frac_bits });
         }
         Ok(FixedPoint { frac_bits })
@@ -113,6 +124,18 @@ mod tests {
             let back = decode_tensor(&ndarray::arr0(fp.encode_one(v).unwrap()).into_dyn(), 16)[[]];
             assert!((back - v).abs() <= 0.5 / 65536.0 + 1e-12, "{v} -> {back}");
         }
+    }
+
+    #[test]
+    fn precision_outside_its_range_is_a_typed_error() {
+        for f in [0, 7, 21, 24, 31, 40, 64] {
+            assert_eq!(FixedPoint::new(f), Err(FixedError::BadPrecision { frac_bits: f }));
+        }
+        for f in MIN_FRAC_BITS..=MAX_FRAC_BITS {
+            assert_eq!(FixedPoint::new(f).map(|p| p.frac_bits), Ok(f));
+        }
+        let message = FixedError::BadPrecision { frac_bits: 24 }.to_string();
+        assert!(message.contains("24") && message.contains("8..=20"), "{message}");
     }
 
     #[test]

@@ -253,3 +253,60 @@ fn operands_of_the_wrong_shape_from_files_are_errors_at_the_op_in_both_engines()
         }
     }
 }
+
+#[test]
+fn a_precision_outside_8_to_20_is_refused_naming_the_range() {
+    let dir = scratch("precision");
+    let file = write(&dir, "p.mpc", b"parties ALICE, BOB;\nlet x = private(src=ALICE, 2.0);\nprint(reveal(x * x));\n");
+    for p in ["24", "31", "40", "7", "0"] {
+        for mode in [&["--plaintext"][..], &["--parties", "2"][..]] {
+            let mut args = vec!["run", file.as_str(), "--precision", p];
+            args.extend_from_slice(mode);
+            let out = mpcc(&args);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "--precision {p}: {err}");
+            assert!(err.contains(&format!("--precision {p}")) && err.contains("8 to 20"), "{err}");
+        }
+    }
+    let out = mpcc(&["run", &file, "--precision", "20", "--parties", "2", "--stats", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).trim().starts_with('4'), "{}", text(&out.stdout));
+}
+
+/// 65536² = 2^32 is beyond the product limit 2^30 at precision 16: in the ring the product of the
+/// encodings is 2^64 ≡ 0.
+const OVERFLOW: &[u8] =
+    b"parties ALICE, BOB;\nlet x = private(src=ALICE, 65536.0);\nlet y = x * x;\nprint(reveal(y));\n";
+
+fn printed_number(out: &Output) -> f64 {
+    let stdout = text(&out.stdout);
+    stdout.trim().parse().unwrap_or_else(|_| panic!("a number: {stdout:?} / {}", text(&out.stderr)))
+}
+
+#[test]
+fn ranges_names_the_line_whose_product_overflows() {
+    let dir = scratch("ranges");
+    let file = write(&dir, "p.mpc", OVERFLOW);
+    let out = mpcc(&["run", &file, "--plaintext", "--ranges"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("ranges at precision 16"), "{err}");
+    assert!(err.contains("p.mpc:3: product") && err.contains("-2.0 bits"), "{err}");
+    assert!(err.contains("warning: ") && err.contains("p.mpc:3: this product exceeds"), "{err}");
+    assert!(!err.contains("p.mpc:2: this"), "the input itself fits: {err}");
+    // At precision 8 the same program has 14 bits to spare and no warning.
+    let out = mpcc(&["run", &file, "--plaintext", "--ranges", "--precision", "8"]);
+    assert!(!text(&out.stderr).contains("warning"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn fixed_reproduces_the_secure_overflow_that_f64_hides() {
+    let dir = scratch("fixed");
+    let file = write(&dir, "p.mpc", OVERFLOW);
+    let plain = printed_number(&mpcc(&["run", &file, "--plaintext"]));
+    let fixed = printed_number(&mpcc(&["run", &file, "--plaintext", "--fixed"]));
+    let mpc = printed_number(&mpcc(&["run", &file, "--parties", "2", "--stats", "none", "--seed", "1"]));
+    assert_eq!(plain, 4_294_967_296.0);
+    assert!((fixed - mpc).abs() <= 2.0 / 65536.0, "--fixed {fixed}, MPC {mpc}");
+    assert!(fixed.abs() < 1.0, "{fixed}");
+}

@@ -8,7 +8,7 @@ use mpcc_compiler::{compile, CompileOptions, Severity};
 use mpcc_runtime::datasets::folders::read_array;
 use mpcc_runtime::exec::{run_plain, RunConfig, VecSink};
 use ndarray::IxDyn;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A named tensor of a case: name, shape, values.
 type Param = (&'static str, Vec<usize>, Vec<f64>);
@@ -54,7 +54,7 @@ fn source(case: &Case, values: &[Vec<f64>], with_grad: bool) -> String {
     s
 }
 
-fn run(src: &str, dir: &PathBuf) {
+fn run(src: &str, dir: &Path) {
     let compiled = compile(src, &CompileOptions::default());
     let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "{src}\n{errors:#?}");

@@ -10,6 +10,7 @@ pub mod origin;
 pub mod plain;
 #[cfg(test)]
 mod plain_tests;
+pub mod ranges;
 
 pub use mpc::{run_mpc, run_party, MpcReport, PartyReport};
 pub use mpcc_ir::Span;
@@ -24,7 +25,8 @@ pub struct RunConfig {
     /// Each party's data folder, by rank; the binary fills one per party
     /// (default: the program's folder). `load`/`save`/`output(…, path)` resolve inside them.
     pub data_dirs: Vec<PathBuf>,
-    /// MPC fixed-point fractional bits (default 16); unused by the plaintext engine.
+    /// Fixed-point fractional bits (default 16, at most `fixed::MAX_FRAC_BITS`); the plaintext
+    /// engine checks it and uses it for its domain warnings.
     pub precision: u32,
     /// MPC share randomness (`None`: OS entropy); unused by the plaintext engine.
     pub seed: Option<u64>,
@@ -41,7 +43,10 @@ pub struct RunConfig {
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
 /// outermost `for` loop. Only party 0 of an MPC run calls it. It sees no value, only counts.
 #[derive(Clone, Default)]
-pub struct Progress(pub Option<std::sync::Arc<dyn Fn(mpcc_ir::Span, u64, u64) + Send + Sync>>);
+pub struct Progress(pub Option<std::sync::Arc<ProgressFn>>);
+
+/// What [`Progress`] calls: `(loop span, iterations done, iterations in all)`.
+pub type ProgressFn = dyn Fn(mpcc_ir::Span, u64, u64) + Send + Sync;
 
 impl Progress {
     /// Calls the callback, if any.
@@ -146,7 +151,26 @@ pub struct RunReport {
     pub files_written: Vec<PathBuf>,
 }
 
-/// Runs `program` on the plaintext (f64) engine; see [`plain`].
+/// The run's fixed-point format, or an `ErrorKind::Precision` error naming the allowed range.
+pub fn fixed_point(cfg: &RunConfig) -> Result<crate::fixed::FixedPoint, RunError> {
+    crate::fixed::FixedPoint::new(cfg.precision)
+        .map_err(|e| RunError::new(crate::error::ErrorKind::Precision, format!("--precision: {e}")))
+}
+
+/// Runs `program` on the plaintext (f64) engine; see [`plain`]. The precision is checked as for
+/// an MPC run, so a configuration that runs here also runs securely.
 pub fn run_plain(program: &mpcc_ir::Program, cfg: &RunConfig, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
-    plain::run(program, cfg, sink)
+    fixed_point(cfg)?;
+    plain::run(program, cfg, sink, None)
+}
+
+/// As [`run_plain`], telling `observer` about every value (see [`ranges`]).
+pub fn run_plain_observed(
+    program: &mpcc_ir::Program,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+    observer: &mut dyn ranges::Observer,
+) -> Result<RunReport, RunError> {
+    fixed_point(cfg)?;
+    plain::run(program, cfg, sink, Some(observer))
 }

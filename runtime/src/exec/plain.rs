@@ -22,6 +22,7 @@
 //! Does not: check labels (the compiler did), simulate parties, or print anything itself.
 
 use super::origin::{Origin, Origins};
+use super::ranges::Observer;
 use super::{Event, RunConfig, RunReport, Sink};
 use crate::error::{dims_text, ErrorKind, RunError};
 use crate::format::{format_tensor, join_print, PrintPiece};
@@ -33,8 +34,13 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
 
-/// Runs a program; see the module doc.
-pub fn run(program: &Program, cfg: &RunConfig, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
+/// Runs a program; see the module doc. An `observer` sees (and may rewrite) every value.
+pub fn run<'a>(
+    program: &'a Program,
+    cfg: &'a RunConfig,
+    sink: &'a mut dyn Sink,
+    observer: Option<&'a mut dyn Observer>,
+) -> Result<RunReport, RunError> {
     let start = Instant::now();
     let mut machine = Machine {
         program,
@@ -45,6 +51,7 @@ pub fn run(program: &Program, cfg: &RunConfig, sink: &mut dyn Sink) -> Result<Ru
         warned: HashSet::new(),
         origins: Origins::new(program.values.len(), program.vars.len()),
         report: RunReport::default(),
+        observer,
     };
     machine.block(&program.body)?;
     let mut report = machine.report;
@@ -68,6 +75,7 @@ struct Machine<'a> {
     warned: HashSet<ValueId>,
     origins: Origins,
     report: RunReport,
+    observer: Option<&'a mut dyn Observer>,
 }
 
 impl Machine<'_> {
@@ -99,7 +107,7 @@ impl Machine<'_> {
             Stmt::For { var, start, end, body, span } => {
                 let from = self.int(*start, "a loop bound", *span)?;
                 let to = self.int(*end, "a loop bound", *span)?;
-                let tick = true && super::Progress::is_outermost(self.program, *span);
+                let tick = super::Progress::is_outermost(self.program, *span);
                 let mut iterations = 0;
                 for i in from..to {
                     if let Some(slot) = self.vars.get_mut(var.index()) {
@@ -204,7 +212,7 @@ impl Machine<'_> {
         let program = self.program;
         let def = program.value(id).ok_or_else(|| RunError::new(ErrorKind::Internal, format!("unknown value {id}")))?;
         let span = def.span;
-        let (value, domain) = self
+        let (mut value, domain) = self
             .compute(def)
             .map_err(|e| {
                 let dims = |v: ValueId| self.get(v).ok().map(|t| t.shape().to_vec());
@@ -232,6 +240,9 @@ impl Machine<'_> {
             if let Some(message) = self.new_non_finite(&def.op, &value) {
                 self.problem(id, span, message)?;
             }
+        }
+        if let Some(observer) = self.observer.as_deref_mut() {
+            observer.value(def, &mut value);
         }
         if let Some(slot) = self.values.get_mut(id.index()) {
             *slot = Some(value);

@@ -367,3 +367,18 @@ fn shape_errors_on_loaded_data_name_file_party_and_needed_shape() {
     assert_eq!(err.span, Some(Span::new(40, 45)));
     assert!(err.message.ends_with("the file's tensor has shape [50, 4]"), "{}", err.message);
 }
+
+#[test]
+fn a_precision_outside_the_supported_range_is_a_typed_error_for_both_engines() {
+    let p = B::new(&["ALICE", "BOB"]).p;
+    for precision in [0, 7, 21, 24, 31, 40] {
+        let cfg = RunConfig { precision, ..RunConfig::default() };
+        let e = run_plain(&p, &cfg, &mut VecSink::default()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Precision, "{e}");
+        assert!(e.message.contains("8..=20"), "{e}");
+        let e = run_mpc(&p, 2, &cfg, &mut VecSink::default()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Precision, "{e}");
+    }
+    let cfg = RunConfig { precision: 20, ..RunConfig::default() };
+    assert!(run_plain(&p, &cfg, &mut VecSink::default()).is_ok());
+}

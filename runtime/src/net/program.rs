@@ -10,7 +10,6 @@
 use crate::error::{ErrorKind, RunError};
 use crate::exec::mpc::{run_party as run_executor, PartyReport};
 use crate::exec::{Event, RunConfig, Sink};
-use crate::fixed::FixedPoint;
 use crate::net::error::NetError;
 use crate::net::handshake::PROTOCOL_VERSION;
 use crate::net::keys::{Identity, PeerCerts};
@@ -95,8 +94,7 @@ pub fn run_party(
             format!("--party {} but only {n} peer addresses: give one address per party, in rank order", opts.rank),
         )
     })?;
-    let fixed =
-        FixedPoint::new(cfg.precision).map_err(|e| RunError::new(ErrorKind::Config, format!("--precision: {e}")))?;
+    let fixed = crate::exec::fixed_point(cfg)?;
     let context = RunContext { protocol_version: PROTOCOL_VERSION, frac_bits: fixed.frac_bits, n_parties: n as u64 };
     let fingerprint = program.fingerprint(&context).map_err(|e| {
         RunError::new(ErrorKind::Internal, format!("cannot encode the program for its fingerprint: {e}"))

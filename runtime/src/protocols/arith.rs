@@ -2,7 +2,7 @@
 //! (added by party 0 only), scale alignment, sums and means along an axis, and division by a
 //! public number. All are local (0 rounds) except where a truncation is named.
 
-use super::trunc::rescale;
+use super::trunc::{rescale, truncate};
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -90,7 +90,7 @@ pub fn sum(party: &Party, x: &Shared, axis: Option<usize>) -> Result<Shared, Mpc
 }
 
 /// The mean over `axis` (or everything): a sum, then division by the public count.
-/// Cost: as `div_public` (1 round of truncation).
+/// Cost: as `div_public` (2 rounds of truncation; 1 when the count is a power of two).
 pub fn mean(party: &mut Party, x: &Shared, axis: Option<usize>) -> Result<Shared, MpcError> {
     let count = match axis {
         None => x.len(),
@@ -100,21 +100,76 @@ pub fn mean(party: &mut Party, x: &Shared, axis: Option<usize>) -> Result<Shared
     div_public(party, &s, count as f64)
 }
 
-/// `x / d` for a public nonzero real `d`: multiplication by `1/d` encoded with
-/// `k = f + max(0, ⌈log2 |d|⌉)` fractional bits (relative error of the factor ≤ 2^-(f+1)), then a
-/// truncation back to scale `max(scale, f)` (so an unscaled input, e.g. a count of 0/1 results,
-/// gets a fractional result). Range: |x · 2^scale · 2^k / d| < 2^62. Cost: 1 round (`truncate`).
+/// Significant bits of the factor `1/a'` in `div_public` (a' in [1, 2)): its relative error is at
+/// most 2^-(FACTOR_BITS+1). 19 is the most for which the low part's product in the split below
+/// stays under 2^62 (see `div_public`).
+pub const FACTOR_BITS: u32 = 19;
+
+/// `x / d` for a public nonzero real `d`, correct for every dividend the truncation admits
+/// (|x·2^scale| < 2^62), at scale `T = max(scale, f)` (an unscaled input, e.g. a count of 0/1
+/// results, gets a fractional result).
+///
+/// Write |d| = 2^m·a with a in [1, 2) (for |d| < 1, m < 0: `x` is first shifted left by -m, which
+/// needs |x/d|·2^T < 2^61). With `F = round(2^(p+1)/a)`, p = `FACTOR_BITS`:
+/// - a = 1 (d a power of two): one truncation by m bits.
+/// - m ≥ p + 2: `x' = trunc(x, m)`, then `trunc(x'·F, p + 1)` (|x'·F| ≤ 2^61).
+/// - otherwise, with k = p + 1 + m: the split `x = x_hi·2^k + x_lo` (`x_hi = trunc(x, k)`,
+///   `x_lo` computed locally, |x_lo| ≤ 2^k); the result is `x_hi·F + trunc(x_lo·F, k)`
+///   (|x_hi·F| ≤ 2^(62-m) needs no truncation; |x_lo·F| ≤ 2^(2p+m+2) ≤ 2^60).
+///
+/// Error: relative 2^-(p+1) = 2^-20 (the factor) plus at most 2 units in the last place.
+/// Cost: 2 rounds (two truncations), 1 when |d| ≥ 1 is a power of two, 0 for ±1.
 pub fn div_public(party: &mut Party, x: &Shared, d: f64) -> Result<Shared, MpcError> {
     if d == 0.0 || !d.is_finite() {
         return Err(party.invalid("div", format!("division by {d}")));
     }
     let f = party.fixed.frac_bits;
     let target = x.scale.max(f);
-    let extra = d.abs().log2().ceil().max(0.0) as u32;
-    let k = (f + extra).min(62u32.saturating_sub(x.scale)).max(target - x.scale);
-    let factor = encode_scaled(1.0 / d, k)?;
-    let raw = Shared { data: ring::scale(&x.data, factor), scale: x.scale + k };
-    rescale(party, raw, target)
+    // |d| = 2^m · a, a in [1, 2); exact in floating point.
+    let (mut a, mut m) = (d.abs(), 0i32);
+    while a >= 2.0 {
+        a /= 2.0;
+        m += 1;
+    }
+    while a < 1.0 {
+        a *= 2.0;
+        m -= 1;
+    }
+    let mut data = upscale(x, target).data;
+    if m < 0 {
+        let j = m.unsigned_abs();
+        if j >= 62 {
+            return Err(party.invalid("div", format!("division by {d}: the quotient is out of range")));
+        }
+        data = ring::shl(&data, j);
+        m = 0;
+    }
+    let m = m.unsigned_abs();
+    let p = FACTOR_BITS;
+    let quotient = if m >= 62 {
+        // |x/d| < 2^62 / 2^62: below one unit in the last place.
+        ArrayD::zeros(data.raw_dim())
+    } else if a == 1.0 {
+        trunc_raw(party, &data, m)?
+    } else if m >= p + 2 {
+        let f_factor = encode_scaled(1.0 / a, p + 1)?;
+        let reduced = trunc_raw(party, &data, m)?;
+        trunc_raw(party, &ring::scale(&reduced, f_factor), p + 1)?
+    } else {
+        let k = p + 1 + m;
+        let f_factor = encode_scaled(1.0 / a, p + 1)?;
+        let hi = trunc_raw(party, &data, k)?;
+        let lo = ring::sub(&data, &ring::shl(&hi, k))?;
+        let lo_q = trunc_raw(party, &ring::scale(&lo, f_factor), k)?;
+        ring::add(&ring::scale(&hi, f_factor), &lo_q)?
+    };
+    let quotient = if d < 0.0 { ring::neg(&quotient) } else { quotient };
+    Ok(Shared { data: quotient, scale: target })
+}
+
+/// `data / 2^bits` for shares whose scale is tracked by the caller. Cost: as `truncate`.
+fn trunc_raw(party: &mut Party, data: &RingTensor, bits: u32) -> Result<RingTensor, MpcError> {
+    Ok(truncate(party, &Shared { data: data.clone(), scale: bits }, bits)?.data)
 }
 
 /// Brings a product-scale value back to the run's precision (`rescale` to `frac_bits`).

@@ -58,8 +58,10 @@ pub struct Reduced {
 /// `max`/`min` over `axis` (or everything), optionally with the position (`argmax`/`argmin`).
 ///
 /// Tree reduction: each level compares neighbours pairwise in one batched comparison, then
-/// selects the values (and, with `track`, the one-hot position blocks) in one batched product.
-/// Cost: ⌈log2 n⌉ levels, each one comparison of n/2^level elements plus 1 round of products.
+/// selects the values (and, with `track`, the one-hot words of both candidates' blocks of
+/// positions) in one batched product. Memory: O(rows · len).
+/// Cost: ⌈log2 n⌉ levels, each one comparison of n/2^level elements plus 1 round of products
+/// (with `track`, at most `len` more products per row and level).
 pub fn reduce_extreme(
     party: &mut Party,
     x: &Shared,
@@ -87,30 +89,20 @@ pub fn reduce_extreme(
         Some(p) => x.data.view().permuted_axes(IxDyn(p)).as_standard_layout().into_owned(),
         None => x.data.clone(),
     };
-    // vals[r][j]; oh[r][j][k] (one-hot over the original positions k).
+    // vals[r][j]: rows × m candidates. With `track`, oh[r][k]: rows × len, one word per original
+    // position k. Candidate j owns the contiguous block `blocks[j]` of positions (its subtree of
+    // the tree), holding its one-hot restricted to that block; merging two neighbours scales the
+    // left block by 1 - c and the right one by c, so memory stays rows × len (not rows × len²).
     let mut vals = to_vec(&moved);
     let mut m = len;
-    let mut oh: Vec<u64> = if track {
-        let mut v = vec![0u64; rows * len * len];
-        let one = if party.id() == 0 { 1 } else { 0 };
-        // Row r, candidate j: a one at position j (len ≥ 1 here).
-        for block in v.chunks_exact_mut(len * len) {
-            for (j, candidate) in block.chunks_exact_mut(len).enumerate() {
-                if let Some(x) = candidate.get_mut(j) {
-                    *x = one;
-                }
-            }
-        }
-        v
-    } else {
-        Vec::new()
-    };
+    let mut oh: Vec<u64> = if track { vec![if party.id() == 0 { 1 } else { 0 }; rows * len] } else { Vec::new() };
+    let mut blocks: Vec<usize> = vec![1; len];
     while m > 1 {
         let half = m / 2;
         let next = m - half;
         let mut left = Vec::with_capacity(rows * half);
         let mut right = Vec::with_capacity(rows * half);
-        // vals is rows × m; oh is rows × m × len (m ≥ 2 and len ≥ 1 here).
+        // vals is rows × m (m ≥ 2 here).
         for row in vals.chunks_exact(m) {
             for pair in row.chunks_exact(2) {
                 if let [l, r] = pair {
@@ -127,16 +119,20 @@ pub fn reduce_extreme(
             Extreme::Min => compare(party, CmpOp::Lt, &rs, &ls)?,
         };
         let cv = to_vec(&c.data);
-        // One batched product: c·(right - left) for values, and for every one-hot entry.
+        // One batched product: c·(right - left) for the values, and c·w for every one-hot word
+        // w of both blocks of each pair.
         let mut factors = cv.clone();
         let mut diffs: Vec<u64> = right.iter().zip(&left).map(|(r, l)| r.wrapping_sub(*l)).collect();
+        // Positions covered by the pairs (the odd last candidate's block is carried as is).
+        let paired: usize = blocks.get(..2 * half).map_or(0, |b| b.iter().sum());
         if track {
-            for (row_oh, row_c) in oh.chunks_exact(m * len).zip(cv.chunks_exact(half)) {
-                for (pair, &c) in row_oh.chunks_exact(2 * len).zip(row_c) {
-                    if let Some((lo, ro)) = pair.split_at_checked(len) {
-                        factors.extend(std::iter::repeat_n(c, len));
-                        diffs.extend(ro.iter().zip(lo).map(|(r, l)| r.wrapping_sub(*l)));
-                    }
+            for (row_oh, row_c) in oh.chunks_exact(len).zip(cv.chunks_exact(half)) {
+                let mut at = 0;
+                for (sizes, &c) in blocks.chunks_exact(2).zip(row_c) {
+                    let size: usize = sizes.iter().sum();
+                    factors.extend(std::iter::repeat_n(c, size));
+                    diffs.extend_from_slice(row_oh.get(at..at + size).unwrap_or_default());
+                    at += size;
                 }
             }
         }
@@ -145,8 +141,7 @@ pub fn reduce_extreme(
         let ds = Shared { data: from_vec("max", &[total], diffs)?, scale: 0 };
         let prod = to_vec(&mul_raw(party, &fs, &ds)?.data);
         let mut new_vals = Vec::with_capacity(rows * next);
-        let mut new_oh = Vec::with_capacity(if track { rows * next * len } else { 0 });
-        // prod: rows × half selected value differences, then rows × half × len one-hot ones.
+        // prod: rows × half selected value differences, then rows × paired one-hot products.
         let (prod_vals, prod_oh) = prod.split_at_checked(rows * half).unwrap_or((&prod, &[]));
         for ((row, lrow), prow) in vals.chunks_exact(m).zip(left.chunks_exact(half)).zip(prod_vals.chunks_exact(half)) {
             new_vals.extend(lrow.iter().zip(prow).map(|(l, p)| l.wrapping_add(*p)));
@@ -154,19 +149,27 @@ pub fn reduce_extreme(
                 new_vals.extend(row.last());
             }
         }
-        if track {
-            for (row_oh, prow) in oh.chunks_exact(m * len).zip(prod_oh.chunks_exact(half * len)) {
-                // The left candidate of each pair plus its selected difference.
-                for (pair, p) in row_oh.chunks_exact(2 * len).zip(prow.chunks_exact(len)) {
-                    new_oh.extend(pair.iter().zip(p).map(|(o, p)| o.wrapping_add(*p)));
-                }
-                if m % 2 == 1 {
-                    new_oh.extend_from_slice(row_oh.get((m - 1) * len..).unwrap_or_default());
+        if track && paired > 0 {
+            for (row_oh, prow) in oh.chunks_exact_mut(len).zip(prod_oh.chunks_exact(paired)) {
+                let mut at = 0;
+                for sizes in blocks.chunks_exact(2) {
+                    if let [a, b] = *sizes {
+                        // Left block: w - c·w; right block: c·w.
+                        let (Some(words), Some(prods)) = (row_oh.get_mut(at..at + a + b), prow.get(at..at + a + b))
+                        else {
+                            return Err(party.invalid("argmax", "one-hot block out of range"));
+                        };
+                        let (lw, rw) = words.split_at_mut(a);
+                        let (lp, rp) = prods.split_at(a);
+                        lw.iter_mut().zip(lp).for_each(|(w, p)| *w = w.wrapping_sub(*p));
+                        rw.copy_from_slice(rp);
+                        at += a + b;
+                    }
                 }
             }
         }
+        blocks = blocks.chunks(2).map(|b| b.iter().sum()).collect();
         vals = new_vals;
-        oh = new_oh;
         m = next;
     }
     let values = Shared { data: from_vec("max", &out_shape, vals)?, scale: x.scale };

@@ -29,7 +29,6 @@ use crate::comm::{Comm, CountingComm, LocalComm};
 use crate::dealer::{spawn_dealer_thread, DealerClient, DealerLink};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::{Event, RunConfig, Sink};
-use crate::fixed::FixedPoint;
 use crate::party::{Party, Seeds};
 use machine::Machine;
 use mpcc_ir::{PartyId, Program};
@@ -157,8 +156,7 @@ pub fn run_mpc_with_comms(
 ) -> Result<(MpcReport, Recorded), RunError> {
     let n = comms.len();
     check_parties(program, n)?;
-    let fixed =
-        FixedPoint::new(cfg.precision).map_err(|e| RunError::new(ErrorKind::Config, format!("--precision: {e}")))?;
+    let fixed = crate::exec::fixed_point(cfg)?;
     let start = Instant::now();
     let seeds = Seeds::generate(n, cfg.seed);
     let (link, dealer_thread) = spawn_dealer_thread(&seeds.dealer);

@@ -120,6 +120,50 @@ fn argmax_one_hot_and_ties_go_first() {
     }
 }
 
+/// argmax/argmin with one-hot and index over rows of odd and even lengths (blocks of unequal
+/// sizes merge at every level), against the plaintext engine's `arg`.
+#[test]
+fn argmax_matches_plaintext_on_odd_lengths() {
+    use crate::plain::reduce;
+    for len in [1usize, 2, 3, 5, 6, 7, 13] {
+        let x = ArrayD::from_shape_fn(IxDyn(&[3, len]), |i| (((i[0] * 31 + i[1] * 17) % 11) as f64) - 5.0);
+        for (which, op) in [(Extreme::Max, mpcc_ir::ArgOp::ArgMax), (Extreme::Min, mpcc_ir::ArgOp::ArgMin)] {
+            for n in PARTY_COUNTS {
+                let got = run_op(n, std::slice::from_ref(&x), |party, s| {
+                    let r = reduce_extreme(party, &s[0], Some(1), which, true)?;
+                    let oh = crate::protocols::arith::upscale(&r.one_hot.unwrap(), 16);
+                    let idx = crate::protocols::arith::upscale(&r.index.unwrap(), 16);
+                    let idx = Shared { data: idx.data.insert_axis(ndarray::Axis(1)), scale: 16 };
+                    Ok(Shared { data: ndarray::concatenate![ndarray::Axis(1), oh.data, idx.data], scale: 16 })
+                });
+                let oh = reduce::arg(op, &x, Some(1), true).unwrap();
+                let idx = reduce::arg(op, &x, Some(1), false).unwrap().insert_axis(ndarray::Axis(1));
+                let want = ndarray::concatenate![ndarray::Axis(1), oh, idx];
+                assert_close(&got, &want, 0.0);
+            }
+        }
+    }
+}
+
+/// A row of 10^4 elements: the one-hot used to take rows·len² words (10^8 words, 800 MB per
+/// party plus as much again for the products); now it is linear.
+#[test]
+fn argmax_of_a_long_row_is_linear_in_memory() {
+    let len = 10_000;
+    let x = ArrayD::from_shape_fn(IxDyn(&[len]), |i| (((i[0] * 7919) % 10_007) as f64) / 8.0 - 600.0);
+    let got = run_op(2, std::slice::from_ref(&x), |party, s| {
+        let r = reduce_extreme(party, &s[0], None, Extreme::Max, true)?;
+        let idx = crate::protocols::arith::upscale(&r.index.unwrap(), 16);
+        let oh = crate::protocols::arith::upscale(&r.one_hot.unwrap(), 16);
+        let idx = Shared { data: idx.data.into_shape_with_order(vec![1]).unwrap(), scale: 16 };
+        Ok(Shared { data: ndarray::concatenate![ndarray::Axis(0), oh.data, idx.data], scale: 16 })
+    });
+    let want_idx = crate::plain::reduce::arg(mpcc_ir::ArgOp::ArgMax, &x, None, false).unwrap();
+    let want_oh = crate::plain::reduce::arg(mpcc_ir::ArgOp::ArgMax, &x, None, true).unwrap();
+    let want = ndarray::concatenate![ndarray::Axis(0), want_oh, want_idx.into_shape_with_order(vec![1]).unwrap()];
+    assert_close(&got, &want, 0.0);
+}
+
 #[test]
 fn a2b_b2a_and_gates_round_trip() {
     let words: Vec<u64> = vec![0, 1, u64::MAX, 1 << 63, 0x0123_4567_89ab_cdef, 42];

@@ -5,6 +5,7 @@
 mod arith;
 mod compare;
 mod costs;
+mod division;
 mod errors;
 mod wire;
 
