@@ -8,7 +8,7 @@ use mpcc_compiler::{compile, CompileOptions, Severity};
 use mpcc_runtime::datasets::folders::read_array;
 use mpcc_runtime::exec::{run_plain, RunConfig, VecSink};
 use ndarray::IxDyn;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A named tensor of a case: name, shape, values.
 type Param = (&'static str, Vec<usize>, Vec<f64>);
@@ -62,7 +62,7 @@ fn run(src: &str, dir: &Path) {
     mpcc_ir::validate(&program).expect("valid IR");
     let bob = dir.join("bob");
     std::fs::create_dir_all(&bob).expect("bob's folder");
-    let cfg = RunConfig { data_dirs: vec![dir.clone(), bob], ..RunConfig::default() };
+    let cfg = RunConfig { data_dirs: vec![dir.to_path_buf(), bob], ..RunConfig::default() };
     run_plain(&program, &cfg, &mut VecSink::default()).unwrap_or_else(|e| panic!("{src}\nrun failed: {e}"));
 }
 
