@@ -473,6 +473,7 @@ pub fn rejection_codes(seed: u64) -> Vec<&'static str> {
     let compiled = compile(&source, &CompileOptions::default());
     let mut codes: Vec<&'static str> =
         compiled.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
+    codes.sort_unstable();
     codes.dedup();
     codes
 }
