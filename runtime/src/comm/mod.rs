@@ -2,8 +2,8 @@
 //! all-to-all exchange that is one round), its statistics, and its errors.
 //!
 //! Implementations: `local` (in-process channels, one thread per party) and `counting` (a wrapper
-//! that counts rounds and bytes and can record every message for tests). TCP comes later behind
-//! the same trait. A `Comm` moves opaque bytes; it never sees a value's meaning.
+//! that counts rounds and bytes and can record every message for tests); `crate::net::tcp_comm`
+//! is the TCP+TLS one. A `Comm` moves opaque bytes; it never sees a value's meaning.
 
 pub mod counting;
 pub mod local;
