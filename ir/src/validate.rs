@@ -249,9 +249,28 @@ impl Validator<'_> {
             | Op::SumTo { shape, .. } => {
                 self.public(*shape, "shape argument");
             }
+            Op::Conv2dGradX { x_shape: shape, .. } | Op::Conv2dGradW { w_shape: shape, .. } => {
+                self.public(*shape, "shape argument");
+            }
+            Op::Conv2d { .. } => {}
+            Op::Pool2d { k, win, .. } | Op::Pool2dGrad { k, win, .. }
+                if k.contains(&0) || win.padding.iter().zip(k).any(|(p, k)| 2 * u64::from(*p) > u64::from(*k)) =>
+            {
+                self.fail(format!("{what}: pooling window {k:?} with padding {:?}", win.padding));
+            }
             Op::Eye { n } => self.public(*n, "eye size"),
             Op::OneHot { classes, .. } => self.public(*classes, "one_hot classes"),
             _ => {}
+        }
+        if let Op::Conv2d { win, .. }
+        | Op::Conv2dGradX { win, .. }
+        | Op::Conv2dGradW { win, .. }
+        | Op::Pool2d { win, .. }
+        | Op::Pool2dGrad { win, .. } = &def.op
+        {
+            if win.stride.contains(&0) {
+                self.fail(format!("{what}: stride {:?} has a zero", win.stride));
+            }
         }
         if !matches!(def.op, Op::Reveal(_) | Op::Shape(_) | Op::Var(_)) {
             for operand in operands(&def.op) {

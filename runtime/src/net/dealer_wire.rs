@@ -6,6 +6,7 @@
 //! (request `k` has tag `k + 1`), [`BYE_TAG`] for a clean end. No IO here.
 
 use crate::dealer::Request;
+use crate::plain::conv::{conv_dims, ConvMap};
 use crate::ring::matmul::matmul_shape;
 use crate::wire::control_config;
 use crate::wire::{decode_u64s, encode_u64s};
@@ -29,6 +30,24 @@ enum WireRequest {
     Trunc { n: u64, bits: u32 },
     Bits { n: u64 },
     BinTriple { n: u64 },
+    ConvTriple { map: u8, a: Vec<u64>, b: Vec<u64>, target: Vec<u64>, stride: [u32; 2], padding: [u32; 2] },
+}
+
+fn map_to_wire(map: ConvMap) -> u8 {
+    match map {
+        ConvMap::Forward => 0,
+        ConvMap::GradX => 1,
+        ConvMap::GradW => 2,
+    }
+}
+
+fn map_from_wire(map: u8) -> Result<ConvMap, String> {
+    match map {
+        0 => Ok(ConvMap::Forward),
+        1 => Ok(ConvMap::GradX),
+        2 => Ok(ConvMap::GradW),
+        _ => Err(format!("not a dealer request (convolution map {map})")),
+    }
 }
 
 fn dims_to_wire(d: &[usize]) -> Vec<u64> {
@@ -44,6 +63,14 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
         Request::Trunc { n, bits } => WireRequest::Trunc { n: *n as u64, bits: *bits },
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
+        Request::ConvTriple { map, a, b, target, win } => WireRequest::ConvTriple {
+            map: map_to_wire(*map),
+            a: dims_to_wire(a),
+            b: dims_to_wire(b),
+            target: dims_to_wire(target),
+            stride: win.stride,
+            padding: win.padding,
+        },
     };
     bincode::serde::encode_to_vec(&wire, control_config()).unwrap_or_default()
 }
@@ -68,6 +95,13 @@ pub fn decode_request(bytes: &[u8], max_elements: usize) -> Result<Request, Stri
         WireRequest::Trunc { n, bits } => Request::Trunc { n: to_usize(n)?, bits },
         WireRequest::Bits { n } => Request::Bits { n: to_usize(n)? },
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
+        WireRequest::ConvTriple { map, a, b, target, stride, padding } => Request::ConvTriple {
+            map: map_from_wire(map)?,
+            a: dims(a)?,
+            b: dims(b)?,
+            target: dims(target)?,
+            win: mpcc_ir::Window2d { stride, padding },
+        },
     };
     check_size(&req, max_elements)?;
     Ok(req)
@@ -91,6 +125,14 @@ pub fn check_size(req: &Request, max: usize) -> Result<(), String> {
         Request::MatTriple { a, b } => {
             let (c, ..) = matmul_shape(a, b).map_err(|e| e.to_string())?;
             vec![product(a).ok_or_else(too_big)?, product(b).ok_or_else(too_big)?, product(&c).ok_or_else(too_big)?]
+        }
+        Request::ConvTriple { map, a, b, target, win } => {
+            let (pa, pb) = (product(a).ok_or_else(too_big)?, product(b).ok_or_else(too_big)?);
+            if pa > max || pb > max || product(target).is_none_or(|t| t > max) {
+                return Err(too_big());
+            }
+            let c = conv_dims(*map, a, b, target, win).map_err(|e| e.message)?;
+            vec![pa, pb, product(&c).ok_or_else(too_big)?]
         }
     };
     if parts.iter().any(|&p| p > max) {

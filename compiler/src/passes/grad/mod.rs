@@ -418,6 +418,8 @@ fn diff_operands(op: &Op) -> Option<Vec<ValueId>> {
             _ => vec![*a, *b],
         },
         Op::Unary(mpcc_ir::UnaryOp::Sign, _) | Op::Arg { .. } | Op::OneHot { .. } => return None,
+        // The adjoints themselves (a `grad` of a `grad` through a layer) have no rule yet.
+        Op::Conv2dGradX { .. } | Op::Conv2dGradW { .. } | Op::Pool2dGrad { .. } => return None,
         Op::Where(_, a, b) => vec![*a, *b],
         Op::Reshape { x, .. } | Op::SumTo { x, .. } | Op::Index { x, .. } => vec![*x],
         other => operands(other),
