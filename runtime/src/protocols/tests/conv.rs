@@ -99,3 +99,23 @@ fn convolution_opens_its_operands_not_the_im2col_expansion() {
         assert_eq!(reports[0].dealer.bytes_received, 8 * nz + 16 * nz);
     }
 }
+
+#[test]
+fn pooling_rounds_are_those_of_the_documented_rows() {
+    // max_pool2d over K = 4 (2×2): ⌈log2 4⌉ = 2 levels of (L + 9) rounds, every window at once;
+    // avg_pool2d: one round (the division).
+    let fixed = FixedPoint::default();
+    let x = fixed.encode(&ramp(&[2, 3, 8, 8], 0.45, 1.0)).unwrap();
+    let win = Window2d { stride: [2, 2], padding: [0, 0] };
+    for n in PARTY_COUNTS {
+        let l = crate::protocols::convert::csa_layers(n) as u64;
+        for (op, want) in [(PoolOp::Max, 2 * (l + 9)), (PoolOp::Avg, 1)] {
+            let reports = simulate(&SimConfig::new(n, Some(4)), |party| {
+                let a = share_from(party, 0, (party.id() == 0).then_some(&x), x.shape(), 16)?;
+                conv::pool2d(party, op, &a, [2, 2], &win).map(|_| ())
+            })
+            .unwrap();
+            assert_eq!(reports[1].comm.rounds, want, "{op:?} with {n} parties");
+        }
+    }
+}
