@@ -219,8 +219,8 @@ pub enum Op {
     /// levels, every window in one batch per level); `Avg`, a local sum and a public division.
     Pool2d { op: PoolOp, x: ValueId, k: [u32; 2], win: Window2d },
     /// The adjoint of [`Op::Pool2d`], emitted by `grad`: `dy` (the pooled shape) spread back to
-    /// `x`'s shape: for `Max` onto the first maximum of each window (a one-hot from the same
-    /// comparison tree, then a product with `dy`), for `Avg` evenly (`dy / (kh·kw)` to every
+    /// `x`'s shape: for `Max` onto the first maximum of each window (a one-hot from the comparison
+    /// tree, recomputed from `x`, then a product with `dy`), for `Avg` evenly (`dy / (kh·kw)` to every
     /// element of the window). Overlapping windows add. `x` is read for its values (`Max`) or only
     /// its shape (`Avg`).
     Pool2dGrad { op: PoolOp, x: ValueId, dy: ValueId, k: [u32; 2], win: Window2d },
