@@ -425,6 +425,28 @@ mod tests {
     }
 
     #[test]
+    fn windows_need_a_nonzero_stride_and_poolings_at_most_half_padding() {
+        let win = |s: u32, p: u32| crate::Window2d { stride: [s, 1], padding: [p, 0] };
+        let mut values = base();
+        values.push(value(Op::Conv2d { x: ValueId(2), w: ValueId(2), win: win(1, 3) }, Label::Private));
+        check(values, evals(4), "");
+        let mut values = base();
+        values.push(value(Op::Conv2d { x: ValueId(2), w: ValueId(2), win: win(0, 0) }, Label::Private));
+        check(values, evals(4), "stride");
+        let mut values = base();
+        values.push(value(
+            Op::Pool2d { op: crate::PoolOp::Max, x: ValueId(2), k: [2, 2], win: win(2, 2) },
+            Label::Private,
+        ));
+        check(values, evals(4), "pooling window");
+        // The shape argument of an adjoint is public.
+        let mut values = base();
+        let op = Op::Conv2dGradX { dy: ValueId(2), w: ValueId(2), x_shape: ValueId(2), win: win(1, 0) };
+        values.push(value(op, Label::Private));
+        check(values, evals(4), "shape argument");
+    }
+
+    #[test]
     fn rejects_use_before_evaluation_and_bad_ids() {
         let mut values = base();
         values.push(value(Op::Binary(BinaryOp::Add, ValueId(0), ValueId(0)), Label::Public));

@@ -18,8 +18,8 @@ use super::call::Bound;
 /// The output size along one axis when everything is known.
 fn out_dim(h: Dim, k: Dim, stride: u32, pad: u32) -> Dim {
     match (h, k) {
-        (Dim::Known(h), Dim::Known(k)) if h + 2 * pad as usize >= k && stride > 0 => {
-            Dim::Known((h + 2 * pad as usize - k) / stride as usize + 1)
+        (Dim::Known(h), Dim::Known(k)) if h.saturating_add(2 * pad as usize) >= k && stride > 0 => {
+            Dim::Known((h.saturating_add(2 * pad as usize) - k) / stride as usize + 1)
         }
         _ => Dim::Unknown,
     }
@@ -105,7 +105,7 @@ impl<'a> Cx<'a> {
         for axis in 0..2 {
             let (hd, kd, pad) = (h.get(axis), k.get(axis), win.padding.get(axis).copied().unwrap_or(0));
             if let (Some(Dim::Known(h)), Some(Dim::Known(k))) = (hd, kd) {
-                if *k > h + 2 * pad as usize {
+                if *k > h.saturating_add(2 * pad as usize) {
                     self.geometry_error(
                         span,
                         format!("a window of {k} does not fit an input of {h} padded by {pad}"),

@@ -176,6 +176,13 @@ mod tests {
             Request::MatTriple { a: vec![2, 3], b: vec![3, 4] },
             Request::Trunc { n: 7, bits: 16 },
             Request::Bits { n: 1 },
+            Request::ConvTriple {
+                map: ConvMap::GradW,
+                a: vec![1, 2, 4, 3],
+                b: vec![1, 2, 2, 2],
+                target: vec![2, 2, 3, 2],
+                win: mpcc_ir::Window2d { stride: [2, 1], padding: [1, 0] },
+            },
         ];
         for req in reqs {
             assert_eq!(decode_request(&encode_request(&req), 100).unwrap(), req);
@@ -183,6 +190,15 @@ mod tests {
         let huge = Request::MatTriple { a: vec![usize::MAX, 2], b: vec![2, 2] };
         assert!(decode_request(&encode_request(&huge), 100).unwrap_err().contains("more than 100"));
         assert!(decode_request(&[9, 9, 9], 100).is_err());
+        // A convolution triple whose shapes do not fit is refused before the dealer computes.
+        let bad = Request::ConvTriple {
+            map: ConvMap::Forward,
+            a: vec![1, 2, 4, 4],
+            b: vec![1, 3, 2, 2],
+            target: vec![],
+            win: mpcc_ir::Window2d { stride: [1, 1], padding: [0, 0] },
+        };
+        assert!(decode_request(&encode_request(&bad), 100).unwrap_err().contains("channels"));
         assert_eq!(decode_reply(&encode_reply(&[1, 2]), 2), Ok(Ok(vec![1, 2])));
         assert_eq!(decode_reply(&encode_refusal("no"), 2), Ok(Err("no".to_string())));
         assert!(decode_reply(&encode_reply(&[1]), 2).is_err());

@@ -21,7 +21,7 @@ pub fn out_size(h: usize, k: usize, stride: u32, pad: u32, what: &str) -> Result
     if stride == 0 {
         return Err(RunError::shape(format!("`{what}` with stride 0")));
     }
-    let padded = h + 2 * pad as usize;
+    let padded = h.saturating_add(2 * pad as usize);
     if k == 0 || k > padded {
         return Err(RunError::shape(format!(
             "`{what}` window of size {k} does not fit an input of size {h} padded by {pad} on each side"
