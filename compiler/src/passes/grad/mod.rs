@@ -443,6 +443,10 @@ fn op_name(p: &Program, op: &Op) -> String {
         Op::Arg { .. } => "argmin".into(),
         Op::OneHot { .. } => "one_hot".into(),
         Op::MatMul(..) => "@".into(),
+        // The adjoints a first `grad` emits (a `grad` of a `grad` through a layer), by IR name.
+        Op::Conv2dGradX { .. } => "conv2d_grad_x".into(),
+        Op::Conv2dGradW { .. } => "conv2d_grad_w".into(),
+        Op::Pool2dGrad { op, .. } => format!("{}_grad", mpcc_ir::pool_name(*op)),
         Op::Cat { .. } => "cat".into(),
         Op::Stack { .. } => "stack".into(),
         Op::Var(x) => p.var(*x).map_or_else(|| "this variable".into(), |d| format!("`{}`", d.name)),
