@@ -6,7 +6,7 @@
 //! except for `max`/`min`, where a second positional argument is a second tensor
 //! (`max(a, b)` is the elementwise maximum) and the axis is given only as `axis=`.
 
-use mpcc_ir::{ArgOp, ReduceOp, UnaryOp};
+use mpcc_ir::{ArgOp, PoolOp, ReduceOp, UnaryOp};
 
 /// How a builtin lowers to IR.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,10 +40,12 @@ pub enum Kind {
     Output,
     Print,
     Save,
+    /// `conv2d(x, w, stride, padding, bias=)`.
+    Conv2d,
+    /// `max_pool2d` / `avg_pool2d(x, k, stride, padding)`.
+    Pool(PoolOp),
     /// `grad(loss, [names])`: placeholders expanded by `passes::grad`.
     Grad,
-    /// A name of the language that this version does not support yet.
-    Unsupported,
 }
 
 /// One builtin.
@@ -74,19 +76,6 @@ const fn row(
     Builtin { name, params, required, kwonly, variadic: false, kind, rule }
 }
 
-/// A name the language reserves but does not implement yet: any arguments, a clear diagnostic.
-const fn unsupported(name: &'static str) -> Builtin {
-    Builtin {
-        name,
-        params: &[],
-        required: 0,
-        kwonly: &[],
-        variadic: true,
-        kind: Kind::Unsupported,
-        rule: "not yet supported",
-    }
-}
-
 const X: &[&str] = &["x"];
 const X_AXIS: &[&str] = &["x", "axis"];
 const ELEMENTWISE: &str = "elementwise; shape and label as `x`";
@@ -102,7 +91,7 @@ pub const BUILTINS: &[Builtin] = &[
     row("shape", X, 1, &[], Kind::Shape, "public 1-D Int tensor of the dimensions"),
     row("reshape", &["x", "shape"], 2, &[], Kind::Reshape, "label of `x`; same number of elements"),
     row("transpose", X, 1, &[], Kind::Transpose, "axes reversed; label of `x`"),
-    row("flatten", X, 1, &[], Kind::Flatten, "1-D; label of `x`"),
+    row("flatten", &["x", "start"], 1, &[], Kind::Flatten, "axes `start..` (default 0) merged into one; label of `x`"),
     row("cat", &["xs", "axis"], 1, &[], Kind::Cat, "concatenation along `axis` (default 0); join of labels"),
     row("stack", &["xs", "axis"], 1, &[], Kind::Stack, "stacking along a new `axis` (default 0); join of labels"),
     row("sum", X_AXIS, 1, &[], Kind::Reduce(ReduceOp::Sum), "over `axis` or everything; label of `x`"),
@@ -156,9 +145,30 @@ pub const BUILTINS: &[Builtin] = &[
         rule: "public values and strings",
     },
     row("save", &["path", "x"], 2, &[], Kind::Save, "a public value to a file in each party's folder"),
-    unsupported("conv2d"),
-    unsupported("avg_pool2d"),
-    unsupported("max_pool2d"),
+    row(
+        "conv2d",
+        &["x", "w", "stride", "padding"],
+        2,
+        &["bias"],
+        Kind::Conv2d,
+        "x [n, c, h, w], w [o, c, kh, kw] → [n, o, oh, ow]; stride/padding constant (or pairs); join of labels",
+    ),
+    row(
+        "max_pool2d",
+        &["x", "k", "stride", "padding"],
+        2,
+        &[],
+        Kind::Pool(PoolOp::Max),
+        "windows k over the last two axes of [n, c, h, w]; stride defaults to k; label of `x`",
+    ),
+    row(
+        "avg_pool2d",
+        &["x", "k", "stride", "padding"],
+        2,
+        &[],
+        Kind::Pool(PoolOp::Avg),
+        "mean over windows k (padding counts as 0); stride defaults to k; label of `x`",
+    ),
     row(
         "grad",
         &["loss", "wrt"],

@@ -240,6 +240,10 @@ fn a_tensor_condition_may_not_grow_a_scalar_variable() {
 fn huge_shapes_do_not_overflow() {
     let src = "parties A;\nlet z = zeros([1e18, 1e18, 1e18]);\nlet f = flatten(z);\nlet r = reshape(z, [1e18, 1e18, -1]);\nlet c = cat([z, z], 0);\nprint(f, r, c);";
     assert!(compile(src, &CompileOptions::default()).diagnostics.is_empty());
+    let src =
+        "parties A;\nlet z = zeros([1, 1, 1e19, 1e19]);\nlet y = conv2d(z, zeros([1, 1, 3, 3]), padding=999999);\n\
+               let m = max_pool2d(z, [2, 3], stride=[999999, 1]);\nprint(flatten(y, 1), flatten(m, -2));";
+    assert!(compile(src, &CompileOptions::default()).diagnostics.is_empty());
 }
 
 proptest::proptest! {
@@ -252,6 +256,7 @@ proptest::proptest! {
         "let", "x", "y", "if", "else", "for", "in", "0", "..", "while", "return", "break", "continue",
         "+", "-", "*", "/", "@", "<", ">=", "==", "[", "]", ":", "private", "src", "public", "load",
         "\"x.npy\"", "reveal", "print", "output", "to", "zeros", "sum", "axis", "max", "cat", "true",
+        "conv2d", "max_pool2d", "avg_pool2d", "flatten", "stride", "padding", "bias",
     ]), 0..60)) {
         let src = tokens.join(" ");
         let c = compile(&src, &CompileOptions::default());

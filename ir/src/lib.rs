@@ -19,7 +19,7 @@ pub mod validate;
 
 pub use fingerprint::RunContext;
 pub use op::*;
-pub use print::{binary_name, info_text, print_program, shape_text, unary_name};
+pub use print::{binary_name, info_text, pool_name, print_program, shape_text, unary_name};
 pub use validate::{validate, validate_at, Stage, Violation};
 
 use serde::{Deserialize, Serialize};

@@ -96,6 +96,25 @@ pub enum ArgOp {
     ArgMin,
 }
 
+/// The pooling of [`Op::Pool2d`] and [`Op::Pool2dGrad`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PoolOp {
+    /// `max_pool2d`: padding counts as −∞.
+    Max,
+    /// `avg_pool2d`: padding counts as 0 and the divisor is the full window (`count_include_pad`).
+    Avg,
+}
+
+/// The compile-time geometry of a 2-D window over the last two axes of `[n, c, h, w]`: the
+/// step `stride = [sh, sw]` (each ≥ 1) and the zero (or −∞) border `padding = [ph, pw]`. The
+/// output size along an axis of input size `h` and window size `k` is `(h + 2p − k) / s + 1`
+/// (floor), which must be ≥ 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Window2d {
+    pub stride: [u32; 2],
+    pub padding: [u32; 2],
+}
+
 /// One position of an indexing expression `x[…]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum IndexItem {
@@ -174,8 +193,37 @@ pub enum Op {
     SumTo { x: ValueId, shape: ValueId },
     /// `transpose(x)`: reverses the axes (swaps them for a matrix).
     Transpose(ValueId),
-    /// `flatten(x)`: to 1-D.
-    Flatten(ValueId),
+    /// `flatten(x, start)`: the axes `start..` (a non-negative axis, or negative from the end)
+    /// merged into one; `start = 0` gives 1-D. Shape: `x`'s first `start` dimensions, then their
+    /// product. Private cost: local.
+    Flatten { x: ValueId, start: i64 },
+    /// `conv2d(x, w, stride, padding)` (PyTorch, NCHW, no bias: the lowering adds `bias=` as
+    /// `+ reshape(b, [1, o, 1, 1])`): `x [n, c, h, w]`, `w [o, c, kh, kw]` give
+    /// `[n, o, (h + 2ph − kh) / sh + 1, (w + 2pw − kw) / sw + 1]`, zero padding. It is a run-time
+    /// shape error if a rank is not 4, the channels differ or the window is larger than the
+    /// padded input. Private×private cost: one convolution triple, one opening of `|x| + |w|`
+    /// elements and one truncation (as a matmul); with a public operand, local plus the truncation.
+    Conv2d { x: ValueId, w: ValueId, win: Window2d },
+    /// The adjoint of [`Op::Conv2d`] in `x` (a transposed convolution), emitted by `grad`:
+    /// `dy [n, o, oh, ow]` and `w [o, c, kh, kw]` give `[n, c, h, w]` where `x_shape` (public
+    /// 1-D, typically `shape(x)`) supplies `h` and `w`. Bilinear in `(dy, w)`; costs as `Conv2d`.
+    Conv2dGradX { dy: ValueId, w: ValueId, x_shape: ValueId, win: Window2d },
+    /// The adjoint of [`Op::Conv2d`] in `w`, emitted by `grad`: `x [n, c, h, w]` and
+    /// `dy [n, o, oh, ow]` give `[o, c, kh, kw]` where `w_shape` (public 1-D, typically
+    /// `shape(w)`) supplies `kh` and `kw`. Bilinear in `(x, dy)`; costs as `Conv2d`.
+    Conv2dGradW { x: ValueId, dy: ValueId, w_shape: ValueId, win: Window2d },
+    /// `max_pool2d` / `avg_pool2d(x, k, stride, padding)` over the last two axes of
+    /// `x [n, c, h, w]`, window `k = [kh, kw]`: `[n, c, (h + 2ph − kh) / sh + 1, …]`.
+    /// The padding is at most half the window (PyTorch's rule), so every window holds an element
+    /// of `x`. Private cost: `Max`, a comparison tree over the `kh·kw` window (⌈log2(kh·kw)⌉
+    /// levels, every window in one batch per level); `Avg`, a local sum and a public division.
+    Pool2d { op: PoolOp, x: ValueId, k: [u32; 2], win: Window2d },
+    /// The adjoint of [`Op::Pool2d`], emitted by `grad`: `dy` (the pooled shape) spread back to
+    /// `x`'s shape: for `Max` onto the first maximum of each window (a one-hot from the comparison
+    /// tree, recomputed from `x`, then a product with `dy`), for `Avg` evenly (`dy / (kh·kw)` to every
+    /// element of the window). Overlapping windows add. `x` is read for its values (`Max`) or only
+    /// its shape (`Avg`).
+    Pool2dGrad { op: PoolOp, x: ValueId, dy: ValueId, k: [u32; 2], win: Window2d },
     /// `cat([a, b, …], axis)`: concatenation along an existing axis.
     Cat { xs: Vec<ValueId>, axis: i64 },
     /// `stack([a, b, …], axis)`: stacking along a new axis. A list expression `[a, b]` whose
@@ -226,7 +274,12 @@ impl Op {
         match op {
             Op::Const(_) | Op::Var(_) | Op::Load { .. } => Vec::new(),
             Op::Share { value, .. } => vec![*value],
-            Op::Reveal(x) | Op::Unary(_, x) | Op::Pow(x, _) | Op::Shape(x) | Op::Transpose(x) | Op::Flatten(x) => {
+            Op::Reveal(x)
+            | Op::Unary(_, x)
+            | Op::Pow(x, _)
+            | Op::Shape(x)
+            | Op::Transpose(x)
+            | Op::Flatten { x, .. } => {
                 vec![*x]
             }
             Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
@@ -238,6 +291,11 @@ impl Op {
             Op::OneHot { labels, classes } => vec![*labels, *classes],
             Op::Reshape { x, shape } | Op::SumTo { x, shape } => vec![*x, *shape],
             Op::Cat { xs, .. } | Op::Stack { xs, .. } => xs.clone(),
+            Op::Conv2d { x, w, .. } => vec![*x, *w],
+            Op::Conv2dGradX { dy, w, x_shape, .. } => vec![*dy, *w, *x_shape],
+            Op::Conv2dGradW { x, dy, w_shape, .. } => vec![*x, *dy, *w_shape],
+            Op::Pool2d { x, .. } => vec![*x],
+            Op::Pool2dGrad { x, dy, .. } => vec![*x, *dy],
             Op::Index { x, items } => {
                 let mut v = vec![*x];
                 for item in items {

@@ -175,7 +175,19 @@ impl Printer<'_> {
             Op::Reshape { x, shape } => format!("reshape {}, {}", self.v(*x), self.v(*shape)),
             Op::SumTo { x, shape } => format!("sum_to {}, {}", self.v(*x), self.v(*shape)),
             Op::Transpose(x) => format!("transpose {}", self.v(*x)),
-            Op::Flatten(x) => format!("flatten {}", self.v(*x)),
+            Op::Flatten { x, start: 0 } => format!("flatten {}", self.v(*x)),
+            Op::Flatten { x, start } => format!("flatten {} start={start}", self.v(*x)),
+            Op::Conv2d { x, w, win } => format!("conv2d {}, {}{}", self.v(*x), self.v(*w), window_text(None, win)),
+            Op::Conv2dGradX { dy, w, x_shape, win } => {
+                format!("conv2d_grad_x {}, {}, {}{}", self.v(*dy), self.v(*w), self.v(*x_shape), window_text(None, win))
+            }
+            Op::Conv2dGradW { x, dy, w_shape, win } => {
+                format!("conv2d_grad_w {}, {}, {}{}", self.v(*x), self.v(*dy), self.v(*w_shape), window_text(None, win))
+            }
+            Op::Pool2d { op, x, k, win } => format!("{} {}{}", pool_name(*op), self.v(*x), window_text(Some(k), win)),
+            Op::Pool2dGrad { op, x, dy, k, win } => {
+                format!("{}_grad {}, {}{}", pool_name(*op), self.v(*x), self.v(*dy), window_text(Some(k), win))
+            }
             Op::Cat { xs, axis } => format!("cat [{}] axis={axis}", self.list(xs)),
             Op::Stack { xs, axis } => format!("stack [{}] axis={axis}", self.list(xs)),
             Op::Index { x, items } => {
@@ -194,6 +206,20 @@ impl Printer<'_> {
             }
         }
     }
+}
+
+/// `max_pool2d` or `avg_pool2d`.
+pub fn pool_name(op: PoolOp) -> &'static str {
+    match op {
+        PoolOp::Max => "max_pool2d",
+        PoolOp::Avg => "avg_pool2d",
+    }
+}
+
+/// ` k=[2, 2] stride=[1, 1] padding=[0, 0]`.
+fn window_text(k: Option<&[u32; 2]>, win: &Window2d) -> String {
+    let k = k.map(|k| format!(" k={k:?}")).unwrap_or_default();
+    format!("{k} stride={:?} padding={:?}", win.stride, win.padding)
 }
 
 fn axis_text(axis: Option<i64>) -> String {

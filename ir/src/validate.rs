@@ -249,9 +249,28 @@ impl Validator<'_> {
             | Op::SumTo { shape, .. } => {
                 self.public(*shape, "shape argument");
             }
+            Op::Conv2dGradX { x_shape: shape, .. } | Op::Conv2dGradW { w_shape: shape, .. } => {
+                self.public(*shape, "shape argument");
+            }
+            Op::Conv2d { .. } => {}
+            Op::Pool2d { k, win, .. } | Op::Pool2dGrad { k, win, .. }
+                if k.contains(&0) || win.padding.iter().zip(k).any(|(p, k)| 2 * u64::from(*p) > u64::from(*k)) =>
+            {
+                self.fail(format!("{what}: pooling window {k:?} with padding {:?}", win.padding));
+            }
             Op::Eye { n } => self.public(*n, "eye size"),
             Op::OneHot { classes, .. } => self.public(*classes, "one_hot classes"),
             _ => {}
+        }
+        if let Op::Conv2d { win, .. }
+        | Op::Conv2dGradX { win, .. }
+        | Op::Conv2dGradW { win, .. }
+        | Op::Pool2d { win, .. }
+        | Op::Pool2dGrad { win, .. } = &def.op
+        {
+            if win.stride.contains(&0) {
+                self.fail(format!("{what}: stride {:?} has a zero", win.stride));
+            }
         }
         if !matches!(def.op, Op::Reveal(_) | Op::Shape(_) | Op::Var(_)) {
             for operand in operands(&def.op) {
@@ -403,6 +422,28 @@ mod tests {
         let mut values = base();
         values.push(value(Op::SumTo { x: ValueId(2), shape: ValueId(0) }, Label::Public));
         check(values, evals(4), "operand");
+    }
+
+    #[test]
+    fn windows_need_a_nonzero_stride_and_poolings_at_most_half_padding() {
+        let win = |s: u32, p: u32| crate::Window2d { stride: [s, 1], padding: [p, 0] };
+        let mut values = base();
+        values.push(value(Op::Conv2d { x: ValueId(2), w: ValueId(2), win: win(1, 3) }, Label::Private));
+        check(values, evals(4), "");
+        let mut values = base();
+        values.push(value(Op::Conv2d { x: ValueId(2), w: ValueId(2), win: win(0, 0) }, Label::Private));
+        check(values, evals(4), "stride");
+        let mut values = base();
+        values.push(value(
+            Op::Pool2d { op: crate::PoolOp::Max, x: ValueId(2), k: [2, 2], win: win(2, 2) },
+            Label::Private,
+        ));
+        check(values, evals(4), "pooling window");
+        // The shape argument of an adjoint is public.
+        let mut values = base();
+        let op = Op::Conv2dGradX { dy: ValueId(2), w: ValueId(2), x_shape: ValueId(2), win: win(1, 0) };
+        values.push(value(op, Label::Private));
+        check(values, evals(4), "shape argument");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use mpcc_compiler::{compile, CompileOptions, Severity};
 use mpcc_runtime::datasets::folders::read_array;
 use mpcc_runtime::exec::{run_plain, RunConfig, VecSink};
 use ndarray::IxDyn;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A named tensor of a case: name, shape, values.
 type Param = (&'static str, Vec<usize>, Vec<f64>);
@@ -206,4 +206,79 @@ fn matrix_vector_products_and_inlined_functions() {
                let x = [[1.0, 2.0, 0.5], [-0.5, 0.3, 1.0]];\n\
                let loss = sum(layer(x, w)) + sum([1.0, 2.0] @ m) + sum(m @ w) + w @ w;",
     });
+}
+
+const CNN_BODY: &str = "let y = conv2d(x, w, stride=[1, 2], padding=1, bias=b);\n\
+    let m = max_pool2d(y, 2, stride=1);\n\
+    let a = avg_pool2d(y, [2, 3], stride=1, padding=1);\n\
+    let e = conv2d(x, [[[[0.5, -1.0], [0.25, 1.0]], [[1.0, 0.0], [-0.5, 0.75]]]], stride=2);\n\
+    let loss = sum(square(flatten(m, 1)) * 0.5) + sum(a * a) + sum(flatten(y, 2)[:, :, 0]) + sum(square(e));";
+
+fn cnn_case() -> Case {
+    let x: Vec<f64> = (0..32).map(|i| ((i as f64) * 0.73).sin() * 1.3).collect();
+    let w: Vec<f64> = (0..16).map(|i| ((i as f64) * 1.91 + 0.4).cos() * 0.6).collect();
+    Case {
+        name: "cnn",
+        params: vec![p("x", &[1, 2, 4, 4], &x), p("w", &[2, 2, 2, 2], &w), p("b", &[2], &[0.3, -0.2])],
+        body: CNN_BODY,
+    }
+}
+
+#[test]
+fn convolution_pooling_and_flatten() {
+    check(&cnn_case());
+}
+
+#[test]
+fn convolution_gradients_agree_with_two_parties() {
+    // The same gradient program, with the named tensors secret-shared by ALICE, run on 2 parties:
+    // every gradient entry within fixed-point tolerance of the plaintext one (checked above
+    // against finite differences).
+    let case = cnn_case();
+    let values: Vec<Vec<f64>> = case.params.iter().map(|p| p.2.clone()).collect();
+    // Make x and w private: `let x = private(src=ALICE, <literal> + 0.0);`.
+    let src = source(&case, &values, true)
+        .replace("let x = ", "let x = private(src=ALICE, ")
+        .replace("let w = ", "let w = private(src=BOB, ");
+    let src = fix_private_lines(&src);
+    let compiled = compile(&src, &CompileOptions::default());
+    assert!(compiled.diagnostics.iter().all(|d| d.severity != Severity::Error), "{src}");
+    let program = compiled.program.expect("a program");
+    let dirs: Vec<PathBuf> = ["plain", "alice", "bob"]
+        .iter()
+        .map(|p| std::env::temp_dir().join(format!("mpcc-grad-cnn2-{}-{p}", std::process::id())))
+        .collect();
+    for d in &dirs {
+        let _ = std::fs::remove_dir_all(d);
+        std::fs::create_dir_all(d).expect("temp dir");
+    }
+    let plain_cfg = RunConfig { data_dirs: vec![dirs[0].clone(), dirs[0].clone()], ..RunConfig::default() };
+    run_plain(&program, &plain_cfg, &mut VecSink::default()).expect("plaintext run");
+    let mpc_cfg = RunConfig { data_dirs: vec![dirs[1].clone(), dirs[2].clone()], ..RunConfig::default() };
+    mpcc_runtime::exec::run_mpc(&program, 2, &mpc_cfg, &mut VecSink::default()).expect("2-party run");
+    for g in ["g0", "g1", "g2", "loss"] {
+        let want = read(&dirs[0], &format!("{g}.npy"));
+        let got = read(&dirs[1], &format!("{g}.npy"));
+        assert_eq!(want.len(), got.len());
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 2e-2 + 2e-2 * b.abs(), "{g}: {a} with 2 parties, {b} in plaintext");
+        }
+    }
+    for d in &dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// Closes the `private(` opened before a literal: `private(src=P, [..] + 0.0;` → `…0.0);`.
+fn fix_private_lines(src: &str) -> String {
+    src.lines()
+        .map(|l| {
+            if l.contains("private(src=") && l.ends_with(" + 0.0;") {
+                l.replace(" + 0.0;", " + 0.0);")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -1,6 +1,7 @@
 //! Training with `grad`, on reduced sizes: the SVM written with `grad` trains the same model as
 //! the hand-written gradient of programs/svm.mpc, and programs/mnist/train_split.mpc learns the
-//! zero / non-zero task on 100 split images, in plaintext and secret-shared between two parties.
+//! zero / non-zero task on 100 split images, in plaintext and secret-shared between two parties,
+//! and a reduced programs/mnist/train_cnn.mpc trains the same in both engines.
 //! The full-size runs are documented commands (programs/mnist/README.md).
 
 use mpcc_compiler::{compile, CompileOptions};
@@ -103,5 +104,29 @@ fn mnist_split_training_learns_zero_or_not_in_plaintext_and_mpc() {
     for (a, b) in lp.iter().zip(&lm) {
         assert!((a - b).abs() < 0.02, "per-epoch losses agree: {lp:?} vs {lm:?}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mnist_cnn_training_agrees_between_plaintext_and_mpc() {
+    // programs/mnist/train_cnn.mpc, reduced (4 channels, 16 hidden units, 40 images, one epoch):
+    // the secret-shared run follows the plaintext one (the full-size run is in the README).
+    let dir = temp_dir("mnist-cnn");
+    write_mnist_split(&dir, &default_data_dir(), 40, 40).expect("split data");
+    let src = std::fs::read_to_string(root().join("programs/mnist/train_cnn.mpc")).expect("program");
+    let params = [("epochs", "1"), ("channels", "4"), ("hidden", "16"), ("tests", "40"), ("lr", "0.2")];
+    let program = compile_src(&src, &params);
+    let cfg = RunConfig { data_dirs: vec![dir.join("alice"), dir.join("bob")], seed: Some(5), ..RunConfig::default() };
+    let mut sink = VecSink::default();
+    run_plain(&program, &cfg, &mut sink).expect("plaintext run");
+    let plain = sink.prints();
+    let mut sink = VecSink::default();
+    run_mpc(&program, 2, &cfg, &mut sink).expect("MPC run");
+    let mpc = sink.prints();
+    let (acc_plain, acc_mpc) = (accuracy(&plain), accuracy(&mpc));
+    assert!((acc_plain - acc_mpc).abs() <= 0.05, "plaintext {acc_plain} vs MPC {acc_mpc}");
+    let (lp, lm) = (epoch_losses(&plain), epoch_losses(&mpc));
+    assert_eq!(lp.len(), 1);
+    assert!((lp[0] - lm[0]).abs() < 0.02, "losses agree: {lp:?} vs {lm:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

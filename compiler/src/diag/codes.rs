@@ -3,7 +3,8 @@
 //! Codes are grouped by phase: E00xx syntax, E01xx names/arity/params/functions, E02xx shapes,
 //! E03xx labels and leaks, E04xx oblivious-execution rejections (W04xx: warnings of that phase), E05xx `grad`,
 //! E09xx internal errors (the validator after a pass).
-//! A code is never reused. Each explanation is `explain/<CODE>.md`, loaded with `include_str!`,
+//! A code is never reused; E0110 (`unsupported-builtin`) was retired when `conv2d` and the
+//! poolings became supported. Each explanation is `explain/<CODE>.md`, loaded with `include_str!`,
 //! so a missing file fails the build.
 
 macro_rules! codes {
@@ -63,7 +64,6 @@ codes! {
     E0107, "no-value", "a value is needed but there is none, or the tuple does not fit";
     E0108, "not-constant", "an argument that must be a compile-time integer is not";
     E0109, "bare-load", "`load` outside `private(src=…)` or `public(…)`";
-    E0110, "unsupported-builtin", "a builtin that this version recognises but does not support";
     E0111, "wrong-kind", "a string, party, function or tuple where a tensor is needed, or the reverse";
     E0112, "loop-control-outside-loop", "`break` or `continue` outside a loop";
     E0113, "duplicate-definition", "a function, party or param defined twice";
@@ -75,6 +75,7 @@ codes! {
     E0205, "index-out-of-range", "an index or too many indices for the operand's shape";
     E0206, "concat-mismatch", "`cat`/`stack` operands whose shapes do not fit together";
     E0207, "non-scalar-condition", "a public `if` or `while` condition with more than one element";
+    E0208, "window-mismatch", "a `conv2d` or pooling whose shapes, stride, padding or window do not fit together";
     E0301, "private-print", "a private value passed to `print` or `save`";
     E0302, "private-loop-bound", "a `for` bound that is private";
     E0303, "private-while-condition", "a `while` condition that is private";

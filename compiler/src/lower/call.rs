@@ -60,7 +60,7 @@ impl<'a> Cx<'a> {
         let Some(bound) = self.bind_args(row, args, span) else {
             return Val::Err;
         };
-        self.builtin(row, bound, span, callee.span)
+        self.builtin(row, bound, span)
     }
 
     fn call_fn(&mut self, f: &'a ast::FnDecl, callee: &ast::Ident, args: &'a [ast::Arg], span: Span) -> Val {
@@ -199,7 +199,7 @@ impl<'a> Cx<'a> {
 
     /// A compile-time integer argument (axis, seed, exponent).
     /// A number written as a literal (possibly negated) or a param, read without emitting IR.
-    fn literal_number(&mut self, e: &ast::Expr) -> Option<f64> {
+    pub(super) fn literal_number(&mut self, e: &ast::Expr) -> Option<f64> {
         match &e.kind {
             ExprKind::Number(x) => Some(*x),
             ExprKind::Unary { op: ast::UnOp::Neg, operand } => self.literal_number(operand).map(|x| -x),
@@ -212,7 +212,7 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn const_int(&mut self, e: &'a ast::Expr, what: &str) -> Option<i64> {
+    pub(super) fn const_int(&mut self, e: &'a ast::Expr, what: &str) -> Option<i64> {
         if let Some(x) = self.literal_number(e).filter(|x| x.fract() == 0.0 && x.abs() < 1e15) {
             return Some(x as i64);
         }
@@ -275,7 +275,7 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn builtin(&mut self, row: &'static Builtin, b: Bound<'a>, span: Span, name_span: Span) -> Val {
+    fn builtin(&mut self, row: &'static Builtin, b: Bound<'a>, span: Span) -> Val {
         let x = b.get("x");
         let simple = |cx: &mut Self, op: Op, x: ValueId, shape: Shape, dtype: DType| -> Val {
             let info = cx.info(x);
@@ -283,18 +283,9 @@ impl<'a> Cx<'a> {
             Val::T(cx.emit(op, ValueInfo { label: info.label, dtype, shape, witness }, span))
         };
         match row.kind {
-            Kind::Unsupported => {
-                for e in &b.rest {
-                    let _ = self.expr(e);
-                }
-                self.report(
-                    Diagnostic::error(Code::E0110, name_span, "not yet supported")
-                        .message(format!("`{}` is not supported yet", row.name))
-                        .note("This version recognises the name but cannot compile it.")
-                        .help("express the layer with `@`, `reshape` and `sum` for now"),
-                );
-                Val::Err
-            }
+            Kind::Conv2d => self.conv2d(&b, span),
+            Kind::Pool(_) => self.pool2d(row.kind, &b, span),
+            Kind::Flatten => self.flatten(&b, span),
             Kind::Unary(op) => {
                 let Some(x) = x.and_then(|e| self.arg_tensor(e)) else {
                     return Val::Err;
@@ -561,31 +552,19 @@ impl<'a> Cx<'a> {
                 let dtype = self.info(xv).dtype;
                 simple(self, Op::Reshape { x: xv, shape: sv }, xv, shape, dtype)
             }
-            Kind::Transpose | Kind::Flatten => {
+            Kind::Transpose => {
                 let Some(xv) = x.and_then(|e| self.arg_tensor(e)) else {
                     return Val::Err;
                 };
                 let info = self.info(xv);
-                let (op, shape) = if row.kind == Kind::Transpose {
-                    let s = match info.shape {
-                        Shape::Ranked(mut d) => {
-                            d.reverse();
-                            Shape::Ranked(d)
-                        }
-                        Shape::Unknown => Shape::Unknown,
-                    };
-                    (Op::Transpose(xv), s)
-                } else {
-                    let s = match info.shape.as_known() {
-                        Some(d) => match shapes::numel(&d) {
-                            Some(n) => Shape::known(&[n]),
-                            None => Shape::Ranked(vec![Dim::Unknown]),
-                        },
-                        None => Shape::Ranked(vec![Dim::Unknown]),
-                    };
-                    (Op::Flatten(xv), s)
+                let shape = match info.shape {
+                    Shape::Ranked(mut d) => {
+                        d.reverse();
+                        Shape::Ranked(d)
+                    }
+                    Shape::Unknown => Shape::Unknown,
                 };
-                simple(self, op, xv, shape, info.dtype)
+                simple(self, Op::Transpose(xv), xv, shape, info.dtype)
             }
             Kind::Cat | Kind::Stack => self.cat_stack(row, &b, span),
             Kind::Grad => self.grad(&b, span),

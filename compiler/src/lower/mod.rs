@@ -15,6 +15,7 @@ mod call;
 mod effects;
 mod expr;
 mod grad;
+mod nn;
 mod stmt;
 
 use crate::diag::{Diagnostic, Diagnostics};

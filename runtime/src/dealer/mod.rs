@@ -15,7 +15,9 @@ pub mod local;
 
 pub use local::{spawn_dealer_thread, ThreadDealerLink};
 
+use crate::plain::conv::{conv_dims, ConvMap};
 use crate::ring::matmul::matmul_shape;
+use mpcc_ir::Window2d;
 use rand::SeedableRng;
 
 /// The generator of the dealer streams (one per party, seeded with that party's dealer seed).
@@ -28,6 +30,9 @@ pub enum Request {
     Triple { n: usize },
     /// Matrix triple: `A` of shape `a`, `B` of shape `b`, `C = A @ B` (NumPy `matmul` shapes).
     MatTriple { a: Vec<usize>, b: Vec<usize> },
+    /// Convolution triple: `A` of shape `a`, `B` of shape `b`, `C = map(A, B)` of `conv2d` or one
+    /// of its adjoints (`target`: the result's `x` or `w` shape for an adjoint), in the ring.
+    ConvTriple { map: ConvMap, a: Vec<usize>, b: Vec<usize>, target: Vec<usize>, win: Window2d },
     /// Square pair: `a`, `a²`.
     Square { n: usize },
     /// Truncation pair for a shift by `bits`: `r` uniform, `msb(r)` and `(r mod 2^63) >> bits`.
@@ -52,7 +57,7 @@ impl Request {
     fn free_parts(&self) -> Vec<(usize, Combine)> {
         match self {
             Request::Triple { n } => vec![(*n, Combine::Add), (*n, Combine::Add)],
-            Request::MatTriple { a, b } => {
+            Request::MatTriple { a, b } | Request::ConvTriple { a, b, .. } => {
                 vec![(a.iter().product(), Combine::Add), (b.iter().product(), Combine::Add)]
             }
             Request::Square { n } | Request::Trunc { n, .. } => vec![(*n, Combine::Add)],
@@ -69,6 +74,10 @@ impl Request {
             }
             Request::MatTriple { a, b } => {
                 let (c, ..) = matmul_shape(a, b).map_err(|e| DealerError::BadRequest(e.to_string()))?;
+                vec![(c.iter().product(), Combine::Add)]
+            }
+            Request::ConvTriple { map, a, b, target, win } => {
+                let c = conv_dims(*map, a, b, target, win).map_err(|e| DealerError::BadRequest(e.message))?;
                 vec![(c.iter().product(), Combine::Add)]
             }
             Request::Trunc { n, .. } => vec![(*n, Combine::Add), (*n, Combine::Add)],
@@ -245,6 +254,14 @@ fn correct(req: &Request, free: &[Vec<u64>], others: &mut [Vec<u64>]) -> Result<
             let target = mat_target(req, free)?;
             sub_from(c, &mut target.into_iter());
         }
+        (Request::ConvTriple { map, a, b, target, win }, [c]) => {
+            let bad = |e: crate::ring::ShapeError| DealerError::BadRequest(e.to_string());
+            let at = crate::ring::from_vec("conv2d", a, part(0)?.to_vec()).map_err(bad)?;
+            let bt = crate::ring::from_vec("conv2d", b, part(1)?.to_vec()).map_err(bad)?;
+            let z = crate::protocols::conv::ring_conv(*map, &at, &bt, target, win)
+                .map_err(|e| DealerError::BadRequest(e.message))?;
+            sub_from(c, &mut z.iter().copied());
+        }
         (Request::Square { .. }, [s]) => sub_from(s, &mut part(0)?.iter().map(|a| a.wrapping_mul(*a))),
         (Request::Trunc { bits, .. }, [m, t]) => {
             let r = part(0)?;
@@ -349,7 +366,7 @@ impl DealerClient {
         self.stats.requests += 1;
         match req {
             Request::Triple { n } => self.stats.triples += *n as u64,
-            Request::MatTriple { .. } => self.stats.matrix_triples += 1,
+            Request::MatTriple { .. } | Request::ConvTriple { .. } => self.stats.matrix_triples += 1,
             Request::Square { n } => self.stats.squares += *n as u64,
             Request::Trunc { n, .. } => self.stats.trunc_pairs += *n as u64,
             Request::Bits { n } => self.stats.random_bits += *n as u64,

@@ -28,7 +28,7 @@ use crate::error::{dims_text, ErrorKind, RunError};
 use crate::format::{format_tensor, join_print, PrintPiece};
 use crate::io;
 use crate::plain::structural::IndexSpec;
-use crate::plain::{construct, elementwise, linalg, nn, reduce, scalar_int, structural, Tensor};
+use crate::plain::{construct, conv, elementwise, linalg, nn, reduce, scalar_int, structural, Tensor};
 use mpcc_ir::{Block, IndexItem, Op, PartyId, PrintArg, Program, Span, Stmt, UnaryOp, ValueDef, ValueId};
 use std::collections::HashSet;
 use std::path::Path;
@@ -362,7 +362,16 @@ impl Machine<'_> {
                 reduce::sum_to(self.get(*x)?, &to, 0.0, |a, b| a + b)?
             }
             Op::Transpose(x) => structural::transpose(self.get(*x)?),
-            Op::Flatten(x) => structural::flatten(self.get(*x)?),
+            Op::Flatten { x, start } => structural::flatten_from(self.get(*x)?, *start)?,
+            Op::Conv2d { x, w, win } => conv::conv2d_plain(self.get(*x)?, self.get(*w)?, win)?,
+            Op::Conv2dGradX { dy, w, x_shape, win } => {
+                conv::conv2d_grad_x_plain(self.get(*dy)?, self.get(*w)?, self.get(*x_shape)?, win)?
+            }
+            Op::Conv2dGradW { x, dy, w_shape, win } => {
+                conv::conv2d_grad_w_plain(self.get(*x)?, self.get(*dy)?, self.get(*w_shape)?, win)?
+            }
+            Op::Pool2d { op, x, k, win } => conv::pool2d(*op, self.get(*x)?, *k, win)?,
+            Op::Pool2dGrad { op, x, dy, k, win } => conv::pool2d_grad(*op, self.get(*x)?, self.get(*dy)?, *k, win)?,
             Op::Cat { xs, axis } => structural::cat(&self.all(xs)?, *axis)?,
             Op::Stack { xs, axis } => structural::stack(&self.all(xs)?, *axis)?,
             Op::Index { x, items } => {

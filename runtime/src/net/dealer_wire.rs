@@ -6,6 +6,7 @@
 //! (request `k` has tag `k + 1`), [`BYE_TAG`] for a clean end. No IO here.
 
 use crate::dealer::Request;
+use crate::plain::conv::{conv_dims, ConvMap};
 use crate::ring::matmul::matmul_shape;
 use crate::wire::control_config;
 use crate::wire::{decode_u64s, encode_u64s};
@@ -29,6 +30,24 @@ enum WireRequest {
     Trunc { n: u64, bits: u32 },
     Bits { n: u64 },
     BinTriple { n: u64 },
+    ConvTriple { map: u8, a: Vec<u64>, b: Vec<u64>, target: Vec<u64>, stride: [u32; 2], padding: [u32; 2] },
+}
+
+fn map_to_wire(map: ConvMap) -> u8 {
+    match map {
+        ConvMap::Forward => 0,
+        ConvMap::GradX => 1,
+        ConvMap::GradW => 2,
+    }
+}
+
+fn map_from_wire(map: u8) -> Result<ConvMap, String> {
+    match map {
+        0 => Ok(ConvMap::Forward),
+        1 => Ok(ConvMap::GradX),
+        2 => Ok(ConvMap::GradW),
+        _ => Err(format!("not a dealer request (convolution map {map})")),
+    }
 }
 
 fn dims_to_wire(d: &[usize]) -> Vec<u64> {
@@ -44,6 +63,14 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
         Request::Trunc { n, bits } => WireRequest::Trunc { n: *n as u64, bits: *bits },
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
+        Request::ConvTriple { map, a, b, target, win } => WireRequest::ConvTriple {
+            map: map_to_wire(*map),
+            a: dims_to_wire(a),
+            b: dims_to_wire(b),
+            target: dims_to_wire(target),
+            stride: win.stride,
+            padding: win.padding,
+        },
     };
     bincode::serde::encode_to_vec(&wire, control_config()).unwrap_or_default()
 }
@@ -88,6 +115,13 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, String> 
         WireRequest::Trunc { n, bits } => Request::Trunc { n: to_usize(n)?, bits },
         WireRequest::Bits { n } => Request::Bits { n: to_usize(n)? },
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
+        WireRequest::ConvTriple { map, a, b, target, stride, padding } => Request::ConvTriple {
+            map: map_from_wire(map)?,
+            a: dims(a)?,
+            b: dims(b)?,
+            target: dims(target)?,
+            win: mpcc_ir::Window2d { stride, padding },
+        },
     };
     check_size(&req, limits)?;
     Ok(req)
@@ -107,6 +141,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
         Request::Trunc { .. } => "a truncation pair",
         Request::Bits { .. } => "random bits",
         Request::BinTriple { .. } => "a binary triple",
+        Request::ConvTriple { .. } => "a convolution triple",
     };
     let too_big = |what: &str, limit: u64| {
         format!("the request for {kind} ({req:?}) needs more than {limit} {what}, the dealer's limit per request")
@@ -122,6 +157,21 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
             // Each element of C is a dot product of the shared dimension.
             let inner = a.last().copied().unwrap_or(1) as u64;
             (elements, product(&c).and_then(|c| c.checked_mul(inner)))
+        }
+        Request::ConvTriple { map, a, b, target, win } => {
+            let (Some(pa), Some(pb)) = (product(a), product(b)) else {
+                return Err(too_big("ring elements", limits.elements));
+            };
+            if pa > limits.elements || pb > limits.elements || product(target).is_none_or(|t| t > limits.elements) {
+                return Err(too_big("ring elements", limits.elements));
+            }
+            let c = conv_dims(*map, a, b, target, win).map_err(|e| e.message)?;
+            let pc = product(&c);
+            let elements = pc.and_then(|pc| pa.checked_add(pb)?.checked_add(pc));
+            // Each output element sums at most as many products as the smaller operand holds
+            // (the kernel for the forward map and the input gradient; for the weight gradient,
+            // the batch and output positions, which fit in either operand).
+            (elements, pc.and_then(|pc| pc.checked_mul(pa.min(pb))))
         }
     };
     match (elements, mul_adds) {
@@ -175,6 +225,13 @@ mod tests {
             Request::MatTriple { a: vec![2, 3], b: vec![3, 4] },
             Request::Trunc { n: 7, bits: 16 },
             Request::Bits { n: 1 },
+            Request::ConvTriple {
+                map: ConvMap::GradW,
+                a: vec![1, 2, 4, 3],
+                b: vec![1, 2, 2, 2],
+                target: vec![2, 2, 3, 2],
+                win: mpcc_ir::Window2d { stride: [2, 1], padding: [1, 0] },
+            },
         ];
         let limits = Limits { elements: 100, mul_adds: 1000 };
         for req in reqs {
@@ -195,6 +252,15 @@ mod tests {
         let eight_gib = Request::MatTriple { a: vec![16384, 16384], b: vec![16384, 16384] };
         assert!(decode_request(&encode_request(&eight_gib), &defaults).is_err());
         assert!(decode_request(&[9, 9, 9], &limits).is_err());
+        // A convolution triple whose shapes do not fit is refused before the dealer computes.
+        let bad = Request::ConvTriple {
+            map: ConvMap::Forward,
+            a: vec![1, 2, 4, 4],
+            b: vec![1, 3, 2, 2],
+            target: vec![],
+            win: mpcc_ir::Window2d { stride: [1, 1], padding: [0, 0] },
+        };
+        assert!(decode_request(&encode_request(&bad), &limits).unwrap_err().contains("channels"));
         assert_eq!(decode_reply(&encode_reply(&[1, 2]), 2), Ok(Ok(vec![1, 2])));
         assert_eq!(decode_reply(&encode_refusal("no"), 2), Ok(Err("no".to_string())));
         assert!(decode_reply(&encode_reply(&[1]), 2).is_err());

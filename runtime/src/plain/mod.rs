@@ -11,6 +11,7 @@
 //! Nothing here knows about labels, parties or files.
 
 pub mod construct;
+pub mod conv;
 pub mod elementwise;
 pub mod linalg;
 pub mod nn;

@@ -71,6 +71,19 @@ pub fn flatten<T: Clone>(x: &ArrayD<T>) -> ArrayD<T> {
     ndarray::Array1::from(data).into_dyn()
 }
 
+/// `flatten(x, start)`: the axes `start..` merged into one (`start` may be negative, from the
+/// end; a scalar flattens to `[1]`).
+pub fn flatten_from<T: Clone>(x: &ArrayD<T>, start: i64) -> Result<ArrayD<T>, RunError> {
+    let rank = x.ndim();
+    let s = if start < 0 { start + rank as i64 } else { start };
+    let Some(s) = usize::try_from(s).ok().filter(|s| *s < rank || *s == 0) else {
+        return Err(RunError::index(format!("`flatten` from axis {start} of a tensor of rank {rank}")));
+    };
+    let mut dims: Vec<usize> = x.shape().iter().take(s).copied().collect();
+    dims.push(x.shape().iter().skip(s).product());
+    collect(x, &dims)
+}
+
 /// `cat(xs, axis)`: concatenation along an existing axis; the other dimensions must agree.
 pub fn cat<T: Clone>(xs: &[&ArrayD<T>], axis: i64) -> Result<ArrayD<T>, RunError> {
     let Some(first) = xs.first() else {

@@ -30,6 +30,7 @@ pub mod approx;
 pub mod arith;
 pub mod binary;
 pub mod compare;
+pub mod conv;
 pub mod convert;
 pub mod matmul;
 pub mod mul;

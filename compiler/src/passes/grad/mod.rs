@@ -418,6 +418,8 @@ fn diff_operands(op: &Op) -> Option<Vec<ValueId>> {
             _ => vec![*a, *b],
         },
         Op::Unary(mpcc_ir::UnaryOp::Sign, _) | Op::Arg { .. } | Op::OneHot { .. } => return None,
+        // The adjoints themselves (a `grad` of a `grad` through a layer) have no rule yet.
+        Op::Conv2dGradX { .. } | Op::Conv2dGradW { .. } | Op::Pool2dGrad { .. } => return None,
         Op::Where(_, a, b) => vec![*a, *b],
         Op::Reshape { x, .. } | Op::SumTo { x, .. } | Op::Index { x, .. } => vec![*x],
         other => operands(other),
@@ -441,6 +443,10 @@ fn op_name(p: &Program, op: &Op) -> String {
         Op::Arg { .. } => "argmin".into(),
         Op::OneHot { .. } => "one_hot".into(),
         Op::MatMul(..) => "@".into(),
+        // The adjoints a first `grad` emits (a `grad` of a `grad` through a layer), by IR name.
+        Op::Conv2dGradX { .. } => "conv2d_grad_x".into(),
+        Op::Conv2dGradW { .. } => "conv2d_grad_w".into(),
+        Op::Pool2dGrad { op, .. } => format!("{}_grad", mpcc_ir::pool_name(*op)),
         Op::Cat { .. } => "cat".into(),
         Op::Stack { .. } => "stack".into(),
         Op::Var(x) => p.var(*x).map_or_else(|| "this variable".into(), |d| format!("`{}`", d.name)),

@@ -231,8 +231,26 @@ pub(super) fn backprop(
                 acc_.push(push(b, targets, gt, &ls));
             }
         }
-        Op::Reshape { x, .. } | Op::Flatten(x) => {
+        Op::Reshape { x, .. } | Op::Flatten { x, .. } => {
             let gx = b.reshape_like(g, x);
+            acc_.push((x, gx));
+        }
+        Op::Conv2d { x, w, win } => {
+            // Bilinear: each operand's gradient is the adjoint map applied to `g` and the other.
+            if active(x) {
+                let x_shape = b.shape_of(x);
+                let gx = b.emit(Op::Conv2dGradX { dy: g, w, x_shape, win }, DType::Real, b.shape(x));
+                acc_.push((x, gx));
+            }
+            if active(w) {
+                let w_shape = b.shape_of(w);
+                let gw = b.emit(Op::Conv2dGradW { x, dy: g, w_shape, win }, DType::Real, b.shape(w));
+                acc_.push((w, gw));
+            }
+        }
+        Op::Pool2d { op, x, k, win } => {
+            // Max: `g` onto each window's first maximum; avg: `g / (kh·kw)` onto the whole window.
+            let gx = b.emit(Op::Pool2dGrad { op, x, dy: g, k, win }, DType::Real, b.shape(x));
             acc_.push((x, gx));
         }
         Op::SumTo { x, .. } => {

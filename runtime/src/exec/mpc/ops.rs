@@ -10,11 +10,12 @@ use super::public::{index_specs, reshape_spec};
 use super::values::{as_shared, at_precision, encode_factor, mpc_err, Opd};
 use crate::error::{ErrorKind, RunError};
 use crate::party::Party;
+use crate::plain::conv::{conv_dims, ConvMap};
 use crate::plain::{construct, reduce, resolve_axis, scalar_int, structural, Tensor};
 use crate::protocols::select::{reduce_extreme, Extreme};
-use crate::protocols::{approx, arith, matmul};
+use crate::protocols::{approx, arith, conv, matmul};
 use crate::share::Shared;
-use mpcc_ir::{ArgOp, BinaryOp, Op, ReduceOp, UnaryOp, ValueId};
+use mpcc_ir::{ArgOp, BinaryOp, Op, PoolOp, ReduceOp, UnaryOp, ValueId, Window2d};
 
 /// What the executor counts on one party beyond the transport and dealer counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -148,9 +149,35 @@ pub fn private_op<'t>(
             let x = share(get, *x)?;
             Ok(with_data(x, structural::transpose(&x.data)))
         }
-        Op::Flatten(x) => {
+        Op::Flatten { x, start } => {
             let x = share(get, *x)?;
-            Ok(with_data(x, structural::flatten(&x.data)))
+            Ok(with_data(x, structural::flatten_from(&x.data, *start)?))
+        }
+        Op::Conv2d { x, w, win } => conv_op(party, ConvMap::Forward, get(*x)?, get(*w)?, &[], win),
+        Op::Conv2dGradX { dy, w, x_shape, win } => {
+            let target = construct::dims_from_tensor(public(get, *x_shape)?, "conv2d")?;
+            conv_op(party, ConvMap::GradX, get(*dy)?, get(*w)?, &target, win)
+        }
+        Op::Conv2dGradW { x, dy, w_shape, win } => {
+            let target = construct::dims_from_tensor(public(get, *w_shape)?, "conv2d")?;
+            conv_op(party, ConvMap::GradW, get(*x)?, get(*dy)?, &target, win)
+        }
+        Op::Pool2d { op, x, k, win } => {
+            let x = as_shared(party, get(*x)?, f)?;
+            check_pool(x.shape(), *k, win, *op)?;
+            if *op == PoolOp::Max {
+                counters.comparisons += x.len() as u64;
+            }
+            conv::pool2d(party, *op, &x, *k, win).map_err(mpc_err)
+        }
+        Op::Pool2dGrad { op, x, dy, k, win } => {
+            let x = as_shared(party, get(*x)?, f)?;
+            let dy = as_shared(party, get(*dy)?, f)?;
+            check_pool(x.shape(), *k, win, *op)?;
+            if *op == PoolOp::Max {
+                counters.comparisons += x.len() as u64;
+            }
+            conv::pool2d_grad(party, *op, &x, &dy, *k, win).map_err(mpc_err)
         }
         Op::Index { x, items } => {
             let x = share(get, *x)?;
@@ -185,6 +212,45 @@ pub fn private_op<'t>(
         | Op::Randn { .. }
         | Op::Shape(_) => Err(internal("this op never has a private result")),
     }
+}
+
+/// A convolution map with at least one private operand; shapes are checked first so that a bad
+/// shape is a shape error with the op's span, not a protocol failure.
+fn conv_op(
+    party: &mut Party,
+    map: ConvMap,
+    a: Opd,
+    b: Opd,
+    target: &[usize],
+    win: &Window2d,
+) -> Result<Shared, RunError> {
+    let target = conv_dims(map, a.shape(), b.shape(), target, win)?;
+    let f = party.fixed.frac_bits;
+    match (a, b) {
+        (Opd::S(x), Opd::S(y)) => conv::conv_priv_priv(party, map, x, y, &target, win).map_err(mpc_err),
+        (Opd::S(x), Opd::P(p)) => {
+            conv::conv_public(party, map, x, &encode_factor(p, f)?, false, &target, win).map_err(mpc_err)
+        }
+        (Opd::P(p), Opd::S(y)) => {
+            conv::conv_public(party, map, y, &encode_factor(p, f)?, true, &target, win).map_err(mpc_err)
+        }
+        _ => Err(internal("a private convolution without a private operand")),
+    }
+}
+
+/// The plaintext shape checks of a pooling (the gather would report them as protocol failures).
+fn check_pool(x: &[usize], k: [u32; 2], win: &Window2d, op: PoolOp) -> Result<(), RunError> {
+    let what = mpcc_ir::pool_name(op);
+    let [_, _, h, w] = x else {
+        return Err(RunError::shape(format!(
+            "`{what}` needs a 4-D `x` [n, c, h, w], found shape {}",
+            crate::error::dims_text(x)
+        )));
+    };
+    let kk = crate::plain::conv::window(k);
+    crate::plain::conv::out_size(*h, kk[0], win.stride[0], win.padding[0], what)?;
+    crate::plain::conv::out_size(*w, kk[1], win.stride[1], win.padding[1], what)?;
+    Ok(())
 }
 
 fn to_i64(dims: &[usize]) -> Vec<i64> {

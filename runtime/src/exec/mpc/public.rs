@@ -7,7 +7,7 @@
 
 use crate::error::{ErrorKind, RunError};
 use crate::plain::structural::IndexSpec;
-use crate::plain::{construct, elementwise, linalg, nn, reduce, scalar_int, structural, Tensor};
+use crate::plain::{construct, conv, elementwise, linalg, nn, reduce, scalar_int, structural, Tensor};
 use mpcc_ir::{IndexItem, Op, ValueId};
 
 /// Computes `op` on plaintext operands given by `get`; also returns the domain warning the
@@ -63,7 +63,12 @@ pub fn compute<'t>(
             reduce::sum_to(get(*x)?, &to, 0.0, |a, b| a + b)?
         }
         Op::Transpose(x) => structural::transpose(get(*x)?),
-        Op::Flatten(x) => structural::flatten(get(*x)?),
+        Op::Flatten { x, start } => structural::flatten_from(get(*x)?, *start)?,
+        Op::Conv2d { x, w, win } => conv::conv2d_plain(get(*x)?, get(*w)?, win)?,
+        Op::Conv2dGradX { dy, w, x_shape, win } => conv::conv2d_grad_x_plain(get(*dy)?, get(*w)?, get(*x_shape)?, win)?,
+        Op::Conv2dGradW { x, dy, w_shape, win } => conv::conv2d_grad_w_plain(get(*x)?, get(*dy)?, get(*w_shape)?, win)?,
+        Op::Pool2d { op, x, k, win } => conv::pool2d(*op, get(*x)?, *k, win)?,
+        Op::Pool2dGrad { op, x, dy, k, win } => conv::pool2d_grad(*op, get(*x)?, get(*dy)?, *k, win)?,
         Op::Cat { xs, axis } => {
             let xs = xs.iter().map(|&id| get(id)).collect::<Result<Vec<_>, _>>()?;
             structural::cat(&xs, *axis)?

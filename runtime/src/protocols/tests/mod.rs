@@ -4,6 +4,7 @@
 
 mod arith;
 mod compare;
+mod conv;
 mod costs;
 mod division;
 mod errors;
