@@ -52,7 +52,9 @@ pub fn private_domain(op: UnaryOp, frac_bits: u32) -> Option<PrivateDomain> {
     // The bit decomposition covers |x·2^f| < 2^28.
     let top = 2f64.powi(bits::NORM_BITS as i32 - frac_bits as i32) - ulp;
     let (lo, hi, on_magnitude) = match op {
-        UnaryOp::Exp => (exp::DOMAIN.0, exp::DOMAIN.1, false),
+        // Below the underflow point the result is 0, which is right; from the overflow point on it
+        // saturates at the largest encodable value.
+        UnaryOp::Exp => (f64::NEG_INFINITY, exp::overflow_point(frac_bits) - ulp, false),
         UnaryOp::Log | UnaryOp::InvSqrt => (ulp, top, false),
         UnaryOp::Sqrt => (0.0, top, false),
         UnaryOp::Reciprocal => (ulp, top, true),

@@ -1,30 +1,23 @@
 //! `softmax(x, axis)` and `log_softmax(x, axis)` on private values.
 //!
 //! d = x - max(x) along the axis (the tree reduction of `select.rs`: ⌈log2 n⌉ levels of a
-//! comparison and a selection), clamped at -16 by one `relu` (so that far-below-max entries give
-//! e^-16 ≈ 1e-7 instead of leaving exp's domain), e = exp(d) (15 rounds). Then
+//! comparison and a selection), e = exp(d) (`exp.rs`, L + 17 rounds: right for every d, and 0
+//! below the underflow point, so any spread of logits is fine). Then
 //! softmax = e · reciprocal(Σ e) (the sum lies in [1, n]; `reciprocal` needs n < 4096), and
 //! log_softmax = d - log(Σ e) (the unclamped d, so large negative outputs stay exact).
 //!
-//! Cost (N = 2): ⌈log2 n⌉·9 + 9 + 15 + 23 + 2 rounds for softmax, ⌈log2 n⌉·9 + 9 + 15 + 21 for
-//! log_softmax (plus one round per comparison for N = 3).
+//! Cost: ⌈log2 n⌉·(L + 9) + (L + 17) + (L + 23) + 2 rounds for softmax, ⌈log2 n⌉·(L + 9) +
+//! (L + 17) + (L + 21) for log_softmax (N = 2, n = 8: 69 and 65).
 
-use super::exp::{exp_of_unit, unit_arg};
-use super::kernels::{affine, flat, shaped};
+use super::exp::exp;
 use super::{log::log, reciprocal::reciprocal};
-use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::protocols::arith;
-use crate::protocols::compare::relu;
 use crate::protocols::mul::mul;
 use crate::protocols::select::{reduce_extreme, Extreme};
-use crate::ring::to_vec;
 use crate::share::Shared;
 use ndarray::Axis;
-
-/// Where d = x - max is clamped before exp.
-const CLAMP: f64 = 16.0;
 
 /// `softmax(x)` along `axis`.
 pub fn softmax(party: &mut Party, x: &Shared, axis: usize) -> Result<Shared, MpcError> {
@@ -48,19 +41,13 @@ fn keep_axis(x: Shared, axis: usize) -> Shared {
     Shared::new(x.data.insert_axis(Axis(axis)), scale)
 }
 
-/// d = x - max(x, axis) and e = exp(max(d, -16)), both of x's shape.
+/// d = x - max(x, axis) and e = exp(d), both of x's shape.
 fn shifted_exp(party: &mut Party, x: &Shared, axis: usize) -> Result<(Shared, Shared), MpcError> {
     if axis >= x.data.ndim() {
         return Err(party.invalid("softmax", format!("axis {axis} of a {}-d tensor", x.data.ndim())));
     }
-    let f = x.scale;
     let max = reduce_extreme(party, x, Some(axis), Extreme::Max, false)?.values;
     let d = arith::sub(x, &keep_axis(max, axis))?;
-    let c = encode_scaled(CLAMP, f)?;
-    let lifted = flat(affine(party, &to_vec(&d.data), 1, c), f)?;
-    let clamped = relu(party, &lifted)?;
-    let clamped = flat(affine(party, &to_vec(&clamped.data), 1, c.wrapping_neg()), f)?;
-    let t = unit_arg(party, &clamped, 4)?;
-    let e = exp_of_unit(party, &t, 0.0, f)?;
-    Ok((d.clone(), shaped(e, d.shape())?))
+    let e = exp(party, &d)?;
+    Ok((d, e))
 }
