@@ -63,7 +63,7 @@ pub fn saturated(frac_bits: u32) -> f64 {
 /// The scale of P = e^x1: the largest ≤ W with P_SCALE - f even (so that 4^m·2^(f - P_SCALE) is
 /// a power of two for the untruncated products).
 fn p_scale(f: u32) -> u32 {
-    if (W - f) % 2 == 0 {
+    if (W - f).is_multiple_of(2) {
         W
     } else {
         W - 1
