@@ -49,8 +49,8 @@ pub fn unary(party: &mut Party, op: UnaryOp, x: &Shared) -> Result<Shared, MpcEr
 /// warnings use it, so a program that leaves it is found before running privately.
 pub fn private_domain(op: UnaryOp, frac_bits: u32) -> Option<PrivateDomain> {
     let ulp = 2f64.powi(-(frac_bits as i32));
-    // The bit decomposition covers |x·2^f| < 2^28.
-    let top = 2f64.powi(bits::NORM_BITS as i32 - frac_bits as i32) - ulp;
+    // The bit decomposition covers every encodable input, |x·2^f| < 2^62.
+    let top = 2f64.powi(bits::WORD_BITS as i32 - frac_bits as i32) - ulp;
     let (lo, hi, on_magnitude) = match op {
         // Below the underflow point the result is 0, which is right; from the overflow point on it
         // saturates at the largest encodable value.
