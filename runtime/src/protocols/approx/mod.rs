@@ -21,6 +21,8 @@ pub mod softmax;
 pub mod sqrt;
 
 #[cfg(test)]
+mod range_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::mpc_error::MpcError;

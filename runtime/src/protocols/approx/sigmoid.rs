@@ -2,7 +2,7 @@
 //!
 //! Both start with one batched comparison of x against 0, +T and -T (three MSBs in the same
 //! rounds) and one product without truncation, giving s = [x < 0] and y = min(|x|, T). Then
-//! e = exp(-k·y) in [e^-16, 1] (`exp.rs`, 15 rounds), and a degree-8 Chebyshev polynomial in e
+//! e = exp(-k·y) in [e^-16, 1] (`exp.rs`'s `exp_of_unit`, 15 rounds), and a degree-8 Chebyshev polynomial in e
 //! gives 1/(1 + e) (sigmoid of |x|) or (1 - e)/(1 + e) (tanh of |x|) directly at the output
 //! scale, with no reciprocal. A last product with the sign bit restores negative inputs:
 //! sigmoid(x) = r + s·(1 - 2r), tanh(x) = r·(1 - 2s).

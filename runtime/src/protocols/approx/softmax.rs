@@ -3,11 +3,11 @@
 //! d = x - max(x) along the axis (the tree reduction of `select.rs`: ⌈log2 n⌉ levels of a
 //! comparison and a selection), e = exp(d) (`exp.rs`, L + 17 rounds: right for every d, and 0
 //! below the underflow point, so any spread of logits is fine). Then
-//! softmax = e · reciprocal(Σ e) (the sum lies in [1, n]; `reciprocal` needs n < 4096), and
+//! softmax = e · reciprocal(Σ e) (the sum lies in [1, n]), and
 //! log_softmax = d - log(Σ e) (the unclamped d, so large negative outputs stay exact).
 //!
-//! Cost: ⌈log2 n⌉·(L + 9) + (L + 17) + (L + 23) + 2 rounds for softmax, ⌈log2 n⌉·(L + 9) +
-//! (L + 17) + (L + 21) for log_softmax (N = 2, n = 8: 69 and 65).
+//! Cost: ⌈log2 n⌉·(L + 9) + (L + 17) + (L + 24) + 2 rounds for softmax, ⌈log2 n⌉·(L + 9) +
+//! (L + 17) + (L + 22) for log_softmax (N = 2, n = 8: 70 and 66).
 
 use super::exp::exp;
 use super::{log::log, reciprocal::reciprocal};

@@ -3,8 +3,9 @@
 //! factor 2^(±(p+1-f)/2) is a local combination of the one-hot bits of p (half-integer powers
 //! included, so no parity case split). One product and a truncation finish.
 //!
-//! Domain: x in [2^-f, 2^(28-f)), i.e. [1.5e-5, 4096) at f = 16 (`sqrt(0)` gives 0; negative
-//! inputs are outside the domain). Cost: L + 23 rounds (23 for N = 2), as `reciprocal`.
+//! Domain: every positive encodable x, [2^-f, 2^(62-f)) (`sqrt(0)` gives 0; negative inputs are
+//! outside the domain). Cost: L + 24 rounds for inv_sqrt, as `reciprocal`; L + 25 for sqrt (its
+//! factor spans two scales, see `root`).
 //!
 //! `pow(x, k)` for a public integer k ≥ 0 is repeated squaring in the executor (⌊log2 k⌋
 //! squarings and popcount(k) - 1 products, 2 rounds each); a negative k is `reciprocal` first.
@@ -19,7 +20,7 @@ use crate::protocols::trunc::truncate;
 use crate::share::Shared;
 
 /// The documented input domain (at f = 16).
-pub const DOMAIN: (f64, f64) = (1.0 / 65536.0, 4096.0);
+pub const DOMAIN: (f64, f64) = (1.0 / 65536.0, 70_368_744_177_664.0);
 
 /// `sqrt(x)`, at x's scale.
 pub fn sqrt(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
