@@ -19,11 +19,8 @@
 //! Cost: comparison (L + 8) + polynomial (7) + product (1) + truncation (1) = L + 17 rounds
 //! (17 for N = 2, 18 for N = 3). About 2 + (62 + 1)/2 comparisons per element, so the bytes
 //! per element are those of some 34 comparisons.
-//!
-//! `exp_of_unit` (a polynomial of x/16 and four squarings, valid on [-16, 16]) stays for the
-//! callers that clamp their argument first (sigmoid, tanh).
 
-use super::kernels::{combine_bits, flat, products_raw, shaped, square_raw, to_scale};
+use super::kernels::{combine_bits, flat, products_raw, shaped};
 use super::poly;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
@@ -35,12 +32,8 @@ use crate::share::Shared;
 
 /// The working scale of the polynomial argument.
 pub const W: u32 = 28;
-/// Squarings of `exp_of_unit`: e^x = (e^(x / 2^SQUARINGS))^(2^SQUARINGS).
-pub const SQUARINGS: u32 = 4;
-/// The degree of the polynomials.
+/// The degree of the polynomial.
 pub const DEGREE: usize = 8;
-/// The domain of `exp_of_unit` (16·t for t in [-1, 1]).
-pub const UNIT_DOMAIN: (f64, f64) = (-16.0, 16.0);
 /// The interval width of the range reduction: 2·ln 2 (multipliers 4^m).
 const D: f64 = 2.0 * std::f64::consts::LN_2;
 
@@ -136,30 +129,4 @@ pub fn exp(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
         .map(|((a, b), o)| a.wrapping_add(*b).wrapping_add(o.wrapping_mul(max)))
         .collect();
     shaped(flat(out, f)?, x.shape())
-}
-
-/// `x / 2^k` at scale `W` (exact when x's scale + k ≤ W: a reinterpretation and a shift).
-pub(super) fn unit_arg(party: &mut Party, x: &Shared, k: u32) -> Result<Shared, MpcError> {
-    let as_div = Shared::new(x.data.clone(), x.scale + k);
-    to_scale(party, &as_div, W)
-}
-
-/// `e^(16·t)` for a private t in [-1, 1] at scale `W`, where 16·t ≤ `x_max`, at `out_scale`.
-/// Cost: 15 rounds.
-pub(super) fn exp_of_unit(party: &mut Party, t: &Shared, x_max: f64, out_scale: u32) -> Result<Shared, MpcError> {
-    let shape = t.shape().to_vec();
-    let coeffs = poly::chebyshev_fit(f64::exp, DEGREE);
-    // The scale of each squaring's input: 2·s + 2·log2(max value) ≤ 61, capped at W.
-    let steps = 1u32 << SQUARINGS;
-    let scale_of = |j: u32| -> u32 {
-        let max_log2 = (x_max * f64::from(1u32 << j) / f64::from(steps)).max(0.0) * std::f64::consts::LOG2_E;
-        (((61.0 - 2.0 * max_log2) / 2.0).floor() as u32).min(W)
-    };
-    let mut y = poly::eval(party, t, &coeffs, None, scale_of(0))?;
-    for j in 0..SQUARINGS {
-        let target = if j + 1 < SQUARINGS { scale_of(j + 1) } else { out_scale };
-        let sq = square_raw(party, &y)?;
-        y = to_scale(party, &sq, target)?;
-    }
-    shaped(y, &shape)
 }

@@ -4,7 +4,8 @@
 //! This module is the entry point the MPC executor dispatches to; each family lives in its own
 //! file (`exp.rs`, `log.rs`, `sqrt.rs`, `reciprocal.rs`, `sigmoid.rs`, `softmax.rs`), on top of
 //! the shared pieces `poly.rs` (Chebyshev fits, power-tree evaluation), `bits.rs` (range reduction
-//! by a private bit decomposition) and `kernels.rs`. `crypten.rs` holds CrypTen 0.4.1's default
+//! by a private bit decomposition), `piecewise.rs` (piecewise polynomials selected by one batched
+//! comparison) and `kernels.rs`. `crypten.rs` holds CrypTen 0.4.1's default
 //! methods, used only by the accuracy table (`accuracy.rs`) and the tests. Domains, methods,
 //! rounds and bytes per element are in docs/accuracy.md.
 
@@ -14,6 +15,7 @@ pub mod crypten;
 pub mod exp;
 mod kernels;
 pub mod log;
+mod piecewise;
 pub mod poly;
 pub mod reciprocal;
 pub mod sigmoid;

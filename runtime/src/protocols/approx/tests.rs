@@ -170,8 +170,8 @@ fn documented_rounds_hold() {
         assert_eq!(rounds(n, &xs, 0, reciprocal::reciprocal), l + 24);
         assert_eq!(rounds(n, &xs, 0, sqrt::sqrt), l + 25);
         assert_eq!(rounds(n, &xs, 0, sqrt::inv_sqrt), l + 24);
-        assert_eq!(rounds(n, &xs, 0, sigmoid::sigmoid), l + 32);
-        assert_eq!(rounds(n, &xs, 0, sigmoid::tanh), l + 32);
+        assert_eq!(rounds(n, &xs, 0, sigmoid::sigmoid), l + 16);
+        assert_eq!(rounds(n, &xs, 0, sigmoid::tanh), l + 16);
         // Rows of 4: two tree levels of (L + 9).
         let tree = 2 * (l + 9);
         assert_eq!(rounds(n, &xs, 4, softmax_last), tree + (l + 17) + (l + 24) + 2);
