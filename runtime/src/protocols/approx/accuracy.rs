@@ -304,6 +304,15 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+/// A domain bound: plain, or in exponent form from 10^5 on (7e13).
+fn fmt_bound(v: f64) -> String {
+    if v.abs() >= 1e5 {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// The rows as a Markdown table.
 /// The whole table as `mpcc accuracy` prints it: a line saying how it was measured, then the
 /// Markdown table.
@@ -321,8 +330,8 @@ pub fn render_markdown(rows: &[AccuracyRow]) -> String {
         s.push_str(&format!(
             "| {} | [{}, {}] | {} | {} | {} | {} | {:.0} | {:.0} |\n",
             r.function,
-            r.domain.0,
-            r.domain.1,
+            fmt_bound(r.domain.0),
+            fmt_bound(r.domain.1),
             r.method.name(),
             fmt_num(r.max_abs_err),
             fmt_num(r.max_rel_err),
