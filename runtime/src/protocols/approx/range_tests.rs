@@ -38,6 +38,7 @@ fn check(xs: &[f64], op: Op, f: impl Fn(f64) -> f64, abs: f64, rel: f64) {
     let x = tensor(xs);
     for n in PARTY_COUNTS {
         let got = run_op(n, std::slice::from_ref(&x), |party, s| op(party, &s[0]));
+        assert_eq!(got.len(), xs.len());
         for (g, v) in got.iter().zip(xs) {
             let want = f(*v);
             let tol = abs + rel * want.abs();
@@ -116,4 +117,55 @@ fn exp_ends_of_the_range() {
     // value from the overflow point on, for every encodable input magnitude.
     let xs = [-LIMIT + 1.0, -1e6, -40.0, -12.0, 31.8, 31.9, 40.0, 1e6, LIMIT - 1.0].map(encoded);
     check(&xs, exp::exp, exp_ref, 3.0 * ULP, 1e-7);
+}
+
+/// Runs `op` with 2 parties on `xs` encoded at `frac_bits`; returns the encoded inputs and the
+/// decoded outputs.
+fn at_precision(frac_bits: u32, xs: &[f64], op: Op) -> (Vec<f64>, Vec<f64>) {
+    use crate::fixed::FixedPoint;
+    use crate::share::{reveal, share_from};
+    use crate::simulate::{simulate, SimConfig};
+    let fixed = FixedPoint::new(frac_bits).unwrap();
+    let enc = fixed.encode(&tensor(xs)).unwrap();
+    let input: Vec<f64> = fixed.decode(&enc).iter().copied().collect();
+    let shape = [xs.len()];
+    let reports = simulate(&SimConfig::new(2, Some(3)), |party| {
+        let share = share_from(party, 0, (party.id() == 0).then_some(&enc), &shape, frac_bits)?;
+        let out = op(party, &share)?;
+        Ok(reveal(party, &out)?.decode().iter().copied().collect::<Vec<f64>>())
+    })
+    .unwrap();
+    let got = reports[0].output.clone();
+    assert_eq!(got.len(), xs.len());
+    (input, got)
+}
+
+#[test]
+fn wide_range_at_the_precision_limits() {
+    // f = 8 and f = 20: the ends move (exp's overflow point is 54·ln 2 and 42·ln 2; the largest
+    // encodable magnitude 2^54 and 2^42), the methods do not.
+    for f in [8u32, 20] {
+        let ulp = 2f64.powi(-(f as i32));
+        let limit = 2f64.powi(62 - f as i32);
+        let hi_enc = (exp::overflow_point(f) / ulp).round() * ulp;
+        let xs = [-1e6, -30.0, -5.0, 0.0, 3.0, 20.0, hi_enc - 0.5, hi_enc, 100.0];
+        let (input, got) = at_precision(f, &xs, exp::exp);
+        for (x, g) in input.iter().zip(&got) {
+            let want = if *x >= hi_enc { exp::saturated(f) } else { x.exp() };
+            assert!((g - want).abs() <= 3.0 * ulp + 1e-7 * want, "f = {f}: exp({x}) = {g}, want {want}");
+        }
+        let xs = [ulp, 3.0 * ulp, 0.1, 1.0, 1e3, 1e6, limit * 0.99];
+        let (input, got) = at_precision(f, &xs, reciprocal::reciprocal);
+        for (x, g) in input.iter().zip(&got) {
+            assert!((g - 1.0 / x).abs() <= 2.0 * ulp + 1e-6 / x, "f = {f}: 1/{x} = {g}");
+        }
+        let (input, got) = at_precision(f, &xs, sqrt::sqrt);
+        for (x, g) in input.iter().zip(&got) {
+            assert!((g - x.sqrt()).abs() <= 2.0 * ulp + 2e-6 * x.sqrt(), "f = {f}: sqrt({x}) = {g}");
+        }
+        let (input, got) = at_precision(f, &xs, log::log);
+        for (x, g) in input.iter().zip(&got) {
+            assert!((g - x.ln()).abs() <= 2.0 * ulp, "f = {f}: ln({x}) = {g}");
+        }
+    }
 }
