@@ -169,3 +169,21 @@ fn wide_range_at_the_precision_limits() {
         }
     }
 }
+
+#[test]
+fn softmax_with_ties_and_a_lone_logit() {
+    // Ties: the all-pairs maximum gives ties to the first position, so exactly one element wins.
+    for row in [vec![1.0, 1.0, 1.0, 1.0], vec![5.0, 5.0, -3.0], vec![-2.0, 7.5, 7.5, 7.5, 0.0], vec![3.0]] {
+        let x = ArrayD::from_shape_vec(IxDyn(&[1, row.len()]), row.clone()).unwrap();
+        let max = row.iter().copied().fold(f64::MIN, f64::max);
+        let total: f64 = row.iter().map(|v| (v - max).exp()).sum();
+        for n in PARTY_COUNTS {
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| softmax::softmax(party, &s[0], 1));
+            assert_eq!(got.len(), row.len());
+            for (g, v) in got.iter().zip(&row) {
+                let want = (v - max).exp() / total;
+                assert!((g - want).abs() <= 4.0 * ULP, "{n} parties: softmax {row:?}: {g}, want {want}");
+            }
+        }
+    }
+}

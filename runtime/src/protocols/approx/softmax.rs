@@ -1,24 +1,29 @@
 //! `softmax(x, axis)` and `log_softmax(x, axis)` on private values.
 //!
-//! d = x - max(x) along the axis (the tree reduction of `select.rs`: ⌈log2 n⌉ levels of a
-//! comparison and a selection), e = exp(d) (`exp.rs`, L + 17 rounds: right for every d, and 0
-//! below the underflow point, so any spread of logits is fine). Then
-//! softmax = e · (1/Σ e) and log_softmax = d - ln(Σ e) (the unclamped d, so large negative
-//! outputs stay exact). The sum lies in [1, n] for rows of n, so for n ≤ 64 1/s and ln s are
-//! piecewise polynomials on [1, n] selected by one batched comparison (`piecewise.rs`, L + 16
-//! rounds); longer rows use `reciprocal`/`log` (bit decomposition, L + 24 / L + 22).
+//! d = x - max(x) along the axis, e = exp(d), then softmax = e · (1/Σ e) and
+//! log_softmax = d - ln(Σ e) (the unclamped d, so large negative outputs stay exact).
 //!
-//! Cost (n ≤ 64): ⌈log2 n⌉·(L + 9) + (L + 17) + (L + 16) + 2 rounds for softmax,
-//! ⌈log2 n⌉·(L + 9) + (L + 17) + (L + 16) for log_softmax (N = 2, n = 8: 62 and 60).
+//! For rows of 2 ≤ n ≤ 64 (n is public): the maximum from all pairwise comparisons in one batched
+//! MSB (`all_pairs_max`, L + 8 + ⌈log2(n-1)⌉ + 1 rounds); e^d for d ≤ 0 and 1/s, ln s for the row
+//! sum s in [1, n] as piecewise polynomials selected by one batched comparison (`piecewise.rs`,
+//! L + 16 rounds each). Longer rows: the tree reduction of `select.rs` (⌈log2 n⌉·(L + 9)), the
+//! wide-range `exp` (L + 17) and `reciprocal`/`log` (L + 24 / L + 22).
+//! exp gives 0 below the underflow point, so any spread of logits is right.
+//!
+//! Cost (2 ≤ n ≤ 64): (L + 9 + ⌈log2(n-1)⌉) + 2·(L + 16) + 2 rounds for softmax, 2 fewer for
+//! log_softmax (N = 2, n = 8: 46 and 44).
 
 use super::exp::exp;
+use super::kernels::{flat, products_raw};
 use super::piecewise;
 use super::{log::log, reciprocal::reciprocal};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::protocols::arith;
+use crate::protocols::compare::msb;
 use crate::protocols::mul::mul;
 use crate::protocols::select::{reduce_extreme, Extreme};
+use crate::ring::{from_vec, to_vec};
 use crate::share::Shared;
 use ndarray::Axis;
 
@@ -71,8 +76,85 @@ fn shifted_exp(party: &mut Party, x: &Shared, axis: usize) -> Result<(Shared, Sh
     if axis >= x.data.ndim() {
         return Err(party.invalid("softmax", format!("axis {axis} of a {}-d tensor", x.data.ndim())));
     }
-    let max = reduce_extreme(party, x, Some(axis), Extreme::Max, false)?.values;
+    let n = x.shape().get(axis).copied().unwrap_or(1);
+    let max = if (2..=PIECEWISE_ROWS).contains(&n) {
+        all_pairs_max(party, x, axis, n)?
+    } else {
+        reduce_extreme(party, x, Some(axis), Extreme::Max, false)?.values
+    };
     let d = arith::sub(x, &keep_axis(max, axis))?;
-    let e = exp(party, &d)?;
+    let e = if n <= PIECEWISE_ROWS { piecewise::eval(party, &d, &nonpositive_exp(d.scale))? } else { exp(party, &d)? };
     Ok((d, e))
+}
+
+/// e^d for d ≤ 0 as a piecewise polynomial: pieces of width 1 from the first integer below the
+/// underflow point up to 0; 0 below, 1 at d = 0 (the row's maximum).
+fn nonpositive_exp(frac_bits: u32) -> piecewise::Pieces {
+    let pieces = (-super::exp::underflow_point(frac_bits)).ceil().max(1.0) as usize;
+    piecewise::Pieces { g: f64::exp, lo: -(pieces as f64), width: 1.0, pieces, below: 0.0, above: 1.0 }
+}
+
+/// The maximum along `axis` (length n ≥ 2) from all pairwise comparisons at once: one batched MSB
+/// of x_i - x_j for every pair i < j gives [x_i ≥ x_j] and [x_j > x_i] (ties go to the first
+/// position, so exactly one element of a row wins all its comparisons); the winner's indicator is
+/// the product of its n - 1 bits (⌈log2(n - 1)⌉ rounds of products of 0/1 shares, no truncation),
+/// and the maximum is Σ_i winner_i·x_i (one more round). Cost: L + 8 + ⌈log2(n - 1)⌉ + 1 rounds,
+/// against ⌈log2 n⌉·(L + 9) for the tree; n(n - 1)/2 comparisons per row.
+fn all_pairs_max(party: &mut Party, x: &Shared, axis: usize, n: usize) -> Result<Shared, MpcError> {
+    let ndim = x.data.ndim();
+    let mut perm: Vec<usize> = (0..ndim).filter(|&a| a != axis).collect();
+    perm.push(axis);
+    let out_shape: Vec<usize> = perm.iter().take(ndim - 1).map(|&a| x.shape().get(a).copied().unwrap_or(1)).collect();
+    let vals = to_vec(&x.data.clone().permuted_axes(perm));
+    let rows: Vec<&[u64]> = vals.chunks(n).collect();
+    let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
+    let mut diffs = Vec::with_capacity(rows.len() * pairs.len());
+    for row in &rows {
+        for &(i, j) in &pairs {
+            let (Some(a), Some(b)) = (row.get(i), row.get(j)) else {
+                return Err(party.invalid("softmax", "short row"));
+            };
+            diffs.push(a.wrapping_sub(*b));
+        }
+    }
+    // lt[r·P + p] = [x_i < x_j] for pair p = (i, j) of row r.
+    let lt = to_vec(&msb(party, &flat(diffs, x.scale)?)?.data);
+    let is_p0 = party.id() == 0;
+    // bits[k][r·n + i]: the k-th comparison won by element i of row r.
+    let mut bits: Vec<Vec<u64>> = vec![vec![0; rows.len() * n]; n - 1];
+    let mut filled = vec![0usize; n];
+    for (p, &(i, j)) in pairs.iter().enumerate() {
+        let (ki, kj) = (filled.get(i).copied().unwrap_or(0), filled.get(j).copied().unwrap_or(0));
+        for r in 0..rows.len() {
+            let l = lt.get(r * pairs.len() + p).copied().unwrap_or(0);
+            if let Some(b) = bits.get_mut(ki).and_then(|v| v.get_mut(r * n + i)) {
+                *b = if is_p0 { 1u64.wrapping_sub(l) } else { l.wrapping_neg() };
+            }
+            if let Some(b) = bits.get_mut(kj).and_then(|v| v.get_mut(r * n + j)) {
+                *b = l;
+            }
+        }
+        if let Some(f) = filled.get_mut(i) {
+            *f += 1;
+        }
+        if let Some(f) = filled.get_mut(j) {
+            *f += 1;
+        }
+    }
+    // AND of the n - 1 bits by a product tree.
+    while bits.len() > 1 {
+        let half = bits.len() / 2;
+        let refs: Vec<(&[u64], &[u64])> =
+            (0..half).filter_map(|k| Some((bits.get(2 * k)?.as_slice(), bits.get(2 * k + 1)?.as_slice()))).collect();
+        let mut next = products_raw(party, &refs)?;
+        if bits.len() % 2 == 1 {
+            next.extend(bits.pop());
+        }
+        bits = next;
+    }
+    let winner = bits.pop().unwrap_or_default();
+    let prod = products_raw(party, &[(&winner, &vals)])?.remove(0);
+    let max: Vec<u64> = prod.chunks(n).map(|c| c.iter().fold(0u64, |a, v| a.wrapping_add(*v))).collect();
+    let data = from_vec("softmax", &out_shape, max)?;
+    Ok(Shared::new(data, x.scale))
 }
