@@ -145,7 +145,7 @@ fn plaintext_runs_point_at_inputs_outside_a_private_functions_domain() {
     let file = write(
         &dir,
         "dom.mpc",
-        b"parties ALICE, BOB;\nlet x = private(src=ALICE, [1.0, 20.0]);\nprint(reveal(exp(x)));\nprint(exp(public([20.0])));\n",
+        b"parties ALICE, BOB;\nlet x = private(src=ALICE, [1.0, 40.0]);\nprint(reveal(exp(x)));\nprint(exp(public([40.0])));\n",
     );
     let out = mpcc(&["run", &file, "--plaintext"]);
     assert_eq!(out.status.code(), Some(0));
@@ -153,6 +153,8 @@ fn plaintext_runs_point_at_inputs_outside_a_private_functions_domain() {
     // Only the private `exp` (line 3) is flagged: a public one is computed exactly.
     assert_eq!(stderr.matches("outside its private domain").count(), 1, "{stderr}");
     assert!(stderr.contains("dom.mpc:3:14"), "{stderr}");
+    // exp beyond its overflow point (46·ln 2 ≈ 31.88 at 16 bits) saturates in a private run.
+    assert!(stderr.contains("largest encodable value"), "{stderr}");
     let strict = mpcc(&["run", &file, "--plaintext", "--strict-domains"]);
     assert_eq!(strict.status.code(), Some(1));
 }

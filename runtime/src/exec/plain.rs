@@ -411,8 +411,13 @@ fn private_domain_message(op: UnaryOp, x: &Tensor, frac_bits: u32) -> Option<Str
     let (index, value) = bad.next()?;
     let count = 1 + bad.count();
     let on = if range.on_magnitude { "|x| in " } else { "" };
+    let consequence = if op == UnaryOp::Exp {
+        "a private run gives the largest encodable value there, not e^x"
+    } else {
+        "a private run computes a wrong value there"
+    };
     Some(format!(
-        "`{}` outside its private domain {on}[{}, {}] ({count} element{}; first: {value:.4} at flat index {index}); a private run computes a wrong value there",
+        "`{}` outside its private domain {on}[{}, {}] ({count} element{}; first: {value:.4} at flat index {index}); {consequence}",
         mpcc_ir::unary_name(op),
         range.lo,
         range.hi,

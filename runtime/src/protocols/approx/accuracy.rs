@@ -248,10 +248,29 @@ pub fn errors(got: &[f64], want: &[f64]) -> (f64, f64) {
     (abs, rel)
 }
 
-/// Every function of `cases()` by both methods on a grid of `points` points per domain.
+/// The same functions over the whole encodable range at 16 fractional bits (|x| < 2^46 ≈ 7.04e13;
+/// exp up to its overflow point 46·ln 2 ≈ 31.88, beyond which it saturates).
+pub fn wide_cases() -> Vec<Case> {
+    let wide = |function: &str| -> Option<(f64, f64)> {
+        Some(match function {
+            "exp" => (-40.0, 31.8),
+            "log" | "reciprocal" | "sqrt" | "inv_sqrt" => (1e-4, 7e13),
+            "sigmoid" | "tanh" => (-1000.0, 1000.0),
+            "softmax" | "log_softmax" => (-100.0, 100.0),
+            _ => return None,
+        })
+    };
+    cases()
+        .into_iter()
+        .filter_map(|c| Some(Case { domain: wide(c.function)?, ..c }))
+        .collect()
+}
+
+/// Every function of `cases()` and then of `wide_cases()` by both methods on a grid of `points`
+/// points per domain.
 pub fn accuracy_table(n_parties: usize, points: usize) -> Result<Vec<AccuracyRow>, MpcError> {
     let mut rows = Vec::new();
-    for case in cases() {
+    for case in cases().into_iter().chain(wide_cases()) {
         let mut values = grid(case.domain, points);
         if case.row > 0 {
             values = shuffled(values);
@@ -285,6 +304,15 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+/// A domain bound: plain, or in exponent form from 10^5 on (7e13).
+fn fmt_bound(v: f64) -> String {
+    if v.abs() >= 1e5 {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// The rows as a Markdown table.
 /// The whole table as `mpcc accuracy` prints it: a line saying how it was measured, then the
 /// Markdown table.
@@ -302,8 +330,8 @@ pub fn render_markdown(rows: &[AccuracyRow]) -> String {
         s.push_str(&format!(
             "| {} | [{}, {}] | {} | {} | {} | {} | {:.0} | {:.0} |\n",
             r.function,
-            r.domain.0,
-            r.domain.1,
+            fmt_bound(r.domain.0),
+            fmt_bound(r.domain.1),
             r.method.name(),
             fmt_num(r.max_abs_err),
             fmt_num(r.max_rel_err),

@@ -1,9 +1,12 @@
-//! Range reduction by a private bit decomposition: for a share `x` (scale f, |x| < 2^(B - f)),
-//! one A2B gives x's bits; a prefix OR over them gives the position p of the leading bit of |x|
-//! as a one-hot word; one opening converts the one-hot bits, the bits of |x| and the sign to
-//! arithmetic 0/1 shares. Then any public function of p is a *local* linear combination
-//! `Σ_j g(j)·onehot_j` (e.g. 2^-p, 2^(-p/2), p·ln 2), and `|x|·2^(B-1-p)` is x normalised into
-//! [0.5, 1] at scale B.
+//! Range reduction by a private bit decomposition: for a share `x` (scale f, any encodable value:
+//! |x·2^f| < 2^62), one A2B gives x's bits; a prefix OR over them gives the position p of the
+//! leading bit of |x| as a one-hot word; one opening (two words per element) converts the one-hot
+//! bits, the bits of |x| and the sign to arithmetic 0/1 shares. Then any public function of p is
+//! a *local* linear combination `Σ_j g(j)·onehot_j` (e.g. 2^-p, 2^(-p/2), p·ln 2), and
+//! m = |x|·2^(27-p) is x normalised into [0.5, 1] at scale 28 (`NORM_BITS`): for p ≤ 27 one
+//! product |x|·Σ_j onehot_j·2^(27-j); for p > 27 the products onehot_j·⌊v/2^(j-27)⌋, with the
+//! shifted values local combinations of the bits (exact shifts, no truncation round; the
+//! missing +1 of a negative x's |x| = v + 1 is at most 2^-28 of m). All in one Beaver round.
 //!
 //! Also `b2a_bits`: many bits of one binary-shared word to arithmetic 0/1 shares with a single
 //! opened word (the dealer's random bits form the mask word). Nothing here opens anything but
@@ -19,12 +22,14 @@ use crate::protocols::{open_masked, Opening};
 use crate::ring::to_vec;
 use crate::share::Shared;
 
-/// B: the bits the decomposition covers. Inputs need |x·2^f| < 2^B, i.e. |x| < 2^(28 - f)
-/// (4096 at f = 16); the normalised value comes out at scale B.
+/// The working scale of the normalised value m in [0.5, 1].
 pub const NORM_BITS: u32 = 28;
 
-/// Prefix-OR levels: shifts 1, 2, 4, 8, 16 spread the leading bit over 31 ≥ B positions.
-const PREFIX_LEVELS: [u32; 5] = [1, 2, 4, 8, 16];
+/// The bits the decomposition covers: every encodable input, |x·2^f| < 2^62.
+pub const WORD_BITS: u32 = 62;
+
+/// Prefix-OR levels: shifts 1, 2, …, 32 spread the leading bit over 63 ≥ `WORD_BITS` positions.
+const PREFIX_LEVELS: [u32; 6] = [1, 2, 4, 8, 16, 32];
 
 /// What the decomposition gives, per element (flat, in `x`'s standard order).
 pub struct Decomposed {
@@ -42,20 +47,22 @@ pub struct Decomposed {
 /// Decomposes `x` (see the module doc); `side` computes extra raw product pairs from the one-hot
 /// and sign bits, multiplied in the same round as the normalisation.
 ///
-/// Cost: A2B (L + 7 rounds), 5 AND rounds of the prefix OR, 1 round of B2A (one word per
-/// element), 1 Beaver round: L + 14 rounds (14 for N = 2). Per element each party sends
-/// 8·(N-1)·(24 + 2G) (A2B) + 5·16·(N-1) (prefix OR) + 8·(N-1) (B2A) + 16·(N-1) per product.
+/// Cost: A2B (L + 7 rounds), 6 AND rounds of the prefix OR, 1 round of B2A (two words per
+/// element), 1 Beaver round: L + 15 rounds (15 for N = 2). Per element each party sends
+/// 8·(N-1)·(24 + 2G) (A2B) + 6·16·(N-1) (prefix OR) + 16·(N-1) (B2A) + 16·(N-1) per product
+/// (35 for the normalisation, plus the caller's).
 pub fn decompose(
     party: &mut Party,
     x: &Shared,
     side: impl FnOnce(&Party, &[Vec<u64>], &[u64]) -> Result<Vec<(Vec<u64>, Vec<u64>)>, MpcError>,
 ) -> Result<Decomposed, MpcError> {
     let b = NORM_BITS;
+    let wb = WORD_BITS;
     if x.scale >= b {
         return Err(party.invalid("approx", format!("input at scale {} ≥ {b}", x.scale)));
     }
     let n = x.len();
-    let low = (1u64 << b) - 1;
+    let low = (1u64 << wb) - 1;
     let w = a2b_words(party, &to_vec(&x.data))?;
     // v = |x| for x ≥ 0 and |x| - 1 (= !x) for x < 0: XOR with the sign broadcast (local).
     let s_mask: Vec<u64> = w.iter().map(|&v| ((v as i64) >> 63) as u64).collect();
@@ -69,38 +76,42 @@ pub fn decompose(
             *y ^= s ^ b;
         }
     }
-    // The leading bit alone; bits 0..B of it, bits B..2B of v, the sign at 2B.
-    let packed: Vec<u64> = y
-        .iter()
-        .zip(&v)
-        .zip(&s_mask)
-        .map(|((&y, &v), &s_mask)| {
-            // Shares of y are full random words: keep each field's share inside its bits.
-            let h = (y ^ (y >> 1)) & low;
-            h ^ (v << b) ^ ((s_mask & 1) << (2 * b))
-        })
-        .collect();
-    let positions: Vec<u32> = (0..=2 * b).collect();
+    // Word 1: the leading bit alone (bits 0..WB). Word 2: v (bits 0..WB) and the sign at WB.
+    // Shares of y are full random words: keep each field's share inside its bits.
+    let mut packed: Vec<u64> = y.iter().map(|&y| (y ^ (y >> 1)) & low).collect();
+    packed.extend(v.iter().zip(&s_mask).map(|(&v, &s_mask)| v ^ ((s_mask & 1) << wb)));
+    let positions: Vec<u32> = (0..=wb).collect();
     let bits = b2a_bits(party, &packed, &positions)?;
-    let fields = bits.split_at_checked(b as usize).and_then(|(onehot, rest)| {
-        let (v_bits, rest) = rest.split_at_checked(b as usize)?;
-        Some((onehot.to_vec(), v_bits, rest.first()?.clone()))
-    });
-    let Some((onehot, v_bits, sign)) = fields else {
-        return Err(party.invalid("approx", "too few bits"));
-    };
-    // |x| = v + sign; the normaliser c = Σ_j onehot_j · 2^(B-1-j).
-    let v_arith = combine_bits(v_bits, n, |j| (1u64 << j) as f64, 0)?;
+    let mut onehot = Vec::with_capacity(wb as usize);
+    let mut v_bits = Vec::with_capacity(wb as usize);
+    for field in bits.iter().take(wb as usize) {
+        let (h, vb) = field.split_at_checked(n).ok_or_else(|| party.invalid("approx", "too few bits"))?;
+        onehot.push(h.to_vec());
+        v_bits.push(vb.to_vec());
+    }
+    let sign = bits.get(wb as usize).and_then(|f| f.get(n..)).ok_or_else(|| party.invalid("approx", "no sign bit"))?.to_vec();
+    // |x| = v + sign; for p < B: the normaliser c = Σ_{j<B} onehot_j · 2^(B-1-j).
+    let v_arith = combine_bits(&v_bits, n, |j| (1u64 << j) as f64, 0)?;
     let abs: Vec<u64> = v_arith.iter().zip(&sign).map(|(v, s)| v.wrapping_add(*s)).collect();
-    let c = combine_bits(&onehot, n, |j| (1u64 << (b as usize - 1 - j)) as f64, 0)?;
+    let c = combine_bits(&onehot, n, |j| if j < b as usize { (1u64 << (b as usize - 1 - j)) as f64 } else { 0.0 }, 0)?;
+    let mut pairs: Vec<(Vec<u64>, Vec<u64>)> = vec![(abs, c)];
+    // For p ≥ B: onehot_p · ⌊v / 2^(p+1-B)⌋ (at scale B: the top B bits of v).
+    for (j, h) in onehot.iter().enumerate().skip(b as usize) {
+        let k = j + 1 - b as usize;
+        let shifted = combine_bits(v_bits.get(k..).unwrap_or_default(), n, |i| (1u64 << i) as f64, 0)?;
+        pairs.push((h.clone(), shifted));
+    }
+    let n_norm = pairs.len();
     let extra = side(party, &onehot, &sign)?;
-    let mut pairs: Vec<(&[u64], &[u64])> = vec![(&abs, &c)];
-    pairs.extend(extra.iter().map(|(l, r)| (l.as_slice(), r.as_slice())));
-    let mut prods = products_raw(party, &pairs)?;
-    let m = prods.remove(0);
-    // |x|·c is at scale f + 0; read at scale B it is |x|·2^(B-1-p)/2^B·… ∈ [0.5, 1]: the integer
-    // |X|·2^(B-1-p) lies in [2^(B-1), 2^B].
-    Ok(Decomposed { onehot, sign, m, side: prods })
+    pairs.extend(extra);
+    let refs: Vec<(&[u64], &[u64])> = pairs.iter().map(|(l, r)| (l.as_slice(), r.as_slice())).collect();
+    let mut prods = products_raw(party, &refs)?;
+    let side_prods = prods.split_off(n_norm);
+    let mut m = vec![0u64; n];
+    for p in &prods {
+        m.iter_mut().zip(p).for_each(|(m, p)| *m = m.wrapping_add(*p));
+    }
+    Ok(Decomposed { onehot, sign, m, side: side_prods })
 }
 
 /// Bits `positions` of binary-shared words `words` as unscaled arithmetic 0/1 shares

@@ -1,58 +1,132 @@
-//! `exp(x)` on private values: a degree-8 Chebyshev polynomial of e^t for t = x/16 in [-1, 1],
-//! then four squarings: e^x = (e^(x/16))^16.
+//! `exp(x)` on private values, right on every input the encoding admits.
 //!
-//! Domain: x in [-16, 16] (x/16 is exact: a reinterpretation of the encoding's scale). Below it,
-//! down to about -40, the result is still 0 within 2^-16; from about -44 down the polynomial is
-//! used too far outside [-1, 1] and the result is wrong, and above about 18 the squarings
-//! overflow. Callers that may see very negative inputs clamp first (softmax, sigmoid do). The squarings run at
-//! falling scales (28, 27, 24, 18 fractional bits for the domain's upper end) so that every raw
-//! square stays below the truncation limit 2^62 while small values keep their relative precision.
-//! Cost: 7 rounds (polynomial) + 4·2 (square, truncate) = 15 rounds for any N, no comparisons.
+//! Range reduction by comparisons: one batched MSB compares x with the underflow point
+//! lo = -(f+1)·ln 2 (below it e^x < 2^-(f+1) rounds to 0), with every multiple m·D of D = 2·ln 2
+//! in between, and with the overflow point hi = (62-f)·ln 2 (from it on e^x does not encode).
+//! Differences of neighbouring bits give the one-hot of the interval m with x in [m·D, (m+1)·D)
+//! (local). Then x1 = x - m·D lies in [0, D) (a local combination of the one-hot bits at the
+//! working scale), a degree-8 Chebyshev polynomial gives P = e^x1 in [1, 4] at scale
+//! `P_SCALE`, and e^x = P·4^m: for large m, 4^m·2^(f - P_SCALE) is an integer and the product
+//! needs no truncation (so results up to 2^(62-f) keep P's relative precision); for small and
+//! negative m the product with 4^m·2^S (S = -2·m_lo) is truncated. Both products share one Beaver
+//! round; one truncation follows.
+//!
+//! Outside [lo, hi): below lo every multiplier is 0 and the result is 0 (within one unit in the
+//! last place, the truncation's rounding); from hi on the result is the largest encodable value
+//! (2^62 - 1)·2^-f (2^46 at f = 16), saturated, not wrapped. The polynomial of an out-of-range
+//! element sees a meaningless argument, but its product with a zero multiplier is exactly 0.
+//!
+//! Cost: comparison (L + 8) + polynomial (7) + product (1) + truncation (1) = L + 17 rounds
+//! (17 for N = 2, 18 for N = 3). About 2 + (62 + 1)/2 comparisons per element, so the bytes
+//! per element are those of some 34 comparisons.
 
-use super::kernels::{shaped, square_raw, to_scale};
+use super::kernels::{combine_bits, flat, products_raw, shaped};
 use super::poly;
+use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
+use crate::protocols::compare::msb;
+use crate::protocols::trunc::truncate;
+use crate::ring::to_vec;
 use crate::share::Shared;
 
 /// The working scale of the polynomial argument.
 pub const W: u32 = 28;
-/// Squarings: e^x = (e^(x / 2^SQUARINGS))^(2^SQUARINGS).
-pub const SQUARINGS: u32 = 4;
-/// The degree of the polynomial for e^t on [-1, 1].
+/// The degree of the polynomial.
 pub const DEGREE: usize = 8;
-/// The documented input domain.
-pub const DOMAIN: (f64, f64) = (-16.0, 16.0);
+/// The interval width of the range reduction: 2·ln 2 (multipliers 4^m).
+const D: f64 = 2.0 * std::f64::consts::LN_2;
 
-/// `e^x` at the run's precision (x's scale). Domain: [-16, 16].
-pub fn exp(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
-    let out = x.scale;
-    let t = unit_arg(party, x, SQUARINGS)?;
-    exp_of_unit(party, &t, DOMAIN.1, out)
+/// The underflow point lo = -(f+1)·ln 2: below it e^x < 2^-(f+1) and the result is 0.
+pub fn underflow_point(frac_bits: u32) -> f64 {
+    -(f64::from(frac_bits) + 1.0) * std::f64::consts::LN_2
 }
 
-/// `x / 2^k` at scale `W` (exact when x's scale + k ≤ W: a reinterpretation and a shift).
-pub(super) fn unit_arg(party: &mut Party, x: &Shared, k: u32) -> Result<Shared, MpcError> {
-    let as_div = Shared::new(x.data.clone(), x.scale + k);
-    to_scale(party, &as_div, W)
+/// The overflow point hi = (62 - f)·ln 2: from it on e^x does not encode and the result is the
+/// largest encodable value.
+pub fn overflow_point(frac_bits: u32) -> f64 {
+    f64::from(62u32.saturating_sub(frac_bits)) * std::f64::consts::LN_2
 }
 
-/// `e^(16·t)` for a private t in [-1, 1] at scale `W`, where 16·t ≤ `x_max`, at `out_scale`.
-/// Cost: 15 rounds.
-pub(super) fn exp_of_unit(party: &mut Party, t: &Shared, x_max: f64, out_scale: u32) -> Result<Shared, MpcError> {
-    let shape = t.shape().to_vec();
-    let coeffs = poly::chebyshev_fit(f64::exp, DEGREE);
-    // The scale of each squaring's input: 2·s + 2·log2(max value) ≤ 61, capped at W.
-    let steps = 1u32 << SQUARINGS;
-    let scale_of = |j: u32| -> u32 {
-        let max_log2 = (x_max * f64::from(1u32 << j) / f64::from(steps)).max(0.0) * std::f64::consts::LOG2_E;
-        (((61.0 - 2.0 * max_log2) / 2.0).floor() as u32).min(W)
-    };
-    let mut y = poly::eval(party, t, &coeffs, None, scale_of(0))?;
-    for j in 0..SQUARINGS {
-        let target = if j + 1 < SQUARINGS { scale_of(j + 1) } else { out_scale };
-        let sq = square_raw(party, &y)?;
-        y = to_scale(party, &sq, target)?;
+/// The value `exp` returns from the overflow point on: (2^62 - 1)·2^-f.
+pub fn saturated(frac_bits: u32) -> f64 {
+    ((1u64 << 62) - 1) as f64 / 2f64.powi(frac_bits as i32)
+}
+
+/// The scale of P = e^x1: the largest ≤ W with P_SCALE - f even (so that 4^m·2^(f - P_SCALE) is
+/// a power of two for the untruncated products).
+fn p_scale(f: u32) -> u32 {
+    if (W - f).is_multiple_of(2) {
+        W
+    } else {
+        W - 1
     }
-    shaped(y, &shape)
+}
+
+/// `e^x` at the run's precision (x's scale), for every encodable x (see the module doc).
+pub fn exp(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    let f = x.scale;
+    if f + 8 > W {
+        return Err(party.invalid("exp", format!("input at scale {f} > {}", W - 8)));
+    }
+    let n = x.len();
+    let lo = underflow_point(f);
+    let hi = overflow_point(f);
+    let m_lo = (lo / D).floor() as i64;
+    let m_hi = (hi / D).ceil() as i64 - 1;
+    // Thresholds, ascending: lo, (m_lo + 1)·D, …, m_hi·D, hi. Interval k (between thresholds k
+    // and k + 1) has m = m_lo + k.
+    let mut thresholds = vec![lo];
+    thresholds.extend((m_lo + 1..=m_hi).map(|m| m as f64 * D));
+    thresholds.push(hi);
+    let xs = to_vec(&x.data);
+    let mut all = Vec::with_capacity(thresholds.len() * n);
+    for t in &thresholds {
+        let c = encode_scaled(*t, f)?;
+        all.extend(xs.iter().map(|v| v.wrapping_sub(if party.id() == 0 { c } else { 0 })));
+    }
+    // lt[k][i] = [x_i < threshold k] (unscaled 0/1).
+    let lt_all = to_vec(&msb(party, &flat(all, f)?)?.data);
+    let lt: Vec<&[u64]> = lt_all.chunks(n.max(1)).collect();
+    let intervals = thresholds.len() - 1;
+    // onehot[k] = lt[k + 1] - lt[k]; over = 1 - lt[last].
+    let mut onehot = Vec::with_capacity(intervals);
+    for k in 0..intervals {
+        let (Some(a), Some(b)) = (lt.get(k + 1), lt.get(k)) else {
+            return Err(party.invalid("exp", "too few comparison bits"));
+        };
+        onehot.push(a.iter().zip(b.iter()).map(|(a, b)| a.wrapping_sub(*b)).collect::<Vec<u64>>());
+    }
+    let last = lt.last().ok_or_else(|| party.invalid("exp", "no comparison bits"))?;
+    let is_p0 = party.id() == 0;
+    let over: Vec<u64> = last.iter().map(|l| if is_p0 { 1u64.wrapping_sub(*l) } else { l.wrapping_neg() }).collect();
+    // t = x - m·D - D/2 in [-D/2, D/2] at scale W.
+    let m_of = |k: usize| m_lo + k as i64;
+    let shift = combine_bits(&onehot, n, |k| m_of(k) as f64 * D + D / 2.0, W)?;
+    let t: Vec<u64> = xs.iter().zip(&shift).map(|(v, s)| (v << (W - f)).wrapping_sub(*s)).collect();
+    let coeffs = poly::chebyshev_fit(|t| (t + D / 2.0).exp(), DEGREE);
+    let sp = p_scale(f);
+    let p = to_vec(&poly::eval(party, &flat(t, W)?, &coeffs, None, sp)?.data);
+    // Multipliers: B side (no truncation) for 2m ≥ sp - f, A side (scale s_a) below.
+    let s_a = u32::try_from(-2 * m_lo.min(0)).unwrap_or(0);
+    let b_from = (i64::from(sp) - i64::from(f)) / 2;
+    let mult_a = combine_bits(&onehot, n, |k| if m_of(k) < b_from { 4f64.powi(m_of(k) as i32) } else { 0.0 }, s_a)?;
+    let mult_b = combine_bits(
+        &onehot,
+        n,
+        |k| if m_of(k) >= b_from { 2f64.powi(2 * m_of(k) as i32 + f as i32 - sp as i32) } else { 0.0 },
+        0,
+    )?;
+    let mut prods = products_raw(party, &[(&p, &mult_a), (&p, &mult_b)])?;
+    let b_side = prods.pop().unwrap_or_default();
+    let a_side = prods.pop().unwrap_or_default();
+    let a_out = to_vec(&truncate(party, &flat(a_side, sp + s_a)?, sp + s_a - f)?.data);
+    let max = (1u64 << 62) - 1;
+    let out: Vec<u64> = a_out
+        .iter()
+        .zip(&b_side)
+        .zip(&over)
+        .map(|((a, b), o)| a.wrapping_add(*b).wrapping_add(o.wrapping_mul(max)))
+        .collect();
+    shaped(flat(out, f)?, x.shape())
 }

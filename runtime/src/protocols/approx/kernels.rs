@@ -1,17 +1,13 @@
 //! Flat kernels the approximation families share: products of several operand pairs in one
-//! Beaver round, a square to the raw product scale, a truncation to a chosen scale, linear
-//! combinations of one-hot bit shares with public real coefficients, and shape helpers.
+//! Beaver round, linear combinations of one-hot bit shares with public real coefficients, and shape helpers.
 //!
 //! Everything works on flat `Vec<u64>` shares of equal length; the families reshape at the end.
 //! Nothing here opens anything but the masked values of the protocols it calls.
 
-use crate::dealer::Request;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::protocols::mul::mul_raw;
-use crate::protocols::trunc::truncate;
-use crate::protocols::{open_masked, Opening};
 use crate::ring::{from_vec, to_vec};
 use crate::share::Shared;
 
@@ -49,41 +45,6 @@ pub(super) fn products_raw(party: &mut Party, pairs: &[(&[u64], &[u64])]) -> Res
         at += l.len();
     }
     Ok(out)
-}
-
-/// `x²` without truncation (scale `2·x.scale`), with a dealer square pair `(a, a²)`:
-/// open `e = x - a`, `x² = a² + 2·e·a (+ e² on party 0)`.
-/// Cost: 1 round, 8·(N-1) bytes per element per party, 8 dealer bytes per element.
-pub(super) fn square_raw(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
-    let n = x.len();
-    let (e, [a, s]) = open_masked(party, "square", &Request::Square { n }, Opening::Add, n, |p| {
-        x.data.iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)).collect()
-    })?;
-    let is_p0 = party.id() == 0;
-    let z: Vec<u64> = s
-        .iter()
-        .zip(&e)
-        .zip(&a)
-        .map(|((&s, &e), &a)| {
-            let z = s.wrapping_add(e.wrapping_mul(a).wrapping_mul(2));
-            if is_p0 {
-                z.wrapping_add(e.wrapping_mul(e))
-            } else {
-                z
-            }
-        })
-        .collect();
-    Ok(Shared::new(from_vec("square", x.shape(), z)?, 2 * x.scale))
-}
-
-/// `x` brought to scale `to` (a truncation when lower, a local shift when higher).
-/// Cost: 1 round when it truncates, else nothing.
-pub(super) fn to_scale(party: &mut Party, x: &Shared, to: u32) -> Result<Shared, MpcError> {
-    if x.scale > to {
-        truncate(party, x, x.scale - to)
-    } else {
-        Ok(crate::protocols::arith::upscale(x, to))
-    }
 }
 
 /// `Σ_j coef(j) · bits[j]` at `scale`: a local linear combination of unscaled 0/1 shares with

@@ -3,8 +3,8 @@
 //! the exponent term is a local combination of the one-hot bits of p, added inside the
 //! polynomial's final sum, so it costs nothing.
 //!
-//! Domain: x in [2^-f, 2^(28-f)), i.e. [1.5e-5, 4096) at f = 16. Cost: decomposition (L + 14) +
-//! polynomial (7) = L + 21 rounds (21 for N = 2).
+//! Domain: every positive encodable x, [2^-f, 2^(62-f)). Cost: decomposition (L + 15) +
+//! polynomial (7) = L + 22 rounds (22 for N = 2).
 
 use super::bits::{decompose, NORM_BITS};
 use super::kernels::combine_bits;
@@ -15,7 +15,7 @@ use crate::party::Party;
 use crate::share::Shared;
 
 /// The documented input domain (at f = 16).
-pub const DOMAIN: (f64, f64) = (1.0 / 65536.0, 4096.0);
+pub const DOMAIN: (f64, f64) = (1.0 / 65536.0, 70_368_744_177_664.0);
 
 /// `ln(x)`, at x's scale.
 pub fn log(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {

@@ -4,7 +4,8 @@
 //! This module is the entry point the MPC executor dispatches to; each family lives in its own
 //! file (`exp.rs`, `log.rs`, `sqrt.rs`, `reciprocal.rs`, `sigmoid.rs`, `softmax.rs`), on top of
 //! the shared pieces `poly.rs` (Chebyshev fits, power-tree evaluation), `bits.rs` (range reduction
-//! by a private bit decomposition) and `kernels.rs`. `crypten.rs` holds CrypTen 0.4.1's default
+//! by a private bit decomposition), `piecewise.rs` (piecewise polynomials selected by one batched
+//! comparison) and `kernels.rs`. `crypten.rs` holds CrypTen 0.4.1's default
 //! methods, used only by the accuracy table (`accuracy.rs`) and the tests. Domains, methods,
 //! rounds and bytes per element are in docs/accuracy.md.
 
@@ -14,12 +15,15 @@ pub mod crypten;
 pub mod exp;
 mod kernels;
 pub mod log;
+mod piecewise;
 pub mod poly;
 pub mod reciprocal;
 pub mod sigmoid;
 pub mod softmax;
 pub mod sqrt;
 
+#[cfg(test)]
+mod range_tests;
 #[cfg(test)]
 mod tests;
 
@@ -49,10 +53,12 @@ pub fn unary(party: &mut Party, op: UnaryOp, x: &Shared) -> Result<Shared, MpcEr
 /// warnings use it, so a program that leaves it is found before running privately.
 pub fn private_domain(op: UnaryOp, frac_bits: u32) -> Option<PrivateDomain> {
     let ulp = 2f64.powi(-(frac_bits as i32));
-    // The bit decomposition covers |x·2^f| < 2^28.
-    let top = 2f64.powi(bits::NORM_BITS as i32 - frac_bits as i32) - ulp;
+    // The bit decomposition covers every encodable input, |x·2^f| < 2^62.
+    let top = 2f64.powi(bits::WORD_BITS as i32 - frac_bits as i32) - ulp;
     let (lo, hi, on_magnitude) = match op {
-        UnaryOp::Exp => (exp::DOMAIN.0, exp::DOMAIN.1, false),
+        // Below the underflow point the result is 0, which is right; from the overflow point on it
+        // saturates at the largest encodable value.
+        UnaryOp::Exp => (f64::NEG_INFINITY, exp::overflow_point(frac_bits) - ulp, false),
         UnaryOp::Log | UnaryOp::InvSqrt => (ulp, top, false),
         UnaryOp::Sqrt => (0.0, top, false),
         UnaryOp::Reciprocal => (ulp, top, true),

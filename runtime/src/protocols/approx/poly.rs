@@ -69,24 +69,11 @@ pub fn eval_f64(coeffs: &[f64], u: f64) -> f64 {
     coeffs.iter().rev().fold(0.0, |acc, c| acc * u + c)
 }
 
-/// `Σ_k coeffs[k]·u^k (+ addend)` at `out_scale`, for a private `u` in [-1, 1].
-///
-/// `addend`, if given, is added before the final truncation and must be at scale
-/// `u.scale + COEF_BITS` (a family folds a local term in for free this way).
-/// Requires `u.scale + COEF_BITS ≤ 61 - log2(Σ|coeffs| + |addend|)` and `out_scale ≤ u.scale +
-/// COEF_BITS`. Cost: 2·⌈log2 d⌉ + 1 rounds for degree d ≥ 2; per element each level's products
-/// (d - 1 in all) at 24·(N-1) bytes, then one truncation at 8·(N-1).
-pub fn eval(
-    party: &mut Party,
-    u: &Shared,
-    coeffs: &[f64],
-    addend: Option<&[u64]>,
-    out_scale: u32,
-) -> Result<Shared, MpcError> {
+/// `powers[k]` = u^k for k in 1..=d at u's scale, flat (`powers[0]` is empty), for a private u in
+/// [-1, 1]. Cost: 2·⌈log2 d⌉ rounds (one product with truncation per level).
+pub fn powers(party: &mut Party, u: &Shared, d: usize) -> Result<Vec<Vec<u64>>, MpcError> {
     let n = u.len();
-    let d = coeffs.len().saturating_sub(1);
     let w = u.scale;
-    // powers[k] = u^k (k ≥ 1) at scale w, flat.
     let mut powers: Vec<Vec<u64>> = vec![Vec::new(), to_vec(&u.data)];
     let mut have = 1;
     while have < d {
@@ -106,6 +93,27 @@ pub fn eval(
         }
         have += count;
     }
+    Ok(powers)
+}
+
+/// `Σ_k coeffs[k]·u^k (+ addend)` at `out_scale`, for a private `u` in [-1, 1].
+///
+/// `addend`, if given, is added before the final truncation and must be at scale
+/// `u.scale + COEF_BITS` (a family folds a local term in for free this way).
+/// Requires `u.scale + COEF_BITS ≤ 61 - log2(Σ|coeffs| + |addend|)` and `out_scale ≤ u.scale +
+/// COEF_BITS`. Cost: 2·⌈log2 d⌉ + 1 rounds for degree d ≥ 2; per element each level's products
+/// (d - 1 in all) at 24·(N-1) bytes, then one truncation at 8·(N-1).
+pub fn eval(
+    party: &mut Party,
+    u: &Shared,
+    coeffs: &[f64],
+    addend: Option<&[u64]>,
+    out_scale: u32,
+) -> Result<Shared, MpcError> {
+    let n = u.len();
+    let d = coeffs.len().saturating_sub(1);
+    let w = u.scale;
+    let powers = powers(party, u, d)?;
     let sum_scale = w + COEF_BITS;
     let mut acc: Vec<u64> = match addend {
         Some(a) if a.len() == n => a.to_vec(),

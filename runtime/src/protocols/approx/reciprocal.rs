@@ -3,10 +3,10 @@
 //! gives 1/m, and the factor ±2^(f-1-p) is a local combination of the one-hot bits (its sign
 //! folded in during the normalisation's own product round). One product and a truncation finish.
 //!
-//! Domain: 2^-f ≤ |x| < 2^(28-f), i.e. |x| in [1.5e-5, 4096) at f = 16, both signs. The
+//! Domain: every encodable 2^-f ≤ |x| < 2^(62-f), both signs, except x = -2^-f (which gives 0). The
 //! polynomial's error on [0.5, 1] is below 6e-7 (tested in `poly.rs`), so the result is within
-//! about one unit in the last place plus 1e-6 relative. Cost: decomposition (L + 14) + polynomial (7) + product and
-//! truncation (2) = L + 23 rounds (23 for N = 2, 24 for N = 3).
+//! about one unit in the last place plus 1e-6 relative. Cost: decomposition (L + 15) + polynomial (7) + product and
+//! truncation (2) = L + 24 rounds (24 for N = 2, 25 for N = 3).
 //!
 //! Division by a private value (`a / b`) is `a · reciprocal(b)` in the executor: the same domain
 //! for b, plus one private product (2 rounds).
@@ -20,7 +20,7 @@ use crate::protocols::trunc::truncate;
 use crate::share::Shared;
 
 /// The documented input domain of |x| (at f = 16).
-pub const DOMAIN: (f64, f64) = (1.0 / 65536.0, 4096.0);
+pub const DOMAIN: (f64, f64) = (1.0 / 65536.0, 70_368_744_177_664.0);
 
 /// The normalised argument u = 4m - 3 in [-1, 1] at scale B, from m in [0.5, 1] at scale B.
 pub(super) fn unit_of_m(party: &Party, m: &[u64]) -> Result<Shared, MpcError> {

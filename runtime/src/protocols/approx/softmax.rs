@@ -1,45 +1,68 @@
 //! `softmax(x, axis)` and `log_softmax(x, axis)` on private values.
 //!
-//! d = x - max(x) along the axis (the tree reduction of `select.rs`: ⌈log2 n⌉ levels of a
-//! comparison and a selection), clamped at -16 by one `relu` (so that far-below-max entries give
-//! e^-16 ≈ 1e-7 instead of leaving exp's domain), e = exp(d) (15 rounds). Then
-//! softmax = e · reciprocal(Σ e) (the sum lies in [1, n]; `reciprocal` needs n < 4096), and
-//! log_softmax = d - log(Σ e) (the unclamped d, so large negative outputs stay exact).
+//! d = x - max(x) along the axis, e = exp(d), then softmax = e · (1/Σ e) and
+//! log_softmax = d - ln(Σ e) (the unclamped d, so large negative outputs stay exact).
 //!
-//! Cost (N = 2): ⌈log2 n⌉·9 + 9 + 15 + 23 + 2 rounds for softmax, ⌈log2 n⌉·9 + 9 + 15 + 21 for
-//! log_softmax (plus one round per comparison for N = 3).
+//! For rows of 2 ≤ n ≤ 64 (n is public): the maximum from all pairwise comparisons in one batched
+//! MSB (`all_pairs_max`, L + 8 + ⌈log2(n-1)⌉ + 1 rounds); e^d for d ≤ 0 and 1/s, ln s for the row
+//! sum s in [1, n] as piecewise polynomials selected by one batched comparison (`piecewise.rs`,
+//! L + 16 rounds each). Longer rows: the tree reduction of `select.rs` (⌈log2 n⌉·(L + 9)), the
+//! wide-range `exp` (L + 17) and `reciprocal`/`log` (L + 24 / L + 22).
+//! exp gives 0 below the underflow point, so any spread of logits is right.
+//!
+//! Cost (2 ≤ n ≤ 64): (L + 9 + ⌈log2(n-1)⌉) + 2·(L + 16) + 2 rounds for softmax, 2 fewer for
+//! log_softmax (N = 2, n = 8: 46 and 44).
 
-use super::exp::{exp_of_unit, unit_arg};
-use super::kernels::{affine, flat, shaped};
+use super::exp::exp;
+use super::kernels::{flat, products_raw};
+use super::piecewise;
 use super::{log::log, reciprocal::reciprocal};
-use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::protocols::arith;
-use crate::protocols::compare::relu;
+use crate::protocols::compare::msb;
 use crate::protocols::mul::mul;
 use crate::protocols::select::{reduce_extreme, Extreme};
-use crate::ring::to_vec;
+use crate::ring::{from_vec, to_vec};
 use crate::share::Shared;
 use ndarray::Axis;
 
-/// Where d = x - max is clamped before exp.
-const CLAMP: f64 = 16.0;
+/// Rows up to this length take the piecewise reciprocal/log of their sum (one piece per unit of
+/// [1, n]); longer rows the bit-decomposition ones.
+const PIECEWISE_ROWS: usize = 64;
 
 /// `softmax(x)` along `axis`.
 pub fn softmax(party: &mut Party, x: &Shared, axis: usize) -> Result<Shared, MpcError> {
     let (_, e) = shifted_exp(party, x, axis)?;
+    let n = x.shape().get(axis).copied().unwrap_or(1);
     let total = arith::sum(party, &e, Some(axis))?;
-    let inv = keep_axis(reciprocal(party, &total)?, axis);
-    mul(party, &e, &inv)
+    let inv = if n <= PIECEWISE_ROWS {
+        piecewise::eval(party, &total, &on_row_sums(f64::recip, n))?
+    } else {
+        reciprocal(party, &total)?
+    };
+    mul(party, &e, &keep_axis(inv, axis))
 }
 
 /// `log_softmax(x)` along `axis`.
 pub fn log_softmax(party: &mut Party, x: &Shared, axis: usize) -> Result<Shared, MpcError> {
     let (d, e) = shifted_exp(party, x, axis)?;
+    let n = x.shape().get(axis).copied().unwrap_or(1);
     let total = arith::sum(party, &e, Some(axis))?;
-    let l = keep_axis(log(party, &total)?, axis);
-    arith::sub(&d, &l)
+    let l = if n <= PIECEWISE_ROWS {
+        piecewise::eval(party, &total, &on_row_sums(f64::ln, n))?
+    } else {
+        log(party, &total)?
+    };
+    arith::sub(&d, &keep_axis(l, axis))
+}
+
+/// `g` on a row sum in [1, n]: pieces of width 1 (g = 1/s or ln s is analytic with its
+/// singularity at 0, at least three half-widths from every piece's centre), g(1) below and g(n)
+/// above (a sum computed a unit in the last place outside [1, n]).
+fn on_row_sums(g: fn(f64) -> f64, n: usize) -> piecewise::Pieces {
+    let pieces = n.saturating_sub(1).max(1);
+    piecewise::Pieces { g, lo: 1.0, width: 1.0, pieces, below: g(1.0), above: g((1 + pieces) as f64) }
 }
 
 /// `x` with a length-1 axis inserted at `axis` (for broadcasting against the input).
@@ -48,19 +71,90 @@ fn keep_axis(x: Shared, axis: usize) -> Shared {
     Shared::new(x.data.insert_axis(Axis(axis)), scale)
 }
 
-/// d = x - max(x, axis) and e = exp(max(d, -16)), both of x's shape.
+/// d = x - max(x, axis) and e = exp(d), both of x's shape.
 fn shifted_exp(party: &mut Party, x: &Shared, axis: usize) -> Result<(Shared, Shared), MpcError> {
     if axis >= x.data.ndim() {
         return Err(party.invalid("softmax", format!("axis {axis} of a {}-d tensor", x.data.ndim())));
     }
-    let f = x.scale;
-    let max = reduce_extreme(party, x, Some(axis), Extreme::Max, false)?.values;
+    let n = x.shape().get(axis).copied().unwrap_or(1);
+    let max = if (2..=PIECEWISE_ROWS).contains(&n) {
+        all_pairs_max(party, x, axis, n)?
+    } else {
+        reduce_extreme(party, x, Some(axis), Extreme::Max, false)?.values
+    };
     let d = arith::sub(x, &keep_axis(max, axis))?;
-    let c = encode_scaled(CLAMP, f)?;
-    let lifted = flat(affine(party, &to_vec(&d.data), 1, c), f)?;
-    let clamped = relu(party, &lifted)?;
-    let clamped = flat(affine(party, &to_vec(&clamped.data), 1, c.wrapping_neg()), f)?;
-    let t = unit_arg(party, &clamped, 4)?;
-    let e = exp_of_unit(party, &t, 0.0, f)?;
-    Ok((d.clone(), shaped(e, d.shape())?))
+    let e = if n <= PIECEWISE_ROWS { piecewise::eval(party, &d, &nonpositive_exp(d.scale))? } else { exp(party, &d)? };
+    Ok((d, e))
+}
+
+/// e^d for d ≤ 0 as a piecewise polynomial: pieces of width 1 from the first integer below the
+/// underflow point up to 0; 0 below, 1 at d = 0 (the row's maximum).
+fn nonpositive_exp(frac_bits: u32) -> piecewise::Pieces {
+    let pieces = (-super::exp::underflow_point(frac_bits)).ceil().max(1.0) as usize;
+    piecewise::Pieces { g: f64::exp, lo: -(pieces as f64), width: 1.0, pieces, below: 0.0, above: 1.0 }
+}
+
+/// The maximum along `axis` (length n ≥ 2) from all pairwise comparisons at once: one batched MSB
+/// of x_i - x_j for every pair i < j gives [x_i ≥ x_j] and [x_j > x_i] (ties go to the first
+/// position, so exactly one element of a row wins all its comparisons); the winner's indicator is
+/// the product of its n - 1 bits (⌈log2(n - 1)⌉ rounds of products of 0/1 shares, no truncation),
+/// and the maximum is Σ_i winner_i·x_i (one more round). Cost: L + 8 + ⌈log2(n - 1)⌉ + 1 rounds,
+/// against ⌈log2 n⌉·(L + 9) for the tree; n(n - 1)/2 comparisons per row.
+fn all_pairs_max(party: &mut Party, x: &Shared, axis: usize, n: usize) -> Result<Shared, MpcError> {
+    let ndim = x.data.ndim();
+    let mut perm: Vec<usize> = (0..ndim).filter(|&a| a != axis).collect();
+    perm.push(axis);
+    let out_shape: Vec<usize> = perm.iter().take(ndim - 1).map(|&a| x.shape().get(a).copied().unwrap_or(1)).collect();
+    let vals = to_vec(&x.data.clone().permuted_axes(perm));
+    let rows: Vec<&[u64]> = vals.chunks(n).collect();
+    let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
+    let mut diffs = Vec::with_capacity(rows.len() * pairs.len());
+    for row in &rows {
+        for &(i, j) in &pairs {
+            let (Some(a), Some(b)) = (row.get(i), row.get(j)) else {
+                return Err(party.invalid("softmax", "short row"));
+            };
+            diffs.push(a.wrapping_sub(*b));
+        }
+    }
+    // lt[r·P + p] = [x_i < x_j] for pair p = (i, j) of row r.
+    let lt = to_vec(&msb(party, &flat(diffs, x.scale)?)?.data);
+    let is_p0 = party.id() == 0;
+    // bits[k][r·n + i]: the k-th comparison won by element i of row r.
+    let mut bits: Vec<Vec<u64>> = vec![vec![0; rows.len() * n]; n - 1];
+    let mut filled = vec![0usize; n];
+    for (p, &(i, j)) in pairs.iter().enumerate() {
+        let (ki, kj) = (filled.get(i).copied().unwrap_or(0), filled.get(j).copied().unwrap_or(0));
+        for r in 0..rows.len() {
+            let l = lt.get(r * pairs.len() + p).copied().unwrap_or(0);
+            if let Some(b) = bits.get_mut(ki).and_then(|v| v.get_mut(r * n + i)) {
+                *b = if is_p0 { 1u64.wrapping_sub(l) } else { l.wrapping_neg() };
+            }
+            if let Some(b) = bits.get_mut(kj).and_then(|v| v.get_mut(r * n + j)) {
+                *b = l;
+            }
+        }
+        if let Some(f) = filled.get_mut(i) {
+            *f += 1;
+        }
+        if let Some(f) = filled.get_mut(j) {
+            *f += 1;
+        }
+    }
+    // AND of the n - 1 bits by a product tree.
+    while bits.len() > 1 {
+        let half = bits.len() / 2;
+        let refs: Vec<(&[u64], &[u64])> =
+            (0..half).filter_map(|k| Some((bits.get(2 * k)?.as_slice(), bits.get(2 * k + 1)?.as_slice()))).collect();
+        let mut next = products_raw(party, &refs)?;
+        if bits.len() % 2 == 1 {
+            next.extend(bits.pop());
+        }
+        bits = next;
+    }
+    let winner = bits.pop().unwrap_or_default();
+    let prod = products_raw(party, &[(&winner, &vals)])?.remove(0);
+    let max: Vec<u64> = prod.chunks(n).map(|c| c.iter().fold(0u64, |a, v| a.wrapping_add(*v))).collect();
+    let data = from_vec("softmax", &out_shape, max)?;
+    Ok(Shared::new(data, x.scale))
 }
