@@ -260,10 +260,7 @@ pub fn wide_cases() -> Vec<Case> {
             _ => return None,
         })
     };
-    cases()
-        .into_iter()
-        .filter_map(|c| Some(Case { domain: wide(c.function)?, ..c }))
-        .collect()
+    cases().into_iter().filter_map(|c| Some(Case { domain: wide(c.function)?, ..c })).collect()
 }
 
 /// Every function of `cases()` and then of `wide_cases()` by both methods on a grid of `points`

@@ -89,7 +89,8 @@ pub fn decompose(
         onehot.push(h.to_vec());
         v_bits.push(vb.to_vec());
     }
-    let sign = bits.get(wb as usize).and_then(|f| f.get(n..)).ok_or_else(|| party.invalid("approx", "no sign bit"))?.to_vec();
+    let sign =
+        bits.get(wb as usize).and_then(|f| f.get(n..)).ok_or_else(|| party.invalid("approx", "no sign bit"))?.to_vec();
     // |x| = v + sign; for p < B: the normaliser c = Σ_{j<B} onehot_j · 2^(B-1-j).
     let v_arith = combine_bits(&v_bits, n, |j| (1u64 << j) as f64, 0)?;
     let abs: Vec<u64> = v_arith.iter().zip(&sign).map(|(v, s)| v.wrapping_add(*s)).collect();

@@ -31,7 +31,8 @@ fn tensor(v: &[f64]) -> ArrayD<f64> {
     ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0])))
 }
 
-type Op = fn(&mut crate::party::Party, &crate::share::Shared) -> Result<crate::share::Shared, crate::mpc_error::MpcError>;
+type Op =
+    fn(&mut crate::party::Party, &crate::share::Shared) -> Result<crate::share::Shared, crate::mpc_error::MpcError>;
 
 /// Runs `op` for 2, 3 and 5 parties; |got - f(x)| ≤ abs + rel·|f(x)| everywhere.
 fn check(xs: &[f64], op: Op, f: impl Fn(f64) -> f64, abs: f64, rel: f64) {

@@ -72,7 +72,10 @@ fn root(party: &mut Party, x: &Shared, e: f64) -> Result<Shared, MpcError> {
     let small = raws.pop().unwrap_or_default();
     let small = truncate(party, &flat(small, b + s_small)?, b + s_small - f)?;
     let large = truncate(party, &flat(large, b + s_large)?, b + s_large - f)?;
-    let out: Vec<u64> =
-        crate::ring::to_vec(&small.data).iter().zip(crate::ring::to_vec(&large.data)).map(|(a, b)| a.wrapping_add(b)).collect();
+    let out: Vec<u64> = crate::ring::to_vec(&small.data)
+        .iter()
+        .zip(crate::ring::to_vec(&large.data))
+        .map(|(a, b)| a.wrapping_add(b))
+        .collect();
     shaped(flat(out, f)?, x.shape())
 }
