@@ -12,9 +12,10 @@
 //! `avg_pool2d` gathers with zero padding and takes the mean (a local sum, a public division).
 //! The padding of a max pool is a public very negative value, held by party 0's share.
 
+use super::matmul::{open_bilinear, Masked};
 use super::select::{reduce_extreme, Extreme};
 use super::trunc::rescale;
-use super::{arith, flat, mul, open_masked, Opening};
+use super::{arith, mul};
 use crate::dealer::Request;
 use crate::error::RunError;
 use crate::mpc_error::MpcError;
@@ -55,22 +56,9 @@ pub fn conv_priv_priv(
     target: &[usize],
     win: &Window2d,
 ) -> Result<Shared, MpcError> {
-    let nx = x.len();
     let req =
         Request::ConvTriple { map, a: x.shape().to_vec(), b: y.shape().to_vec(), target: target.to_vec(), win: *win };
-    let (opened, [a, b, c]) = open_masked(party, "conv2d", &req, Opening::Add, nx + y.len(), |p| {
-        let mut masked = Vec::with_capacity(nx + y.len());
-        masked.extend(flat(&x.data).iter().zip(p.free(0)).map(|(x, a)| x.wrapping_sub(*a)));
-        masked.extend(flat(&y.data).iter().zip(p.free(1)).map(|(y, b)| y.wrapping_sub(*b)));
-        masked
-    })?;
-    let mut e = opened;
-    let f = e.split_off(nx);
-    let left: Vec<u64> = if party.id() == 0 { a.iter().zip(&e).map(|(a, e)| a.wrapping_add(*e)).collect() } else { a };
-    let e_t = from_vec("conv2d", x.shape(), e)?;
-    let b_t = from_vec("conv2d", y.shape(), b)?;
-    let left_t = from_vec("conv2d", x.shape(), left)?;
-    let f_t = from_vec("conv2d", y.shape(), f)?;
+    let Masked { e: e_t, b: b_t, left: left_t, f: f_t, c } = open_bilinear(party, "conv2d", &req, x, y)?;
     let eb = ring_conv(map, &e_t, &b_t, target, win).map_err(|e| local(party, e))?;
     let af = ring_conv(map, &left_t, &f_t, target, win).map_err(|e| local(party, e))?;
     let z = ring::add(&eb, &af)?;
