@@ -76,16 +76,18 @@ pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -
     let (program, symbols) = if too_deep {
         (None, Vec::new())
     } else {
-        let (program, symbols, grads) = lower::lower(src, &ast, options, &mut diags);
-        input.grads = grads;
+        let lowered = lower::lower(src, &ast, options, &mut diags);
+        input.grads = lowered.grads;
         if !parse_errors.is_empty() {
             // A statement the parser skipped may have defined the name: do not guess.
             diags.retain(|d| d.code != Code::E0101);
         }
-        (Some(program), symbols)
+        (Some((lowered.program, lowered.labels)), lowered.symbols)
     };
     let program = match program {
-        Some(p) if !diags.has_errors() && passes::verify(&p, mpcc_ir::Stage::Lowered, "lowering", &mut diags) => {
+        Some((p, table))
+            if !diags.has_errors() && passes::verify(&p, &table, mpcc_ir::Stage::Lowered, "lowering", &mut diags) =>
+        {
             passes::run(p, &input, &mut diags, after)
         }
         _ => None,

@@ -78,19 +78,26 @@ fn epoch_losses(lines: &[String]) -> Vec<f64> {
         .collect()
 }
 
+/// Runs `program` on ALICE's and BOB's folders under `dir`, in plaintext and with 2 parties;
+/// returns the printed lines of each.
+fn run_both(program: &mpcc_ir::Program, dir: &Path, seed: u64) -> (Vec<String>, Vec<String>) {
+    let cfg =
+        RunConfig { data_dirs: vec![dir.join("alice"), dir.join("bob")], seed: Some(seed), ..RunConfig::default() };
+    let mut sink = VecSink::default();
+    run_plain(program, &cfg, &mut sink).expect("plaintext run");
+    let plain = sink.prints();
+    let mut sink = VecSink::default();
+    run_mpc(program, 2, &cfg, &mut sink).expect("MPC run");
+    (plain, sink.prints())
+}
+
 #[test]
 fn mnist_split_training_learns_zero_or_not_in_plaintext_and_mpc() {
     let dir = temp_dir("mnist");
     write_mnist_split(&dir, &default_data_dir(), 100, 200).expect("split data");
     let src = std::fs::read_to_string(root().join("programs/mnist/train_split.mpc")).expect("program");
     let program = compile_src(&src, &[("epochs", "5")]);
-    let cfg = RunConfig { data_dirs: vec![dir.join("alice"), dir.join("bob")], seed: Some(3), ..RunConfig::default() };
-    let mut sink = VecSink::default();
-    run_plain(&program, &cfg, &mut sink).expect("plaintext run");
-    let plain = sink.prints();
-    let mut sink = VecSink::default();
-    run_mpc(&program, 2, &cfg, &mut sink).expect("MPC run");
-    let mpc = sink.prints();
+    let (plain, mpc) = run_both(&program, &dir, 3);
     let (acc_plain, acc_mpc) = (accuracy(&plain), accuracy(&mpc));
     // A model that learned nothing scores the share of non-zeros by always answering "not zero"
     // (about 0.9); the trained one must do clearly better.
@@ -116,13 +123,7 @@ fn mnist_cnn_training_agrees_between_plaintext_and_mpc() {
     let src = std::fs::read_to_string(root().join("programs/mnist/train_cnn.mpc")).expect("program");
     let params = [("epochs", "1"), ("channels", "4"), ("hidden", "16"), ("tests", "40"), ("lr", "0.2")];
     let program = compile_src(&src, &params);
-    let cfg = RunConfig { data_dirs: vec![dir.join("alice"), dir.join("bob")], seed: Some(5), ..RunConfig::default() };
-    let mut sink = VecSink::default();
-    run_plain(&program, &cfg, &mut sink).expect("plaintext run");
-    let plain = sink.prints();
-    let mut sink = VecSink::default();
-    run_mpc(&program, 2, &cfg, &mut sink).expect("MPC run");
-    let mpc = sink.prints();
+    let (plain, mpc) = run_both(&program, &dir, 5);
     let (acc_plain, acc_mpc) = (accuracy(&plain), accuracy(&mpc));
     assert!((acc_plain - acc_mpc).abs() <= 0.05, "plaintext {acc_plain} vs MPC {acc_mpc}");
     let (lp, lm) = (epoch_losses(&plain), epoch_losses(&mpc));

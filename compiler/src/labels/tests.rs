@@ -67,14 +67,14 @@ print(reveal(out));";
 fn the_checks_after_a_pass_reject_a_mislabelled_program() {
     let src = "parties A;\nlet s = private(src=A, 1);\nlet y = s * 2;\nprint(reveal(y));";
     let mut program = compile(src, &CompileOptions::default()).program.expect("compiled");
-    assert!(check(&program).is_ok());
+    assert!(check(&program, &analyse(&program)).is_ok());
     // Pretend a pass forgot that `s * 2` is private.
     let mul = program.values.iter().position(|d| matches!(d.op, Op::Binary(..))).expect("a product");
     program.values[mul].info.label = Label::Public;
-    let errs = check(&program).expect_err("mislabelled");
+    let errs = check(&program, &analyse(&program)).expect_err("mislabelled");
     assert!(errs.iter().any(|e| e.message.contains("labelled Public but depends on a Private value")), "{errs:?}");
     let mut diags = Diagnostics::default();
-    assert!(!passes::verify(&program, Stage::Final, "test", &mut diags));
+    assert!(!passes::verify(&program, &analyse(&program), Stage::Final, "test", &mut diags));
     let diags = diags.finish();
     assert!(diags.iter().all(|d| d.code == Code::E0901), "{diags:?}");
     let first = diags.first().expect("a diagnostic");
@@ -91,9 +91,11 @@ fn a_private_if_left_after_the_passes_is_an_internal_error() {
     // Lower without the oblivious pass by hand: the `If` stays, which `Stage::Final` rejects.
     let (ast, _) = mpcc_grammar::parse(src);
     let mut diags = Diagnostics::default();
-    let (program, _, _) = crate::lower::lower(src, &ast, &CompileOptions::default(), &mut diags);
-    assert!(passes::verify(&program, Stage::Lowered, "lowering", &mut diags));
-    assert!(!passes::verify(&program, Stage::Final, "lowering", &mut diags));
+    let lowered = crate::lower::lower(src, &ast, &CompileOptions::default(), &mut diags);
+    let (program, table) = (lowered.program, lowered.labels);
+    assert_eq!(table, analyse(&program), "the lowering's table is the analysis of its IR");
+    assert!(passes::verify(&program, &table, Stage::Lowered, "lowering", &mut diags));
+    assert!(!passes::verify(&program, &table, Stage::Final, "lowering", &mut diags));
     let diags = diags.finish();
     assert!(
         diags.iter().any(|d| d.code == Code::E0901 && d.message.contains("oblivious pass must remove it")),

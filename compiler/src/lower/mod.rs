@@ -117,13 +117,18 @@ pub(crate) struct Cx<'a> {
     pub grads: Vec<crate::passes::grad::GradRequest>,
 }
 
-/// Lowers a parsed program; returns the IR (before passes) and the symbols, and reports into `diags`.
-pub(crate) fn lower(
-    src: &str,
-    ast: &ast::Program,
-    options: &CompileOptions,
-    diags: &mut Diagnostics,
-) -> (Program, Vec<SymbolInfo>, Vec<crate::passes::grad::GradRequest>) {
+/// What the lowering gives: the IR before the passes, its symbols, the `grad` calls, and the
+/// label analysis of that IR (computed by the last pass of the fixpoint, so the check after
+/// the lowering need not repeat it).
+pub(crate) struct Lowered {
+    pub program: Program,
+    pub symbols: Vec<SymbolInfo>,
+    pub grads: Vec<crate::passes::grad::GradRequest>,
+    pub labels: labels::LabelTable,
+}
+
+/// Lowers a parsed program, reporting into `diags`.
+pub(crate) fn lower(src: &str, ast: &ast::Program, options: &CompileOptions, diags: &mut Diagnostics) -> Lowered {
     let mut prev: Vec<VarSummary> = Vec::new();
     let mut pass = 0;
     loop {
@@ -132,17 +137,18 @@ pub(crate) fn lower(
         cx.program(ast, options);
         let table = labels::analyse(&cx.snapshot());
         let next = cx.next_summaries(&prev, &table);
-        if next == prev {
-            return cx.finish(diags);
-        }
-        if pass >= pass_limit(&next) {
+        let converged = next == prev;
+        if !converged && pass >= pass_limit(&next) {
             cx.report(crate::diag::internal(
                 Span::new(0, 0),
                 format!("the label and shape analysis did not converge in {pass} passes"),
             ));
-            return cx.finish(diags);
+        } else if !converged {
+            prev = next;
+            continue;
         }
-        prev = next;
+        let (program, symbols, grads) = cx.finish(diags);
+        return Lowered { program, symbols, grads, labels: table };
     }
 }
 

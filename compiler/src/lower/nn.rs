@@ -16,6 +16,15 @@ use mpcc_ir::{shape_text, BinaryOp, DType, Dim, Op, PoolOp, Shape, Tensor, Value
 use super::call::Bound;
 
 /// The output size along one axis when everything is known.
+/// The shape `[lead.., oh, ow]` of a window slid over the last two axes `hw` of an input.
+fn windowed(lead: [Dim; 2], hw: [Dim; 2], k: [Dim; 2], win: &Window2d) -> Shape {
+    let [h, w] = hw;
+    let [kh, kw] = k;
+    let [sh, sw] = win.stride;
+    let [ph, pw] = win.padding;
+    Shape::Ranked(vec![lead[0], lead[1], out_dim(h, kh, sh, ph), out_dim(w, kw, sw, pw)])
+}
+
 fn out_dim(h: Dim, k: Dim, stride: u32, pad: u32) -> Dim {
     match (h, k) {
         (Dim::Known(h), Dim::Known(k)) if h.saturating_add(2 * pad as usize) >= k && stride > 0 => {
@@ -155,12 +164,7 @@ impl<'a> Cx<'a> {
                 if self.check_fit([xd[2], xd[3]], [wd[2], wd[3]], &win, span, "conv2d").is_err() {
                     return Val::Err;
                 }
-                Shape::Ranked(vec![
-                    xd[0],
-                    wd[0],
-                    out_dim(xd[2], wd[2], stride[0], padding[0]),
-                    out_dim(xd[3], wd[3], stride[1], padding[1]),
-                ])
+                windowed([xd[0], wd[0]], [xd[2], xd[3]], [wd[2], wd[3]], &win)
             }
             (Some(xd), None) => Shape::Ranked(vec![xd[0], Dim::Unknown, Dim::Unknown, Dim::Unknown]),
             (None, Some(wd)) => Shape::Ranked(vec![Dim::Unknown, wd[0], Dim::Unknown, Dim::Unknown]),
@@ -229,12 +233,7 @@ impl<'a> Cx<'a> {
                 if self.check_fit([xd[2], xd[3]], kd, &win, span, fname).is_err() {
                     return Val::Err;
                 }
-                Shape::Ranked(vec![
-                    xd[0],
-                    xd[1],
-                    out_dim(xd[2], kd[0], stride[0], padding[0]),
-                    out_dim(xd[3], kd[1], stride[1], padding[1]),
-                ])
+                windowed([xd[0], xd[1]], [xd[2], xd[3]], kd, &win)
             }
             None => Shape::Ranked(vec![Dim::Unknown; 4]),
         };

@@ -37,7 +37,7 @@ pub const PASSES: &[(&str, Pass)] = &[("oblivious", oblivious_pass), ("grad", gr
 pub fn run(mut program: Program, input: &PassInput, diags: &mut Diagnostics, after: Option<&str>) -> Option<Program> {
     for (name, pass) in PASSES {
         program = pass(program, input, diags);
-        if diags.has_errors() || !verify(&program, Stage::Final, name, diags) {
+        if diags.has_errors() || !verify(&program, &labels::analyse(&program), Stage::Final, name, diags) {
             return None;
         }
         if Some(*name) == after {
@@ -50,10 +50,16 @@ pub fn run(mut program: Program, input: &PassInput, diags: &mut Diagnostics, aft
 /// How many violations of one check are reported (the first few say enough).
 const SHOWN: usize = 5;
 
-/// Re-checks `program` after the step named `step`: the IR invariants at `stage`, and a fresh
-/// label analysis, which must find no value or variable more secret than its annotation.
-/// Reports each failure as E0901 and returns whether all passed.
-pub fn verify(program: &Program, stage: Stage, step: &str, diags: &mut Diagnostics) -> bool {
+/// Re-checks `program` after the step named `step`: the IR invariants at `stage`, and `table`,
+/// a fresh label analysis of `program`, which must find no value or variable more secret than
+/// its annotation. Reports each failure as E0901 and returns whether all passed.
+pub fn verify(
+    program: &Program,
+    table: &labels::LabelTable,
+    stage: Stage,
+    step: &str,
+    diags: &mut Diagnostics,
+) -> bool {
     let span = |s: mpcc_ir::Span| mpcc_grammar::Span::new(s.start as usize, s.end as usize);
     let mut ok = true;
     if let Err(violations) = mpcc_ir::validate_at(program, stage) {
@@ -62,7 +68,7 @@ pub fn verify(program: &Program, stage: Stage, step: &str, diags: &mut Diagnosti
             diags.push(internal(span(v.span), format!("after {step}, the IR validator: {}", v.message)));
         }
     }
-    if let Err(mislabels) = labels::check(program) {
+    if let Err(mislabels) = labels::check(program, table) {
         ok = false;
         for m in mislabels.iter().take(SHOWN) {
             diags.push(internal(span(m.span), format!("after {step}, the label analysis: {}", m.message)));
