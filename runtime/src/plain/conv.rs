@@ -16,6 +16,22 @@ use ndarray::{ArrayD, IxDyn};
 /// A (batched) matrix product of the element type.
 pub type MatMul<'f, T> = &'f dyn Fn(&ArrayD<T>, &ArrayD<T>) -> Result<ArrayD<T>, RunError>;
 
+/// The element arithmetic a convolution needs: zero, addition and the matrix product. The same
+/// kernels run on `f64` (plaintext, [`Arith::plain`]) and on ring shares (the dealer's and the
+/// parties' products).
+pub struct Arith<'f, T> {
+    pub zero: T,
+    pub add: &'f dyn Fn(&T, &T) -> T,
+    pub mm: MatMul<'f, T>,
+}
+
+impl Arith<'static, f64> {
+    /// Plaintext `f64` arithmetic.
+    pub fn plain() -> Arith<'static, f64> {
+        Arith { zero: 0.0, add: &|a, b| a + b, mm: &plain_mm }
+    }
+}
+
 /// The output size along one axis, or why there is none.
 pub fn out_size(h: usize, k: usize, stride: u32, pad: u32, what: &str) -> Result<usize, RunError> {
     if stride == 0 {
@@ -150,13 +166,7 @@ fn reshape<T: Clone>(x: &ArrayD<T>, dims: &[usize]) -> Result<ArrayD<T>, RunErro
 }
 
 /// `conv2d(x, w)`: `x [n, c, h, w]`, `w [o, c, kh, kw]` → `[n, o, oh, ow]`, zero padding.
-pub fn conv2d<T: Clone>(
-    x: &ArrayD<T>,
-    w: &ArrayD<T>,
-    win: &Window2d,
-    zero: &T,
-    mm: MatMul<T>,
-) -> Result<ArrayD<T>, RunError> {
+pub fn conv2d<T: Clone>(x: &ArrayD<T>, w: &ArrayD<T>, win: &Window2d, ar: &Arith<T>) -> Result<ArrayD<T>, RunError> {
     let xd = dims4(x.shape(), "conv2d", "x")?;
     let [o, c, kh, kw] = dims4(w.shape(), "conv2d", "w")?;
     if xd[1] != c {
@@ -167,10 +177,10 @@ pub fn conv2d<T: Clone>(
             dims_text(w.shape())
         )));
     }
-    let (cols, out) = im2col(x, [kh, kw], win, zero, "conv2d")?;
+    let (cols, out) = im2col(x, [kh, kw], win, &ar.zero, "conv2d")?;
     let wt = swap_last(reshape(w, &[1, o, c * kh * kw])?)?;
     let wt = reshape(&wt, &[c * kh * kw, o])?;
-    let y = swap_last(mm(&cols, &wt)?)?;
+    let y = swap_last((ar.mm)(&cols, &wt)?)?;
     reshape(&y, &[xd[0], o, out[0], out[1]])
 }
 
@@ -180,9 +190,7 @@ pub fn conv2d_grad_x<T: Clone>(
     w: &ArrayD<T>,
     x_dims: &[usize],
     win: &Window2d,
-    zero: &T,
-    add: &dyn Fn(&T, &T) -> T,
-    mm: MatMul<T>,
+    ar: &Arith<T>,
 ) -> Result<ArrayD<T>, RunError> {
     let [n, o, oh, ow] = dims4(dy.shape(), "conv2d", "dy")?;
     let [o2, c, kh, kw] = dims4(w.shape(), "conv2d", "w")?;
@@ -197,7 +205,7 @@ pub fn conv2d_grad_x<T: Clone>(
     }
     let dym = swap_last(reshape(dy, &[n, o, oh * ow])?)?;
     let wm = reshape(w, &[o, c * kh * kw])?;
-    col2im(&mm(&dym, &wm)?, xd, [kh, kw], win, zero, add, "conv2d")
+    col2im(&(ar.mm)(&dym, &wm)?, xd, [kh, kw], win, &ar.zero, ar.add, "conv2d")
 }
 
 /// The adjoint of [`conv2d`] in `w`: `x [n, c, h, w]`, `dy [n, o, oh, ow]` → `w_dims`.
@@ -206,13 +214,11 @@ pub fn conv2d_grad_w<T: Clone>(
     dy: &ArrayD<T>,
     w_dims: &[usize],
     win: &Window2d,
-    zero: &T,
-    add: &dyn Fn(&T, &T) -> T,
-    mm: MatMul<T>,
+    ar: &Arith<T>,
 ) -> Result<ArrayD<T>, RunError> {
     let [n, o, oh, ow] = dims4(dy.shape(), "conv2d", "dy")?;
     let [o2, c, kh, kw] = dims4(w_dims, "conv2d", "w")?;
-    let (cols, out) = im2col(x, [kh, kw], win, zero, "conv2d")?;
+    let (cols, out) = im2col(x, [kh, kw], win, &ar.zero, "conv2d")?;
     if o != o2 || x.shape().first() != Some(&n) || x.shape().get(1) != Some(&c) || out != [oh, ow] {
         return Err(RunError::shape(format!(
             "`conv2d` gradient: x {}, dy {} and w {} do not fit",
@@ -221,13 +227,13 @@ pub fn conv2d_grad_w<T: Clone>(
             dims_text(w_dims)
         )));
     }
-    let per_image = mm(&reshape(dy, &[n, o, oh * ow])?, &cols)?;
+    let per_image = (ar.mm)(&reshape(dy, &[n, o, oh * ow])?, &cols)?;
     let size = o * c * kh * kw;
     let flat = contiguous(&per_image);
-    let mut acc = vec![zero.clone(); size];
+    let mut acc = vec![ar.zero.clone(); size];
     for chunk in flat.chunks(size.max(1)) {
         for (a, v) in acc.iter_mut().zip(chunk) {
-            *a = add(a, v);
+            *a = (ar.add)(a, v);
         }
     }
     from_vec(w_dims, acc)
@@ -309,17 +315,17 @@ pub fn dims_of(shape: &Tensor, what: &str) -> Result<Vec<usize>, RunError> {
 
 /// `conv2d` and its adjoints on plaintext tensors.
 pub fn conv2d_plain(x: &Tensor, w: &Tensor, win: &Window2d) -> Result<Tensor, RunError> {
-    conv2d(x, w, win, &0.0, &plain_mm)
+    conv2d(x, w, win, &Arith::plain())
 }
 
 /// The adjoint in `x` on plaintext tensors.
 pub fn conv2d_grad_x_plain(dy: &Tensor, w: &Tensor, x_shape: &Tensor, win: &Window2d) -> Result<Tensor, RunError> {
-    conv2d_grad_x(dy, w, &dims_of(x_shape, "conv2d")?, win, &0.0, &|a, b| a + b, &plain_mm)
+    conv2d_grad_x(dy, w, &dims_of(x_shape, "conv2d")?, win, &Arith::plain())
 }
 
 /// The adjoint in `w` on plaintext tensors.
 pub fn conv2d_grad_w_plain(x: &Tensor, dy: &Tensor, w_shape: &Tensor, win: &Window2d) -> Result<Tensor, RunError> {
-    conv2d_grad_w(x, dy, &dims_of(w_shape, "conv2d")?, win, &0.0, &|a, b| a + b, &plain_mm)
+    conv2d_grad_w(x, dy, &dims_of(w_shape, "conv2d")?, win, &Arith::plain())
 }
 
 /// Which bilinear map of two tensors a convolution triple is for: `conv2d(x, w)`, its adjoint in
@@ -380,22 +386,19 @@ pub fn conv_dims(
 }
 
 /// `map(a, b)` for any element type (the dealer's and the parties' ring products).
-#[allow(clippy::too_many_arguments)] // the three maps' operands plus the element arithmetic
 pub fn conv_apply<T: Clone>(
     map: ConvMap,
     a: &ArrayD<T>,
     b: &ArrayD<T>,
     target: &[usize],
     win: &Window2d,
-    zero: &T,
-    add: &dyn Fn(&T, &T) -> T,
-    mm: MatMul<T>,
+    ar: &Arith<T>,
 ) -> Result<ArrayD<T>, RunError> {
-    conv_dims(map, a.shape(), b.shape(), target, win)?;
+    // Each map checks its operands' shapes itself.
     match map {
-        ConvMap::Forward => conv2d(a, b, win, zero, mm),
-        ConvMap::GradX => conv2d_grad_x(a, b, target, win, zero, add, mm),
-        ConvMap::GradW => conv2d_grad_w(a, b, target, win, zero, add, mm),
+        ConvMap::Forward => conv2d(a, b, win, ar),
+        ConvMap::GradX => conv2d_grad_x(a, b, target, win, ar),
+        ConvMap::GradW => conv2d_grad_w(a, b, target, win, ar),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::dealer::Request;
 use crate::error::RunError;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::plain::conv::{conv_apply, pool_gather, pool_scatter, window, ConvMap};
+use crate::plain::conv::{conv_apply, pool_gather, pool_scatter, window, Arith, ConvMap};
 use crate::ring::{self, from_vec, RingTensor};
 use crate::share::{Public, Shared};
 use mpcc_ir::{PoolOp, Window2d};
@@ -38,7 +38,8 @@ pub fn ring_conv(
     target: &[usize],
     win: &Window2d,
 ) -> Result<RingTensor, RunError> {
-    conv_apply(map, a, b, target, win, &0u64, &|x: &u64, y: &u64| x.wrapping_add(*y), &ring_mm)
+    let ar = Arith { zero: 0u64, add: &|x: &u64, y: &u64| x.wrapping_add(*y), mm: &ring_mm };
+    conv_apply(map, a, b, target, win, &ar)
 }
 
 fn local(party: &Party, e: RunError) -> MpcError {

@@ -31,8 +31,8 @@ fn private_convolution_maps_match_plaintext() {
     let y = pc::conv2d_plain(&x, &w, &WIN).unwrap();
     let dy = ramp(y.shape(), 0.53, 1.0);
     let (xd, wd) = (x.shape().to_vec(), w.shape().to_vec());
-    let want_gx = pc::conv2d_grad_x(&dy, &w, &xd, &WIN, &0.0, &|a, b| a + b, &pc::plain_mm).unwrap();
-    let want_gw = pc::conv2d_grad_w(&x, &dy, &wd, &WIN, &0.0, &|a, b| a + b, &pc::plain_mm).unwrap();
+    let want_gx = pc::conv2d_grad_x(&dy, &w, &xd, &WIN, &pc::Arith::plain()).unwrap();
+    let want_gw = pc::conv2d_grad_w(&x, &dy, &wd, &WIN, &pc::Arith::plain()).unwrap();
     for n in PARTY_COUNTS {
         let yd = y.shape().to_vec();
         let got = run_op(n, &[x.clone(), w.clone()], |p, s| {
