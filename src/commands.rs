@@ -218,6 +218,7 @@ pub fn run(args: &RunArgs) -> u8 {
         strict_domains: args.strict_domains,
         progress: crate::progress::loops(),
         trace_loops: false,
+        print: mpcc_runtime::format::PrintOptions { precision: usize::from(args.print_precision) },
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext && (args.ranges || args.fixed) {

@@ -201,6 +201,11 @@ struct RunArgs {
     /// Fixed-point fractional bits of private values, 8 to 20 (docs/numbers.md).
     #[arg(long, default_value_t = 16)]
     precision: u32,
+    /// Fractional digits `print` and `output` show, 0 to 17 (NumPy's `precision`; fewer are shown
+    /// when fewer are exact, and tiny or huge magnitudes switch to scientific notation).
+    #[arg(long, value_name = "DIGITS", default_value_t = mpcc_runtime::format::DEFAULT_PRECISION as u8,
+          value_parser = clap::value_parser!(u8).range(0..=mpcc_runtime::format::MAX_PRECISION as i64))]
+    print_precision: u8,
     /// Seed the share generators (reproducible runs; default: OS entropy). Networked runs refuse
     /// it unless `--insecure-seed` is given too.
     #[arg(long)]

@@ -155,7 +155,12 @@ pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -
             return FAIL;
         }
     };
-    let mut party_args: Vec<String> = vec!["--precision".into(), args.precision.to_string()];
+    let mut party_args: Vec<String> = vec![
+        "--precision".into(),
+        args.precision.to_string(),
+        "--print-precision".into(),
+        args.print_precision.to_string(),
+    ];
     for s in &args.params.set {
         party_args.extend(["--set".into(), s.clone()]);
     }

@@ -45,7 +45,7 @@ fn cfg(dir: &Path, n: usize, seed: u64) -> RunConfig {
 
 /// Every number in an event's text, in order (prints and outputs are formatted tensors).
 fn numbers(text: &str) -> Vec<f64> {
-    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
         .filter_map(|w| w.parse::<f64>().ok())
         .collect()
 }

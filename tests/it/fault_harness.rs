@@ -309,8 +309,25 @@ impl Campaign {
 /// The party's stdout holds the simulated run's `print` lines and its own `output` lines.
 fn same_output(reference: &str, stdout: &str, name: &str) -> bool {
     let own = format!("[{name}] ");
-    let expected: Vec<&str> = reference.lines().filter(|l| !l.starts_with('[') || l.starts_with(&own)).collect();
-    stdout.lines().collect::<Vec<_>>() == expected
+    let expected: Vec<String> =
+        records(reference).into_iter().filter(|r| !r.starts_with("[") || r.starts_with(&own)).collect();
+    records(stdout) == expected
+}
+
+/// The printed records: a line and the indented lines that continue it (a tensor wider than a
+/// line, or of rank 2 or more, prints over several).
+fn records(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        match out.last_mut() {
+            Some(last) if line.starts_with(' ') => {
+                last.push('\n');
+                last.push_str(line);
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
 }
 
 /// Forwards one connection at a time from `listener` to `target`; in the direction the victim

@@ -41,7 +41,7 @@ fn transcript(events: &[Event]) -> String {
 
 /// Every number in the text, in order (`[ALICE]` and words are skipped).
 fn numbers(text: &str) -> Vec<f64> {
-    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
         .filter_map(|t| t.parse::<f64>().ok())
         .collect()
 }

@@ -38,6 +38,8 @@ pub struct RunConfig {
     /// Plaintext: emit [`Event::Loop`] with the trip count of every loop run (what every party
     /// sees of a loop; the noninterference tests compare it across private inputs).
     pub trace_loops: bool,
+    /// How `print` and `output` show numbers (`--print-precision`).
+    pub print: crate::format::PrintOptions,
 }
 
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
@@ -91,6 +93,7 @@ impl Default for RunConfig {
             strict_domains: false,
             progress: Progress::default(),
             trace_loops: false,
+            print: crate::format::PrintOptions::default(),
         }
     }
 }

@@ -147,7 +147,7 @@ impl Machine<'_> {
                         PrintArg::Value(id) => PrintPiece::Value(self.get(*id).map_err(|e| e.with_span(*span))?.view()),
                     });
                 }
-                let text = join_print(&pieces);
+                let text = join_print(&pieces, self.cfg.print);
                 self.sink.event(Event::Print { text });
             }
             Stmt::Save { path, value, span } => {
@@ -158,7 +158,7 @@ impl Machine<'_> {
             }
             Stmt::Output { value, to, path, span } => {
                 let party = self.program.party_name(*to);
-                let text = format_tensor(self.get(*value)?.view());
+                let text = format_tensor(self.get(*value)?.view(), self.cfg.print);
                 self.sink.event(Event::Output { party: party.clone(), text });
                 if let Some(path) = path {
                     let dir = self.data_dir(*to, *span)?;

@@ -103,7 +103,7 @@ fn for_loop_accumulates_into_a_variable() {
         Stmt::Print { args: vec![PrintArg::Str("acc".into()), PrintArg::Value(read_final)], span: Span::default() },
     ]);
     let (res, events) = run_events(&b.p, &RunConfig::default());
-    assert_eq!(events, vec![print("acc 10.0000")]);
+    assert_eq!(events, vec![print("acc 10.0")]);
     assert_eq!(res.ok().map(|r| r.values_computed), Some(2 + 5 * 3 + 1));
 }
 
@@ -197,7 +197,7 @@ fn while_with_continue_and_break() {
     ]);
     let (res, events) = run_events(&b.p, &RunConfig::default());
     assert!(res.is_ok(), "{res:?}");
-    assert_eq!(events, vec![print("5.0000 4.0000")]);
+    assert_eq!(events, vec![print("5.0 4.0")]);
 }
 
 #[test]
@@ -225,7 +225,7 @@ fn loads_read_the_right_folder_and_output_is_labelled() {
     ]);
     let cfg = RunConfig { data_dirs: vec![alice.clone(), bob.clone()], ..RunConfig::default() };
     let (res, events) = run_events(&b.p, &cfg);
-    assert_eq!(events, vec![Event::Output { party: "BOB".into(), text: "[11.0000, 22.0000]".into() }]);
+    assert_eq!(events, vec![Event::Output { party: "BOB".into(), text: "[11. 22.]".into() }]);
     let report = res.ok().unwrap_or_default();
     assert_eq!(report.files_written, vec![bob.join("out/sum.npy"), alice.join("sum.csv")]);
     assert_eq!(crate::io::load(&bob, "out/sum.npy").ok(), Some(ndarray::arr1(&[11.0, 22.0]).into_dyn()));
@@ -278,7 +278,7 @@ fn domain_problems_warn_once_or_fail_when_strict() {
         vec![
             Event::Warning {
                 span: Span::new(10, 15),
-                message: "`log` of a value ≤ 0 (2 elements; first: -1.0000 at flat index 1)".into()
+                message: "`log` of a value ≤ 0 (2 elements; first: -1.0 at flat index 1)".into()
             },
             Event::Warning {
                 span: Span::new(30, 35),
@@ -335,7 +335,7 @@ fn construction_structural_and_nn_ops_run() {
     b.p.body = Block(stmts);
     let (res, events) = run_events(&b.p, &RunConfig::default());
     assert!(res.is_ok(), "{res:?}");
-    assert_eq!(events, vec![print("[2.0000, 3.0000] 4.0000 [2.0000, 3.0000]")]);
+    assert_eq!(events, vec![print("[2. 3.] 4.0 [2. 3.]")]);
 }
 
 #[test]

@@ -137,7 +137,7 @@ pub struct DomainViolation {
 }
 
 impl DomainViolation {
-    /// A sentence for the warning, e.g. ``log` of a value ≤ 0 (2 elements; first: -1.0000 at flat index 3)``.
+    /// A sentence for the warning, e.g. ``log` of a value ≤ 0 (2 elements; first: -1.0 at flat index 3)``.
     pub fn message(&self) -> String {
         format!(
             "{} ({} element{}; first: {} at flat index {})",
@@ -262,7 +262,7 @@ mod tests {
         assert_eq!(v.as_ref().map(|d| (d.first_index, d.count)), Some((1, 2)));
         assert_eq!(
             v.map(|d| d.message()).as_deref(),
-            Some("`log` of a value ≤ 0 (2 elements; first: -1.0000 at flat index 1)")
+            Some("`log` of a value ≤ 0 (2 elements; first: -1.0 at flat index 1)")
         );
         assert_eq!(unary_domain(UnaryOp::Sqrt, &x).map(|d| d.count), Some(1));
         assert!(unary_domain(UnaryOp::Exp, &x).is_none());

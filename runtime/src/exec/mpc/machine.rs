@@ -190,7 +190,7 @@ impl<'a> Machine<'a> {
         }
         // Every party sees the line (a networked party prints it in its own terminal); the
         // simulated engine keeps party 0's copy only.
-        let text = join_print(&pieces);
+        let text = join_print(&pieces, self.cfg.print);
         (self.emit)(self.seq, Event::Print { text });
         Ok(())
     }
@@ -209,7 +209,7 @@ impl<'a> Machine<'a> {
         };
         if self.me() == to.index() {
             let t = opened.ok_or_else(|| internal("the output's party did not receive the value"))?;
-            (self.emit)(self.seq, Event::Output { party: name.clone(), text: format_tensor(t.view()) });
+            (self.emit)(self.seq, Event::Output { party: name.clone(), text: format_tensor(t.view(), self.cfg.print) });
             if let Some(path) = path {
                 let dir = self.data_dir(to, span)?;
                 let written = io::save(dir, path, &t).map_err(|e| e.with_party(name).with_span(span))?;
