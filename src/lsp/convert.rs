@@ -129,8 +129,10 @@ pub fn hover_markdown(
             let def = symbol.def_span?;
             symbols.iter().find(|s| s.span == def && s.name == symbol.name)?.info.clone()
         });
-        if let Some(info) = info {
-            out.push_str(&format!("\n\n{info}"));
+        match (info, symbol.kind) {
+            (Some(info), SymbolKind::Fn) => out.push_str(&format!("\n\nthis call gives: {info}")),
+            (Some(info), _) => out.push_str(&format!("\n\n{info}")),
+            (None, _) => {}
         }
         return Some((out, symbol.span));
     }
@@ -202,6 +204,26 @@ mod tests {
         let parameter = hover(src, at(src, "g; }", 0)).expect("hover on a function's parameter");
         assert!(parameter.contains("fn step(w, g) // parameter `g`"), "{parameter}");
         assert!(parameter.contains("private (from BOB) real [2]"), "{parameter}");
+    }
+
+    #[test]
+    fn a_for_variable_has_hover_at_its_definition() {
+        let src = "parties ALICE, BOB;\nlet s = 0;\nfor i in 0..3 { s = s + i; }\nprint(s);\n";
+        let text = hover(src, at(src, "i in", 0)).expect("hover on the loop variable");
+        assert!(text.contains("public int []") && text.contains("counter"), "{text}");
+    }
+
+    #[test]
+    fn a_function_called_twice_shows_each_call_its_own_labels() {
+        let src = "parties ALICE, BOB;\nfn double(v) { let d = v * 2; return d; }\n\
+                   let a = double(ones(2));\nlet b = double(private(src=ALICE, ones(2)));\n\
+                   print(a);\noutput(b, to=BOB);\n";
+        let public_call = hover(src, at(src, "double(ones", 0)).expect("hover on the first call");
+        assert!(public_call.contains("this call gives: public"), "{public_call}");
+        let private_call = hover(src, at(src, "double(private", 0)).expect("hover on the second call");
+        assert!(private_call.contains("this call gives: private (from ALICE)"), "{private_call}");
+        let inside = hover(src, at(src, "d = v", 0)).expect("hover inside the function");
+        assert!(inside.contains("public") && inside.contains("private (from ALICE)"), "{inside}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! [`crate::builtins::Kind`]. Arguments are bound to the row's parameters here, so arity and
 //! keyword errors (E0102, E0103) are reported the same way for every builtin.
 
-use super::{Cx, Val};
+use super::{Cx, Hover, Val};
 use crate::builtins::{self, Builtin, Kind};
 use crate::diag::{Code, Diagnostic};
 use crate::shapes;
@@ -35,8 +35,13 @@ fn plural(n: usize) -> &'static str {
 impl<'a> Cx<'a> {
     pub(crate) fn call(&mut self, callee: &ast::Ident, args: &'a [ast::Arg], span: Span) -> Val {
         if let Some(f) = self.fns.get(&callee.name).copied() {
-            self.symbols.push((callee.span, Some(f.name.span), callee.name.clone(), SymbolKind::Fn, None));
-            return self.call_fn(f, callee, args, span);
+            let at = self.symbols.len();
+            self.symbols.push((callee.span, Some(f.name.span), callee.name.clone(), SymbolKind::Fn, Hover::None));
+            let result = self.call_fn(f, callee, args, span);
+            if let (Val::T(value), Some(symbol)) = (&result, self.symbols.get_mut(at)) {
+                symbol.4 = Hover::Value(*value);
+            }
+            return result;
         }
         let Some(row) = builtins::lookup(&callee.name) else {
             if self.lookup_local(&callee.name).is_some() || self.params.contains_key(&callee.name) {
@@ -205,7 +210,7 @@ impl<'a> Cx<'a> {
             ExprKind::Unary { op: ast::UnOp::Neg, operand } => self.literal_number(operand).map(|x| -x),
             ExprKind::Name(id) if self.lookup_local(&id.name).is_none() => {
                 let (x, def) = self.params.get(&id.name).copied()?;
-                self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Param, None));
+                self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Param, Hover::None));
                 Some(x)
             }
             _ => None,

@@ -2,7 +2,7 @@
 //! Calls are in `call.rs`. Shape rules come from `shapes.rs`; a mismatch is reported here with
 //! both shapes, an unknown shape propagates silently.
 
-use super::{Binding, Cx, Val, MAX_DEPTH};
+use super::{Binding, Cx, Hover, Val, MAX_DEPTH};
 use crate::diag::{Code, Diagnostic};
 use crate::shapes::{self, IndexShape, ShapeError};
 use crate::SymbolKind;
@@ -123,24 +123,24 @@ impl<'a> Cx<'a> {
             Some(Binding::Var(var)) => {
                 let def = self.vars.get(var.index()).map(|d| Span::new(d.span.start as usize, d.span.end as usize));
                 let v = self.read_var(var, id.span);
-                self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Var, Some(v)));
+                self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Var, Some(v).into()));
                 return Val::T(v);
             }
             Some(Binding::Val(v, def)) => {
                 let hover = if let Val::T(x) = v { Some(x) } else { None };
-                self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Var, hover));
+                self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Var, hover.into()));
                 return v;
             }
             None => {}
         }
         if let Some((x, def)) = self.params.get(&id.name).copied() {
             let v = self.constant(Tensor::scalar(x), id.span);
-            self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Param, Some(v)));
+            self.symbols.push((id.span, Some(def), id.name.clone(), SymbolKind::Param, Some(v).into()));
             return Val::T(v);
         }
         if let Some(rank) = self.parties.iter().position(|p| p.name == id.name) {
             let def = self.parties.get(rank).map(|p| p.span);
-            self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Party, None));
+            self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Party, Hover::None));
             return Val::Party(mpcc_ir::PartyId(rank as u32));
         }
         if let Some(f) = self.fns.get(&id.name) {

@@ -75,8 +75,24 @@ pub(crate) struct PrivCtx {
     pub first_var: usize,
 }
 
-/// A recorded name: (span, definition, name, kind, the value for hover text).
-pub(crate) type SymbolUse = (Span, Option<Span>, String, SymbolKind, Option<ValueId>);
+/// A recorded name: (span, definition, name, kind, what its hover text describes).
+pub(crate) type SymbolUse = (Span, Option<Span>, String, SymbolKind, Hover);
+
+/// What a recorded name's hover text describes.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Hover {
+    None,
+    /// The value the name stands for (or, for a call, the value the call gives).
+    Value(ValueId),
+    /// Text known without a value (a loop counter).
+    Text(String),
+}
+
+impl From<Option<ValueId>> for Hover {
+    fn from(value: Option<ValueId>) -> Hover {
+        value.map_or(Hover::None, Hover::Value)
+    }
+}
 
 /// The variable facts carried from one pass to the next.
 #[derive(Clone, Debug, PartialEq)]
@@ -274,14 +290,37 @@ impl<'a> Cx<'a> {
         for d in std::mem::take(&mut self.diags).finish() {
             diags.push(d);
         }
-        let mut seen = HashSet::new();
-        let mut symbols = Vec::new();
-        for (span, def_span, name, kind, value) in std::mem::take(&mut self.symbols) {
-            if !seen.insert((span, name.clone())) {
-                continue;
+        // A name inside a function is recorded once per inlined call: one symbol, whose hover
+        // lists each call's labels when they differ.
+        let mut index: HashMap<(Span, String), usize> = HashMap::new();
+        let mut symbols: Vec<SymbolInfo> = Vec::new();
+        let mut infos: Vec<Vec<String>> = Vec::new();
+        for (span, def_span, name, kind, hover) in std::mem::take(&mut self.symbols) {
+            let info = match hover {
+                Hover::None => None,
+                Hover::Value(v) => labels::hover_text(&program, &self.names, v),
+                Hover::Text(text) => Some(text),
+            };
+            let at = *index.entry((span, name.clone())).or_insert_with(|| {
+                symbols.push(SymbolInfo { span, def_span, name, kind, info: None });
+                infos.push(Vec::new());
+                symbols.len() - 1
+            });
+            if let (Some(info), Some(list)) = (info, infos.get_mut(at)) {
+                if !list.contains(&info) {
+                    list.push(info);
+                }
             }
-            let info = value.and_then(|v| labels::hover_text(&program, &self.names, v));
-            symbols.push(SymbolInfo { span, def_span, name, kind, info });
+        }
+        for (symbol, list) in symbols.iter_mut().zip(infos) {
+            symbol.info = match list.len() {
+                0 => None,
+                1 => list.into_iter().next(),
+                _ => Some(format!(
+                    "in one call of its function: {}",
+                    list.join("; in another: ")
+                )),
+            };
         }
         symbols.sort_by_key(|s| (s.span.start, s.span.end));
         (program, symbols, std::mem::take(&mut self.grads))
@@ -359,7 +398,7 @@ impl<'a> Cx<'a> {
                             );
                             continue;
                         }
-                        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Party, None));
+                        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Party, Hover::None));
                         self.parties.push(name.clone());
                     }
                 }
@@ -378,7 +417,7 @@ impl<'a> Cx<'a> {
                         );
                         continue;
                     }
-                    self.symbols.push((f.name.span, Some(f.name.span), f.name.name.clone(), SymbolKind::Fn, None));
+                    self.symbols.push((f.name.span, Some(f.name.span), f.name.name.clone(), SymbolKind::Fn, Hover::None));
                     self.fns.insert(f.name.name.clone(), f);
                 }
                 ast::Item::Stmt(_) => {}
@@ -417,7 +456,7 @@ impl<'a> Cx<'a> {
             return;
         };
         let _ = span;
-        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Param, None));
+        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Param, Hover::None));
         self.params.insert(name.name.clone(), (number, name.span));
         self.param_list.push((name.name.clone(), number));
     }

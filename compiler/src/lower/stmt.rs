@@ -5,7 +5,7 @@
 //! and a `let` of the same name shadows. A function body sees only its parameters, the params,
 //! the parties and the functions, never its caller's variables.
 
-use super::{dtype_join, Binding, Cx, Frame, PrivCtx, Val, VarSummary};
+use super::{dtype_join, Binding, Cx, Frame, Hover, PrivCtx, Val, VarSummary};
 use crate::diag::{Code, Diagnostic};
 use crate::shapes;
 use crate::SymbolKind;
@@ -164,14 +164,14 @@ impl<'a> Cx<'a> {
                         let var = self.new_var(&id.name, id.span);
                         self.assign(var, value, id.span);
                         self.bind(&id.name, Binding::Var(var));
-                        self.symbols.push((id.span, Some(id.span), id.name.clone(), SymbolKind::Var, Some(value)));
+                        self.symbols.push((id.span, Some(id.span), id.name.clone(), SymbolKind::Var, Some(value).into()));
                     }
                     _ => {
                         let hover = if let Val::T(value) = v { Some(value) } else { None };
                         if let Some(value) = hover {
                             self.names.entry(value).or_insert((id.name.clone(), super::ir_span(id.span)));
                         }
-                        self.symbols.push((id.span, Some(id.span), id.name.clone(), SymbolKind::Var, hover));
+                        self.symbols.push((id.span, Some(id.span), id.name.clone(), SymbolKind::Var, hover.into()));
                         self.bind(&id.name, Binding::Val(v, id.span));
                     }
                 }
@@ -264,7 +264,7 @@ impl<'a> Cx<'a> {
                     .vars
                     .get(var.index())
                     .map(|d| mpcc_grammar::Span::new(d.span.start as usize, d.span.end as usize));
-                self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Var, None));
+                self.symbols.push((id.span, def, id.name.clone(), SymbolKind::Var, Hover::None));
                 Some(var)
             }
             Some(Binding::Val(..)) => None,
@@ -480,7 +480,8 @@ impl<'a> Cx<'a> {
             sum.dtype = Some(DType::Int);
             sum.shape = Some(Shape::scalar());
         }
-        self.symbols.push((var.span, Some(var.span), var.name.clone(), SymbolKind::Var, None));
+        let counter = "public int [] (the counter of this `for` loop: its bounds are public)".to_string();
+        self.symbols.push((var.span, Some(var.span), var.name.clone(), SymbolKind::Var, Hover::Text(counter)));
         if let Some(f) = self.frame() {
             f.loop_depth += 1;
             f.scopes.push(HashMap::new());
