@@ -1,6 +1,8 @@
 //! Repository hygiene: every diagnostic code has an explanation and a reject golden file; every
 //! `.rs` file starts with a `//!` doc and has at most 800 lines; no test is ignored or expected
-//! to panic.
+//! to panic; every golden snapshot belongs to a golden program; the golden folders hold only
+//! programs, snapshots and committed inputs (nothing a test run wrote); the editor grammar names
+//! exactly the builtins of the compiler's table.
 
 use mpcc_compiler::Code;
 use std::path::{Path, PathBuf};
@@ -71,4 +73,70 @@ fn rust_files_are_documented_short_and_run_every_test() {
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The files directly in `dir` (names), or none.
+fn names_in(dir: &Path) -> Vec<(String, bool)> {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| (e.file_name().to_string_lossy().to_string(), e.path().is_dir())).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_golden_snapshot_belongs_to_a_golden_program() {
+    let mut orphans = Vec::new();
+    for kind in ["accept", "reject"] {
+        let dir = root().join("tests/golden").join(kind);
+        for (name, _) in names_in(&dir.join("snapshots")) {
+            // insta names a globbed snapshot `<assertion>@<program>.snap`.
+            let program = name.strip_suffix(".snap").and_then(|n| n.split_once('@')).map(|(_, p)| p.to_string());
+            if !program.is_some_and(|p| dir.join(p).is_file()) {
+                orphans.push(format!("tests/golden/{kind}/snapshots/{name}"));
+            }
+        }
+    }
+    assert!(orphans.is_empty(), "snapshots of no golden program (delete them): {orphans:#?}");
+}
+
+#[test]
+fn golden_folders_hold_programs_snapshots_and_inputs_only() {
+    let mut strays = Vec::new();
+    for kind in ["accept", "reject"] {
+        for (name, is_dir) in names_in(&root().join("tests/golden").join(kind)) {
+            let allowed = name.ends_with(".mpc") || (is_dir && (name == "snapshots" || (kind == "accept" && name == "data")));
+            if !allowed {
+                strays.push(format!("tests/golden/{kind}/{name}"));
+            }
+        }
+    }
+    assert!(
+        strays.is_empty(),
+        "files a test run wrote (tests must write into a scratch copy; delete these): {strays:#?}"
+    );
+}
+
+#[test]
+fn the_editor_grammar_names_exactly_the_builtins() {
+    let path = root().join("editors/vscode/syntaxes/mpc.tmLanguage.json");
+    let grammar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default()).unwrap_or_default();
+    let patterns = grammar["repository"]["builtins"]["patterns"].as_array().cloned().unwrap_or_default();
+    // Each pattern is `\\b(name|name|…)\\b(?=…)`: the words inside the first group.
+    let mut in_grammar: Vec<String> = patterns
+        .iter()
+        .filter_map(|p| p["match"].as_str())
+        .filter_map(|m| m.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map(|(group, _)| group.to_string()))
+        .flat_map(|group| group.split('|').map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    in_grammar.sort();
+    let mut in_table: Vec<String> = mpcc_compiler::builtins::BUILTINS.iter().map(|b| b.name.to_string()).collect();
+    in_table.sort();
+    assert!(in_grammar.len() > 20, "the grammar's builtin patterns were not found: {in_grammar:?}");
+    let missing: Vec<&String> = in_table.iter().filter(|n| !in_grammar.contains(n)).collect();
+    let extra: Vec<&String> = in_grammar.iter().filter(|n| !in_table.contains(n)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "editors/vscode/syntaxes/mpc.tmLanguage.json differs from compiler/src/builtins.rs: \
+         missing {missing:?}, not builtins {extra:?}"
+    );
 }

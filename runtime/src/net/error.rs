@@ -2,7 +2,7 @@
 //! phase of the run (connect, TLS, handshake, round N, dealer request N).
 //!
 //! Every failure of a socket, a certificate, a handshake or a frame becomes a `NetError`; nothing
-//! in `net/` or `comm/tcp.rs` panics or hangs on what a peer sends. This file does no IO.
+//! in `net/` or `net/tcp_comm.rs` panics or hangs on what a peer sends. This file does no IO.
 
 use std::fmt;
 use std::io;
