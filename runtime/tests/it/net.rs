@@ -455,7 +455,7 @@ fn a_killed_party_stops_the_others_at_once() {
     let dealer_addr = dealer.local_addr().unwrap();
     let config = format!("{};{},{};{dealer_addr}", fx.dir.display(), addrs[0], addrs[1]);
     let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "a_killed_party_stops_the_others_at_once", "--test-threads=1"])
+        .args(["--exact", "net::a_killed_party_stops_the_others_at_once", "--test-threads=1"])
         .env(CHILD_ENV, config)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -665,7 +665,7 @@ fn local_network_runs_every_child_and_reports_a_crashed_one() {
     let script = dir.join("mpcc.sh");
     let exe = std::env::current_exe().unwrap();
     let body = format!(
-        "#!/bin/sh\n{CLI_ENV}=\"$*\" exec '{}' --exact local_network_runs_every_child_and_reports_a_crashed_one --test-threads=1 --nocapture\n",
+        "#!/bin/sh\n{CLI_ENV}=\"$*\" exec '{}' --exact net::local_network_runs_every_child_and_reports_a_crashed_one --test-threads=1 --nocapture\n",
         exe.display()
     );
     std::fs::write(&script, body).unwrap();

@@ -1,0 +1,7 @@
+//! The runtime's integration tests, in one binary (one link instead of one per file): the secure
+//! engine against the plaintext one on compiled programs (`mpc_exec`) and on hand-built IR
+//! (`mpc_exec_ir`), and the networked runtime over loopback TLS (`net`).
+
+mod mpc_exec;
+mod mpc_exec_ir;
+mod net;
