@@ -74,11 +74,22 @@ pub struct RunError {
     pub file: Option<PathBuf>,
     /// The shape the program needs, as text (`[100, ?]`: `?` is a dimension the program leaves open).
     pub expected_shape: Option<String>,
+    /// The secure protocol's own error, when that is what failed (a hung-up or silent peer, a
+    /// malformed message, the dealer gone): callers match on it, never on the message text.
+    pub protocol: Option<crate::mpc_error::MpcError>,
 }
 
 impl RunError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> RunError {
-        RunError { kind, message: message.into(), party: None, span: None, file: None, expected_shape: None }
+        RunError {
+            kind,
+            message: message.into(),
+            party: None,
+            span: None,
+            file: None,
+            expected_shape: None,
+            protocol: None,
+        }
     }
     /// Shorthand for a [`ErrorKind::Shape`] error.
     pub fn shape(message: impl Into<String>) -> RunError {

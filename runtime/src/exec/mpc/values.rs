@@ -7,6 +7,7 @@
 //! by the language's rules) from its owner to the other parties when the program does not know it.
 
 use crate::error::{dims_text, ErrorKind, RunError};
+use crate::comm::CommError;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::plain::Tensor;
@@ -61,12 +62,14 @@ pub fn mpc_err(e: MpcError) -> RunError {
         MpcError::Fixed(_) => ErrorKind::Domain,
         _ => ErrorKind::Internal,
     };
-    RunError::new(kind, e.to_string())
+    let mut err = RunError::new(kind, e.to_string());
+    err.protocol = Some(e);
+    err
 }
 
 /// Whether an error is only the echo of another party stopping (a hung-up peer).
 pub fn is_hang_up(e: &RunError) -> bool {
-    e.kind == ErrorKind::Internal && e.message.contains("hung up")
+    matches!(e.protocol, Some(MpcError::Comm(CommError::PeerHungUp { .. })))
 }
 
 /// Encodes a public tensor at `scale` fractional bits; a value out of range is an error naming it.
@@ -167,4 +170,20 @@ pub fn share_local(party: &mut Party, owner: usize, data: Option<&Tensor>, known
         _ => None,
     };
     crate::share::share_from(party, owner, encoded.as_ref(), &shape, f).map_err(mpc_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hang_up_is_known_by_its_type_not_its_words() {
+        assert!(is_hang_up(&mpc_err(MpcError::Comm(CommError::PeerHungUp { peer: 1 }))));
+        assert!(!is_hang_up(&mpc_err(MpcError::Comm(CommError::Timeout { peer: 1, secs: 5 }))));
+        // A message that merely says so is not one.
+        assert!(!is_hang_up(&RunError::new(ErrorKind::Internal, "party 1 hung up")));
+        // The cause survives the context added on the way up.
+        let e = mpc_err(MpcError::Comm(CommError::PeerHungUp { peer: 0 })).with_party("BOB");
+        assert!(is_hang_up(&e));
+    }
 }
