@@ -76,7 +76,7 @@ pub struct RunError {
     pub expected_shape: Option<String>,
     /// The secure protocol's own error, when that is what failed (a hung-up or silent peer, a
     /// malformed message, the dealer gone): callers match on it, never on the message text.
-    pub protocol: Option<crate::mpc_error::MpcError>,
+    pub protocol: Option<Box<crate::mpc_error::MpcError>>,
 }
 
 impl RunError {

@@ -216,7 +216,7 @@ impl FloatFormat {
             format.pad_right = parts.iter().map(|p| p.frac.len()).max().unwrap_or(0);
         }
         if finite.len() != values.len() {
-            let widest: usize = if values.iter().any(|x| *x == f64::NEG_INFINITY) { 4 } else { 3 };
+            let widest: usize = if values.contains(&f64::NEG_INFINITY) { 4 } else { 3 };
             format.pad_left = format.pad_left.max(widest.saturating_sub(format.pad_right + 1));
         }
         format

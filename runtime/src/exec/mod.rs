@@ -7,10 +7,12 @@
 
 pub mod mpc;
 pub mod origin;
+pub mod eval;
 pub mod plain;
 #[cfg(test)]
 mod plain_tests;
 pub mod ranges;
+pub mod walk;
 
 pub use mpc::{run_mpc, run_party, MpcReport, PartyReport};
 pub use mpcc_ir::Span;

@@ -23,15 +23,14 @@
 
 use super::origin::{Origin, Origins};
 use super::ranges::Observer;
-use super::{Event, RunConfig, RunReport, Sink};
-use crate::error::{dims_text, ErrorKind, RunError};
-use crate::format::{format_tensor, join_print, PrintPiece};
+use super::walk::{self, Walk};
+use super::{eval, Event, RunConfig, RunReport, Sink};
+use crate::error::{ErrorKind, RunError};
+use crate::format::format_tensor;
 use crate::io;
-use crate::plain::structural::IndexSpec;
-use crate::plain::{construct, conv, elementwise, linalg, nn, reduce, scalar_int, structural, Tensor};
-use mpcc_ir::{Block, IndexItem, Op, PartyId, PrintArg, Program, Span, Stmt, UnaryOp, ValueDef, ValueId};
+use crate::plain::Tensor;
+use mpcc_ir::{Op, PartyId, Program, Span, UnaryOp, ValueDef, ValueId, VarId};
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Instant;
 
 /// Runs a program; see the module doc. An `observer` sees (and may rewrite) every value.
@@ -53,17 +52,10 @@ pub fn run<'a>(
         report: RunReport::default(),
         observer,
     };
-    machine.block(&program.body)?;
+    walk::block(&mut machine, &program.body)?;
     let mut report = machine.report;
     report.wall = start.elapsed();
     Ok(report)
-}
-
-/// What a statement tells the enclosing loop.
-enum Flow {
-    Next,
-    Break,
-    Continue,
 }
 
 struct Machine<'a> {
@@ -78,113 +70,62 @@ struct Machine<'a> {
     observer: Option<&'a mut dyn Observer>,
 }
 
-impl Machine<'_> {
-    fn block(&mut self, block: &Block) -> Result<Flow, RunError> {
-        for stmt in &block.0 {
-            match self.stmt(stmt)? {
-                Flow::Next => {}
-                flow => return Ok(flow),
-            }
-        }
-        Ok(Flow::Next)
+impl Walk for Machine<'_> {
+    fn program(&self) -> &Program {
+        self.program
     }
 
-    fn stmt(&mut self, stmt: &Stmt) -> Result<Flow, RunError> {
-        match stmt {
-            Stmt::Eval(id) => self.eval(*id)?,
-            Stmt::Assign { var, value } => {
-                let v = self.get(*value)?.clone();
-                let slot = self
-                    .vars
-                    .get_mut(var.index())
-                    .ok_or_else(|| RunError::new(ErrorKind::Internal, format!("unknown variable #{}", var.0)))?;
-                *slot = Some(v);
-                self.origins.on_assign(*var, *value);
-            }
-            Stmt::If { cond, then_block, else_block, span } => {
-                return if self.truth(*cond, *span)? { self.block(then_block) } else { self.block(else_block) };
-            }
-            Stmt::For { var, start, end, body, span } => {
-                let from = self.int(*start, "a loop bound", *span)?;
-                let to = self.int(*end, "a loop bound", *span)?;
-                let tick = super::Progress::is_outermost(self.program, *span);
-                let mut iterations = 0;
-                for i in from..to {
-                    if let Some(slot) = self.vars.get_mut(var.index()) {
-                        *slot = Some(Tensor::from_elem(ndarray::IxDyn(&[]), i as f64));
-                    }
-                    iterations += 1;
-                    if let Flow::Break = self.block(body)? {
-                        break;
-                    }
-                    if tick {
-                        self.cfg.progress.tick(*span, (i - from + 1) as u64, (to - from) as u64);
-                    }
-                }
-                self.loop_done(*span, iterations);
-            }
-            Stmt::While { cond_block, cond, body, span } => {
-                let mut iterations = 0;
-                loop {
-                    self.block(cond_block)?;
-                    if !self.truth(*cond, *span)? {
-                        break;
-                    }
-                    iterations += 1;
-                    if let Flow::Break = self.block(body)? {
-                        break;
-                    }
-                }
-                self.loop_done(*span, iterations);
-            }
-            Stmt::Break { .. } => return Ok(Flow::Break),
-            Stmt::Continue { .. } => return Ok(Flow::Continue),
-            Stmt::Print { args, span } => {
-                let mut pieces = Vec::with_capacity(args.len());
-                for arg in args {
-                    pieces.push(match arg {
-                        PrintArg::Str(text) => PrintPiece::Text(text),
-                        PrintArg::Value(id) => PrintPiece::Value(self.get(*id).map_err(|e| e.with_span(*span))?.view()),
-                    });
-                }
-                let text = join_print(&pieces, self.cfg.print);
-                self.sink.event(Event::Print { text });
-            }
-            Stmt::Save { path, value, span } => {
-                let dir = self.data_dir(PartyId(0), *span)?;
-                let written = io::save(dir, path, self.get(*value)?)
-                    .map_err(|e| e.with_party(self.program.party_name(PartyId(0))).with_span(*span))?;
-                self.report.files_written.push(written);
-            }
-            Stmt::Output { value, to, path, span } => {
-                let party = self.program.party_name(*to);
-                let text = format_tensor(self.get(*value)?.view(), self.cfg.print);
-                self.sink.event(Event::Output { party: party.clone(), text });
-                if let Some(path) = path {
-                    let dir = self.data_dir(*to, *span)?;
-                    let written =
-                        io::save(dir, path, self.get(*value)?).map_err(|e| e.with_party(party).with_span(*span))?;
-                    self.report.files_written.push(written);
-                }
-            }
-        }
-        Ok(Flow::Next)
+    fn cfg(&self) -> &RunConfig {
+        self.cfg
     }
 
-    fn get(&self, id: ValueId) -> Result<&Tensor, RunError> {
-        match self.values.get(id.index()) {
-            Some(Some(v)) => Ok(v),
-            _ => Err(RunError::new(ErrorKind::Internal, format!("value {id} is used before it is computed"))),
+    fn public(&self, id: ValueId, _what: &str) -> Result<&Tensor, RunError> {
+        self.get(id)
+    }
+
+    fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
+        Machine::eval(self, id)
+    }
+
+    fn assign(&mut self, var: VarId, value: ValueId) -> Result<(), RunError> {
+        let v = self.get(value)?.clone();
+        let slot = self
+            .vars
+            .get_mut(var.index())
+            .ok_or_else(|| RunError::new(ErrorKind::Internal, format!("unknown variable #{}", var.0)))?;
+        *slot = Some(v);
+        self.origins.on_assign(var, value);
+        Ok(())
+    }
+
+    fn set_counter(&mut self, var: VarId, i: i64) {
+        if let Some(slot) = self.vars.get_mut(var.index()) {
+            *slot = Some(Tensor::from_elem(ndarray::IxDyn(&[]), i as f64));
         }
     }
 
-    fn truth(&self, cond: ValueId, span: Span) -> Result<bool, RunError> {
-        let v = self.get(cond)?;
-        if v.len() != 1 {
-            return Err(RunError::shape(format!("a condition must be a scalar, found shape {}", dims_text(v.shape())))
-                .with_span(span));
+    fn print_line(&mut self, text: String) {
+        self.sink.event(Event::Print { text });
+    }
+
+    fn save(&mut self, path: &str, value: ValueId, span: Span) -> Result<(), RunError> {
+        let dir = walk::data_dir(self.cfg, self.program, PartyId(0), span)?;
+        let written = io::save(dir, path, self.get(value)?)
+            .map_err(|e| e.with_party(self.program.party_name(PartyId(0))).with_span(span))?;
+        self.report.files_written.push(written);
+        Ok(())
+    }
+
+    fn output(&mut self, value: ValueId, to: PartyId, path: Option<&str>, span: Span) -> Result<(), RunError> {
+        let party = self.program.party_name(to);
+        let text = format_tensor(self.get(value)?.view(), self.cfg.print);
+        self.sink.event(Event::Output { party: party.clone(), text });
+        if let Some(path) = path {
+            let dir = walk::data_dir(self.cfg, self.program, to, span)?;
+            let written = io::save(dir, path, self.get(value)?).map_err(|e| e.with_party(party).with_span(span))?;
+            self.report.files_written.push(written);
         }
-        Ok(v.iter().any(|&x| x != 0.0))
+        Ok(())
     }
 
     fn loop_done(&mut self, span: Span, iterations: u64) {
@@ -192,20 +133,14 @@ impl Machine<'_> {
             self.sink.event(Event::Loop { span, iterations });
         }
     }
+}
 
-    fn int(&self, id: ValueId, what: &str, span: Span) -> Result<i64, RunError> {
-        scalar_int(self.get(id)?, what).map_err(|e| e.with_span(span))
-    }
-
-    fn data_dir(&self, party: PartyId, span: Span) -> Result<&Path, RunError> {
-        self.cfg.data_dirs.get(party.index()).map(|p| p.as_path()).ok_or_else(|| {
-            RunError::new(
-                ErrorKind::Config,
-                format!("no data folder was given for party {} (rank {})", self.program.party_name(party), party.0),
-            )
-            .with_party(self.program.party_name(party))
-            .with_span(span)
-        })
+impl Machine<'_> {
+    fn get(&self, id: ValueId) -> Result<&Tensor, RunError> {
+        match self.values.get(id.index()) {
+            Some(Some(v)) => Ok(v),
+            _ => Err(RunError::new(ErrorKind::Internal, format!("value {id} is used before it is computed"))),
+        }
     }
 
     fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
@@ -264,136 +199,42 @@ impl Machine<'_> {
 
     /// A message if `value` holds NaN/inf while every operand of `op` is finite.
     fn new_non_finite(&self, op: &Op, value: &Tensor) -> Option<String> {
-        let bad = value.iter().filter(|v| !v.is_finite()).count();
-        if bad == 0 {
-            return None;
-        }
         let operands_finite =
             operands(op).iter().all(|&o| self.get(o).map(|t| t.iter().all(|v| v.is_finite())).unwrap_or(true));
-        operands_finite.then(|| {
-            format!(
-                "the result holds {bad} NaN or infinite value{} (from finite operands)",
-                if bad == 1 { "" } else { "s" }
-            )
-        })
+        eval::non_finite(value, operands_finite)
     }
 
-    /// Computes one value and, for ops with a domain, the warning its input deserves.
+    /// Computes one value and, for ops with a domain, the warning its input deserves: the
+    /// shared evaluator of public values ([`super::eval`]), plus what only this engine has
+    /// (variables, files, and the warning where a private run's approximation would be wrong).
     fn compute(&self, def: &ValueDef) -> Result<(Tensor, Option<String>), RunError> {
-        let mut domain = None;
-        let value = match &def.op {
-            Op::Const(t) => Tensor::from_shape_vec(ndarray::IxDyn(&t.shape), t.data.clone())
-                .map_err(|e| RunError::new(ErrorKind::Internal, format!("bad constant: {e}")))?,
+        match &def.op {
             Op::Var(var) => match self.vars.get(var.index()) {
-                Some(Some(v)) => v.clone(),
+                Some(Some(v)) => Ok((v.clone(), None)),
                 _ => {
                     let name = self.program.var(*var).map_or("?", |v| v.name.as_str());
-                    return Err(RunError::new(
-                        ErrorKind::Internal,
-                        format!("variable `{name}` is read before it is assigned"),
-                    ));
+                    Err(RunError::new(ErrorKind::Internal, format!("variable `{name}` is read before it is assigned")))
                 }
             },
             Op::Load { path, at } => {
                 let party = at.unwrap_or(PartyId(0));
-                let dir = self.data_dir(party, def.span)?;
-                io::load_checked(dir, path, &self.program.party_name(party), &def.info.shape)?
+                let dir = walk::data_dir(self.cfg, self.program, party, def.span)?;
+                Ok((io::load_checked(dir, path, &self.program.party_name(party), &def.info.shape)?, None))
             }
-            Op::Share { value, .. } | Op::Reveal(value) => self.get(*value)?.clone(),
-            Op::Binary(op, a, b) => {
-                let divisor_private = !self.program.value(*b).is_some_and(|d| d.info.label.is_public());
-                let (a, b) = (self.get(*a)?, self.get(*b)?);
-                if *op == mpcc_ir::BinaryOp::Div {
-                    domain = elementwise::div_domain(b).map(|d| d.message());
-                    if divisor_private {
-                        domain = domain.or_else(|| private_domain_message(UnaryOp::Reciprocal, b, self.cfg.precision));
+            Op::Share { value, .. } | Op::Reveal(value) => Ok((self.get(*value)?.clone(), None)),
+            op => {
+                let (value, domain) = eval::compute(op, &|id| self.get(id))?;
+                let private = |id: ValueId| !self.program.value(id).is_some_and(|d| d.info.label.is_public());
+                let domain = domain.or_else(|| match op {
+                    Op::Binary(mpcc_ir::BinaryOp::Div, _, b) if private(*b) => {
+                        private_domain_message(UnaryOp::Reciprocal, self.get(*b).ok()?, self.cfg.precision)
                     }
-                }
-                elementwise::binary(*op, a, b)?
+                    Op::Unary(u, x) if private(*x) => private_domain_message(*u, self.get(*x).ok()?, self.cfg.precision),
+                    _ => None,
+                });
+                Ok((value, domain))
             }
-            Op::Unary(op, x) => {
-                let x_private = !self.program.value(*x).is_some_and(|d| d.info.label.is_public());
-                let x = self.get(*x)?;
-                domain = elementwise::unary_domain(*op, x).map(|d| d.message());
-                if x_private {
-                    domain = domain.or_else(|| private_domain_message(*op, x, self.cfg.precision));
-                }
-                elementwise::unary(*op, x)
-            }
-            Op::Pow(x, k) => elementwise::pow(self.get(*x)?, *k),
-            Op::MatMul(a, b) => linalg::matmul(self.get(*a)?, self.get(*b)?)?,
-            Op::Where(c, a, b) => elementwise::where_(self.get(*c)?, self.get(*a)?, self.get(*b)?)?,
-            Op::Reduce { op, x, axis } => reduce::reduce(*op, self.get(*x)?, *axis)?,
-            Op::Arg { op, x, axis, one_hot } => reduce::arg(*op, self.get(*x)?, *axis, *one_hot)?,
-            Op::Softmax { x, axis } => nn::softmax(self.get(*x)?, *axis)?,
-            Op::LogSoftmax { x, axis } => nn::log_softmax(self.get(*x)?, *axis)?,
-            Op::CrossEntropy { logits, targets } => nn::cross_entropy(self.get(*logits)?, self.get(*targets)?)?,
-            Op::Zeros { shape } => construct::zeros(&construct::dims_from_tensor(self.get(*shape)?, "zeros")?),
-            Op::Ones { shape } => construct::ones(&construct::dims_from_tensor(self.get(*shape)?, "ones")?),
-            Op::Eye { n } => {
-                let n = scalar_int(self.get(*n)?, "the size given to `eye`")?;
-                let n = usize::try_from(n).map_err(|_| RunError::shape(format!("`eye` of a negative size ({n})")))?;
-                construct::eye(n)?
-            }
-            Op::Rand { shape, seed } => {
-                construct::rand(&construct::dims_from_tensor(self.get(*shape)?, "rand")?, *seed)?
-            }
-            Op::Randn { shape, seed } => {
-                construct::randn(&construct::dims_from_tensor(self.get(*shape)?, "randn")?, *seed)?
-            }
-            Op::OneHot { labels, classes } => {
-                let classes = scalar_int(self.get(*classes)?, "the class count of `one_hot`")?;
-                nn::one_hot(self.get(*labels)?, classes)?
-            }
-            Op::Shape(x) => construct::shape_of(self.get(*x)?.shape()),
-            Op::Reshape { x, shape } => {
-                let spec = self.get(*shape)?;
-                if spec.ndim() > 1 {
-                    return Err(RunError::shape("the shape given to `reshape` must be 1-D"));
-                }
-                let spec: Vec<i64> = spec
-                    .iter()
-                    .map(|&d| crate::plain::as_int(d, "a dimension given to `reshape`"))
-                    .collect::<Result<_, _>>()?;
-                structural::reshape(self.get(*x)?, &spec)?
-            }
-            Op::SumTo { x, shape } => {
-                let to = construct::dims_from_tensor(self.get(*shape)?, "sum_to")?;
-                reduce::sum_to(self.get(*x)?, &to, 0.0, |a, b| a + b)?
-            }
-            Op::Transpose(x) => structural::transpose(self.get(*x)?),
-            Op::Flatten { x, start } => structural::flatten_from(self.get(*x)?, *start)?,
-            Op::Conv2d { x, w, win } => conv::conv2d_plain(self.get(*x)?, self.get(*w)?, win)?,
-            Op::Conv2dGradX { dy, w, x_shape, win } => {
-                conv::conv2d_grad_x_plain(self.get(*dy)?, self.get(*w)?, self.get(*x_shape)?, win)?
-            }
-            Op::Conv2dGradW { x, dy, w_shape, win } => {
-                conv::conv2d_grad_w_plain(self.get(*x)?, self.get(*dy)?, self.get(*w_shape)?, win)?
-            }
-            Op::Pool2d { op, x, k, win } => conv::pool2d(*op, self.get(*x)?, *k, win)?,
-            Op::Pool2dGrad { op, x, dy, k, win } => conv::pool2d_grad(*op, self.get(*x)?, self.get(*dy)?, *k, win)?,
-            Op::Cat { xs, axis } => structural::cat(&self.all(xs)?, *axis)?,
-            Op::Stack { xs, axis } => structural::stack(&self.all(xs)?, *axis)?,
-            Op::Index { x, items } => {
-                let specs = items.iter().map(|item| self.index_spec(item)).collect::<Result<Vec<_>, _>>()?;
-                structural::index(self.get(*x)?, &specs)?
-            }
-        };
-        Ok((value, domain))
-    }
-
-    fn all(&self, ids: &[ValueId]) -> Result<Vec<&Tensor>, RunError> {
-        ids.iter().map(|&id| self.get(id)).collect()
-    }
-
-    fn index_spec(&self, item: &IndexItem) -> Result<IndexSpec, RunError> {
-        let bound = |id: &Option<ValueId>| -> Result<Option<i64>, RunError> {
-            id.map(|id| scalar_int(self.get(id)?, "a slice bound")).transpose()
-        };
-        Ok(match item {
-            IndexItem::At(id) => IndexSpec::At(scalar_int(self.get(*id)?, "an index")?),
-            IndexItem::Slice { start, end } => IndexSpec::Slice { start: bound(start)?, end: bound(end)? },
-        })
+        }
     }
 }
 

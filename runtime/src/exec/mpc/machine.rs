@@ -10,27 +10,21 @@
 
 use super::audit::AuditLog;
 use super::ops::{private_op, Counters};
-use super::public::{self, non_finite};
+use crate::exec::eval::{self, non_finite};
+use crate::exec::walk::{self, Walk};
 use super::values::{local_shape, mpc_err, share_local, Opd, Val};
-use crate::error::{dims_text, ErrorKind, RunError};
+use crate::error::{ErrorKind, RunError};
 use crate::exec::origin::{Origin, Origins};
 use crate::exec::plain::operands;
 use crate::exec::{Event, RunConfig};
-use crate::format::{format_tensor, join_print, PrintPiece};
+use crate::format::format_tensor;
 use crate::io;
 use crate::party::Party;
-use crate::plain::{construct, scalar_int, Tensor};
+use crate::plain::{construct, Tensor};
 use crate::share::{reveal, reveal_to, share_from, Shared};
-use mpcc_ir::{Block, Op, PartyId, PrintArg, Program, Span, Stmt, ValueDef, ValueId};
+use mpcc_ir::{Op, PartyId, Program, Span, ValueDef, ValueId, VarId};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-
-/// What a statement tells the enclosing loop.
-enum Flow {
-    Next,
-    Break,
-    Continue,
-}
+use std::path::PathBuf;
 
 /// Where an op's operands put it.
 enum Path3 {
@@ -72,6 +66,73 @@ fn internal(msg: impl Into<String>) -> RunError {
     RunError::new(ErrorKind::Internal, msg)
 }
 
+impl Walk for Machine<'_> {
+    fn program(&self) -> &Program {
+        self.program
+    }
+
+    fn cfg(&self) -> &RunConfig {
+        self.cfg
+    }
+
+    fn public(&self, id: ValueId, what: &str) -> Result<&Tensor, RunError> {
+        Machine::public(self, id, what)
+    }
+
+    fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
+        Machine::eval(self, id)
+    }
+
+    fn assign(&mut self, var: VarId, value: ValueId) -> Result<(), RunError> {
+        let v = self.get(value)?.clone();
+        let slot = self.vars.get_mut(var.index()).ok_or_else(|| internal(format!("unknown variable #{}", var.0)))?;
+        *slot = Some(v);
+        self.origins.on_assign(var, value);
+        Ok(())
+    }
+
+    fn set_counter(&mut self, var: VarId, i: i64) {
+        if let Some(slot) = self.vars.get_mut(var.index()) {
+            *slot = Some(Val::Public(Tensor::from_elem(ndarray::IxDyn(&[]), i as f64)));
+        }
+    }
+
+    /// Every party sees the line (a networked party prints it in its own terminal); the
+    /// simulated engine keeps party 0's copy only.
+    fn print_line(&mut self, text: String) {
+        (self.emit)(self.seq, Event::Print { text });
+    }
+
+    fn save(&mut self, path: &str, value: ValueId, span: Span) -> Result<(), RunError> {
+        let t = self.public(value, "save").map_err(|e| e.with_span(span))?;
+        let me = self.me();
+        let dirs = &self.cfg.data_dirs;
+        // Party 0 always saves (an error if it has no folder); the others only into a folder no
+        // lower rank writes.
+        let first_with_dir =
+            me == 0 || dirs.get(me).is_some_and(|d| dirs.get(..me).is_some_and(|lower| !lower.contains(d)));
+        if first_with_dir {
+            let dir = walk::data_dir(self.cfg, self.program, PartyId(me as u32), span)?;
+            let name = self.program.party_name(PartyId(me as u32));
+            let written = io::save(dir, path, t).map_err(|e| e.with_party(name).with_span(span))?;
+            self.files_written.push(written);
+        }
+        Ok(())
+    }
+
+    fn output(&mut self, value: ValueId, to: PartyId, path: Option<&str>, span: Span) -> Result<(), RunError> {
+        self.output_value(value, to, path, span)
+    }
+
+    fn before_stmt(&mut self) {
+        self.seq += 1;
+    }
+
+    fn reports_progress(&self) -> bool {
+        self.me() == 0
+    }
+}
+
 impl<'a> Machine<'a> {
     pub fn new(
         program: &'a Program,
@@ -99,103 +160,14 @@ impl<'a> Machine<'a> {
 
     pub fn run(&mut self) -> Result<(), RunError> {
         let body = &self.program.body;
-        self.block(body).map(|_| ())
+        walk::block(self, body).map(|_| ())
     }
 
     fn me(&self) -> usize {
         self.party.id()
     }
 
-    fn block(&mut self, block: &Block) -> Result<Flow, RunError> {
-        for stmt in &block.0 {
-            match self.stmt(stmt)? {
-                Flow::Next => {}
-                flow => return Ok(flow),
-            }
-        }
-        Ok(Flow::Next)
-    }
-
-    fn stmt(&mut self, stmt: &Stmt) -> Result<Flow, RunError> {
-        self.seq += 1;
-        match stmt {
-            Stmt::Eval(id) => self.eval(*id)?,
-            Stmt::Assign { var, value } => {
-                let v = self.get(*value)?.clone();
-                let slot =
-                    self.vars.get_mut(var.index()).ok_or_else(|| internal(format!("unknown variable #{}", var.0)))?;
-                *slot = Some(v);
-                self.origins.on_assign(*var, *value);
-            }
-            Stmt::If { cond, then_block, else_block, span } => {
-                return if self.truth(*cond, *span)? { self.block(then_block) } else { self.block(else_block) };
-            }
-            Stmt::For { var, start, end, body, span } => {
-                let from = self.int(*start, "a loop bound", *span)?;
-                let to = self.int(*end, "a loop bound", *span)?;
-                let tick = self.me() == 0 && crate::exec::Progress::is_outermost(self.program, *span);
-                for i in from..to {
-                    if let Some(slot) = self.vars.get_mut(var.index()) {
-                        *slot = Some(Val::Public(Tensor::from_elem(ndarray::IxDyn(&[]), i as f64)));
-                    }
-                    if let Flow::Break = self.block(body)? {
-                        break;
-                    }
-                    if tick {
-                        self.cfg.progress.tick(*span, (i - from + 1) as u64, (to - from) as u64);
-                    }
-                }
-            }
-            Stmt::While { cond_block, cond, body, span } => loop {
-                self.block(cond_block)?;
-                if !self.truth(*cond, *span)? {
-                    break;
-                }
-                if let Flow::Break = self.block(body)? {
-                    break;
-                }
-            },
-            Stmt::Break { .. } => return Ok(Flow::Break),
-            Stmt::Continue { .. } => return Ok(Flow::Continue),
-            Stmt::Print { args, span } => self.print(args, *span)?,
-            Stmt::Save { path, value, span } => {
-                let t = self.public(*value, "save").map_err(|e| e.with_span(*span))?;
-                let me = self.me();
-                let dirs = &self.cfg.data_dirs;
-                // Party 0 always saves (an error if it has no folder); the others only into a
-                // folder no lower rank writes.
-                let first_with_dir =
-                    me == 0 || dirs.get(me).is_some_and(|d| dirs.get(..me).is_some_and(|lower| !lower.contains(d)));
-                if first_with_dir {
-                    let dir = self.data_dir(PartyId(me as u32), *span)?;
-                    let name = self.program.party_name(PartyId(me as u32));
-                    let written = io::save(dir, path, t).map_err(|e| e.with_party(name).with_span(*span))?;
-                    self.files_written.push(written);
-                }
-            }
-            Stmt::Output { value, to, path, span } => self.output(*value, *to, path.as_deref(), *span)?,
-        }
-        Ok(Flow::Next)
-    }
-
-    fn print(&mut self, args: &[PrintArg], span: Span) -> Result<(), RunError> {
-        let mut pieces = Vec::with_capacity(args.len());
-        for arg in args {
-            pieces.push(match arg {
-                PrintArg::Str(text) => PrintPiece::Text(text),
-                PrintArg::Value(id) => {
-                    PrintPiece::Value(self.public(*id, "print").map_err(|e| e.with_span(span))?.view())
-                }
-            });
-        }
-        // Every party sees the line (a networked party prints it in its own terminal); the
-        // simulated engine keeps party 0's copy only.
-        let text = join_print(&pieces, self.cfg.print);
-        (self.emit)(self.seq, Event::Print { text });
-        Ok(())
-    }
-
-    fn output(&mut self, value: ValueId, to: PartyId, path: Option<&str>, span: Span) -> Result<(), RunError> {
+    fn output_value(&mut self, value: ValueId, to: PartyId, path: Option<&str>, span: Span) -> Result<(), RunError> {
         let name = self.program.party_name(to);
         let known = self.shape_info(value);
         let opened: Option<Tensor> = match self.get(value)?.clone() {
@@ -211,7 +183,7 @@ impl<'a> Machine<'a> {
             let t = opened.ok_or_else(|| internal("the output's party did not receive the value"))?;
             (self.emit)(self.seq, Event::Output { party: name.clone(), text: format_tensor(t.view(), self.cfg.print) });
             if let Some(path) = path {
-                let dir = self.data_dir(to, span)?;
+                let dir = walk::data_dir(self.cfg, self.program, to, span)?;
                 let written = io::save(dir, path, &t).map_err(|e| e.with_party(name).with_span(span))?;
                 self.files_written.push(written);
             }
@@ -242,29 +214,6 @@ impl<'a> Machine<'a> {
                 other.kind()
             ))),
         }
-    }
-
-    fn truth(&self, cond: ValueId, span: Span) -> Result<bool, RunError> {
-        let v = self.public(cond, "a condition").map_err(|e| e.with_span(span))?;
-        if v.len() != 1 {
-            return Err(RunError::shape(format!("a condition must be a scalar, found shape {}", dims_text(v.shape())))
-                .with_span(span));
-        }
-        Ok(v.iter().any(|&x| x != 0.0))
-    }
-
-    fn int(&self, id: ValueId, what: &str, span: Span) -> Result<i64, RunError> {
-        let t = self.public(id, what).map_err(|e| e.with_span(span))?;
-        scalar_int(t, what).map_err(|e| e.with_span(span))
-    }
-
-    fn data_dir(&self, party: PartyId, span: Span) -> Result<&Path, RunError> {
-        self.cfg.data_dirs.get(party.index()).map(|p| p.as_path()).ok_or_else(|| {
-            let name = self.program.party_name(party);
-            RunError::new(ErrorKind::Config, format!("no data folder was given for party {name} (rank {})", party.0))
-                .with_party(name)
-                .with_span(span)
-        })
     }
 
     fn shape_info(&self, id: ValueId) -> mpcc_ir::Shape {
@@ -343,7 +292,7 @@ impl<'a> Machine<'a> {
                     return Ok(Val::Local { owner: reader, data: None });
                 }
                 let who = PartyId(reader as u32);
-                let dir = self.data_dir(who, def.span)?;
+                let dir = walk::data_dir(self.cfg, self.program, who, def.span)?;
                 let t = io::load_checked(dir, path, &self.program.party_name(who), &def.info.shape)?;
                 return Ok(match at {
                     Some(_) => Val::Local { owner: reader, data: Some(t) },
@@ -401,7 +350,7 @@ impl<'a> Machine<'a> {
                         _ => Err(internal(format!("operand {o} is not public"))),
                     }
                 };
-                let (t, domain) = public::compute(&def.op, &get)?;
+                let (t, domain) = eval::compute(&def.op, &get)?;
                 self.check(id, def, &t, domain, 0)?;
                 Ok(Val::Public(t))
             }
@@ -416,7 +365,7 @@ impl<'a> Machine<'a> {
                         _ => Err(internal(format!("operand {o} is not held here"))),
                     }
                 };
-                let (t, domain) = public::compute(&def.op, &get)?;
+                let (t, domain) = eval::compute(&def.op, &get)?;
                 self.check(id, def, &t, domain, owner)?;
                 Ok(Val::Local { owner, data: Some(t) })
             }

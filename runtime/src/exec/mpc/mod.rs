@@ -18,7 +18,6 @@ pub mod audit;
 mod machine;
 mod mixed;
 pub mod ops;
-mod public;
 pub mod stats;
 pub mod values;
 

@@ -6,7 +6,7 @@
 //! Comparison counts (elements compared) are added to [`Counters`]. Nothing here opens a value.
 
 use super::mixed;
-use super::public::{index_specs, reshape_spec};
+use crate::exec::eval::{index_specs, reshape_spec};
 use super::values::{as_shared, at_precision, encode_factor, mpc_err, Opd};
 use crate::error::{ErrorKind, RunError};
 use crate::party::Party;

@@ -63,13 +63,13 @@ pub fn mpc_err(e: MpcError) -> RunError {
         _ => ErrorKind::Internal,
     };
     let mut err = RunError::new(kind, e.to_string());
-    err.protocol = Some(e);
+    err.protocol = Some(Box::new(e));
     err
 }
 
 /// Whether an error is only the echo of another party stopping (a hung-up peer).
 pub fn is_hang_up(e: &RunError) -> bool {
-    matches!(e.protocol, Some(MpcError::Comm(CommError::PeerHungUp { .. })))
+    matches!(e.protocol.as_deref(), Some(MpcError::Comm(CommError::PeerHungUp { .. })))
 }
 
 /// Encodes a public tensor at `scale` fractional bits; a value out of range is an error naming it.

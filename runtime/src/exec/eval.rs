@@ -1,6 +1,6 @@
-//! Plaintext evaluation of one op inside an MPC run: every party computes public values this
-//! way, identically, exactly as the plaintext engine does (the same `crate::plain` functions),
-//! and the owner of a local value computes it this way too.
+//! The one evaluator of plaintext values: the plaintext engine computes every value this way,
+//! and in an MPC run every party computes public values this way, identically (the same
+//! `crate::plain` functions), and the owner of a local value computes it this way too.
 //!
 //! Also the domain check that goes with it (the plaintext engine's warnings). Does not share,
 //! open or load anything: `load` is the machine's business (it knows which party reads).
