@@ -268,6 +268,54 @@ pub enum Stmt {
 }
 
 impl Op {
+    /// The op's name: the one spelling the printed IR, the audit log, `grad`'s diagnostics and
+    /// run-time errors use (the surface builtin's name where there is one).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Const(_) => "const",
+            Op::Var(_) => "var",
+            Op::Load { .. } => "load",
+            Op::Share { .. } => "share",
+            Op::Reveal(_) => "reveal",
+            Op::Binary(op, ..) => crate::binary_name(*op),
+            Op::Unary(op, _) => crate::unary_name(*op),
+            Op::Pow(..) => "pow",
+            Op::MatMul(..) => "matmul",
+            Op::Where(..) => "where",
+            Op::Reduce { op, .. } => match op {
+                ReduceOp::Sum => "sum",
+                ReduceOp::Mean => "mean",
+                ReduceOp::Max => "max",
+                ReduceOp::Min => "min",
+            },
+            Op::Arg { op: ArgOp::ArgMax, .. } => "argmax",
+            Op::Arg { op: ArgOp::ArgMin, .. } => "argmin",
+            Op::Softmax { .. } => "softmax",
+            Op::LogSoftmax { .. } => "log_softmax",
+            Op::CrossEntropy { .. } => "cross_entropy",
+            Op::Zeros { .. } => "zeros",
+            Op::Ones { .. } => "ones",
+            Op::Eye { .. } => "eye",
+            Op::Rand { .. } => "rand",
+            Op::Randn { .. } => "randn",
+            Op::OneHot { .. } => "one_hot",
+            Op::Shape(_) => "shape",
+            Op::Reshape { .. } => "reshape",
+            Op::SumTo { .. } => "sum_to",
+            Op::Transpose(_) => "transpose",
+            Op::Flatten { .. } => "flatten",
+            Op::Conv2d { .. } => "conv2d",
+            Op::Conv2dGradX { .. } => "conv2d_grad_x",
+            Op::Conv2dGradW { .. } => "conv2d_grad_w",
+            Op::Pool2d { op, .. } => crate::pool_name(*op),
+            Op::Pool2dGrad { op: PoolOp::Max, .. } => "max_pool2d_grad",
+            Op::Pool2dGrad { op: PoolOp::Avg, .. } => "avg_pool2d_grad",
+            Op::Cat { .. } => "cat",
+            Op::Stack { .. } => "stack",
+            Op::Index { .. } => "index",
+        }
+    }
+
     /// The values this op reads, in order (index bounds included).
     pub fn operands(&self) -> Vec<ValueId> {
         let op = self;

@@ -131,65 +131,41 @@ impl Printer<'_> {
     }
 
     fn op(&mut self, op: &Op) -> String {
+        let name = op.name();
         match op {
-            Op::Const(t) => format!("const {}", tensor_text(t)),
-            Op::Var(var) => format!("var {}", self.var(*var)),
-            Op::Load { path, at: Some(p) } => format!("load {path:?} at={}", self.party(*p)),
-            Op::Load { path, at: None } => format!("load {path:?}"),
-            Op::Share { src, value } => format!("share {} src={}", self.v(*value), self.party(*src)),
-            Op::Reveal(x) => format!("reveal {}", self.v(*x)),
-            Op::Binary(op, a, b) => format!("{} {}, {}", binary_name(*op), self.v(*a), self.v(*b)),
-            Op::Unary(op, x) => format!("{} {}", unary_name(*op), self.v(*x)),
-            Op::Pow(x, k) => format!("pow {}, {k}", self.v(*x)),
-            Op::MatMul(a, b) => format!("matmul {}, {}", self.v(*a), self.v(*b)),
-            Op::Where(c, a, b) => format!("where {}, {}, {}", self.v(*c), self.v(*a), self.v(*b)),
-            Op::Reduce { op, x, axis } => {
-                let name = match op {
-                    ReduceOp::Sum => "sum",
-                    ReduceOp::Mean => "mean",
-                    ReduceOp::Max => "max",
-                    ReduceOp::Min => "min",
-                };
-                format!("{name} {}{}", self.v(*x), axis_text(*axis))
-            }
-            Op::Arg { op, x, axis, one_hot } => {
-                let name = match op {
-                    ArgOp::ArgMax => "argmax",
-                    ArgOp::ArgMin => "argmin",
-                };
+            Op::Const(t) => format!("{name} {}", tensor_text(t)),
+            Op::Var(var) => format!("{name} {}", self.var(*var)),
+            Op::Load { path, at: Some(p) } => format!("{name} {path:?} at={}", self.party(*p)),
+            Op::Load { path, at: None } => format!("{name} {path:?}"),
+            Op::Share { src, value } => format!("{name} {} src={}", self.v(*value), self.party(*src)),
+            Op::Reveal(x) | Op::Unary(_, x) | Op::Shape(x) | Op::Transpose(x) => format!("{name} {}", self.v(*x)),
+            Op::Binary(_, a, b) | Op::MatMul(a, b) => format!("{name} {}, {}", self.v(*a), self.v(*b)),
+            Op::Pow(x, k) => format!("{name} {}, {k}", self.v(*x)),
+            Op::Where(c, a, b) => format!("{name} {}, {}, {}", self.v(*c), self.v(*a), self.v(*b)),
+            Op::Reduce { x, axis, .. } => format!("{name} {}{}", self.v(*x), axis_text(*axis)),
+            Op::Arg { x, axis, one_hot, .. } => {
                 let oh = if *one_hot { " one_hot" } else { "" };
                 format!("{name} {}{}{oh}", self.v(*x), axis_text(*axis))
             }
-            Op::Softmax { x, axis } => format!("softmax {} axis={axis}", self.v(*x)),
-            Op::LogSoftmax { x, axis } => format!("log_softmax {} axis={axis}", self.v(*x)),
-            Op::CrossEntropy { logits, targets } => {
-                format!("cross_entropy {}, {}", self.v(*logits), self.v(*targets))
+            Op::Softmax { x, axis } | Op::LogSoftmax { x, axis } => format!("{name} {} axis={axis}", self.v(*x)),
+            Op::CrossEntropy { logits: a, targets: b }
+            | Op::OneHot { labels: a, classes: b }
+            | Op::Reshape { x: a, shape: b }
+            | Op::SumTo { x: a, shape: b } => format!("{name} {}, {}", self.v(*a), self.v(*b)),
+            Op::Zeros { shape } | Op::Ones { shape } => format!("{name} {}", self.v(*shape)),
+            Op::Eye { n } => format!("{name} {}", self.v(*n)),
+            Op::Rand { shape, seed } | Op::Randn { shape, seed } => format!("{name} {} seed={seed}", self.v(*shape)),
+            Op::Flatten { x, start: 0 } => format!("{name} {}", self.v(*x)),
+            Op::Flatten { x, start } => format!("{name} {} start={start}", self.v(*x)),
+            Op::Conv2d { x, w, win } => format!("{name} {}, {}{}", self.v(*x), self.v(*w), window_text(None, win)),
+            Op::Conv2dGradX { dy: a, w: b, x_shape: c, win } | Op::Conv2dGradW { x: a, dy: b, w_shape: c, win } => {
+                format!("{name} {}, {}, {}{}", self.v(*a), self.v(*b), self.v(*c), window_text(None, win))
             }
-            Op::Zeros { shape } => format!("zeros {}", self.v(*shape)),
-            Op::Ones { shape } => format!("ones {}", self.v(*shape)),
-            Op::Eye { n } => format!("eye {}", self.v(*n)),
-            Op::Rand { shape, seed } => format!("rand {} seed={seed}", self.v(*shape)),
-            Op::Randn { shape, seed } => format!("randn {} seed={seed}", self.v(*shape)),
-            Op::OneHot { labels, classes } => format!("one_hot {}, {}", self.v(*labels), self.v(*classes)),
-            Op::Shape(x) => format!("shape {}", self.v(*x)),
-            Op::Reshape { x, shape } => format!("reshape {}, {}", self.v(*x), self.v(*shape)),
-            Op::SumTo { x, shape } => format!("sum_to {}, {}", self.v(*x), self.v(*shape)),
-            Op::Transpose(x) => format!("transpose {}", self.v(*x)),
-            Op::Flatten { x, start: 0 } => format!("flatten {}", self.v(*x)),
-            Op::Flatten { x, start } => format!("flatten {} start={start}", self.v(*x)),
-            Op::Conv2d { x, w, win } => format!("conv2d {}, {}{}", self.v(*x), self.v(*w), window_text(None, win)),
-            Op::Conv2dGradX { dy, w, x_shape, win } => {
-                format!("conv2d_grad_x {}, {}, {}{}", self.v(*dy), self.v(*w), self.v(*x_shape), window_text(None, win))
+            Op::Pool2d { x, k, win, .. } => format!("{name} {}{}", self.v(*x), window_text(Some(k), win)),
+            Op::Pool2dGrad { x, dy, k, win, .. } => {
+                format!("{name} {}, {}{}", self.v(*x), self.v(*dy), window_text(Some(k), win))
             }
-            Op::Conv2dGradW { x, dy, w_shape, win } => {
-                format!("conv2d_grad_w {}, {}, {}{}", self.v(*x), self.v(*dy), self.v(*w_shape), window_text(None, win))
-            }
-            Op::Pool2d { op, x, k, win } => format!("{} {}{}", pool_name(*op), self.v(*x), window_text(Some(k), win)),
-            Op::Pool2dGrad { op, x, dy, k, win } => {
-                format!("{}_grad {}, {}{}", pool_name(*op), self.v(*x), self.v(*dy), window_text(Some(k), win))
-            }
-            Op::Cat { xs, axis } => format!("cat [{}] axis={axis}", self.list(xs)),
-            Op::Stack { xs, axis } => format!("stack [{}] axis={axis}", self.list(xs)),
+            Op::Cat { xs, axis } | Op::Stack { xs, axis } => format!("{name} [{}] axis={axis}", self.list(xs)),
             Op::Index { x, items } => {
                 let items: Vec<String> = items
                     .iter()
@@ -202,7 +178,7 @@ impl Printer<'_> {
                         }
                     })
                     .collect();
-                format!("index {}[{}]", self.v(*x), items.join(", "))
+                format!("{name} {}[{}]", self.v(*x), items.join(", "))
             }
         }
     }

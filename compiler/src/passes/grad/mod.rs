@@ -428,6 +428,7 @@ fn diff_operands(op: &Op) -> Option<Vec<ValueId>> {
 
 fn op_name(p: &Program, op: &Op) -> String {
     match op {
+        // Comparisons and `@` as the user wrote them.
         Op::Binary(b, ..) => match b {
             BinaryOp::Lt => "<",
             BinaryOp::Le => "<=",
@@ -435,21 +436,19 @@ fn op_name(p: &Program, op: &Op) -> String {
             BinaryOp::Ge => ">=",
             BinaryOp::Eq => "==",
             BinaryOp::Ne => "!=",
-            other => mpcc_ir::binary_name(*other),
+            _ => op.name(),
         }
         .to_string(),
-        Op::Unary(u, _) => mpcc_ir::unary_name(*u).to_string(),
-        Op::Arg { op: mpcc_ir::ArgOp::ArgMax, .. } => "argmax".into(),
-        Op::Arg { .. } => "argmin".into(),
-        Op::OneHot { .. } => "one_hot".into(),
         Op::MatMul(..) => "@".into(),
-        // The adjoints a first `grad` emits (a `grad` of a `grad` through a layer), by IR name.
-        Op::Conv2dGradX { .. } => "conv2d_grad_x".into(),
-        Op::Conv2dGradW { .. } => "conv2d_grad_w".into(),
-        Op::Pool2dGrad { op, .. } => format!("{}_grad", mpcc_ir::pool_name(*op)),
-        Op::Cat { .. } => "cat".into(),
-        Op::Stack { .. } => "stack".into(),
         Op::Var(x) => p.var(*x).map_or_else(|| "this variable".into(), |d| format!("`{}`", d.name)),
+        Op::Unary(..)
+        | Op::Arg { .. }
+        | Op::OneHot { .. }
+        | Op::Conv2dGradX { .. }
+        | Op::Conv2dGradW { .. }
+        | Op::Pool2dGrad { .. }
+        | Op::Cat { .. }
+        | Op::Stack { .. } => op.name().into(),
         _ => "operation".into(),
     }
 }

@@ -6,7 +6,7 @@
 //! The protocols' own openings (masked values) are not program openings and are not listed here;
 //! they are counted in the report. Nothing in this file ever holds a value.
 
-use mpcc_ir::{binary_name, unary_name, Op, Program, Span, ValueId};
+use mpcc_ir::{Op, Program, Span, ValueId};
 use serde::Serialize;
 
 /// One opening statement.
@@ -97,42 +97,26 @@ pub fn describe(program: &Program, id: ValueId) -> String {
         Op::Const(_) => "a constant".to_string(),
         Op::Load { path, .. } => format!("load(\"{path}\")"),
         Op::Share { .. } => "private(…)".to_string(),
-        Op::Reveal(_) => "reveal(…)".to_string(),
-        Op::Binary(op, ..) => format!("{}(…)", binary_name(*op)),
-        Op::Unary(op, _) => format!("{}(…)", unary_name(*op)),
         Op::Pow(_, k) => format!("pow(…, {k})"),
         Op::MatMul(..) => "`@`".to_string(),
-        Op::Where(..) => "where(…)".to_string(),
-        Op::Reduce { op, axis, .. } => {
-            let name = format!("{op:?}").to_lowercase();
-            match axis {
-                Some(a) => format!("{name}(…, axis={a})"),
-                None => format!("{name}(…)"),
-            }
-        }
-        Op::Arg { op, axis, one_hot, .. } => {
-            let name = if matches!(op, mpcc_ir::ArgOp::ArgMax) { "argmax" } else { "argmin" };
+        Op::Reduce { axis, .. } => match axis {
+            Some(a) => format!("{}(…, axis={a})", def.op.name()),
+            None => format!("{}(…)", def.op.name()),
+        },
+        Op::Arg { axis, one_hot, .. } => {
             let oh = if *one_hot { ", one-hot" } else { "" };
             match axis {
-                Some(a) => format!("{name}(…, axis={a}){oh}"),
-                None => format!("{name}(…){oh}"),
+                Some(a) => format!("{}(…, axis={a}){oh}", def.op.name()),
+                None => format!("{}(…){oh}", def.op.name()),
             }
         }
-        Op::Softmax { .. } => "softmax(…)".to_string(),
-        Op::LogSoftmax { .. } => "log_softmax(…)".to_string(),
-        Op::CrossEntropy { .. } => "cross_entropy(…)".to_string(),
-        Op::OneHot { .. } => "one_hot(…)".to_string(),
-        Op::Reshape { .. } => "reshape(…)".to_string(),
-        Op::SumTo { .. } => "sum_to(…)".to_string(),
-        Op::Transpose(_) => "transpose(…)".to_string(),
-        Op::Flatten { .. } => "flatten(…)".to_string(),
-        Op::Conv2d { .. } | Op::Conv2dGradX { .. } | Op::Conv2dGradW { .. } => "conv2d(…)".to_string(),
-        Op::Pool2d { op, .. } | Op::Pool2dGrad { op, .. } => format!("{}(…)", mpcc_ir::pool_name(*op)),
-        Op::Cat { .. } => "cat(…)".to_string(),
-        Op::Stack { .. } => "stack(…)".to_string(),
+        // The adjoints `grad` emits are described as the layer they differentiate.
+        Op::Conv2dGradX { .. } | Op::Conv2dGradW { .. } => "conv2d(…)".to_string(),
+        Op::Pool2dGrad { op, .. } => format!("{}(…)", mpcc_ir::pool_name(*op)),
         Op::Index { .. } => "an index `x[…]`".to_string(),
         Op::Zeros { .. } | Op::Ones { .. } | Op::Eye { .. } | Op::Rand { .. } | Op::Randn { .. } | Op::Shape(_) => {
             "a public constructor".to_string()
         }
+        op => format!("{}(…)", op.name()),
     }
 }
