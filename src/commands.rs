@@ -218,6 +218,7 @@ pub fn run(args: &RunArgs) -> u8 {
         strict_domains: args.strict_domains,
         progress: crate::progress::loops(),
         trace_loops: false,
+        compare: args.compare.map(crate::Compare::to_runtime),
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext && (args.ranges || args.fixed) {
