@@ -305,10 +305,14 @@ impl TrustedDealer {
                 [sign, sign.wrapping_mul(r)].into_iter().take(dcf_outputs(relu))
             })
             .collect();
-        let roots = |s: &[u64]| s.chunks_exact(2).map(|w| match w {
-            [lo, hi] => crate::fss::root_seed(*lo, *hi),
-            _ => 0,
-        }).collect::<Vec<u128>>();
+        let roots = |s: &[u64]| {
+            s.chunks_exact(2)
+                .map(|w| match w {
+                    [lo, hi] => crate::fss::root_seed(*lo, *hi),
+                    _ => 0,
+                })
+                .collect::<Vec<u128>>()
+        };
         let (roots0, roots1) = (roots(&s0), roots(&s1));
         let keys = crate::fss::gen(&mut self.prg, dcf_outputs(relu), &r, &betas, [&roots0, &roots1])
             .map_err(|e| DealerError::BadRequest(e.to_string()))?;
@@ -561,9 +565,8 @@ mod tests {
             assert_eq!(keys, p1.last().unwrap());
             assert_eq!(keys.len(), n * crate::fss::key_words(k));
             let mut prg = crate::fss::Prg::new();
-            let roots = |p: &Vec<Vec<u64>>| {
-                p[1].chunks_exact(2).map(|w| crate::fss::root_seed(w[0], w[1])).collect::<Vec<_>>()
-            };
+            let roots =
+                |p: &Vec<Vec<u64>>| p[1].chunks_exact(2).map(|w| crate::fss::root_seed(w[0], w[1])).collect::<Vec<_>>();
             for delta in [0u64, 1, 2, 1 << 40] {
                 let r: Vec<u64> = p0[0].iter().zip(&p1[0]).map(|(a, b)| a.wrapping_add(*b)).collect();
                 let low = (1u64 << 63) - 1;
@@ -577,7 +580,10 @@ mod tests {
                     assert_eq!(y0[j * k].wrapping_add(y1[j * k]), sign.wrapping_mul(below));
                     assert_eq!(p0[2][j].wrapping_add(p1[2][j]), r[j] >> 63);
                     if relu {
-                        assert_eq!(y0[j * k + 1].wrapping_add(y1[j * k + 1]), sign.wrapping_mul(below).wrapping_mul(r[j]));
+                        assert_eq!(
+                            y0[j * k + 1].wrapping_add(y1[j * k + 1]),
+                            sign.wrapping_mul(below).wrapping_mul(r[j])
+                        );
                         assert_eq!(p0[3][j].wrapping_add(p1[3][j]), r[j].wrapping_mul(r[j] >> 63));
                     }
                 }

@@ -225,7 +225,8 @@ pub fn eval(
     let mut out = vec![0u64; n * k];
     let mut inputs = Vec::with_capacity(2 * CHUNK);
     let mut hashed = Vec::with_capacity(2 * CHUNK);
-    let chunks = xs.chunks(CHUNK).zip(roots.chunks(CHUNK)).zip(keys.chunks(CHUNK * words)).zip(out.chunks_mut(CHUNK * k));
+    let chunks =
+        xs.chunks(CHUNK).zip(roots.chunks(CHUNK)).zip(keys.chunks(CHUNK * words)).zip(out.chunks_mut(CHUNK * k));
     for (((x, root), key), acc) in chunks {
         let mut s: Vec<u128> = root.iter().map(|r| r & !1).collect();
         let mut t: Vec<bool> = vec![party == 1; x.len()];

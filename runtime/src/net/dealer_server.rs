@@ -229,7 +229,12 @@ pub fn run_dealer(
 
 /// Serves party 0's requests until it says goodbye, pushing party 1's explicit values (DCF
 /// correction words) on `link1`; returns (requests, elements sent).
-fn serve(link: &Link, link1: Option<&Link>, dealer: &mut TrustedDealer, cfg: &NetConfig) -> Result<(u64, u64), NetError> {
+fn serve(
+    link: &Link,
+    link1: Option<&Link>,
+    dealer: &mut TrustedDealer,
+    cfg: &NetConfig,
+) -> Result<(u64, u64), NetError> {
     let limits = dealer_wire::Limits::for_frame(cfg.max_frame);
     let mut served = 0u64;
     let mut pushed = 0u64;

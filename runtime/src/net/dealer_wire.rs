@@ -252,8 +252,11 @@ mod tests {
         // DCF keys: 522 elements per mask with relu; one fits 1000, four do not.
         let dcf = Request::DcfKeys { n: 1, relu: true };
         assert_eq!(decode_request(&encode_request(&dcf), &Limits { elements: 1000, mul_adds: 0 }).unwrap(), dcf);
-        let err = decode_request(&encode_request(&Request::DcfKeys { n: 4, relu: true }), &Limits { elements: 1000, mul_adds: 0 })
-            .unwrap_err();
+        let err = decode_request(
+            &encode_request(&Request::DcfKeys { n: 4, relu: true }),
+            &Limits { elements: 1000, mul_adds: 0 },
+        )
+        .unwrap_err();
         assert!(err.contains("DCF keys") && err.contains("more than 1000 ring elements"), "{err}");
         let err = decode_request(&encode_request(&Request::Triple { n: 34 }), &limits).unwrap_err();
         assert!(err.contains("Beaver triple") && err.contains("more than 100 ring elements"), "{err}");

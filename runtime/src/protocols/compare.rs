@@ -13,7 +13,7 @@
 
 use super::arith::{self, upscale};
 use super::convert::{self, b2a_bit_words};
-use super::fss::msb_dcf;
+use super::fss::{msb_dcf, msb_dcf_at};
 use super::mul::mul;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -77,6 +77,27 @@ fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
         CompareMode::Tree => {
             let bits = convert::msb_words(party, x)?;
             b2a_bit_words(party, &bits)
+        }
+    }
+}
+
+/// `[x < c]` for every public threshold `c` (encodings at `x`'s scale) and every element of `x`,
+/// as unscaled 0/1 words, threshold-major (all elements for `thresholds[0]`, then the next…).
+///
+/// Cost: with `CompareMode::Fss` 1 round and one DCF key per element whatever the number of
+/// thresholds (each key is evaluated at `y - c` for every `c`); with the tree one `msb` of
+/// `thresholds.len()·n` elements.
+pub fn below_thresholds(party: &mut Party, x: &Shared, thresholds: &[u64]) -> Result<Vec<u64>, MpcError> {
+    let xs = to_vec(&x.data);
+    match party.compare_mode() {
+        CompareMode::Fss => Ok(msb_dcf_at(party, &xs, thresholds, false)?.0),
+        CompareMode::Tree => {
+            let is_p0 = party.id() == 0;
+            let mut all = Vec::with_capacity(thresholds.len() * xs.len());
+            for &c in thresholds {
+                all.extend(xs.iter().map(|v| v.wrapping_sub(if is_p0 { c } else { 0 })));
+            }
+            msb_words(party, &all)
         }
     }
 }

@@ -31,6 +31,24 @@ const LOW: u64 = (1 << 63) - 1;
 /// Shares of `msb(x)` for every element of `x` (unscaled 0/1), and with `product` also of
 /// `x·msb(x)` (at `x`'s scale; empty otherwise). One round.
 pub fn msb_dcf(party: &mut Party, x: &[u64], product: bool) -> Result<(Vec<u64>, Vec<u64>), MpcError> {
+    msb_dcf_at(party, x, &[0], product)
+}
+
+/// Shares of `msb(x - c)` for every public `c` of `offsets` and every element of `x`,
+/// offset-major (all elements for `offsets[0]`, then for `offsets[1]`, …): one key and one
+/// opened word per element, whatever the number of offsets, since `x - c` is masked by the
+/// same `r` (the parties evaluate the key at `y - c` for each `c`; a DCF key may be evaluated
+/// at any number of public points). One round. With `product` (one offset only) also
+/// `(x - c)·msb(x - c)`.
+pub fn msb_dcf_at(
+    party: &mut Party,
+    x: &[u64],
+    offsets: &[u64],
+    product: bool,
+) -> Result<(Vec<u64>, Vec<u64>), MpcError> {
+    if product && offsets.len() != 1 {
+        return Err(party.invalid("compare", "a product needs exactly one offset"));
+    }
     if party.n_parties() != 2 {
         return Err(party.invalid("compare", format!("DCF comparisons are for 2 parties, not {}", party.n_parties())));
     }
@@ -50,10 +68,11 @@ pub fn msb_dcf(party: &mut Party, x: &[u64], product: bool) -> Result<(Vec<u64>,
     }
     let opened = party.open_owned(masked, false)?;
     let mut prg = Prg::new();
-    let mut msb = Vec::with_capacity(x.len());
+    // msb[k][i] for offset k, element i (filled chunk by chunk).
+    let mut msb = vec![Vec::with_capacity(x.len()); offsets.len()];
     let mut prod = Vec::with_capacity(if product { x.len() } else { 0 });
     let outputs = if product { 2 } else { 1 };
-    for (p, ys) in pending.into_iter().zip(opened.chunks(CHUNK)) {
+    for (p, opened) in pending.into_iter().zip(opened.chunks(CHUNK)) {
         let parts = party.dealer().finish(p)?;
         let (r, seeds, z, zr, keys) = match parts.as_slice() {
             [r, seeds, z, keys] if !product => (r, seeds, z, None, keys),
@@ -67,32 +86,35 @@ pub fn msb_dcf(party: &mut Party, x: &[u64], product: bool) -> Result<(Vec<u64>,
                 _ => 0,
             })
             .collect();
-        let low: Vec<u64> = ys.iter().map(|y| y & LOW).collect();
-        let out = fss::eval(&mut prg, b, outputs, &roots, keys, &low)
-            .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?;
-        if r.len() != ys.len() || z.len() != ys.len() || zr.is_some_and(|zr| zr.len() != ys.len()) {
+        if r.len() != opened.len() || z.len() != opened.len() || zr.is_some_and(|zr| zr.len() != opened.len()) {
             return Err(party.invalid("compare", "bad dealer reply"));
         }
-        let one = if b == 0 { 1u64 } else { 0 };
-        for (j, ((&y, o), &zj)) in ys.iter().zip(out.chunks_exact(outputs)).zip(z).enumerate() {
-            let y_top = y >> 63 == 1;
-            let (o1, o2) = match o {
-                [o1] => (*o1, 0),
-                [o1, o2] => (*o1, *o2),
-                _ => (0, 0),
-            };
-            let t = zj.wrapping_add(o1);
-            let c = if y_top { one.wrapping_sub(t) } else { t };
-            msb.push(c);
-            if let Some(zr) = zr {
-                let (Some(&zrj), Some(&rj)) = (zr.get(j), r.get(j)) else {
-                    return Err(party.invalid("compare", "bad dealer reply"));
+        for (&off, msb) in offsets.iter().zip(msb.iter_mut()) {
+            let ys: Vec<u64> = opened.iter().map(|y| y.wrapping_sub(off)).collect();
+            let low: Vec<u64> = ys.iter().map(|y| y & LOW).collect();
+            let out = fss::eval(&mut prg, b, outputs, &roots, keys, &low)
+                .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?;
+            let one = if b == 0 { 1u64 } else { 0 };
+            for (j, ((&y, o), &zj)) in ys.iter().zip(out.chunks_exact(outputs)).zip(z).enumerate() {
+                let y_top = y >> 63 == 1;
+                let (o1, o2) = match o {
+                    [o1] => (*o1, 0),
+                    [o1, o2] => (*o1, *o2),
+                    _ => (0, 0),
                 };
-                let rt = zrj.wrapping_add(o2);
-                let rc = if y_top { rj.wrapping_sub(rt) } else { rt };
-                prod.push(y.wrapping_mul(c).wrapping_sub(rc));
+                let t = zj.wrapping_add(o1);
+                let c = if y_top { one.wrapping_sub(t) } else { t };
+                msb.push(c);
+                if let Some(zr) = zr {
+                    let (Some(&zrj), Some(&rj)) = (zr.get(j), r.get(j)) else {
+                        return Err(party.invalid("compare", "bad dealer reply"));
+                    };
+                    let rt = zrj.wrapping_add(o2);
+                    let rc = if y_top { rj.wrapping_sub(rt) } else { rt };
+                    prod.push(y.wrapping_mul(c).wrapping_sub(rc));
+                }
             }
         }
     }
-    Ok((msb, prod))
+    Ok((msb.concat(), prod))
 }
