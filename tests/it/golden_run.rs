@@ -1,6 +1,7 @@
 //! Golden runs: every `tests/golden/accept/*.mpc` runs on the plaintext engine, its output
 //! snapshotted as `--- source ---` + `--- output ---` (`print` lines, `[PARTY]` outputs and
-//! warnings); then it runs with 2 and 3 simulated parties, whose numbers must match the
+//! warnings); then it runs with 2 (with `--compare fss` and `tree`) and 3 simulated parties,
+//! whose numbers must match the
 //! plaintext ones within the tolerance stated below.
 //!
 //! Each run reads a fresh copy of `tests/golden/accept/data/`, so `save` never writes into the
