@@ -204,6 +204,11 @@ pub fn run(args: &RunArgs) -> u8 {
             program.parties.len().max(2)
         ));
     }
+    if !args.plaintext && args.compare == Some(crate::Compare::Fss) && n_parties != 2 {
+        return usage_error(&format!(
+            "`--compare fss` is a 2-party protocol (a DCF has two keys); this run has {n_parties} parties: use `--compare tree`"
+        ));
+    }
     if args.network {
         return crate::network::run_local(program, n_parties, args);
     }
@@ -219,6 +224,7 @@ pub fn run(args: &RunArgs) -> u8 {
         progress: crate::progress::loops(),
         trace_loops: false,
         print: mpcc_runtime::format::PrintOptions { precision: usize::from(args.print_precision) },
+        compare: args.compare.map(crate::Compare::to_runtime),
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext && (args.ranges || args.fixed) {

@@ -228,8 +228,28 @@ struct RunArgs {
     /// The cost report after an MPC run on stderr: human, json, or none.
     #[arg(long, value_enum, default_value_t = Stats::Human)]
     stats: Stats,
+    /// The comparison protocol: `fss` (1 round from dealer DCF keys, 2 parties only) or `tree`
+    /// (the binary carry tree, any number of parties, few dealer bytes). Default: fss for 2
+    /// parties, tree otherwise (docs/protocols.md).
+    #[arg(long, value_enum)]
+    compare: Option<Compare>,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Compare {
+    Fss,
+    Tree,
+}
+
+impl Compare {
+    fn to_runtime(self) -> mpcc_runtime::protocols::compare::CompareMode {
+        match self {
+            Compare::Fss => mpcc_runtime::protocols::compare::CompareMode::Fss,
+            Compare::Tree => mpcc_runtime::protocols::compare::CompareMode::Tree,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -173,6 +173,9 @@ pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -
     if args.stats == crate::Stats::None {
         party_args.extend(["--stats".into(), "none".into()]);
     }
+    if let Some(mode) = args.compare {
+        party_args.extend(["--compare".into(), mode.to_runtime().name().into()]);
+    }
     let names = (0..n_parties).map(|r| program.party_name(mpcc_ir::PartyId(r as u32))).collect();
     let spec = net::local::LocalNetSpec {
         exe,

@@ -13,7 +13,7 @@ use crate::error::RunError;
 use crate::exec::{run_mpc, run_plain, RunConfig, VecSink};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::protocols::compare::{compare, CmpOp};
+use crate::protocols::compare::{compare, CmpOp, CompareMode};
 use crate::protocols::{approx, matmul, mul};
 use crate::ring::{self, RingTensor};
 use crate::share::{share_from, Shared};
@@ -90,8 +90,22 @@ fn secure(
     scale: u32,
     op: SecureOp<'_>,
 ) -> Result<Vec<PartyMeasure>, MpcError> {
+    secure_with(n, reps, x, y, scale, None, op)
+}
+
+/// As `secure`, with the comparison protocol `compare` (`None`: the default for `n`).
+fn secure_with(
+    n: usize,
+    reps: usize,
+    x: &RingTensor,
+    y: &RingTensor,
+    scale: u32,
+    compare: Option<CompareMode>,
+    op: SecureOp<'_>,
+) -> Result<Vec<PartyMeasure>, MpcError> {
     let mut cfg = SimConfig::new(n, Some(1));
     cfg.dealer_thread = true;
+    cfg.compare = compare;
     let reports = simulate(&cfg, |party| {
         let a = share_from(party, 0, (party.id() == 0).then_some(x), x.shape(), scale)?;
         let b = share_from(party, 1, (party.id() == 1).then_some(y), y.shape(), scale)?;
@@ -199,8 +213,19 @@ pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow
 
     let (x, y) = (small(&mut rng, &[100_000]), small(&mut rng, &[100_000]));
     let plain = time_plain(reps, || Zip::from(&x).and(&y).map_collect(|&a, &b| ((a as i64) < (b as i64)) as u64));
-    let ms = secure(n, reps, &x, &y, 16, &|p: &mut Party, a: &Shared, b: &Shared| compare(p, CmpOp::Lt, a, b))?;
-    rows.push(row("compare 10^5 (x < y)", "i64 <", plain, Ok(ms)));
+    // Both comparison protocols where both run (2 parties), so that one run shows the trade.
+    let modes: &[CompareMode] = if n == 2 { &[CompareMode::Tree, CompareMode::Fss] } else { &[CompareMode::Tree] };
+    for &mode in modes {
+        let lt = &|p: &mut Party, a: &Shared, b: &Shared| compare(p, CmpOp::Lt, a, b);
+        let ms = secure_with(n, reps, &x, &y, 16, Some(mode), lt)?;
+        rows.push(row(&format!("compare 10^5 (x < y, --compare {})", mode.name()), "i64 <", plain, Ok(ms)));
+    }
+    let plain = time_plain(reps, || x.mapv(|a| if (a as i64) < 0 { 0 } else { a }));
+    for &mode in modes {
+        let relu = &|p: &mut Party, a: &Shared, _: &Shared| crate::protocols::compare::relu(p, a);
+        let ms = secure_with(n, reps, &x, &y, 16, Some(mode), relu)?;
+        rows.push(row(&format!("relu 10^5 (--compare {})", mode.name()), "i64 max(x, 0)", plain, Ok(ms)));
+    }
 
     // Name, op, input range, the plaintext function.
     let approx_cases: [ApproxCase; 3] = [

@@ -18,6 +18,7 @@ pub mod error;
 pub mod exec;
 pub mod fixed;
 pub mod format;
+pub mod fss;
 pub mod io;
 pub mod mpc_error;
 pub mod net;

@@ -11,6 +11,7 @@ use crate::comm::{Comm, CommError, CommStats};
 use crate::dealer::{DealerClient, DealerStats};
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
+use crate::protocols::compare::CompareMode;
 use crate::wire::{encode_u64s, fold_u64s, WireError};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -93,6 +94,7 @@ pub struct Party {
     pair_rngs: Vec<Option<ChaCha20Rng>>,
     own_rng: ChaCha20Rng,
     stats: ProtocolStats,
+    compare: CompareMode,
 }
 
 impl Party {
@@ -112,7 +114,18 @@ impl Party {
             pair_rngs,
             own_rng: ChaCha20Rng::from_seed(seeds.own),
             stats: ProtocolStats::default(),
+            compare: CompareMode::default_for(n_parties),
         }
+    }
+
+    /// The comparison protocol (default: `CompareMode::default_for` the party count).
+    pub fn compare_mode(&self) -> CompareMode {
+        self.compare
+    }
+
+    /// Chooses the comparison protocol; every party of a run must choose the same.
+    pub fn set_compare(&mut self, mode: CompareMode) {
+        self.compare = mode;
     }
 
     /// This party's index.

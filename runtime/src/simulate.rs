@@ -9,6 +9,7 @@ use crate::dealer::{spawn_dealer_thread, DealerClient, DealerLink, DealerStats, 
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
 use crate::party::{Party, ProtocolStats, Seeds};
+use crate::protocols::compare::CompareMode;
 
 /// How to run a simulation.
 #[derive(Clone, Debug)]
@@ -21,12 +22,14 @@ pub struct SimConfig {
     pub record: bool,
     /// Run the dealer on its own thread (instead of inline in party 0's thread).
     pub dealer_thread: bool,
+    /// The comparison protocol (`None`: the default for the party count, see `Party::new`).
+    pub compare: Option<CompareMode>,
 }
 
 impl SimConfig {
     /// `n_parties` with a fixed seed, default precision, dealer inline, no recording.
     pub fn new(n_parties: usize, seed: Option<u64>) -> SimConfig {
-        SimConfig { n_parties, seed, fixed: FixedPoint::default(), record: false, dealer_thread: false }
+        SimConfig { n_parties, seed, fixed: FixedPoint::default(), record: false, dealer_thread: false, compare: None }
     }
 }
 
@@ -55,19 +58,25 @@ pub fn simulate<T: Send>(
         });
     }
     let seeds = Seeds::generate(cfg.n_parties, cfg.seed);
-    let (link, dealer_handle): (Box<dyn DealerLink>, _) = if cfg.dealer_thread {
-        let (link, handle) = spawn_dealer_thread(&seeds.dealer);
-        (Box::new(link), Some(handle))
+    let (link, peer, dealer_handle): (Box<dyn DealerLink>, Box<dyn DealerLink>, _) = if cfg.dealer_thread {
+        let (link, peer, handle) = spawn_dealer_thread(&seeds.dealer);
+        (Box::new(link), Box::new(peer), Some(handle))
     } else {
-        (Box::new(TrustedDealer::new(&seeds.dealer)), None)
+        let mut dealer = TrustedDealer::new(&seeds.dealer);
+        let peer = dealer.peer_link();
+        (Box::new(dealer), Box::new(peer), None)
     };
-    let mut link = Some(link);
+    let mut links = [Some(link), Some(peer)];
     let mut parties = Vec::with_capacity(cfg.n_parties);
     for (i, (comm, ps)) in LocalComm::mesh(cfg.n_parties).into_iter().zip(&seeds.parties).enumerate() {
         let comm: Box<dyn Comm> =
             if cfg.record { Box::new(CountingComm::recording(comm)) } else { Box::new(CountingComm::new(comm)) };
-        let client = DealerClient::new(i, ps.dealer, if i == 0 { link.take() } else { None });
-        parties.push(Party::new(comm, ps, client, cfg.fixed));
+        let client = DealerClient::new(i, ps.dealer, links.get_mut(i).and_then(Option::take));
+        let mut party = Party::new(comm, ps, client, cfg.fixed);
+        if let Some(mode) = cfg.compare {
+            party.set_compare(mode);
+        }
+        parties.push(party);
     }
     let f = &f;
     let results: Vec<Result<PartyReport<T>, MpcError>> = std::thread::scope(|scope| {

@@ -133,6 +133,24 @@ fn svm_with_two_parties_matches_plaintext_within_one_point_and_reports_costs() {
 }
 
 #[test]
+fn compare_picks_the_comparison_protocol() {
+    let out = mpcc(&["run", "programs/svm.mpc", "--parties", "3", "--compare", "fss"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("2-party"), "{}", text(&out.stderr));
+    let run = |mode: &str| {
+        let out = mpcc(&["run", "programs/svm.mpc", "--compare", mode, "--seed", "7", "--set", "epochs=2", "--stats", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let report: serde_json::Value =
+            serde_json::from_str(text(&out.stderr).lines().last().unwrap_or("")).expect("--stats json is one JSON line");
+        (last_number(&text(&out.stdout)), report["rounds"].as_u64().unwrap_or(0))
+    };
+    let ((fss, fss_rounds), (tree, tree_rounds)) = (run("fss"), run("tree"));
+    // The SVM compares once per epoch and once to evaluate: 7 rounds fewer each time with the DCF.
+    assert!((fss - tree).abs() <= 0.01 + 1e-9, "fss {fss} vs tree {tree}");
+    assert!(fss_rounds < tree_rounds, "fss {fss_rounds} rounds, tree {tree_rounds}");
+}
+
+#[test]
 fn too_few_parties_is_a_usage_error() {
     let out = mpcc(&["run", "programs/svm.mpc", "--parties", "1"]);
     assert_eq!(out.status.code(), Some(2));

@@ -1,6 +1,7 @@
 //! Golden runs: every `tests/golden/accept/*.mpc` runs on the plaintext engine, its output
 //! snapshotted as `--- source ---` + `--- output ---` (`print` lines, `[PARTY]` outputs and
-//! warnings); then it runs with 2 and 3 simulated parties, whose numbers must match the
+//! warnings); then it runs with 2 (with `--compare fss` and `tree`) and 3 simulated parties,
+//! whose numbers must match the
 //! plaintext ones within the tolerance stated below.
 //!
 //! Each run reads a fresh copy of `tests/golden/accept/data/`, so `save` never writes into the
@@ -8,6 +9,7 @@
 
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
+use mpcc_runtime::protocols::compare::CompareMode;
 use std::path::{Path, PathBuf};
 
 /// Absolute tolerance for arithmetic at 16 fractional bits, relative one for approximations.
@@ -69,10 +71,15 @@ fn golden_accept_runs_match_across_engines() {
         settings.set_prepend_module_to_snapshot(false);
         settings.bind(|| insta::assert_snapshot!("out", text));
 
-        for n in [2, 3] {
+        // Two parties with each comparison protocol (the DCF one only runs with exactly 2), and 3.
+        for (n, compare) in [(2, CompareMode::Fss), (2, CompareMode::Tree), (3, CompareMode::Tree)] {
+            if compare == CompareMode::Fss && program.parties.len() > 2 {
+                continue;
+            }
             let dir = scratch_copy(&name, n);
             let mut cfg = RunConfig::with_dir(&dir, n.max(program.parties.len()));
             cfg.seed = Some(11);
+            cfg.compare = Some(compare);
             let mut sink = VecSink::default();
             let mpc_text = match run_mpc(&program, n.max(program.parties.len()), &cfg, &mut sink) {
                 Ok(_) => transcript(&sink.events),
@@ -83,7 +90,7 @@ fn golden_accept_runs_match_across_engines() {
                 a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= ABS_TOL + REL_TOL * x.abs());
             if !close {
                 failures.borrow_mut().push(format!(
-                    "{name} with {n} parties differs from plaintext:\n--- plaintext\n{plain_text}--- mpc\n{mpc_text}"
+                    "{name} with {n} parties ({compare:?}) differs from plaintext:\n--- plaintext\n{plain_text}--- mpc\n{mpc_text}"
                 ));
             }
         }

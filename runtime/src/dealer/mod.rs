@@ -5,7 +5,10 @@
 //! *free* parts of a correlation (e.g. Beaver's `a` and `b` shares) from that seed; parties 1..N-1
 //! also draw the *corrected* parts (e.g. `c`); party 0 alone receives its corrected parts as
 //! explicit values, computed by the dealer so that the shares add up. Only those explicit values
-//! cross the wire (8 bytes per corrected element), and `DealerStats` counts them.
+//! cross the wire (8 bytes per corrected element), and `DealerStats` counts them. The one
+//! exception is DCF keys (`Request::DcfKeys`): their correction words are common to both keys and
+//! depend on both parties' root seeds and the secret mask, so no seed can produce them; the dealer
+//! sends the same words to party 0 and party 1 (2 parties only).
 //!
 //! The dealer is a role behind `DealerLink` (what party 0 calls); `local.rs` runs it inline or
 //! on its own thread. This file holds the request kinds, the draw order both sides rely on,
@@ -13,7 +16,7 @@
 
 pub mod local;
 
-pub use local::{spawn_dealer_thread, ThreadDealerLink};
+pub use local::{spawn_dealer_thread, PushedLink, ThreadDealerLink};
 
 use crate::plain::conv::{conv_dims, ConvMap};
 use crate::ring::matmul::matmul_shape;
@@ -41,6 +44,12 @@ pub enum Request {
     Bits { n: usize },
     /// Binary (XOR) Beaver triple on 64-bit words: `a`, `b`, `c = a & b`.
     BinTriple { n: usize },
+    /// Keys of a distributed comparison function (`fss::dcf`, 2 parties only) for `n` random
+    /// masks `r`: each party's share of `r` and its root seeds (free), shares of `msb(r)` (and,
+    /// with `relu`, of `r·msb(r)`), and the correction words common to both keys, which both
+    /// parties receive explicitly (`fss::key_words` per mask). The DCF compares with
+    /// `α = r mod 2^63` and outputs `β = (1 - 2·msb(r))·(1, r)` (the second word with `relu`).
+    DcfKeys { n: usize, relu: bool },
 }
 
 /// How shares of a part combine.
@@ -50,6 +59,8 @@ enum Combine {
     Xor,
     /// XOR of bit 0 (random bits).
     XorBit,
+    /// Not combined: each party's own words (DCF root seeds).
+    Own,
 }
 
 impl Request {
@@ -63,6 +74,7 @@ impl Request {
             Request::Square { n } | Request::Trunc { n, .. } => vec![(*n, Combine::Add)],
             Request::Bits { n } => vec![(*n, Combine::XorBit)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor), (*n, Combine::Xor)],
+            Request::DcfKeys { n, .. } => vec![(*n, Combine::Add), (2 * n, Combine::Own)],
         }
     }
 
@@ -82,12 +94,42 @@ impl Request {
             }
             Request::Trunc { n, .. } => vec![(*n, Combine::Add), (*n, Combine::Add)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor)],
+            Request::DcfKeys { n, relu } => vec![(*n, Combine::Add); if *relu { 2 } else { 1 }],
         })
+    }
+
+    /// The parts both party 0 and party 1 receive explicitly (the same words): a DCF's
+    /// correction words.
+    fn common_parts(&self) -> Vec<usize> {
+        match self {
+            Request::DcfKeys { n, relu } => vec![n * crate::fss::key_words(dcf_outputs(*relu))],
+            _ => Vec::new(),
+        }
     }
 
     /// The number of explicit elements party 0 receives.
     pub fn explicit_len(&self) -> Result<usize, DealerError> {
-        Ok(self.corrected_parts()?.iter().map(|p| p.0).sum())
+        self.explicit_len_for(0)
+    }
+
+    /// The number of explicit elements `party` receives: party 0 its corrected parts and the
+    /// common parts, party 1 the common parts, the others nothing.
+    pub fn explicit_len_for(&self, party: usize) -> Result<usize, DealerError> {
+        let common: usize = self.common_parts().iter().sum();
+        Ok(match party {
+            0 => self.corrected_parts()?.iter().map(|p| p.0).sum::<usize>() + common,
+            1 => common,
+            _ => 0,
+        })
+    }
+}
+
+/// Output words of the DCF of a `DcfKeys` request.
+fn dcf_outputs(relu: bool) -> usize {
+    if relu {
+        2
+    } else {
+        1
     }
 }
 
@@ -100,7 +142,7 @@ pub enum DealerError {
     BadRequest(String),
     #[error("expected {expected} explicit values from the dealer, got {got}")]
     Malformed { expected: usize, got: usize },
-    #[error("party {party} has no link to the dealer (only party 0 talks to it)")]
+    #[error("party {party} has no link to the dealer (only party 0 talks to it, and party 1 for DCF keys)")]
     NoLink { party: usize },
 }
 
@@ -149,6 +191,8 @@ pub struct DealerStats {
     pub trunc_pairs: u64,
     pub random_bits: u64,
     pub binary_triples: u64,
+    /// DCF keys (one per compared element).
+    pub dcf_keys: u64,
 }
 
 /// Fills `out` with the next words of `rng` (in order: the order both holders of a seed rely on),
@@ -171,16 +215,50 @@ pub struct TrustedDealer {
     rngs: Vec<DealerRng>,
     /// Reused for every draw of parties after the first (no fresh allocation per request).
     scratch: Vec<u64>,
+    /// The generator of DCF keys.
+    prg: crate::fss::Prg,
+    /// Where party 1's explicit values go when the dealer runs in-process (`peer_link`).
+    peer_out: Option<std::sync::mpsc::Sender<Result<Vec<u64>, DealerError>>>,
 }
 
 impl TrustedDealer {
     /// A dealer for the parties whose dealer seeds are `seeds` (index = party).
     pub fn new(seeds: &[[u8; 32]]) -> Self {
-        TrustedDealer { rngs: seeds.iter().map(|s| DealerRng::from_seed(*s)).collect(), scratch: Vec::new() }
+        TrustedDealer {
+            rngs: seeds.iter().map(|s| DealerRng::from_seed(*s)).collect(),
+            scratch: Vec::new(),
+            prg: crate::fss::Prg::new(),
+            peer_out: None,
+        }
     }
 
-    /// Serves one request: draws every party's shares and returns party 0's explicit values.
+    /// Party 1's link for an in-process dealer: `serve` pushes party 1's explicit values (DCF
+    /// correction words) into it, in request order.
+    pub fn peer_link(&mut self) -> PushedLink {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.peer_out = Some(tx);
+        PushedLink::new(rx)
+    }
+
+    /// Serves one request: draws every party's shares and returns party 0's explicit values;
+    /// party 1's, if any, go to its `peer_link` (the error too, so that it does not wait).
     pub fn serve(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
+        let res = self.serve_all(req);
+        if req.explicit_len_for(1).is_ok_and(|n| n > 0) {
+            if let Some(tx) = &self.peer_out {
+                // A party 1 that is gone no longer needs its values.
+                let _ = tx.send(res.as_ref().map(|(_, p1)| p1.clone()).map_err(Clone::clone));
+            }
+        }
+        res.map(|(p0, _)| p0)
+    }
+
+    /// Serves one request: party 0's explicit values and party 1's (empty unless the request has
+    /// common parts).
+    pub fn serve_all(&mut self, req: &Request) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
+        if let Request::DcfKeys { n, relu } = req {
+            return self.serve_dcf(*n, *relu);
+        }
         let free = req.free_parts();
         let corrected = req.corrected_parts()?;
         // Party 0's draw of each free part (and party 1's of each corrected part) goes straight
@@ -197,9 +275,53 @@ impl TrustedDealer {
         }
         correct(req, &free_sum, &mut corr_sum)?;
         if corr_sum.len() == 1 {
-            return Ok(corr_sum.pop().unwrap_or_default());
+            return Ok((corr_sum.pop().unwrap_or_default(), Vec::new()));
         }
-        Ok(corr_sum.concat())
+        Ok((corr_sum.concat(), Vec::new()))
+    }
+
+    /// DCF keys for `n` masks: draws both parties' parts in the order their clients draw them
+    /// (`r`, root seeds; party 1 also its corrected parts), then generates the correction words.
+    fn serve_dcf(&mut self, n: usize, relu: bool) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
+        let [rng0, rng1] = self.rngs.as_mut_slice() else {
+            return Err(DealerError::BadRequest(format!(
+                "DCF keys are for 2 parties, not {} (use the carry tree for more)",
+                self.rngs.len()
+            )));
+        };
+        let r0 = draw(rng0, n, Combine::Add);
+        let s0 = draw(rng0, 2 * n, Combine::Own);
+        let r1 = draw(rng1, n, Combine::Add);
+        let s1 = draw(rng1, 2 * n, Combine::Own);
+        let z1 = draw(rng1, n, Combine::Add);
+        let zr1 = if relu { draw(rng1, n, Combine::Add) } else { Vec::new() };
+        let r: Vec<u64> = r0.iter().zip(&r1).map(|(a, b)| a.wrapping_add(*b)).collect();
+        let top = |r: u64| r >> 63;
+        // β = (1 - 2·msb(r))·(1, r): ±1 and ±r.
+        let betas: Vec<u64> = r
+            .iter()
+            .flat_map(|&r| {
+                let sign = 1u64.wrapping_sub(2 * top(r));
+                [sign, sign.wrapping_mul(r)].into_iter().take(dcf_outputs(relu))
+            })
+            .collect();
+        let roots = |s: &[u64]| {
+            s.chunks_exact(2)
+                .map(|w| match w {
+                    [lo, hi] => crate::fss::root_seed(*lo, *hi),
+                    _ => 0,
+                })
+                .collect::<Vec<u128>>()
+        };
+        let (roots0, roots1) = (roots(&s0), roots(&s1));
+        let keys = crate::fss::gen(&mut self.prg, dcf_outputs(relu), &r, &betas, [&roots0, &roots1])
+            .map_err(|e| DealerError::BadRequest(e.to_string()))?;
+        let mut p0: Vec<u64> = r.iter().zip(&z1).map(|(&r, z)| top(r).wrapping_sub(*z)).collect();
+        if relu {
+            p0.extend(r.iter().zip(&zr1).map(|(&r, z)| r.wrapping_mul(top(r)).wrapping_sub(*z)));
+        }
+        p0.extend_from_slice(&keys);
+        Ok((p0, keys))
     }
 }
 
@@ -232,7 +354,7 @@ fn draw_parts(
 fn accumulate(acc: &mut [u64], part: &[u64], comb: Combine) {
     match comb {
         Combine::Add => acc.iter_mut().zip(part).for_each(|(a, &p)| *a = a.wrapping_add(p)),
-        Combine::Xor | Combine::XorBit => acc.iter_mut().zip(part).for_each(|(a, &p)| *a ^= p),
+        Combine::Xor | Combine::XorBit | Combine::Own => acc.iter_mut().zip(part).for_each(|(a, &p)| *a ^= p),
     }
 }
 
@@ -341,6 +463,18 @@ impl DealerClient {
     pub fn finish(&mut self, pending: Pending) -> Result<Vec<Vec<u64>>, DealerError> {
         let Pending { req, queued, mut parts } = pending;
         if self.party != 0 {
+            // Party 1 receives the common parts (DCF correction words) pushed by the dealer.
+            let expected = req.explicit_len_for(self.party)?;
+            if expected == 0 {
+                return Ok(parts);
+            }
+            let link = self.link.as_mut().ok_or(DealerError::NoLink { party: self.party })?;
+            let explicit = link.request(&req)?;
+            if explicit.len() != expected {
+                return Err(DealerError::Malformed { expected, got: explicit.len() });
+            }
+            self.stats.bytes_received += 8 * expected as u64;
+            parts.push(explicit);
             return Ok(parts);
         }
         let link = self.link.as_mut().ok_or(DealerError::NoLink { party: 0 })?;
@@ -352,7 +486,8 @@ impl DealerClient {
         self.stats.bytes_received += 8 * expected as u64;
         // Split the explicit values into the corrected parts, moving the last part (no copy
         // for the common single-part case).
-        let lens: Vec<usize> = req.corrected_parts()?.iter().map(|p| p.0).collect();
+        let mut lens: Vec<usize> = req.corrected_parts()?.iter().map(|p| p.0).collect();
+        lens.extend(req.common_parts());
         let mut rest = explicit;
         let mut split: Vec<Vec<u64>> = Vec::with_capacity(lens.len());
         for &len in lens.iter().rev() {
@@ -371,6 +506,7 @@ impl DealerClient {
             Request::Trunc { n, .. } => self.stats.trunc_pairs += *n as u64,
             Request::Bits { n } => self.stats.random_bits += *n as u64,
             Request::BinTriple { n } => self.stats.binary_triples += *n as u64,
+            Request::DcfKeys { n, .. } => self.stats.dcf_keys += *n as u64,
         }
     }
 }
@@ -410,6 +546,60 @@ mod tests {
             assert_eq!(cs[0].stats().bytes_received, 8 * 30);
             assert_eq!(cs[1].stats().bytes_received, 0);
         }
+    }
+
+    #[test]
+    fn dcf_keys_compare_with_the_mask_and_go_to_both_parties() {
+        let seeds = [[7u8; 32], [9u8; 32]];
+        let mut dealer = TrustedDealer::new(&seeds);
+        let peer = dealer.peer_link();
+        let mut c0 = DealerClient::new(0, seeds[0], Some(Box::new(dealer)));
+        let mut c1 = DealerClient::new(1, seeds[1], Some(Box::new(peer)));
+        let n = 40;
+        for relu in [false, true] {
+            let req = Request::DcfKeys { n, relu };
+            let (p0, p1) = (c0.get(&req).unwrap(), c1.get(&req).unwrap());
+            assert_eq!(p0.len(), p1.len());
+            let k = if relu { 2 } else { 1 };
+            let keys = p0.last().unwrap();
+            assert_eq!(keys, p1.last().unwrap());
+            assert_eq!(keys.len(), n * crate::fss::key_words(k));
+            let mut prg = crate::fss::Prg::new();
+            let roots =
+                |p: &Vec<Vec<u64>>| p[1].chunks_exact(2).map(|w| crate::fss::root_seed(w[0], w[1])).collect::<Vec<_>>();
+            for delta in [0u64, 1, 2, 1 << 40] {
+                let r: Vec<u64> = p0[0].iter().zip(&p1[0]).map(|(a, b)| a.wrapping_add(*b)).collect();
+                let low = (1u64 << 63) - 1;
+                // x just below α, at α, and far below it.
+                let xs: Vec<u64> = r.iter().map(|r| (r & low).wrapping_sub(delta) & low).collect();
+                let y0 = crate::fss::eval(&mut prg, 0, k, &roots(&p0), keys, &xs).unwrap();
+                let y1 = crate::fss::eval(&mut prg, 1, k, &roots(&p1), keys, &xs).unwrap();
+                for j in 0..n {
+                    let below = (xs[j] < (r[j] & low)) as u64;
+                    let sign = 1u64.wrapping_sub(2 * (r[j] >> 63));
+                    assert_eq!(y0[j * k].wrapping_add(y1[j * k]), sign.wrapping_mul(below));
+                    assert_eq!(p0[2][j].wrapping_add(p1[2][j]), r[j] >> 63);
+                    if relu {
+                        assert_eq!(
+                            y0[j * k + 1].wrapping_add(y1[j * k + 1]),
+                            sign.wrapping_mul(below).wrapping_mul(r[j])
+                        );
+                        assert_eq!(p0[3][j].wrapping_add(p1[3][j]), r[j].wrapping_mul(r[j] >> 63));
+                    }
+                }
+            }
+        }
+        assert_eq!(c0.stats().bytes_received, 8 * (n as u64 * (192 + 256 + 3)));
+        assert_eq!(c1.stats().bytes_received, 8 * (n as u64 * (192 + 256)));
+        // Three parties: refused, and party 1 is told too.
+        let seeds3 = [[1u8; 32], [2u8; 32], [3u8; 32]];
+        let mut dealer = TrustedDealer::new(&seeds3);
+        let peer = dealer.peer_link();
+        let mut c1 = DealerClient::new(1, seeds3[1], Some(Box::new(peer)));
+        assert!(dealer.serve(&Request::DcfKeys { n: 1, relu: false }).is_err());
+        assert!(c1.get(&Request::DcfKeys { n: 1, relu: false }).is_err());
+        let mut lonely = DealerClient::new(1, seeds3[1], None);
+        assert_eq!(lonely.get(&Request::DcfKeys { n: 1, relu: false }), Err(DealerError::NoLink { party: 1 }));
     }
 
     #[test]

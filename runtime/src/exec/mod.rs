@@ -42,6 +42,9 @@ pub struct RunConfig {
     pub trace_loops: bool,
     /// How `print` and `output` show numbers (`--print-precision`).
     pub print: crate::format::PrintOptions,
+    /// The comparison protocol of an MPC run (`--compare`); `None`: the default for the party
+    /// count (`CompareMode::default_for`).
+    pub compare: Option<crate::protocols::compare::CompareMode>,
 }
 
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
@@ -96,6 +99,7 @@ impl Default for RunConfig {
             progress: Progress::default(),
             trace_loops: false,
             print: crate::format::PrintOptions::default(),
+            compare: None,
         }
     }
 }
@@ -160,6 +164,21 @@ pub struct RunReport {
 pub fn fixed_point(cfg: &RunConfig) -> Result<crate::fixed::FixedPoint, RunError> {
     crate::fixed::FixedPoint::new(cfg.precision)
         .map_err(|e| RunError::new(crate::error::ErrorKind::Precision, format!("--precision: {e}")))
+}
+
+/// The comparison protocol of an MPC run of `n_parties`: `cfg.compare`, or the default for the
+/// party count. The DCF protocol is for 2 parties; asking for it with more is a configuration
+/// error.
+pub fn compare_mode(cfg: &RunConfig, n_parties: usize) -> Result<crate::protocols::compare::CompareMode, RunError> {
+    use crate::protocols::compare::CompareMode;
+    match cfg.compare {
+        Some(CompareMode::Fss) if n_parties != 2 => Err(RunError::new(
+            crate::error::ErrorKind::Config,
+            format!("--compare fss needs exactly 2 parties, not {n_parties} (use --compare tree)"),
+        )),
+        Some(mode) => Ok(mode),
+        None => Ok(CompareMode::default_for(n_parties)),
+    }
 }
 
 /// Runs `program` on the plaintext (f64) engine; see [`plain`]. The precision is checked as for

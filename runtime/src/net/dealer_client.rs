@@ -20,8 +20,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Connects to the dealer named `dealer_name` at `addr`, proposing `hello.seed` as this party's
-/// dealer seed. Returns the dealer seed to use and, for party 0, the link for requests (other
-/// parties close theirs).
+/// dealer seed. Returns the dealer seed to use and, for party 0, the link for requests; in a
+/// 2-party run party 1 keeps a link too, on which the dealer pushes the DCF correction words
+/// (other parties close theirs).
 pub fn connect_dealer(
     me: &Identity,
     dealer_name: &str,
@@ -56,11 +57,12 @@ pub fn connect_dealer(
         .with_peer(dealer_name)
         .with_addr(addr)
     })?;
-    if hello.rank != 0 {
+    let pushed = hello.rank == 1 && hello.n_parties == 2;
+    if hello.rank != 0 && !pushed {
         link.close();
         return Ok((seed, None));
     }
-    Ok((seed, Some(RemoteDealer { link: Arc::new(link), served: 0, failure: FailureSlot::default() })))
+    Ok((seed, Some(RemoteDealer { link: Arc::new(link), served: 0, failure: FailureSlot::default(), pushed })))
 }
 
 /// Party 0's link to the dealer process. Dropping it closes the link without a goodbye (the
@@ -69,6 +71,9 @@ pub struct RemoteDealer {
     link: Arc<Link>,
     served: u64,
     failure: FailureSlot,
+    /// Party 1's link: it sends nothing and receives the values pushed for requests with common
+    /// parts (`served` then counts those).
+    pushed: bool,
 }
 
 /// Ends party 0's session with the dealer, after the `RemoteDealer` was handed to a `Party`.
@@ -76,11 +81,17 @@ pub struct RemoteDealer {
 pub struct DealerHandle {
     link: Arc<Link>,
     failure: FailureSlot,
+    pushed: bool,
 }
 
 impl DealerHandle {
     /// Tells the dealer the run is over (it then exits successfully) and closes the link.
     pub fn bye(&self) -> Result<(), NetError> {
+        if self.pushed {
+            // Party 1 never asked for anything: only party 0's goodbye ends the dealer.
+            self.link.close();
+            return Ok(());
+        }
         let sent = self.link.send(BYE_TAG, &[], Phase::Shutdown);
         self.link.close();
         sent
@@ -98,7 +109,7 @@ impl DealerHandle {
 impl RemoteDealer {
     /// A handle to end the session once the run is over.
     pub fn handle(&self) -> DealerHandle {
-        DealerHandle { link: self.link.clone(), failure: self.failure.clone() }
+        DealerHandle { link: self.link.clone(), failure: self.failure.clone(), pushed: self.pushed }
     }
 
     fn fail(&self, err: NetError) -> DealerError {
@@ -119,9 +130,11 @@ impl DealerLink for RemoteDealer {
     fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
         let k = self.served + 1;
         let phase = Phase::Dealer(k);
-        let expected = req.explicit_len()?;
+        let expected = req.explicit_len_for(if self.pushed { 1 } else { 0 })?;
         let tag = request_tag(k);
-        self.link.send(tag, &dealer_wire::encode_request(req), phase).map_err(|e| self.fail(e))?;
+        if !self.pushed {
+            self.link.send(tag, &dealer_wire::encode_request(req), phase).map_err(|e| self.fail(e))?;
+        }
         // The reply's size follows from the request: a status byte and the explicit values (or a
         // short refusal).
         let limit = expected.saturating_mul(8).saturating_add(1).max(dealer_wire::MAX_REFUSAL_BYTES);

@@ -29,7 +29,7 @@ pub struct DealerSummary {
     pub parties: Vec<String>,
     /// Requests served.
     pub requests: u64,
-    /// Ring elements sent to party 0.
+    /// Ring elements sent to party 0 (and to party 1: DCF correction words).
     pub elements_sent: u64,
 }
 
@@ -197,31 +197,47 @@ pub fn run_dealer(
         return Err(e);
     }
     let names: Vec<String> = parties.iter().flatten().map(|(_, name)| name.clone()).collect();
+    let two_parties = parties.len() == 2;
     let mut links = parties.into_iter();
-    // Rank 0's explicit values go to the party that proved it is rank 0, and to no one else.
+    // Rank 0's explicit values go to the party that proved it is rank 0, and to no one else;
+    // in a 2-party run, the DCF correction words also go to the party that proved it is rank 1.
     let Some(Some((link0, _))) = links.next() else {
         return Err(NetError::new(NetErrorKind::Config, Phase::Handshake, "no party connected"));
     };
+    let link1 = if two_parties { links.next().flatten().map(|(link, _)| link) } else { None };
     for (link, _) in links.flatten() {
         link.close();
     }
-    let served = serve(&link0, &mut TrustedDealer::new(&seeds), cfg);
+    let served = serve(&link0, link1.as_ref(), &mut TrustedDealer::new(&seeds), cfg);
     match served {
         Ok((requests, elements_sent)) => {
             link0.close();
+            if let Some(link1) = &link1 {
+                link1.close();
+            }
             Ok(DealerSummary { parties: names, requests, elements_sent })
         }
         Err(e) => {
             link0.abort(&format!("the dealer failed: {e}"));
+            if let Some(link1) = &link1 {
+                link1.abort(&format!("the dealer failed: {e}"));
+            }
             Err(e)
         }
     }
 }
 
-/// Serves party 0's requests until it says goodbye; returns (requests, elements sent).
-fn serve(link: &Link, dealer: &mut TrustedDealer, cfg: &NetConfig) -> Result<(u64, u64), NetError> {
+/// Serves party 0's requests until it says goodbye, pushing party 1's explicit values (DCF
+/// correction words) on `link1`; returns (requests, elements sent).
+fn serve(
+    link: &Link,
+    link1: Option<&Link>,
+    dealer: &mut TrustedDealer,
+    cfg: &NetConfig,
+) -> Result<(u64, u64), NetError> {
     let limits = dealer_wire::Limits::for_frame(cfg.max_frame);
     let mut served = 0u64;
+    let mut pushed = 0u64;
     let mut elements = 0u64;
     loop {
         let phase = Phase::Dealer(served + 1);
@@ -239,9 +255,25 @@ fn serve(link: &Link, dealer: &mut TrustedDealer, cfg: &NetConfig) -> Result<(u6
             return Err(fail(format!("out of step: expected request {}, got message {tag}", served + 1)));
         }
         let req = dealer_wire::decode_request(&payload, &limits).map_err(&fail)?;
-        let values = dealer.serve(&req).map_err(|e| fail(e.to_string()))?;
+        let for_party1 = req.explicit_len_for(1).map_err(|e| fail(e.to_string()))? > 0;
+        let (values, values1) = match dealer.serve_all(&req) {
+            Ok(v) => v,
+            Err(e) => {
+                if let (true, Some(link1)) = (for_party1, link1) {
+                    link1.send(request_tag(pushed + 1), &dealer_wire::encode_refusal(&e.to_string()), phase).ok();
+                }
+                return Err(fail(e.to_string()));
+            }
+        };
+        if for_party1 {
+            let Some(link1) = link1 else {
+                return Err(fail("DCF keys are for 2-party runs, where party 1 keeps its dealer link".to_string()));
+            };
+            pushed += 1;
+            link1.send(request_tag(pushed), &dealer_wire::encode_reply(&values1), phase)?;
+        }
         link.send(tag, &dealer_wire::encode_reply(&values), phase)?;
         served += 1;
-        elements += values.len() as u64;
+        elements += (values.len() + values1.len()) as u64;
     }
 }

@@ -31,6 +31,7 @@ enum WireRequest {
     Bits { n: u64 },
     BinTriple { n: u64 },
     ConvTriple { map: u8, a: Vec<u64>, b: Vec<u64>, target: Vec<u64>, stride: [u32; 2], padding: [u32; 2] },
+    DcfKeys { n: u64, relu: bool },
 }
 
 fn map_to_wire(map: ConvMap) -> u8 {
@@ -63,6 +64,7 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
         Request::Trunc { n, bits } => WireRequest::Trunc { n: *n as u64, bits: *bits },
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
+        Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
         Request::ConvTriple { map, a, b, target, win } => WireRequest::ConvTriple {
             map: map_to_wire(*map),
             a: dims_to_wire(a),
@@ -115,6 +117,7 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, String> 
         WireRequest::Trunc { n, bits } => Request::Trunc { n: to_usize(n)?, bits },
         WireRequest::Bits { n } => Request::Bits { n: to_usize(n)? },
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
+        WireRequest::DcfKeys { n, relu } => Request::DcfKeys { n: to_usize(n)?, relu },
         WireRequest::ConvTriple { map, a, b, target, stride, padding } => Request::ConvTriple {
             map: map_from_wire(map)?,
             a: dims(a)?,
@@ -142,6 +145,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
         Request::Bits { .. } => "random bits",
         Request::BinTriple { .. } => "a binary triple",
         Request::ConvTriple { .. } => "a convolution triple",
+        Request::DcfKeys { .. } => "DCF keys",
     };
     let too_big = |what: &str, limit: u64| {
         format!("the request for {kind} ({req:?}) needs more than {limit} {what}, the dealer's limit per request")
@@ -150,6 +154,11 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
         Request::Triple { n } | Request::BinTriple { n } => ((*n as u64).checked_mul(3), Some(0)),
         Request::Trunc { n, .. } => ((*n as u64).checked_mul(3), Some(0)),
         Request::Square { n } | Request::Bits { n } => ((*n as u64).checked_mul(2), Some(0)),
+        // Both parties' masks, root seeds and corrected parts, and two copies of the keys.
+        Request::DcfKeys { n, relu } => {
+            let per = 2 * (1 + 2 + 2) + 2 * crate::fss::key_words(if *relu { 2 } else { 1 });
+            ((*n as u64).checked_mul(per as u64), Some(0))
+        }
         Request::MatTriple { a, b } => {
             let (c, ..) = matmul_shape(a, b).map_err(|e| e.to_string())?;
             let parts = [product(a), product(b), product(&c)];
@@ -240,6 +249,15 @@ mod tests {
         let huge = Request::MatTriple { a: vec![usize::MAX, 2], b: vec![2, 2] };
         assert!(decode_request(&encode_request(&huge), &limits).unwrap_err().contains("more than 100 ring elements"));
         // 3·34 elements: each part fits, the whole does not.
+        // DCF keys: 522 elements per mask with relu; one fits 1000, four do not.
+        let dcf = Request::DcfKeys { n: 1, relu: true };
+        assert_eq!(decode_request(&encode_request(&dcf), &Limits { elements: 1000, mul_adds: 0 }).unwrap(), dcf);
+        let err = decode_request(
+            &encode_request(&Request::DcfKeys { n: 4, relu: true }),
+            &Limits { elements: 1000, mul_adds: 0 },
+        )
+        .unwrap_err();
+        assert!(err.contains("DCF keys") && err.contains("more than 1000 ring elements"), "{err}");
         let err = decode_request(&encode_request(&Request::Triple { n: 34 }), &limits).unwrap_err();
         assert!(err.contains("Beaver triple") && err.contains("more than 100 ring elements"), "{err}");
         // 1200 elements but 8000 multiply-adds.

@@ -95,7 +95,12 @@ pub fn run_party(
         )
     })?;
     let fixed = crate::exec::fixed_point(cfg)?;
-    let context = RunContext { protocol_version: PROTOCOL_VERSION, frac_bits: fixed.frac_bits, n_parties: n as u64 };
+    // The comparison protocol is part of what every party must agree on: it enters the
+    // fingerprint through the protocol version (odd with the DCF), so a party that compares
+    // differently is refused at the handshake.
+    let fss = crate::exec::compare_mode(cfg, n)? == crate::protocols::compare::CompareMode::Fss;
+    let protocol_version = PROTOCOL_VERSION * 2 + u32::from(fss);
+    let context = RunContext { protocol_version, frac_bits: fixed.frac_bits, n_parties: n as u64 };
     let fingerprint = program.fingerprint(&context).map_err(|e| {
         RunError::new(ErrorKind::Internal, format!("cannot encode the program for its fingerprint: {e}"))
             .with_party(&me)

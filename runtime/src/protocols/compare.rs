@@ -5,14 +5,48 @@
 //! Range requirement: the difference of the two encodings must lie in (-2^63, 2^63); this holds
 //! for any two values that encode (|encoding| < 2^62, see `fixed.rs`). Comparisons are exact
 //! within that range (no failure probability).
+//!
+//! Two protocols extract the bit ([`CompareMode`]): the carry tree of `convert.rs` (any number of
+//! parties, 8 rounds for 2, few dealer bytes) and the DCF protocol of `fss.rs` (2 parties,
+//! 1 round, about 1.5 KB of dealer keys per element and party). With the DCF, `relu`, `abs` and
+//! `maximum` take their product from the same round (`x·msb(x)`).
 
 use super::arith::{self, upscale};
 use super::convert::{self, b2a_bit_words};
+use super::fss::{msb_dcf, msb_dcf_at};
 use super::mul::mul;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::ring::{self, from_vec, to_vec};
 use crate::share::Shared;
+
+/// The protocol that extracts sign bits (`mpcc run --compare`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareMode {
+    /// One round from dealer DCF keys (2 parties only).
+    Fss,
+    /// The binary carry tree over dealer triples (any number of parties).
+    Tree,
+}
+
+impl CompareMode {
+    /// The default: `Fss` for 2 parties (a DCF is a 2-party object), `Tree` otherwise.
+    pub fn default_for(n_parties: usize) -> CompareMode {
+        if n_parties == 2 {
+            CompareMode::Fss
+        } else {
+            CompareMode::Tree
+        }
+    }
+
+    /// The flag's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            CompareMode::Fss => "fss",
+            CompareMode::Tree => "tree",
+        }
+    }
+}
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +61,7 @@ pub enum CmpOp {
 
 /// `msb(x)` of each element as an unscaled 0/1 share (1 where x < 0).
 ///
-/// Cost: the carry tree of `convert::msb_words` (`csa_layers(N) + 7` rounds) plus B2A (1 round):
+/// Cost with `CompareMode::Fss`: 1 round, see `fss::msb_dcf`. With `CompareMode::Tree`: the carry tree of `convert::msb_words` (`csa_layers(N) + 7` rounds) plus B2A (1 round):
 /// 8 rounds for N = 2, 9 for N = 3, 11 for N = 5. For large n each party sends about
 /// (N-1)·8·(2·(2.95 + G) + 1) bytes per element, where G is the number of carry-save adders
 /// (0, 1, 3 for N = 2, 3, 5): ≈ 55, 142 and 413 bytes. The dealer sends party 0 about
@@ -38,8 +72,53 @@ pub fn msb(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
 }
 
 fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
-    let bits = convert::msb_words(party, x)?;
-    b2a_bit_words(party, &bits)
+    match party.compare_mode() {
+        CompareMode::Fss => Ok(msb_dcf(party, x, false)?.0),
+        CompareMode::Tree => {
+            let bits = convert::msb_words(party, x)?;
+            b2a_bit_words(party, &bits)
+        }
+    }
+}
+
+/// `[x < c]` for every public threshold `c` (encodings at `x`'s scale) and every element of `x`,
+/// as unscaled 0/1 words, threshold-major (all elements for `thresholds[0]`, then the next…).
+///
+/// Cost: with `CompareMode::Fss` 1 round and one DCF key per element whatever the number of
+/// thresholds (each key is evaluated at `y - c` for every `c`); with the tree one `msb` of
+/// `thresholds.len()·n` elements.
+pub fn below_thresholds(party: &mut Party, x: &Shared, thresholds: &[u64]) -> Result<Vec<u64>, MpcError> {
+    let xs = to_vec(&x.data);
+    match party.compare_mode() {
+        CompareMode::Fss => Ok(msb_dcf_at(party, &xs, thresholds, false)?.0),
+        CompareMode::Tree => {
+            let is_p0 = party.id() == 0;
+            let mut all = Vec::with_capacity(thresholds.len() * xs.len());
+            for &c in thresholds {
+                all.extend(xs.iter().map(|v| v.wrapping_sub(if is_p0 { c } else { 0 })));
+            }
+            msb_words(party, &all)
+        }
+    }
+}
+
+/// `(msb(x), x·msb(x))` elementwise: one DCF round with `CompareMode::Fss`, one `msb` and one
+/// product (no truncation) with `CompareMode::Tree`. The product is at `x`'s scale.
+pub fn msb_and_product(party: &mut Party, x: &Shared) -> Result<(Shared, Shared), MpcError> {
+    match party.compare_mode() {
+        CompareMode::Fss => {
+            let (m, p) = msb_dcf(party, &to_vec(&x.data), true)?;
+            Ok((
+                Shared { data: from_vec("compare", x.shape(), m)?, scale: 0 },
+                Shared { data: from_vec("compare", x.shape(), p)?, scale: x.scale },
+            ))
+        }
+        CompareMode::Tree => {
+            let m = msb(party, x)?;
+            let p = mul(party, x, &m)?;
+            Ok((m, p))
+        }
+    }
 }
 
 /// `1 - b` for an unscaled 0/1 share (party 0 adds the 1). Local.
@@ -94,15 +173,15 @@ pub fn sign(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     Ok(Shared { data, scale: 0 })
 }
 
-/// `|x|` = x · sign(x). Cost: one `msb` and one product without truncation (1 round).
+/// `|x|` = x - 2·x·msb(x). Cost: one `msb_and_product` (1 round with the DCF; one `msb` and one
+/// product without truncation with the tree).
 pub fn abs(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
-    let s = sign(party, x)?;
-    mul(party, x, &s)
+    let (_, xm) = msb_and_product(party, x)?;
+    arith::sub(x, &Shared { data: ring::scale(&xm.data, 2), scale: xm.scale })
 }
 
-/// `max(x, 0)` = x · (1 - msb(x)). Cost: one `msb` and one product without truncation (1 round).
+/// `max(x, 0)` = x - x·msb(x). Cost: one `msb_and_product`.
 pub fn relu(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
-    let m = msb(party, x)?;
-    let pos = not(party, &m);
-    mul(party, x, &pos)
+    let (_, xm) = msb_and_product(party, x)?;
+    arith::sub(x, &xm)
 }

@@ -17,7 +17,7 @@
 //! | `Square`, `Pow(x, k)` | `mul::square`, repeated `mul::square`/`mul::mul` |
 //! | `MatMul` | `matmul::{matmul, matmul_public, public_matmul}` |
 //! | `Lt`…`Ne` | `compare::compare` with a `CmpOp` (0/1 result at scale 0) |
-//! | `Sign`, `Abs`, `Relu` | `compare::{sign, abs, relu}` |
+//! | `Sign`, `Abs`, `Relu` | `compare::{sign, abs, relu}` (`fss::msb_dcf` or the carry tree, per `CompareMode`) |
 //! | `Where` | `select::where_` (condition at scale 0) |
 //! | `Maximum`, `Minimum` | `select::{maximum, minimum}` |
 //! | `Reduce{Sum, Mean}` | `arith::{sum, mean}` |
@@ -32,6 +32,7 @@ pub mod binary;
 pub mod compare;
 pub mod conv;
 pub mod convert;
+pub mod fss;
 pub mod matmul;
 pub mod mul;
 pub mod select;

@@ -5,7 +5,7 @@
 //! `argmax`/`argmin` go to the first position, as in NumPy.
 
 use super::arith::{self, upscale};
-use super::compare::{compare, CmpOp};
+use super::compare::{compare, msb_and_product, CmpOp, CompareMode};
 use super::mul::{mul, mul_raw};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -26,16 +26,21 @@ pub fn where_(party: &mut Party, c: &Shared, a: &Shared, b: &Shared) -> Result<S
     arith::add(b, &picked)
 }
 
-/// Elementwise `max(x, y)`. Cost: one comparison and one product (no truncation).
+/// Elementwise `max(x, y)` = `x - d·msb(d)` with `d = x - y`. Cost: one `msb_and_product`
+/// (1 round with the DCF; a comparison and one product, no truncation, with the tree).
 pub fn maximum(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
-    let c = compare(party, CmpOp::Lt, x, y)?;
-    where_(party, &c, y, x)
+    let s = x.scale.max(y.scale);
+    let (x, y) = (upscale(x, s), upscale(y, s));
+    let (_, dm) = msb_and_product(party, &arith::sub(&x, &y)?)?;
+    arith::sub(&x, &dm)
 }
 
-/// Elementwise `min(x, y)`. Cost: one comparison and one product (no truncation).
+/// Elementwise `min(x, y)` = `x + d·msb(d)` with `d = y - x`. Cost: as `maximum`.
 pub fn minimum(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
-    let c = compare(party, CmpOp::Lt, y, x)?;
-    where_(party, &c, y, x)
+    let s = x.scale.max(y.scale);
+    let (x, y) = (upscale(x, s), upscale(y, s));
+    let (_, dm) = msb_and_product(party, &arith::sub(&y, &x)?)?;
+    arith::add(&x, &dm)
 }
 
 /// Which extreme a reduction looks for.
@@ -113,16 +118,34 @@ pub fn reduce_extreme(
         }
         let ls = Shared { data: from_vec("max", &[rows * half], left.clone())?, scale: x.scale };
         let rs = Shared { data: from_vec("max", &[rows * half], right.clone())?, scale: x.scale };
-        // c = 1 where the right candidate wins strictly (ties keep the left one).
-        let c = match which {
-            Extreme::Max => compare(party, CmpOp::Lt, &ls, &rs)?,
-            Extreme::Min => compare(party, CmpOp::Lt, &rs, &ls)?,
+        // c = 1 where the right candidate wins strictly (ties keep the left one). With the DCF,
+        // c = msb(d) and c·d come from one round for d = left - right (max) or right - left
+        // (min), and c·(right - left) = ∓c·d; the tree compares, then multiplies below.
+        let fss = party.compare_mode() == CompareMode::Fss;
+        let (cv, selected) = if fss {
+            let d = match which {
+                Extreme::Max => arith::sub(&ls, &rs)?,
+                Extreme::Min => arith::sub(&rs, &ls)?,
+            };
+            let (c, cd) = msb_and_product(party, &d)?;
+            let cd = to_vec(&cd.data);
+            let sel: Vec<u64> = match which {
+                Extreme::Max => cd.iter().map(|v| v.wrapping_neg()).collect(),
+                Extreme::Min => cd,
+            };
+            (to_vec(&c.data), Some(sel))
+        } else {
+            let c = match which {
+                Extreme::Max => compare(party, CmpOp::Lt, &ls, &rs)?,
+                Extreme::Min => compare(party, CmpOp::Lt, &rs, &ls)?,
+            };
+            (to_vec(&c.data), None)
         };
-        let cv = to_vec(&c.data);
-        // One batched product: c·(right - left) for the values, and c·w for every one-hot word
-        // w of both blocks of each pair.
-        let mut factors = cv.clone();
-        let mut diffs: Vec<u64> = right.iter().zip(&left).map(|(r, l)| r.wrapping_sub(*l)).collect();
+        // One batched product: c·(right - left) for the values (tree only), and c·w for every
+        // one-hot word w of both blocks of each pair.
+        let mut factors = if fss { Vec::new() } else { cv.clone() };
+        let mut diffs: Vec<u64> =
+            if fss { Vec::new() } else { right.iter().zip(&left).map(|(r, l)| r.wrapping_sub(*l)).collect() };
         // Positions covered by the pairs (the odd last candidate's block is carried as is).
         let paired: usize = blocks.get(..2 * half).map_or(0, |b| b.iter().sum());
         if track {
@@ -137,12 +160,20 @@ pub fn reduce_extreme(
             }
         }
         let total = factors.len();
-        let fs = Shared { data: from_vec("max", &[total], factors)?, scale: 0 };
-        let ds = Shared { data: from_vec("max", &[total], diffs)?, scale: 0 };
-        let prod = to_vec(&mul_raw(party, &fs, &ds)?.data);
+        let prod = if total > 0 {
+            let fs = Shared { data: from_vec("max", &[total], factors)?, scale: 0 };
+            let ds = Shared { data: from_vec("max", &[total], diffs)?, scale: 0 };
+            to_vec(&mul_raw(party, &fs, &ds)?.data)
+        } else {
+            Vec::new()
+        };
         let mut new_vals = Vec::with_capacity(rows * next);
-        // prod: rows × half selected value differences, then rows × paired one-hot products.
-        let (prod_vals, prod_oh) = prod.split_at_checked(rows * half).unwrap_or((&prod, &[]));
+        // prod: rows × half selected value differences (tree only), then rows × paired one-hot
+        // products.
+        let (prod_vals, prod_oh) = match &selected {
+            Some(sel) => (sel.as_slice(), prod.as_slice()),
+            None => prod.split_at_checked(rows * half).unwrap_or((&prod, &[])),
+        };
         for ((row, lrow), prow) in vals.chunks_exact(m).zip(left.chunks_exact(half)).zip(prod_vals.chunks_exact(half)) {
             new_vals.extend(lrow.iter().zip(prow).map(|(l, p)| l.wrapping_add(*p)));
             if m % 2 == 1 {

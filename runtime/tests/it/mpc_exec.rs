@@ -307,19 +307,27 @@ print(reveal(s));
     write_npy(&dir, "x.npy", &[8, 8], xs.clone());
     write_npy(&dir, "y.npy", &[8, 8], ys);
     let program = compile_src(src, &[]);
-    let (report, recorded) = run_mpc_recording(&program, 2, &cfg(&dir, 2, 3), &mut VecSink::default()).expect("run");
-    assert!(report.parties[0].bytes_sent > 0);
-    // Messages are little-endian 64-bit words; look for x's encodings among them.
-    let needles: Vec<u64> = xs.iter().map(|&v| encode_scaled(v, 16).unwrap_or(0)).collect();
-    let mut messages = 0;
-    for party in &recorded {
-        for (_, msg) in party {
-            messages += 1;
-            let found = words(msg).into_iter().find(|w| needles.contains(w));
-            assert_eq!(found, None, "an encoding of x is on the wire");
+    use mpcc_runtime::protocols::compare::CompareMode;
+    let mut counts = Vec::new();
+    for mode in [CompareMode::Fss, CompareMode::Tree] {
+        let config = RunConfig { compare: Some(mode), ..cfg(&dir, 2, 3) };
+        let (report, recorded) = run_mpc_recording(&program, 2, &config, &mut VecSink::default()).expect("run");
+        assert!(report.parties[0].bytes_sent > 0);
+        // Messages are little-endian 64-bit words; look for x's encodings among them.
+        let needles: Vec<u64> = xs.iter().map(|&v| encode_scaled(v, 16).unwrap_or(0)).collect();
+        let mut messages = 0;
+        for party in &recorded {
+            for (_, msg) in party {
+                messages += 1;
+                let found = words(msg).into_iter().find(|w| needles.contains(w));
+                assert_eq!(found, None, "an encoding of x is on the wire ({mode:?})");
+            }
         }
+        counts.push(messages);
     }
-    assert!(messages > 10);
+    // Both parties send in every round; relu takes 1 round with the DCF and 9 with the tree.
+    assert!(counts[0] > 6, "{counts:?}");
+    assert_eq!(counts[1] - counts[0], 2 * 8, "{counts:?}");
 }
 
 fn run_both(recipe: &str, src_file: &str, params: &[(&str, &str)], parties: &[usize]) -> Vec<(Vec<Event>, Vec<Event>)> {

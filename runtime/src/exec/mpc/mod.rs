@@ -59,6 +59,7 @@ pub fn run_party_seq(
 ) -> Result<PartyReport, RunError> {
     let start = Instant::now();
     check_parties(program, party.n_parties())?;
+    party.set_compare(crate::exec::compare_mode(cfg, party.n_parties())?);
     let id = party.id();
     let reveals_before = party.protocol_stats().reveals;
     let mut m = Machine::new(program, cfg, party, emit);
@@ -158,15 +159,18 @@ pub fn run_mpc_with_comms(
     let fixed = crate::exec::fixed_point(cfg)?;
     let start = Instant::now();
     let seeds = Seeds::generate(n, cfg.seed);
-    let (link, dealer_thread) = spawn_dealer_thread(&seeds.dealer);
-    let mut link = Some(Box::new(link) as Box<dyn DealerLink>);
+    let (link, peer, dealer_thread) = spawn_dealer_thread(&seeds.dealer);
+    let mut links = [Some(Box::new(link) as Box<dyn DealerLink>), Some(Box::new(peer) as Box<dyn DealerLink>)];
+    let mode = crate::exec::compare_mode(cfg, n)?;
     let parties: Vec<Party> = comms
         .into_iter()
         .zip(&seeds.parties)
         .enumerate()
         .map(|(i, (comm, ps))| {
-            let client = DealerClient::new(i, ps.dealer, if i == 0 { link.take() } else { None });
-            Party::new(comm, ps, client, fixed)
+            let client = DealerClient::new(i, ps.dealer, links.get_mut(i).and_then(Option::take));
+            let mut party = Party::new(comm, ps, client, fixed);
+            party.set_compare(mode);
+            party
         })
         .collect();
     type Outcome = (Result<PartyReport, RunError>, Vec<(u64, Event)>, Vec<(usize, Vec<u8>)>);

@@ -197,6 +197,17 @@ pub struct Measured {
 /// Runs `op` on `values` (shaped as rows of `row` when `row > 0`) with `n_parties` simulated
 /// parties; returns the decoded inputs, outputs and the call's counters.
 pub fn measure(n_parties: usize, values: &[f64], row: usize, op: Op) -> Result<Measured, MpcError> {
+    measure_with(n_parties, None, values, row, op)
+}
+
+/// As `measure`, comparing with `compare` (`None`: the default for the party count).
+pub fn measure_with(
+    n_parties: usize,
+    compare: Option<crate::protocols::compare::CompareMode>,
+    values: &[f64],
+    row: usize,
+    op: Op,
+) -> Result<Measured, MpcError> {
     let fixed = FixedPoint::default();
     let shape = match values.len().checked_div(row) {
         Some(rows) => vec![rows, row],
@@ -207,7 +218,9 @@ pub fn measure(n_parties: usize, values: &[f64], row: usize, op: Op) -> Result<M
         .map_err(|e| MpcError::Invalid { party: 0, op: "accuracy", reason: e.to_string() })?;
     let enc = fixed.encode(&x)?;
     let input: Vec<f64> = fixed.decode(&enc).iter().copied().collect();
-    let reports = simulate(&SimConfig::new(n_parties, Some(7)), |party| {
+    let mut cfg = SimConfig::new(n_parties, Some(7));
+    cfg.compare = compare;
+    let reports = simulate(&cfg, |party| {
         let share = share_from(party, 0, (party.id() == 0).then_some(&enc), &shape, 16)?;
         let (c0, d0) = (party.comm_stats(), party.dealer_stats());
         let out = op(party, &share)?;
@@ -272,8 +285,11 @@ pub fn accuracy_table(n_parties: usize, points: usize) -> Result<Vec<AccuracyRow
         if case.row > 0 {
             values = shuffled(values);
         }
-        for (method, op) in [(Method::Mpcc, case.mpcc), (Method::CrypTen, case.crypten)] {
-            let m = measure(n_parties, &values, case.row, op)?;
+        // CrypTen's methods compare as CrypTen does, with a binary adder (the carry tree); mpcc's
+        // with the run's default (the DCF protocol for 2 parties).
+        let tree = Some(crate::protocols::compare::CompareMode::Tree);
+        for (method, op, compare) in [(Method::Mpcc, case.mpcc, None), (Method::CrypTen, case.crypten, tree)] {
+            let m = measure_with(n_parties, compare, &values, case.row, op)?;
             let want = (case.reference)(&m.input);
             let (max_abs_err, max_rel_err) = errors(&m.output, &want);
             rows.push(AccuracyRow {

@@ -25,7 +25,7 @@ use super::poly;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::protocols::compare::msb;
+use crate::protocols::compare::below_thresholds;
 use crate::protocols::trunc::truncate;
 use crate::ring::to_vec;
 use crate::share::Shared;
@@ -80,13 +80,9 @@ pub fn exp(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     thresholds.extend((m_lo + 1..=m_hi).map(|m| m as f64 * D));
     thresholds.push(hi);
     let xs = to_vec(&x.data);
-    let mut all = Vec::with_capacity(thresholds.len() * n);
-    for t in &thresholds {
-        let c = encode_scaled(*t, f)?;
-        all.extend(xs.iter().map(|v| v.wrapping_sub(if party.id() == 0 { c } else { 0 })));
-    }
+    let encoded = thresholds.iter().map(|t| encode_scaled(*t, f)).collect::<Result<Vec<u64>, _>>()?;
     // lt[k][i] = [x_i < threshold k] (unscaled 0/1).
-    let lt_all = to_vec(&msb(party, &flat(all, f)?)?.data);
+    let lt_all = below_thresholds(party, x, &encoded)?;
     let lt: Vec<&[u64]> = lt_all.chunks(n.max(1)).collect();
     let intervals = thresholds.len() - 1;
     // onehot[k] = lt[k + 1] - lt[k]; over = 1 - lt[last].

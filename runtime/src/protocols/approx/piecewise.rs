@@ -17,7 +17,7 @@ use super::poly;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::protocols::compare::msb;
+use crate::protocols::compare::below_thresholds;
 use crate::protocols::trunc::truncate;
 use crate::ring::to_vec;
 use crate::share::Shared;
@@ -49,13 +49,9 @@ pub(super) fn eval(party: &mut Party, x: &Shared, spec: &Pieces) -> Result<Share
     let xs = to_vec(&x.data);
     let is_p0 = party.id() == 0;
     let breaks: Vec<f64> = (0..=spec.pieces).map(|i| spec.lo + i as f64 * spec.width).collect();
-    let mut all = Vec::with_capacity(breaks.len() * n);
-    for b in &breaks {
-        let c = if is_p0 { encode_scaled(*b, f)? } else { 0 };
-        all.extend(xs.iter().map(|v| v.wrapping_sub(c)));
-    }
+    let encoded = breaks.iter().map(|b| encode_scaled(*b, f)).collect::<Result<Vec<u64>, _>>()?;
     // lt[i] = [x < breaks[i]] (unscaled 0/1).
-    let lt_all = to_vec(&msb(party, &flat(all, f)?)?.data);
+    let lt_all = below_thresholds(party, x, &encoded)?;
     let lt: Vec<&[u64]> = lt_all.chunks(n.max(1)).collect();
     let below = lt.first().ok_or_else(|| party.invalid("approx", "no comparison bits"))?.to_vec();
     let last = lt.last().ok_or_else(|| party.invalid("approx", "no comparison bits"))?;

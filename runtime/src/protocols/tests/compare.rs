@@ -2,7 +2,7 @@
 //! reductions max/min/argmax/argmin.
 
 use super::*;
-use crate::protocols::compare::{abs, compare, relu, sign, CmpOp};
+use crate::protocols::compare::{abs, compare, relu, sign, CmpOp, CompareMode};
 use crate::protocols::convert::{a2b, b2a_bit};
 use crate::protocols::select::{maximum, minimum, reduce_extreme, where_, Extreme};
 use crate::protocols::{binary, convert};
@@ -30,7 +30,7 @@ proptest! {
         for (i, v) in y.iter_mut().enumerate() {
             if eq_mask[i % eq_mask.len()] { *v = x.as_slice().unwrap()[i]; }
         }
-        for n in PARTY_COUNTS {
+        for (n, mode) in COMPARE_CASES {
             for (op, f) in [
                 (CmpOp::Lt, (|a, b| a < b) as fn(i64, i64) -> bool),
                 (CmpOp::Le, |a, b| a <= b),
@@ -39,7 +39,7 @@ proptest! {
                 (CmpOp::Eq, |a, b| a == b),
                 (CmpOp::Ne, |a, b| a != b),
             ] {
-                let got = run_op(n, &[x.clone(), y.clone()], |party, s| {
+                let got = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
                     let c = compare(party, op, &s[0], &s[1])?;
                     Ok(crate::protocols::arith::upscale(&c, 16))
                 });
@@ -51,27 +51,27 @@ proptest! {
 
     #[test]
     fn sign_abs_relu((x, _y) in tensor_pair(1000.0)) {
-        for n in PARTY_COUNTS {
-            let got = run_op(n, std::slice::from_ref(&x), |party, s| Ok(crate::protocols::arith::upscale(&sign(party, &s[0])?, 16)));
+        for (n, mode) in COMPARE_CASES {
+            let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| Ok(crate::protocols::arith::upscale(&sign(party, &s[0])?, 16)));
             assert_close(&got, &x.mapv(|v| if enc(v) >= 0 { 1.0 } else { -1.0 }), 0.0);
-            let got = run_op(n, std::slice::from_ref(&x), |party, s| abs(party, &s[0]));
+            let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| abs(party, &s[0]));
             assert_close(&got, &x.mapv(f64::abs), ULP);
-            let got = run_op(n, std::slice::from_ref(&x), |party, s| relu(party, &s[0]));
+            let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| relu(party, &s[0]));
             assert_close(&got, &x.mapv(|v| v.max(0.0)), ULP);
         }
     }
 
     #[test]
     fn where_and_elementwise_extremes((x, y) in tensor_pair(500.0)) {
-        for n in PARTY_COUNTS {
-            let got = run_op(n, &[x.clone(), y.clone()], |party, s| {
+        for (n, mode) in COMPARE_CASES {
+            let got = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
                 let c = compare(party, CmpOp::Gt, &s[0], &s[1])?;
                 where_(party, &c, &s[0], &s[1])
             });
             assert_close(&got, &ndarray::Zip::from(&x).and(&y).map_collect(|a, b| a.max(*b)), ULP);
-            let got = run_op(n, &[x.clone(), y.clone()], |party, s| maximum(party, &s[0], &s[1]));
+            let got = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| maximum(party, &s[0], &s[1]));
             assert_close(&got, &ndarray::Zip::from(&x).and(&y).map_collect(|a, b| a.max(*b)), ULP);
-            let got = run_op(n, &[x.clone(), y.clone()], |party, s| minimum(party, &s[0], &s[1]));
+            let got = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| minimum(party, &s[0], &s[1]));
             assert_close(&got, &ndarray::Zip::from(&x).and(&y).map_collect(|a, b| a.min(*b)), ULP);
         }
     }
@@ -79,14 +79,14 @@ proptest! {
     #[test]
     fn tree_reductions((x, _y) in tensor_pair(500.0), axis_pick in 0usize..3) {
         let axis = axis_pick % x.ndim();
-        for n in PARTY_COUNTS {
+        for (n, mode) in COMPARE_CASES {
             for which in [Extreme::Max, Extreme::Min] {
-                let got = run_op(n, std::slice::from_ref(&x), |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, false)?.values));
+                let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, false)?.values));
                 let want = x.map_axis(ndarray::Axis(axis), |lane| lane.iter().copied().fold(
                     if which == Extreme::Max { f64::MIN } else { f64::MAX },
                     |a, b| if which == Extreme::Max { a.max(b) } else { a.min(b) }));
                 assert_close(&got, &want, ULP);
-                let got = run_op(n, std::slice::from_ref(&x), |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, true)?.index.unwrap()));
+                let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| Ok(reduce_extreme(party, &s[0], Some(axis), which, true)?.index.unwrap()));
                 let want = x.map_axis(ndarray::Axis(axis), |lane| {
                     let mut best = 0;
                     for (i, &v) in lane.iter().enumerate() {
@@ -106,14 +106,14 @@ proptest! {
 fn argmax_one_hot_and_ties_go_first() {
     let x =
         ArrayD::from_shape_vec(IxDyn(&[2, 5]), vec![1.0, 7.0, 7.0, -2.0, 3.0, -1.0, -1.0, -5.0, -1.0, -3.0]).unwrap();
-    for n in PARTY_COUNTS {
-        let got = run_op(n, std::slice::from_ref(&x), |party, s| {
+    for (n, mode) in COMPARE_CASES {
+        let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| {
             let r = reduce_extreme(party, &s[0], Some(1), Extreme::Max, true)?;
             Ok(crate::protocols::arith::upscale(&r.one_hot.unwrap(), 16))
         });
         let want = ArrayD::from_shape_vec(IxDyn(&[2, 5]), vec![0., 1., 0., 0., 0., 1., 0., 0., 0., 0.]).unwrap();
         assert_close(&got, &want, 0.0);
-        let got = run_op(n, std::slice::from_ref(&x), |party, s| {
+        let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| {
             Ok(reduce_extreme(party, &s[0], None, Extreme::Min, true)?.values)
         });
         assert_close(&got, &ArrayD::from_elem(IxDyn(&[]), -5.0), 0.0);
@@ -128,8 +128,8 @@ fn argmax_matches_plaintext_on_odd_lengths() {
     for len in [1usize, 2, 3, 5, 6, 7, 13] {
         let x = ArrayD::from_shape_fn(IxDyn(&[3, len]), |i| (((i[0] * 31 + i[1] * 17) % 11) as f64) - 5.0);
         for (which, op) in [(Extreme::Max, mpcc_ir::ArgOp::ArgMax), (Extreme::Min, mpcc_ir::ArgOp::ArgMin)] {
-            for n in PARTY_COUNTS {
-                let got = run_op(n, std::slice::from_ref(&x), |party, s| {
+            for (n, mode) in COMPARE_CASES {
+                let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| {
                     let r = reduce_extreme(party, &s[0], Some(1), which, true)?;
                     let oh = crate::protocols::arith::upscale(&r.one_hot.unwrap(), 16);
                     let idx = crate::protocols::arith::upscale(&r.index.unwrap(), 16);
@@ -196,7 +196,9 @@ fn a2b_b2a_and_gates_round_trip() {
 fn comparison_rounds_match_the_documented_counts() {
     let x = arr1(&[1.0, -2.0, 3.5]).into_dyn();
     for n in PARTY_COUNTS {
-        let reports = simulate(&SimConfig::new(n, Some(5)), |party| {
+        let mut cfg = SimConfig::new(n, Some(5));
+        cfg.compare = Some(CompareMode::Tree);
+        let reports = simulate(&cfg, |party| {
             let e = party.fixed.encode(&x)?;
             let s = share_from(party, 0, (party.id() == 0).then_some(&e), &[3], 16)?;
             crate::protocols::compare::msb(party, &s)
@@ -211,6 +213,84 @@ fn comparison_rounds_match_the_documented_counts() {
         }
         assert_eq!(reports[0].dealer.bytes_received, 8 * (convert::msb_and_words(3) as u64 + 3 * g + 3));
     }
+    // The DCF protocol (2 parties): one round of 8 bytes per element and party; the dealer
+    // sends the correction words (192 words, 256 with the product) to both parties and party 0
+    // its shares of msb(r) (and r·msb(r)).
+    for product in [false, true] {
+        let reports = simulate(&SimConfig::new(2, Some(5)), |party| {
+            let e = party.fixed.encode(&x)?;
+            let s = share_from(party, 0, (party.id() == 0).then_some(&e), &[3], 16)?;
+            let (c0, d0) = (party.comm_stats(), party.dealer_stats());
+            if product {
+                crate::protocols::compare::msb_and_product(party, &s)?;
+            } else {
+                crate::protocols::compare::msb(party, &s)?;
+            }
+            let (c1, d1) = (party.comm_stats(), party.dealer_stats());
+            Ok((c1.rounds - c0.rounds, c1.bytes_sent - c0.bytes_sent, d1.bytes_received - d0.bytes_received))
+        })
+        .unwrap();
+        let (keys, corrected) = if product { (256, 2) } else { (192, 1) };
+        assert_eq!(reports[0].output, (1, 8 * 3, 8 * 3 * (keys + corrected)));
+        assert_eq!(reports[1].output, (1, 8 * 3, 8 * 3 * keys));
+    }
+}
+
+/// Comparisons, relu, maximum and sign at the edges of the encodable range (|encoding| < 2^62)
+/// and around 0, with both protocols, against integer comparison of the encodings.
+#[test]
+fn the_range_limits_compare_exactly() {
+    let top = (1i64 << 62) - 1;
+    let points = [0i64, 1, -1, 2, -2, top, -top, top - 1, -top + 1, 1 << 61, -(1 << 61), 65536, -65536];
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for &a in &points {
+        for &b in &points {
+            xs.push(a as u64);
+            ys.push(b as u64);
+        }
+    }
+    let len = xs.len();
+    for (n, mode) in COMPARE_CASES {
+        let (xv, yv) = (ring_of(&xs), ring_of(&ys));
+        let mut cfg = SimConfig::new(n, Some(9));
+        cfg.compare = Some(mode);
+        let reports = simulate(&cfg, |party| {
+            let a = share_from(party, 0, (party.id() == 0).then_some(&xv), &[len], 16)?;
+            let b = share_from(party, 1, (party.id() == 1).then_some(&yv), &[len], 16)?;
+            let lt = compare(party, CmpOp::Lt, &a, &b)?;
+            let eq = compare(party, CmpOp::Eq, &a, &b)?;
+            let r = relu(party, &a)?;
+            let m = maximum(party, &a, &b)?;
+            let s = sign(party, &a)?;
+            Ok([reveal(party, &lt)?, reveal(party, &eq)?, reveal(party, &r)?, reveal(party, &m)?, reveal(party, &s)?])
+        })
+        .unwrap();
+        let out: Vec<Vec<u64>> = reports[0].output.iter().map(|t| crate::ring::to_vec(&t.data)).collect();
+        for j in 0..len {
+            let (a, b) = (xs[j] as i64, ys[j] as i64);
+            let ctx = format!("{n} parties, {mode:?}, x = {a}, y = {b}");
+            assert_eq!(out[0][j], (a < b) as u64, "<: {ctx}");
+            assert_eq!(out[1][j], (a == b) as u64, "==: {ctx}");
+            assert_eq!(out[2][j] as i64, a.max(0), "relu: {ctx}");
+            assert_eq!(out[3][j] as i64, a.max(b), "maximum: {ctx}");
+            assert_eq!(out[4][j] as i64, if a >= 0 { 1 } else { -1 }, "sign: {ctx}");
+        }
+    }
+}
+
+/// The DCF protocol is for 2 parties; asking for it with 3 is an error, not a wrong result.
+#[test]
+fn dcf_comparisons_refuse_three_parties() {
+    let mut cfg = SimConfig::new(3, Some(1));
+    cfg.compare = Some(CompareMode::Fss);
+    let v = ring_of(&[5]);
+    let err = simulate(&cfg, |party| {
+        let s = share_from(party, 0, (party.id() == 0).then_some(&v), &[1], 0)?;
+        crate::protocols::compare::msb(party, &s)
+    })
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("2 parties"), "{err}");
 }
 
 fn ring_of(v: &[u64]) -> crate::ring::RingTensor {
@@ -224,15 +304,17 @@ fn msb_of_arbitrary_ring_elements() {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(21);
     let mut words: Vec<u64> = (0..2000).map(|_| rng.random()).collect();
     words.extend([0, 1, u64::MAX, 1 << 63, (1 << 63) - 1, (1 << 62), u64::MAX - 1, 0x7fff_0000_0000_0000]);
-    for n in PARTY_COUNTS {
+    for (n, mode) in COMPARE_CASES {
         let v = ring_of(&words);
-        let reports = simulate(&SimConfig::new(n, Some(8)), |party| {
+        let mut cfg = SimConfig::new(n, Some(8));
+        cfg.compare = Some(mode);
+        let reports = simulate(&cfg, |party| {
             let s = share_from(party, n - 1, (party.id() == n - 1).then_some(&v), &[words.len()], 0)?;
             let m = crate::protocols::compare::msb(party, &s)?;
             reveal(party, &m)
         })
         .unwrap();
         let want: Vec<u64> = words.iter().map(|w| w >> 63).collect();
-        assert_eq!(crate::ring::to_vec(&reports[0].output.data), want, "{n} parties");
+        assert_eq!(crate::ring::to_vec(&reports[0].output.data), want, "{n} parties, {mode:?}");
     }
 }

@@ -107,15 +107,20 @@ fn pooling_rounds_are_those_of_the_documented_rows() {
     let fixed = FixedPoint::default();
     let x = fixed.encode(&ramp(&[2, 3, 8, 8], 0.45, 1.0)).unwrap();
     let win = Window2d { stride: [2, 2], padding: [0, 0] };
-    for n in PARTY_COUNTS {
+    // With the DCF (2 parties) each level is one round.
+    use crate::protocols::compare::CompareMode;
+    for (n, mode) in COMPARE_CASES {
         let l = crate::protocols::convert::csa_layers(n) as u64;
-        for (op, want) in [(PoolOp::Max, 2 * (l + 9)), (PoolOp::Avg, 1)] {
-            let reports = simulate(&SimConfig::new(n, Some(4)), |party| {
+        let level = if mode == CompareMode::Fss { 1 } else { l + 9 };
+        for (op, want) in [(PoolOp::Max, 2 * level), (PoolOp::Avg, 1)] {
+            let mut cfg = SimConfig::new(n, Some(4));
+            cfg.compare = Some(mode);
+            let reports = simulate(&cfg, |party| {
                 let a = share_from(party, 0, (party.id() == 0).then_some(&x), x.shape(), 16)?;
                 conv::pool2d(party, op, &a, [2, 2], &win).map(|_| ())
             })
             .unwrap();
-            assert_eq!(reports[1].comm.rounds, want, "{op:?} with {n} parties");
+            assert_eq!(reports[1].comm.rounds, want, "{op:?} with {n} parties, {mode:?}");
         }
     }
 }

@@ -2,7 +2,7 @@
 //! bytes per element for each protocol, for 2, 3 and 5 parties.
 
 use super::*;
-use crate::protocols::compare::{compare, relu, CmpOp};
+use crate::protocols::compare::{compare, relu, CmpOp, CompareMode};
 use crate::protocols::convert::{a2b, b2a_bit, csa_adders, csa_layers, msb_and_words};
 use crate::protocols::select::{reduce_extreme, where_, Extreme};
 use crate::protocols::{arith, binary, matmul, mul, trunc};
@@ -10,10 +10,22 @@ use crate::share::BinShared;
 
 const N_ELEM: usize = 12;
 
-/// (rounds, bytes sent by party 1, dealer bytes to party 0) of `op` on two 12-element inputs.
+/// (rounds, bytes sent by party 1, dealer bytes to party 0) of `op` on two 12-element inputs,
+/// comparing with the carry tree.
 fn cost(n: usize, op: impl Fn(&mut Party, &Shared, &Shared) -> Result<(), MpcError> + Sync) -> (u64, u64, u64) {
+    cost_with(n, CompareMode::Tree, op)
+}
+
+/// As `cost`, comparing with `mode`.
+fn cost_with(
+    n: usize,
+    mode: CompareMode,
+    op: impl Fn(&mut Party, &Shared, &Shared) -> Result<(), MpcError> + Sync,
+) -> (u64, u64, u64) {
     let x = ArrayD::from_shape_fn(vec![N_ELEM], |i| i[0] as f64 - 5.5);
-    let reports = simulate(&SimConfig::new(n, Some(2)), |party| {
+    let mut cfg = SimConfig::new(n, Some(2));
+    cfg.compare = Some(mode);
+    let reports = simulate(&cfg, |party| {
         let e = party.fixed.encode(&x)?;
         let a = share_from(party, 0, (party.id() == 0).then_some(&e), &[N_ELEM], 16)?;
         let b = share_from(party, 1, (party.id() == 1).then_some(&e), &[N_ELEM], 16)?;
@@ -21,6 +33,23 @@ fn cost(n: usize, op: impl Fn(&mut Party, &Shared, &Shared) -> Result<(), MpcErr
     })
     .unwrap();
     (reports[1].comm.rounds, reports[1].comm.bytes_sent, reports[0].dealer.bytes_received)
+}
+
+/// The DCF rows of docs/protocols.md (2 parties): per element, 1 round and 8 bytes per party; the
+/// dealer sends party 0 193 words (258 with the product) and party 1 192 (256).
+#[test]
+fn documented_dcf_costs_hold() {
+    let e = N_ELEM as u64;
+    let fss = |op: &(dyn Fn(&mut Party, &Shared, &Shared) -> Result<(), MpcError> + Sync)| {
+        let c = cost_with(2, CompareMode::Fss, op);
+        (c.0, c.1 / e, c.2 / e)
+    };
+    assert_eq!(fss(&|p, a, b| compare(p, CmpOp::Lt, a, b).map(|_| ())), (1, 8, 8 * 193));
+    assert_eq!(fss(&|p, a, b| compare(p, CmpOp::Eq, a, b).map(|_| ())), (1, 16, 16 * 193));
+    assert_eq!(fss(&|p, a, _| relu(p, a).map(|_| ())), (1, 8, 8 * 258));
+    assert_eq!(fss(&|p, a, b| crate::protocols::select::maximum(p, a, b).map(|_| ())), (1, 8, 8 * 258));
+    // A 12-element max: ⌈log2 12⌉ = 4 levels of one round each.
+    assert_eq!(fss(&|p, a, _| reduce_extreme(p, a, None, Extreme::Max, false).map(|_| ())).0, 4);
 }
 
 #[test]

@@ -86,7 +86,8 @@ fn only_reveals_count_as_unmasked_openings() {
         .unwrap();
         for r in &reports {
             assert_eq!((r.protocol.reveals, r.protocol.revealed_elements), (1, 3));
-            assert!(r.protocol.openings > 5, "the protocols' masked openings are counted too");
+            // mul: the Beaver opening and the truncation; relu: at least one masked opening.
+            assert!(r.protocol.openings >= 4, "the protocols' masked openings are counted too");
         }
     }
 }

@@ -13,6 +13,7 @@ mod wire;
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
+use crate::protocols::compare::CompareMode;
 use crate::share::{reveal, share_from, Shared};
 use crate::simulate::{simulate, SimConfig};
 use ndarray::ArrayD;
@@ -21,6 +22,10 @@ use proptest::prelude::*;
 /// The party counts every protocol is tested with.
 pub const PARTY_COUNTS: [usize; 3] = [2, 3, 5];
 
+/// The comparison protocols tested per party count: both for 2 parties, the tree for more.
+pub const COMPARE_CASES: [(usize, CompareMode); 4] =
+    [(2, CompareMode::Fss), (2, CompareMode::Tree), (3, CompareMode::Tree), (5, CompareMode::Tree)];
+
 /// Shares input `i` from party `i % n`, runs `op` on every party, reveals the result to all and
 /// decodes it; checks that all parties decoded the same tensor.
 pub fn run_op(
@@ -28,9 +33,21 @@ pub fn run_op(
     inputs: &[ArrayD<f64>],
     op: impl Fn(&mut Party, &[Shared]) -> Result<Shared, MpcError> + Sync,
 ) -> ArrayD<f64> {
+    run_op_mode(n, None, inputs, op)
+}
+
+/// As `run_op`, comparing with `mode` (`None`: the default for `n`).
+pub fn run_op_mode(
+    n: usize,
+    mode: Option<CompareMode>,
+    inputs: &[ArrayD<f64>],
+    op: impl Fn(&mut Party, &[Shared]) -> Result<Shared, MpcError> + Sync,
+) -> ArrayD<f64> {
     let fixed = FixedPoint::default();
     let encoded: Vec<_> = inputs.iter().map(|x| fixed.encode(x).unwrap()).collect();
-    let reports = simulate(&SimConfig::new(n, Some(42 + n as u64)), |party| {
+    let mut cfg = SimConfig::new(n, Some(42 + n as u64));
+    cfg.compare = mode;
+    let reports = simulate(&cfg, |party| {
         let mut shares = Vec::new();
         for (i, x) in encoded.iter().enumerate() {
             let src = i % n;

@@ -1,0 +1,379 @@
+//! Distributed comparison functions (Boyle, Chandran, Gilboa, Gupta, Ishai, Kumar, Rathee:
+//! "Function Secret Sharing for Mixed-Mode and Fixed-Point Secure Computation", Eurocrypt 2021,
+//! figure 3): two keys for `f(x) = β if x < α else 0` on 63-bit inputs, with `β` in
+//! `(Z_2^64)^k` for `k` = 1 or 2 output words. Each key alone is pseudorandom; evaluating both on
+//! the same public `x` gives additive shares of `f(x)`.
+//!
+//! A key is the party's 127-bit root seed plus correction words common to both parties:
+//! per level (most significant bit first) the seed correction (2 words) and `k` value
+//! corrections, then two words of control-bit corrections (bit `i` of the first for the left
+//! child at level `i`, of the second for the right one), then `k` final words:
+//! [`key_words`]`(k)` = 63·(2+k) + 2 + k words (192 for k = 1, 256 for k = 2).
+//!
+//! Work: generating one pair of keys hashes 2·(2+k) blocks per level; evaluating one key hashes
+//! 2 blocks per level. Both run over batches of instances so that AES-NI pipelines the blocks.
+//! The root seeds come from the caller (the dealer streams); nothing here draws randomness.
+
+use super::prg::{hi, lo, Prg};
+
+/// Input bits of the comparison (the low 63 bits of a word).
+pub const DCF_BITS: usize = 63;
+
+/// Instances processed together (one AES call per level for all of them).
+const CHUNK: usize = 64;
+
+/// Correction words common to both keys of one instance with `outputs` output words.
+pub fn key_words(outputs: usize) -> usize {
+    DCF_BITS * (2 + outputs) + 2 + outputs
+}
+
+/// A malformed call.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DcfError {
+    #[error("a DCF has 1 or 2 output words, not {0}")]
+    Outputs(usize),
+    #[error("DCF {what}: expected {expected} words, got {got}")]
+    Length { what: &'static str, expected: usize, got: usize },
+    #[error("a DCF key belongs to party 0 or 1, not {0}")]
+    Party(usize),
+}
+
+/// A root seed from two dealer words (bit 0 cleared: it is the control bit's place).
+pub fn root_seed(lo: u64, hi: u64) -> u128 {
+    (((hi as u128) << 64) | lo as u128) & !1
+}
+
+fn neg_if(negate: bool, x: u64) -> u64 {
+    if negate {
+        x.wrapping_neg()
+    } else {
+        x
+    }
+}
+
+/// Value word `m` of child `dir` from the value block(s) of a seed: with one output word both
+/// children's words share one block (low, high); with two, child `dir` has its own block.
+fn v_word(block: u128, outputs: usize, dir: usize, m: usize) -> u64 {
+    let low = if outputs == 1 { dir == 0 } else { m == 0 };
+    if low {
+        lo(block)
+    } else {
+        hi(block)
+    }
+}
+
+/// The tweak of child `dir`'s value block.
+fn v_tweak(outputs: usize, dir: usize) -> u128 {
+    if outputs == 1 {
+        2
+    } else {
+        2 + dir as u128
+    }
+}
+
+/// Output word `m` of a leaf seed.
+fn convert(s: u128, m: usize) -> u64 {
+    if m == 0 {
+        hi(s)
+    } else {
+        lo(s)
+    }
+}
+
+fn check_outputs(outputs: usize) -> Result<(), DcfError> {
+    if outputs == 1 || outputs == 2 {
+        Ok(())
+    } else {
+        Err(DcfError::Outputs(outputs))
+    }
+}
+
+fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), DcfError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(DcfError::Length { what, expected, got })
+    }
+}
+
+/// The correction words of `n` instances (`n = alphas.len()`): instance `j` compares with
+/// `alphas[j] mod 2^63` and outputs `betas[j·k..(j+1)·k]`; `roots[b][j]` is party `b`'s root seed.
+/// Returns `n · key_words(k)` words.
+pub fn gen(
+    prg: &mut Prg,
+    outputs: usize,
+    alphas: &[u64],
+    betas: &[u64],
+    roots: [&[u128]; 2],
+) -> Result<Vec<u64>, DcfError> {
+    check_outputs(outputs)?;
+    let n = alphas.len();
+    let k = outputs;
+    check_len("betas", n * k, betas.len())?;
+    check_len("root seeds of party 0", n, roots[0].len())?;
+    check_len("root seeds of party 1", n, roots[1].len())?;
+    let words = key_words(k);
+    let stride = 2 + k;
+    // Blocks hashed per instance and party: left, right, then the value blocks.
+    let per_party = 2 + k;
+    let mut keys = vec![0u64; n * words];
+    let mut inputs = Vec::with_capacity(CHUNK * 2 * per_party);
+    let mut hashed = Vec::with_capacity(CHUNK * 2 * per_party);
+    let [roots0, roots1] = roots;
+    let chunks = alphas
+        .chunks(CHUNK)
+        .zip(betas.chunks(CHUNK * k))
+        .zip(roots0.chunks(CHUNK).zip(roots1.chunks(CHUNK)))
+        .zip(keys.chunks_mut(CHUNK * words));
+    for (((alpha, beta), (r0, r1)), key) in chunks {
+        let mut s: Vec<[u128; 2]> = r0.iter().zip(r1).map(|(&a, &b)| [a & !1, b & !1]).collect();
+        let mut t: Vec<[bool; 2]> = vec![[false, true]; alpha.len()];
+        let mut va: Vec<u64> = vec![0; alpha.len() * k];
+        for level in 0..DCF_BITS {
+            inputs.clear();
+            for pair in &s {
+                for seed in pair {
+                    inputs.extend([seed ^ 0, seed ^ 1]);
+                    inputs.extend((0..k).map(|d| seed ^ (2 + d as u128)));
+                }
+            }
+            prg.hash(&inputs, &mut hashed);
+            let shift = DCF_BITS - 1 - level;
+            let iter = alpha
+                .iter()
+                .zip(beta.chunks_exact(k))
+                .zip(s.iter_mut().zip(t.iter_mut()))
+                .zip(va.chunks_exact_mut(k))
+                .zip(key.chunks_exact_mut(words))
+                .zip(hashed.chunks_exact(2 * per_party));
+            for (((((&alpha, beta), (s, t)), va), key), h) in iter {
+                let a = ((alpha >> shift) & 1) as usize;
+                let (h0, h1) = h.split_at(per_party);
+                let parts = [h0, h1];
+                // Per party: the children's seeds and control bits, and the value blocks.
+                let child = |b: usize, dir: usize| parts.get(b).and_then(|p| p.get(dir)).copied().unwrap_or(0);
+                let vblock = |b: usize, dir: usize| {
+                    parts.get(b).and_then(|p| p.get(2 + if k == 1 { 0 } else { dir })).copied().unwrap_or(0)
+                };
+                let (keep, lose) = (a, 1 - a);
+                let s_cw = (child(0, lose) ^ child(1, lose)) & !1;
+                let t1 = t[1];
+                let Some([s_lo, s_hi, vcws @ ..]) = key.get_mut(level * stride..(level + 1) * stride) else {
+                    return Err(DcfError::Length { what: "key", expected: words, got: 0 });
+                };
+                *s_lo = lo(s_cw);
+                *s_hi = hi(s_cw);
+                for (m, (va, (cw, &beta))) in va.iter_mut().zip(vcws.iter_mut().zip(beta)).enumerate() {
+                    let v_lose = |b| v_word(vblock(b, lose), k, lose, m);
+                    let v_keep = |b| v_word(vblock(b, keep), k, keep, m);
+                    let mut vcw = neg_if(t1, v_lose(1).wrapping_sub(v_lose(0)).wrapping_sub(*va));
+                    if a == 1 {
+                        // The left subtree (x_i = 0 < α_i = 1) lies wholly below α.
+                        vcw = vcw.wrapping_add(neg_if(t1, beta));
+                    }
+                    *va = va.wrapping_sub(v_keep(1)).wrapping_add(v_keep(0)).wrapping_add(neg_if(t1, vcw));
+                    *cw = vcw;
+                }
+                let bit = |x: u128| x & 1 == 1;
+                let t_cw = [
+                    bit(child(0, 0)) ^ bit(child(1, 0)) ^ (a == 1) ^ true,
+                    bit(child(0, 1)) ^ bit(child(1, 1)) ^ (a == 1),
+                ];
+                if let Some([tl, tr]) = key.get_mut(DCF_BITS * stride..DCF_BITS * stride + 2) {
+                    *tl |= (t_cw[0] as u64) << level;
+                    *tr |= (t_cw[1] as u64) << level;
+                }
+                let t_keep = if keep == 0 { t_cw[0] } else { t_cw[1] };
+                for (b, (s, t)) in s.iter_mut().zip(t.iter_mut()).enumerate() {
+                    let kept = child(b, keep);
+                    *s = (kept & !1) ^ if *t { s_cw } else { 0 };
+                    *t = bit(kept) ^ (*t & t_keep);
+                }
+            }
+        }
+        for (((s, t), va), key) in s.iter().zip(&t).zip(va.chunks_exact(k)).zip(key.chunks_exact_mut(words)) {
+            let fin = key.get_mut(DCF_BITS * stride + 2..).unwrap_or_default();
+            for (m, (f, va)) in fin.iter_mut().zip(va).enumerate() {
+                *f = neg_if(t[1], convert(s[1], m).wrapping_sub(convert(s[0], m)).wrapping_sub(*va));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Party `party`'s shares of `f(xs[j])` for every instance `j` (`xs[j] mod 2^63`), from its root
+/// seeds and the common correction words: `n · k` words, instance-major.
+pub fn eval(
+    prg: &mut Prg,
+    party: usize,
+    outputs: usize,
+    roots: &[u128],
+    keys: &[u64],
+    xs: &[u64],
+) -> Result<Vec<u64>, DcfError> {
+    check_outputs(outputs)?;
+    if party > 1 {
+        return Err(DcfError::Party(party));
+    }
+    let n = xs.len();
+    let k = outputs;
+    let words = key_words(k);
+    check_len("root seeds", n, roots.len())?;
+    check_len("keys", n * words, keys.len())?;
+    let stride = 2 + k;
+    let negate = party == 1;
+    let mut out = vec![0u64; n * k];
+    let mut inputs = Vec::with_capacity(2 * CHUNK);
+    let mut hashed = Vec::with_capacity(2 * CHUNK);
+    let chunks =
+        xs.chunks(CHUNK).zip(roots.chunks(CHUNK)).zip(keys.chunks(CHUNK * words)).zip(out.chunks_mut(CHUNK * k));
+    for (((x, root), key), acc) in chunks {
+        let mut s: Vec<u128> = root.iter().map(|r| r & !1).collect();
+        let mut t: Vec<bool> = vec![party == 1; x.len()];
+        for level in 0..DCF_BITS {
+            let shift = DCF_BITS - 1 - level;
+            inputs.clear();
+            for (&s, &x) in s.iter().zip(x) {
+                let dir = ((x >> shift) & 1) as usize;
+                inputs.extend([s ^ dir as u128, s ^ v_tweak(k, dir)]);
+            }
+            prg.hash(&inputs, &mut hashed);
+            let iter = x
+                .iter()
+                .zip(s.iter_mut().zip(t.iter_mut()))
+                .zip(key.chunks_exact(words).zip(acc.chunks_exact_mut(k)))
+                .zip(hashed.chunks_exact(2));
+            for (((&x, (s, t)), (key, acc)), h) in iter {
+                let dir = ((x >> shift) & 1) as usize;
+                let (Some(cw), Some(&tw), &[child, vblock]) =
+                    (key.get(level * stride..(level + 1) * stride), key.get(DCF_BITS * stride + dir), h)
+                else {
+                    return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
+                };
+                let s_cw = match cw {
+                    [l, h, ..] => ((*h as u128) << 64) | *l as u128,
+                    _ => 0,
+                };
+                let vcw = cw.get(2..).unwrap_or_default();
+                for (m, (a, &vcw)) in acc.iter_mut().zip(vcw).enumerate() {
+                    let v = v_word(vblock, k, dir, m).wrapping_add(if *t { vcw } else { 0 });
+                    *a = a.wrapping_add(neg_if(negate, v));
+                }
+                let t_cw = (tw >> level) & 1 == 1;
+                let next_s = (child & !1) ^ if *t { s_cw } else { 0 };
+                *t = (child & 1 == 1) ^ (*t & t_cw);
+                *s = next_s;
+            }
+        }
+        for ((s, t), (key, acc)) in s.iter().zip(&t).zip(key.chunks_exact(words).zip(acc.chunks_exact_mut(k))) {
+            let fin = key.get(DCF_BITS * stride + 2..).unwrap_or_default();
+            for (m, (a, &f)) in acc.iter_mut().zip(fin).enumerate() {
+                let v = convert(*s, m).wrapping_add(if *t { f } else { 0 });
+                *a = a.wrapping_add(neg_if(negate, v));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::{Rng, SeedableRng};
+
+    const TOP: u64 = (1 << 63) - 1;
+
+    /// Generates keys for the instances, evaluates both at `xs`, returns the reconstructed outputs.
+    fn reconstruct(outputs: usize, alphas: &[u64], betas: &[u64], xs: &[u64], seed: u64) -> Vec<u64> {
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
+        let n = alphas.len();
+        let r0: Vec<u128> = (0..n).map(|_| root_seed(rng.random(), rng.random())).collect();
+        let r1: Vec<u128> = (0..n).map(|_| root_seed(rng.random(), rng.random())).collect();
+        let mut prg = Prg::new();
+        let keys = gen(&mut prg, outputs, alphas, betas, [&r0, &r1]).unwrap();
+        assert_eq!(keys.len(), n * key_words(outputs));
+        let y0 = eval(&mut prg, 0, outputs, &r0, &keys, xs).unwrap();
+        let y1 = eval(&mut prg, 1, outputs, &r1, &keys, xs).unwrap();
+        y0.iter().zip(&y1).map(|(a, b)| a.wrapping_add(*b)).collect()
+    }
+
+    fn want(outputs: usize, alphas: &[u64], betas: &[u64], xs: &[u64]) -> Vec<u64> {
+        let mut out = Vec::new();
+        for (j, (&a, &x)) in alphas.iter().zip(xs).enumerate() {
+            for m in 0..outputs {
+                out.push(if (x & TOP) < (a & TOP) { betas[j * outputs + m] } else { 0 });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn key_sizes() {
+        assert_eq!(key_words(1), 192);
+        assert_eq!(key_words(2), 256);
+    }
+
+    #[test]
+    fn edges_of_the_domain() {
+        // α and x at 0, 1, the middle and the top of [0, 2^63), every pair, both output widths.
+        let points = [0, 1, 2, (1 << 62) - 1, 1 << 62, (1 << 62) + 1, TOP - 1, TOP, u64::MAX];
+        for outputs in [1, 2] {
+            let (mut alphas, mut xs, mut betas) = (Vec::new(), Vec::new(), Vec::new());
+            for &a in &points {
+                for &x in &points {
+                    alphas.push(a);
+                    xs.push(x);
+                    betas.extend((0..outputs as u64).map(|m| 0xdead_beef ^ (a.wrapping_mul(3) + m)));
+                }
+            }
+            assert_eq!(reconstruct(outputs, &alphas, &betas, &xs, 1), want(outputs, &alphas, &betas, &xs));
+        }
+    }
+
+    #[test]
+    fn a_key_alone_looks_random() {
+        // Party 1's outputs over many x for one α: no value repeats (shares of 0 and β are fresh).
+        let alphas = vec![1u64 << 40; 200];
+        let betas = vec![1u64; 200];
+        let xs: Vec<u64> = (0..200u64).map(|i| (1 << 40) - 100 + i).collect();
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(3);
+        let r0: Vec<u128> = (0..200).map(|_| root_seed(rng.random(), rng.random())).collect();
+        let r1: Vec<u128> = (0..200).map(|_| root_seed(rng.random(), rng.random())).collect();
+        let mut prg = Prg::new();
+        let keys = gen(&mut prg, 1, &alphas, &betas, [&r0, &r1]).unwrap();
+        let mut y1 = eval(&mut prg, 1, 1, &r1, &keys, &xs).unwrap();
+        y1.sort_unstable();
+        y1.dedup();
+        assert_eq!(y1.len(), 200);
+    }
+
+    #[test]
+    fn bad_calls_are_errors() {
+        let mut prg = Prg::new();
+        assert_eq!(gen(&mut prg, 3, &[], &[], [&[], &[]]), Err(DcfError::Outputs(3)));
+        assert!(matches!(gen(&mut prg, 1, &[1], &[], [&[0], &[0]]), Err(DcfError::Length { .. })));
+        assert!(matches!(eval(&mut prg, 0, 1, &[0], &[0; 3], &[5]), Err(DcfError::Length { .. })));
+        assert_eq!(eval(&mut prg, 2, 1, &[], &[], &[]), Err(DcfError::Party(2)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn random_instances_reconstruct_to_the_comparison(
+            outputs in 1usize..=2,
+            raw in prop::collection::vec((any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>(), 0u32..64), 1..150),
+            seed in any::<u64>(),
+        ) {
+            // Half the x's are near α (differ only below a random bit), so deep paths are hit.
+            let alphas: Vec<u64> = raw.iter().map(|r| r.0).collect();
+            let xs: Vec<u64> = raw
+                .iter()
+                .map(|&(a, x, _, _, low)| if x % 2 == 0 { x } else { (a & !((1u64 << low) - 1)) | (x >> (64 - low.max(1))) })
+                .collect();
+            let betas: Vec<u64> = raw.iter().flat_map(|r| [r.2, r.3].into_iter().take(outputs)).collect();
+            prop_assert_eq!(reconstruct(outputs, &alphas, &betas, &xs, seed), want(outputs, &alphas, &betas, &xs));
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Comparisons in one round from distributed comparison functions (2 parties): the sign bit
+//! `msb(x)` of arithmetic shares, and with it `x·msb(x)` (for `relu`, `abs`, `maximum` and the
+//! max tree), from dealer DCF keys (`dealer::Request::DcfKeys`, `fss::dcf`).
+//!
+//! The dealer draws a uniform mask `r` in Z_2^64 (its shares come from the parties' dealer
+//! streams) and DCF keys for `[z < r mod 2^63]` with output `β = (1 - 2·msb(r))·(1, r)`. The
+//! parties open `y = x + r`, which is uniform whatever `x` is (a one-time pad in the ring), then
+//! evaluate locally. Writing `y'`, `r'` for the low 63 bits and `y_h`, `r_h` for the top bits,
+//! `x = y - r` gives `msb(x) = y_h ⊕ r_h ⊕ [y' < r']` for every `x` (no range condition): with
+//! `t = r_h ⊕ [y' < r'] = r_h + (1 - 2·r_h)·[y' < r']` (shares: the dealer's shares of `r_h`
+//! plus the DCF output), `msb(x) = y_h + (1 - 2·y_h)·t`, linear in `t` since `y_h` is public;
+//! and `x·msb(x) = y·msb(x) - r·msb(x)` with `r·msb(x) = y_h·r + (1 - 2·y_h)·r·t`, whose
+//! `r·t = r·r_h + (1 - 2·r_h)·r·[y' < r']` comes from the dealer's shares of `r·r_h` and the
+//! DCF's second output word.
+//!
+//! Cost: 1 round; each party sends 8 bytes per element; the dealer sends party 0 8·193 bytes per
+//! element for `msb` (8·258 with the product) and party 1 8·192 (8·256): the DCF correction
+//! words go to both, and party 0 also gets its shares of `r_h` (and `r·r_h`).
+
+use crate::dealer::{Pending, Request};
+use crate::fss::{self, Prg};
+use crate::mpc_error::MpcError;
+use crate::party::Party;
+
+/// Elements per dealer request (bounds one request's size: 2^16 keys are 100 MB for `msb`).
+const CHUNK: usize = 1 << 16;
+
+/// The low 63 bits.
+const LOW: u64 = (1 << 63) - 1;
+
+/// Shares of `msb(x)` for every element of `x` (unscaled 0/1), and with `product` also of
+/// `x·msb(x)` (at `x`'s scale; empty otherwise). One round.
+pub fn msb_dcf(party: &mut Party, x: &[u64], product: bool) -> Result<(Vec<u64>, Vec<u64>), MpcError> {
+    msb_dcf_at(party, x, &[0], product)
+}
+
+/// Shares of `msb(x - c)` for every public `c` of `offsets` and every element of `x`,
+/// offset-major (all elements for `offsets[0]`, then for `offsets[1]`, …): one key and one
+/// opened word per element, whatever the number of offsets, since `x - c` is masked by the
+/// same `r` (the parties evaluate the key at `y - c` for each `c`; a DCF key may be evaluated
+/// at any number of public points). One round. With `product` (one offset only) also
+/// `(x - c)·msb(x - c)`.
+pub fn msb_dcf_at(
+    party: &mut Party,
+    x: &[u64],
+    offsets: &[u64],
+    product: bool,
+) -> Result<(Vec<u64>, Vec<u64>), MpcError> {
+    if product && offsets.len() != 1 {
+        return Err(party.invalid("compare", "a product needs exactly one offset"));
+    }
+    if party.n_parties() != 2 {
+        return Err(party.invalid("compare", format!("DCF comparisons are for 2 parties, not {}", party.n_parties())));
+    }
+    let b = party.id();
+    // Begin every request (their masks come from the dealer streams), open all masked words in
+    // one round, then finish the requests in order.
+    let mut pending: Vec<Pending> = Vec::with_capacity(x.len().div_ceil(CHUNK));
+    let mut masked = Vec::with_capacity(x.len());
+    for xs in x.chunks(CHUNK) {
+        let p = party.dealer().begin(&Request::DcfKeys { n: xs.len(), relu: product })?;
+        let r = p.free(0);
+        if r.len() != xs.len() {
+            return Err(party.invalid("compare", "bad dealer reply"));
+        }
+        masked.extend(xs.iter().zip(r).map(|(x, r)| x.wrapping_add(*r)));
+        pending.push(p);
+    }
+    let opened = party.open_owned(masked, false)?;
+    let mut prg = Prg::new();
+    // msb[k][i] for offset k, element i (filled chunk by chunk).
+    let mut msb = vec![Vec::with_capacity(x.len()); offsets.len()];
+    let mut prod = Vec::with_capacity(if product { x.len() } else { 0 });
+    let outputs = if product { 2 } else { 1 };
+    for (p, opened) in pending.into_iter().zip(opened.chunks(CHUNK)) {
+        let parts = party.dealer().finish(p)?;
+        let (r, seeds, z, zr, keys) = match parts.as_slice() {
+            [r, seeds, z, keys] if !product => (r, seeds, z, None, keys),
+            [r, seeds, z, zr, keys] if product => (r, seeds, z, Some(zr), keys),
+            _ => return Err(party.invalid("compare", "bad dealer reply")),
+        };
+        let roots: Vec<u128> = seeds
+            .chunks_exact(2)
+            .map(|w| match w {
+                [lo, hi] => fss::root_seed(*lo, *hi),
+                _ => 0,
+            })
+            .collect();
+        if r.len() != opened.len() || z.len() != opened.len() || zr.is_some_and(|zr| zr.len() != opened.len()) {
+            return Err(party.invalid("compare", "bad dealer reply"));
+        }
+        for (&off, msb) in offsets.iter().zip(msb.iter_mut()) {
+            let ys: Vec<u64> = opened.iter().map(|y| y.wrapping_sub(off)).collect();
+            let low: Vec<u64> = ys.iter().map(|y| y & LOW).collect();
+            let out = fss::eval(&mut prg, b, outputs, &roots, keys, &low)
+                .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?;
+            let one = if b == 0 { 1u64 } else { 0 };
+            for (j, ((&y, o), &zj)) in ys.iter().zip(out.chunks_exact(outputs)).zip(z).enumerate() {
+                let y_top = y >> 63 == 1;
+                let (o1, o2) = match o {
+                    [o1] => (*o1, 0),
+                    [o1, o2] => (*o1, *o2),
+                    _ => (0, 0),
+                };
+                let t = zj.wrapping_add(o1);
+                let c = if y_top { one.wrapping_sub(t) } else { t };
+                msb.push(c);
+                if let Some(zr) = zr {
+                    let (Some(&zrj), Some(&rj)) = (zr.get(j), r.get(j)) else {
+                        return Err(party.invalid("compare", "bad dealer reply"));
+                    };
+                    let rt = zrj.wrapping_add(o2);
+                    let rc = if y_top { rj.wrapping_sub(rt) } else { rt };
+                    prod.push(y.wrapping_mul(c).wrapping_sub(rc));
+                }
+            }
+        }
+    }
+    Ok((msb.concat(), prod))
+}
