@@ -133,7 +133,9 @@ impl DealerLink for RemoteDealer {
         let expected = req.explicit_len_for(if self.pushed { 1 } else { 0 })?;
         let tag = request_tag(k);
         if !self.pushed {
-            self.link.send(tag, &dealer_wire::encode_request(req), phase).map_err(|e| self.fail(e))?;
+            let bytes = dealer_wire::encode_request(req)
+                .map_err(|e| self.fail(NetError::new(NetErrorKind::Config, phase, e.to_string())))?;
+            self.link.send(tag, &bytes, phase).map_err(|e| self.fail(e))?;
         }
         // The reply's size follows from the request: a status byte and the explicit values (or a
         // short refusal).
@@ -153,7 +155,7 @@ impl DealerLink for RemoteDealer {
                 NetError::new(NetErrorKind::PeerFailed, phase, format!("the dealer refused: {refusal}"))
                     .with_peer(self.link.peer()),
             )),
-            Err(message) => Err(self.fail(malformed(message))),
+            Err(error) => Err(self.fail(malformed(error.to_string()))),
         }
     }
 }

@@ -254,7 +254,7 @@ fn serve(
         if tag != request_tag(served + 1) {
             return Err(fail(format!("out of step: expected request {}, got message {tag}", served + 1)));
         }
-        let req = dealer_wire::decode_request(&payload, &limits).map_err(&fail)?;
+        let req = dealer_wire::decode_request(&payload, &limits).map_err(|e| fail(e.to_string()))?;
         let for_party1 = req.explicit_len_for(1).map_err(|e| fail(e.to_string()))? > 0;
         let (values, values1) = match dealer.serve_all(&req) {
             Ok(v) => v,

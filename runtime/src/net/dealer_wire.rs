@@ -12,6 +12,29 @@ use crate::wire::control_config;
 use crate::wire::{decode_u64s, encode_u64s};
 use serde::{Deserialize, Serialize};
 
+/// Why a dealer message was refused or could not be made.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DealerWireError {
+    #[error("not a dealer request ({0})")]
+    NotARequest(String),
+    #[error("not a dealer request (trailing bytes)")]
+    TrailingBytes,
+    #[error("not a dealer request (convolution map {0})")]
+    BadConvMap(u8),
+    #[error("size {0} does not fit this machine")]
+    TooLargeForMachine(u64),
+    #[error("the request for {kind} ({request}) needs more than {limit} {what}, the dealer's limit per request")]
+    OverLimit { kind: &'static str, request: String, limit: u64, what: &'static str },
+    #[error("{0}")]
+    BadShapes(String),
+    #[error("the dealer's reply is not a reply")]
+    NotAReply,
+    #[error("the dealer's reply: {0}")]
+    BadReply(String),
+    #[error("a dealer request could not be encoded: {0}")]
+    Encode(String),
+}
+
 /// The tag of the dealer's welcome, which carries the 32-byte dealer seed.
 pub const WELCOME_TAG: u64 = 1;
 /// The tag with which party 0 says it needs nothing more.
@@ -42,12 +65,12 @@ fn map_to_wire(map: ConvMap) -> u8 {
     }
 }
 
-fn map_from_wire(map: u8) -> Result<ConvMap, String> {
+fn map_from_wire(map: u8) -> Result<ConvMap, DealerWireError> {
     match map {
         0 => Ok(ConvMap::Forward),
         1 => Ok(ConvMap::GradX),
         2 => Ok(ConvMap::GradW),
-        _ => Err(format!("not a dealer request (convolution map {map})")),
+        _ => Err(DealerWireError::BadConvMap(map)),
     }
 }
 
@@ -56,7 +79,7 @@ fn dims_to_wire(d: &[usize]) -> Vec<u64> {
 }
 
 /// A request as bytes.
-pub fn encode_request(req: &Request) -> Vec<u8> {
+pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
     let wire = match req {
         Request::Triple { n } => WireRequest::Triple { n: *n as u64 },
         Request::MatTriple { a, b } => WireRequest::MatTriple { a: dims_to_wire(a), b: dims_to_wire(b) },
@@ -74,11 +97,11 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
             padding: win.padding,
         },
     };
-    bincode::serde::encode_to_vec(&wire, control_config()).unwrap_or_default()
+    bincode::serde::encode_to_vec(&wire, control_config()).map_err(|e| DealerWireError::Encode(e.to_string()))
 }
 
-fn to_usize(x: u64) -> Result<usize, String> {
-    usize::try_from(x).map_err(|_| format!("size {x} does not fit this machine"))
+fn to_usize(x: u64) -> Result<usize, DealerWireError> {
+    usize::try_from(x).map_err(|_| DealerWireError::TooLargeForMachine(x))
 }
 
 /// The largest request accepted, in bytes (a request is a kind and a few dimensions).
@@ -103,13 +126,13 @@ impl Limits {
 
 /// A request from bytes, refused if serving it would exceed `limits` (so that one request cannot
 /// make the dealer allocate or compute without bound).
-pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, String> {
+pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWireError> {
     let (wire, used): (WireRequest, usize) = bincode::serde::decode_from_slice(bytes, control_config())
-        .map_err(|e| format!("not a dealer request ({e})"))?;
+        .map_err(|e| DealerWireError::NotARequest(e.to_string()))?;
     if used != bytes.len() {
-        return Err("not a dealer request (trailing bytes)".to_string());
+        return Err(DealerWireError::TrailingBytes);
     }
-    let dims = |d: Vec<u64>| d.into_iter().map(to_usize).collect::<Result<Vec<usize>, String>>();
+    let dims = |d: Vec<u64>| d.into_iter().map(to_usize).collect::<Result<Vec<usize>, DealerWireError>>();
     let req = match wire {
         WireRequest::Triple { n } => Request::Triple { n: to_usize(n)? },
         WireRequest::MatTriple { a, b } => Request::MatTriple { a: dims(a)?, b: dims(b)? },
@@ -136,7 +159,7 @@ fn product(dims: &[usize]) -> Option<u64> {
 
 /// Refuses a request whose parts together would hold more than `limits.elements` ring elements,
 /// or whose matrix product would take more than `limits.mul_adds` multiply-adds.
-pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
+pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError> {
     let kind = match req {
         Request::Triple { .. } => "a Beaver triple",
         Request::MatTriple { .. } => "a matrix triple",
@@ -147,8 +170,11 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
         Request::ConvTriple { .. } => "a convolution triple",
         Request::DcfKeys { .. } => "DCF keys",
     };
-    let too_big = |what: &str, limit: u64| {
-        format!("the request for {kind} ({req:?}) needs more than {limit} {what}, the dealer's limit per request")
+    let too_big = |what: &'static str, limit: u64| DealerWireError::OverLimit {
+        kind,
+        request: format!("{req:?}"),
+        limit,
+        what,
     };
     let (elements, mul_adds) = match req {
         Request::Triple { n } | Request::BinTriple { n } => ((*n as u64).checked_mul(3), Some(0)),
@@ -160,7 +186,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
             ((*n as u64).checked_mul(per as u64), Some(0))
         }
         Request::MatTriple { a, b } => {
-            let (c, ..) = matmul_shape(a, b).map_err(|e| e.to_string())?;
+            let (c, ..) = matmul_shape(a, b).map_err(|e| DealerWireError::BadShapes(e.to_string()))?;
             let parts = [product(a), product(b), product(&c)];
             let elements = parts.iter().try_fold(0u64, |acc, p| p.and_then(|p| acc.checked_add(p)));
             // Each element of C is a dot product of the shared dimension.
@@ -174,7 +200,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), String> {
             if pa > limits.elements || pb > limits.elements || product(target).is_none_or(|t| t > limits.elements) {
                 return Err(too_big("ring elements", limits.elements));
             }
-            let c = conv_dims(*map, a, b, target, win).map_err(|e| e.message)?;
+            let c = conv_dims(*map, a, b, target, win).map_err(|e| DealerWireError::BadShapes(e.message))?;
             let pc = product(&c);
             let elements = pc.and_then(|pc| pa.checked_add(pb)?.checked_add(pc));
             // Each output element sums at most as many products as the smaller operand holds
@@ -215,17 +241,21 @@ pub fn encode_refusal(message: &str) -> Vec<u8> {
 }
 
 /// A reply from bytes: `Ok(Ok(values))`, `Ok(Err(dealer's message))`, or `Err` if malformed.
-pub fn decode_reply(bytes: &[u8], expected: usize) -> Result<Result<Vec<u64>, String>, String> {
+pub fn decode_reply(bytes: &[u8], expected: usize) -> Result<Result<Vec<u64>, String>, DealerWireError> {
     match bytes.split_first() {
-        Some((0, rest)) => decode_u64s(rest, expected).map(Ok).map_err(|e| e.to_string()),
+        Some((0, rest)) => decode_u64s(rest, expected).map(Ok).map_err(|e| DealerWireError::BadReply(e.to_string())),
         Some((1, rest)) => Ok(Err(String::from_utf8_lossy(rest).into_owned())),
-        _ => Err("the dealer's reply is not a reply".to_string()),
+        _ => Err(DealerWireError::NotAReply),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn enc(req: &Request) -> Vec<u8> {
+        encode_request(req).unwrap()
+    }
 
     #[test]
     fn requests_round_trip_and_oversized_ones_are_refused() {
@@ -244,31 +274,32 @@ mod tests {
         ];
         let limits = Limits { elements: 100, mul_adds: 1000 };
         for req in reqs {
-            assert_eq!(decode_request(&encode_request(&req), &limits).unwrap(), req);
+            assert_eq!(decode_request(&enc(&req), &limits).unwrap(), req);
         }
         let huge = Request::MatTriple { a: vec![usize::MAX, 2], b: vec![2, 2] };
-        assert!(decode_request(&encode_request(&huge), &limits).unwrap_err().contains("more than 100 ring elements"));
+        assert!(decode_request(&enc(&huge), &limits).unwrap_err().to_string().contains("more than 100 ring elements"));
         // 3·34 elements: each part fits, the whole does not.
         // DCF keys: 522 elements per mask with relu; one fits 1000, four do not.
         let dcf = Request::DcfKeys { n: 1, relu: true };
-        assert_eq!(decode_request(&encode_request(&dcf), &Limits { elements: 1000, mul_adds: 0 }).unwrap(), dcf);
+        assert_eq!(decode_request(&enc(&dcf), &Limits { elements: 1000, mul_adds: 0 }).unwrap(), dcf);
         let err = decode_request(
-            &encode_request(&Request::DcfKeys { n: 4, relu: true }),
+            &enc(&Request::DcfKeys { n: 4, relu: true }),
             &Limits { elements: 1000, mul_adds: 0 },
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("DCF keys") && err.contains("more than 1000 ring elements"), "{err}");
-        let err = decode_request(&encode_request(&Request::Triple { n: 34 }), &limits).unwrap_err();
+        let err = decode_request(&enc(&Request::Triple { n: 34 }), &limits).unwrap_err().to_string();
         assert!(err.contains("Beaver triple") && err.contains("more than 100 ring elements"), "{err}");
         // 1200 elements but 8000 multiply-adds.
         let work = Limits { elements: 1 << 20, mul_adds: 1000 };
         let big_product = Request::MatTriple { a: vec![20, 20], b: vec![20, 20] };
-        let err = decode_request(&encode_request(&big_product), &work).unwrap_err();
+        let err = decode_request(&enc(&big_product), &work).unwrap_err().to_string();
         assert!(err.contains("more than 1000 multiply-adds"), "{err}");
         // The default limits refuse the ~8 GiB request a full frame limit allowed.
         let defaults = Limits::for_frame(1 << 31);
         let eight_gib = Request::MatTriple { a: vec![16384, 16384], b: vec![16384, 16384] };
-        assert!(decode_request(&encode_request(&eight_gib), &defaults).is_err());
+        assert!(decode_request(&enc(&eight_gib), &defaults).is_err());
         assert!(decode_request(&[9, 9, 9], &limits).is_err());
         // A convolution triple whose shapes do not fit is refused before the dealer computes.
         let bad = Request::ConvTriple {
@@ -278,7 +309,7 @@ mod tests {
             target: vec![],
             win: mpcc_ir::Window2d { stride: [1, 1], padding: [0, 0] },
         };
-        assert!(decode_request(&encode_request(&bad), &limits).unwrap_err().contains("channels"));
+        assert!(decode_request(&enc(&bad), &limits).unwrap_err().to_string().contains("channels"));
         assert_eq!(decode_reply(&encode_reply(&[1, 2]), 2), Ok(Ok(vec![1, 2])));
         assert_eq!(decode_reply(&encode_refusal("no"), 2), Ok(Err("no".to_string())));
         assert!(decode_reply(&encode_reply(&[1]), 2).is_err());
