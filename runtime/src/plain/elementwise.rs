@@ -15,13 +15,8 @@ pub const NEAR_ZERO: f64 = 1e-12;
 
 /// Applies `f` elementwise over the NumPy broadcast of `a` and `b`.
 pub fn broadcast_with(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> Result<Tensor, RunError> {
-    let shape = broadcast_shape(a.shape(), b.shape())?;
-    let av = a.broadcast(IxDyn(&shape));
-    let bv = b.broadcast(IxDyn(&shape));
-    match (av, bv) {
-        (Some(av), Some(bv)) => Ok(Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y))),
-        _ => Err(RunError::shape("operands do not broadcast")),
-    }
+    broadcast_shape(a.shape(), b.shape())?;
+    crate::broadcast::zip_with(a, b, f).ok_or_else(|| RunError::shape("operands do not broadcast"))
 }
 
 fn flag(c: bool) -> f64 {

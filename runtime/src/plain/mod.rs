@@ -35,24 +35,8 @@ pub fn resolve_axis(axis: i64, rank: usize) -> Result<usize, RunError> {
 
 /// The NumPy broadcast of two shapes.
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, RunError> {
-    let rank = a.len().max(b.len());
-    let mut out = vec![0; rank];
-    for (k, slot) in out.iter_mut().enumerate() {
-        let da = dim_from_end(a, rank - 1 - k);
-        let db = dim_from_end(b, rank - 1 - k);
-        *slot = match (da, db) {
-            (x, y) if x == y => x,
-            (1, y) => y,
-            (x, 1) => x,
-            _ => return Err(RunError::shape(format!("shapes {} and {} do not broadcast", dims_text(a), dims_text(b)))),
-        };
-    }
-    Ok(out)
-}
-
-/// The `k`-th dimension counted from the end (0 = last), 1 past the rank.
-fn dim_from_end(dims: &[usize], k: usize) -> usize {
-    dims.iter().rev().nth(k).copied().unwrap_or(1)
+    crate::broadcast::shape(a, b)
+        .ok_or_else(|| RunError::shape(format!("shapes {} and {} do not broadcast", dims_text(a), dims_text(b))))
 }
 
 /// Reads a 0-d (or one-element) tensor as an integer, for indices, bounds and counts.

@@ -7,7 +7,7 @@
 
 pub mod matmul;
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArrayD, IxDyn};
 use rand::RngCore;
 
 pub use matmul::{matmul, matmul_shape};
@@ -26,20 +26,7 @@ pub struct ShapeError {
 
 /// The NumPy broadcast of two shapes.
 pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>, ShapeError> {
-    let n = a.len().max(b.len());
-    let mut out = vec![0; n];
-    for (i, slot) in out.iter_mut().enumerate() {
-        // Right-aligned: `a`'s dimension at `i` of the result, 1 where `a` is shorter.
-        let da = (i + a.len()).checked_sub(n).and_then(|j| a.get(j)).copied().unwrap_or(1);
-        let db = (i + b.len()).checked_sub(n).and_then(|j| b.get(j)).copied().unwrap_or(1);
-        *slot = match (da, db) {
-            (x, y) if x == y => x,
-            (1, y) => y,
-            (x, 1) => x,
-            _ => return Err(ShapeError { op, lhs: a.to_vec(), rhs: b.to_vec() }),
-        };
-    }
-    Ok(out)
+    crate::broadcast::shape(a, b).ok_or_else(|| ShapeError { op, lhs: a.to_vec(), rhs: b.to_vec() })
 }
 
 /// `a` broadcast to `shape` as an owned, standard-layout tensor.
@@ -59,17 +46,7 @@ pub fn zip_with(
     b: &RingTensor,
     f: impl Fn(u64, u64) -> u64,
 ) -> Result<RingTensor, ShapeError> {
-    if a.shape() == b.shape() {
-        let mut out = a.as_standard_layout().into_owned();
-        Zip::from(&mut out).and(b).for_each(|x, &y| *x = f(*x, y));
-        return Ok(out);
-    }
-    let shape = broadcast_shape(op, a.shape(), b.shape())?;
-    let mut out = broadcast_to(op, a, &shape)?;
-    let err = || ShapeError { op, lhs: a.shape().to_vec(), rhs: b.shape().to_vec() };
-    let bv = b.broadcast(IxDyn(&shape)).ok_or_else(err)?;
-    Zip::from(&mut out).and(&bv).for_each(|x, &y| *x = f(*x, y));
-    Ok(out)
+    crate::broadcast::zip_with(a, b, f).ok_or_else(|| ShapeError { op, lhs: a.shape().to_vec(), rhs: b.shape().to_vec() })
 }
 
 /// `a + b` mod 2^64, broadcasting.
