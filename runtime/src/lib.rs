@@ -21,6 +21,7 @@ pub mod format;
 pub mod io;
 pub mod mpc_error;
 pub mod net;
+pub mod ot;
 pub mod party;
 pub mod plain;
 pub mod protocols;
