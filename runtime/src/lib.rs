@@ -24,6 +24,7 @@ pub mod net;
 pub mod ot;
 pub mod party;
 pub mod plain;
+pub mod preprocessing;
 pub mod protocols;
 pub mod ring;
 pub mod share;
