@@ -6,6 +6,7 @@ use crate::source::Source;
 use crate::{Emit, MessageFormat, RunArgs, Stats};
 use mpcc_compiler::{compile as compile_source, CompileOptions, Compiled};
 use mpcc_runtime::exec::{Event, RunConfig, Sink};
+use mpcc_runtime::preprocessing::Preprocessing;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -204,6 +205,11 @@ pub fn run(args: &RunArgs) -> u8 {
             program.parties.len().max(2)
         ));
     }
+    if !args.plaintext && args.preprocessing.mode() == Preprocessing::Ot && n_parties != 2 {
+        return usage_error(&format!(
+            "`--preprocessing ot` runs between exactly 2 parties, not {n_parties}: use the dealer for more"
+        ));
+    }
     if args.network {
         return crate::network::run_local(program, n_parties, args);
     }
@@ -218,6 +224,7 @@ pub fn run(args: &RunArgs) -> u8 {
         strict_domains: args.strict_domains,
         progress: crate::progress::loops(),
         trace_loops: false,
+        preprocessing: args.preprocessing.mode(),
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext && (args.ranges || args.fixed) {

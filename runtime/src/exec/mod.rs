@@ -38,6 +38,9 @@ pub struct RunConfig {
     /// Plaintext: emit [`Event::Loop`] with the trip count of every loop run (what every party
     /// sees of a loop; the noninterference tests compare it across private inputs).
     pub trace_loops: bool,
+    /// Where the correlated randomness comes from: the trusted dealer (default) or, for two
+    /// parties, oblivious transfer between them (`--preprocessing ot`).
+    pub preprocessing: crate::preprocessing::Preprocessing,
 }
 
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
@@ -91,6 +94,7 @@ impl Default for RunConfig {
             strict_domains: false,
             progress: Progress::default(),
             trace_loops: false,
+            preprocessing: crate::preprocessing::Preprocessing::Dealer,
         }
     }
 }

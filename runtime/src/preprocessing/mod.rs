@@ -50,8 +50,26 @@ impl Preprocessing {
     }
 }
 
+/// The in-process transports of a simulated two-party OT preprocessing: one per party, counted
+/// (and recording every message, with `record`); none for more than two parties.
+pub fn local_comms(n_parties: usize, record: bool) -> Vec<Box<dyn Comm>> {
+    if n_parties != 2 {
+        return Vec::new();
+    }
+    crate::comm::LocalComm::mesh(2)
+        .into_iter()
+        .map(|c| {
+            if record {
+                Box::new(CountingComm::recording(c)) as Box<dyn Comm>
+            } else {
+                Box::new(CountingComm::new(c)) as Box<dyn Comm>
+            }
+        })
+        .collect()
+}
+
 /// What one party's preprocessing cost.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct PreprocStats {
     /// Wall time spent generating correlations (base OTs included).
     pub seconds: f64,
