@@ -18,17 +18,13 @@ pub fn transpose128(rows: &mut [u128; 128]) {
     let mut width = 64usize;
     let mut mask: u128 = u128::from(u64::MAX);
     while width != 0 {
-        let mut k = 0;
-        while k < 128 {
-            for i in k..k + width {
-                let (lo, hi) = rows.split_at_mut(i + width);
-                if let (Some(a), Some(b)) = (lo.get_mut(i), hi.first_mut()) {
-                    let t = ((*a >> width) ^ *b) & mask;
-                    *a ^= t << width;
-                    *b ^= t;
-                }
+        for pair in rows.chunks_exact_mut(2 * width) {
+            let (top, bottom) = pair.split_at_mut(width);
+            for (a, b) in top.iter_mut().zip(bottom.iter_mut()) {
+                let t = ((*a >> width) ^ *b) & mask;
+                *a ^= t << width;
+                *b ^= t;
             }
-            k += 2 * width;
         }
         width >>= 1;
         mask ^= mask << width;

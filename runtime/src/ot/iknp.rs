@@ -67,10 +67,12 @@ impl CotSender {
     pub fn extend(&mut self, comm: &mut dyn Comm, peer: usize, m: usize) -> Result<(u64, Vec<u128>), OtError> {
         let words = column_words(m);
         let mut cols = recv_words(comm, peer, KAPPA * words, "IKNP columns")?;
+        let mut stream = vec![0u64; words];
         for (j, (col, prg)) in cols.chunks_exact_mut(words.max(1)).zip(&mut self.prgs).enumerate() {
             let keep = if (self.delta >> j) & 1 == 1 { u64::MAX } else { 0 };
-            for w in col.iter_mut() {
-                *w = (*w & keep) ^ prg.next_u64();
+            prg.fill(stream.as_mut_slice());
+            for (w, s) in col.iter_mut().zip(&stream) {
+                *w = (*w & keep) ^ s;
             }
         }
         let tweak0 = self.next_tweak;
@@ -104,12 +106,13 @@ impl CotReceiver {
         let words = column_words(m);
         let mut t = vec![0u64; KAPPA * words];
         let mut u = vec![0u64; KAPPA * words];
+        let r: Vec<u64> = (0..words).map(|w| choices.get(w).copied().unwrap_or(0) & low_mask(m, w)).collect();
         for ((tc, uc), (g0, g1)) in t.chunks_exact_mut(words.max(1)).zip(u.chunks_exact_mut(words.max(1))).zip(&mut self.prgs)
         {
-            for (w, (tw, uw)) in tc.iter_mut().zip(uc.iter_mut()).enumerate() {
-                let r = choices.get(w).copied().unwrap_or(0) & low_mask(m, w);
-                *tw = g0.next_u64();
-                *uw = *tw ^ g1.next_u64() ^ r;
+            g0.fill(tc);
+            g1.fill(uc);
+            for ((uw, tw), rw) in uc.iter_mut().zip(tc.iter()).zip(&r) {
+                *uw ^= tw ^ rw;
             }
         }
         send_words(comm, peer, &u)?;

@@ -16,6 +16,10 @@ use crate::ot::{messages, OtError};
 /// At most this many correlation words in one batch of transfers (16 MiB).
 pub const CHUNK_WORDS: usize = 1 << 21;
 
+/// At most this many transfers in one batch: the batch's rows, hashes and corrections then stay
+/// in the CPU's caches (larger batches measured slower, docs/performance.md).
+pub const CHUNK_TRANSFERS: usize = 1 << 14;
+
 /// One party's end of the two IKNP instances and the hash.
 pub struct OtCtx {
     pub party: usize,
@@ -53,7 +57,7 @@ pub fn cross(
     let len = len.max(1);
     let sends = dir == Dir::Both || ctx.party == 0;
     let receives = dir == Dir::Both || ctx.party == 1;
-    let per_chunk = (CHUNK_WORDS / (width * len)).max(1);
+    let per_chunk = (CHUNK_WORDS / (width * len)).min(CHUNK_TRANSFERS / width).max(1);
     let mut v = vec![0u64; len];
     let mut start = 0;
     while start < n {
@@ -122,7 +126,7 @@ fn choices(elems: &[u64], width: usize) -> Vec<u64> {
 /// Shares of `x_0 ⊕ … ` bitwise cross ANDs `x_0 & y_1 ⊕ x_1 & y_0` of 64-bit words (one bit
 /// transfer per bit and direction), for AND triples.
 pub fn cross_and(ctx: &mut OtCtx, x: &[u64], y: &[u64]) -> Result<Vec<u64>, OtError> {
-    let per_chunk = (CHUNK_WORDS / 64).max(1);
+    let per_chunk = (CHUNK_TRANSFERS / 64).max(1);
     let mut out = Vec::with_capacity(x.len());
     for (xs, ys) in x.chunks(per_chunk).zip(y.chunks(per_chunk)) {
         let m = 64 * xs.len();
