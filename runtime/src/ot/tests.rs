@@ -23,6 +23,7 @@ fn two<A: Send, B: Send>(
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)]
 fn transpose_matches_the_bitwise_definition() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     for _ in 0..20 {

@@ -6,8 +6,14 @@ use crate::comm::LocalComm;
 use crate::plain::conv::ConvMap;
 use mpcc_ir::Window2d;
 
+/// One party's shares of every request: per request, its parts.
+type Shares = Vec<Vec<Vec<u64>>>;
+
+/// A convolution case: map, `a`'s shape, `b`'s shape, target shape.
+type ConvCase = (ConvMap, Vec<usize>, Vec<usize>, Vec<usize>);
+
 /// Both parties' shares of every request, in order.
-fn run_both(reqs: &[Request], seed: u8) -> (Vec<Vec<Vec<u64>>>, Vec<Vec<Vec<u64>>>, [PreprocStats; 2]) {
+fn run_both(reqs: &[Request], seed: u8) -> (Shares, Shares, [PreprocStats; 2]) {
     let mut ends = LocalComm::mesh(2).into_iter();
     let mut p0 = OtPreprocessor::new(Box::new(ends.next().unwrap()), [seed; 32]).unwrap();
     let mut p1 = OtPreprocessor::new(Box::new(ends.next().unwrap()), [seed.wrapping_add(1); 32]).unwrap();
@@ -112,7 +118,7 @@ fn matrix_triples_hold_for_every_shape_kind() {
 fn convolution_triples_hold_for_every_map() {
     let win = Window2d { stride: [2, 1], padding: [1, 0] };
     // (map, a, b, target): forward x ⊛ w; GradX dy, w → x; GradW x, dy → w.
-    let cases: Vec<(ConvMap, Vec<usize>, Vec<usize>, Vec<usize>)> = vec![
+    let cases: Vec<ConvCase> = vec![
         (ConvMap::Forward, vec![2, 2, 5, 4], vec![3, 2, 3, 2], vec![]),
         (ConvMap::GradX, vec![2, 3, 3, 3], vec![3, 2, 3, 2], vec![2, 2, 5, 4]),
         (ConvMap::GradW, vec![2, 2, 5, 4], vec![2, 3, 3, 3], vec![3, 2, 3, 2]),
