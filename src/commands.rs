@@ -6,6 +6,7 @@ use crate::source::Source;
 use crate::{Emit, MessageFormat, RunArgs, Stats};
 use mpcc_compiler::{compile as compile_source, CompileOptions, Compiled};
 use mpcc_runtime::exec::{Event, RunConfig, Sink};
+use mpcc_runtime::preprocessing::Preprocessing;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -209,6 +210,16 @@ pub fn run(args: &RunArgs) -> u8 {
             "`--compare fss` is a 2-party protocol (a DCF has two keys); this run has {n_parties} parties: use `--compare tree`"
         ));
     }
+    if !args.plaintext && args.preprocessing.mode() == Preprocessing::Ot && n_parties != 2 {
+        return usage_error(&format!(
+            "`--preprocessing ot` runs between exactly 2 parties, not {n_parties}: use the dealer for more"
+        ));
+    }
+    if !args.plaintext && args.preprocessing.mode() == Preprocessing::Ot && args.compare == Some(crate::Compare::Fss) {
+        return usage_error(
+            "`--compare fss` needs the dealer's DCF keys; with `--preprocessing ot` comparisons use `--compare tree`",
+        );
+    }
     if args.network {
         return crate::network::run_local(program, n_parties, args);
     }
@@ -225,6 +236,7 @@ pub fn run(args: &RunArgs) -> u8 {
         trace_loops: false,
         print: mpcc_runtime::format::PrintOptions { precision: usize::from(args.print_precision) },
         compare: args.compare.map(crate::Compare::to_runtime),
+        preprocessing: args.preprocessing.mode(),
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext && (args.ranges || args.fixed) {

@@ -180,9 +180,14 @@ struct RunArgs {
     /// Every party's address by rank, `h0:p0,h1:p1,…` (with `--party`; this party listens on its own).
     #[arg(long, value_name = "ADDRS", requires = "party")]
     peers: Option<String>,
-    /// The dealer's address, HOST:PORT (with `--party`).
+    /// The dealer's address, HOST:PORT (with `--party` and `--preprocessing dealer`).
     #[arg(long, value_name = "ADDR", requires = "party")]
     dealer: Option<String>,
+    /// Where correlated randomness comes from: `dealer` (a trusted third machine; the default) or
+    /// `ot` (two parties only: generated between them by oblivious transfer, no dealer at all;
+    /// its time and bytes are reported apart from the online phase's).
+    #[arg(long, value_enum, default_value_t = PreprocessingArg::Dealer, conflicts_with = "plaintext")]
+    preprocessing: PreprocessingArg,
     /// This party's key folder (NAME.key, NAME.crt from `mpcc keygen`; with `--party`).
     #[arg(long, value_name = "DIR", requires = "party")]
     keys: Option<PathBuf>,
@@ -262,6 +267,21 @@ enum MessageFormat {
 enum Emit {
     Ast,
     Ir,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PreprocessingArg {
+    Dealer,
+    Ot,
+}
+
+impl PreprocessingArg {
+    fn mode(self) -> mpcc_runtime::preprocessing::Preprocessing {
+        match self {
+            PreprocessingArg::Dealer => mpcc_runtime::preprocessing::Preprocessing::Dealer,
+            PreprocessingArg::Ot => mpcc_runtime::preprocessing::Preprocessing::Ot,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

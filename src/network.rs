@@ -6,6 +6,7 @@ use crate::commands::{usage_error, Console, FAIL, OK};
 use crate::RunArgs;
 use mpcc_runtime::exec::RunConfig;
 use mpcc_runtime::net::{self, NetConfig};
+use mpcc_runtime::preprocessing::Preprocessing;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -100,7 +101,14 @@ pub fn run_party(
                 peers.len()
             ));
         }
-        let dealer = resolve(args.dealer.as_deref().ok_or("`--party` needs `--dealer HOST:PORT`")?)?;
+        let ot = args.preprocessing.mode() == Preprocessing::Ot;
+        let dealer = match (&args.dealer, ot) {
+            (Some(_), true) => return Err("`--preprocessing ot` runs without a dealer: drop `--dealer`".to_string()),
+            (Some(d), false) => resolve(d)?,
+            (None, false) => return Err("`--party` needs `--dealer HOST:PORT` (or `--preprocessing ot` for two parties with no dealer)".to_string()),
+            // Unused: an OT run connects to no dealer.
+            (None, true) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
         let keys = args
             .keys
             .clone()
@@ -117,15 +125,29 @@ pub fn run_party(
     };
     let report = net::program::run_party(program, &opts, cfg, console)?;
     if args.stats != crate::Stats::None {
-        eprintln!(
-            "mpc: party {} of {}: {:.3} s, {} rounds, sent {} bytes, dealer {} bytes",
-            report.stats.name,
-            opts.peers.len(),
-            report.wall_seconds,
-            report.stats.rounds,
-            report.stats.bytes_sent,
-            report.stats.dealer_bytes
-        );
+        match report.stats.preprocessing {
+            Some(pre) => eprintln!(
+                "mpc: party {} of {}: {:.3} s, {} rounds, sent {} bytes; preprocessing (OT, no dealer): {:.3} s, {} OTs, sent {} bytes; online: {:.3} s",
+                report.stats.name,
+                opts.peers.len(),
+                report.wall_seconds,
+                report.stats.rounds,
+                report.stats.bytes_sent,
+                pre.seconds,
+                pre.transfers,
+                pre.bytes_sent,
+                (report.wall_seconds - pre.seconds).max(0.0)
+            ),
+            None => eprintln!(
+                "mpc: party {} of {}: {:.3} s, {} rounds, sent {} bytes, dealer {} bytes",
+                report.stats.name,
+                opts.peers.len(),
+                report.wall_seconds,
+                report.stats.rounds,
+                report.stats.bytes_sent,
+                report.stats.dealer_bytes
+            ),
+        }
         let source = console.source;
         eprint!(
             "{}",
@@ -176,6 +198,10 @@ pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -
     if let Some(mode) = args.compare {
         party_args.extend(["--compare".into(), mode.to_runtime().name().into()]);
     }
+    let ot = args.preprocessing.mode() == Preprocessing::Ot;
+    if ot {
+        party_args.extend(["--preprocessing".into(), "ot".into()]);
+    }
     let names = (0..n_parties).map(|r| program.party_name(mpcc_ir::PartyId(r as u32))).collect();
     let spec = net::local::LocalNetSpec {
         exe,
@@ -184,6 +210,7 @@ pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -
         party_args,
         timeout,
         insecure_seed: args.insecure_seed,
+        dealer: !ot,
     };
     match net::local::run_local_network(&spec) {
         Ok(children) => {

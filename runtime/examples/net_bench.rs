@@ -83,6 +83,7 @@ fn networked(n: usize, keys: &std::path::Path, x: &RingTensor, y: &RingTensor, o
                     fingerprint: [0; 32],
                     fixed: FixedPoint::default(),
                     seed: Some(1),
+                    preprocessing: mpcc_runtime::preprocessing::Preprocessing::Dealer,
                 };
                 let cfg = &cfg;
                 scope.spawn(move || run_networked(&spec, Some(listener), cfg, |party| timed(party, x, y, op)))

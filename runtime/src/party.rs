@@ -178,6 +178,16 @@ impl Party {
         self.stats
     }
 
+    /// The OT preprocessing's counters, when this party has no dealer.
+    pub fn preprocessing_stats(&self) -> Option<crate::preprocessing::PreprocStats> {
+        self.dealer.preprocessing().map(|p| p.stats())
+    }
+
+    /// Every message the OT preprocessing recorded (tests).
+    pub fn preprocessing_recorded(&self) -> Vec<(usize, Vec<u8>)> {
+        self.dealer.preprocessing().map(|p| p.recorded()).unwrap_or_default()
+    }
+
     /// Every message the transport recorded (tests).
     pub fn recorded(&self) -> Vec<(usize, Vec<u8>)> {
         self.comm.recorded()

@@ -9,6 +9,7 @@ use crate::dealer::{spawn_dealer_thread, DealerClient, DealerLink, DealerStats, 
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
 use crate::party::{Party, ProtocolStats, Seeds};
+use crate::preprocessing::{OtPreprocessor, PreprocStats, Preprocessing};
 use crate::protocols::compare::CompareMode;
 
 /// How to run a simulation.
@@ -24,12 +25,22 @@ pub struct SimConfig {
     pub dealer_thread: bool,
     /// The comparison protocol (`None`: the default for the party count, see `Party::new`).
     pub compare: Option<CompareMode>,
+    /// The trusted dealer, or (two parties) OT preprocessing between the parties.
+    pub preprocessing: Preprocessing,
 }
 
 impl SimConfig {
     /// `n_parties` with a fixed seed, default precision, dealer inline, no recording.
     pub fn new(n_parties: usize, seed: Option<u64>) -> SimConfig {
-        SimConfig { n_parties, seed, fixed: FixedPoint::default(), record: false, dealer_thread: false, compare: None }
+        SimConfig {
+            n_parties,
+            seed,
+            fixed: FixedPoint::default(),
+            record: false,
+            dealer_thread: false,
+            compare: None,
+            preprocessing: Preprocessing::Dealer,
+        }
     }
 }
 
@@ -41,6 +52,9 @@ pub struct PartyReport<T> {
     pub dealer: DealerStats,
     pub protocol: ProtocolStats,
     pub recorded: Vec<(usize, Vec<u8>)>,
+    /// Every message of the OT preprocessing this party sent (with `record` and OT only).
+    pub preprocessing_recorded: Vec<(usize, Vec<u8>)>,
+    pub preprocessing: Option<PreprocStats>,
 }
 
 /// Runs `f` on every party, each on its own thread, and returns the reports in party order.
@@ -57,6 +71,13 @@ pub fn simulate<T: Send>(
             reason: format!("{} parties; at least 2 are needed", cfg.n_parties),
         });
     }
+    if cfg.preprocessing == Preprocessing::Ot && cfg.n_parties != 2 {
+        return Err(MpcError::Invalid {
+            party: 0,
+            op: "simulate",
+            reason: format!("OT preprocessing runs between exactly 2 parties, not {}", cfg.n_parties),
+        });
+    }
     let seeds = Seeds::generate(cfg.n_parties, cfg.seed);
     let (link, peer, dealer_handle): (Box<dyn DealerLink>, Box<dyn DealerLink>, _) = if cfg.dealer_thread {
         let (link, peer, handle) = spawn_dealer_thread(&seeds.dealer);
@@ -68,12 +89,20 @@ pub fn simulate<T: Send>(
     };
     let mut links = [Some(link), Some(peer)];
     let mut parties = Vec::with_capacity(cfg.n_parties);
+    let mut ot_comms = crate::preprocessing::local_comms(cfg.n_parties, cfg.record).into_iter();
     for (i, (comm, ps)) in LocalComm::mesh(cfg.n_parties).into_iter().zip(&seeds.parties).enumerate() {
         let comm: Box<dyn Comm> =
             if cfg.record { Box::new(CountingComm::recording(comm)) } else { Box::new(CountingComm::new(comm)) };
-        let client = DealerClient::new(i, ps.dealer, links.get_mut(i).and_then(Option::take));
+        let client = if cfg.preprocessing == Preprocessing::Ot {
+            let comm = ot_comms.next().ok_or(MpcError::PartyLost { party: i })?;
+            DealerClient::from_ot(i, OtPreprocessor::new(comm, ps.own).map_err(MpcError::Dealer)?)
+        } else {
+            DealerClient::new(i, ps.dealer, links.get_mut(i).and_then(Option::take))
+        };
         let mut party = Party::new(comm, ps, client, cfg.fixed);
-        if let Some(mode) = cfg.compare {
+        // DCF keys come from a dealer: OT preprocessing compares with the tree.
+        let compare = if cfg.preprocessing == Preprocessing::Ot { Some(CompareMode::Tree) } else { cfg.compare };
+        if let Some(mode) = compare {
             party.set_compare(mode);
         }
         parties.push(party);
@@ -91,6 +120,8 @@ pub fn simulate<T: Send>(
                         dealer: party.dealer_stats(),
                         protocol: party.protocol_stats(),
                         recorded: party.recorded(),
+                        preprocessing_recorded: party.preprocessing_recorded(),
+                        preprocessing: party.preprocessing_stats(),
                     })
                 })
             })

@@ -13,10 +13,10 @@ use mpcc_runtime::protocols::compare::CompareMode;
 use std::path::{Path, PathBuf};
 
 /// Absolute tolerance for arithmetic at 16 fractional bits, relative one for approximations.
-const ABS_TOL: f64 = 2e-2;
-const REL_TOL: f64 = 2e-2;
+pub(crate) const ABS_TOL: f64 = 2e-2;
+pub(crate) const REL_TOL: f64 = 2e-2;
 
-fn scratch_copy(name: &str, n: usize) -> PathBuf {
+pub(crate) fn scratch_copy(name: &str, n: usize) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mpcc-golden-run-{}-{name}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let data = dir.join("data");
@@ -28,7 +28,7 @@ fn scratch_copy(name: &str, n: usize) -> PathBuf {
     dir
 }
 
-fn transcript(events: &[Event]) -> String {
+pub(crate) fn transcript(events: &[Event]) -> String {
     let mut out = String::new();
     for e in events {
         match e {
@@ -42,7 +42,7 @@ fn transcript(events: &[Event]) -> String {
 }
 
 /// Every number in the text, in order (`[ALICE]` and words are skipped).
-fn numbers(text: &str) -> Vec<f64> {
+pub(crate) fn numbers(text: &str) -> Vec<f64> {
     text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
         .filter_map(|t| t.parse::<f64>().ok())
         .collect()

@@ -12,6 +12,7 @@ mod net;
 mod ni_gen;
 mod noninterference;
 mod nvim;
+mod preprocessing;
 mod tidy;
 mod training;
 mod workloads;

@@ -144,6 +144,8 @@ pub enum DealerError {
     Malformed { expected: usize, got: usize },
     #[error("party {party} has no link to the dealer (only party 0 talks to it, and party 1 for DCF keys)")]
     NoLink { party: usize },
+    #[error("OT preprocessing failed: {0}")]
+    Preprocessing(String),
 }
 
 /// What party 0 uses to reach the dealer: one request, party 0's explicit values back.
@@ -170,6 +172,8 @@ pub struct Pending {
     req: Request,
     queued: bool,
     parts: Vec<Vec<u64>>,
+    /// Every part is here already (OT preprocessing generates them at `begin`).
+    complete: bool,
 }
 
 impl Pending {
@@ -417,18 +421,30 @@ fn mat_target(req: &Request, free: &[Vec<u64>]) -> Result<Vec<u64>, DealerError>
     Ok(crate::ring::to_vec(&c))
 }
 
-/// One party's side of the dealer: its seeded generator and, for party 0, the link.
+/// One party's side of the dealer: its seeded generator and, for party 0, the link — or, with
+/// no dealer at all, the two-party OT preprocessing (`crate::preprocessing`).
 pub struct DealerClient {
     party: usize,
     rng: DealerRng,
     link: Option<Box<dyn DealerLink>>,
     stats: DealerStats,
+    ot: Option<crate::preprocessing::OtPreprocessor>,
 }
 
 impl DealerClient {
     /// The client of `party`, drawing from `seed` (shared with the dealer); party 0 needs `link`.
     pub fn new(party: usize, seed: [u8; 32], link: Option<Box<dyn DealerLink>>) -> Self {
-        DealerClient { party, rng: DealerRng::from_seed(seed), link, stats: DealerStats::default() }
+        DealerClient { party, rng: DealerRng::from_seed(seed), link, stats: DealerStats::default(), ot: None }
+    }
+
+    /// The client of `party` with no dealer: every correlation comes from `ot`.
+    pub fn from_ot(party: usize, ot: crate::preprocessing::OtPreprocessor) -> Self {
+        DealerClient { ot: Some(ot), ..DealerClient::new(party, [0; 32], None) }
+    }
+
+    /// The OT preprocessing's counters, when this client has no dealer.
+    pub fn preprocessing(&self) -> Option<&crate::preprocessing::OtPreprocessor> {
+        self.ot.as_ref()
     }
 
     /// Counters so far.
@@ -447,6 +463,9 @@ impl DealerClient {
     /// order they were begun.
     pub fn begin(&mut self, req: &Request) -> Result<Pending, DealerError> {
         self.count(req);
+        if let Some(ot) = self.ot.as_mut() {
+            return Ok(Pending { req: req.clone(), queued: false, parts: ot.generate(req)?, complete: true });
+        }
         let mut parts: Vec<Vec<u64>> =
             req.free_parts().iter().map(|&(len, comb)| draw(&mut self.rng, len, comb)).collect();
         let mut queued = false;
@@ -456,12 +475,15 @@ impl DealerClient {
         } else {
             parts.extend(req.corrected_parts()?.iter().map(|&(len, comb)| draw(&mut self.rng, len, comb)));
         }
-        Ok(Pending { req: req.clone(), queued, parts })
+        Ok(Pending { req: req.clone(), queued, parts, complete: false })
     }
 
     /// Completes a begun request: the free parts, then the corrected parts.
     pub fn finish(&mut self, pending: Pending) -> Result<Vec<Vec<u64>>, DealerError> {
-        let Pending { req, queued, mut parts } = pending;
+        let Pending { req, queued, mut parts, complete } = pending;
+        if complete {
+            return Ok(parts);
+        }
         if self.party != 0 {
             // Party 1 receives the common parts (DCF correction words) pushed by the dealer.
             let expected = req.explicit_len_for(self.party)?;

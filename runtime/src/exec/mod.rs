@@ -45,6 +45,9 @@ pub struct RunConfig {
     /// The comparison protocol of an MPC run (`--compare`); `None`: the default for the party
     /// count (`CompareMode::default_for`).
     pub compare: Option<crate::protocols::compare::CompareMode>,
+    /// Where the correlated randomness comes from: the trusted dealer (default) or, for two
+    /// parties, oblivious transfer between them (`--preprocessing ot`).
+    pub preprocessing: crate::preprocessing::Preprocessing,
 }
 
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
@@ -100,6 +103,7 @@ impl Default for RunConfig {
             trace_loops: false,
             print: crate::format::PrintOptions::default(),
             compare: None,
+            preprocessing: crate::preprocessing::Preprocessing::Dealer,
         }
     }
 }
@@ -171,12 +175,19 @@ pub fn fixed_point(cfg: &RunConfig) -> Result<crate::fixed::FixedPoint, RunError
 /// error.
 pub fn compare_mode(cfg: &RunConfig, n_parties: usize) -> Result<crate::protocols::compare::CompareMode, RunError> {
     use crate::protocols::compare::CompareMode;
+    let ot = cfg.preprocessing == crate::preprocessing::Preprocessing::Ot;
     match cfg.compare {
         Some(CompareMode::Fss) if n_parties != 2 => Err(RunError::new(
             crate::error::ErrorKind::Config,
             format!("--compare fss needs exactly 2 parties, not {n_parties} (use --compare tree)"),
         )),
+        // DCF keys come from a dealer; OT preprocessing makes the tree's correlations only.
+        Some(CompareMode::Fss) if ot => Err(RunError::new(
+            crate::error::ErrorKind::Config,
+            "--compare fss needs the dealer's DCF keys; with --preprocessing ot use --compare tree",
+        )),
         Some(mode) => Ok(mode),
+        None if ot => Ok(CompareMode::Tree),
         None => Ok(CompareMode::default_for(n_parties)),
     }
 }

@@ -1,5 +1,5 @@
-//! `mpcc run prog.mpc --parties N --network`: [`run_local_network`] starts the dealer and every
-//! party as child processes of the `mpcc` binary on loopback ports, with a fresh key pair each
+//! `mpcc run prog.mpc --parties N --network`: [`run_local_network`] starts the dealer (none when
+//! the parties preprocess by OT) and every party as child processes of the `mpcc` binary on loopback ports, with a fresh key pair each
 //! (in a temporary folder), waits for them, and returns what each printed, or an error naming
 //! every child that failed, with the end of its error output.
 //!
@@ -30,6 +30,9 @@ pub struct LocalNetSpec {
     pub timeout: Duration,
     /// Start the dealer with `--insecure-seed` (the parties get it in `party_args`).
     pub insecure_seed: bool,
+    /// Start a dealer at all (`false` for `--preprocessing ot`: the parties only, no `--dealer`;
+    /// `party_args` must then carry `--preprocessing ot`).
+    pub dealer: bool,
 }
 
 /// How one child ended.
@@ -102,27 +105,29 @@ pub fn party_args(
     program: &Path,
     rank: usize,
     peers: &[SocketAddr],
-    dealer: SocketAddr,
+    dealer: Option<SocketAddr>,
     keys: &Path,
     timeout: Duration,
 ) -> Vec<String> {
     let peers: Vec<String> = peers.iter().map(|a| a.to_string()).collect();
-    vec![
+    let mut args: Vec<String> = vec![
         "run".into(),
         program.display().to_string(),
         "--party".into(),
         rank.to_string(),
         "--peers".into(),
         peers.join(","),
-        "--dealer".into(),
-        dealer.to_string(),
         "--keys".into(),
         keys.display().to_string(),
         "--certs".into(),
         keys.display().to_string(),
         "--timeout".into(),
         timeout.as_secs_f64().to_string(),
-    ]
+    ];
+    if let Some(dealer) = dealer {
+        args.extend(["--dealer".into(), dealer.to_string()]);
+    }
+    args
 }
 
 /// `n` free loopback ports (bound to port 0, then released for the children to take).
@@ -184,27 +189,33 @@ pub fn run_local_network(spec: &LocalNetSpec) -> Result<Vec<ChildOutcome>, Local
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let keys = std::env::temp_dir().join(format!("mpcc-network-{}-{stamp}", std::process::id()));
     let _ = std::fs::remove_dir_all(&keys);
-    for name in spec.names.iter().map(String::as_str).chain(["DEALER"]) {
+    let dealer_names: &[&str] = if spec.dealer { &["DEALER"] } else { &[] };
+    for name in spec.names.iter().map(String::as_str).chain(dealer_names.iter().copied()) {
         keygen(name, &keys).map_err(setup)?;
     }
     let addrs = free_ports(n + 1).map_err(setup)?;
     let Some((peers, &[dealer, ..])) = addrs.split_at_checked(n) else {
         return Err(setup(NetError::config(format!("found fewer than {} free ports", n + 1))));
     };
-    let mut running = vec![spawn(&spec.exe, "DEALER", &dealer_args(dealer, &keys, spec.timeout, spec.insecure_seed))];
+    let mut running = Vec::new();
+    if spec.dealer {
+        running.push(spawn(&spec.exe, "DEALER", &dealer_args(dealer, &keys, spec.timeout, spec.insecure_seed)));
+    }
     for (rank, name) in spec.names.iter().enumerate() {
-        let mut args = party_args(&spec.program, rank, peers, dealer, &keys, spec.timeout);
+        let mut args = party_args(&spec.program, rank, peers, spec.dealer.then_some(dealer), &keys, spec.timeout);
         args.extend(spec.party_args.iter().cloned());
         running.push(spawn(&spec.exe, name, &args));
     }
-    let result = wait_all(running, spec.timeout);
+    let result = wait_all(running, spec.timeout, usize::from(spec.dealer));
     let _ = std::fs::remove_dir_all(&keys);
     result
 }
 
+/// Waits for every child; `skip` children (the dealer) come first and are left out of the result.
 fn wait_all(
     started: Vec<Result<Running, LocalNetError>>,
     timeout: Duration,
+    skip: usize,
 ) -> Result<Vec<ChildOutcome>, LocalNetError> {
     let mut running = Vec::new();
     let mut spawn_error = None;
@@ -252,7 +263,7 @@ fn wait_all(
         .collect();
     let mut failed: Vec<ChildOutcome> = outcomes.iter().filter(|c| !c.success()).cloned().collect();
     if failed.is_empty() {
-        return Ok(outcomes.into_iter().skip(1).collect());
+        return Ok(outcomes.into_iter().skip(skip).collect());
     }
     // Parties first, the dealer last (its failure is usually a consequence).
     let dealer_first = usize::from(failed.first().is_some_and(|c| c.name == "DEALER"));

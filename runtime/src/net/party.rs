@@ -18,6 +18,8 @@ use crate::net::mesh::{connect_mesh, MeshSpec};
 use crate::net::tcp_comm::TcpComm;
 use crate::net::NetConfig;
 use crate::party::{Party, PartySeeds, Seeds};
+use crate::preprocessing::{OtPreprocessor, PreprocStats, Preprocessing};
+use sha2::{Digest, Sha256};
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -44,6 +46,10 @@ pub struct PartySpec {
     /// demonstrations only; the hello says so, and every peer and the dealer must run so too).
     /// `None` draws pairwise seeds from OS entropy and lets the dealer draw the dealer seed.
     pub seed: Option<u64>,
+    /// `Ot`: no dealer (`dealer` and `dealer_name` are unused); the two parties open a second
+    /// link between them, with the same TLS identities and hello checks, for the OT
+    /// preprocessing (`crate::preprocessing`), whose bytes are counted apart.
+    pub preprocessing: Preprocessing,
 }
 
 /// A party's result and counters after a networked run.
@@ -52,6 +58,8 @@ pub struct NetReport<T> {
     pub output: T,
     pub comm: CommStats,
     pub dealer: DealerStats,
+    /// The OT preprocessing's counters (`Preprocessing::Ot` only).
+    pub preprocessing: Option<PreprocStats>,
 }
 
 /// Why a networked party failed: the network (detailed), or its own work.
@@ -130,6 +138,22 @@ pub fn run_networked<T, E>(
     let to_send: Vec<Option<[u8; 32]>> =
         seeds.pairwise.iter().enumerate().map(|(p, s)| (p > spec.rank).then_some(*s)).collect();
     let mesh = connect_mesh(&mesh_spec, &listener, &to_send, cfg).map_err(NetRunError::Net)?;
+    let ot_comm = if spec.preprocessing == Preprocessing::Ot {
+        // A second link for the OT traffic, after the first (the lower rank dials again once its
+        // first link is up; the listener's backlog holds the connection until the higher rank
+        // accepts it). Its hello carries a derived fingerprint, so the two links cannot be mixed up.
+        let fingerprint = Sha256::new().chain_update(hello.fingerprint).chain_update(b"ot preprocessing link").finalize();
+        let ot_spec = MeshSpec { hello: Hello { fingerprint: fingerprint.into(), ..hello.clone() }, ..mesh_spec };
+        match connect_mesh(&ot_spec, &listener, &vec![None; n], cfg) {
+            Ok(m) => Some(TcpComm::new(spec.rank, m.links, cfg.timeout)),
+            Err(e) => {
+                TcpComm::new(spec.rank, mesh.links, cfg.timeout).abort_handle().abort(&format!("{me} stopped: {e}"));
+                return Err(NetRunError::Net(e));
+            }
+        }
+    } else {
+        None
+    };
     drop(listener);
     for (peer, received) in mesh.received_seeds.iter().enumerate() {
         if let (Some(seed), Some(slot)) = (received, seeds.pairwise.get_mut(peer)) {
@@ -138,6 +162,44 @@ pub fn run_networked<T, E>(
     }
     let comm = TcpComm::new(spec.rank, mesh.links, cfg.timeout);
     let abort = comm.abort_handle();
+    if let Some(ot_comm) = ot_comm {
+        let ot_abort = ot_comm.abort_handle();
+        let ot = match OtPreprocessor::new(Box::new(ot_comm), seeds.own) {
+            Ok(ot) => ot,
+            Err(e) => {
+                let notice = format!("{me} stopped: {e}");
+                abort.abort(&notice);
+                ot_abort.abort(&notice);
+                return Err(NetRunError::Net(NetError::config(e.to_string())));
+            }
+        };
+        let client = DealerClient::from_ot(spec.rank, ot);
+        let mut party = Party::new(Box::new(CountingComm::new(comm)), &seeds, client, spec.fixed);
+        let result = work(&mut party);
+        let (comm_stats, dealer_stats) = (party.comm_stats(), party.dealer_stats());
+        let preprocessing = party.preprocessing_stats();
+        let failure = || abort.failure().or_else(|| ot_abort.failure());
+        return match result {
+            Ok(output) => {
+                drop(party);
+                match failure() {
+                    Some(e) => Err(NetRunError::Net(e)),
+                    None => Ok(NetReport { output, comm: comm_stats, dealer: dealer_stats, preprocessing }),
+                }
+            }
+            Err(local) => {
+                let err = match failure() {
+                    Some(net) => NetRunError::Net(net),
+                    None => NetRunError::Local(local),
+                };
+                let notice = stop_notice(me, &err);
+                abort.abort(&notice);
+                ot_abort.abort(&notice);
+                drop(party);
+                Err(err)
+            }
+        };
+    }
     let dealer_hello = Hello { seed: dealer_proposal, ..hello };
     let connected = connect_dealer(&spec.identity, &spec.dealer_name, spec.dealer, &spec.certs, &dealer_hello, cfg);
     let (dealer_seed, remote) = match connected {
@@ -166,7 +228,7 @@ pub fn run_networked<T, E>(
             }
             match network_failure() {
                 Some(e) => Err(NetRunError::Net(e)),
-                None => Ok(NetReport { output, comm: comm_stats, dealer: dealer_stats }),
+                None => Ok(NetReport { output, comm: comm_stats, dealer: dealer_stats, preprocessing: None }),
             }
         }
         Err(local) => {
@@ -174,14 +236,7 @@ pub fn run_networked<T, E>(
                 Some(net) => NetRunError::Net(net),
                 None => NetRunError::Local(local),
             };
-            let notice = match &err {
-                // Pass a peer's notice on as it is, so that every party names the root cause.
-                NetRunError::Net(e) if e.kind == NetErrorKind::PeerFailed => {
-                    e.message.strip_prefix(PEER_FAILED).unwrap_or(&e.message).to_string()
-                }
-                NetRunError::Net(e) => format!("{me} stopped: {e}"),
-                NetRunError::Local(_) => format!("{me} stopped: its computation failed"),
-            };
+            let notice = stop_notice(me, &err);
             abort.abort(&notice);
             if let Some(handle) = &dealer_handle {
                 handle.abort(&notice);
@@ -189,5 +244,17 @@ pub fn run_networked<T, E>(
             drop(party);
             Err(err)
         }
+    }
+}
+
+/// What a failed party tells its peers.
+fn stop_notice<E>(me: &str, err: &NetRunError<E>) -> String {
+    match err {
+        // Pass a peer's notice on as it is, so that every party names the root cause.
+        NetRunError::Net(e) if e.kind == NetErrorKind::PeerFailed => {
+            e.message.strip_prefix(PEER_FAILED).unwrap_or(&e.message).to_string()
+        }
+        NetRunError::Net(e) => format!("{me} stopped: {e}"),
+        NetRunError::Local(_) => format!("{me} stopped: its computation failed"),
     }
 }

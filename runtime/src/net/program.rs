@@ -15,6 +15,7 @@ use crate::net::handshake::PROTOCOL_VERSION;
 use crate::net::keys::{Identity, PeerCerts};
 use crate::net::party::{run_networked, NetRunError, PartySpec};
 use crate::net::NetConfig;
+use crate::preprocessing::Preprocessing;
 use mpcc_ir::{PartyId, Program, RunContext};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -101,14 +102,28 @@ pub fn run_party(
     let fss = crate::exec::compare_mode(cfg, n)? == crate::protocols::compare::CompareMode::Fss;
     let protocol_version = PROTOCOL_VERSION * 2 + u32::from(fss);
     let context = RunContext { protocol_version, frac_bits: fixed.frac_bits, n_parties: n as u64 };
-    let fingerprint = program.fingerprint(&context).map_err(|e| {
+    let mut fingerprint = program.fingerprint(&context).map_err(|e| {
         RunError::new(ErrorKind::Internal, format!("cannot encode the program for its fingerprint: {e}"))
             .with_party(&me)
     })?;
+    let ot = cfg.preprocessing == Preprocessing::Ot;
+    if ot {
+        if n != 2 {
+            return Err(RunError::new(
+                ErrorKind::Config,
+                format!("`--preprocessing ot` runs between exactly 2 parties, not {n}: use the dealer for more"),
+            )
+            .with_party(&me));
+        }
+        // Both parties must run without a dealer: the mode is part of what the hello compares.
+        use sha2::Digest;
+        fingerprint = sha2::Sha256::new().chain_update(fingerprint).chain_update(b"preprocessing=ot").finalize().into();
+    }
     let as_run_error = |e: NetError| net_run_error(e, &me);
     let identity = Identity::load(&opts.keys, &me).map_err(as_run_error)?;
     let certs = Arc::new(PeerCerts::load_dir(&opts.certs).map_err(as_run_error)?);
-    for name in names.iter().chain([&opts.dealer_name]) {
+    let dealer_name = (!ot).then_some(&opts.dealer_name);
+    for name in names.iter().chain(dealer_name) {
         if name != &me {
             certs.require(name).map_err(as_run_error)?;
         }
@@ -124,6 +139,7 @@ pub fn run_party(
         fingerprint,
         fixed,
         seed: cfg.seed,
+        preprocessing: cfg.preprocessing,
     };
     let mut events: Vec<Event> = Vec::new();
     let result = run_networked(&spec, None, &opts.net, |party| {

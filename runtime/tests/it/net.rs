@@ -61,6 +61,7 @@ impl Fixture {
             fingerprint: [7; 32],
             fixed: FixedPoint::default(),
             seed,
+            preprocessing: mpcc_runtime::preprocessing::Preprocessing::Dealer,
         }
     }
 }
@@ -429,6 +430,7 @@ fn child_party(config: &str) {
         fingerprint: [7; 32],
         fixed: FixedPoint::default(),
         seed: Some(9),
+        preprocessing: mpcc_runtime::preprocessing::Preprocessing::Dealer,
     };
     let _ = run_networked(&spec, None, &cfg(10_000), |p: &mut Party| mul_loop(p, u64::MAX, &|_, _| Ok(())));
 }
@@ -630,6 +632,7 @@ fn child_cli(args: &str) -> ! {
                 fingerprint: [7; 32],
                 fixed: FixedPoint::default(),
                 seed: Some(5),
+                preprocessing: mpcc_runtime::preprocessing::Preprocessing::Dealer,
             };
             let crash = |id: usize, i: u64| {
                 if Some(id) == crash_rank && i == 5 {
@@ -678,6 +681,7 @@ fn local_network_runs_every_child_and_reports_a_crashed_one() {
         party_args: Vec::new(),
         timeout: Duration::from_secs(5),
         insecure_seed: true,
+        dealer: true,
     };
     let start = Instant::now();
     let outcomes = run_local_network(&spec).unwrap_or_else(|e| panic!("{e}"));

@@ -29,6 +29,7 @@ use crate::dealer::{spawn_dealer_thread, DealerClient, DealerLink};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::{Event, RunConfig, Sink};
 use crate::party::{Party, Seeds};
+use crate::preprocessing::{OtPreprocessor, Preprocessing};
 use machine::Machine;
 use mpcc_ir::{PartyId, Program};
 use std::time::Instant;
@@ -68,13 +69,14 @@ pub fn run_party_seq(
     let (values_computed, warnings, files_written) = (m.values_computed, m.warnings, m.files_written);
     let name = program.party_name(PartyId(id as u32));
     check_reveals(&name, party.protocol_stats().reveals.saturating_sub(reveals_before), &audit)?;
-    let stats = PartyStats::new(
+    let mut stats = PartyStats::new(
         program.party_name(PartyId(id as u32)),
         party.comm_stats(),
         party.dealer_stats(),
         party.protocol_stats(),
         counters,
     );
+    stats.preprocessing = party.preprocessing_stats();
     Ok(PartyReport {
         stats,
         audit,
@@ -144,7 +146,7 @@ pub fn run_mpc_recording(
 ) -> Result<(MpcReport, Recorded), RunError> {
     let comms =
         LocalComm::mesh(n_parties).into_iter().map(|c| Box::new(CountingComm::recording(c)) as Box<dyn Comm>).collect();
-    run_mpc_with_comms(program, comms, cfg, sink)
+    run_simulated(program, comms, cfg, sink, true)
 }
 
 /// Simulates a run over the given transports (one per party, in rank order).
@@ -154,20 +156,72 @@ pub fn run_mpc_with_comms(
     cfg: &RunConfig,
     sink: &mut dyn Sink,
 ) -> Result<(MpcReport, Recorded), RunError> {
+    run_simulated(program, comms, cfg, sink, false)
+}
+
+/// The dealer's client of each party: seeded from the dealer thread's link, or (OT
+/// preprocessing, two parties) an OT end over in-process channels, recording with `record`.
+fn clients(
+    seeds: &Seeds,
+    cfg: &RunConfig,
+    links: [Option<Box<dyn DealerLink>>; 2],
+    record: bool,
+) -> Result<Vec<DealerClient>, RunError> {
+    let n = seeds.parties.len();
+    if cfg.preprocessing == Preprocessing::Ot {
+        if n != 2 {
+            return Err(RunError::new(
+                ErrorKind::Config,
+                format!("`--preprocessing ot` runs between exactly 2 parties, not {n}: use the dealer for more"),
+            ));
+        }
+        let comms = crate::preprocessing::local_comms(n, record);
+        return seeds
+            .parties
+            .iter()
+            .zip(comms)
+            .enumerate()
+            .map(|(i, (ps, comm))| {
+                let ot = OtPreprocessor::new(comm, ps.own).map_err(|e| RunError::new(ErrorKind::Config, e.to_string()))?;
+                Ok(DealerClient::from_ot(i, ot))
+            })
+            .collect();
+    }
+    // Party 0's link to the dealer, and party 1's (the dealer pushes it the DCF keys' common parts).
+    let mut links = links;
+    Ok(seeds
+        .parties
+        .iter()
+        .enumerate()
+        .map(|(i, ps)| DealerClient::new(i, ps.dealer, links.get_mut(i).and_then(Option::take)))
+        .collect())
+}
+
+fn run_simulated(
+    program: &Program,
+    comms: Vec<Box<dyn Comm>>,
+    cfg: &RunConfig,
+    sink: &mut dyn Sink,
+    record: bool,
+) -> Result<(MpcReport, Recorded), RunError> {
     let n = comms.len();
     check_parties(program, n)?;
     let fixed = crate::exec::fixed_point(cfg)?;
     let start = Instant::now();
     let seeds = Seeds::generate(n, cfg.seed);
-    let (link, peer, dealer_thread) = spawn_dealer_thread(&seeds.dealer);
-    let mut links = [Some(Box::new(link) as Box<dyn DealerLink>), Some(Box::new(peer) as Box<dyn DealerLink>)];
+    let (links, dealer_thread) = if cfg.preprocessing == Preprocessing::Dealer {
+        let (link, peer, handle) = spawn_dealer_thread(&seeds.dealer);
+        ([Some(Box::new(link) as Box<dyn DealerLink>), Some(Box::new(peer) as Box<dyn DealerLink>)], Some(handle))
+    } else {
+        ([None, None], None)
+    };
     let mode = crate::exec::compare_mode(cfg, n)?;
+    let clients = clients(&seeds, cfg, links, record)?;
     let parties: Vec<Party> = comms
         .into_iter()
         .zip(&seeds.parties)
-        .enumerate()
-        .map(|(i, (comm, ps))| {
-            let client = DealerClient::new(i, ps.dealer, links.get_mut(i).and_then(Option::take));
+        .zip(clients)
+        .map(|((comm, ps), client)| {
             let mut party = Party::new(comm, ps, client, fixed);
             party.set_compare(mode);
             party
@@ -182,7 +236,8 @@ pub fn run_mpc_with_comms(
                     let mut events = Vec::new();
                     let mut emit = |seq: u64, e: Event| events.push((seq, e));
                     let result = run_party_seq(program, &mut party, cfg, &mut emit);
-                    let recorded = party.recorded();
+                    let mut recorded = party.recorded();
+                    recorded.extend(party.preprocessing_recorded());
                     // Hang up at once, so that peers waiting on this party stop too.
                     drop(party);
                     (result, events, recorded)
@@ -200,7 +255,9 @@ pub fn run_mpc_with_comms(
             })
             .collect()
     });
-    let _ = dealer_thread.join();
+    if let Some(handle) = dealer_thread {
+        let _ = handle.join();
+    }
     let mut tagged: Vec<(u64, usize, Event)> = Vec::new();
     let mut reports = Vec::with_capacity(n);
     let mut recorded = Vec::with_capacity(n);

@@ -10,6 +10,7 @@ use super::ops::Counters;
 use crate::comm::CommStats;
 use crate::dealer::DealerStats;
 use crate::party::ProtocolStats;
+use crate::preprocessing::PreprocStats;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct PartyStats {
     /// Elements compared (most-significant-bit extractions issued by the executor).
     pub comparisons: u64,
     pub private_ops: u64,
+    /// The OT preprocessing's own time and traffic (`--preprocessing ot`; not in the above).
+    pub preprocessing: Option<PreprocStats>,
 }
 
 impl PartyStats {
@@ -64,6 +67,7 @@ impl PartyStats {
             opened_elements: protocol.opened_elements,
             comparisons: counters.comparisons,
             private_ops: counters.private_ops,
+            preprocessing: None,
         }
     }
 }
@@ -93,6 +97,12 @@ pub struct MpcReport {
     pub parties: Vec<PartyStats>,
     /// Bytes the dealer sent (explicit values; seeds make the rest free).
     pub dealer_bytes: u64,
+    /// `dealer` or `ot` (the two parties' own preprocessing).
+    pub preprocessing: String,
+    /// OT preprocessing: the longest any party spent on it (inside `wall_seconds`), and the
+    /// bytes all parties sent for it (not in `parties[..].bytes_sent`).
+    pub preprocessing_seconds: f64,
+    pub preprocessing_bytes: u64,
     /// Correlated randomness used (as counted by party 0).
     pub triples: u64,
     pub matrix_triples: u64,
@@ -127,6 +137,9 @@ impl MpcReport {
             wall_seconds: wall.as_secs_f64(),
             rounds: stats.iter().map(|s| s.rounds).max().unwrap_or(0),
             dealer_bytes: stats.iter().map(|s| s.dealer_bytes).sum(),
+            preprocessing: if stats.iter().any(|s| s.preprocessing.is_some()) { "ot" } else { "dealer" }.to_string(),
+            preprocessing_seconds: stats.iter().filter_map(|s| s.preprocessing).map(|p| p.seconds).fold(0.0, f64::max),
+            preprocessing_bytes: stats.iter().filter_map(|s| s.preprocessing).map(|p| p.bytes_sent).sum(),
             triples: first.stats.triples,
             matrix_triples: first.stats.matrix_triples,
             square_pairs: first.stats.square_pairs,
@@ -155,7 +168,23 @@ impl MpcReport {
         );
         let sent: Vec<String> =
             self.parties.iter().map(|p| format!("{} {}", p.name, bytes_text(p.bytes_sent))).collect();
-        out += &format!("  sent: {}; dealer: {}\n", sent.join(", "), bytes_text(self.dealer_bytes));
+        if self.preprocessing == "ot" {
+            let pre: Vec<String> = self
+                .parties
+                .iter()
+                .map(|p| format!("{} {}", p.name, bytes_text(p.preprocessing.map_or(0, |s| s.bytes_sent))))
+                .collect();
+            let transfers: u64 = self.parties.iter().filter_map(|p| p.preprocessing).map(|p| p.transfers).max().unwrap_or(0);
+            out += &format!(
+                "  preprocessing (OT, no dealer): {:.3} s, {transfers} OTs, sent: {}\n  online: {:.3} s, sent: {}\n",
+                self.preprocessing_seconds,
+                pre.join(", "),
+                (self.wall_seconds - self.preprocessing_seconds).max(0.0),
+                sent.join(", ")
+            );
+        } else {
+            out += &format!("  sent: {}; dealer: {}\n", sent.join(", "), bytes_text(self.dealer_bytes));
+        }
         out += &format!(
             "  used: {} triples, {} matrix triples, {} square pairs, {} truncation pairs, {} binary triples; {} elements compared; {} openings\n",
             self.triples,

@@ -9,6 +9,7 @@ mod costs;
 mod division;
 mod errors;
 mod wire;
+mod wire_ot;
 
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
