@@ -130,8 +130,7 @@ pub fn run_party(
         eprint!(
             "{}",
             report.audit.render_with(&|span| {
-                let (line, col) = source.line_col(span.start as usize);
-                format!("{}:{line}:{col}", source.name)
+                source.position(span.start as usize)
             })
         );
     }
