@@ -11,6 +11,7 @@ mod lsp;
 mod net;
 mod ni_gen;
 mod noninterference;
+mod onnx;
 mod tidy;
 mod training;
 mod workloads;
