@@ -294,12 +294,7 @@ fn run_mpc(
 ) -> Result<(), mpcc_runtime::error::RunError> {
     let report = mpcc_runtime::exec::mpc::run_mpc(program, n_parties, cfg, console)?;
     match args.stats {
-        Stats::Human => eprint!(
-            "{}",
-            report.render_with(&|span| {
-                console.source.position(span.start as usize)
-            })
-        ),
+        Stats::Human => eprint!("{}", report.render_with(&|span| { console.source.position(span.start as usize) })),
         Stats::Json => match serde_json::to_string(&report) {
             Ok(json) => eprintln!("{json}"),
             Err(e) => eprintln!("error: cannot encode the run report as JSON: {e}"),

@@ -127,12 +127,7 @@ pub fn run_party(
             report.stats.dealer_bytes
         );
         let source = console.source;
-        eprint!(
-            "{}",
-            report.audit.render_with(&|span| {
-                source.position(span.start as usize)
-            })
-        );
+        eprint!("{}", report.audit.render_with(&|span| { source.position(span.start as usize) }));
     }
     Ok(OK)
 }

@@ -128,7 +128,6 @@ pub fn render_sources(diags: &[Diagnostic], sources: &Sources, color: bool) -> S
     diag::render::render(diags, sources, color)
 }
 
-
 /// The long explanation of a code (`mpcc explain E0301`).
 pub fn explain(code: &str) -> Option<&'static str> {
     Code::parse(code).map(Code::explanation)

@@ -29,7 +29,10 @@ pub struct Sources {
 impl Sources {
     /// A compilation of one root file.
     pub fn new(name: &str, text: &str) -> Sources {
-        Sources { files: vec![SourceFile { name: name.to_string(), text: text.to_string(), base: 0 }], text: text.into() }
+        Sources {
+            files: vec![SourceFile { name: name.to_string(), text: text.to_string(), base: 0 }],
+            text: text.into(),
+        }
     }
 
     /// Appends a file; returns its base offset.

@@ -32,11 +32,9 @@ impl fmt::Display for ImportError {
                 let more = if names.len() > 12 { format!(" and {} more", names.len() - 12) } else { String::new() };
                 write!(f, "the file has no tensor `{name}` (it has {}{more})", shown.join(", "))
             }
-            ImportError::Unsupported { node, op, reason } => write!(
-                f,
-                "node `{node}` ({op}): {reason}\nsupported ops: {}",
-                crate::graph::SUPPORTED_OPS.join(", ")
-            ),
+            ImportError::Unsupported { node, op, reason } => {
+                write!(f, "node `{node}` ({op}): {reason}\nsupported ops: {}", crate::graph::SUPPORTED_OPS.join(", "))
+            }
             ImportError::Model(why) => write!(f, "{why}"),
         }
     }

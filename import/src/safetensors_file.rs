@@ -6,7 +6,8 @@ use safetensors::{Dtype, SafeTensors};
 
 /// The entry `name` of a safetensors file's bytes.
 pub fn read_safetensors_entry(bytes: &[u8], name: &str) -> Result<Array, ImportError> {
-    let file = SafeTensors::deserialize(bytes).map_err(|e| ImportError::Malformed(format!("not a safetensors file ({e})")))?;
+    let file =
+        SafeTensors::deserialize(bytes).map_err(|e| ImportError::Malformed(format!("not a safetensors file ({e})")))?;
     let view = file.tensor(name).map_err(|_| {
         let mut names: Vec<String> = file.names().into_iter().map(|n| n.to_string()).collect();
         names.sort();

@@ -17,7 +17,8 @@ pub(crate) fn to_array(t: &TensorProto, what: &str) -> Result<Array, ImportError
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}"))))
         .collect::<Result<_, _>>()?;
-    let count = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad("too many elements".into()))?;
+    let count =
+        dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad("too many elements".into()))?;
     let dtype = DataType::try_from(t.data_type()).unwrap_or(DataType::Undefined);
     let raw = t.raw_data.as_deref();
     let values: Vec<f64> = match (dtype, raw) {

@@ -66,7 +66,8 @@ fn run(dir: &Path, engine: &[&str]) -> ArrayD<f64> {
     let out = mpcc(&args);
     assert_eq!(out.status.code(), Some(0), "{main} {engine:?}: {}", text(&out.stderr));
     // ALICE learns nothing: her folder holds only her model.
-    let alice_files: Vec<_> = std::fs::read_dir(dir.join("alice")).expect("alice").flatten().map(|e| e.file_name()).collect();
+    let alice_files: Vec<_> =
+        std::fs::read_dir(dir.join("alice")).expect("alice").flatten().map(|e| e.file_name()).collect();
     assert_eq!(alice_files, ["model.npz"]);
     read(&dir.join("bob/output.npy"))
 }
@@ -120,7 +121,8 @@ fn batchnorm_and_softmax_model_matches_onnxruntime() {
 #[test]
 fn unsupported_ops_and_truncated_files_are_clear_errors() {
     let dir = scratch("errors");
-    let out = mpcc(&["import", &fixture("unsupported_op.onnx").display().to_string(), "--out", &dir.display().to_string()]);
+    let out =
+        mpcc(&["import", &fixture("unsupported_op.onnx").display().to_string(), "--out", &dir.display().to_string()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("node `/Erf` (Erf): the op `Erf` is not supported"), "{err}");

@@ -4,8 +4,8 @@
 //! [`Diagnostic`] values itself.
 
 use super::{Diagnostic, Severity};
-use codespan_reporting::diagnostic as cs;
 use crate::sources::Sources;
+use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor, Config, Styles, StylesWriter};
 
@@ -18,10 +18,13 @@ fn to_codespan(diag: &Diagnostic, sources: &Sources) -> cs::Diagnostic<usize> {
     // A diagnostic about the command line (`--set`) has no place in the source: no label.
     let mut labels = Vec::new();
     if !diag.label.is_empty() {
-        labels.push({
-            let (file, range) = clamp(diag.span);
-            cs::Label::primary(file, range)
-        }.with_message(&diag.label));
+        labels.push(
+            {
+                let (file, range) = clamp(diag.span);
+                cs::Label::primary(file, range)
+            }
+            .with_message(&diag.label),
+        );
     }
     for (span, message) in &diag.secondary {
         let (file, range) = clamp(*span);

@@ -65,8 +65,7 @@ pub(crate) fn plan(tr: &Tr<'_>) -> Result<Plan, ImportError> {
             if let [Some(gamma), Some(beta), Some(mean), Some(var)] = params.as_slice() {
                 let eps = attr_f(node, "epsilon", 1e-5);
                 let scale: Vec<f64> = gamma.iter().zip(var.iter()).map(|(g, v)| g / (v + eps).sqrt()).collect();
-                let shift: Vec<f64> =
-                    beta.iter().zip(mean.iter()).zip(&scale).map(|((b, m), s)| b - m * s).collect();
+                let shift: Vec<f64> = beta.iter().zip(mean.iter()).zip(&scale).map(|((b, m), s)| b - m * s).collect();
                 plan.bn.insert(p, (scale, shift));
                 plan.skipped.insert(i, x.clone());
             }
@@ -107,7 +106,8 @@ fn pads_of(tr: &Tr<'_>, node: &NodeProto) -> Result<Option<Vec<i64>>, ImportErro
 }
 
 fn pad_mode(tr: &Tr<'_>, node: &NodeProto) -> (String, f64) {
-    let mode = super::ops::attr(node, "mode").and_then(|a| a.s.clone()).map(|s| String::from_utf8_lossy(&s).into_owned());
+    let mode =
+        super::ops::attr(node, "mode").and_then(|a| a.s.clone()).map(|s| String::from_utf8_lossy(&s).into_owned());
     let value = known(tr, node.input.get(2)).and_then(|a| a.iter().next().copied()).unwrap_or(0.0);
     (mode.unwrap_or_else(|| "constant".into()), value)
 }
@@ -139,23 +139,31 @@ pub(crate) fn node(tr: &mut Tr<'_>, index: usize, node: &NodeProto) -> Result<()
 fn spatial_input(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(String, Shape), ImportError> {
     match tr.input(node, 0)? {
         Val::Var { name, shape } if shape.len() == 4 => Ok((name, shape)),
-        Val::Var { shape, .. } => Err(unsupported(node, format!("the input must be [n, c, h, w], not {}", shape::text(&shape)))),
+        Val::Var { shape, .. } => {
+            Err(unsupported(node, format!("the input must be [n, c, h, w], not {}", shape::text(&shape))))
+        }
         _ => Err(unsupported(node, "the input must be computed (a known input would be folded)")),
     }
 }
 
-/// Checks the window attributes shared by Conv and the poolings; returns (kernel, strides,
-/// (pad_h, pad_w)).
-fn window(node: &NodeProto, kernel: Option<[usize; 2]>) -> Result<([usize; 2], [usize; 2], [usize; 2]), ImportError> {
+/// A 2-D window's kernel, strides and (symmetric) padding, each `[h, w]`.
+type Window = ([usize; 2], [usize; 2], [usize; 2]);
+
+/// Checks the window attributes shared by Conv and the poolings.
+fn window(node: &NodeProto, kernel: Option<[usize; 2]>) -> Result<Window, ImportError> {
     let two = |name: &str, v: Vec<i64>| -> Result<[usize; 2], ImportError> {
         match v.as_slice() {
             [a, b] if *a >= 0 && *b >= 0 => Ok([*a as usize, *b as usize]),
             _ => Err(unsupported(node, format!("`{name}` {v:?}: only 2-D windows are supported"))),
         }
     };
-    let auto_pad = super::ops::attr(node, "auto_pad").and_then(|a| a.s.clone()).map(|s| String::from_utf8_lossy(&s).into_owned());
+    let auto_pad =
+        super::ops::attr(node, "auto_pad").and_then(|a| a.s.clone()).map(|s| String::from_utf8_lossy(&s).into_owned());
     if !matches!(auto_pad.as_deref(), None | Some("NOTSET") | Some("VALID")) {
-        return Err(unsupported(node, format!("auto_pad {} (write the pads explicitly)", auto_pad.unwrap_or_default())));
+        return Err(unsupported(
+            node,
+            format!("auto_pad {} (write the pads explicitly)", auto_pad.unwrap_or_default()),
+        ));
     }
     let k = match (attr_ints(node, "kernel_shape"), kernel) {
         (Some(k), _) => two("kernel_shape", k)?,
@@ -190,14 +198,19 @@ fn pair(v: [usize; 2]) -> String {
 
 fn out_dim(d: Dim, k: usize, s: usize, p: usize) -> Result<Dim, String> {
     match d {
-        Dim::N(n) if n + 2 * p >= k && s > 0 => Ok(Dim::N((n + 2 * p - k) / s + 1)),
+        Dim::N(n) if n.saturating_add(p.saturating_mul(2)) >= k && s > 0 => {
+            Ok(Dim::N((n.saturating_add(p.saturating_mul(2)) - k) / s + 1))
+        }
         _ => Err(format!("a window of {k} does not fit a dimension of {d} (padding {p})")),
     }
 }
 
 fn conv(tr: &mut Tr<'_>, index: usize, node: &NodeProto) -> Result<(), ImportError> {
     if attr_i(node, "group", 1) != 1 {
-        return Err(unsupported(node, format!("group={} (grouped and depthwise convolutions are not supported)", attr_i(node, "group", 1))));
+        return Err(unsupported(
+            node,
+            format!("group={} (grouped and depthwise convolutions are not supported)", attr_i(node, "group", 1)),
+        ));
     }
     let (x, s) = match tr.plan.pad.get(&index).cloned() {
         Some((src, _)) => match tr.get(&src, node)? {
@@ -219,7 +232,7 @@ fn conv(tr: &mut Tr<'_>, index: usize, node: &NodeProto) -> Result<(), ImportErr
         return Err(unsupported(node, "kernel_shape differs from the weight's"));
     }
     if let Some((_, extra)) = tr.plan.pad.get(&index) {
-        pad = [pad[0] + extra[0], pad[1] + extra[1]];
+        pad = [pad[0].saturating_add(extra[0]), pad[1].saturating_add(extra[1])];
     }
     let o = w.shape().first().copied().unwrap_or(0);
     let mut bias = match tr.opt_input(node, 2)? {

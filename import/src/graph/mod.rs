@@ -24,10 +24,41 @@ use std::collections::HashMap;
 
 /// The ops `mpcc import` translates (as `op_type` in the default ONNX domain).
 pub const SUPPORTED_OPS: &[&str] = &[
-    "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "Conv", "Div", "Dropout", "Exp",
-    "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "Log", "LogSoftmax", "MatMul",
-    "MaxPool", "Mul", "Neg", "Pad", "Reciprocal", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax", "Sqrt",
-    "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
+    "Add",
+    "AveragePool",
+    "BatchNormalization",
+    "Cast",
+    "Concat",
+    "Constant",
+    "Conv",
+    "Div",
+    "Dropout",
+    "Exp",
+    "Flatten",
+    "Gather",
+    "Gemm",
+    "GlobalAveragePool",
+    "Identity",
+    "LeakyRelu",
+    "Log",
+    "LogSoftmax",
+    "MatMul",
+    "MaxPool",
+    "Mul",
+    "Neg",
+    "Pad",
+    "Reciprocal",
+    "Relu",
+    "Reshape",
+    "Shape",
+    "Sigmoid",
+    "Softmax",
+    "Sqrt",
+    "Squeeze",
+    "Sub",
+    "Tanh",
+    "Transpose",
+    "Unsqueeze",
 ];
 
 /// Who holds what in the imported program.
@@ -81,11 +112,8 @@ pub(crate) struct Tr<'m> {
 /// Translates an ONNX model's bytes.
 pub fn import_onnx(bytes: &[u8], options: &Options) -> Result<Imported, ImportError> {
     let model = crate::proto::decode_model(bytes)?;
-    let opset = model
-        .opset_import
-        .iter()
-        .find(|o| o.domain().is_empty() || o.domain() == "ai.onnx")
-        .map_or(1, |o| o.version());
+    let opset =
+        model.opset_import.iter().find(|o| o.domain().is_empty() || o.domain() == "ai.onnx").map_or(1, |o| o.version());
     if opset < 11 {
         return Err(ImportError::Model(format!(
             "the model uses opset {opset}; mpcc imports opset 11 or later (export with `opset_version=17`)"
@@ -233,9 +261,11 @@ impl Tr<'_> {
                 let shape = shape::known(a.shape());
                 Ok((self.weight(name, a, ""), shape))
             }
-            Some(Val::Dims(_)) => {
-                Err(ImportError::unsupported(name, op, format!("{what} is a shape, which mpcc computes at compile time")))
-            }
+            Some(Val::Dims(_)) => Err(ImportError::unsupported(
+                name,
+                op,
+                format!("{what} is a shape, which mpcc computes at compile time"),
+            )),
             None => Err(ImportError::Model(format!("{what} `{name}` is not defined by any node"))),
         }
     }
@@ -301,9 +331,17 @@ impl Tr<'_> {
         }
     }
 
-    fn model_text(&self, params: &[(String, String, Shape)], outputs: &[(String, String, Shape)], o: &Options) -> String {
+    fn model_text(
+        &self,
+        params: &[(String, String, Shape)],
+        outputs: &[(String, String, Shape)],
+        o: &Options,
+    ) -> String {
         let mut t = String::new();
-        t.push_str(&format!("// model.mpc — `{}` translated by `mpcc import` (ONNX opset {}).\n", o.source_name, self.opset));
+        t.push_str(&format!(
+            "// model.mpc — `{}` translated by `mpcc import` (ONNX opset {}).\n",
+            o.source_name, self.opset
+        ));
         t.push_str(&format!(
             "// The weights are {}'s, read from {}'s model.npz (f64; BatchNormalization folded into\n\
              // the Conv/Gemm before it). Each statement names the ONNX node it comes from, its op\n\
@@ -375,3 +413,6 @@ pub(crate) fn number(v: f64) -> String {
         s
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -115,7 +115,7 @@ fn shape_of(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
         Val::Dims(d) => vec![Dim::N(d.len())],
     };
     let rank = dims.len() as i64;
-    let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
+    let clamp = |v: i64| (if v < 0 { v.saturating_add(rank) } else { v }).clamp(0, rank) as usize;
     let start = clamp(attr_i(node, "start", 0));
     let end = clamp(attr_i(node, "end", rank));
     tr.set(node, Val::Dims(dims.get(start..end.max(start)).unwrap_or_default().to_vec()));
@@ -138,7 +138,9 @@ fn gather(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
     let indices = tr.input(node, 1)?;
     let idx = match &indices {
         Val::Const(a) => a.clone(),
-        _ => return Err(unsupported(node, "gathering at computed indices (e.g. an embedding lookup) is not supported")),
+        _ => {
+            return Err(unsupported(node, "gathering at computed indices (e.g. an embedding lookup) is not supported"))
+        }
     };
     let axis_attr = attr_i(node, "axis", 0);
     let pick = |n: usize, i: f64| -> Result<usize, ImportError> {
@@ -148,8 +150,10 @@ fn gather(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
     };
     match data {
         Val::Dims(d) => {
-            let picked: Vec<Dim> =
-                idx.iter().map(|&i| pick(d.len(), i).map(|j| d.get(j).copied().unwrap_or(Dim::N(0)))).collect::<Result<_, _>>()?;
+            let picked: Vec<Dim> = idx
+                .iter()
+                .map(|&i| pick(d.len(), i).map(|j| d.get(j).copied().unwrap_or(Dim::N(0))))
+                .collect::<Result<_, _>>()?;
             tr.set(node, Val::Dims(picked));
         }
         Val::Const(a) => {
@@ -163,7 +167,10 @@ fn gather(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
             tr.set(node, Val::Const(out));
         }
         Val::Var { .. } => {
-            return Err(unsupported(node, "gathering from a computed tensor is not supported (only from shapes and constants)"))
+            return Err(unsupported(
+                node,
+                "gathering from a computed tensor is not supported (only from shapes and constants)",
+            ))
         }
     }
     Ok(())
@@ -189,15 +196,20 @@ fn squeeze(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
     let out: Shape = if unsqueeze {
         let axes = axes.ok_or_else(|| unsupported(node, "no axes"))?;
         let rank = in_shape.len() + axes.len();
-        let mut at: Vec<usize> =
-            axes.iter().map(|&a| shape::axis(a, rank).ok_or_else(|| unsupported(node, "axis out of range"))).collect::<Result<_, _>>()?;
+        let mut at: Vec<usize> = axes
+            .iter()
+            .map(|&a| shape::axis(a, rank).ok_or_else(|| unsupported(node, "axis out of range")))
+            .collect::<Result<_, _>>()?;
         at.sort_unstable();
         let mut rest = in_shape.iter();
         (0..rank).map(|i| if at.contains(&i) { Dim::N(1) } else { rest.next().copied().unwrap_or(Dim::N(1)) }).collect()
     } else {
         let rank = in_shape.len();
         let at: Vec<usize> = match axes {
-            Some(axes) => axes.iter().map(|&a| shape::axis(a, rank).ok_or_else(|| unsupported(node, "axis out of range"))).collect::<Result<_, _>>()?,
+            Some(axes) => axes
+                .iter()
+                .map(|&a| shape::axis(a, rank).ok_or_else(|| unsupported(node, "axis out of range")))
+                .collect::<Result<_, _>>()?,
             None => (0..rank).filter(|&i| in_shape.get(i) == Some(&Dim::N(1))).collect(),
         };
         in_shape.iter().enumerate().filter(|(i, _)| !at.contains(i)).map(|(_, d)| *d).collect()
@@ -225,13 +237,18 @@ fn concat(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
         for v in &vals {
             match v {
                 Val::Dims(d) => dims.extend(d.iter().copied()),
-                Val::Const(a) => dims.extend(a.iter().map(|&x| if x >= 0.0 { Dim::N(x as usize) } else { Dim::Batch(0) })),
+                Val::Const(a) => {
+                    dims.extend(a.iter().map(|&x| if x >= 0.0 { Dim::N(x as usize) } else { Dim::Batch(0) }))
+                }
                 Val::Var { .. } => {}
             }
         }
         if vals.iter().all(|v| matches!(v, Val::Const(_))) {
             // Plain constants: keep the values (−1 included).
-            let all: Vec<f64> = vals.iter().flat_map(|v| if let Val::Const(a) = v { a.iter().copied().collect() } else { Vec::new() }).collect();
+            let all: Vec<f64> = vals
+                .iter()
+                .flat_map(|v| if let Val::Const(a) = v { a.iter().copied().collect() } else { Vec::new() })
+                .collect();
             tr.set(node, Val::Const(Array::from_shape_vec(IxDyn(&[all.len()]), all).unwrap_or_default()));
         } else {
             tr.set(node, Val::Dims(dims));
@@ -252,7 +269,7 @@ fn concat(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
     let mut total = 0usize;
     for s in &shapes {
         match s.get(ax) {
-            Some(Dim::N(n)) => total += n,
+            Some(Dim::N(n)) => total = total.saturating_add(*n),
             _ => return Err(unsupported(node, "concatenation along the batch axis")),
         }
     }
@@ -290,7 +307,11 @@ fn reshape(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
         Val::Const(a) => {
             let out = shape::reshape(&shape::known(a.shape()), &target).map_err(|e| unsupported(node, e))?;
             let dims: Vec<usize> = out.iter().map(|d| if let Dim::N(n) = d { *n } else { 1 }).collect();
-            let a = a.as_standard_layout().into_owned().into_shape_clone(IxDyn(&dims)).map_err(|e| unsupported(node, e.to_string()))?;
+            let a = a
+                .as_standard_layout()
+                .into_owned()
+                .into_shape_clone(IxDyn(&dims))
+                .map_err(|e| unsupported(node, e.to_string()))?;
             tr.set(node, Val::Const(a));
         }
         Val::Var { name, shape } => {
@@ -328,8 +349,10 @@ fn flatten(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
 /// The product of dimensions as one.
 fn merged(dims: &[Dim]) -> Dim {
     dims.iter().fold(Dim::N(1), |acc, d| match (acc, d) {
-        (Dim::N(a), Dim::N(b)) => Dim::N(a * b),
-        (Dim::N(a), Dim::Batch(b)) | (Dim::Batch(a), Dim::N(b)) | (Dim::Batch(a), Dim::Batch(b)) => Dim::Batch(a * b),
+        (Dim::N(a), Dim::N(b)) => Dim::N(a.saturating_mul(*b)),
+        (Dim::N(a), Dim::Batch(b)) | (Dim::Batch(a), Dim::N(b)) | (Dim::Batch(a), Dim::Batch(b)) => {
+            Dim::Batch(a.saturating_mul(*b))
+        }
     })
 }
 
@@ -341,9 +364,17 @@ fn transpose(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
         Val::Dims(_) => 1,
     };
     let perm: Vec<usize> = match attr_ints(node, "perm") {
-        Some(p) => p.iter().map(|&a| shape::axis(a, rank).ok_or_else(|| unsupported(node, "bad perm"))).collect::<Result<_, _>>()?,
+        Some(p) => p
+            .iter()
+            .map(|&a| shape::axis(a, rank).ok_or_else(|| unsupported(node, "bad perm")))
+            .collect::<Result<_, _>>()?,
         None => (0..rank).rev().collect(),
     };
+    let mut sorted = perm.clone();
+    sorted.sort_unstable();
+    if sorted != (0..rank).collect::<Vec<_>>() {
+        return Err(unsupported(node, format!("perm {perm:?} is not a permutation of the {rank} axes")));
+    }
     match x {
         Val::Const(a) => {
             let t = a.permuted_axes(IxDyn(&perm)).as_standard_layout().into_owned();
@@ -468,6 +499,10 @@ fn fold_bn(tr: &Tr<'_>, node: &NodeProto, scale: &[f64], shift: &[f64]) -> Resul
 fn binary(tr: &mut Tr<'_>, node: &NodeProto, op: &str) -> Result<(), ImportError> {
     let (x, y) = (tr.input(node, 0)?, tr.input(node, 1)?);
     if let (Val::Const(a), Val::Const(b)) = (&x, &y) {
+        // ndarray's operators panic on shapes that do not broadcast: check first.
+        if op != "@" && shape::broadcast(&shape::known(a.shape()), &shape::known(b.shape())).is_none() {
+            return Err(unsupported(node, format!("the shapes {:?} and {:?} do not broadcast", a.shape(), b.shape())));
+        }
         let folded = match op {
             "+" => Some(a + b),
             "-" => Some(a - b),
@@ -507,9 +542,13 @@ fn softmax(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
     let v = tr.input(node, 0)?;
     let (x, s) = tr.operand(&input, v)?;
     let default = if tr.opset >= 13 { -1 } else { 1 };
-    let axis = shape::axis(attr_i(node, "axis", default), s.len()).ok_or_else(|| unsupported(node, "axis out of range"))?;
+    let axis =
+        shape::axis(attr_i(node, "axis", default), s.len()).ok_or_else(|| unsupported(node, "axis out of range"))?;
     if tr.opset < 13 && axis + 1 != s.len() {
-        return Err(unsupported(node, "before opset 13, Softmax flattens the axes after `axis`; only the last axis is supported"));
+        return Err(unsupported(
+            node,
+            "before opset 13, Softmax flattens the axes after `axis`; only the last axis is supported",
+        ));
     }
     let f = if node.op_type() == "Softmax" { "softmax" } else { "log_softmax" };
     tr.emit(node, format!("{f}({x}, {axis})"), &[&s], s.clone());

@@ -36,8 +36,8 @@ pub(crate) fn known(dims: &[usize]) -> Shape {
 /// The size as (known factor, whether the batch is a factor).
 fn size(shape: &[Dim]) -> (usize, bool) {
     shape.iter().fold((1, false), |(k, b), d| match d {
-        Dim::N(n) => (k * n, b),
-        Dim::Batch(m) => (k * m, true),
+        Dim::N(n) => (k.saturating_mul(*n), b),
+        Dim::Batch(m) => (k.saturating_mul(*m), true),
     })
 }
 
@@ -109,9 +109,11 @@ pub(crate) fn reshape(input: &[Dim], target: &[Target]) -> Result<Shape, String>
         (false, false) | (true, true) => Some(Dim::N(in_k / k)),
         (false, true) => None,
     };
-    let shape: Shape = out.into_iter().map(|d| d.or(fill)).collect::<Option<_>>().ok_or_else(|| {
-        format!("cannot reshape {} to {} entries", text(input), target.len())
-    })?;
+    let shape: Shape = out
+        .into_iter()
+        .map(|d| d.or(fill))
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("cannot reshape {} to {} entries", text(input), target.len()))?;
     let (sk, sb) = size(&shape);
     if (sk, sb) != (in_k, in_b) {
         return Err(format!("cannot reshape {} to {}", text(input), text(&shape)));

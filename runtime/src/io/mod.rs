@@ -110,7 +110,9 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
             let mut archive = npy::open_npz(std::io::Cursor::new(bytes)).map_err(malformed)?;
             npy::read_npz_entry(&mut archive, entry.as_deref()).map_err(malformed)?
         }
-        Format::Onnx { entry } => mpcc_import::read_onnx_initializer(&read()?, &entry).map_err(|e| malformed(e.to_string()))?,
+        Format::Onnx { entry } => {
+            mpcc_import::read_onnx_initializer(&read()?, &entry).map_err(|e| malformed(e.to_string()))?
+        }
         Format::Safetensors { entry } => {
             mpcc_import::read_safetensors_entry(&read()?, &entry).map_err(|e| malformed(e.to_string()))?
         }
@@ -189,8 +191,11 @@ pub fn save(dir: &Path, path: &str, value: &Tensor) -> Result<PathBuf, RunError>
         Format::Npy => npy::encode_npy(value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&file))?,
         Format::Csv => csv::encode_csv(value).map_err(|e| e.with_file(&file))?.into_bytes(),
         Format::Npz { .. } | Format::Onnx { .. } | Format::Safetensors { .. } => {
-            return Err(RunError::new(ErrorKind::Config, "saving .npz, .onnx or .safetensors is not supported (use .npy or .csv)")
-                .with_file(&file))
+            return Err(RunError::new(
+                ErrorKind::Config,
+                "saving .npz, .onnx or .safetensors is not supported (use .npy or .csv)",
+            )
+            .with_file(&file))
         }
     };
     write_file(&file, &bytes)?;
