@@ -134,3 +134,41 @@ fn unsupported_ops_and_truncated_files_are_clear_errors() {
     assert!(err.contains("truncated.onnx`: malformed model file: not a valid ONNX protobuf"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The MNIST example reached through `mpcc import`: ALICE's committed model written as ONNX by
+/// `programs/mnist/export_onnx.py` (float32, as PyTorch would), imported, and run on BOB's first
+/// 50 test images with 2 parties, predicts what `programs/mnist/mnist_inference.mpc` predicts
+/// from the f64 `.npy` weights.
+#[test]
+fn mnist_example_through_import_predicts_as_the_hand_written_program() {
+    let dir = scratch("mnist");
+    let out = mpcc(&["import", "programs/mnist/mnist_mlp.onnx", "--out", &dir.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let generated = dir.join("generated");
+    let out = mpcc(&["gen-data", "mnist", "--out", &generated.display().to_string(), "--images", "50"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let bob = dir.join("bob");
+    std::fs::create_dir_all(&bob).expect("bob's folder");
+    for file in ["images.npy", "labels.npy"] {
+        std::fs::copy(generated.join("bob").join(file), bob.join(file)).expect("bob's data");
+    }
+    std::fs::copy(bob.join("images.npy"), bob.join("input.npy")).expect("input");
+    let logits = run(&dir, &["--parties", "2"]);
+    assert_eq!(logits.shape(), &[50, 10]);
+    let hand = mpcc(&[
+        "run",
+        "programs/mnist/mnist_inference.mpc",
+        "--parties",
+        "2",
+        "--data",
+        "ALICE=programs/mnist/alice",
+        "--data",
+        &format!("BOB={}", bob.display()),
+    ]);
+    assert_eq!(hand.status.code(), Some(0), "{}", text(&hand.stderr));
+    let predicted: Vec<usize> = read(&bob.join("predictions.npy")).iter().map(|&v| v as usize).collect();
+    assert_eq!(argmax_rows(&logits), predicted);
+    let labels: Vec<usize> = read(&bob.join("labels.npy")).iter().map(|&v| v as usize).collect();
+    let right = predicted.iter().zip(&labels).filter(|(p, l)| p == l).count();
+    assert!(right >= 48, "{right} of 50 right");
+}
