@@ -2,7 +2,7 @@
 //! and return the process exit code (0 ok, 1 program or data error, 2 usage error).
 
 use crate::diag_json;
-use crate::source::Source;
+use crate::source::{DiskFiles, Source};
 use crate::{Emit, MessageFormat, RunArgs, Stats};
 use mpcc_compiler::{compile as compile_source, CompileOptions, Compiled};
 use mpcc_runtime::exec::{Event, RunConfig, Sink};
@@ -50,11 +50,13 @@ fn compile_file_until(
             )));
         }
     }
-    let source = Source::read(path).map_err(|m| {
+    let mut source = Source::read(path).map_err(|m| {
         eprintln!("error: {m}");
         FAIL
     })?;
-    let compiled = mpcc_compiler::compile_until(&source.text, &CompileOptions { params }, after);
+    let options = CompileOptions { params };
+    let compiled = mpcc_compiler::compile_files(&source.name, &source.text, &DiskFiles, &options, after);
+    source.set_files(&compiled.sources);
     print_diagnostics(&source, &compiled, format);
     if compiled.program.is_none() {
         return Err(FAIL);
@@ -69,7 +71,7 @@ fn print_diagnostics(source: &Source, compiled: &Compiled, format: MessageFormat
     match format {
         MessageFormat::Human => {
             let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let text = mpcc_compiler::render(&compiled.diagnostics, &source.name, &source.text, color);
+            let text = mpcc_compiler::render_sources(&compiled.diagnostics, &compiled.sources, color);
             eprint!("{text}");
         }
         MessageFormat::Json => {
@@ -131,8 +133,7 @@ impl Sink for Console<'_> {
             Event::Print { text } => println!("{text}"),
             Event::Output { party, text } => println!("[{party}] {text}"),
             Event::Warning { span, message } => {
-                let (line, col) = self.source.line_col(span.start as usize);
-                eprintln!("warning: {message}\n  --> {}:{line}:{col}", self.source.name);
+                eprintln!("warning: {message}\n  --> {}", self.source.position(span.start as usize));
             }
             Event::Loop { .. } => {}
         }
@@ -258,8 +259,7 @@ pub fn run(args: &RunArgs) -> u8 {
         Err(e) => {
             eprintln!("error: {e}");
             if let Some(span) = e.span {
-                let (line, col) = source.line_col(span.start as usize);
-                eprintln!("  --> {}:{line}:{col}", source.name);
+                eprintln!("  --> {}", source.position(span.start as usize));
             }
             FAIL
         }
@@ -278,23 +278,28 @@ fn print_ranges(report: &mpcc_runtime::exec::ranges::RangeReport, source: &Sourc
         62 - 2 * f
     );
     // Per line: the entry with the least headroom.
-    let mut lines: std::collections::BTreeMap<usize, &mpcc_runtime::exec::ranges::RangeEntry> = Default::default();
+    let mut lines: std::collections::BTreeMap<(usize, usize), &mpcc_runtime::exec::ranges::RangeEntry> =
+        Default::default();
     for e in report.entries() {
-        let (line, _) = source.line_col(e.span.start as usize);
-        let slot = lines.entry(line).or_insert(e);
+        let offset = e.span.start as usize;
+        let (line, _) = source.line_col(offset);
+        // Files in the order of the compilation (the root first), lines in order within each.
+        let file = source.file_index(offset);
+        let slot = lines.entry((file, line)).or_insert(e);
         if e.headroom_bits < slot.headroom_bits {
             *slot = e;
         }
     }
-    for (line, e) in lines {
+    for ((_, line), e) in lines {
         let kind = if e.product { "product" } else { "value" };
         let headroom = if e.headroom_bits.is_finite() { format!("{:.1} bits", e.headroom_bits) } else { "-".into() };
-        let text = source.text.lines().nth(line - 1).unwrap_or("").trim();
-        eprintln!("  {}:{line}: {kind:7} max |x| {:<10.4e} headroom {headroom:>9}  | {text}", source.name, e.max_abs);
+        let offset = e.span.start as usize;
+        let (text, name) = (source.line_text(offset).trim(), source.name_at(offset));
+        eprintln!("  {name}:{line}: {kind:7} max |x| {:<10.4e} headroom {headroom:>9}  | {text}", e.max_abs);
         if e.headroom_bits < 0.0 {
-            eprintln!("warning: {}:{line}: this {kind} exceeds the ring's limit at precision {f}; a secure run gives a wrong result", source.name);
+            eprintln!("warning: {name}:{line}: this {kind} exceeds the ring's limit at precision {f}; a secure run gives a wrong result");
         } else if e.headroom_bits < HEADROOM_WARN_BITS {
-            eprintln!("warning: {}:{line}: only {headroom} of headroom at precision {f}", source.name);
+            eprintln!("warning: {name}:{line}: only {headroom} of headroom at precision {f}");
         }
     }
 }
@@ -308,13 +313,7 @@ fn run_mpc(
 ) -> Result<(), mpcc_runtime::error::RunError> {
     let report = mpcc_runtime::exec::mpc::run_mpc(program, n_parties, cfg, console)?;
     match args.stats {
-        Stats::Human => eprint!(
-            "{}",
-            report.render_with(&|span| {
-                let (line, col) = console.source.line_col(span.start as usize);
-                format!("{}:{line}:{col}", console.source.name)
-            })
-        ),
+        Stats::Human => eprint!("{}", report.render_with(&|span| { console.source.position(span.start as usize) })),
         Stats::Json => match serde_json::to_string(&report) {
             Ok(json) => eprintln!("{json}"),
             Err(e) => eprintln!("error: cannot encode the run report as JSON: {e}"),

@@ -9,12 +9,15 @@ use mpcc_compiler::diag::{Diagnostic, Severity};
 use mpcc_grammar::Span;
 use serde_json::{json, Value};
 
+/// Byte offsets are into the file the span falls in (see `Source::position`).
 fn range(source: &Source, span: Span) -> Value {
     let (line, column) = source.line_col(span.start as usize);
     let (end_line, end_column) = source.line_col(span.end as usize);
+    let base = span.start as usize - source.byte_in_file(span.start as usize);
     json!({
-        "byte_start": span.start,
-        "byte_end": span.end,
+        "file": source.name_at(span.start as usize),
+        "byte_start": span.start as usize - base,
+        "byte_end": (span.end as usize).saturating_sub(base),
         "line_start": line,
         "column_start": column,
         "line_end": end_line,
@@ -31,7 +34,7 @@ pub fn to_json(source: &Source, diag: &Diagnostic) -> Value {
             .map(|(span, message)| json!({ "primary": false, "message": message, "range": range(source, *span) })),
     );
     json!({
-        "file": source.name,
+        "file": source.name_at(diag.span.start as usize),
         "severity": match diag.severity { Severity::Error => "error", Severity::Warning => "warning" },
         "code": diag.code.as_str(),
         "message": diag.message,

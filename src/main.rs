@@ -6,6 +6,7 @@
 mod bench;
 mod commands;
 mod diag_json;
+mod import;
 mod lsp;
 mod network;
 mod progress;
@@ -76,6 +77,24 @@ enum Command {
         /// `mnist`: how many test images BOB gets (default: all 10 000).
         #[arg(long)]
         images: Option<usize>,
+    },
+    /// Translate an ONNX model (opset 11+, e.g. from `torch.onnx.export`) into a runnable
+    /// program: DIR/model.mpc (`fn forward`), DIR/main.mpc (USER's input.npy through OWNER's
+    /// model, the output to USER alone) and DIR/<owner>/model.npz (the weights, BatchNormalization
+    /// folded). Run it with `mpcc run DIR/main.mpc --parties 2 --data OWNER=DIR/<owner> --data
+    /// USER=<folder with input.npy>`.
+    Import {
+        /// The .onnx file.
+        model: PathBuf,
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The party that holds the weights.
+        #[arg(long, default_value = "ALICE")]
+        owner: String,
+        /// The party that holds the input and learns the output.
+        #[arg(long, default_value = "BOB")]
+        user: String,
     },
     /// Print the accuracy table of the private nonlinear functions (docs/accuracy.md).
     ///
@@ -300,6 +319,7 @@ fn main() -> ExitCode {
         }
         Command::Run(args) => commands::run(&args),
         Command::GenData { recipe, out, seed, images } => commands::gen_data(&recipe, &out, seed, images),
+        Command::Import { model, out, owner, user } => import::import(&model, &out, &owner, &user),
         Command::Accuracy { parties, points } => commands::accuracy(parties, points),
         Command::Keygen { name, out } => network::keygen(&name, &out),
         Command::Dealer { listen, keys, name, certs, timeout, insecure_seed } => {

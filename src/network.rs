@@ -149,13 +149,7 @@ pub fn run_party(
             ),
         }
         let source = console.source;
-        eprint!(
-            "{}",
-            report.audit.render_with(&|span| {
-                let (line, col) = source.line_col(span.start as usize);
-                format!("{}:{line}:{col}", source.name)
-            })
-        );
+        eprint!("{}", report.audit.render_with(&|span| { source.position(span.start as usize) }));
     }
     Ok(OK)
 }

@@ -14,9 +14,13 @@ pub mod labels;
 mod lower;
 pub mod passes;
 pub mod shapes;
+pub mod sources;
+pub mod uses;
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use mpcc_grammar::Span;
+pub use sources::{SourceFile, Sources};
+pub use uses::{Loader, NoFiles};
 
 use mpcc_grammar::{ParseError, ParseErrorKind};
 
@@ -57,28 +61,46 @@ pub struct Compiled {
     /// Errors and warnings, sorted by span.
     pub diagnostics: Vec<Diagnostic>,
     pub symbols: Vec<SymbolInfo>,
+    /// The root file and every file it `use`s; spans index [`Sources::text`].
+    pub sources: Sources,
 }
 
-/// Compiles a source file.
+/// Compiles a source given as text (no file: a `use` in it is E0120).
 pub fn compile(src: &str, options: &CompileOptions) -> Compiled {
     compile_until(src, options, None)
 }
 
-/// Compiles a source file, running the passes up to and including `after` (all if `None`).
+/// Compiles a source given as text, running the passes up to and including `after` (all if `None`).
 pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -> Compiled {
+    compile_files("input.mpc", src, &NoFiles, options, after)
+}
+
+/// Compiles the file `name` with text `src`; the files it `use`s are read through `loader`
+/// (paths relative to `name`'s folder). Runs the passes up to `after` (all if `None`).
+pub fn compile_files(
+    name: &str,
+    src: &str,
+    loader: &dyn Loader,
+    options: &CompileOptions,
+    after: Option<&str>,
+) -> Compiled {
     let (ast, parse_errors) = mpcc_grammar::parse(src);
     let mut diags = Diagnostics::default();
     for e in &parse_errors {
         diags.push(syntax_diagnostic(e));
     }
+    let mut sources = Sources::new(name, src);
     let too_deep = parse_errors.iter().any(|e| matches!(e.kind, ParseErrorKind::TooDeep { .. }));
     let mut input = passes::PassInput::default();
     let (program, symbols) = if too_deep {
         (None, Vec::new())
     } else {
-        let lowered = lower::lower(src, &ast, options, &mut diags);
+        let used = uses::expand(&ast, &mut sources, loader, &mut diags);
+        let mut whole = ast.clone();
+        whole.items.extend(used.fns);
+        let lowered = lower::lower(&sources, &whole, options, &mut diags);
         input.grads = lowered.grads;
-        if !parse_errors.is_empty() {
+        if !parse_errors.is_empty() || used.syntax_errors {
             // A statement the parser skipped may have defined the name: do not guess.
             diags.retain(|d| d.code != Code::E0101);
         }
@@ -93,12 +115,17 @@ pub fn compile_until(src: &str, options: &CompileOptions, after: Option<&str>) -
         _ => None,
     };
     let program = program.filter(|_| !diags.has_errors());
-    Compiled { ast: Some(ast), program, diagnostics: diags.finish(), symbols }
+    Compiled { ast: Some(ast), program, diagnostics: diags.finish(), symbols, sources }
 }
 
-/// Renders diagnostics with codespan; plain text when `!color`.
+/// Renders diagnostics of a one-file compilation with codespan; plain text when `!color`.
 pub fn render(diags: &[Diagnostic], file_name: &str, src: &str, color: bool) -> String {
-    diag::render::render(diags, file_name, src, color)
+    diag::render::render(diags, &Sources::new(file_name, src), color)
+}
+
+/// Renders diagnostics against every file of a compilation ([`Compiled::sources`]).
+pub fn render_sources(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    diag::render::render(diags, sources, color)
 }
 
 /// The long explanation of a code (`mpcc explain E0301`).
@@ -106,7 +133,7 @@ pub fn explain(code: &str) -> Option<&'static str> {
     Code::parse(code).map(Code::explanation)
 }
 
-fn syntax_diagnostic(e: &ParseError) -> Diagnostic {
+pub(crate) fn syntax_diagnostic(e: &ParseError) -> Diagnostic {
     let expected = |list: &[String]| -> String {
         match list {
             [] => String::new(),

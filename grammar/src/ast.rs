@@ -41,6 +41,9 @@ pub enum Item {
     Param { name: Ident, value: Expr, span: Span },
     /// `fn name(a, b) { … }`
     Fn(FnDecl),
+    /// `use "layers.mpc";`: the `fn`s of that file (a path relative to this one) callable here.
+    /// `path_span` covers the string literal with its quotes.
+    Use { path: String, path_span: Span, span: Span },
     /// A statement of the main body.
     Stmt(Stmt),
 }

@@ -8,6 +8,7 @@
 pub mod ast;
 pub mod error;
 mod nodes;
+mod shift;
 pub mod span;
 mod syntax_error;
 pub mod token;

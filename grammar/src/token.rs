@@ -38,6 +38,8 @@ pub enum Tok<'a> {
     Param,
     #[token("fn")]
     Fn,
+    #[token("use")]
+    Use,
     #[token("let")]
     Let,
     #[token("if")]

@@ -101,7 +101,7 @@ pub fn headers(text: &str, ast: &ast::Program) -> HashMap<Span, String> {
                 }
                 out.insert(f.name.span, signature);
             }
-            ast::Item::Stmt(_) => {}
+            ast::Item::Use { .. } | ast::Item::Stmt(_) => {}
         }
     }
     out

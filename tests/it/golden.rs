@@ -3,10 +3,12 @@
 //! is rejected with exactly the codes its first line declares (`// expect: E0301, E0302`),
 //! snapshotted as `--- source ---` + `--- diagnostics ---` (rendered without colour).
 //!
+//! A golden file may `use` files of `tests/golden/{accept,reject}/used/` (not cases themselves).
+//!
 //! Update snapshots with `INSTA_UPDATE=always cargo test -p mpcc --test it golden`, then read
 //! the diff. The code check means a wrong snapshot cannot be accepted blindly.
 
-use mpcc_compiler::{compile, render, CompileOptions, Severity};
+use mpcc_compiler::{compile_files, render_sources, CompileOptions, Compiled, Loader, Severity};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -16,12 +18,28 @@ fn file_label(path: &Path) -> String {
     format!("{dir}/{name}")
 }
 
+/// Reads used files under `tests/golden/` (the compiler names them as the root is named:
+/// `reject/used/x.mpc`).
+struct GoldenFiles;
+
+impl Loader for GoldenFiles {
+    fn load(&self, path: &str) -> Result<String, String> {
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        std::fs::read_to_string(golden.join(path)).map_err(|e| e.to_string())
+    }
+}
+
+pub(crate) fn compile_golden(path: &Path, src: &str) -> (Compiled, String) {
+    let compiled = compile_files(&file_label(path), src, &GoldenFiles, &CompileOptions::default(), None);
+    let rendered = render_sources(&compiled.diagnostics, &compiled.sources, false);
+    (compiled, rendered)
+}
+
 #[test]
 fn golden_accept() {
     insta::glob!("../golden/accept", "*.mpc", |path| {
         let src = std::fs::read_to_string(path).unwrap_or_default();
-        let compiled = compile(&src, &CompileOptions::default());
-        let rendered = render(&compiled.diagnostics, &file_label(path), &src, false);
+        let (compiled, rendered) = compile_golden(path, &src);
         assert!(compiled.diagnostics.is_empty(), "{}: unexpected diagnostics\n{rendered}", file_label(path));
         let Some(program) = compiled.program else {
             panic!("{}: no program", file_label(path));
@@ -49,9 +67,8 @@ fn golden_reject() {
             .map(|codes| codes.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
             .unwrap_or_default();
         assert!(!declared.is_empty(), "{}: first line must be `// expect: E0xxx`", file_label(path));
-        let compiled = compile(&src, &CompileOptions::default());
+        let (compiled, rendered) = compile_golden(path, &src);
         let emitted: BTreeSet<String> = compiled.diagnostics.iter().map(|d| d.code.as_str().to_string()).collect();
-        let rendered = render(&compiled.diagnostics, &file_label(path), &src, false);
         if emitted != declared {
             failures
                 .borrow_mut()

@@ -7,7 +7,6 @@
 //! Each run reads a fresh copy of `tests/golden/accept/data/`, so `save` never writes into the
 //! repository. Update snapshots as for `golden.rs`.
 
-use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
 use mpcc_runtime::protocols::compare::CompareMode;
 use std::path::{Path, PathBuf};
@@ -54,7 +53,7 @@ fn golden_accept_runs_match_across_engines() {
     insta::glob!("../golden/accept", "*.mpc", |path| {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
         let src = std::fs::read_to_string(path).unwrap_or_default();
-        let Some(program) = compile(&src, &CompileOptions::default()).program else {
+        let Some(program) = crate::golden::compile_golden(path, &src).0.program else {
             failures.borrow_mut().push(format!("{name}: does not compile"));
             return;
         };

@@ -298,6 +298,9 @@ fn lsp_diagnostics_agree_with_check_json_on_every_rejected_golden_program() {
         .expect("the reject folder")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "mpc"))
+        // The editor compiles the open text alone (a `use` there is E0120: docs/language.md);
+        // the programs about used files are the command line's.
+        .filter(|p| !std::fs::read_to_string(p).unwrap_or_default().contains("\nuse \""))
         .collect();
     files.sort();
     assert!(files.len() >= 20, "found {} reject programs", files.len());

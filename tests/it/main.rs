@@ -13,6 +13,7 @@ mod ni_gen;
 mod noninterference;
 mod nvim;
 mod preprocessing;
+mod onnx;
 mod tidy;
 mod training;
 mod workloads;

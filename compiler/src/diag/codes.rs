@@ -68,6 +68,9 @@ codes! {
     E0112, "loop-control-outside-loop", "`break` or `continue` outside a loop";
     E0113, "duplicate-definition", "a function, party or param defined twice";
     E0114, "too-complex", "an expression nested too deeply for the compiler";
+    E0120, "unreadable-use", "a `use` whose file cannot be read";
+    E0121, "use-cycle", "files that `use` each other in a cycle";
+    E0122, "not-a-library", "a used file that holds more than `fn`s and `use`s";
     E0201, "broadcast-mismatch", "elementwise operands whose shapes do not broadcast";
     E0202, "matmul-mismatch", "`@` operands whose inner dimensions differ";
     E0203, "axis-out-of-range", "an axis that the operand does not have";

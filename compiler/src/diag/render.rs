@@ -1,19 +1,16 @@
-//! Renders diagnostics as text with `codespan-reporting`, in colour or plain (plain for snapshots).
+//! Renders diagnostics as text, each label in its own file, with `codespan-reporting`, in colour or plain (plain for snapshots).
 //!
 //! This is the only place that formats a diagnostic for people; the binary's JSON output converts
 //! [`Diagnostic`] values itself.
 
 use super::{Diagnostic, Severity};
+use crate::sources::Sources;
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor, Config, Styles, StylesWriter};
 
-fn to_codespan(diag: &Diagnostic, src_len: usize) -> cs::Diagnostic<()> {
-    let clamp = |span: mpcc_grammar::Span| {
-        let start = (span.start as usize).min(src_len);
-        let end = (span.end as usize).clamp(start, src_len);
-        start..end
-    };
+fn to_codespan(diag: &Diagnostic, sources: &Sources) -> cs::Diagnostic<usize> {
+    let clamp = |span: mpcc_grammar::Span| sources.locate(span);
     let severity = match diag.severity {
         Severity::Error => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
@@ -21,10 +18,17 @@ fn to_codespan(diag: &Diagnostic, src_len: usize) -> cs::Diagnostic<()> {
     // A diagnostic about the command line (`--set`) has no place in the source: no label.
     let mut labels = Vec::new();
     if !diag.label.is_empty() {
-        labels.push(cs::Label::primary((), clamp(diag.span)).with_message(&diag.label));
+        labels.push(
+            {
+                let (file, range) = clamp(diag.span);
+                cs::Label::primary(file, range)
+            }
+            .with_message(&diag.label),
+        );
     }
     for (span, message) in &diag.secondary {
-        labels.push(cs::Label::secondary((), clamp(*span)).with_message(message));
+        let (file, range) = clamp(*span);
+        labels.push(cs::Label::secondary(file, range).with_message(message));
     }
     let mut notes: Vec<String> = diag.notes.iter().map(|n| format!("note: {n}")).collect();
     if let Some(help) = &diag.help {
@@ -37,13 +41,16 @@ fn to_codespan(diag: &Diagnostic, src_len: usize) -> cs::Diagnostic<()> {
         .with_notes(notes)
 }
 
-/// Renders every diagnostic against the source `src` of `file_name`; ANSI colours when `color`.
-pub fn render(diags: &[Diagnostic], file_name: &str, src: &str, color: bool) -> String {
-    let file = SimpleFile::new(file_name, src);
+/// Renders every diagnostic against the files of a compilation; ANSI colours when `color`.
+pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let mut file = SimpleFiles::new();
+    for f in sources.files() {
+        file.add(f.name.as_str(), f.text.as_str());
+    }
     let config = Config::default();
     let mut out = String::new();
     for diag in diags {
-        let cs_diag = to_codespan(diag, src.len());
+        let cs_diag = to_codespan(diag, sources);
         if color {
             let styles = Styles::default();
             let mut buffer = termcolor::Ansi::new(Vec::new());

@@ -9,20 +9,51 @@ use std::collections::{HashMap, HashSet};
 
 /// Byte offset → 1-based line number.
 pub struct LineIndex {
-    starts: Vec<usize>,
+    /// Per file: its name (`None` for the root) and where its lines start, in the common
+    /// offset space.
+    files: Vec<(Option<String>, Vec<usize>)>,
+}
+
+/// A line of a file of the compilation: `12`, or `3 of model.mpc` outside the root file.
+pub struct Line {
+    number: usize,
+    file: Option<String>,
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            None => write!(f, "{}", self.number),
+            Some(name) => write!(f, "{} of `{name}`", self.number),
+        }
+    }
 }
 
 impl LineIndex {
-    pub fn new(src: &str) -> LineIndex {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+    pub fn new(sources: &crate::Sources) -> LineIndex {
+        let files = sources
+            .files()
+            .iter()
+            .enumerate()
+            .map(|(k, file)| {
+                let mut starts = vec![file.base];
+                starts.extend(file.text.match_indices('\n').map(|(i, _)| file.base + i + 1));
+                ((k > 0).then(|| file.name.clone()), starts)
+            })
+            .collect();
+        LineIndex { files }
     }
-    pub fn line(&self, offset: u32) -> usize {
-        match self.starts.binary_search(&(offset as usize)) {
+    pub fn line(&self, offset: u32) -> Line {
+        let at = offset as usize;
+        let in_file = self.files.iter().rev().find(|(_, starts)| starts.first().is_some_and(|&base| base <= at));
+        let Some((file, starts)) = in_file else {
+            return Line { number: 0, file: None };
+        };
+        let number = match starts.binary_search(&at) {
             Ok(i) => i + 1,
             Err(i) => i,
-        }
+        };
+        Line { number, file: file.clone() }
     }
 }
 

@@ -91,7 +91,7 @@ fn a_private_if_left_after_the_passes_is_an_internal_error() {
     // Lower without the oblivious pass by hand: the `If` stays, which `Stage::Final` rejects.
     let (ast, _) = mpcc_grammar::parse(src);
     let mut diags = Diagnostics::default();
-    let lowered = crate::lower::lower(src, &ast, &CompileOptions::default(), &mut diags);
+    let lowered = crate::lower::lower(&crate::Sources::new("t.mpc", src), &ast, &CompileOptions::default(), &mut diags);
     let (program, table) = (lowered.program, lowered.labels);
     assert_eq!(table, analyse(&program), "the lowering's table is the analysis of its IR");
     assert!(passes::verify(&program, &table, Stage::Lowered, "lowering", &mut diags));

@@ -103,7 +103,9 @@ pub(crate) struct VarSummary {
 }
 
 pub(crate) struct Cx<'a> {
+    /// Every file's text ([`crate::Sources::text`]): what a span indexes.
     pub src: &'a str,
+    pub sources: &'a crate::Sources,
     pub values: Vec<ValueDef>,
     pub vars: Vec<VarDef>,
     pub summaries: Vec<VarSummary>,
@@ -144,12 +146,17 @@ pub(crate) struct Lowered {
 }
 
 /// Lowers a parsed program, reporting into `diags`.
-pub(crate) fn lower(src: &str, ast: &ast::Program, options: &CompileOptions, diags: &mut Diagnostics) -> Lowered {
+pub(crate) fn lower(
+    sources: &crate::Sources,
+    ast: &ast::Program,
+    options: &CompileOptions,
+    diags: &mut Diagnostics,
+) -> Lowered {
     let mut prev: Vec<VarSummary> = Vec::new();
     let mut pass = 0;
     loop {
         pass += 1;
-        let mut cx = Cx::new(src, prev.clone());
+        let mut cx = Cx::new(sources, prev.clone());
         cx.program(ast, options);
         let table = labels::analyse(&cx.snapshot());
         let next = cx.next_summaries(&prev, &table);
@@ -198,9 +205,10 @@ impl VarSummary {
 }
 
 impl<'a> Cx<'a> {
-    fn new(src: &'a str, prev: Vec<VarSummary>) -> Cx<'a> {
+    fn new(sources: &'a crate::Sources, prev: Vec<VarSummary>) -> Cx<'a> {
         Cx {
-            src,
+            src: sources.text(),
+            sources,
             values: Vec::new(),
             vars: Vec::new(),
             summaries: Vec::new(),
@@ -273,7 +281,7 @@ impl<'a> Cx<'a> {
             vars: std::mem::take(&mut self.vars),
             body,
         };
-        let lines = labels::LineIndex::new(self.src);
+        let lines = labels::LineIndex::new(self.sources);
         for (mut diag, values) in std::mem::take(&mut self.pending) {
             for (value, subject) in values {
                 if let Some(p) = labels::provenance(&program, &self.names, &lines, value, &subject) {
@@ -420,7 +428,8 @@ impl<'a> Cx<'a> {
                     self.symbols.push((f.name.span, Some(f.name.span), f.name.name.clone(), SymbolKind::Fn, Hover::None));
                     self.fns.insert(f.name.name.clone(), f);
                 }
-                ast::Item::Stmt(_) => {}
+                // Read before the lowering (`uses::expand`); its functions are items of `program`.
+                ast::Item::Use { .. } | ast::Item::Stmt(_) => {}
             }
         }
         self.apply_overrides(program, options);

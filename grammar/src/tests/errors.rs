@@ -25,7 +25,7 @@ fn unexpected_tokens() {
     check_errors("x[];", "error\n--\n2..3: unexpected `]`, expected expression, `:`");
     check_errors("f(x)(y);", "error\n--\n4..5: unexpected `(`, expected operator, assignment, `[`, `;`");
     check_errors("let x = [1, 2;", "error\n--\n13..14: unexpected `;`, expected `]`, `,`");
-    check_errors(";", "error\n--\n0..1: unexpected `;`, expected `parties`, `param`, `fn`, statement");
+    check_errors(";", "error\n--\n0..1: unexpected `;`, expected `parties`, `param`, `fn`, `use`, statement");
     check_errors("if x { y = }", "(if x {error})\n--\n11..12: unexpected `}`, expected expression");
 }
 

@@ -33,8 +33,8 @@ fn numbers_and_ranges() {
 #[test]
 fn keywords_operators_punctuation() {
     check(
-        "parties param fn let if else for in while return break continue true false",
-        "Parties Param Fn Let If Else For In While Return Break Continue True False |",
+        "parties param fn use let if else for in while return break continue true false",
+        "Parties Param Fn Use Let If Else For In While Return Break Continue True False |",
     );
     check(
         "+ - * / @ < <= > >= == != = += -= *= /= ..",

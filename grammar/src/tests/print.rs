@@ -18,6 +18,7 @@ fn item(i: &Item) -> String {
             let params: Vec<_> = f.params.iter().map(|n| n.name.as_str()).collect();
             format!("(fn {} ({}) {})", f.name.name, params.join(" "), block(&f.body))
         }
+        Item::Use { path, .. } => format!("(use {path:?})"),
         Item::Stmt(s) => stmt(s),
     }
 }

@@ -27,7 +27,7 @@ fn height(program: &Program) -> usize {
             Item::Stmt(s) => stack.push((Node::S(s), 1)),
             Item::Param { value, .. } => stack.push((Node::E(value), 1)),
             Item::Fn(f) => stack.extend(f.body.stmts.iter().map(|s| (Node::S(s), 1))),
-            Item::Parties { .. } => {}
+            Item::Parties { .. } | Item::Use { .. } => {}
         }
     }
     let mut max = 0;

@@ -29,6 +29,10 @@ fn spans(src: &str) -> Vec<String> {
                 f.params.iter().for_each(|n| text("name", n.span));
                 block(&f.body, &mut text);
             }
+            Item::Use { path_span, span, .. } => {
+                text("use", *span);
+                text("path", *path_span);
+            }
             Item::Stmt(s) => stmt(s, &mut text),
         }
     }
@@ -224,4 +228,42 @@ fn patterns_tuples_parens_and_slices() {
 #[test]
 fn spans_are_bytes_not_chars() {
     check("/* é */ x;", &["stmt: x;", "expr: x", "name: x"]);
+}
+
+#[test]
+fn use_items_cover_the_path_with_its_quotes() {
+    check("use \"lib/a.mpc\";", &["use: use \"lib/a.mpc\";", "path: \"lib/a.mpc\""]);
+}
+
+#[test]
+fn shifting_moves_every_span_by_the_offset() {
+    let src = "use \"a.mpc\";\nfn f(a) { let (b, c) = g(a, k=x[1:2]); return b; }\nf(1);";
+    let (mut program, errors) = parse(src);
+    assert!(errors.is_empty());
+    let before = spans(src);
+    program.shift_spans(7);
+    // The shifted tree read against the text with 7 bytes in front gives the same node texts.
+    let padded = format!("{}{src}", " ".repeat(7));
+    let mut after = Vec::new();
+    let mut text = |kind: &str, span: crate::Span| {
+        after.push(format!("{kind}: {}", padded.get(span.range()).unwrap_or("<bad span>")));
+    };
+    for item in &program.items {
+        match item {
+            Item::Use { path_span, span, .. } => {
+                text("use", *span);
+                text("path", *path_span);
+            }
+            Item::Fn(f) => {
+                text("fn", f.span);
+                text("name", f.name.span);
+                f.params.iter().for_each(|n| text("name", n.span));
+                block(&f.body, &mut text);
+            }
+            Item::Stmt(s) => stmt(s, &mut text),
+            Item::Parties { .. } | Item::Param { .. } => {}
+        }
+    }
+    assert_eq!(before, after);
+    assert_eq!(program.span.range(), 7..7 + src.len());
 }

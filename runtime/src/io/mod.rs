@@ -1,5 +1,7 @@
-//! Data files: loading `.npy`, `.npz` entries (`file.npz:entry`) and `.csv` into `f64` tensors,
-//! and saving `.npy` / `.csv`, for the engines' `load`, `save` and `output(…, path)`.
+//! Data files: loading `.npy`, `.npz` entries (`file.npz:entry`), `.csv`, ONNX initializers
+//! (`model.onnx:fc1.weight`) and safetensors entries (`w.safetensors:fc1.weight`, both read by
+//! `mpcc_import`) into `f64` tensors, and saving `.npy` / `.csv`, for the engines' `load`, `save`
+//! and `output(…, path)`.
 //!
 //! Paths are relative to a party's data folder and must stay inside it: an absolute path or one
 //! with a `..` component is rejected (a program, agreed on by all parties, must not read or
@@ -28,13 +30,29 @@ pub enum Format {
         entry: Option<String>,
     },
     Csv,
+    /// An ONNX model's initializer, by name.
+    Onnx {
+        entry: String,
+    },
+    /// A safetensors file's entry, by name.
+    Safetensors {
+        entry: String,
+    },
 }
+
+/// The formats that hold named entries (`file.EXT:name`).
+const ARCHIVES: &[&str] = &[".npz", ".onnx", ".safetensors"];
 
 /// Splits `file.npz:entry`, checks that `path` stays inside `dir`, and finds the format.
 pub fn resolve(dir: &Path, path: &str) -> Result<(PathBuf, Format), RunError> {
-    let (file, entry) = match path.rsplit_once(':') {
-        Some((file, entry)) if file.to_ascii_lowercase().ends_with(".npz") => (file, Some(entry.to_string())),
-        _ => (path, None),
+    // The first `:` after an archive's extension: entry names may hold `:` (`onnx::Conv_12`).
+    let split = path.match_indices(':').map(|(i, _)| i).find(|&i| {
+        let file = path.get(..i).unwrap_or("").to_ascii_lowercase();
+        ARCHIVES.iter().any(|ext| file.ends_with(ext))
+    });
+    let (file, entry) = match split {
+        Some(i) => (path.get(..i).unwrap_or(path), path.get(i + 1..).map(str::to_string)),
+        None => (path, None),
     };
     let rel = Path::new(file);
     let escapes = rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
@@ -51,10 +69,24 @@ pub fn resolve(dir: &Path, path: &str) -> Result<(PathBuf, Format), RunError> {
         "npy" => Format::Npy,
         "npz" => Format::Npz { entry: entry.filter(|e| !e.is_empty()) },
         "csv" => Format::Csv,
+        "onnx" | "safetensors" => {
+            let Some(entry) = entry.filter(|e| !e.is_empty()) else {
+                return Err(RunError::new(
+                    ErrorKind::Config,
+                    format!("name the tensor to read: `{file}:NAME` (e.g. `{file}:fc1.weight`)"),
+                )
+                .with_file(&full));
+            };
+            if ext == "onnx" {
+                Format::Onnx { entry }
+            } else {
+                Format::Safetensors { entry }
+            }
+        }
         _ => {
             return Err(RunError::new(
                 ErrorKind::Config,
-                "unknown data format: the file name must end in .npy, .npz or .csv",
+                "unknown data format: the file name must end in .npy, .npz, .csv, .onnx or .safetensors",
             )
             .with_file(&full))
         }
@@ -77,6 +109,12 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
             let bytes = read()?;
             let mut archive = npy::open_npz(std::io::Cursor::new(bytes)).map_err(malformed)?;
             npy::read_npz_entry(&mut archive, entry.as_deref()).map_err(malformed)?
+        }
+        Format::Onnx { entry } => {
+            mpcc_import::read_onnx_initializer(&read()?, &entry).map_err(|e| malformed(e.to_string()))?
+        }
+        Format::Safetensors { entry } => {
+            mpcc_import::read_safetensors_entry(&read()?, &entry).map_err(|e| malformed(e.to_string()))?
         }
     };
     check_finite(&value).map_err(|e| e.with_file(&file))?;
@@ -152,10 +190,12 @@ pub fn save(dir: &Path, path: &str, value: &Tensor) -> Result<PathBuf, RunError>
     let bytes = match format {
         Format::Npy => npy::encode_npy(value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&file))?,
         Format::Csv => csv::encode_csv(value).map_err(|e| e.with_file(&file))?.into_bytes(),
-        Format::Npz { .. } => {
-            return Err(
-                RunError::new(ErrorKind::Config, "saving .npz is not supported (use .npy or .csv)").with_file(&file)
+        Format::Npz { .. } | Format::Onnx { .. } | Format::Safetensors { .. } => {
+            return Err(RunError::new(
+                ErrorKind::Config,
+                "saving .npz, .onnx or .safetensors is not supported (use .npy or .csv)",
             )
+            .with_file(&file))
         }
     };
     write_file(&file, &bytes)?;

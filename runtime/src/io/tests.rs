@@ -242,3 +242,27 @@ fn paths_stay_inside_the_data_folder() {
     assert_eq!((file, format), (dir.join("d/x.NPZ"), Format::Npz { entry: Some("w".into()) }));
     assert_eq!(save(&dir, "../out.npy", &arr0(1.0).into_dyn()).err().map(|e| e.kind), Some(ErrorKind::Config));
 }
+
+#[test]
+fn onnx_initializers_and_safetensors_entries() {
+    let dir = temp_dir("models");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/onnx");
+    for name in ["mlp.onnx", "truncated.onnx", "weights.safetensors"] {
+        let bytes = std::fs::read(fixtures.join(name)).unwrap();
+        write(&dir, name, &bytes);
+    }
+    // PyTorch's Linear(16, 12): the weight is [out, in].
+    let w = load(&dir, "mlp.onnx:fc1.weight").unwrap();
+    assert_eq!(w.shape(), &[12, 16]);
+    let s = load(&dir, "weights.safetensors:fc1.weight").unwrap();
+    assert_eq!(s, w, "the safetensors fixture holds the same weight");
+    let e = err_of(load(&dir, "mlp.onnx:fc9.weight"));
+    assert!(e.message.contains("no tensor `fc9.weight`") && e.message.contains("`fc1.bias`"), "{}", e.message);
+    let e = err_of(load(&dir, "mlp.onnx"));
+    assert!(e.message.contains("name the tensor to read: `mlp.onnx:NAME`"), "{}", e.message);
+    let e = err_of(load(&dir, "truncated.onnx:fc1.weight"));
+    assert_eq!(e.kind, ErrorKind::MalformedFile);
+    assert!(e.message.contains("malformed model file"), "{}", e.message);
+    let e = err_of(load(&dir, "weights.safetensors:nope"));
+    assert!(e.message.contains("no tensor `nope`"), "{}", e.message);
+}
