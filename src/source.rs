@@ -140,7 +140,7 @@ mod tests {
         );
         src.set_files(&c.sources);
         let base = c.sources.files()[1].base;
-        assert_eq!(src.position(base + 3), "m.mpc:2:2");
+        assert_eq!(src.position(base + 3), "m.mpc:2:3");
         assert_eq!(src.line_text(base + 3), "fn f() {}");
         assert_eq!(src.position(2), "main.mpc:1:3");
     }

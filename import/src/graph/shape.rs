@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-/// One dimension: known, or `k` times the batch size (`Batch(1)`: the batch itself).
+/// One dimension: known, or `k` times the batch size (`Batch(1)`: the batch itself). In a shape
+/// list being built by `Concat` (a `Reshape` target), `Batch(0)` stands for a `-1` entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Dim {
     N(usize),
