@@ -5,17 +5,19 @@
 //! ```sh
 //! cargo run --release --example workloads -- svm                 # 4 scenarios × 2 data sets
 //! cargo run --release --example workloads -- mnist --images 10000 --batch 100
+//! cargo run --release --example workloads -- lenet --images 10000 --batch 100 --engine mpc
 //! ```
 //!
 //! Flags: `--engine plaintext|mpc` (default: plaintext), `--epochs E` (SVM), `--images N` and
 //! `--batch B` (MNIST; the images are run `B` at a time, each batch a separate program run).
+//! `mnist` runs `mnist_inference.mpc` (ALICE's MLP), `lenet` runs `lenet_inference.mpc` (her LeNet-5).
 //! A progress bar over the MNIST batches is drawn when stderr is a terminal.
 //! It holds no workload logic of its own: the programs and the recipes are the workloads.
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::datasets::folders::{read_array, write_array};
-use mpcc_runtime::datasets::{self, Mlp, RecipeOptions};
+use mpcc_runtime::datasets::{self, Lenet, Mlp, RecipeOptions};
 use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
 use ndarray::{s, Array1, Array2, Ix1, Ix2};
 use std::io::IsTerminal;
@@ -38,7 +40,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut argv = std::env::args().skip(1);
-    let workload = argv.next().ok_or("usage: workloads svm|mnist [flags]")?;
+    let workload = argv.next().ok_or("usage: workloads svm|mnist|lenet [flags]")?;
     let mut args = Args { workload, engine: Engine::Plaintext, epochs: "50".into(), images: 10_000, batch: 100 };
     while let Some(flag) = argv.next() {
         let value = argv.next().ok_or(format!("`{flag}` needs a value"))?;
@@ -143,17 +145,24 @@ fn svm(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-fn mnist(args: &Args) -> Result<(), String> {
+fn mnist(args: &Args, lenet: bool) -> Result<(), String> {
     let work = root().join("target/workloads/mnist");
     let options = RecipeOptions { mnist_images: args.images, ..RecipeOptions::default() };
     datasets::write_recipe("mnist", &work, 0, &options, &mut |_| {}).map_err(|e| e.to_string())?;
-    let alice = work.join("alice");
     let images: Array2<f64> = read_array::<Ix2>(&work.join("bob/images.npy")).map_err(|e| e.to_string())?;
     let labels: Array1<f64> = read_array::<Ix1>(&work.join("bob/labels.npy")).map_err(|e| e.to_string())?;
-    let model = Mlp::load(&alice, 3).map_err(|e| e.to_string())?;
-    let reference: Vec<f64> = model.predict(images.view()).iter().map(|&p| p as f64).collect();
-    let program = compile_program("mnist/mnist_inference.mpc", &[])?;
-    let (mut agree, mut correct, mut seconds, mut batches) = (0, 0, 0.0, 0);
+    let (alice, predicted, program) = if lenet {
+        let alice = root().join("programs/mnist/lenet");
+        let model = Lenet::load(&alice).map_err(|e| e.to_string())?;
+        (alice, model.predict(images.view()).map_err(|e| e.to_string())?, "mnist/lenet_inference.mpc")
+    } else {
+        let alice = work.join("alice");
+        let model = Mlp::load(&alice, 3).map_err(|e| e.to_string())?;
+        (alice, model.predict(images.view()), "mnist/mnist_inference.mpc")
+    };
+    let reference: Vec<f64> = predicted.iter().map(|&p| p as f64).collect();
+    let program = compile_program(program, &[])?;
+    let (mut agree, mut agree_plain, mut correct, mut seconds, mut batches) = (0, 0, 0, 0.0, 0);
     let (mut rounds, mut sent, mut dealer) = (0, 0, 0);
     let mut counted = true;
     let bar = ProgressBar::new(args.images.div_ceil(args.batch) as u64);
@@ -171,6 +180,12 @@ fn mnist(args: &Args) -> Result<(), String> {
         for (i, &p) in pred.iter().enumerate() {
             agree += usize::from(reference.get(start + i) == Some(&p));
             correct += usize::from(labels.get(start + i) == Some(&p));
+        }
+        if args.engine == Engine::Mpc {
+            // The plaintext engine on the same batch (its time and traffic are not counted).
+            run(Engine::Plaintext, &program, &alice, &bob)?;
+            let plain: Array1<f64> = read_array::<Ix1>(&bob.join("predictions.npy")).map_err(|e| e.to_string())?;
+            agree_plain += pred.iter().zip(plain.iter()).filter(|(a, b)| a == b).count();
         }
         seconds += out.seconds;
         batches += 1;
@@ -201,6 +216,9 @@ fn mnist(args: &Args) -> Result<(), String> {
         seconds / batches.max(1) as f64,
         traffic_cells(traffic)
     );
+    if args.engine == Engine::Mpc {
+        println!("agreement with the plaintext engine: {:.2}%", 100.0 * agree_plain as f64 / n);
+    }
     let reference_correct = reference.iter().zip(labels.iter()).filter(|(p, l)| p == l).count();
     println!("f64 reference accuracy: {:.2}%", 100.0 * reference_correct as f64 / n);
     Ok(())
@@ -209,8 +227,9 @@ fn mnist(args: &Args) -> Result<(), String> {
 fn main() -> std::process::ExitCode {
     let result = parse_args().and_then(|args| match args.workload.as_str() {
         "svm" => svm(&args),
-        "mnist" => mnist(&args),
-        other => Err(format!("unknown workload `{other}` (svm, mnist)")),
+        "mnist" => mnist(&args, false),
+        "lenet" => mnist(&args, true),
+        other => Err(format!("unknown workload `{other}` (svm, mnist, lenet)")),
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

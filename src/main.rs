@@ -64,8 +64,9 @@ enum Command {
     /// Write a program's example data deterministically.
     ///
     /// Recipes: `svm` and `basics` (programs/*.mpc), `svm-scenarios` and `breast-cancer`
-    /// (programs/svm/), `mnist` (BOB's test images and ALICE's committed model) and
-    /// `mnist-model` (retrain ALICE's model on the real MNIST training set).
+    /// (programs/svm/), `mnist` (BOB's test images and ALICE's committed model),
+    /// `mnist-model` (retrain ALICE's MLP on the real MNIST training set), `lenet-model` (retrain
+    /// her LeNet-5 for programs/mnist/lenet_inference.mpc) and `mnist-split` (images split by rows).
     GenData {
         /// The recipe name.
         recipe: String,

@@ -1,14 +1,15 @@
 //! Runs one of the seed workloads' data recipes without the `mpcc` binary (which wires the same
-//! recipes into `mpcc gen-data`); mainly to train ALICE's MNIST model in release mode:
+//! recipes into `mpcc gen-data`); mainly to train ALICE's MNIST models in release mode:
 //!
 //! ```sh
 //! cargo run --release -p mpcc-runtime --example gen_data -- mnist-model --out programs/mnist/alice --seed 2024
+//! cargo run --release -p mpcc-runtime --example gen_data -- lenet-model --out programs/mnist/lenet --seed 2024
 //! ```
 //!
 //! Arguments: `RECIPE --out DIR [--seed S] [--images N] [--epochs E]`. Progress goes to stderr, one
 //! line per epoch. It does not parse or run programs.
 
-use mpcc_runtime::datasets::{write_mnist_model, write_recipe, RecipeOptions, TrainEvent};
+use mpcc_runtime::datasets::{write_lenet_model, write_mnist_model, write_recipe, RecipeOptions, TrainEvent};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,7 +32,10 @@ fn main() -> ExitCode {
             }
             "--seed" => value.parse().map(|v| seed = v),
             "--images" => value.parse().map(|v| options.mnist_images = v),
-            "--epochs" => value.parse().map(|v| options.mlp.epochs = v),
+            "--epochs" => value.parse().map(|v| {
+                options.mlp.epochs = v;
+                options.lenet.epochs = v;
+            }),
             _ => {
                 eprintln!("unknown flag `{flag}`");
                 return ExitCode::from(2);
@@ -51,8 +55,13 @@ fn main() -> ExitCode {
             eprintln!("epoch {epoch}/{epochs}: mean training loss {loss:.4}");
         }
     };
-    let result = if recipe == "mnist-model" {
-        write_mnist_model(&out, seed, &options.data_dir, &options.mlp, &mut on_event).map(|(files, report)| {
+    let trained = match recipe.as_str() {
+        "mnist-model" => Some(write_mnist_model(&out, seed, &options.data_dir, &options.mlp, &mut on_event)),
+        "lenet-model" => Some(write_lenet_model(&out, seed, &options.data_dir, &options.lenet, &mut on_event)),
+        _ => None,
+    };
+    let result = if let Some(trained) = trained {
+        trained.map(|(files, report)| {
             eprintln!(
                 "trained in {:.1} s: test accuracy {:.2}%, train accuracy {:.2}%",
                 report.seconds,

@@ -13,12 +13,14 @@ use crate::error::RunError;
 use crate::exec::{run_mpc, run_plain, RunConfig, VecSink};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
+use crate::plain::conv::{pool2d as plain_pool2d, ConvMap};
 use crate::protocols::compare::{compare, CmpOp, CompareMode};
+use crate::protocols::conv::{conv_priv_priv, pool2d, ring_conv};
 use crate::protocols::{approx, matmul, mul};
 use crate::ring::{self, RingTensor};
 use crate::share::{share_from, Shared};
 use crate::simulate::{simulate, SimConfig};
-use mpcc_ir::UnaryOp;
+use mpcc_ir::{PoolOp, UnaryOp, Window2d};
 use ndarray::Zip;
 use rand::SeedableRng;
 use std::time::{Duration, Instant};
@@ -193,7 +195,8 @@ fn reals(rng: &mut rand_chacha::ChaCha20Rng, n: usize, lo: f64, hi: f64) -> (Vec
 
 /// Runs the engine benchmark with `n_parties` simulated parties, each measurement the fastest
 /// of `repetitions` (at least 1): private×private mul of 10^6 elements, a 256×256×256 matmul,
-/// 10^5 comparisons, and 10^5 each of exp, reciprocal and sigmoid (their rows carry an error
+/// 10^5 comparisons, a convolution of a `[100, 1, 28, 28]` batch with 16 5×5 kernels and a 2×2
+/// max-pool of its `[100, 16, 24, 24]` output, and 10^5 each of exp, reciprocal and sigmoid (their rows carry an error
 /// instead of figures if the approximation fails). Errors only if the core protocols fail.
 pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow>, MpcError> {
     let reps = repetitions.max(1);
@@ -226,6 +229,28 @@ pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow
         let ms = secure_with(n, reps, &x, &y, 16, Some(mode), relu)?;
         rows.push(row(&format!("relu 10^5 (--compare {})", mode.name()), "i64 max(x, 0)", plain, Ok(ms)));
     }
+
+    // A CNN's first layer: 16 5×5 kernels over a [100, 1, 28, 28] batch, then a 2×2 max-pool of
+    // the [100, 16, 24, 24] output.
+    let valid = Window2d { stride: [1, 1], padding: [0, 0] };
+    let (x, w) = (small(&mut rng, &[100, 1, 28, 28]), small(&mut rng, &[16, 1, 5, 5]));
+    let plain = time_plain(reps, || ring_conv(ConvMap::Forward, &x, &w, &[], &valid));
+    let ms = secure(n, reps, &x, &w, 16, &|p: &mut Party, a: &Shared, b: &Shared| {
+        conv_priv_priv(p, ConvMap::Forward, a, b, &[], &valid)
+    })?;
+    rows.push(row("conv2d [100,1,28,28] * [16,1,5,5] (private, truncated)", "wrapping u64 conv2d", plain, Ok(ms)));
+
+    let pool = Window2d { stride: [2, 2], padding: [0, 0] };
+    let (xs, x) = reals(&mut rng, 100 * 16 * 24 * 24, -4.0, 4.0);
+    let dims = [100, 16, 24, 24];
+    let x = x.into_shape_with_order(ndarray::IxDyn(&dims)).unwrap_or_else(|_| RingTensor::zeros(ndarray::IxDyn(&dims)));
+    let xf = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&dims), xs)
+        .unwrap_or_else(|_| ndarray::ArrayD::zeros(ndarray::IxDyn(&dims)));
+    let plain = time_plain(reps, || plain_pool2d(PoolOp::Max, &xf, [2, 2], &pool));
+    let ms = secure(n, reps, &x, &x, 16, &|p: &mut Party, a: &Shared, _: &Shared| {
+        pool2d(p, PoolOp::Max, a, [2, 2], &pool)
+    })?;
+    rows.push(row("max_pool2d 2×2 of [100,16,24,24]", "f64 max_pool2d", plain, Ok(ms)));
 
     // Name, op, input range, the plaintext function.
     let approx_cases: [ApproxCase; 3] = [

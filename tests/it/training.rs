@@ -121,7 +121,9 @@ fn mnist_cnn_training_agrees_between_plaintext_and_mpc() {
     let dir = temp_dir("mnist-cnn");
     write_mnist_split(&dir, &default_data_dir(), 40, 40).expect("split data");
     let src = std::fs::read_to_string(root().join("programs/mnist/train_cnn.mpc")).expect("program");
-    let params = [("epochs", "1"), ("channels", "4"), ("hidden", "16"), ("tests", "40"), ("lr", "0.2")];
+    // The 40 test images are scored in two batches of 20 (the program's test loop).
+    let params =
+        [("epochs", "1"), ("channels", "4"), ("hidden", "16"), ("tests", "40"), ("tbatch", "20"), ("lr", "0.2")];
     let program = compile_src(&src, &params);
     let (plain, mpc) = run_both(&program, &dir, 5);
     let (acc_plain, acc_mpc) = (accuracy(&plain), accuracy(&mpc));

@@ -1,6 +1,7 @@
 //! End-to-end runs of the seed workloads on reduced sizes: the four SVM data-sharing programs
 //! (programs/svm/) on CrypTen's synthetic set and the real breast-cancer data, and private MNIST
-//! inference (programs/mnist/) on the first 200 test images with ALICE's committed model.
+//! inference (programs/mnist/) on the first 200 test images with ALICE's committed MLP and on the
+//! first 8 with her committed LeNet-5 (2 and 3 parties).
 //!
 //! The data comes from the same recipes `mpcc gen-data` runs, written into a temporary folder;
 //! results are checked against the plaintext f64 references in `mpcc_runtime::datasets`, and the
@@ -8,7 +9,7 @@
 
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::datasets::folders::read_array;
-use mpcc_runtime::datasets::{self, Mlp, RecipeOptions};
+use mpcc_runtime::datasets::{self, Lenet, Mlp, RecipeOptions};
 use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
 use ndarray::{Array1, Array2, Ix1, Ix2};
 use std::path::{Path, PathBuf};
@@ -163,6 +164,44 @@ fn mnist_inference_on_200_images_matches_the_reference() {
         assert!(hits >= 190, "{engine:?}: {hits}/200 correct");
         assert_eq!(events.len(), 1, "one output, the predictions: {events:?}");
         std::fs::remove_file(bob.join("predictions.npy")).unwrap();
+    }
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn lenet_inference_on_8_images_matches_plaintext_with_2_and_3_parties() {
+    // programs/mnist/lenet_inference.mpc, reduced to 8 images (the README measures all 10 000).
+    let base = temp_dir("lenet");
+    let options = RecipeOptions { mnist_images: 8, mnist_model_dir: None, ..RecipeOptions::default() };
+    datasets::write_recipe("mnist", &base, 0, &options, &mut |_| {}).unwrap();
+    let (alice, bob) = (root().join("programs/mnist/lenet"), base.join("bob"));
+    let program = compile_program("mnist/lenet_inference.mpc", &[]);
+    let images: Array2<f64> = read_array(&bob.join("images.npy")).unwrap();
+    let labels: Array1<f64> = read_array(&bob.join("labels.npy")).unwrap();
+    // The f64 reference: the trainer's own forward pass of ALICE's committed weights.
+    let expected: Array1<f64> =
+        Lenet::load(&alice).unwrap().predict(images.view()).unwrap().iter().map(|&p| p as f64).collect();
+    assert_eq!(expected, labels, "the committed LeNet classifies the first 8 test images correctly");
+    let cfg = RunConfig { data_dirs: vec![alice.clone(), bob.clone()], seed: Some(3), ..RunConfig::default() };
+    let mut plain_sink = VecSink::default();
+    run_plain(&program, &cfg, &mut plain_sink).unwrap();
+    let plain: Array1<f64> = read_array(&bob.join("predictions.npy")).unwrap();
+    assert_eq!(plain, expected, "the plaintext engine computes the trainer's function");
+    for parties in [2, 3] {
+        std::fs::remove_file(bob.join("predictions.npy")).unwrap();
+        let mut sink = VecSink::default();
+        let report = run_mpc(&program, parties, &cfg, &mut sink).unwrap();
+        assert!(
+            sink.events.len() == 1 && matches!(&sink.events[0], Event::Output { party, .. } if party == "BOB"),
+            "{parties} parties: only BOB learns anything: {:?}",
+            sink.events
+        );
+        let pred: Array1<f64> = read_array(&bob.join("predictions.npy")).unwrap();
+        assert_eq!(pred, plain, "{parties} parties: the private predictions equal the plaintext engine's");
+        // The program's only opening: the predictions, to BOB.
+        let opened: Vec<(&str, &str)> =
+            report.audit.entries.iter().map(|e| (e.kind.as_str(), e.to.as_str())).collect();
+        assert_eq!(opened, [("output", "BOB")], "{parties} parties");
     }
     std::fs::remove_dir_all(&base).unwrap();
 }

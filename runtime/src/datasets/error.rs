@@ -48,6 +48,9 @@ pub enum DatasetError {
     /// A recipe option out of range (e.g. more MNIST test images than there are).
     #[error("{message}")]
     BadOption { message: String },
+    /// A trainer's computation failed (a shape that does not fit the model).
+    #[error("training failed: {message}")]
+    Train { message: String },
 }
 
 /// What is wrong inside an IDX buffer.

@@ -171,7 +171,7 @@ pub fn argmax(values: impl Iterator<Item = f64>) -> usize {
 
 /// Row-wise softmax minus the one-hot labels, divided by the batch size (the gradient of the
 /// mean cross-entropy with respect to the logits), and the batch's summed loss.
-fn softmax_grad(logits: &mut Array2<f64>, labels: &[u8]) -> f64 {
+pub(super) fn softmax_grad(logits: &mut Array2<f64>, labels: &[u8]) -> f64 {
     let scale = 1.0 / logits.nrows().max(1) as f64;
     let mut loss = 0.0;
     for (mut row, &label) in logits.rows_mut().into_iter().zip(labels) {

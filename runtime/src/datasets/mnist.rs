@@ -1,5 +1,6 @@
 //! The MNIST recipes: `mnist` (BOB's private test images and labels, plus ALICE's model copied
-//! from the committed weights) and `mnist-model` (train ALICE's MLP on the real training set).
+//! from the committed weights), `mnist-model` (train ALICE's MLP on the real training set) and
+//! `lenet-model` (train ALICE's LeNet-5 for `programs/mnist/lenet_inference.mpc`).
 //!
 //! Layout under the output folder: `bob/images.npy` `[n, 784]` (pixels / 255), `bob/labels.npy`
 //! `[n]` (0..=9, as `f64`), and `alice/{w1,b1,w2,b2,w3,b3}.npy` (`w1: [784, 128]`, …, `b3: [10]`).
@@ -9,6 +10,7 @@
 use super::error::DatasetError;
 use super::folders::{copy_file, write_array};
 use super::idx::{load_mnist, MnistSplit};
+use super::lenet::{train_lenet, Lenet, LenetConfig};
 use super::mlp::{train_mlp, Mlp, MlpConfig, TrainEvent};
 use ndarray::Array1;
 use std::path::{Path, PathBuf};
@@ -101,5 +103,45 @@ pub fn write_mnist_model(
 ) -> Result<(Vec<PathBuf>, MnistTrainReport), DatasetError> {
     let config = MlpConfig { seed, ..config.clone() };
     let (model, report) = train_mnist_model(data_dir, &config, on_event)?;
+    Ok((model.save(out_dir)?, report))
+}
+
+/// Trains LeNet-5 ([`super::lenet`]) on the MNIST training set and measures it on the test set.
+pub fn train_lenet_model(
+    data_dir: &Path,
+    config: &LenetConfig,
+    on_event: &mut dyn FnMut(TrainEvent),
+) -> Result<(Lenet, MnistTrainReport), DatasetError> {
+    let train = load_mnist(data_dir, MnistSplit::Train, None)?;
+    let test = load_mnist(data_dir, MnistSplit::Test, None)?;
+    let start = Instant::now();
+    let mut epoch_losses = Vec::new();
+    let model = train_lenet(train.images.view(), &train.labels, config, &mut |event| {
+        if let TrainEvent::Epoch { loss, .. } = &event {
+            epoch_losses.push(*loss);
+        }
+        on_event(event);
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let report = MnistTrainReport {
+        test_accuracy: model.accuracy(test.images.view(), &test.labels)?,
+        train_accuracy: model.accuracy(train.images.view(), &train.labels)?,
+        epoch_losses,
+        seconds,
+    };
+    Ok((model, report))
+}
+
+/// The `lenet-model` recipe: trains LeNet-5 with `config` (its seed replaced by `seed`) and
+/// writes its ten parameter files into `out_dir`.
+pub fn write_lenet_model(
+    out_dir: &Path,
+    seed: u64,
+    data_dir: &Path,
+    config: &LenetConfig,
+    on_event: &mut dyn FnMut(TrainEvent),
+) -> Result<(Vec<PathBuf>, MnistTrainReport), DatasetError> {
+    let config = LenetConfig { seed, ..config.clone() };
+    let (model, report) = train_lenet_model(data_dir, &config, on_event)?;
     Ok((model.save(out_dir)?, report))
 }

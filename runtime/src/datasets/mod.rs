@@ -9,6 +9,8 @@
 //!   `<out>/<scenario>/{alice,bob}/*.npy`, laid out as [`scenarios`] documents;
 //! - `mnist` ([`write_mnist`]): BOB's test images and labels, ALICE's committed weights;
 //! - `mnist-model` ([`write_mnist_model`]): trains ALICE's MLP (about a minute per epoch);
+//! - `lenet-model` ([`write_lenet_model`]): trains ALICE's LeNet-5 for
+//!   `programs/mnist/lenet_inference.mpc`;
 //! - `mnist-split` ([`mnist_split::write_mnist_split`]): images split by rows between ALICE
 //!   (top 20 rows, labels) and BOB (bottom 8), for `programs/mnist/train_split.mpc`.
 //!
@@ -19,6 +21,7 @@ pub mod breast_cancer;
 pub mod error;
 pub mod folders;
 pub mod idx;
+pub mod lenet;
 pub mod mlp;
 pub mod mnist;
 pub mod mnist_split;
@@ -30,13 +33,15 @@ mod tests;
 
 pub use error::{DatasetError, IdxError};
 pub use mlp::{train_mlp, Mlp, MlpConfig, TrainEvent};
-pub use mnist::{train_mnist_model, write_mnist, write_mnist_model, MnistTrainReport};
+pub use lenet::{train_lenet, Lenet, LenetConfig};
+pub use mnist::{train_lenet_model, train_mnist_model, write_lenet_model, write_mnist, write_mnist_model, MnistTrainReport};
 pub use scenarios::{write_breast_cancer, write_svm_scenarios, Scenario};
 
 use std::path::{Path, PathBuf};
 
 /// The recipes this module provides, for `mpcc gen-data`'s help and errors.
-pub const RECIPES: [&str; 5] = ["svm-scenarios", "breast-cancer", "mnist", "mnist-model", "mnist-split"];
+pub const RECIPES: [&str; 6] =
+    ["svm-scenarios", "breast-cancer", "mnist", "mnist-model", "mnist-split", "lenet-model"];
 
 /// Options some recipes take besides the output folder and the seed.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +54,8 @@ pub struct RecipeOptions {
     pub mnist_model_dir: Option<PathBuf>,
     /// `mnist-model`: the trainer's settings (its seed is replaced by the recipe's seed).
     pub mlp: MlpConfig,
+    /// `lenet-model`: the trainer's settings (its seed is replaced by the recipe's seed).
+    pub lenet: LenetConfig,
 }
 
 impl Default for RecipeOptions {
@@ -58,6 +65,7 @@ impl Default for RecipeOptions {
             mnist_images: mnist::MNIST_TEST,
             mnist_model_dir: Some(default_mnist_model_dir()),
             mlp: MlpConfig::default(),
+            lenet: LenetConfig::default(),
         }
     }
 }
@@ -76,6 +84,9 @@ pub fn write_recipe(
         "mnist" => write_mnist(out_dir, &options.data_dir, options.mnist_images, options.mnist_model_dir.as_deref()),
         "mnist-model" => {
             write_mnist_model(out_dir, seed, &options.data_dir, &options.mlp, on_event).map(|(files, _)| files)
+        }
+        "lenet-model" => {
+            write_lenet_model(out_dir, seed, &options.data_dir, &options.lenet, on_event).map(|(files, _)| files)
         }
         // `--images n`: the number of training examples; all 10 000 test images.
         "mnist-split" => {

@@ -317,6 +317,13 @@ impl Pass<'_> {
         let span = self.program.value(v).map_or(req.span, |d| d.span);
         let what = self.program.value(v).map_or_else(String::new, |d| op_name(&self.program, &d.op));
         let d = match code {
+            Code::E0503 if self.program.value(v).is_some_and(|d| is_layer_adjoint(&d.op)) => {
+                Diagnostic::error(code, gspan(span), format!("`{what}` has no gradient"))
+                    .message("the loss depends on a differentiated name through the gradient of a convolution or pooling layer")
+                    .secondary(gspan(req.span), "differentiated here")
+                    .note("`grad` differentiates `conv2d`, `max_pool2d` and `avg_pool2d` once: the adjoints it emits for them have no gradient rule, so a `grad` of a `grad` through such a layer (a second derivative) is not supported.")
+                    .help("take the `grad` of a loss that uses the layer's output, not the gradient of another `grad`")
+            }
             Code::E0503 => Diagnostic::error(code, gspan(span), format!("`{what}` has no gradient"))
                 .message("the loss depends on a differentiated name through an operation that has no gradient")
                 .secondary(gspan(req.span), "differentiated here")
@@ -424,6 +431,11 @@ fn diff_operands(op: &Op) -> Option<Vec<ValueId>> {
         Op::Reshape { x, .. } | Op::SumTo { x, .. } | Op::Index { x, .. } => vec![*x],
         other => operands(other),
     })
+}
+
+/// The adjoints a first `grad` emits for a convolution or pooling layer (no rule of their own).
+fn is_layer_adjoint(op: &Op) -> bool {
+    matches!(op, Op::Conv2dGradX { .. } | Op::Conv2dGradW { .. } | Op::Pool2dGrad { .. })
 }
 
 fn op_name(p: &Program, op: &Op) -> String {
