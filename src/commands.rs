@@ -1,18 +1,15 @@
 //! One function per subcommand: read inputs, call the compiler or the runtime, print results,
 //! and return the process exit code (0 ok, 1 program or data error, 2 usage error).
 
+use crate::console::{usage_error, Console, FAIL, OK};
 use crate::diag_json;
 use crate::source::{DiskFiles, Source};
 use crate::{Emit, MessageFormat, RunArgs, Stats};
 use mpcc_compiler::{compile as compile_source, CompileOptions, Compiled};
-use mpcc_runtime::exec::{Event, RunConfig, Sink};
+use mpcc_runtime::exec::RunConfig;
 use mpcc_runtime::preprocessing::Preprocessing;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-pub const OK: u8 = 0;
-pub const FAIL: u8 = 1;
-const USAGE: u8 = 2;
 
 fn params_of(set: &[String]) -> Result<Vec<(String, String)>, String> {
     set.iter()
@@ -21,11 +18,6 @@ fn params_of(set: &[String]) -> Result<Vec<(String, String)>, String> {
             _ => Err(format!("`--set {s}` must have the form NAME=VALUE, e.g. `--set epochs=10`")),
         })
         .collect()
-}
-
-pub fn usage_error(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    USAGE
 }
 
 /// Reads and compiles a file, printing its diagnostics. `Err` holds the exit code.
@@ -118,25 +110,6 @@ pub fn compile(path: &Path, emit: Emit, spans: bool, after: Option<&str>, set: &
             OK
         }
         Err(code) => code,
-    }
-}
-
-/// Prints events as they come: `print` on stdout, `output` on stdout labelled with the party,
-/// warnings on stderr with their source line.
-pub struct Console<'a> {
-    pub source: &'a Source,
-}
-
-impl Sink for Console<'_> {
-    fn event(&mut self, event: Event) {
-        match event {
-            Event::Print { text } => println!("{text}"),
-            Event::Output { party, text } => println!("[{party}] {text}"),
-            Event::Warning { span, message } => {
-                eprintln!("warning: {message}\n  --> {}", self.source.position(span.start as usize));
-            }
-            Event::Loop { .. } => {}
-        }
     }
 }
 

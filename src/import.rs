@@ -2,7 +2,7 @@
 //! `DIR/model.mpc` and `DIR/main.mpc`, and its weights into `DIR/<owner>/model.npz` (f64), the
 //! owner's folder named after the owner in lower case (`alice`).
 
-use crate::commands::{usage_error, FAIL, OK};
+use crate::console::{usage_error, FAIL, OK};
 use ndarray_npy::NpzWriter;
 use std::path::Path;
 

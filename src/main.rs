@@ -5,6 +5,7 @@
 
 mod bench;
 mod commands;
+mod console;
 mod diag_json;
 mod import;
 mod lsp;

@@ -2,7 +2,7 @@
 //! (`--party I --peers … --dealer …`) and `mpcc run --network` (every party and the dealer as
 //! local processes on loopback). The protocols and the transport live in `mpcc_runtime::net`.
 
-use crate::commands::{usage_error, Console, FAIL, OK};
+use crate::console::{usage_error, Console, FAIL, OK};
 use crate::RunArgs;
 use mpcc_runtime::exec::RunConfig;
 use mpcc_runtime::net::{self, NetConfig};
