@@ -166,7 +166,7 @@ pub fn gen(
             inputs.clear();
             for pair in &s {
                 for seed in pair {
-                    inputs.extend([seed ^ 0, seed ^ 1]);
+                    inputs.extend([*seed, seed ^ 1]);
                     inputs.extend((0..k).map(|d| seed ^ (2 + d as u128)));
                 }
             }
