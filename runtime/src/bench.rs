@@ -42,7 +42,7 @@ pub struct BenchRow {
     pub rounds: u64,
     /// Bytes sent by each party (the most any party sent).
     pub bytes_per_party: u64,
-    /// Bytes of explicit values the dealer sent (to party 0).
+    /// Bytes of explicit values the dealer sent (to party 0, and to party 1 for DCF keys).
     pub dealer_bytes: u64,
     /// Why the row has no secure figures (an operation that failed), else `None`.
     pub error: Option<String>,

@@ -50,6 +50,17 @@ fn run_network(
     cfg: &RunConfig,
     timeout: Duration,
 ) -> Vec<(Vec<Event>, Result<(), RunError>)> {
+    run_network_with(programs, keys, &vec![cfg.clone(); programs.len()], timeout)
+}
+
+/// As `run_network`, party `r` running with `cfgs[r]`.
+fn run_network_with(
+    programs: &[mpcc_ir::Program],
+    keys: &Path,
+    cfgs: &[RunConfig],
+    timeout: Duration,
+) -> Vec<(Vec<Event>, Result<(), RunError>)> {
+    let cfg = &cfgs[0];
     let n = programs.len();
     let addrs = free_ports(n + 1).unwrap();
     let (peers, dealer) = (addrs[..n].to_vec(), addrs[n]);
@@ -64,6 +75,7 @@ fn run_network(
                 let mut opts = NetPartyOptions::new(rank, peers.clone(), dealer, keys.into(), keys.into());
                 opts.net = net;
                 opts.insecure_seed = cfg.seed.is_some();
+                let cfg = &cfgs[rank];
                 scope.spawn(move || {
                     let mut sink = VecSink::default();
                     let result = run_party(program, &opts, cfg, &mut sink).map(|_| ());
@@ -135,6 +147,24 @@ fn literal_program(x: &str) -> mpcc_ir::Program {
         elements.join(", ")
     );
     compile_source("the literal program", &src, &[])
+}
+
+#[test]
+fn parties_that_compare_differently_are_refused() {
+    use mpcc_runtime::protocols::compare::CompareMode;
+    let program = compile_program("basics.mpc", &[]);
+    let names = vec!["ALICE".to_string(), "BOB".to_string()];
+    let dir = keys("compare", &names);
+    let base = RunConfig { data_dirs: vec![root().join("programs"); 2], seed: Some(3), ..RunConfig::default() };
+    let cfgs = [
+        RunConfig { compare: Some(CompareMode::Fss), ..base.clone() },
+        RunConfig { compare: Some(CompareMode::Tree), ..base },
+    ];
+    let results = run_network_with(&[program.clone(), program], &dir, &cfgs, Duration::from_secs(1));
+    let _ = std::fs::remove_dir_all(&dir);
+    let alice = results[0].1.as_ref().unwrap_err().to_string();
+    assert!(alice.contains("runs a different program") && alice.contains("`--compare`"), "{alice}");
+    assert!(results.iter().all(|(events, _)| events.is_empty()));
 }
 
 #[test]

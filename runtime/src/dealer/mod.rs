@@ -320,11 +320,12 @@ impl TrustedDealer {
         let (roots0, roots1) = (roots(&s0), roots(&s1));
         let keys = crate::fss::gen(&mut self.prg, dcf_outputs(relu), &r, &betas, [&roots0, &roots1])
             .map_err(|e| DealerError::BadRequest(e.to_string()))?;
-        let mut p0: Vec<u64> = r.iter().zip(&z1).map(|(&r, z)| top(r).wrapping_sub(*z)).collect();
+        // Party 0's explicit values: the common parts first (see `DealerClient::finish`).
+        let mut p0 = keys.clone();
+        p0.extend(r.iter().zip(&z1).map(|(&r, z)| top(r).wrapping_sub(*z)));
         if relu {
             p0.extend(r.iter().zip(&zr1).map(|(&r, z)| r.wrapping_mul(top(r)).wrapping_sub(*z)));
         }
-        p0.extend_from_slice(&keys);
         Ok((p0, keys))
     }
 }
@@ -507,11 +508,20 @@ impl DealerClient {
         }
         self.stats.bytes_received += 8 * expected as u64;
         // Split the explicit values into the corrected parts, moving the last part (no copy
-        // for the common single-part case).
-        let mut lens: Vec<usize> = req.corrected_parts()?.iter().map(|p| p.0).collect();
-        lens.extend(req.common_parts());
+        // for the common single-part case). The common parts (DCF keys, large) come first on the
+        // wire, so they are moved rather than copied, and go after the corrected parts.
+        let lens: Vec<usize> = req.corrected_parts()?.iter().map(|p| p.0).collect();
+        let common: usize = req.common_parts().iter().sum();
         let mut rest = explicit;
-        let mut split: Vec<Vec<u64>> = Vec::with_capacity(lens.len());
+        let mut split: Vec<Vec<u64>> = Vec::with_capacity(lens.len() + 1);
+        if common > 0 {
+            for &len in lens.iter().rev() {
+                split.push(rest.split_off(rest.len() - len));
+            }
+            parts.extend(split.into_iter().rev());
+            parts.push(rest);
+            return Ok(parts);
+        }
         for &len in lens.iter().rev() {
             split.push(rest.split_off(rest.len() - len));
         }

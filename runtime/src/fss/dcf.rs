@@ -8,7 +8,9 @@
 //! per level (most significant bit first) the seed correction (2 words) and `k` value
 //! corrections, then two words of control-bit corrections (bit `i` of the first for the left
 //! child at level `i`, of the second for the right one), then `k` final words:
-//! [`key_words`]`(k)` = 63·(2+k) + 2 + k words (192 for k = 1, 256 for k = 2).
+//! [`key_words`]`(k)` = 63·(2+k) + 2 + k words (192 for k = 1, 256 for k = 2). The words of a
+//! batch are stored level-major by chunks of 64 instances (`Layout`), so that evaluating a chunk
+//! level by level reads its keys front to back.
 //!
 //! Work: generating one pair of keys hashes 2·(2+k) blocks per level; evaluating one key hashes
 //! 2 blocks per level. Both run over batches of instances so that AES-NI pipelines the blocks.
@@ -22,9 +24,40 @@ pub const DCF_BITS: usize = 63;
 /// Instances processed together (one AES call per level for all of them).
 const CHUNK: usize = 64;
 
+/// The low 63 bits (the input domain).
+const LOW: u64 = (1 << 63) - 1;
+
 /// Correction words common to both keys of one instance with `outputs` output words.
 pub fn key_words(outputs: usize) -> usize {
     DCF_BITS * (2 + outputs) + 2 + outputs
+}
+
+/// Where the words of instance `j` sit among the keys of a chunk of `len` instances (at most
+/// `CHUNK`; chunks follow each other): level-major, so that one level of the whole chunk is
+/// contiguous and a walk over the chunk reads the keys front to back.
+struct Layout {
+    len: usize,
+    k: usize,
+}
+
+impl Layout {
+    fn level(&self, level: usize, j: usize) -> std::ops::Range<usize> {
+        let stride = 2 + self.k;
+        let at = (level * self.len + j) * stride;
+        at..at + stride
+    }
+
+    /// The control-bit words (left, right) of instance `j`.
+    fn tbits(&self, j: usize) -> std::ops::Range<usize> {
+        let at = DCF_BITS * self.len * (2 + self.k) + 2 * j;
+        at..at + 2
+    }
+
+    /// The final words of instance `j`.
+    fn fin(&self, j: usize) -> std::ops::Range<usize> {
+        let at = DCF_BITS * self.len * (2 + self.k) + 2 * self.len + j * self.k;
+        at..at + self.k
+    }
 }
 
 /// A malformed call.
@@ -113,7 +146,6 @@ pub fn gen(
     check_len("root seeds of party 0", n, roots[0].len())?;
     check_len("root seeds of party 1", n, roots[1].len())?;
     let words = key_words(k);
-    let stride = 2 + k;
     // Blocks hashed per instance and party: left, right, then the value blocks.
     let per_party = 2 + k;
     let mut keys = vec![0u64; n * words];
@@ -129,11 +161,12 @@ pub fn gen(
         let mut s: Vec<[u128; 2]> = r0.iter().zip(r1).map(|(&a, &b)| [a & !1, b & !1]).collect();
         let mut t: Vec<[bool; 2]> = vec![[false, true]; alpha.len()];
         let mut va: Vec<u64> = vec![0; alpha.len() * k];
+        let layout = Layout { len: alpha.len(), k };
         for level in 0..DCF_BITS {
             inputs.clear();
             for pair in &s {
                 for seed in pair {
-                    inputs.extend([seed ^ 0, seed ^ 1]);
+                    inputs.extend([*seed, seed ^ 1]);
                     inputs.extend((0..k).map(|d| seed ^ (2 + d as u128)));
                 }
             }
@@ -144,9 +177,9 @@ pub fn gen(
                 .zip(beta.chunks_exact(k))
                 .zip(s.iter_mut().zip(t.iter_mut()))
                 .zip(va.chunks_exact_mut(k))
-                .zip(key.chunks_exact_mut(words))
-                .zip(hashed.chunks_exact(2 * per_party));
-            for (((((&alpha, beta), (s, t)), va), key), h) in iter {
+                .zip(hashed.chunks_exact(2 * per_party))
+                .enumerate();
+            for (j, ((((&alpha, beta), (s, t)), va), h)) in iter {
                 let a = ((alpha >> shift) & 1) as usize;
                 let (h0, h1) = h.split_at(per_party);
                 let parts = [h0, h1];
@@ -158,7 +191,7 @@ pub fn gen(
                 let (keep, lose) = (a, 1 - a);
                 let s_cw = (child(0, lose) ^ child(1, lose)) & !1;
                 let t1 = t[1];
-                let Some([s_lo, s_hi, vcws @ ..]) = key.get_mut(level * stride..(level + 1) * stride) else {
+                let Some([s_lo, s_hi, vcws @ ..]) = key.get_mut(layout.level(level, j)) else {
                     return Err(DcfError::Length { what: "key", expected: words, got: 0 });
                 };
                 *s_lo = lo(s_cw);
@@ -179,7 +212,7 @@ pub fn gen(
                     bit(child(0, 0)) ^ bit(child(1, 0)) ^ (a == 1) ^ true,
                     bit(child(0, 1)) ^ bit(child(1, 1)) ^ (a == 1),
                 ];
-                if let Some([tl, tr]) = key.get_mut(DCF_BITS * stride..DCF_BITS * stride + 2) {
+                if let Some([tl, tr]) = key.get_mut(layout.tbits(j)) {
                     *tl |= (t_cw[0] as u64) << level;
                     *tr |= (t_cw[1] as u64) << level;
                 }
@@ -191,8 +224,8 @@ pub fn gen(
                 }
             }
         }
-        for (((s, t), va), key) in s.iter().zip(&t).zip(va.chunks_exact(k)).zip(key.chunks_exact_mut(words)) {
-            let fin = key.get_mut(DCF_BITS * stride + 2..).unwrap_or_default();
+        for (j, ((s, t), va)) in s.iter().zip(&t).zip(va.chunks_exact(k)).enumerate() {
+            let fin = key.get_mut(layout.fin(j)).unwrap_or_default();
             for (m, (f, va)) in fin.iter_mut().zip(va).enumerate() {
                 *f = neg_if(t[1], convert(s[1], m).wrapping_sub(convert(s[0], m)).wrapping_sub(*va));
             }
@@ -220,7 +253,6 @@ pub fn eval(
     let words = key_words(k);
     check_len("root seeds", n, roots.len())?;
     check_len("keys", n * words, keys.len())?;
-    let stride = 2 + k;
     let negate = party == 1;
     let mut out = vec![0u64; n * k];
     let mut inputs = Vec::with_capacity(2 * CHUNK);
@@ -230,6 +262,7 @@ pub fn eval(
     for (((x, root), key), acc) in chunks {
         let mut s: Vec<u128> = root.iter().map(|r| r & !1).collect();
         let mut t: Vec<bool> = vec![party == 1; x.len()];
+        let layout = Layout { len: x.len(), k };
         for level in 0..DCF_BITS {
             let shift = DCF_BITS - 1 - level;
             inputs.clear();
@@ -241,12 +274,13 @@ pub fn eval(
             let iter = x
                 .iter()
                 .zip(s.iter_mut().zip(t.iter_mut()))
-                .zip(key.chunks_exact(words).zip(acc.chunks_exact_mut(k)))
-                .zip(hashed.chunks_exact(2));
-            for (((&x, (s, t)), (key, acc)), h) in iter {
+                .zip(acc.chunks_exact_mut(k))
+                .zip(hashed.chunks_exact(2))
+                .enumerate();
+            for (j, (((&x, (s, t)), acc), h)) in iter {
                 let dir = ((x >> shift) & 1) as usize;
                 let (Some(cw), Some(&tw), &[child, vblock]) =
-                    (key.get(level * stride..(level + 1) * stride), key.get(DCF_BITS * stride + dir), h)
+                    (key.get(layout.level(level, j)), key.get(layout.tbits(j).start + dir), h)
                 else {
                     return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
                 };
@@ -265,11 +299,133 @@ pub fn eval(
                 *s = next_s;
             }
         }
-        for ((s, t), (key, acc)) in s.iter().zip(&t).zip(key.chunks_exact(words).zip(acc.chunks_exact_mut(k))) {
-            let fin = key.get(DCF_BITS * stride + 2..).unwrap_or_default();
+        for (j, ((s, t), acc)) in s.iter().zip(&t).zip(acc.chunks_exact_mut(k)).enumerate() {
+            let fin = key.get(layout.fin(j)).unwrap_or_default();
             for (m, (a, &f)) in acc.iter_mut().zip(fin).enumerate() {
                 let v = convert(*s, m).wrapping_add(if *t { f } else { 0 });
                 *a = a.wrapping_add(neg_if(negate, v));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A node of the multi-point walk: instance `j` of the chunk, its seed, control bit and the
+/// value accumulated so far, and the points below it (a range of the chunk's sorted points).
+#[derive(Clone, Copy)]
+struct Node {
+    j: usize,
+    s: u128,
+    t: bool,
+    acc: u64,
+    lo: usize,
+    hi: usize,
+}
+
+/// As [`eval`] with one output word, at `m` points per instance (`points[j·m + k]`, `mod 2^63`):
+/// `out[j·m + k]` is the share of `f_j(points[j·m + k])`. Points of one instance that share a
+/// prefix share its evaluation: the walk visits each distinct prefix once, so `m` nearby points
+/// (exp's thresholds lie within 2^22 of each other) cost little more than one.
+pub fn eval_points(
+    prg: &mut Prg,
+    party: usize,
+    roots: &[u128],
+    keys: &[u64],
+    points: &[u64],
+    m: usize,
+) -> Result<Vec<u64>, DcfError> {
+    if party > 1 {
+        return Err(DcfError::Party(party));
+    }
+    let n = roots.len();
+    let words = key_words(1);
+    check_len("keys", n * words, keys.len())?;
+    check_len("points", n * m, points.len())?;
+    let negate = party == 1;
+    let mut out = vec![0u64; n * m];
+    let mut inputs = Vec::new();
+    let mut hashed = Vec::new();
+    let chunks = roots.chunks(CHUNK).zip(keys.chunks(CHUNK * words)).zip(points.chunks(CHUNK * m.max(1)));
+    for (chunk, ((root, key), pts)) in chunks.enumerate() {
+        // Each instance's points sorted ascending, with their index k.
+        let mut sorted: Vec<(u64, usize)> = Vec::with_capacity(pts.len());
+        for row in pts.chunks(m.max(1)) {
+            let start = sorted.len();
+            sorted.extend(row.iter().enumerate().map(|(k, &p)| (p & LOW, k)));
+            if let Some(s) = sorted.get_mut(start..) {
+                s.sort_unstable();
+            }
+        }
+        let mut frontier: Vec<Node> = root
+            .iter()
+            .enumerate()
+            .map(|(j, &r)| Node { j, s: r & !1, t: party == 1, acc: 0, lo: j * m, hi: (j + 1) * m })
+            .filter(|node| node.lo < node.hi)
+            .collect();
+        let layout = Layout { len: root.len(), k: 1 };
+        for level in 0..DCF_BITS {
+            let shift = DCF_BITS - 1 - level;
+            // Per node: the split of its points by this level's bit, and the blocks to hash:
+            // the value block, then each child that has points.
+            let mut splits = Vec::with_capacity(frontier.len());
+            inputs.clear();
+            for node in &frontier {
+                let below = sorted.get(node.lo..node.hi).unwrap_or_default();
+                let split = node.lo + below.partition_point(|&(p, _)| (p >> shift) & 1 == 0);
+                splits.push(split);
+                inputs.push(node.s ^ 2);
+                if node.lo < split {
+                    inputs.push(node.s);
+                }
+                if split < node.hi {
+                    inputs.push(node.s ^ 1);
+                }
+            }
+            prg.hash(&inputs, &mut hashed);
+            let mut next = Vec::with_capacity(frontier.len() + frontier.len() / 2);
+            let mut h = hashed.iter();
+            for (node, &split) in frontier.iter().zip(&splits) {
+                let Some(&vblock) = h.next() else {
+                    return Err(DcfError::Length { what: "hashes", expected: inputs.len(), got: hashed.len() });
+                };
+                let (Some(&[s_lo, s_hi, vcw]), Some(&[t_l, t_r])) =
+                    (key.get(layout.level(level, node.j)), key.get(layout.tbits(node.j)))
+                else {
+                    return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
+                };
+                let s_cw = ((s_hi as u128) << 64) | s_lo as u128;
+                for (dir, lo, hi, tw) in [(0usize, node.lo, split, t_l), (1, split, node.hi, t_r)] {
+                    if lo >= hi {
+                        continue;
+                    }
+                    let Some(&child) = h.next() else {
+                        return Err(DcfError::Length { what: "hashes", expected: inputs.len(), got: hashed.len() });
+                    };
+                    let v = v_word(vblock, 1, dir, 0).wrapping_add(if node.t { vcw } else { 0 });
+                    let t_cw = (tw >> level) & 1 == 1;
+                    next.push(Node {
+                        j: node.j,
+                        s: (child & !1) ^ if node.t { s_cw } else { 0 },
+                        t: (child & 1 == 1) ^ (node.t & t_cw),
+                        acc: node.acc.wrapping_add(neg_if(negate, v)),
+                        lo,
+                        hi,
+                    });
+                }
+            }
+            frontier = next;
+        }
+        let first = chunk * CHUNK * m;
+        for node in &frontier {
+            let Some(&[fin]) = key.get(layout.fin(node.j)) else {
+                return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
+            };
+            let v = convert(node.s, 0).wrapping_add(if node.t { fin } else { 0 });
+            let value = node.acc.wrapping_add(neg_if(negate, v));
+            for &(_, k) in sorted.get(node.lo..node.hi).unwrap_or_default() {
+                if let Some(o) = out.get_mut(first + node.j * m + k) {
+                    *o = value;
+                }
             }
         }
     }
@@ -282,7 +438,7 @@ mod tests {
     use proptest::prelude::*;
     use rand::{Rng, SeedableRng};
 
-    const TOP: u64 = (1 << 63) - 1;
+    const TOP: u64 = LOW;
 
     /// Generates keys for the instances, evaluates both at `xs`, returns the reconstructed outputs.
     fn reconstruct(outputs: usize, alphas: &[u64], betas: &[u64], xs: &[u64], seed: u64) -> Vec<u64> {
@@ -306,6 +462,42 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn many_points_per_key_agree_with_one_point_evaluations() {
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(11);
+        let (n, m) = (150, 37);
+        let alphas: Vec<u64> = (0..n).map(|_| rng.random()).collect();
+        let betas: Vec<u64> = (0..n).map(|_| rng.random()).collect();
+        let r0: Vec<u128> = (0..n).map(|_| root_seed(rng.random(), rng.random())).collect();
+        let r1: Vec<u128> = (0..n).map(|_| root_seed(rng.random(), rng.random())).collect();
+        let mut prg = Prg::new();
+        let keys = gen(&mut prg, 1, &alphas, &betas, [&r0, &r1]).unwrap();
+        // Per instance: points around α (as exp's thresholds lie around x), duplicates, the
+        // domain's ends and random words.
+        let mut points = Vec::new();
+        for &a in &alphas {
+            for k in 0..m as u64 {
+                points.push(match k % 4 {
+                    0 => a.wrapping_add(k * 90_000).wrapping_sub(1_500_000),
+                    1 => a,
+                    2 => [0, LOW, u64::MAX][(k as usize / 4) % 3],
+                    _ => rng.random(),
+                });
+            }
+        }
+        // The same instances repeated m times, one point each: gen is deterministic in the roots.
+        let rep = |v: &[u64]| v.iter().flat_map(|x| std::iter::repeat_n(*x, m)).collect::<Vec<u64>>();
+        let rep_roots = |v: &[u128]| v.iter().flat_map(|x| std::iter::repeat_n(*x, m)).collect::<Vec<u128>>();
+        let (rr0, rr1) = (rep_roots(&r0), rep_roots(&r1));
+        let rep_keys = gen(&mut prg, 1, &rep(&alphas), &rep(&betas), [&rr0, &rr1]).unwrap();
+        for (b, roots, rep_roots) in [(0, &r0, &rr0), (1, &r1, &rr1)] {
+            let many = eval_points(&mut prg, b, roots, &keys, &points, m).unwrap();
+            let one = eval(&mut prg, b, 1, rep_roots, &rep_keys, &points).unwrap();
+            assert_eq!(many, one, "party {b}");
+        }
+        assert_eq!(eval_points(&mut prg, 0, &[], &[], &[], 0).unwrap(), Vec::<u64>::new());
     }
 
     #[test]

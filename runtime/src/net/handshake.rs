@@ -145,7 +145,7 @@ pub fn check_same_run(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), Net
     }
     if theirs.fingerprint != mine.fingerprint {
         return Err(mismatch(format!(
-            "party {who} runs a different program (fingerprint {} vs ours {}): compile the same file with the same parameters",
+            "party {who} runs a different program (fingerprint {} vs ours {}): compile the same file with the same parameters (and run with the same `--compare`, which the fingerprint covers)",
             short_hex(&theirs.fingerprint),
             short_hex(&mine.fingerprint)
         )));

@@ -89,6 +89,22 @@ pub fn msb_dcf_at(
         if r.len() != opened.len() || z.len() != opened.len() || zr.is_some_and(|zr| zr.len() != opened.len()) {
             return Err(party.invalid("compare", "bad dealer reply"));
         }
+        if !product && offsets.len() > 1 {
+            // Many offsets: one walk per key that shares the points' common prefixes.
+            let m = offsets.len();
+            let points: Vec<u64> =
+                opened.iter().flat_map(|y| offsets.iter().map(move |c| y.wrapping_sub(*c))).collect();
+            let out = fss::eval_points(&mut prg, b, &roots, keys, &points, m)
+                .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?;
+            let one = if b == 0 { 1u64 } else { 0 };
+            for ((ys, os), &zj) in points.chunks(m).zip(out.chunks(m)).zip(z) {
+                for ((&y, &o), msb) in ys.iter().zip(os).zip(msb.iter_mut()) {
+                    let t = zj.wrapping_add(o);
+                    msb.push(if y >> 63 == 1 { one.wrapping_sub(t) } else { t });
+                }
+            }
+            continue;
+        }
         for (&off, msb) in offsets.iter().zip(msb.iter_mut()) {
             let ys: Vec<u64> = opened.iter().map(|y| y.wrapping_sub(off)).collect();
             let low: Vec<u64> = ys.iter().map(|y| y & LOW).collect();

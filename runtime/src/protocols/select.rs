@@ -65,8 +65,10 @@ pub struct Reduced {
 /// Tree reduction: each level compares neighbours pairwise in one batched comparison, then
 /// selects the values (and, with `track`, the one-hot words of both candidates' blocks of
 /// positions) in one batched product. Memory: O(rows · len).
-/// Cost: ⌈log2 n⌉ levels, each one comparison of n/2^level elements plus 1 round of products
-/// (with `track`, at most `len` more products per row and level).
+/// Cost with the carry tree: ⌈log2 n⌉ levels, each one comparison of n/2^level elements plus
+/// 1 round of products (with `track`, at most `len` more products per row and level). With the
+/// DCF (`CompareMode::Fss`): each level is one `msb_and_product` round that gives the values, plus
+/// with `track` one round of one-hot products.
 pub fn reduce_extreme(
     party: &mut Party,
     x: &Shared,
