@@ -18,7 +18,7 @@ pub const CHUNK_WORDS: usize = 1 << 21;
 
 /// At most this many transfers in one batch: the batch's rows, hashes and corrections then stay
 /// in the CPU's caches (larger batches measured slower, docs/performance.md).
-pub const CHUNK_TRANSFERS: usize = 1 << 14;
+pub const CHUNK_TRANSFERS: usize = 1 << 11;
 
 /// One party's end of the two IKNP instances and the hash.
 pub struct OtCtx {
