@@ -318,7 +318,8 @@ fn ot_preprocessing_runs_two_processes_and_no_dealer() {
     let out = mpcc(&["run", "programs/basics.mpc", "--parties", "3", "--preprocessing", "ot"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("exactly 2 parties"), "{}", text(&out.stderr));
-    let out = mpcc(&["run", "programs/svm.mpc", "--parties", "2", "--network", "--preprocessing", "ot", "--set", "epochs=1"]);
+    let out =
+        mpcc(&["run", "programs/svm.mpc", "--parties", "2", "--network", "--preprocessing", "ot", "--set", "epochs=1"]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stdout.lines().any(|l| l.parse::<f64>().is_ok_and(|acc| (0.0..=1.0).contains(&acc))), "{stdout}");

@@ -106,7 +106,8 @@ impl OtPreprocessor {
                 comm.n_parties()
             )));
         }
-        let seed: [u8; 32] = Sha256::new().chain_update(b"mpcc ot preprocessing v1").chain_update(seed).finalize().into();
+        let seed: [u8; 32] =
+            Sha256::new().chain_update(b"mpcc ot preprocessing v1").chain_update(seed).finalize().into();
         // Count this transport's bytes apart from the online phase's (a counting one is kept).
         let comm = if comm.stats().is_some() { comm } else { Box::new(CountingComm::new(comm)) as Box<dyn Comm> };
         Ok(OtPreprocessor { party, comm: Some(comm), ctx: None, rng: ChaCha20Rng::from_seed(seed), seconds: 0.0 })
@@ -151,9 +152,7 @@ impl OtPreprocessor {
             Request::Trunc { n, bits } => elementwise::trunc_pairs(ctx, rng, *n, *bits)?,
             Request::BinTriple { n } => elementwise::and_triples(ctx, rng, *n)?,
             Request::MatTriple { a, b } => bilinear::matrix_triple(ctx, rng, a, b)?,
-            Request::ConvTriple { map, a, b, target, win } => {
-                bilinear::conv_triple(ctx, rng, *map, a, b, target, win)?
-            }
+            Request::ConvTriple { map, a, b, target, win } => bilinear::conv_triple(ctx, rng, *map, a, b, target, win)?,
         })
     }
 
