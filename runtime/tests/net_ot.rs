@@ -14,14 +14,13 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-type Outcome = Result<Vec<Vec<Vec<u64>>>, NetRunError<MpcError>>;
+/// Each request's parts, in order.
+type Shares = Vec<Vec<Vec<u64>>>;
+type Outcome = Result<Shares, NetRunError<MpcError>>;
+type Work = dyn Fn(usize, &mut mpcc_runtime::party::Party) -> Result<Shares, MpcError> + Sync;
 
 /// Runs `work(rank, party)` on both parties of a dealer-free networked run.
-fn run_pair(
-    tag: &str,
-    timeout: Duration,
-    work: &(dyn Fn(usize, &mut mpcc_runtime::party::Party) -> Result<Vec<Vec<Vec<u64>>>, MpcError> + Sync),
-) -> (Vec<Outcome>, Duration) {
+fn run_pair(tag: &str, timeout: Duration, work: &Work) -> (Vec<Outcome>, Duration) {
     let dir = std::env::temp_dir().join(format!("mpcc-net-ot-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let names: Vec<String> = vec!["ALICE".into(), "BOB".into()];
