@@ -105,7 +105,12 @@ pub fn run_party(
         let dealer = match (&args.dealer, ot) {
             (Some(_), true) => return Err("`--preprocessing ot` runs without a dealer: drop `--dealer`".to_string()),
             (Some(d), false) => resolve(d)?,
-            (None, false) => return Err("`--party` needs `--dealer HOST:PORT` (or `--preprocessing ot` for two parties with no dealer)".to_string()),
+            (None, false) => {
+                return Err(
+                    "`--party` needs `--dealer HOST:PORT` (or `--preprocessing ot` for two parties with no dealer)"
+                        .to_string(),
+                )
+            }
             // Unused: an OT run connects to no dealer.
             (None, true) => SocketAddr::from(([0, 0, 0, 0], 0)),
         };

@@ -17,7 +17,10 @@ use std::time::Instant;
 fn ot_run(reqs: &[Request]) -> (PreprocStats, [PreprocStats; 2], f64) {
     let mut ends = LocalComm::mesh(2).into_iter();
     let (c0, c1) = (ends.next().unwrap(), ends.next().unwrap());
-    let mut ps = [OtPreprocessor::new(Box::new(c0), rand::random()).unwrap(), OtPreprocessor::new(Box::new(c1), rand::random()).unwrap()];
+    let mut ps = [
+        OtPreprocessor::new(Box::new(c0), rand::random()).unwrap(),
+        OtPreprocessor::new(Box::new(c1), rand::random()).unwrap(),
+    ];
     let warm = Request::Triple { n: 1 };
     let run = |p: &mut OtPreprocessor, reqs: &[Request]| {
         let cpu0 = thread_cpu();

@@ -330,3 +330,19 @@ fn fixed_reproduces_the_secure_overflow_that_f64_hides() {
     assert!((fixed - mpc).abs() <= 2.0 / 65536.0, "--fixed {fixed}, MPC {mpc}");
     assert!(fixed.abs() < 1.0, "{fixed}");
 }
+
+#[test]
+fn ot_preprocessing_runs_two_processes_and_no_dealer() {
+    let out = mpcc(&["run", "programs/basics.mpc", "--parties", "3", "--preprocessing", "ot"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("exactly 2 parties"), "{}", text(&out.stderr));
+    let out =
+        mpcc(&["run", "programs/svm.mpc", "--parties", "2", "--network", "--preprocessing", "ot", "--set", "epochs=1"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.lines().any(|l| l.parse::<f64>().is_ok_and(|acc| (0.0..=1.0).contains(&acc))), "{stdout}");
+    for who in ["[ALICE]", "[BOB]"] {
+        assert!(stderr.lines().any(|l| l.starts_with(who) && l.contains("preprocessing (OT, no dealer)")), "{stderr}");
+    }
+    assert!(!stderr.contains("[DEALER]"), "no dealer process: {stderr}");
+}

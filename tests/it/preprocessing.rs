@@ -86,8 +86,7 @@ fn the_svm_runs_over_tls_with_no_dealer_at_all() {
     assert!(report.preprocessing_bytes > 0 && report.preprocessing_seconds > 0.0);
     // The dealer's run of the same program, for the accuracy it prints.
     let mut with_dealer = VecSink::default();
-    run_mpc(&program, 2, &RunConfig { preprocessing: Preprocessing::Dealer, ..cfg.clone() }, &mut with_dealer)
-        .unwrap();
+    run_mpc(&program, 2, &RunConfig { preprocessing: Preprocessing::Dealer, ..cfg.clone() }, &mut with_dealer).unwrap();
 
     // Keys for the two parties only: no dealer certificate exists.
     let keys = std::env::temp_dir().join(format!("mpcc-it-ot-net-{}", std::process::id()));

@@ -142,7 +142,8 @@ pub fn run_networked<T, E>(
         // A second link for the OT traffic, after the first (the lower rank dials again once its
         // first link is up; the listener's backlog holds the connection until the higher rank
         // accepts it). Its hello carries a derived fingerprint, so the two links cannot be mixed up.
-        let fingerprint = Sha256::new().chain_update(hello.fingerprint).chain_update(b"ot preprocessing link").finalize();
+        let fingerprint =
+            Sha256::new().chain_update(hello.fingerprint).chain_update(b"ot preprocessing link").finalize();
         let ot_spec = MeshSpec { hello: Hello { fingerprint: fingerprint.into(), ..hello.clone() }, ..mesh_spec };
         match connect_mesh(&ot_spec, &listener, &vec![None; n], cfg) {
             Ok(m) => Some(TcpComm::new(spec.rank, m.links, cfg.timeout)),

@@ -107,7 +107,8 @@ impl CotReceiver {
         let mut t = vec![0u64; KAPPA * words];
         let mut u = vec![0u64; KAPPA * words];
         let r: Vec<u64> = (0..words).map(|w| choices.get(w).copied().unwrap_or(0) & low_mask(m, w)).collect();
-        for ((tc, uc), (g0, g1)) in t.chunks_exact_mut(words.max(1)).zip(u.chunks_exact_mut(words.max(1))).zip(&mut self.prgs)
+        for ((tc, uc), (g0, g1)) in
+            t.chunks_exact_mut(words.max(1)).zip(u.chunks_exact_mut(words.max(1))).zip(&mut self.prgs)
         {
             g0.fill(tc);
             g1.fill(uc);

@@ -165,9 +165,13 @@ pub fn conv_triple(
             if let Some(u) = unit.get_mut(q) {
                 *u = 1;
             }
-            let got = ring::from_vec("conv2d", unit_shape, unit)
-                .map_err(bad)
-                .and_then(|e| if recv_b { conv(&at, &e) } else { conv(&e, &bt) });
+            let got = ring::from_vec("conv2d", unit_shape, unit).map_err(bad).and_then(|e| {
+                if recv_b {
+                    conv(&at, &e)
+                } else {
+                    conv(&e, &bt)
+                }
+            });
             match got {
                 Ok(t) => v.iter_mut().zip(t.iter()).for_each(|(w, x)| *w = *x),
                 Err(e) => failure = Some(e),

@@ -16,9 +16,9 @@ use crate::ot::{messages, OtError};
 /// At most this many correlation words in one batch of transfers (16 MiB).
 pub const CHUNK_WORDS: usize = 1 << 21;
 
-/// At most this many transfers in one batch: the batch's rows, hashes and corrections then stay
-/// in the CPU's caches (larger batches measured slower, docs/performance.md).
-pub const CHUNK_TRANSFERS: usize = 1 << 14;
+/// At most this many transfers in one batch: the batch's buffers stay small and are reused by
+/// the allocator instead of being mapped afresh (2^11 measured fastest, docs/performance.md).
+pub const CHUNK_TRANSFERS: usize = 1 << 11;
 
 /// One party's end of the two IKNP instances and the hash.
 pub struct OtCtx {

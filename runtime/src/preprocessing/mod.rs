@@ -106,7 +106,8 @@ impl OtPreprocessor {
                 comm.n_parties()
             )));
         }
-        let seed: [u8; 32] = Sha256::new().chain_update(b"mpcc ot preprocessing v1").chain_update(seed).finalize().into();
+        let seed: [u8; 32] =
+            Sha256::new().chain_update(b"mpcc ot preprocessing v1").chain_update(seed).finalize().into();
         // Count this transport's bytes apart from the online phase's (a counting one is kept).
         let comm = if comm.stats().is_some() { comm } else { Box::new(CountingComm::new(comm)) as Box<dyn Comm> };
         Ok(OtPreprocessor { party, comm: Some(comm), ctx: None, rng: ChaCha20Rng::from_seed(seed), seconds: 0.0 })

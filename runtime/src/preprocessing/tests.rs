@@ -125,7 +125,13 @@ fn convolution_triples_hold_for_every_map() {
     ];
     let reqs: Vec<Request> = cases
         .iter()
-        .map(|(map, a, b, target)| Request::ConvTriple { map: *map, a: a.clone(), b: b.clone(), target: target.clone(), win })
+        .map(|(map, a, b, target)| Request::ConvTriple {
+            map: *map,
+            a: a.clone(),
+            b: b.clone(),
+            target: target.clone(),
+            win,
+        })
         .collect();
     let (g0, g1, _) = run_both(&reqs, 7);
     for (((map, a_shape, b_shape, target), s0), s1) in cases.iter().zip(&g0).zip(&g1) {

@@ -182,7 +182,8 @@ fn clients(
             .zip(comms)
             .enumerate()
             .map(|(i, (ps, comm))| {
-                let ot = OtPreprocessor::new(comm, ps.own).map_err(|e| RunError::new(ErrorKind::Config, e.to_string()))?;
+                let ot =
+                    OtPreprocessor::new(comm, ps.own).map_err(|e| RunError::new(ErrorKind::Config, e.to_string()))?;
                 Ok(DealerClient::from_ot(i, ot))
             })
             .collect();

@@ -174,7 +174,8 @@ impl MpcReport {
                 .iter()
                 .map(|p| format!("{} {}", p.name, bytes_text(p.preprocessing.map_or(0, |s| s.bytes_sent))))
                 .collect();
-            let transfers: u64 = self.parties.iter().filter_map(|p| p.preprocessing).map(|p| p.transfers).max().unwrap_or(0);
+            let transfers: u64 =
+                self.parties.iter().filter_map(|p| p.preprocessing).map(|p| p.transfers).max().unwrap_or(0);
             out += &format!(
                 "  preprocessing (OT, no dealer): {:.3} s, {transfers} OTs, sent: {}\n  online: {:.3} s, sent: {}\n",
                 self.preprocessing_seconds,
