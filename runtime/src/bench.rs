@@ -247,9 +247,8 @@ pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow
     let xf = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&dims), xs)
         .unwrap_or_else(|_| ndarray::ArrayD::zeros(ndarray::IxDyn(&dims)));
     let plain = time_plain(reps, || plain_pool2d(PoolOp::Max, &xf, [2, 2], &pool));
-    let ms = secure(n, reps, &x, &x, 16, &|p: &mut Party, a: &Shared, _: &Shared| {
-        pool2d(p, PoolOp::Max, a, [2, 2], &pool)
-    })?;
+    let ms =
+        secure(n, reps, &x, &x, 16, &|p: &mut Party, a: &Shared, _: &Shared| pool2d(p, PoolOp::Max, a, [2, 2], &pool))?;
     rows.push(row("max_pool2d 2×2 of [100,16,24,24]", "f64 max_pool2d", plain, Ok(ms)));
 
     // Name, op, input range, the plaintext function.

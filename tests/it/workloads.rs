@@ -199,8 +199,7 @@ fn lenet_inference_on_8_images_matches_plaintext_with_2_and_3_parties() {
         let pred: Array1<f64> = read_array(&bob.join("predictions.npy")).unwrap();
         assert_eq!(pred, plain, "{parties} parties: the private predictions equal the plaintext engine's");
         // The program's only opening: the predictions, to BOB.
-        let opened: Vec<(&str, &str)> =
-            report.audit.entries.iter().map(|e| (e.kind.as_str(), e.to.as_str())).collect();
+        let opened: Vec<(&str, &str)> = report.audit.entries.iter().map(|e| (e.kind.as_str(), e.to.as_str())).collect();
         assert_eq!(opened, [("output", "BOB")], "{parties} parties");
     }
     std::fs::remove_dir_all(&base).unwrap();

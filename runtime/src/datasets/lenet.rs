@@ -223,17 +223,18 @@ impl Lenet {
         }
         let (k, pool) = pool2();
         let ar = Arith::plain();
-        let dp2 = delta.into_dyn().into_shape_with_order(IxDyn(&[trace.f.nrows(), 16, 5, 5])).map_err(|e| {
-            DatasetError::Train { message: e.to_string() }
-        })?;
+        let dp2 = delta
+            .into_dyn()
+            .into_shape_with_order(IxDyn(&[trace.f.nrows(), 16, 5, 5]))
+            .map_err(|e| DatasetError::Train { message: e.to_string() })?;
         let dz2 = relu_back(pool2d_grad(PoolOp::Max, &trace.a2, &dp2, k, &pool).map_err(err)?, &trace.z2);
         let valid = Window2d { stride: [1, 1], padding: [0, 0] };
-        set(&mut grads, 2, conv2d_grad_w(&trace.p1, &dz2, &SHAPES[2], &valid, &ar).map_err(err)?);
+        set(&mut grads, 2, conv2d_grad_w(&trace.p1, &dz2, SHAPES[2], &valid, &ar).map_err(err)?);
         set(&mut grads, 3, dz2.sum_axis(Axis(3)).sum_axis(Axis(2)).sum_axis(Axis(0)));
         let dp1 = conv2d_grad_x(&dz2, param(p, 2)?, trace.p1.shape(), &valid, &ar).map_err(err)?;
         let dz1 = relu_back(pool2d_grad(PoolOp::Max, &trace.a1, &dp1, k, &pool).map_err(err)?, &trace.z1);
         let same = Window2d { stride: [1, 1], padding: [2, 2] };
-        set(&mut grads, 0, conv2d_grad_w(&trace.x, &dz1, &SHAPES[0], &same, &ar).map_err(err)?);
+        set(&mut grads, 0, conv2d_grad_w(&trace.x, &dz1, SHAPES[0], &same, &ar).map_err(err)?);
         set(&mut grads, 1, dz1.sum_axis(Axis(3)).sum_axis(Axis(2)).sum_axis(Axis(0)));
         Ok((grads, loss))
     }

@@ -32,16 +32,17 @@ pub mod svm;
 mod tests;
 
 pub use error::{DatasetError, IdxError};
-pub use mlp::{train_mlp, Mlp, MlpConfig, TrainEvent};
 pub use lenet::{train_lenet, Lenet, LenetConfig};
-pub use mnist::{train_lenet_model, train_mnist_model, write_lenet_model, write_mnist, write_mnist_model, MnistTrainReport};
+pub use mlp::{train_mlp, Mlp, MlpConfig, TrainEvent};
+pub use mnist::{
+    train_lenet_model, train_mnist_model, write_lenet_model, write_mnist, write_mnist_model, MnistTrainReport,
+};
 pub use scenarios::{write_breast_cancer, write_svm_scenarios, Scenario};
 
 use std::path::{Path, PathBuf};
 
 /// The recipes this module provides, for `mpcc gen-data`'s help and errors.
-pub const RECIPES: [&str; 6] =
-    ["svm-scenarios", "breast-cancer", "mnist", "mnist-model", "mnist-split", "lenet-model"];
+pub const RECIPES: [&str; 6] = ["svm-scenarios", "breast-cancer", "mnist", "mnist-model", "mnist-split", "lenet-model"];
 
 /// Options some recipes take besides the output folder and the seed.
 #[derive(Debug, Clone, PartialEq)]
