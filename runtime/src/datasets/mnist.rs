@@ -12,7 +12,7 @@ use super::folders::{copy_file, write_array};
 use super::idx::{load_mnist, MnistSplit};
 use super::lenet::{train_lenet, Lenet, LenetConfig};
 use super::mlp::{train_mlp, Mlp, MlpConfig, TrainEvent};
-use ndarray::Array1;
+use ndarray::{Array1, ArrayView2};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -72,11 +72,27 @@ pub fn train_mnist_model(
     config: &MlpConfig,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<(Mlp, MnistTrainReport), DatasetError> {
-    let train = load_mnist(data_dir, MnistSplit::Train, None)?;
+    train_and_measure(
+        data_dir,
+        on_event,
+        |images, labels, on_event| train_mlp(images, labels, config, on_event),
+        |model, images, labels| Ok(model.accuracy(images, labels)),
+    )
+}
+
+/// Loads both MNIST splits, trains a model with `train` (counting the epochs' losses and the
+/// seconds spent) and measures it with `accuracy` on the test and training sets.
+fn train_and_measure<M>(
+    data_dir: &Path,
+    on_event: &mut dyn FnMut(TrainEvent),
+    train: impl FnOnce(ArrayView2<'_, f64>, &[u8], &mut dyn FnMut(TrainEvent)) -> Result<M, DatasetError>,
+    accuracy: impl Fn(&M, ArrayView2<'_, f64>, &[u8]) -> Result<f64, DatasetError>,
+) -> Result<(M, MnistTrainReport), DatasetError> {
+    let train_set = load_mnist(data_dir, MnistSplit::Train, None)?;
     let test = load_mnist(data_dir, MnistSplit::Test, None)?;
     let start = Instant::now();
     let mut epoch_losses = Vec::new();
-    let model = train_mlp(train.images.view(), &train.labels, config, &mut |event| {
+    let model = train(train_set.images.view(), &train_set.labels, &mut |event| {
         if let TrainEvent::Epoch { loss, .. } = &event {
             epoch_losses.push(*loss);
         }
@@ -84,8 +100,8 @@ pub fn train_mnist_model(
     })?;
     let seconds = start.elapsed().as_secs_f64();
     let report = MnistTrainReport {
-        test_accuracy: model.accuracy(test.images.view(), &test.labels),
-        train_accuracy: model.accuracy(train.images.view(), &train.labels),
+        test_accuracy: accuracy(&model, test.images.view(), &test.labels)?,
+        train_accuracy: accuracy(&model, train_set.images.view(), &train_set.labels)?,
         epoch_losses,
         seconds,
     };
@@ -112,24 +128,12 @@ pub fn train_lenet_model(
     config: &LenetConfig,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<(Lenet, MnistTrainReport), DatasetError> {
-    let train = load_mnist(data_dir, MnistSplit::Train, None)?;
-    let test = load_mnist(data_dir, MnistSplit::Test, None)?;
-    let start = Instant::now();
-    let mut epoch_losses = Vec::new();
-    let model = train_lenet(train.images.view(), &train.labels, config, &mut |event| {
-        if let TrainEvent::Epoch { loss, .. } = &event {
-            epoch_losses.push(*loss);
-        }
-        on_event(event);
-    })?;
-    let seconds = start.elapsed().as_secs_f64();
-    let report = MnistTrainReport {
-        test_accuracy: model.accuracy(test.images.view(), &test.labels)?,
-        train_accuracy: model.accuracy(train.images.view(), &train.labels)?,
-        epoch_losses,
-        seconds,
-    };
-    Ok((model, report))
+    train_and_measure(
+        data_dir,
+        on_event,
+        |images, labels, on_event| train_lenet(images, labels, config, on_event),
+        |model, images, labels| model.accuracy(images, labels),
+    )
 }
 
 /// The `lenet-model` recipe: trains LeNet-5 with `config` (its seed replaced by `seed`) and
