@@ -119,6 +119,11 @@ fn batchnorm_and_softmax_model_matches_onnxruntime() {
 }
 
 #[test]
+fn zero_pad_read_by_a_linear_layer_matches_onnxruntime() {
+    check_model("pad");
+}
+
+#[test]
 fn unsupported_ops_and_truncated_files_are_clear_errors() {
     let dir = scratch("errors");
     let out =

@@ -7,7 +7,7 @@
 //! The [`Plan`] is made before the walk: a BatchNormalization whose input is a Conv or Gemm read by
 //! nothing else is folded into that node's weight and bias (`w·s`, `(b − mean)·s + beta`, with
 //! `s = gamma / sqrt(var + eps)`), and a zero Pad of the spatial axes read only by a Conv becomes
-//! the Conv's padding.
+//! the Conv's padding. Any other zero Pad is a `cat` of zero blocks along each padded axis.
 
 use super::ops::{attr_f, attr_i, attr_ints, ints, unsupported};
 use super::shape::{self, Dim, Shape};
@@ -127,12 +127,67 @@ pub(crate) fn node(tr: &mut Tr<'_>, index: usize, node: &NodeProto) -> Result<()
             Ok(())
         }
         "BatchNormalization" => batch_norm(tr, index, node),
-        "Pad" => Err(unsupported(
-            node,
-            "a Pad is supported when it pads the last two axes with zeros, symmetrically, and only a Conv reads it (it becomes the Conv's padding)",
-        )),
+        "Pad" => pad(tr, node),
         _ => Err(unsupported(node, "not a convolution or pooling op")),
     }
+}
+
+/// A zero Pad not folded into a Conv: along each padded axis, `cat` of zero blocks (a slice of
+/// the tensor times 0, so that they share its batch size) around the tensor.
+fn pad(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
+    let (mode, value) = pad_mode(tr, node);
+    if mode != "constant" || value != 0.0 {
+        return Err(unsupported(node, format!("mode `{mode}` with value {value} (only zero padding is supported)")));
+    }
+    let Val::Var { name, shape: s } = tr.input(node, 0)? else {
+        return Err(unsupported(node, "padding a known tensor"));
+    };
+    let pads = pads_of(tr, node)?.ok_or_else(|| unsupported(node, "no pads"))?;
+    let rank = s.len();
+    if pads.len() != 2 * rank {
+        return Err(unsupported(node, format!("{} pads for a tensor of rank {rank}", pads.len())));
+    }
+    if node.input.get(3).is_some_and(|a| !a.is_empty()) {
+        return Err(unsupported(node, "the `axes` input (opset 18)"));
+    }
+    let mut x = name;
+    let mut shape = s.clone();
+    let mut steps = Vec::new();
+    for axis in 0..rank {
+        let (before, after) = (pads.get(axis).copied().unwrap_or(0), pads.get(axis + rank).copied().unwrap_or(0));
+        if before == 0 && after == 0 {
+            continue;
+        }
+        let n = match shape.get(axis) {
+            Some(Dim::N(n)) if before >= 0 && after >= 0 && before as usize <= *n && after as usize <= *n => *n,
+            _ => return Err(unsupported(
+                node,
+                format!(
+                    "pads {pads:?}: only non-negative padding, at most the axis' size, of an axis other than the batch"
+                ),
+            )),
+        };
+        let block = |p: i64| format!("{x}[{}0:{p}] * 0", ":, ".repeat(axis));
+        let mut parts = Vec::new();
+        if before > 0 {
+            parts.push(block(before));
+        }
+        parts.push(x.clone());
+        if after > 0 {
+            parts.push(block(after));
+        }
+        steps.push(format!("cat([{}], {axis})", parts.join(", ")));
+        if let Some(d) = shape.get_mut(axis) {
+            *d = Dim::N(n + before as usize + after as usize);
+        }
+        // The next axis pads this result: bind it.
+        let tmp = tr.names.fresh(&format!("{}_axis{axis}", node.name()));
+        let statement = format!("let {tmp} = {};", steps.last().cloned().unwrap_or_default());
+        tr.lines.push(format!("    {statement:<60} // {} (Pad): zeros along axis {axis}", node.name()));
+        x = tmp;
+    }
+    tr.emit(node, x, &[&s], shape);
+    Ok(())
 }
 
 /// A computed `[n, c, h, w]` input.
