@@ -22,12 +22,14 @@ pub struct Analysis {
 pub struct Document {
     pub text: String,
     pub version: i32,
+    /// Its file on disk (a `file://` URI), from which its `use` items are resolved.
+    pub path: Option<std::path::PathBuf>,
     analysis: Option<Analysis>,
 }
 
 impl Document {
     pub fn new(text: String, version: i32) -> Document {
-        Document { text, version, analysis: None }
+        Document { text, version, path: None, analysis: None }
     }
 
     /// Applies the changes of one `didChange`, in order.
@@ -50,12 +52,55 @@ impl Document {
     /// The compilation of the current text (compiled now if the text changed since).
     pub fn analysis(&mut self) -> &Analysis {
         let text = &self.text;
+        let path = &self.path;
         self.analysis.get_or_insert_with(|| {
-            let compiled = mpcc_compiler::compile(text, &CompileOptions::default());
+            let options = CompileOptions::default();
+            let compiled = match path.as_ref().and_then(|p| p.to_str()) {
+                // `use` items are read from disk next to the document, as `mpcc check` reads them.
+                Some(name) => mpcc_compiler::compile_files(name, text, &crate::source::DiskFiles, &options, None),
+                None => mpcc_compiler::compile(text, &options),
+            };
             let headers = compiled.ast.as_ref().map(|ast| convert::headers(text, ast)).unwrap_or_default();
-            Analysis { diagnostics: compiled.diagnostics, symbols: compiled.symbols, headers }
+            let diagnostics = compiled.diagnostics.into_iter().map(|d| in_this_file(d, text)).collect();
+            let symbols = compiled.symbols.into_iter().filter(|s| (s.span.end as usize) <= text.len()).collect();
+            Analysis { diagnostics, symbols, headers }
         })
     }
+}
+
+/// A diagnostic whose span lies in a used file is shown on the document's first `use` item
+/// (the editor shows one file), its message saying so.
+fn in_this_file(mut d: Diagnostic, text: &str) -> Diagnostic {
+    if (d.span.end as usize) <= text.len() {
+        return d;
+    }
+    let at = text.find("use ").unwrap_or(0);
+    let end = text.get(at..).and_then(|rest| rest.find(';')).map_or(at, |k| at + k + 1);
+    d.message = format!("in a used file: {}", d.message);
+    d.span = Span::new(at, end);
+    d.secondary.retain(|(span, _)| (span.end as usize) <= text.len());
+    d
+}
+
+/// `%20` and friends in a URI's path as the bytes they stand for.
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The open documents by URI.
@@ -66,7 +111,9 @@ pub struct Documents {
 
 impl Documents {
     pub fn open(&mut self, uri: &str, text: String, version: i32) {
-        self.docs.insert(uri.to_string(), Document::new(text, version));
+        let mut doc = Document::new(text, version);
+        doc.path = uri.strip_prefix("file://").map(|p| std::path::PathBuf::from(percent_decode(p)));
+        self.docs.insert(uri.to_string(), doc);
     }
     pub fn close(&mut self, uri: &str) {
         self.docs.remove(uri);

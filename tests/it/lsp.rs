@@ -298,8 +298,8 @@ fn lsp_diagnostics_agree_with_check_json_on_every_rejected_golden_program() {
         .expect("the reject folder")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "mpc"))
-        // The editor compiles the open text alone (a `use` there is E0120: docs/language.md);
-        // the programs about used files are the command line's.
+        // These documents have no file on disk (their URIs are made up), so their `use` items
+        // cannot be read; the programs about used files are compared by the command line's tests.
         .filter(|p| !std::fs::read_to_string(p).unwrap_or_default().contains("\nuse \""))
         .collect();
     files.sort();
@@ -347,4 +347,25 @@ fn lsp_diagnostics_agree_with_check_json_on_every_rejected_golden_program() {
         }
     }
     assert_eq!(client.finish(), Some(0));
+}
+
+#[test]
+fn a_document_reads_its_used_files_from_disk() {
+    let dir = std::env::temp_dir().join(format!("mpcc-lsp-use-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    std::fs::write(dir.join("m.mpc"), "fn double(v) { return v * 2; }\n").expect("write");
+    std::fs::write(dir.join("bad.mpc"), "fn f() { return nope; }\n").expect("write");
+    let mut client = Client::start(false);
+    let good = format!("file://{}", dir.join("main.mpc").display());
+    open(&mut client, &good, "use \"m.mpc\";\nparties ALICE, BOB;\nprint(double(ones(2)));\n");
+    let diags = client.diagnostics(&good)["diagnostics"].as_array().expect("a list").clone();
+    assert!(diags.is_empty(), "the used file is found: {diags:#?}");
+    let bad = format!("file://{}", dir.join("other.mpc").display());
+    open(&mut client, &bad, "use \"bad.mpc\";\nparties ALICE, BOB;\nprint(f());\n");
+    let diags = client.diagnostics(&bad)["diagnostics"].as_array().expect("a list").clone();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["code"], "E0101", "{diags:#?}");
+    assert_eq!(diags[0]["range"]["start"]["line"], 0, "shown on the `use` line: {diags:#?}");
+    assert!(diags[0]["message"].as_str().is_some_and(|m| m.starts_with("in a used file:")), "{diags:#?}");
 }
