@@ -114,9 +114,27 @@ pub fn pool2d(party: &mut Party, op: PoolOp, x: &Shared, k: [u32; 2], win: &Wind
     }
 }
 
+/// `max_pool2d` of a share and the one-hot of each window's chosen element (for its gradient),
+/// from one comparison tree: ⌈log2(kh·kw)⌉ levels of (comparison + selection), as [`pool2d`].
+pub fn max_pool2d_tracked(
+    party: &mut Party,
+    x: &Shared,
+    k: [u32; 2],
+    win: &Window2d,
+) -> Result<(Shared, Shared), MpcError> {
+    let what = mpcc_ir::pool_name(PoolOp::Max);
+    let cols = pool_gather(&x.data, window(k), win, &max_pad(party), what).map_err(|e| party.invalid("pool2d", e.message))?;
+    let cols = Shared { data: cols, scale: x.scale };
+    let axis = Some(cols.data.ndim().saturating_sub(1));
+    let reduced = reduce_extreme(party, &cols, axis, Extreme::Max, true)?;
+    let one_hot = reduced.one_hot.ok_or_else(|| party.invalid("pool2d", "the comparison tree lost the positions"))?;
+    Ok((reduced.values, one_hot))
+}
+
 /// The adjoint of [`pool2d`] at `x`, applied to `dy` (both private, or `x` only for its shape
-/// with `Avg`). Cost: `Max`, the comparison tree with its one-hot plus one product of a 0/1 share
-/// by `dy` per window element; `Avg`, one truncation.
+/// with `Avg`). Cost: `Max`, the comparison tree with its one-hot — none when `one_hot` comes
+/// from the forward pass ([`max_pool2d_tracked`]) — plus one product of a 0/1 share by `dy` per
+/// window element; `Avg`, one truncation.
 pub fn pool2d_grad(
     party: &mut Party,
     op: PoolOp,
@@ -124,21 +142,23 @@ pub fn pool2d_grad(
     dy: &Shared,
     k: [u32; 2],
     win: &Window2d,
+    one_hot: Option<&Shared>,
 ) -> Result<Shared, MpcError> {
     let what = mpcc_ir::pool_name(op);
     let kk = window(k);
-    let inv = |e: RunError| party.invalid("pool2d", e.message);
     let g_shape: Vec<usize> = dy.shape().iter().copied().chain([kk[0] * kk[1]]).collect();
     let dy_b = ring::broadcast_to("pool2d", &dy.data.clone().insert_axis(ndarray::Axis(dy.data.ndim())), &g_shape)?;
     let spread = match op {
         PoolOp::Max => {
-            let cols = pool_gather(&x.data, kk, win, &max_pad(party), what).map_err(inv)?;
-            let cols = Shared { data: cols, scale: x.scale };
-            let axis = Some(cols.data.ndim().saturating_sub(1));
-            let one_hot = reduce_extreme(party, &cols, axis, Extreme::Max, true)?
-                .one_hot
-                .ok_or_else(|| party.invalid("pool2d", "the comparison tree lost the positions"))?;
-            mul::mul(party, &one_hot, &Shared { data: dy_b, scale: dy.scale })?
+            let computed;
+            let one_hot = match one_hot {
+                Some(h) if h.shape() == g_shape.as_slice() => h,
+                _ => {
+                    computed = max_pool2d_tracked(party, x, k, win)?.1;
+                    &computed
+                }
+            };
+            mul::mul(party, one_hot, &Shared { data: dy_b, scale: dy.scale })?
         }
         PoolOp::Avg => arith::div_public(party, &Shared { data: dy_b, scale: dy.scale }, (kk[0] * kk[1]) as f64)?,
     };

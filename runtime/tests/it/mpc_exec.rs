@@ -430,3 +430,34 @@ print(reveal(w @ x));
     assert_eq!(err.expected_shape.as_deref(), Some("[2, ?]"), "{err}");
     assert!(err.span.is_some());
 }
+
+/// A max-pool and its gradient: the gradient reuses the forward pool's one-hot, so the run
+/// compares each pooled element once (not twice), and still matches plaintext.
+const POOL_GRAD: &str = r#"
+parties ALICE, BOB;
+let x = private(src=ALICE, load("img.npy"));
+let w = private(src=BOB, load("w.npy"));
+let m = max_pool2d(x * w, 2);
+let loss = sum(square(flatten(m, 1)));
+let g = grad(loss, [w]);
+output(g, to=BOB);
+print(reveal(loss));
+"#;
+
+#[test]
+fn a_max_pool_gradient_reuses_the_forward_comparisons() {
+    let dir = temp_dir("pool_grad");
+    let img: Vec<f64> = (0..32).map(|i| ((i as f64) * 0.61).sin()).collect();
+    write_npy(&dir, "img.npy", &[2, 1, 4, 4], img);
+    write_npy(&dir, "w.npy", &[1, 1, 4, 4], (0..16).map(|i| 0.5 + (i as f64) * 0.05).collect());
+    let program = compile_src(POOL_GRAD, &[]);
+    let mut plain = VecSink::default();
+    run_plain(&program, &RunConfig::with_dir(&dir, 2), &mut plain).expect("plaintext run");
+    for n in [2, 3] {
+        let mut sink = VecSink::default();
+        let report = run_mpc(&program, n, &cfg(&dir, n, 11), &mut sink).unwrap_or_else(|e| panic!("{n} parties: {e}"));
+        assert_events_close(&plain.events, &sink.events, TOL, &format!("{n} parties"));
+        // The forward pool compares the 32 pooled elements; the gradient adds none.
+        assert_eq!(report.comparisons, 32, "{n} parties");
+    }
+}

@@ -150,7 +150,7 @@ impl<'a> Machine<'a> {
             seq: 0,
             warned: HashSet::new(),
             audit: AuditLog::default(),
-            counters: Counters::default(),
+            counters: Counters { pool_one_hots: super::ops::PoolOneHots::for_program(program), ..Counters::default() },
             values_computed: 0,
             warnings: 0,
             files_written: Vec::new(),

@@ -18,12 +18,40 @@ use crate::share::Shared;
 use mpcc_ir::{ArgOp, BinaryOp, Op, PoolOp, ReduceOp, UnaryOp, ValueId, Window2d};
 
 /// What the executor counts on one party beyond the transport and dealer counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Counters {
     /// Elements compared (each a most-significant-bit extraction).
     pub comparisons: u64,
     /// Private values computed.
     pub private_ops: u64,
+    /// The one-hots of forward max-pools whose input a max-pool gradient reads, so that the
+    /// gradient reuses the forward comparisons (see [`PoolOneHots`]).
+    pub pool_one_hots: PoolOneHots,
+}
+
+/// Forward max-pool one-hots kept for their gradients: which `(input, window)` pairs a
+/// `Pool2dGrad` of the program reads, and, per input value, the one-hot its forward pool made
+/// with a copy of the input's shares (a gradient reuses the one-hot only for those same shares,
+/// so a loop that recomputes the input never reuses a stale one).
+#[derive(Debug, Default)]
+pub struct PoolOneHots {
+    pub wanted: Vec<(ValueId, [u32; 2], mpcc_ir::Window2d)>,
+    pub kept: std::collections::HashMap<ValueId, (crate::ring::RingTensor, [u32; 2], mpcc_ir::Window2d, Shared)>,
+}
+
+impl PoolOneHots {
+    /// The pairs `program`'s max-pool gradients read.
+    pub fn for_program(program: &mpcc_ir::Program) -> PoolOneHots {
+        let wanted = program
+            .values
+            .iter()
+            .filter_map(|d| match &d.op {
+                Op::Pool2dGrad { op: PoolOp::Max, x, k, win, .. } => Some((*x, *k, *win)),
+                _ => None,
+            })
+            .collect();
+        PoolOneHots { wanted, kept: Default::default() }
+    }
 }
 
 /// The operand getter the dispatch reads from.
@@ -162,22 +190,31 @@ pub fn private_op<'t>(
             let target = construct::dims_from_tensor(public(get, *w_shape)?, "conv2d")?;
             conv_op(party, ConvMap::GradW, get(*x)?, get(*dy)?, &target, win)
         }
-        Op::Pool2d { op, x, k, win } => {
-            let x = as_shared(party, get(*x)?, f)?;
+        Op::Pool2d { op, x: x_id, k, win } => {
+            let x = as_shared(party, get(*x_id)?, f)?;
             check_pool(x.shape(), *k, win, *op)?;
             if *op == PoolOp::Max {
                 counters.comparisons += x.len() as u64;
+            }
+            let wanted = counters.pool_one_hots.wanted.contains(&(*x_id, *k, *win));
+            if *op == PoolOp::Max && wanted {
+                let (values, one_hot) = conv::max_pool2d_tracked(party, &x, *k, win).map_err(mpc_err)?;
+                counters.pool_one_hots.kept.insert(*x_id, (x.data.clone(), *k, *win, one_hot));
+                return Ok(values);
             }
             conv::pool2d(party, *op, &x, *k, win).map_err(mpc_err)
         }
-        Op::Pool2dGrad { op, x, dy, k, win } => {
-            let x = as_shared(party, get(*x)?, f)?;
+        Op::Pool2dGrad { op, x: x_id, dy, k, win } => {
+            let x = as_shared(party, get(*x_id)?, f)?;
             let dy = as_shared(party, get(*dy)?, f)?;
             check_pool(x.shape(), *k, win, *op)?;
-            if *op == PoolOp::Max {
+            // The forward pool's one-hot, if it pooled these very shares with this window.
+            let kept = counters.pool_one_hots.kept.get(x_id);
+            let one_hot = kept.filter(|(xs, kk, w, _)| *xs == x.data && kk == k && w == win).map(|(.., h)| h);
+            if *op == PoolOp::Max && one_hot.is_none() {
                 counters.comparisons += x.len() as u64;
             }
-            conv::pool2d_grad(party, *op, &x, &dy, *k, win).map_err(mpc_err)
+            conv::pool2d_grad(party, *op, &x, &dy, *k, win, one_hot).map_err(mpc_err)
         }
         Op::Index { x, items } => {
             let x = share(get, *x)?;
