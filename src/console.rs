@@ -33,4 +33,3 @@ impl Sink for Console<'_> {
         }
     }
 }
-

@@ -52,7 +52,10 @@ mod tests {
         assert_eq!(sum.shape(), &[2, 3]);
         assert_eq!(sum.iter().copied().collect::<Vec<_>>(), vec![0, 1, 2, 2, 3, 4]);
         let real = ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.5, -1.0]).unwrap();
-        assert_eq!(zip_with(&real, &real, |x: f64, y: f64| x * y).unwrap().into_raw_vec_and_offset().0, vec![2.25, 1.0]);
+        assert_eq!(
+            zip_with(&real, &real, |x: f64, y: f64| x * y).unwrap().into_raw_vec_and_offset().0,
+            vec![2.25, 1.0]
+        );
         assert!(zip_with(&real, &row, |x: f64, y: u64| x + y as f64).is_none());
     }
 }

@@ -203,7 +203,8 @@ impl FloatFormat {
             let frac_len = |s: &Scientific| s.mantissa.split_once('.').map_or(0, |(_, f)| f.len());
             format.precision = parts.iter().map(frac_len).max().unwrap_or(0);
             format.exp_digits = parts.iter().map(|s| s.exp.unsigned_abs().to_string().len()).max().unwrap_or(0).max(2);
-            format.pad_left = finite.iter().zip(&parts).map(|(x, s)| 1 + sign(*x, &s.mantissa).len()).max().unwrap_or(1);
+            format.pad_left =
+                finite.iter().zip(&parts).map(|(x, s)| 1 + sign(*x, &s.mantissa).len()).max().unwrap_or(1);
             format.pad_right = format.exp_digits + 2 + format.precision;
         } else {
             let parts: Vec<Positional> = finite.iter().map(|x| positional(*x, precision)).collect();

@@ -24,7 +24,8 @@ fn matches_numpy_on_every_reference_case() {
     assert!(cases.len() > 60, "the reference file lost its cases");
     let mut failures = Vec::new();
     for case in cases {
-        let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> =
+            case["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
         let values: Vec<f64> = case["values"].as_array().unwrap().iter().map(decode).collect();
         let precision = case["precision"].as_u64().unwrap() as usize;
         let tensor = ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap();

@@ -138,10 +138,21 @@ fn compare_picks_the_comparison_protocol() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("2-party"), "{}", text(&out.stderr));
     let run = |mode: &str| {
-        let out = mpcc(&["run", "programs/svm.mpc", "--compare", mode, "--seed", "7", "--set", "epochs=2", "--stats", "json"]);
+        let out = mpcc(&[
+            "run",
+            "programs/svm.mpc",
+            "--compare",
+            mode,
+            "--seed",
+            "7",
+            "--set",
+            "epochs=2",
+            "--stats",
+            "json",
+        ]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        let report: serde_json::Value =
-            serde_json::from_str(text(&out.stderr).lines().last().unwrap_or("")).expect("--stats json is one JSON line");
+        let report: serde_json::Value = serde_json::from_str(text(&out.stderr).lines().last().unwrap_or(""))
+            .expect("--stats json is one JSON line");
         (last_number(&text(&out.stdout)), report["rounds"].as_u64().unwrap_or(0))
     };
     let ((fss, fss_rounds), (tree, tree_rounds)) = (run("fss"), run("tree"));

@@ -12,7 +12,12 @@ use std::time::{Duration, Instant};
 const LEAK: &str = "parties ALICE, BOB;\nlet s = private(src=ALICE, ones(3));\nlet t = s * 2;\nprint(t);\n";
 
 fn nvim_available() -> bool {
-    Command::new("nvim").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("nvim")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 #[test]
@@ -49,7 +54,8 @@ fn neovim_shows_the_leak_its_label_and_clears_it_after_the_fix() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let seen: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("the script wrote its findings")).unwrap();
+    let seen: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("the script wrote its findings")).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(seen["error"], Value::Null, "the script failed: {seen}");
     assert_eq!(seen["attached"], Value::Bool(true), "{seen}");

@@ -127,7 +127,9 @@ fn the_editor_grammar_names_exactly_the_builtins() {
     let mut in_grammar: Vec<String> = patterns
         .iter()
         .filter_map(|p| p["match"].as_str())
-        .filter_map(|m| m.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map(|(group, _)| group.to_string()))
+        .filter_map(|m| {
+            m.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map(|(group, _)| group.to_string())
+        })
         .flat_map(|group| group.split('|').map(str::to_string).collect::<Vec<_>>())
         .collect();
     in_grammar.sort();

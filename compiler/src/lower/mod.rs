@@ -324,10 +324,7 @@ impl<'a> Cx<'a> {
             symbol.info = match list.len() {
                 0 => None,
                 1 => list.into_iter().next(),
-                _ => Some(format!(
-                    "in one call of its function: {}",
-                    list.join("; in another: ")
-                )),
+                _ => Some(format!("in one call of its function: {}", list.join("; in another: "))),
             };
         }
         symbols.sort_by_key(|s| (s.span.start, s.span.end));
@@ -406,7 +403,13 @@ impl<'a> Cx<'a> {
                             );
                             continue;
                         }
-                        self.symbols.push((name.span, Some(name.span), name.name.clone(), SymbolKind::Party, Hover::None));
+                        self.symbols.push((
+                            name.span,
+                            Some(name.span),
+                            name.name.clone(),
+                            SymbolKind::Party,
+                            Hover::None,
+                        ));
                         self.parties.push(name.clone());
                     }
                 }
@@ -425,7 +428,13 @@ impl<'a> Cx<'a> {
                         );
                         continue;
                     }
-                    self.symbols.push((f.name.span, Some(f.name.span), f.name.name.clone(), SymbolKind::Fn, Hover::None));
+                    self.symbols.push((
+                        f.name.span,
+                        Some(f.name.span),
+                        f.name.name.clone(),
+                        SymbolKind::Fn,
+                        Hover::None,
+                    ));
                     self.fns.insert(f.name.name.clone(), f);
                 }
                 // Read before the lowering (`uses::expand`); its functions are items of `program`.

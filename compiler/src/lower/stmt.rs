@@ -164,7 +164,13 @@ impl<'a> Cx<'a> {
                         let var = self.new_var(&id.name, id.span);
                         self.assign(var, value, id.span);
                         self.bind(&id.name, Binding::Var(var));
-                        self.symbols.push((id.span, Some(id.span), id.name.clone(), SymbolKind::Var, Some(value).into()));
+                        self.symbols.push((
+                            id.span,
+                            Some(id.span),
+                            id.name.clone(),
+                            SymbolKind::Var,
+                            Some(value).into(),
+                        ));
                     }
                     _ => {
                         let hover = if let Val::T(value) = v { Some(value) } else { None };

@@ -160,12 +160,14 @@ fn pad(tr: &mut Tr<'_>, node: &NodeProto) -> Result<(), ImportError> {
         }
         let n = match shape.get(axis) {
             Some(Dim::N(n)) if before >= 0 && after >= 0 && before as usize <= *n && after as usize <= *n => *n,
-            _ => return Err(unsupported(
-                node,
-                format!(
+            _ => {
+                return Err(unsupported(
+                    node,
+                    format!(
                     "pads {pads:?}: only non-negative padding, at most the axis' size, of an axis other than the batch"
                 ),
-            )),
+                ))
+            }
         };
         let block = |p: i64| format!("{x}[{}0:{p}] * 0", ":, ".repeat(axis));
         let mut parts = Vec::new();

@@ -5,9 +5,9 @@
 //! Engines do not print: they hand `print`/`output` text and warnings to the sink, and the
 //! caller decides where they go. This module holds no op semantics (see [`crate::plain`]).
 
+pub mod eval;
 pub mod mpc;
 pub mod origin;
-pub mod eval;
 pub mod plain;
 #[cfg(test)]
 mod plain_tests;

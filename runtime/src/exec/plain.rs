@@ -229,7 +229,9 @@ impl Machine<'_> {
                     Op::Binary(mpcc_ir::BinaryOp::Div, _, b) if private(*b) => {
                         private_domain_message(UnaryOp::Reciprocal, self.get(*b).ok()?, self.cfg.precision)
                     }
-                    Op::Unary(u, x) if private(*x) => private_domain_message(*u, self.get(*x).ok()?, self.cfg.precision),
+                    Op::Unary(u, x) if private(*x) => {
+                        private_domain_message(*u, self.get(*x).ok()?, self.cfg.precision)
+                    }
                     _ => None,
                 });
                 Ok((value, domain))

@@ -103,7 +103,9 @@ fn stmt<W: Walk + ?Sized>(w: &mut W, stmt: &Stmt) -> Result<Flow, RunError> {
                 for arg in args {
                     pieces.push(match arg {
                         PrintArg::Str(text) => PrintPiece::Text(text),
-                        PrintArg::Value(id) => PrintPiece::Value(w.public(*id, "print").map_err(|e| e.with_span(*span))?.view()),
+                        PrintArg::Value(id) => {
+                            PrintPiece::Value(w.public(*id, "print").map_err(|e| e.with_span(*span))?.view())
+                        }
                     });
                 }
                 join_print(&pieces, w.cfg().print)

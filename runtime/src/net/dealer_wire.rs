@@ -170,12 +170,8 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         Request::ConvTriple { .. } => "a convolution triple",
         Request::DcfKeys { .. } => "DCF keys",
     };
-    let too_big = |what: &'static str, limit: u64| DealerWireError::OverLimit {
-        kind,
-        request: format!("{req:?}"),
-        limit,
-        what,
-    };
+    let too_big =
+        |what: &'static str, limit: u64| DealerWireError::OverLimit { kind, request: format!("{req:?}"), limit, what };
     let (elements, mul_adds) = match req {
         Request::Triple { n } | Request::BinTriple { n } => ((*n as u64).checked_mul(3), Some(0)),
         Request::Trunc { n, .. } => ((*n as u64).checked_mul(3), Some(0)),
@@ -282,12 +278,9 @@ mod tests {
         // DCF keys: 522 elements per mask with relu; one fits 1000, four do not.
         let dcf = Request::DcfKeys { n: 1, relu: true };
         assert_eq!(decode_request(&enc(&dcf), &Limits { elements: 1000, mul_adds: 0 }).unwrap(), dcf);
-        let err = decode_request(
-            &enc(&Request::DcfKeys { n: 4, relu: true }),
-            &Limits { elements: 1000, mul_adds: 0 },
-        )
-        .unwrap_err()
-        .to_string();
+        let err = decode_request(&enc(&Request::DcfKeys { n: 4, relu: true }), &Limits { elements: 1000, mul_adds: 0 })
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("DCF keys") && err.contains("more than 1000 ring elements"), "{err}");
         let err = decode_request(&enc(&Request::Triple { n: 34 }), &limits).unwrap_err().to_string();
         assert!(err.contains("Beaver triple") && err.contains("more than 100 ring elements"), "{err}");

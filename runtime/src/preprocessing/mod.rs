@@ -152,9 +152,7 @@ impl OtPreprocessor {
             Request::Trunc { n, bits } => elementwise::trunc_pairs(ctx, rng, *n, *bits)?,
             Request::BinTriple { n } => elementwise::and_triples(ctx, rng, *n)?,
             Request::MatTriple { a, b } => bilinear::matrix_triple(ctx, rng, a, b)?,
-            Request::ConvTriple { map, a, b, target, win } => {
-                bilinear::conv_triple(ctx, rng, *map, a, b, target, win)?
-            }
+            Request::ConvTriple { map, a, b, target, win } => bilinear::conv_triple(ctx, rng, *map, a, b, target, win)?,
             // A DCF key pair needs one machine that knows the mask: a dealer. Runs with OT
             // preprocessing compare with the carry tree (`exec::compare_mode`), so this is reached
             // only if that rule is bypassed.

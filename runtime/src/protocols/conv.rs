@@ -123,7 +123,8 @@ pub fn max_pool2d_tracked(
     win: &Window2d,
 ) -> Result<(Shared, Shared), MpcError> {
     let what = mpcc_ir::pool_name(PoolOp::Max);
-    let cols = pool_gather(&x.data, window(k), win, &max_pad(party), what).map_err(|e| party.invalid("pool2d", e.message))?;
+    let cols =
+        pool_gather(&x.data, window(k), win, &max_pad(party), what).map_err(|e| party.invalid("pool2d", e.message))?;
     let cols = Shared { data: cols, scale: x.scale };
     let axis = Some(cols.data.ndim().saturating_sub(1));
     let reduced = reduce_extreme(party, &cols, axis, Extreme::Max, true)?;

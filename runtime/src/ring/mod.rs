@@ -46,7 +46,11 @@ pub fn zip_with(
     b: &RingTensor,
     f: impl Fn(u64, u64) -> u64,
 ) -> Result<RingTensor, ShapeError> {
-    crate::broadcast::zip_with(a, b, f).ok_or_else(|| ShapeError { op, lhs: a.shape().to_vec(), rhs: b.shape().to_vec() })
+    crate::broadcast::zip_with(a, b, f).ok_or_else(|| ShapeError {
+        op,
+        lhs: a.shape().to_vec(),
+        rhs: b.shape().to_vec(),
+    })
 }
 
 /// `a + b` mod 2^64, broadcasting.

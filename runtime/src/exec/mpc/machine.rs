@@ -10,12 +10,12 @@
 
 use super::audit::AuditLog;
 use super::ops::{private_op, Counters};
-use crate::exec::eval::{self, non_finite};
-use crate::exec::walk::{self, Walk};
 use super::values::{local_shape, mpc_err, share_local, Opd, Val};
 use crate::error::{ErrorKind, RunError};
+use crate::exec::eval::{self, non_finite};
 use crate::exec::origin::{Origin, Origins};
 use crate::exec::plain::operands;
+use crate::exec::walk::{self, Walk};
 use crate::exec::{Event, RunConfig};
 use crate::format::format_tensor;
 use crate::io;

@@ -6,9 +6,9 @@
 //! Comparison counts (elements compared) are added to [`Counters`]. Nothing here opens a value.
 
 use super::mixed;
-use crate::exec::eval::{index_specs, reshape_spec};
 use super::values::{as_shared, at_precision, encode_factor, mpc_err, Opd};
 use crate::error::{ErrorKind, RunError};
+use crate::exec::eval::{index_specs, reshape_spec};
 use crate::party::Party;
 use crate::plain::conv::{conv_dims, ConvMap};
 use crate::plain::{construct, reduce, resolve_axis, scalar_int, structural, Tensor};

@@ -6,8 +6,8 @@
 //! Nothing here communicates except [`local_shape`], which sends a local value's shape (public
 //! by the language's rules) from its owner to the other parties when the program does not know it.
 
-use crate::error::{dims_text, ErrorKind, RunError};
 use crate::comm::CommError;
+use crate::error::{dims_text, ErrorKind, RunError};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::plain::Tensor;

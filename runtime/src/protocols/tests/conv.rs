@@ -72,7 +72,8 @@ fn private_pooling_and_its_adjoint_match_plaintext() {
         for n in PARTY_COUNTS {
             let got = run_op(n, std::slice::from_ref(&x), |p, s| conv::pool2d(p, op, &s[0], [3, 2], &win));
             assert_close(&got, &y, TOL);
-            let got = run_op(n, &[x.clone(), dy.clone()], |p, s| conv::pool2d_grad(p, op, &s[0], &s[1], [3, 2], &win, None));
+            let got =
+                run_op(n, &[x.clone(), dy.clone()], |p, s| conv::pool2d_grad(p, op, &s[0], &s[1], [3, 2], &win, None));
             assert_close(&got, &gx, TOL);
         }
     }
