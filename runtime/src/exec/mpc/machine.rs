@@ -9,7 +9,7 @@
 //! data folder), so a simulated run's console looks like the plaintext engine's.
 
 use super::audit::AuditLog;
-use super::ops::{private_op, Counters};
+use super::ops::{private_op, Counters, PoolOneHots};
 use super::values::{local_shape, mpc_err, share_local, Opd, Val};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval::{self, non_finite};
@@ -46,6 +46,8 @@ pub struct Machine<'a> {
     pub warned: HashSet<ValueId>,
     pub audit: AuditLog,
     pub counters: Counters,
+    /// Forward max-pool one-hots kept for the gradients that read them.
+    pub pools: PoolOneHots,
     pub values_computed: u64,
     pub warnings: usize,
     pub files_written: Vec<PathBuf>,
@@ -150,7 +152,8 @@ impl<'a> Machine<'a> {
             seq: 0,
             warned: HashSet::new(),
             audit: AuditLog::default(),
-            counters: Counters { pool_one_hots: super::ops::PoolOneHots::for_program(program), ..Counters::default() },
+            counters: Counters::default(),
+            pools: PoolOneHots::for_program(program),
             values_computed: 0,
             warnings: 0,
             files_written: Vec::new(),
@@ -393,7 +396,7 @@ impl<'a> Machine<'a> {
                         _ => Err(internal(format!("operand {o} is not available"))),
                     }
                 };
-                let s = private_op(self.party, &def.op, &get, &mut self.counters)?;
+                let s = private_op(self.party, &def.op, &get, &mut self.counters, &mut self.pools)?;
                 Ok(Val::Private(s))
             }
         }

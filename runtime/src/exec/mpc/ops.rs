@@ -18,15 +18,12 @@ use crate::share::Shared;
 use mpcc_ir::{ArgOp, BinaryOp, Op, PoolOp, ReduceOp, UnaryOp, ValueId, Window2d};
 
 /// What the executor counts on one party beyond the transport and dealer counters.
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
     /// Elements compared (each a most-significant-bit extraction).
     pub comparisons: u64,
     /// Private values computed.
     pub private_ops: u64,
-    /// The one-hots of forward max-pools whose input a max-pool gradient reads, so that the
-    /// gradient reuses the forward comparisons (see [`PoolOneHots`]).
-    pub pool_one_hots: PoolOneHots,
 }
 
 /// Forward max-pool one-hots kept for their gradients: which `(input, window)` pairs a
@@ -85,6 +82,7 @@ pub fn private_op<'t>(
     op: &Op,
     get: Get<'_, 't>,
     counters: &mut Counters,
+    pools: &mut PoolOneHots,
 ) -> Result<Shared, RunError> {
     counters.private_ops += 1;
     let f = party.fixed.frac_bits;
@@ -196,10 +194,10 @@ pub fn private_op<'t>(
             if *op == PoolOp::Max {
                 counters.comparisons += x.len() as u64;
             }
-            let wanted = counters.pool_one_hots.wanted.contains(&(*x_id, *k, *win));
+            let wanted = pools.wanted.contains(&(*x_id, *k, *win));
             if *op == PoolOp::Max && wanted {
                 let (values, one_hot) = conv::max_pool2d_tracked(party, &x, *k, win).map_err(mpc_err)?;
-                counters.pool_one_hots.kept.insert(*x_id, (x.data.clone(), *k, *win, one_hot));
+                pools.kept.insert(*x_id, (x.data.clone(), *k, *win, one_hot));
                 return Ok(values);
             }
             conv::pool2d(party, *op, &x, *k, win).map_err(mpc_err)
@@ -209,7 +207,7 @@ pub fn private_op<'t>(
             let dy = as_shared(party, get(*dy)?, f)?;
             check_pool(x.shape(), *k, win, *op)?;
             // The forward pool's one-hot, if it pooled these very shares with this window.
-            let kept = counters.pool_one_hots.kept.get(x_id);
+            let kept = pools.kept.get(x_id);
             let one_hot = kept.filter(|(xs, kk, w, _)| *xs == x.data && kk == k && w == win).map(|(.., h)| h);
             if *op == PoolOp::Max && one_hot.is_none() {
                 counters.comparisons += x.len() as u64;
