@@ -15,6 +15,7 @@ use crate::net::link::Link;
 use crate::net::mesh::dial;
 use crate::net::tcp_comm::FailureSlot;
 use crate::net::NetConfig;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -62,14 +63,28 @@ pub fn connect_dealer(
         link.close();
         return Ok((seed, None));
     }
-    Ok((seed, Some(RemoteDealer { link: Arc::new(link), served: 0, failure: FailureSlot::default(), pushed })))
+    Ok((
+        seed,
+        Some(RemoteDealer {
+            link: Arc::new(link),
+            served: 0,
+            queued: VecDeque::new(),
+            failure: FailureSlot::default(),
+            pushed,
+        }),
+    ))
 }
 
 /// Party 0's link to the dealer process. Dropping it closes the link without a goodbye (the
 /// dealer then reports that party 0 broke off); end a run with [`DealerHandle::bye`].
 pub struct RemoteDealer {
     link: Arc<Link>,
+    /// Replies received so far (the number of the last request answered).
     served: u64,
+    /// Requests sent and not yet answered, oldest first (party 0 sends a request when the
+    /// protocol begins and reads the reply when it finishes, so the dealer's round trip overlaps
+    /// the parties' own round).
+    queued: VecDeque<Request>,
     failure: FailureSlot,
     /// Party 1's link: it sends nothing and receives the values pushed for requests with common
     /// parts (`served` then counts those).
@@ -126,17 +141,21 @@ impl RemoteDealer {
     }
 }
 
-impl DealerLink for RemoteDealer {
-    fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
+impl RemoteDealer {
+    /// Sends request number `k` (party 0 only).
+    fn send_request(&self, k: u64, req: &Request) -> Result<(), DealerError> {
+        let phase = Phase::Dealer(k);
+        let bytes = dealer_wire::encode_request(req)
+            .map_err(|e| self.fail(NetError::new(NetErrorKind::Config, phase, e.to_string())))?;
+        self.link.send(request_tag(k), &bytes, phase).map_err(|e| self.fail(e))
+    }
+
+    /// Reads the reply to request number `served + 1`, which was `req`.
+    fn read_reply(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
         let k = self.served + 1;
         let phase = Phase::Dealer(k);
         let expected = req.explicit_len_for(if self.pushed { 1 } else { 0 })?;
         let tag = request_tag(k);
-        if !self.pushed {
-            let bytes = dealer_wire::encode_request(req)
-                .map_err(|e| self.fail(NetError::new(NetErrorKind::Config, phase, e.to_string())))?;
-            self.link.send(tag, &bytes, phase).map_err(|e| self.fail(e))?;
-        }
         // The reply's size follows from the request: a status byte and the explicit values (or a
         // short refusal).
         let limit = expected.saturating_mul(8).saturating_add(1).max(dealer_wire::MAX_REFUSAL_BYTES);
@@ -157,5 +176,31 @@ impl DealerLink for RemoteDealer {
             )),
             Err(error) => Err(self.fail(malformed(error.to_string()))),
         }
+    }
+}
+
+impl DealerLink for RemoteDealer {
+    fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
+        if self.pushed {
+            return self.read_reply(req);
+        }
+        self.submit(req)?;
+        self.collect()
+    }
+
+    /// Party 0 sends the request at once; the reply is read by `collect`.
+    fn submit(&mut self, req: &Request) -> Result<bool, DealerError> {
+        if self.pushed {
+            return Ok(false);
+        }
+        let k = self.served + self.queued.len() as u64 + 1;
+        self.send_request(k, req)?;
+        self.queued.push_back(req.clone());
+        Ok(true)
+    }
+
+    fn collect(&mut self) -> Result<Vec<u64>, DealerError> {
+        let req = self.queued.pop_front().ok_or(DealerError::Gone)?;
+        self.read_reply(&req)
     }
 }
