@@ -8,13 +8,13 @@
 //! does not know tensors' meaning; `share.rs` decides what to open.
 
 use crate::comm::{Comm, CommError, CommStats};
+use crate::csprng::AesCtrRng;
 use crate::dealer::{DealerClient, DealerStats};
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
 use crate::protocols::compare::CompareMode;
 use crate::wire::{encode_u64s, fold_u64s, WireError};
 use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha20Rng;
 
 /// The seeds of one party.
 #[derive(Clone, Debug)]
@@ -41,8 +41,8 @@ impl Seeds {
     /// Seeds for `n_parties`, from `run_seed` (reproducible runs, tests) or OS entropy (`None`).
     pub fn generate(n_parties: usize, run_seed: Option<u64>) -> Seeds {
         let mut master = match run_seed {
-            Some(s) => ChaCha20Rng::seed_from_u64(s),
-            None => ChaCha20Rng::from_seed(rand::random::<[u8; 32]>()),
+            Some(s) => AesCtrRng::seed_from_u64(s),
+            None => AesCtrRng::from_seed(rand::random::<[u8; 32]>()),
         };
         let mut seed = || {
             let mut s = [0u8; 32];
@@ -91,8 +91,8 @@ pub struct Party {
     pub fixed: FixedPoint,
     comm: Box<dyn Comm>,
     dealer: DealerClient,
-    pair_rngs: Vec<Option<ChaCha20Rng>>,
-    own_rng: ChaCha20Rng,
+    pair_rngs: Vec<Option<AesCtrRng>>,
+    own_rng: AesCtrRng,
     stats: ProtocolStats,
     compare: CompareMode,
 }
@@ -103,7 +103,7 @@ impl Party {
         let id = comm.party();
         let n_parties = comm.n_parties();
         let pair_rngs = (0..n_parties)
-            .map(|p| (p != id).then(|| seeds.pairwise.get(p).map(|s| ChaCha20Rng::from_seed(*s))).flatten())
+            .map(|p| (p != id).then(|| seeds.pairwise.get(p).map(|s| AesCtrRng::from_seed(*s))).flatten())
             .collect();
         Party {
             id,
@@ -112,7 +112,7 @@ impl Party {
             comm,
             dealer,
             pair_rngs,
-            own_rng: ChaCha20Rng::from_seed(seeds.own),
+            own_rng: AesCtrRng::from_seed(seeds.own),
             stats: ProtocolStats::default(),
             compare: CompareMode::default_for(n_parties),
         }
@@ -144,7 +144,7 @@ impl Party {
     }
 
     /// The generator shared with `peer`.
-    pub fn pair_rng(&mut self, peer: usize) -> Result<&mut ChaCha20Rng, MpcError> {
+    pub fn pair_rng(&mut self, peer: usize) -> Result<&mut AesCtrRng, MpcError> {
         let (id, n) = (self.id, self.n_parties);
         self.pair_rngs.get_mut(peer).and_then(Option::as_mut).ok_or(MpcError::Comm(CommError::NoSuchPeer {
             peer,
@@ -154,7 +154,7 @@ impl Party {
     }
 
     /// This party's private generator.
-    pub fn own_rng(&mut self) -> &mut ChaCha20Rng {
+    pub fn own_rng(&mut self) -> &mut AesCtrRng {
         &mut self.own_rng
     }
 

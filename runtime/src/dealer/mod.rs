@@ -1,6 +1,6 @@
 //! The trusted dealer (CrypTen's trusted third party): correlated randomness for the protocols.
 //!
-//! Seed compression: the dealer shares one ChaCha12 seed with each party (ChaCha12, not 20: the
+//! Seed compression: the dealer shares one generator seed with each party (AES-128-CTR, `csprng.rs`: the
 //! streams are the bulk of the engine's work; the choice is argued in docs/performance.md). Every party draws the
 //! *free* parts of a correlation (e.g. Beaver's `a` and `b` shares) from that seed; parties 1..N-1
 //! also draw the *corrected* parts (e.g. `c`); party 0 alone receives its corrected parts as
@@ -24,7 +24,7 @@ use mpcc_ir::Window2d;
 use rand::SeedableRng;
 
 /// The generator of the dealer streams (one per party, seeded with that party's dealer seed).
-pub type DealerRng = rand_chacha::ChaCha12Rng;
+pub type DealerRng = crate::csprng::AesCtrRng;
 
 /// One request for correlated randomness. Lengths count ring elements.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! holds `t_i = q_i ⊕ r_i·Δ`, for the sender's global offset `Δ`.
 //!
 //! Each batch of `m` transfers costs the receiver one message of `KAPPA·m` bits (16 bytes per
-//! transfer) and both sides a PRG stream of `m` bits per column (ChaCha12 seeded by the base-OT
+//! transfer) and both sides a PRG stream of `m` bits per column (AES-128-CTR, `csprng.rs`, seeded by the base-OT
 //! keys) and a 128×128 transpose per 128 transfers. Semi-honest: no consistency check.
 //! The hash tweak of transfer `i` is its index in the session, the same on both sides.
 
@@ -12,8 +12,8 @@ use super::base::{self, Key};
 use super::block::transpose128;
 use super::{recv_words, send_words, OtError, KAPPA};
 use crate::comm::Comm;
+use crate::csprng::AesCtrRng;
 use rand::{Rng, RngCore, SeedableRng};
-use rand_chacha::ChaCha12Rng;
 
 /// Words of the bit columns for `m` transfers: two per 128 transfers.
 fn column_words(m: usize) -> usize {
@@ -38,14 +38,14 @@ fn rows_of(columns: &[u64], words: usize, m: usize) -> Vec<u128> {
     rows
 }
 
-fn prg(key: &Key) -> ChaCha12Rng {
-    ChaCha12Rng::from_seed(*key)
+fn prg(key: &Key) -> AesCtrRng {
+    AesCtrRng::from_seed(*key)
 }
 
 /// The extension's sender: the global offset and one PRG per column.
 pub struct CotSender {
     delta: u128,
-    prgs: Vec<ChaCha12Rng>,
+    prgs: Vec<AesCtrRng>,
     next_tweak: u64,
 }
 
@@ -83,7 +83,7 @@ impl CotSender {
 
 /// The extension's receiver: two PRGs per column.
 pub struct CotReceiver {
-    prgs: Vec<(ChaCha12Rng, ChaCha12Rng)>,
+    prgs: Vec<(AesCtrRng, AesCtrRng)>,
     next_tweak: u64,
 }
 

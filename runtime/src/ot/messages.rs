@@ -3,7 +3,7 @@
 //! - additive: the sender gives a vector `c_j` (of `len` words) per transfer; it keeps
 //!   `s_j = G(H(j, q_j))` and sends `τ_j = G(H(j, q_j ⊕ Δ)) − s_j − c_j`; the receiver computes
 //!   `G(H(j, t_j)) − r_j·τ_j = s_j + r_j·c_j` (Asharov et al., CCS 2013, §5.4 "C-OT").
-//!   `G` is the hash itself for one or two words, a ChaCha12 stream seeded by it for longer
+//!   `G` is the hash itself for one or two words, an AES-128-CTR stream (`csprng.rs`) seeded by it for longer
 //!   vectors. Shares of `r_j·c_j`: `−s_j` (sender) and the receiver's result.
 //! - XOR of bits: as above with one bit per transfer (`τ_j` one bit, packed 64 to a word).
 //!
@@ -14,8 +14,8 @@ use super::block::Tccr;
 use super::iknp::{CotReceiver, CotSender};
 use super::{recv_words, send_words, OtError};
 use crate::comm::Comm;
+use crate::csprng::AesCtrRng;
 use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha12Rng;
 
 /// Expands a hash value into `out`.
 fn expand(h: u128, out: &mut [u64]) {
@@ -29,7 +29,7 @@ fn expand(h: u128, out: &mut [u64]) {
             let mut seed = [0u8; 32];
             let (low, _) = seed.split_at_mut(16);
             low.copy_from_slice(&h.to_le_bytes());
-            ChaCha12Rng::from_seed(seed).fill(out);
+            AesCtrRng::from_seed(seed).fill(out);
         }
     }
 }

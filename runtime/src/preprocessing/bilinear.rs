@@ -15,19 +15,19 @@
 //! with one convolution per element of the receiver's operand, the smaller of the two.
 
 use super::cross::{cross, Dir, OtCtx};
+use crate::csprng::AesCtrRng;
 use crate::dealer::DealerError;
 use crate::plain::conv::{conv_dims, ConvMap};
 use crate::protocols::conv::ring_conv;
 use crate::ring::{self, matmul::matmul_shape, RingTensor};
 use mpcc_ir::Window2d;
 use rand::Rng;
-use rand_chacha::ChaCha20Rng;
 
 fn bad(e: impl std::fmt::Display) -> DealerError {
     DealerError::BadRequest(e.to_string())
 }
 
-fn random_words(rng: &mut ChaCha20Rng, n: usize) -> Vec<u64> {
+fn random_words(rng: &mut AesCtrRng, n: usize) -> Vec<u64> {
     let mut v = vec![0u64; n];
     rng.fill(v.as_mut_slice());
     v
@@ -62,7 +62,7 @@ fn batch_dims(shape: &[usize]) -> &[usize] {
 /// A matrix triple for `a @ b` (NumPy `matmul` shapes): `[A, B, C]`.
 pub fn matrix_triple(
     ctx: &mut OtCtx,
-    rng: &mut ChaCha20Rng,
+    rng: &mut AesCtrRng,
     a_shape: &[usize],
     b_shape: &[usize],
 ) -> Result<Vec<Vec<u64>>, DealerError> {
@@ -134,7 +134,7 @@ pub fn matrix_triple(
 /// A convolution triple for `map(A, B)`: `[A, B, C]`.
 pub fn conv_triple(
     ctx: &mut OtCtx,
-    rng: &mut ChaCha20Rng,
+    rng: &mut AesCtrRng,
     map: ConvMap,
     a_shape: &[usize],
     b_shape: &[usize],

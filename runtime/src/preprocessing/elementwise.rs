@@ -11,11 +11,11 @@
 //! - AND triple on 64-bit words: `c_i = a_i & b_i ⊕ ⟨a_0 & b_1 ⊕ a_1 & b_0⟩_i` (128 bit transfers).
 
 use super::cross::{cross, cross_and, Dir, OtCtx};
+use crate::csprng::AesCtrRng;
 use crate::ot::OtError;
 use rand::Rng;
-use rand_chacha::ChaCha20Rng;
 
-fn random_words(rng: &mut ChaCha20Rng, n: usize) -> Vec<u64> {
+fn random_words(rng: &mut AesCtrRng, n: usize) -> Vec<u64> {
     let mut v = vec![0u64; n];
     rng.fill(v.as_mut_slice());
     v
@@ -45,7 +45,7 @@ fn products(ctx: &mut OtCtx, dir: Dir, x: &[u64], y: &[u64], width: u32) -> Resu
 }
 
 /// `n` Beaver triples: `[a, b, c]`.
-pub fn triples(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize) -> Result<Vec<Vec<u64>>, OtError> {
+pub fn triples(ctx: &mut OtCtx, rng: &mut AesCtrRng, n: usize) -> Result<Vec<Vec<u64>>, OtError> {
     let (a, b) = (random_words(rng, n), random_words(rng, n));
     let mut c = products(ctx, Dir::Both, &a, &b, 64)?;
     c.iter_mut().zip(a.iter().zip(&b)).for_each(|(c, (a, b))| *c = c.wrapping_add(a.wrapping_mul(*b)));
@@ -53,7 +53,7 @@ pub fn triples(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize) -> Result<Vec<V
 }
 
 /// `n` square pairs: `[a, a²]`.
-pub fn squares(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize) -> Result<Vec<Vec<u64>>, OtError> {
+pub fn squares(ctx: &mut OtCtx, rng: &mut AesCtrRng, n: usize) -> Result<Vec<Vec<u64>>, OtError> {
     let a = random_words(rng, n);
     let mut s = products(ctx, Dir::ZeroToOne, &a, &a, 64)?;
     s.iter_mut().zip(&a).for_each(|(s, a)| *s = s.wrapping_mul(2).wrapping_add(a.wrapping_mul(*a)));
@@ -61,7 +61,7 @@ pub fn squares(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize) -> Result<Vec<V
 }
 
 /// `n` random bits, this party's XOR share (bit 0) and additive share.
-fn shared_bits(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize) -> Result<(Vec<u64>, Vec<u64>), OtError> {
+fn shared_bits(ctx: &mut OtCtx, rng: &mut AesCtrRng, n: usize) -> Result<(Vec<u64>, Vec<u64>), OtError> {
     let mut b = random_words(rng, n.div_ceil(64));
     b.truncate(n.div_ceil(64));
     let bits: Vec<u64> = (0..n).map(|j| b.get(j / 64).map_or(0, |w| (w >> (j % 64)) & 1)).collect();
@@ -71,13 +71,13 @@ fn shared_bits(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize) -> Result<(Vec<
 }
 
 /// `n` random bits: `[XOR share (bit 0), additive share]`.
-pub fn bits(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize) -> Result<Vec<Vec<u64>>, OtError> {
+pub fn bits(ctx: &mut OtCtx, rng: &mut AesCtrRng, n: usize) -> Result<Vec<Vec<u64>>, OtError> {
     let (x, a) = shared_bits(ctx, rng, n)?;
     Ok(vec![x, a])
 }
 
 /// `n` truncation pairs for a shift by `bits`: `[r, msb(r), (r mod 2^63) >> bits]`.
-pub fn trunc_pairs(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize, bits: u32) -> Result<Vec<Vec<u64>>, OtError> {
+pub fn trunc_pairs(ctx: &mut OtCtx, rng: &mut AesCtrRng, n: usize, bits: u32) -> Result<Vec<Vec<u64>>, OtError> {
     let (_, beta) = shared_bits(ctx, rng, 64 * n)?;
     let (mut r, mut msb, mut t) = (vec![0u64; n], vec![0u64; n], vec![0u64; n]);
     let shift = bits.min(63) as usize;
@@ -99,7 +99,7 @@ pub fn trunc_pairs(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize, bits: u32) 
 }
 
 /// `n` AND triples on 64-bit words: `[a, b, c]` XOR-shared.
-pub fn and_triples(ctx: &mut OtCtx, rng: &mut ChaCha20Rng, n: usize) -> Result<Vec<Vec<u64>>, OtError> {
+pub fn and_triples(ctx: &mut OtCtx, rng: &mut AesCtrRng, n: usize) -> Result<Vec<Vec<u64>>, OtError> {
     let (a, b) = (random_words(rng, n), random_words(rng, n));
     let mut c = cross_and(ctx, &a, &b)?;
     c.iter_mut().zip(a.iter().zip(&b)).for_each(|(c, (a, b))| *c ^= a & b);

@@ -9,7 +9,7 @@
 //!
 //! The parties run the OTs over a transport of their own (in-process channels, or a second TLS
 //! link between the two parties), so its time and bytes are counted apart from the online phase
-//! ([`PreprocStats`]). Each party's local randomness comes from a ChaCha20 generator seeded from
+//! ([`PreprocStats`]). Each party's local randomness comes from an AES-128-CTR generator (`csprng.rs`) seeded from
 //! its own secret seed. docs/protocols.md ("Dealer-free preprocessing") argues each construction.
 
 pub mod bilinear;
@@ -20,13 +20,13 @@ pub mod elementwise;
 mod tests;
 
 use crate::comm::{Comm, CountingComm};
+use crate::csprng::AesCtrRng;
 use crate::dealer::{DealerError, Request};
 use crate::ot::block::Tccr;
 use crate::ot::iknp::{CotReceiver, CotSender};
 use crate::ot::OtError;
 use cross::OtCtx;
 use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
@@ -91,7 +91,7 @@ pub struct OtPreprocessor {
     party: usize,
     comm: Option<Box<dyn Comm>>,
     ctx: Option<OtCtx>,
-    rng: ChaCha20Rng,
+    rng: AesCtrRng,
     seconds: f64,
 }
 
@@ -110,7 +110,7 @@ impl OtPreprocessor {
             Sha256::new().chain_update(b"mpcc ot preprocessing v1").chain_update(seed).finalize().into();
         // Count this transport's bytes apart from the online phase's (a counting one is kept).
         let comm = if comm.stats().is_some() { comm } else { Box::new(CountingComm::new(comm)) as Box<dyn Comm> };
-        Ok(OtPreprocessor { party, comm: Some(comm), ctx: None, rng: ChaCha20Rng::from_seed(seed), seconds: 0.0 })
+        Ok(OtPreprocessor { party, comm: Some(comm), ctx: None, rng: AesCtrRng::from_seed(seed), seconds: 0.0 })
     }
 
     /// Counters so far.

@@ -1,5 +1,5 @@
 //! Ring tensors over Z_2^64: `ndarray::ArrayD<u64>` with wrapping arithmetic, NumPy-style
-//! broadcasting, shifts and uniform sampling from a ChaCha generator.
+//! broadcasting, shifts and uniform sampling from a seeded generator.
 //!
 //! Every function here is pure and local: no sharing, no communication, no fixed-point scale
 //! (see `fixed.rs` for encoding and `share.rs` for shares). The matrix product lives in
