@@ -118,19 +118,30 @@ impl Link {
         header[4..].copy_from_slice(&tag.to_le_bytes());
         let mut sock = lock(&self.writer);
         let mut out = Vec::with_capacity(CHUNK + 1024);
+        // The header travels with the first chunk: one TLS write and one socket write for a
+        // message of up to CHUNK bytes (with Nagle off, a separate header would be a packet).
         let mut pieces = payload.chunks(CHUNK);
-        let mut next: Option<&[u8]> = Some(&header);
-        while let Some(piece) = next {
+        let mut first = true;
+        loop {
+            let piece = pieces.next();
+            if piece.is_none() && !first {
+                break;
+            }
             out.clear();
             {
                 let mut conn = lock(&self.tls);
-                conn.writer().write_all(piece).map_err(|e| self.io_err(&e, phase))?;
+                if first {
+                    conn.writer().write_all(&header).map_err(|e| self.io_err(&e, phase))?;
+                }
+                if let Some(piece) = piece {
+                    conn.writer().write_all(piece).map_err(|e| self.io_err(&e, phase))?;
+                }
                 while conn.wants_write() {
                     conn.write_tls(&mut out).map_err(|e| self.io_err(&e, phase))?;
                 }
             }
             sock.write_all(&out).map_err(|e| self.io_err(&e, phase))?;
-            next = pieces.next();
+            first = false;
         }
         Ok(())
     }
