@@ -115,7 +115,8 @@ pub fn private_op(m: &mut Meter, pools: &mut Pools, op: &Op, opd: &Operands<'_, 
         Op::Pow(x, k) => pow(m, share(get, *x)?, *k),
         Op::MatMul(a, b) => {
             let (a, b) = (get(*a)?, get(*b)?);
-            let (z, ..) = crate::ring::matmul_shape(&a.dims(), &b.dims()).map_err(|e| RunError::shape(e.to_string()))?;
+            let (z, ..) =
+                crate::ring::matmul_shape(&a.dims(), &b.dims()).map_err(|e| RunError::shape(e.to_string()))?;
             let nz: usize = z.iter().product();
             let scale = match (a, b) {
                 (Md::S(x), Md::S(y)) => {
@@ -262,8 +263,11 @@ pub fn private_op(m: &mut Meter, pools: &mut Pools, op: &Op, opd: &Operands<'_, 
             let scale = shares.iter().map(|s| s.scale).max().unwrap_or(f);
             let units: Vec<ArrayD<()>> = shares.iter().map(|s| unit(&s.dims)).collect();
             let refs: Vec<&ArrayD<()>> = units.iter().collect();
-            let data =
-                if matches!(op, Op::Cat { .. }) { structural::cat(&refs, *axis)? } else { structural::stack(&refs, *axis)? };
+            let data = if matches!(op, Op::Cat { .. }) {
+                structural::cat(&refs, *axis)?
+            } else {
+                structural::stack(&refs, *axis)?
+            };
             Ok(Sh { dims: data.shape().to_vec(), scale })
         }
         Op::Const(_)

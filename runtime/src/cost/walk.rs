@@ -362,7 +362,8 @@ impl<'a> Model<'a> {
             }
         }
         if !private {
-            let known = ops.iter().all(|&o| matches!(self.values.get(o.index()), Some(Some(MVal::Public { known: true, .. }))));
+            let known =
+                ops.iter().all(|&o| matches!(self.values.get(o.index()), Some(Some(MVal::Public { known: true, .. }))));
             let values = &self.values;
             let get = |o: ValueId| -> Result<&Tensor, RunError> {
                 match values.get(o.index()) {

@@ -127,15 +127,17 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
 pub fn load_shape(dir: &Path, path: &str) -> Result<Vec<usize>, RunError> {
     let (file, format) = resolve(dir, path)?;
     let malformed = |msg: String| RunError::new(ErrorKind::MalformedFile, msg).with_file(&file);
-    let missing =
-        |e: std::io::Error| RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}")).with_file(&file);
+    let missing = |e: std::io::Error| {
+        RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}")).with_file(&file)
+    };
     // Reads growing prefixes of a reader until the header is complete.
     let from_reader = |reader: &mut dyn std::io::Read| -> Result<Vec<usize>, RunError> {
         let mut bytes = Vec::new();
         let mut want = 1024u64;
         loop {
             let before = bytes.len();
-            std::io::Read::read_to_end(&mut std::io::Read::take(&mut *reader, want), &mut bytes).map_err(|e| malformed(format!("cannot read: {e}")))?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(&mut *reader, want), &mut bytes)
+                .map_err(|e| malformed(format!("cannot read: {e}")))?;
             if let Some(dims) = npy::header_dims(&bytes).map_err(malformed)? {
                 return Ok(dims);
             }
