@@ -93,3 +93,54 @@ fn cost_model_equals_measured_runs_on_every_golden_program() {
     assert!(failures.is_empty(), "{} exact; failures:\n{}", exact, failures.join("\n"));
     assert!(exact >= 60, "only {exact} configurations checked");
 }
+
+fn mpcc(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mpcc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the mpcc binary runs")
+}
+
+#[test]
+fn cost_cli_prints_totals_the_estimate_and_lines() {
+    let out = mpcc(&["cost", "programs/svm.mpc", "--parties", "2", "--rtt", "10", "--bandwidth", "100"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    insta::assert_snapshot!("cost_svm_2_parties", stdout);
+}
+
+/// Private inputs are read only as far as their headers: a features file cut after its header
+/// costs the same.
+#[test]
+fn cost_reads_only_the_headers_of_private_inputs() {
+    let dir = std::env::temp_dir().join(format!("mpcc-cost-headers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs");
+    for f in ["svm.mpc", "labels.npy", "test_x.npy", "test_y.npy"] {
+        std::fs::copy(root.join(f), dir.join(f)).expect("copy");
+    }
+    let features = std::fs::read(root.join("features.npy")).expect("features");
+    // Magic, version, a 2-byte header length, the header.
+    let header_len = 10 + u16::from_le_bytes([features[8], features[9]]) as usize;
+    std::fs::write(dir.join("features.npy"), &features[..header_len]).expect("write");
+    let program = dir.join("svm.mpc").display().to_string();
+    let full = mpcc(&["cost", "programs/svm.mpc", "--compare", "tree"]);
+    let cut = mpcc(&["cost", &program, "--compare", "tree"]);
+    assert_eq!(cut.status.code(), Some(0), "{}", String::from_utf8_lossy(&cut.stderr));
+    let totals = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).lines().nth(1).map(str::to_string);
+    assert_eq!(totals(&full), totals(&cut));
+    // A secure run needs the data itself.
+    let run = mpcc(&["run", &program, "--compare", "tree"]);
+    assert_eq!(run.status.code(), Some(1));
+}
+
+/// A branch on a revealed value: the model follows the plaintext and says so.
+#[test]
+fn cost_says_when_it_followed_the_plaintext() {
+    let out = mpcc(&["cost", "tests/golden/accept/labels_local_compute.mpc", "--parties", "3"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("note: a condition depends on a revealed value"), "{stdout}");
+}
