@@ -21,7 +21,7 @@ fn params_of(set: &[String]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Reads and compiles a file, printing its diagnostics. `Err` holds the exit code.
-fn compile_file(path: &Path, set: &[String], format: MessageFormat) -> Result<(Source, Compiled), u8> {
+pub(crate) fn compile_file(path: &Path, set: &[String], format: MessageFormat) -> Result<(Source, Compiled), u8> {
     compile_file_until(path, set, format, None)
 }
 
@@ -114,7 +114,7 @@ pub fn compile(path: &Path, emit: Emit, spans: bool, after: Option<&str>, set: &
 }
 
 /// `--data ALICE=dir` flags to one folder per party rank.
-fn data_dirs(
+pub(crate) fn data_dirs(
     program: &mpcc_ir::Program,
     file: &Path,
     flags: &[String],

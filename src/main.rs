@@ -6,6 +6,7 @@
 mod bench;
 mod commands;
 mod console;
+mod cost;
 mod diag_json;
 mod import;
 mod lsp;
@@ -62,6 +63,13 @@ enum Command {
     /// Run a program: with every private value secret-shared among N simulated parties
     /// (the default), or in plaintext as a reference (`--plaintext`).
     Run(RunArgs),
+    /// Print a secure run's exact communication without running it: rounds, bytes each party
+    /// sends and the dealer's bytes, in total and per source line, and the time they take on a
+    /// given network (docs/cost.md).
+    ///
+    /// A static model: no shares, no messages, no dealer. Public values are computed for real;
+    /// private inputs are known by their shapes, read from the data files' headers.
+    Cost(CostArgs),
     /// Write a program's example data deterministically.
     ///
     /// Recipes: `svm` and `basics` (programs/*.mpc), `svm-scenarios` and `breast-cancer`
@@ -181,6 +189,34 @@ struct ParamArgs {
     /// Override a `param`: `--set epochs=10` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct CostArgs {
+    file: PathBuf,
+    /// Number of parties (at least 2; may exceed the named parties).
+    #[arg(long, default_value_t = 2)]
+    parties: usize,
+    /// The data folder: `--data DIR` for every party, or `--data ALICE=dir` for one (repeatable;
+    /// default: the program's folder). Only the headers of private inputs are read.
+    #[arg(long = "data", value_name = "[PARTY=]DIR")]
+    data: Vec<String>,
+    /// The comparison protocol, as for `mpcc run` (default: fss for 2 parties, tree otherwise).
+    #[arg(long, value_enum)]
+    compare: Option<Compare>,
+    /// Round-trip time between parties, in milliseconds, for the time estimate.
+    #[arg(long, value_name = "MS", default_value_t = 1.0)]
+    rtt: f64,
+    /// Each party's bandwidth in Mbit/s, for the time estimate.
+    #[arg(long, value_name = "MBIT", default_value_t = 1000.0)]
+    bandwidth: f64,
+    /// Fixed-point fractional bits, as for `mpcc run`.
+    #[arg(long, default_value_t = 16)]
+    precision: u32,
+    #[command(flatten)]
+    params: ParamArgs,
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
 }
 
 #[derive(clap::Args, Debug)]
@@ -320,6 +356,7 @@ fn main() -> ExitCode {
             commands::compile(&file, emit, spans, after.as_deref(), &params.set, message_format)
         }
         Command::Run(args) => commands::run(&args),
+        Command::Cost(args) => cost::cost(&args),
         Command::GenData { recipe, out, seed, images } => commands::gen_data(&recipe, &out, seed, images),
         Command::Import { model, out, owner, user } => import::import(&model, &out, &owner, &user),
         Command::Accuracy { parties, points } => commands::accuracy(parties, points),

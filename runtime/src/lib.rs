@@ -12,6 +12,7 @@
 pub mod bench;
 pub mod broadcast;
 pub mod comm;
+pub mod cost;
 pub mod csprng;
 pub mod datagen;
 pub mod datasets;

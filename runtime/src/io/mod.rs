@@ -121,6 +121,57 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
     Ok(value)
 }
 
+/// The shape of a data file's tensor without reading its data where the format allows: the
+/// header of a `.npy` file or `.npz` entry; a `.csv` or model file is parsed whole. For the cost
+/// model (`crate::cost`), which needs the shapes of private inputs but not their values.
+pub fn load_shape(dir: &Path, path: &str) -> Result<Vec<usize>, RunError> {
+    let (file, format) = resolve(dir, path)?;
+    let malformed = |msg: String| RunError::new(ErrorKind::MalformedFile, msg).with_file(&file);
+    let missing = |e: std::io::Error| {
+        RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}")).with_file(&file)
+    };
+    // Reads growing prefixes of a reader until the header is complete.
+    let from_reader = |reader: &mut dyn std::io::Read| -> Result<Vec<usize>, RunError> {
+        let mut bytes = Vec::new();
+        let mut want = 1024u64;
+        loop {
+            let before = bytes.len();
+            std::io::Read::read_to_end(&mut std::io::Read::take(&mut *reader, want), &mut bytes)
+                .map_err(|e| malformed(format!("cannot read: {e}")))?;
+            if let Some(dims) = npy::header_dims(&bytes).map_err(malformed)? {
+                return Ok(dims);
+            }
+            if bytes.len() == before {
+                return Err(malformed("truncated: the header is cut off".into()));
+            }
+            want *= 4;
+        }
+    };
+    match format {
+        Format::Npy => {
+            let mut f = std::fs::File::open(&file).map_err(missing)?;
+            from_reader(&mut f)
+        }
+        Format::Npz { entry } => {
+            let f = std::fs::File::open(&file).map_err(missing)?;
+            let mut archive = npy::open_npz(std::io::BufReader::new(f)).map_err(malformed)?;
+            let names = npy::npz_names(&mut archive);
+            let name = match entry {
+                Some(name) => name,
+                None if names.len() == 1 => names.first().cloned().unwrap_or_default(),
+                None => return load(dir, path).map(|t| t.shape().to_vec()),
+            };
+            let with_suffix = format!("{name}.npy");
+            let raw = if archive.file_names().any(|n| n == with_suffix) { with_suffix } else { name.clone() };
+            let Ok(mut entry) = archive.by_name(&raw) else {
+                return load(dir, path).map(|t| t.shape().to_vec());
+            };
+            from_reader(&mut entry)
+        }
+        Format::Csv | Format::Onnx { .. } | Format::Safetensors { .. } => load(dir, path).map(|t| t.shape().to_vec()),
+    }
+}
+
 /// [`load`], then [`check_shape`] against what the program needs; errors name `party` and,
 /// when the program knows anything of the shape, the expected shape.
 pub fn load_checked(dir: &Path, path: &str, party: &str, expected: &Shape) -> Result<Tensor, RunError> {

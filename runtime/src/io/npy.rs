@@ -49,6 +49,27 @@ fn describe(err: ReadNpyError) -> DecodeError {
     }
 }
 
+/// The shape a `.npy` file's header declares, from the file's first bytes (the header alone:
+/// the data is not read). `Ok(None)` when `bytes` stops inside the header.
+pub fn header_dims(bytes: &[u8]) -> Result<Option<Vec<usize>>, DecodeError> {
+    if bytes.len() < 10 || !bytes.starts_with(MAGIC) {
+        return Err("not a .npy file (it does not start with the \\x93NUMPY magic string)".into());
+    }
+    let (header_len, header_start) = match bytes {
+        [_, _, _, _, _, _, 1, _, l0, l1, ..] => (u16::from_le_bytes([*l0, *l1]) as usize, 10),
+        [_, _, _, _, _, _, 2 | 3, _, l0, l1, l2, l3, ..] => (u32::from_le_bytes([*l0, *l1, *l2, *l3]) as usize, 12),
+        [_, _, _, _, _, _, major, ..] if !matches!(major, 2 | 3) => {
+            return Err(format!("unsupported .npy format version {major}"))
+        }
+        _ => return Ok(None),
+    };
+    let Some(header) = bytes.get(header_start..header_start + header_len) else {
+        return Ok(None);
+    };
+    let header = String::from_utf8_lossy(header);
+    header_shape(&header).map(Some).ok_or_else(|| "bad .npy header: no shape".to_string())
+}
+
 /// Checks the magic string, the header length and that the data is as long as the header's
 /// shape and item size say (when they can be read; otherwise the decoder reports it).
 fn prescan(bytes: &[u8]) -> Result<(), DecodeError> {

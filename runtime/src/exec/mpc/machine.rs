@@ -53,6 +53,16 @@ pub struct Machine<'a> {
     pub files_written: Vec<PathBuf>,
     /// The data file each value came from, to name it in shape errors.
     pub origins: Origins,
+    /// What each op or statement that communicated cost this party, by source span.
+    pub by_span: std::collections::HashMap<Span, SpanCounts>,
+}
+
+/// What one source span cost one party: rounds, bytes sent, dealer bytes received.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SpanCounts {
+    pub rounds: u64,
+    pub bytes_sent: u64,
+    pub dealer_bytes: u64,
 }
 
 /// A value's shape where this party knows it.
@@ -123,7 +133,10 @@ impl Walk for Machine<'_> {
     }
 
     fn output(&mut self, value: ValueId, to: PartyId, path: Option<&str>, span: Span) -> Result<(), RunError> {
-        self.output_value(value, to, path, span)
+        let before = self.counts();
+        let result = self.output_value(value, to, path, span);
+        self.count_since(span, before);
+        result
     }
 
     fn before_stmt(&mut self) {
@@ -158,6 +171,33 @@ impl<'a> Machine<'a> {
             warnings: 0,
             files_written: Vec::new(),
             origins: Origins::new(program.values.len(), program.vars.len()),
+            by_span: Default::default(),
+        }
+    }
+
+    /// This party's counters now.
+    fn counts(&self) -> SpanCounts {
+        let comm = self.party.comm_stats();
+        SpanCounts {
+            rounds: comm.rounds,
+            bytes_sent: comm.bytes_sent,
+            dealer_bytes: self.party.dealer_stats().bytes_received,
+        }
+    }
+
+    /// Adds what was spent since `before` to `span`'s counts.
+    fn count_since(&mut self, span: Span, before: SpanCounts) {
+        let now = self.counts();
+        let delta = SpanCounts {
+            rounds: now.rounds.saturating_sub(before.rounds),
+            bytes_sent: now.bytes_sent.saturating_sub(before.bytes_sent),
+            dealer_bytes: now.dealer_bytes.saturating_sub(before.dealer_bytes),
+        };
+        if delta != SpanCounts::default() {
+            let slot = self.by_span.entry(span).or_default();
+            slot.rounds += delta.rounds;
+            slot.bytes_sent += delta.bytes_sent;
+            slot.dealer_bytes += delta.dealer_bytes;
         }
     }
 
@@ -226,6 +266,7 @@ impl<'a> Machine<'a> {
     fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
         let program = self.program;
         let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
+        let before = self.counts();
         let value = self
             .compute(id, def)
             .map_err(|e| {
@@ -233,6 +274,7 @@ impl<'a> Machine<'a> {
                 self.origins.explain(&def.op, e, dims)
             })
             .map_err(|e| e.with_span(def.span))?;
+        self.count_since(def.span, before);
         let load = match &def.op {
             Op::Load { path, at } => {
                 let party = at.unwrap_or(PartyId(self.me() as u32));

@@ -22,6 +22,7 @@ pub mod stats;
 pub mod values;
 
 pub use audit::{AuditEntry, AuditLog};
+pub use machine::SpanCounts;
 pub use stats::{MpcReport, PartyReport, PartyStats};
 
 use crate::comm::{Comm, CountingComm, LocalComm};
@@ -67,6 +68,8 @@ pub fn run_party_seq(
     m.run()?;
     let (audit, counters) = (m.audit, m.counters);
     let (values_computed, warnings, files_written) = (m.values_computed, m.warnings, m.files_written);
+    let mut by_span: Vec<_> = m.by_span.into_iter().collect();
+    by_span.sort_by_key(|(s, _)| (s.start, s.end));
     let name = program.party_name(PartyId(id as u32));
     check_reveals(&name, party.protocol_stats().reveals.saturating_sub(reveals_before), &audit)?;
     let mut stats = PartyStats::new(
@@ -83,6 +86,7 @@ pub fn run_party_seq(
         values_computed,
         warnings,
         files_written,
+        by_span,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
 }

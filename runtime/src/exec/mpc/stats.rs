@@ -81,6 +81,9 @@ pub struct PartyReport {
     pub values_computed: u64,
     pub warnings: usize,
     pub files_written: Vec<PathBuf>,
+    /// What each source span that communicated cost this party, in source order.
+    #[serde(skip)]
+    pub by_span: Vec<(mpcc_ir::Span, super::SpanCounts)>,
     pub wall_seconds: f64,
 }
 
@@ -116,6 +119,10 @@ pub struct MpcReport {
     pub values_computed: u64,
     pub warnings: usize,
     pub files_written: Vec<PathBuf>,
+    /// Per source span that communicated: rounds (the most any party took), bytes each party
+    /// sent and the dealer's bytes, in source order (what `mpcc cost` predicts).
+    #[serde(skip)]
+    pub by_span: Vec<(mpcc_ir::Span, crate::cost::Cost)>,
 }
 
 impl MpcReport {
@@ -131,7 +138,21 @@ impl MpcReport {
                 }
             }
         }
+        let mut by_span: std::collections::BTreeMap<(u32, u32), crate::cost::Cost> = Default::default();
+        for (rank, p) in parties.iter().enumerate() {
+            for (span, c) in &p.by_span {
+                let slot =
+                    by_span.entry((span.start, span.end)).or_insert_with(|| crate::cost::Cost::zero(parties.len()));
+                slot.rounds = slot.rounds.max(c.rounds);
+                if let Some(b) = slot.bytes_sent.get_mut(rank) {
+                    *b += c.bytes_sent;
+                }
+                slot.dealer_bytes += c.dealer_bytes;
+            }
+        }
+        let by_span = by_span.into_iter().map(|((a, b), c)| (mpcc_ir::Span::new(a, b), c)).collect();
         MpcReport {
+            by_span,
             n_parties: parties.len(),
             precision,
             wall_seconds: wall.as_secs_f64(),

@@ -1,0 +1,132 @@
+//! `mpcc cost`: the exact communication of a secure run — rounds, bytes each party sends, the
+//! dealer's bytes, in total and per source span — computed without running the protocols: no
+//! shares, no messages, no dealer. A static model (docs/cost.md).
+//!
+//! How: the program is walked as the secure executor walks it ([`walk`]), public values computed
+//! for real with the public evaluator (after the compiler's oblivious pass, control flow depends
+//! on public values only), private inputs known by their shapes alone (read from the data files'
+//! headers), private values carried as (shape, fixed-point scale). Each private op is counted by
+//! [`ops`], which mirrors the executor's dispatch, with the protocols' costs in [`meter`]
+//! (openings and dealer requests) and [`approx`] (the nonlinear functions and reductions).
+//!
+//! When a cost depends on the contents of a `reveal`ed value (a branch on it, a loop bound), the
+//! model cannot be static: [`estimate`] then walks again following the plaintext (the private
+//! inputs read in full) and says so in [`CostReport::followed_plaintext`].
+//!
+//! The correlated randomness is assumed to come from the trusted dealer (`--preprocessing
+//! dealer`, the default); OT preprocessing's own traffic is not modelled.
+
+pub mod approx;
+pub mod meter;
+pub mod ops;
+pub mod walk;
+
+pub use meter::{Cost, Meter};
+
+use crate::error::{ErrorKind, RunError};
+use crate::exec::RunConfig;
+use crate::protocols::compare::CompareMode;
+use mpcc_ir::{Program, Span};
+
+/// What [`estimate`] reports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CostReport {
+    pub n_parties: usize,
+    /// Party names by rank (`P<rank>` past the program's named parties).
+    pub parties: Vec<String>,
+    /// `fss` or `tree`.
+    pub compare: String,
+    /// Fixed-point fractional bits.
+    pub precision: u32,
+    /// The whole run.
+    pub total: Cost,
+    /// Per source span of an op or statement that communicates, in source order.
+    pub by_span: Vec<(Span, Cost)>,
+    /// `Some(why)` when a cost depended on a revealed value, so that the model followed the
+    /// plaintext computed from the data files read in full (`why` names the first such use).
+    pub followed_plaintext: Option<String>,
+}
+
+/// A network for [`CostReport::seconds`]: round-trip time and bandwidth per party.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Network {
+    pub rtt_ms: f64,
+    pub mbit_per_s: f64,
+}
+
+impl CostReport {
+    /// The estimated communication time on `net`: `(latency, transfer)` in seconds, where latency
+    /// is rounds × RTT and transfer the busiest party's bytes over the bandwidth. Leaves out local
+    /// computation, the dealer's link, message framing and TCP/TLS overhead.
+    pub fn seconds(&self, net: Network) -> (f64, f64) {
+        let latency = self.total.rounds as f64 * net.rtt_ms / 1e3;
+        let transfer = self.total.max_sent() as f64 * 8.0 / (net.mbit_per_s * 1e6);
+        (latency, transfer)
+    }
+}
+
+fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
+    if n < 2 {
+        return Err(RunError::new(ErrorKind::Config, format!("{n} parties: a secure run needs at least 2")));
+    }
+    if n < program.parties.len() {
+        return Err(RunError::new(
+            ErrorKind::Config,
+            format!("the program names {} parties; cost it with at least that many", program.parties.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// The communication of running `program` securely with `n_parties` under `cfg` (its data
+/// folders, precision and comparison protocol; the seed and printing options do not matter).
+/// Nothing is written: `save` and `output(…, file=…)` are skipped.
+pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<CostReport, RunError> {
+    check_parties(program, n_parties)?;
+    let fixed = crate::exec::fixed_point(cfg)?;
+    let mode = crate::exec::compare_mode(cfg, n_parties)?;
+    let meter = Meter::new(n_parties, mode, fixed.frac_bits);
+    let (by_span, followed_plaintext) = match walk_once(program, cfg, meter.clone(), false) {
+        Ok(by_span) => (by_span, None),
+        Err((e, None)) => return Err(e),
+        Err((_, Some(why))) => match walk_once(program, cfg, meter, true) {
+            Ok(by_span) => (by_span, Some(why)),
+            Err((e, _)) => return Err(e),
+        },
+    };
+    let mut total = Cost::zero(n_parties);
+    for (_, c) in &by_span {
+        total.add(c);
+    }
+    let parties = (0..n_parties).map(|p| program.party_name(mpcc_ir::PartyId(p as u32))).collect();
+    Ok(CostReport {
+        n_parties,
+        parties,
+        compare: mode_name(mode).to_string(),
+        precision: fixed.frac_bits,
+        total,
+        by_span,
+        followed_plaintext,
+    })
+}
+
+fn mode_name(mode: CompareMode) -> &'static str {
+    mode.name()
+}
+
+/// One walk; on failure the error and, if the failure was a revealed value's contents, why.
+fn walk_once(
+    program: &Program,
+    cfg: &RunConfig,
+    meter: Meter,
+    plain: bool,
+) -> Result<Vec<(Span, Cost)>, (RunError, Option<String>)> {
+    let mut model = walk::Model::new(program, cfg, meter, plain);
+    if let Err(e) = model.run() {
+        let why = model.needs.borrow_mut().take();
+        return Err((e, why));
+    }
+    let mut by_span: Vec<(Span, Cost)> = model.by_span.into_iter().collect();
+    by_span.sort_by_key(|(s, _)| (s.start, s.end));
+    Ok(by_span)
+}

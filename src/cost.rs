@@ -1,0 +1,151 @@
+//! `mpcc cost`: compiles a program, asks the runtime's cost model (`mpcc_runtime::cost`) for the
+//! communication of a secure run, and prints the totals, the time estimate on the given network
+//! and one line per source line that communicates. Runs no protocol and writes no file.
+
+use crate::commands::{compile_file, data_dirs};
+use crate::console::{usage_error, FAIL, OK};
+use crate::source::Source;
+use crate::CostArgs;
+use mpcc_runtime::cost::{estimate, Cost, CostReport, Network};
+use mpcc_runtime::exec::mpc::stats::bytes_text;
+use mpcc_runtime::exec::RunConfig;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub fn cost(args: &CostArgs) -> u8 {
+    use mpcc_runtime::fixed::{MAX_FRAC_BITS, MIN_FRAC_BITS};
+    if !(MIN_FRAC_BITS..=MAX_FRAC_BITS).contains(&args.precision) {
+        return usage_error(&format!(
+            "`--precision {}`: the fixed-point precision must be {MIN_FRAC_BITS} to {MAX_FRAC_BITS} fractional bits",
+            args.precision
+        ));
+    }
+    if !(args.rtt >= 0.0 && args.rtt.is_finite()) || !(args.bandwidth > 0.0 && args.bandwidth.is_finite()) {
+        return usage_error("`--rtt` must be ≥ 0 milliseconds and `--bandwidth` > 0 Mbit/s");
+    }
+    let (source, compiled) = match compile_file(&args.file, &args.params.set, args.message_format) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(program) = compiled.program.as_ref() else {
+        return FAIL;
+    };
+    let n = args.parties;
+    if n < program.parties.len().max(2) {
+        return usage_error(&format!(
+            "`--parties {n}`: the program names {} parties ({}); cost at least {}",
+            program.parties.len(),
+            program.parties.join(", "),
+            program.parties.len().max(2)
+        ));
+    }
+    if args.compare == Some(crate::Compare::Fss) && n != 2 {
+        return usage_error(&format!(
+            "`--compare fss` is a 2-party protocol; this run has {n} parties: use `--compare tree`"
+        ));
+    }
+    // A bare `--data DIR` is every party's folder; `PARTY=DIR` one party's.
+    let (everyone, named): (Vec<&String>, Vec<&String>) = args.data.iter().partition(|d| !d.contains('='));
+    let named: Vec<String> = named.into_iter().cloned().collect();
+    let mut dirs = match data_dirs(program, &args.file, &named, n) {
+        Ok(d) => d,
+        Err(m) => return usage_error(&m),
+    };
+    if let Some(dir) = everyone.last() {
+        let named_ranks: Vec<usize> = named
+            .iter()
+            .filter_map(|f| f.split_once('='))
+            .filter_map(|(p, _)| program.parties.iter().position(|q| q == p))
+            .collect();
+        for (rank, slot) in dirs.iter_mut().enumerate() {
+            if !named_ranks.contains(&rank) {
+                *slot = PathBuf::from(dir);
+            }
+        }
+    }
+    let cfg = RunConfig {
+        data_dirs: dirs,
+        precision: args.precision,
+        compare: args.compare.map(crate::Compare::to_runtime),
+        ..RunConfig::default()
+    };
+    match estimate(program, n, &cfg) {
+        Ok(report) => {
+            print!("{}", render(&report, &source, Network { rtt_ms: args.rtt, mbit_per_s: args.bandwidth }));
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(span) = e.span {
+                eprintln!("  --> {}", source.position(span.start as usize));
+            }
+            FAIL
+        }
+    }
+}
+
+fn sent_text(report: &CostReport, cost: &Cost) -> String {
+    let sent: Vec<String> =
+        report.parties.iter().zip(&cost.bytes_sent).map(|(name, b)| format!("{name} {}", bytes_text(*b))).collect();
+    sent.join(", ")
+}
+
+/// The report for people: totals, the estimate, then one row per source line.
+pub fn render(report: &CostReport, source: &Source, net: Network) -> String {
+    let total = &report.total;
+    let mut out = format!(
+        "cost of {} with {} parties, --compare {}, {} fractional bits (a static model: no protocol was run)\n",
+        source.name, report.n_parties, report.compare, report.precision
+    );
+    out += &format!(
+        "  {} rounds; sent: {}; dealer: {}\n",
+        total.rounds,
+        sent_text(report, total),
+        bytes_text(total.dealer_bytes)
+    );
+    let (latency, transfer) = report.seconds(net);
+    out += &format!(
+        "  estimate: {:.3} s on {} ms RTT and {} Mbit/s = {} rounds × RTT ({:.3} s) + the busiest party's {} at the bandwidth ({:.3} s)\n",
+        latency + transfer,
+        net.rtt_ms,
+        net.mbit_per_s,
+        total.rounds,
+        latency,
+        bytes_text(total.max_sent()),
+        transfer
+    );
+    out += "  (leaves out local computation, the dealer's link, message framing and TCP/TLS overhead)\n";
+    if let Some(why) = &report.followed_plaintext {
+        out += &format!(
+            "  note: {why}, so the model followed the plaintext computed from the private inputs (read in full)\n"
+        );
+    }
+    // Per source line: files in compilation order, lines in order.
+    let mut lines: BTreeMap<(usize, usize), (usize, Cost)> = BTreeMap::new();
+    for (span, cost) in &report.by_span {
+        let offset = span.start as usize;
+        let (line, _) = source.line_col(offset);
+        let slot =
+            lines.entry((source.file_index(offset), line)).or_insert_with(|| (offset, Cost::zero(report.n_parties)));
+        slot.1.add(cost);
+    }
+    if lines.is_empty() {
+        out += "  no line communicates\n";
+        return out;
+    }
+    let head: Vec<String> = report.parties.iter().map(|p| format!("{p:>10}")).collect();
+    out += &format!("  {:<24} {:>7} {} {:>10}  source\n", "line", "rounds", head.join(" "), "dealer");
+    for ((_, line), (offset, cost)) in lines {
+        let place = format!("{}:{line}", source.name_at(offset));
+        let sent: Vec<String> = cost.bytes_sent.iter().map(|b| format!("{b:>10}")).collect();
+        out += &format!(
+            "  {place:<24} {:>7} {} {:>10}  {}\n",
+            cost.rounds,
+            sent.join(" "),
+            cost.dealer_bytes,
+            source.line_text(offset).trim()
+        );
+    }
+    out += "  (bytes; an op's cost is on the line where it starts)\n";
+    out
+}
