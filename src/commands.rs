@@ -194,6 +194,17 @@ pub fn run(args: &RunArgs) -> u8 {
             "`--compare fss` needs the dealer's DCF keys; with `--preprocessing ot` comparisons use `--compare tree`",
         );
     }
+    if args.rtt.is_some_and(|r| !(r.is_finite() && r >= 0.0)) || !(args.bandwidth.is_finite() && args.bandwidth > 0.0) {
+        return usage_error("`--rtt` must be a time in milliseconds ≥ 0 and `--bandwidth` a rate in Mbit/s > 0");
+    }
+    let chosen;
+    let args = match auto_compare(program, n_parties, args) {
+        Some(with_choice) => {
+            chosen = with_choice;
+            &chosen
+        }
+        None => args,
+    };
     if args.network {
         return crate::network::run_local(program, n_parties, args);
     }
@@ -235,6 +246,45 @@ pub fn run(args: &RunArgs) -> u8 {
                 eprintln!("  --> {}", source.position(span.start as usize));
             }
             FAIL
+        }
+    }
+}
+
+/// `args` with the comparison protocol the cost model picks (`choose.rs`), for a secure run of
+/// 2 parties with the dealer, in one process or `--network`, when `--compare` is not given;
+/// `None` to keep `args` as they are. A model that cannot cost the program (it says why) leaves
+/// the choice to the runtime's default.
+fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -> Option<RunArgs> {
+    if args.plaintext
+        || args.compare.is_some()
+        || args.party.is_some()
+        || n_parties != 2
+        || args.preprocessing.mode() != Preprocessing::Dealer
+    {
+        return None;
+    }
+    let data_dirs = data_dirs(program, &args.file, &args.data, n_parties).ok()?;
+    let cfg = RunConfig { data_dirs, precision: args.precision, ..RunConfig::default() };
+    let link = crate::choose::Link {
+        rtt_ms: args.rtt.unwrap_or(if args.network { 0.1 } else { 0.0 }),
+        mbit_per_s: args.bandwidth,
+    };
+    match crate::choose::choose(program, &cfg, link) {
+        Ok(choice) => {
+            if args.stats == Stats::Human {
+                eprintln!("{}", choice.describe(link));
+            }
+            let compare = match choice.mode {
+                mpcc_runtime::protocols::compare::CompareMode::Fss => crate::Compare::Fss,
+                mpcc_runtime::protocols::compare::CompareMode::Tree => crate::Compare::Tree,
+            };
+            Some(RunArgs { compare: Some(compare), ..args.clone() })
+        }
+        Err(e) => {
+            if args.stats == Stats::Human {
+                eprintln!("comparisons: the runtime's default (the cost model could not cost this program: {e})");
+            }
+            None
         }
     }
 }

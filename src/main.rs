@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 a program or data error, 2 a usage error.
 
 mod bench;
+mod choose;
 mod commands;
 mod console;
 mod cost;
@@ -184,7 +185,7 @@ enum Command {
     },
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 struct ParamArgs {
     /// Override a `param`: `--set epochs=10` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
@@ -219,7 +220,7 @@ struct CostArgs {
     message_format: MessageFormat,
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 struct RunArgs {
     file: PathBuf,
     /// Number of parties to simulate (at least 2; may exceed the named parties).
@@ -291,10 +292,19 @@ struct RunArgs {
     #[arg(long, value_enum, default_value_t = Stats::Human)]
     stats: Stats,
     /// The comparison protocol: `fss` (1 round from dealer DCF keys, 2 parties only) or `tree`
-    /// (the binary carry tree, any number of parties, few dealer bytes). Default: fss for 2
-    /// parties, tree otherwise (docs/protocols.md).
+    /// (the binary carry tree, any number of parties, few dealer bytes). Default: with 2 parties
+    /// and the dealer, the one the cost model estimates faster on `--rtt` and `--bandwidth`
+    /// (with `--party`, where the others' inputs are not at hand: fss); tree otherwise
+    /// (docs/protocols.md).
     #[arg(long, value_enum)]
     compare: Option<Compare>,
+    /// The round-trip time between parties, in milliseconds, that the choice of comparison
+    /// protocol assumes (default: 0 in one process, 0.1 with `--network` on loopback).
+    #[arg(long, value_name = "MS")]
+    rtt: Option<f64>,
+    /// The bandwidth per party, in Mbit/s, that the choice of comparison protocol assumes.
+    #[arg(long, value_name = "MBIT", default_value_t = 10000.0)]
+    bandwidth: f64,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
 }

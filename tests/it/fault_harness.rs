@@ -104,7 +104,7 @@ impl Campaign {
             }
             let out = Command::new(&exe)
                 .args(["run", "programs/svm.mpc", "--parties", &n.to_string(), "--seed", SEED])
-                .args(["--set", "epochs=3", "--stats", "none"])
+                .args(["--set", "epochs=3", "--stats", "none", "--compare", compare_for(n)])
                 .current_dir(&repo)
                 .output()
                 .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
@@ -186,7 +186,7 @@ impl Campaign {
             let mut cmd = Command::new(&self.exe);
             cmd.args(["run", "programs/svm.mpc", "--party", &rank.to_string(), "--peers", &list.join(",")]);
             cmd.args(["--dealer", &view_dealer.to_string(), "--timeout", &timeout, "--seed", SEED, "--insecure-seed"]);
-            cmd.args(["--set", "epochs=3", "--stats", "none"]);
+            cmd.args(["--set", "epochs=3", "--stats", "none", "--compare", compare_for(n)]);
             cmd.arg("--keys").arg(own_keys).arg("--certs").arg(&keys);
             children.push((NAMES[rank].to_string(), self.spawn(cmd)));
         }
@@ -472,4 +472,14 @@ pub fn scratch(tag: &str) -> PathBuf {
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// The comparison protocol of every run of `n` parties, reference and networked alike (the
+/// 1-round DCF with 2 parties, so that its dealer traffic is under fault too).
+fn compare_for(n: usize) -> &'static str {
+    if n == 2 {
+        "fss"
+    } else {
+        "tree"
+    }
 }
