@@ -20,7 +20,7 @@ pub fn cost(args: &CostArgs) -> u8 {
             args.precision
         ));
     }
-    if !(args.rtt >= 0.0 && args.rtt.is_finite()) || !(args.bandwidth > 0.0 && args.bandwidth.is_finite()) {
+    if !(args.rtt >= 0.0 && args.rtt.is_finite() && args.bandwidth > 0.0 && args.bandwidth.is_finite()) {
         return usage_error("`--rtt` must be ≥ 0 milliseconds and `--bandwidth` > 0 Mbit/s");
     }
     let (source, compiled) = match compile_file(&args.file, &args.params.set, args.message_format) {

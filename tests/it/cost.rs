@@ -203,7 +203,12 @@ output(x[0, 0:2], to=BOB);
             "{n} parties, {compare:?}"
         );
         for ((sp, p), (sm, m)) in predicted.by_span.iter().zip(&measured.by_span) {
-            assert_eq!((sp, p), (sm, m), "{n} parties, {compare:?}: at {:?}", &src.get(sp.start as usize..sp.end as usize));
+            assert_eq!(
+                (sp, p),
+                (sm, m),
+                "{n} parties, {compare:?}: at {:?}",
+                &src.get(sp.start as usize..sp.end as usize)
+            );
         }
         assert_eq!(predicted.by_span.len(), measured.by_span.len());
     }

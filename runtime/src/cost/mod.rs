@@ -25,7 +25,6 @@ pub use meter::{Cost, Meter};
 
 use crate::error::{ErrorKind, RunError};
 use crate::exec::RunConfig;
-use crate::protocols::compare::CompareMode;
 use mpcc_ir::{Program, Span};
 
 /// What [`estimate`] reports.
@@ -88,10 +87,12 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
     let meter = Meter::new(n_parties, mode, fixed.frac_bits);
     let (by_span, followed_plaintext) = match walk_once(program, cfg, meter.clone(), false) {
         Ok(by_span) => (by_span, None),
-        Err((e, None)) => return Err(e),
-        Err((_, Some(why))) => match walk_once(program, cfg, meter, true) {
-            Ok(by_span) => (by_span, Some(why)),
-            Err((e, _)) => return Err(e),
+        Err(failed) => match failed.needs {
+            None => return Err(failed.error),
+            Some(why) => match walk_once(program, cfg, meter, true) {
+                Ok(by_span) => (by_span, Some(why)),
+                Err(failed) => return Err(failed.error),
+            },
         },
     };
     let mut total = Cost::zero(n_parties);
@@ -102,7 +103,7 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
     Ok(CostReport {
         n_parties,
         parties,
-        compare: mode_name(mode).to_string(),
+        compare: mode.name().to_string(),
         precision: fixed.frac_bits,
         total,
         by_span,
@@ -110,21 +111,18 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
     })
 }
 
-fn mode_name(mode: CompareMode) -> &'static str {
-    mode.name()
+/// A failed walk: the error and, if the walk needed a revealed value's contents, why.
+struct Failed {
+    error: RunError,
+    needs: Option<String>,
 }
 
-/// One walk; on failure the error and, if the failure was a revealed value's contents, why.
-fn walk_once(
-    program: &Program,
-    cfg: &RunConfig,
-    meter: Meter,
-    plain: bool,
-) -> Result<Vec<(Span, Cost)>, (RunError, Option<String>)> {
+/// One walk: the cost per span, in source order.
+fn walk_once(program: &Program, cfg: &RunConfig, meter: Meter, plain: bool) -> Result<Vec<(Span, Cost)>, Box<Failed>> {
     let mut model = walk::Model::new(program, cfg, meter, plain);
-    if let Err(e) = model.run() {
-        let why = model.needs.borrow_mut().take();
-        return Err((e, why));
+    if let Err(error) = model.run() {
+        let needs = model.needs.borrow_mut().take();
+        return Err(Box::new(Failed { error, needs }));
     }
     let mut by_span: Vec<(Span, Cost)> = model.by_span.into_iter().collect();
     by_span.sort_by_key(|(s, _)| (s.start, s.end));

@@ -26,6 +26,9 @@ impl Sh {
     pub fn len(&self) -> usize {
         self.dims.iter().product()
     }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// An operand: public (its value) or private.

@@ -266,3 +266,29 @@ fn onnx_initializers_and_safetensors_entries() {
     let e = err_of(load(&dir, "weights.safetensors:nope"));
     assert!(e.message.contains("no tensor `nope`"), "{}", e.message);
 }
+
+#[test]
+fn load_shape_reads_headers_only() {
+    let dir = temp_dir("shape");
+    let big = Tensor::zeros(ndarray::IxDyn(&[3, 700]));
+    save(&dir, "big.npy", &big).ok();
+    // Cut after the header: the shape is still there, the data is not.
+    let bytes = std::fs::read(dir.join("big.npy")).unwrap_or_default();
+    let header = 10 + u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    write(&dir, "cut.npy", &bytes[..header]);
+    assert_eq!(load_shape(&dir, "big.npy").ok(), Some(vec![3, 700]));
+    assert_eq!(load_shape(&dir, "cut.npy").ok(), Some(vec![3, 700]));
+    assert_eq!(err_of(load(&dir, "cut.npy")).kind, ErrorKind::MalformedFile);
+    let a = arr1(&[1.0, 2.0]).into_dyn();
+    let b = arr2(&[[3.0], [4.0], [5.0]]).into_dyn();
+    write_npz(&dir.join("two.npz"), &[("a", a.clone()), ("b", b)], true);
+    write_npz(&dir.join("one.npz"), &[("only", a)], false);
+    assert_eq!(load_shape(&dir, "two.npz:b").ok(), Some(vec![3, 1]));
+    assert_eq!(load_shape(&dir, "one.npz").ok(), Some(vec![2]));
+    assert!(load_shape(&dir, "two.npz").is_err());
+    write(&dir, "v.csv", b"1,2,3\n4,5,6\n");
+    assert_eq!(load_shape(&dir, "v.csv").ok(), Some(vec![2, 3]));
+    assert_eq!(load_shape(&dir, "missing.npy").err().map(|e| e.kind), Some(ErrorKind::MissingFile));
+    write(&dir, "junk.npy", b"not an npy file at all");
+    assert_eq!(load_shape(&dir, "junk.npy").err().map(|e| e.kind), Some(ErrorKind::MalformedFile));
+}
