@@ -205,6 +205,13 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         None => args,
     };
+    if !args.plaintext
+        && args.party.is_none()
+        && args.stats == Stats::Human
+        && args.preprocessing.mode() == Preprocessing::Ot
+    {
+        predict_ot_needs(program, n_parties, args);
+    }
     if args.network {
         return crate::network::run_local(program, n_parties, args);
     }
@@ -286,6 +293,28 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
             }
             None
         }
+    }
+}
+
+/// Says on stderr which correlations the OT preprocessing of this run will make, as the cost
+/// model computes them from the program (the run's report then says what was used).
+fn predict_ot_needs(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) {
+    let Ok(data_dirs) = data_dirs(program, &args.file, &args.data, n_parties) else {
+        return;
+    };
+    let cfg = RunConfig {
+        data_dirs,
+        precision: args.precision,
+        preprocessing: Preprocessing::Ot,
+        compare: Some(mpcc_runtime::protocols::compare::CompareMode::Tree),
+        ..RunConfig::default()
+    };
+    match mpcc_runtime::cost::estimate(program, n_parties, &cfg) {
+        Ok(report) => eprintln!(
+            "preprocessing: OT between the parties, alongside the online phase; the program needs {} (cost model)",
+            report.needs
+        ),
+        Err(e) => eprintln!("preprocessing: OT between the parties (the cost model could not predict the needs: {e})"),
     }
 }
 

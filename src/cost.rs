@@ -103,6 +103,7 @@ pub fn render(report: &CostReport, source: &Source, net: Network) -> String {
         sent_text(report, total),
         bytes_text(total.dealer_bytes)
     );
+    out += &format!("  correlated randomness: {}\n", report.needs);
     let (latency, transfer) = report.seconds(net);
     out += &format!(
         "  estimate: {:.3} s on {} ms RTT and {} Mbit/s = {} rounds × RTT ({:.3} s) + the busiest party's {} at the bandwidth ({:.3} s)\n",

@@ -64,6 +64,32 @@ fn cost_model_equals_measured_runs_on_every_golden_program() {
                 ));
                 continue;
             }
+            // The correlated randomness, as party 0's dealer client counted it.
+            let p0 = measured.parties.first().cloned().unwrap_or_default();
+            let used =
+                (p0.triples, p0.matrix_triples, p0.square_pairs, p0.trunc_pairs, p0.random_bits, p0.binary_triples);
+            let needs = predicted.needs;
+            let want_needs = (
+                needs.triples,
+                needs.matrix_triples,
+                needs.squares,
+                needs.trunc_pairs,
+                needs.random_bits,
+                needs.binary_triples,
+            );
+            if used != want_needs {
+                failures.push(format!(
+                    "{name} ({n} parties, {compare:?}): predicted correlations {want_needs:?}, used {used:?}"
+                ));
+                continue;
+            }
+            if compare == CompareMode::Fss && (p0.comparisons == 0) != (needs.dcf_keys == 0) {
+                failures.push(format!(
+                    "{name} ({n}, fss): {} DCF keys predicted, {} comparisons",
+                    needs.dcf_keys, p0.comparisons
+                ));
+                continue;
+            }
             if predicted.by_span != measured.by_span {
                 let diff: Vec<String> = predicted
                     .by_span

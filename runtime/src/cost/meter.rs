@@ -8,7 +8,7 @@
 //! `Party::open` (every party sends its words to each peer) and `Party::open_to` (every party
 //! but the recipient sends its words to it) do. Every opening is one round for every party.
 
-use crate::dealer::Request;
+use crate::dealer::{DealerStats, Request};
 use crate::error::{ErrorKind, RunError};
 use crate::protocols::compare::CompareMode;
 use crate::protocols::convert::{csa_layers, msb_and_words};
@@ -62,6 +62,8 @@ pub struct Meter {
     pub f: u32,
     /// What was counted so far.
     pub cost: Cost,
+    /// The correlated randomness asked for so far, counted as the dealer client counts it.
+    pub needs: DealerStats,
 }
 
 fn dealer_err(e: crate::dealer::DealerError) -> RunError {
@@ -70,7 +72,7 @@ fn dealer_err(e: crate::dealer::DealerError) -> RunError {
 
 impl Meter {
     pub fn new(n: usize, mode: CompareMode, f: u32) -> Meter {
-        Meter { n, mode, f, cost: Cost::zero(n) }
+        Meter { n, mode, f, cost: Cost::zero(n), needs: DealerStats::default() }
     }
 
     /// Takes what was counted since the last call.
@@ -106,6 +108,7 @@ impl Meter {
 
     /// The dealer's explicit values for `req` (party 0's, and party 1's common parts).
     pub fn dealer(&mut self, req: &Request) -> Result<(), RunError> {
+        self.needs.count(req);
         for p in 0..self.n.min(2) {
             self.cost.dealer_bytes += 8 * req.explicit_len_for(p).map_err(dealer_err)? as u64;
         }

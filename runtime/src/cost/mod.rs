@@ -41,9 +41,65 @@ pub struct CostReport {
     pub total: Cost,
     /// Per source span of an op or statement that communicates, in source order.
     pub by_span: Vec<(Span, Cost)>,
+    /// The correlated randomness the run consumes (what the dealer, or OT preprocessing, must
+    /// make), counted as the parties' dealer clients count it.
+    pub needs: Needs,
     /// `Some(why)` when a cost depended on a revealed value, so that the model followed the
     /// plaintext computed from the data files read in full (`why` names the first such use).
     pub followed_plaintext: Option<String>,
+}
+
+/// Correlated randomness by kind: elements for the elementwise kinds, one per matrix or
+/// convolution triple, one DCF key per compared element.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Needs {
+    pub requests: u64,
+    pub triples: u64,
+    pub matrix_triples: u64,
+    pub squares: u64,
+    pub trunc_pairs: u64,
+    pub random_bits: u64,
+    pub binary_triples: u64,
+    pub dcf_keys: u64,
+}
+
+impl From<crate::dealer::DealerStats> for Needs {
+    fn from(s: crate::dealer::DealerStats) -> Needs {
+        Needs {
+            requests: s.requests,
+            triples: s.triples,
+            matrix_triples: s.matrix_triples,
+            squares: s.squares,
+            trunc_pairs: s.trunc_pairs,
+            random_bits: s.random_bits,
+            binary_triples: s.binary_triples,
+            dcf_keys: s.dcf_keys,
+        }
+    }
+}
+
+impl std::fmt::Display for Needs {
+    /// `100000 triples, 99 matrix triples, …` (the kinds the run uses).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = [
+            (self.triples, "triples"),
+            (self.matrix_triples, "matrix triples"),
+            (self.squares, "square pairs"),
+            (self.trunc_pairs, "truncation pairs"),
+            (self.random_bits, "random bits"),
+            (self.binary_triples, "binary triples"),
+            (self.dcf_keys, "DCF keys"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if parts.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
 }
 
 /// A network for [`CostReport::seconds`]: round-trip time and bandwidth per party.
@@ -85,12 +141,12 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
     let fixed = crate::exec::fixed_point(cfg)?;
     let mode = crate::exec::compare_mode(cfg, n_parties)?;
     let meter = Meter::new(n_parties, mode, fixed.frac_bits);
-    let (by_span, followed_plaintext) = match walk_once(program, cfg, meter.clone(), false) {
-        Ok(by_span) => (by_span, None),
+    let ((by_span, needs), followed_plaintext) = match walk_once(program, cfg, meter.clone(), false) {
+        Ok(walked) => (walked, None),
         Err(failed) => match failed.needs {
             None => return Err(failed.error),
             Some(why) => match walk_once(program, cfg, meter, true) {
-                Ok(by_span) => (by_span, Some(why)),
+                Ok(walked) => (walked, Some(why)),
                 Err(failed) => return Err(failed.error),
             },
         },
@@ -107,6 +163,7 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
         precision: fixed.frac_bits,
         total,
         by_span,
+        needs: needs.into(),
         followed_plaintext,
     })
 }
@@ -117,14 +174,18 @@ struct Failed {
     needs: Option<String>,
 }
 
-/// One walk: the cost per span, in source order.
-fn walk_once(program: &Program, cfg: &RunConfig, meter: Meter, plain: bool) -> Result<Vec<(Span, Cost)>, Box<Failed>> {
+/// The cost per span (in source order) and the correlated randomness of one walk.
+type Walked = (Vec<(Span, Cost)>, crate::dealer::DealerStats);
+
+/// One walk: the cost per span, in source order, and the correlations asked for.
+fn walk_once(program: &Program, cfg: &RunConfig, meter: Meter, plain: bool) -> Result<Walked, Box<Failed>> {
     let mut model = walk::Model::new(program, cfg, meter, plain);
     if let Err(error) = model.run() {
         let needs = model.needs.borrow_mut().take();
         return Err(Box::new(Failed { error, needs }));
     }
+    let needs = model.correlations();
     let mut by_span: Vec<(Span, Cost)> = model.by_span.into_iter().collect();
     by_span.sort_by_key(|(s, _)| (s.start, s.end));
-    Ok(by_span)
+    Ok((by_span, needs))
 }

@@ -170,6 +170,11 @@ struct Val2<'t> {
 }
 
 impl<'a> Model<'a> {
+    /// The correlated randomness the walk asked for so far.
+    pub fn correlations(&self) -> crate::dealer::DealerStats {
+        self.meter.needs
+    }
+
     pub fn new(program: &'a Program, cfg: &'a RunConfig, meter: Meter, plain: bool) -> Model<'a> {
         let wanted = program
             .values

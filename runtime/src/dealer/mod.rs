@@ -530,15 +530,23 @@ impl DealerClient {
     }
 
     fn count(&mut self, req: &Request) {
-        self.stats.requests += 1;
+        self.stats.count(req);
+    }
+}
+
+impl DealerStats {
+    /// Counts one request (what `DealerClient::begin` does; the cost model counts with it too,
+    /// so predicted and consumed correlations are counted alike).
+    pub fn count(&mut self, req: &Request) {
+        self.requests += 1;
         match req {
-            Request::Triple { n } => self.stats.triples += *n as u64,
-            Request::MatTriple { .. } | Request::ConvTriple { .. } => self.stats.matrix_triples += 1,
-            Request::Square { n } => self.stats.squares += *n as u64,
-            Request::Trunc { n, .. } => self.stats.trunc_pairs += *n as u64,
-            Request::Bits { n } => self.stats.random_bits += *n as u64,
-            Request::BinTriple { n } => self.stats.binary_triples += *n as u64,
-            Request::DcfKeys { n, .. } => self.stats.dcf_keys += *n as u64,
+            Request::Triple { n } => self.triples += *n as u64,
+            Request::MatTriple { .. } | Request::ConvTriple { .. } => self.matrix_triples += 1,
+            Request::Square { n } => self.squares += *n as u64,
+            Request::Trunc { n, .. } => self.trunc_pairs += *n as u64,
+            Request::Bits { n } => self.random_bits += *n as u64,
+            Request::BinTriple { n } => self.binary_triples += *n as u64,
+            Request::DcfKeys { n, .. } => self.dcf_keys += *n as u64,
         }
     }
 }
