@@ -164,7 +164,7 @@ fn cost_says_when_it_followed_the_plaintext() {
 
 /// Ops and branches the golden programs do not reach (long softmax rows, division by public
 /// tensors and powers of two, negative powers, public conditions, pooling gradients without a
-/// forward pass to reuse, …): predicted equals measured.
+/// forward pass to reuse, …) and 5 parties (three carry-save layers): predicted equals measured.
 #[test]
 fn cost_model_equals_measured_runs_beyond_the_golden_programs() {
     let src = r#"
@@ -206,7 +206,8 @@ output(x[0, 0:2], to=BOB);
     let Some(program) = compiled.program else {
         panic!("does not compile: {:?}", compiled.diagnostics);
     };
-    for (n, compare) in [(2, CompareMode::Fss), (2, CompareMode::Tree), (3, CompareMode::Tree)] {
+    for (n, compare) in [(2, CompareMode::Fss), (2, CompareMode::Tree), (3, CompareMode::Tree), (5, CompareMode::Tree)]
+    {
         let dir = scratch_copy(&format!("cost-extra-{compare:?}"), n);
         let mut cfg = RunConfig::with_dir(&dir, n);
         cfg.seed = Some(5);
