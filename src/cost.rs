@@ -180,12 +180,14 @@ pub fn render(report: &CostReport, source: &Source, net: Network) -> String {
         return out;
     }
     let head: Vec<String> = report.parties.iter().map(|p| format!("{p:>10}")).collect();
-    out += &format!("  {:<24} {:>7} {} {:>10}  source\n", "line", "rounds", head.join(" "), "dealer");
+    let place = |offset: usize, line: usize| format!("{}:{line}", source.name_at(offset));
+    let width = lines.iter().map(|((_, line), (offset, _))| place(*offset, *line).len()).max().unwrap_or(0).max(4);
+    out += &format!("  {:<width$} {:>7} {} {:>10}  source\n", "line", "rounds", head.join(" "), "dealer");
     for ((_, line), (offset, cost)) in lines {
-        let place = format!("{}:{line}", source.name_at(offset));
+        let place = place(offset, line);
         let sent: Vec<String> = cost.bytes_sent.iter().map(|b| format!("{b:>10}")).collect();
         out += &format!(
-            "  {place:<24} {:>7} {} {:>10}  {}\n",
+            "  {place:<width$} {:>7} {} {:>10}  {}\n",
             cost.rounds,
             sent.join(" "),
             cost.dealer_bytes,
