@@ -71,7 +71,12 @@ pub fn cost(args: &CostArgs) -> u8 {
     };
     match estimate(program, n, &cfg) {
         Ok(report) => {
-            print!("{}", render(&report, &source, Network { rtt_ms: args.rtt, mbit_per_s: args.bandwidth }));
+            let net = Network { rtt_ms: args.rtt, mbit_per_s: args.bandwidth };
+            if args.json {
+                println!("{}", json(&report, &source, net));
+            } else {
+                print!("{}", render(&report, &source, net));
+            }
             OK
         }
         Err(e) => {
@@ -88,6 +93,54 @@ fn sent_text(report: &CostReport, cost: &Cost) -> String {
     let sent: Vec<String> =
         report.parties.iter().zip(&cost.bytes_sent).map(|(name, b)| format!("{name} {}", bytes_text(*b))).collect();
     sent.join(", ")
+}
+
+/// The cost per source line: `(file index, line)` → (an offset on the line, its cost).
+fn by_line(report: &CostReport, source: &Source) -> BTreeMap<(usize, usize), (usize, Cost)> {
+    let mut lines: BTreeMap<(usize, usize), (usize, Cost)> = BTreeMap::new();
+    for (span, cost) in &report.by_span {
+        let offset = span.start as usize;
+        let (line, _) = source.line_col(offset);
+        let slot =
+            lines.entry((source.file_index(offset), line)).or_insert_with(|| (offset, Cost::zero(report.n_parties)));
+        slot.1.add(cost);
+    }
+    lines
+}
+
+/// The report for machines.
+pub fn json(report: &CostReport, source: &Source, net: Network) -> serde_json::Value {
+    let (latency, transfer) = report.seconds(net);
+    let lines: Vec<serde_json::Value> = by_line(report, source)
+        .into_iter()
+        .map(|((_, line), (offset, cost))| {
+            serde_json::json!({
+                "file": source.name_at(offset),
+                "line": line,
+                "rounds": cost.rounds,
+                "bytes_sent": cost.bytes_sent,
+                "dealer_bytes": cost.dealer_bytes,
+                "source": source.line_text(offset).trim(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "parties": report.parties,
+        "compare": report.compare,
+        "precision": report.precision,
+        "rounds": report.total.rounds,
+        "bytes_sent": report.total.bytes_sent,
+        "dealer_bytes": report.total.dealer_bytes,
+        "followed_plaintext": report.followed_plaintext,
+        "estimate": {
+            "rtt_ms": net.rtt_ms,
+            "mbit_per_s": net.mbit_per_s,
+            "latency_seconds": latency,
+            "transfer_seconds": transfer,
+            "seconds": latency + transfer,
+        },
+        "lines": lines,
+    })
 }
 
 /// The report for people: totals, the estimate, then one row per source line.
@@ -122,25 +175,20 @@ pub fn render(report: &CostReport, source: &Source, net: Network) -> String {
         );
     }
     // Per source line: files in compilation order, lines in order.
-    let mut lines: BTreeMap<(usize, usize), (usize, Cost)> = BTreeMap::new();
-    for (span, cost) in &report.by_span {
-        let offset = span.start as usize;
-        let (line, _) = source.line_col(offset);
-        let slot =
-            lines.entry((source.file_index(offset), line)).or_insert_with(|| (offset, Cost::zero(report.n_parties)));
-        slot.1.add(cost);
-    }
+    let lines = by_line(report, source);
     if lines.is_empty() {
         out += "  no line communicates\n";
         return out;
     }
     let head: Vec<String> = report.parties.iter().map(|p| format!("{p:>10}")).collect();
-    out += &format!("  {:<24} {:>7} {} {:>10}  source\n", "line", "rounds", head.join(" "), "dealer");
+    let place = |offset: usize, line: usize| format!("{}:{line}", source.name_at(offset));
+    let width = lines.iter().map(|((_, line), (offset, _))| place(*offset, *line).len()).max().unwrap_or(0).max(4);
+    out += &format!("  {:<width$} {:>7} {} {:>10}  source\n", "line", "rounds", head.join(" "), "dealer");
     for ((_, line), (offset, cost)) in lines {
-        let place = format!("{}:{line}", source.name_at(offset));
+        let place = place(offset, line);
         let sent: Vec<String> = cost.bytes_sent.iter().map(|b| format!("{b:>10}")).collect();
         out += &format!(
-            "  {place:<24} {:>7} {} {:>10}  {}\n",
+            "  {place:<width$} {:>7} {} {:>10}  {}\n",
             cost.rounds,
             sent.join(" "),
             cost.dealer_bytes,

@@ -214,6 +214,9 @@ struct CostArgs {
     /// Fixed-point fractional bits, as for `mpcc run`.
     #[arg(long, default_value_t = 16)]
     precision: u32,
+    /// Print one JSON object (totals, estimate, per-line figures) instead of text.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     params: ParamArgs,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]

@@ -136,6 +136,23 @@ fn cost_cli_prints_totals_the_estimate_and_lines() {
     insta::assert_snapshot!("cost_svm_2_parties", stdout);
 }
 
+#[test]
+fn cost_cli_json_has_totals_and_lines_that_sum_to_them() {
+    let out = mpcc(&["cost", "programs/svm.mpc", "--compare", "tree", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let lines = v["lines"].as_array().expect("lines");
+    let rounds: u64 = lines.iter().filter_map(|l| l["rounds"].as_u64()).sum();
+    let dealer: u64 = lines.iter().filter_map(|l| l["dealer_bytes"].as_u64()).sum();
+    assert_eq!(Some(rounds), v["rounds"].as_u64());
+    assert_eq!(Some(dealer), v["dealer_bytes"].as_u64());
+    assert_eq!(v["compare"], "tree");
+    assert!(v["estimate"]["seconds"].as_f64().is_some_and(|s| s > 0.0));
+    // Usage errors exit with 2.
+    assert_eq!(mpcc(&["cost", "programs/svm.mpc", "--parties", "3", "--compare", "fss"]).status.code(), Some(2));
+    assert_eq!(mpcc(&["cost", "programs/svm.mpc", "--parties", "1"]).status.code(), Some(2));
+}
+
 /// Private inputs are read only as far as their headers: a features file cut after its header
 /// costs the same.
 #[test]
@@ -173,7 +190,7 @@ fn cost_says_when_it_followed_the_plaintext() {
 
 /// Ops and branches the golden programs do not reach (long softmax rows, division by public
 /// tensors and powers of two, negative powers, public conditions, pooling gradients without a
-/// forward pass to reuse, …): predicted equals measured.
+/// forward pass to reuse, …) and 5 parties (three carry-save layers): predicted equals measured.
 #[test]
 fn cost_model_equals_measured_runs_beyond_the_golden_programs() {
     let src = r#"
@@ -215,7 +232,8 @@ output(x[0, 0:2], to=BOB);
     let Some(program) = compiled.program else {
         panic!("does not compile: {:?}", compiled.diagnostics);
     };
-    for (n, compare) in [(2, CompareMode::Fss), (2, CompareMode::Tree), (3, CompareMode::Tree)] {
+    for (n, compare) in [(2, CompareMode::Fss), (2, CompareMode::Tree), (3, CompareMode::Tree), (5, CompareMode::Tree)]
+    {
         let dir = scratch_copy(&format!("cost-extra-{compare:?}"), n);
         let mut cfg = RunConfig::with_dir(&dir, n);
         cfg.seed = Some(5);

@@ -95,7 +95,9 @@ fn piecewise(m: &mut Meter, n: usize, f: u32, pieces: usize) -> Result<(), RunEr
 }
 
 /// `exp::exp` of `n` elements at scale `f`: one batched comparison with the thresholds, the
-/// polynomial, one round of two products, one truncation.
+/// polynomial, one round of two products, one truncation — the calls of `exp::exp` in order
+/// (`below_thresholds`, `poly::eval`, `products_raw` of two pairs, `truncate`). A change to that
+/// sequence must be made here too: `tests/it/cost.rs` fails until it is.
 pub fn exp(m: &mut Meter, n: usize, f: u32) -> Result<(), RunError> {
     let w = exp_p::W;
     if f + 8 > w {

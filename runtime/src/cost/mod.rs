@@ -138,6 +138,12 @@ fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
 /// Nothing is written: `save` and `output(…, file=…)` are skipped.
 pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<CostReport, RunError> {
     check_parties(program, n_parties)?;
+    if cfg.preprocessing != crate::preprocessing::Preprocessing::Dealer {
+        return Err(RunError::new(
+            ErrorKind::Config,
+            "the cost model assumes the trusted dealer (`--preprocessing dealer`); OT preprocessing is not modelled",
+        ));
+    }
     let fixed = crate::exec::fixed_point(cfg)?;
     let mode = crate::exec::compare_mode(cfg, n_parties)?;
     let meter = Meter::new(n_parties, mode, fixed.frac_bits);
