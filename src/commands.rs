@@ -305,7 +305,8 @@ fn predict_ot_needs(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs
     let cfg = RunConfig {
         data_dirs,
         precision: args.precision,
-        preprocessing: Preprocessing::Ot,
+        // OT preprocessing consumes exactly what the dealer would deal to a run comparing
+        // with the carry tree (the model costs the dealer's run).
         compare: Some(mpcc_runtime::protocols::compare::CompareMode::Tree),
         ..RunConfig::default()
     };

@@ -69,6 +69,22 @@ pub fn cost(args: &CostArgs) -> u8 {
         compare: args.compare.map(crate::Compare::to_runtime),
         ..RunConfig::default()
     };
+    // Without `--compare`, 2 parties: the protocol `mpcc run` would pick on this network.
+    let mut cfg = cfg;
+    let mut choice = None;
+    if args.compare.is_none() && n == 2 {
+        let link = crate::choose::Link { rtt_ms: args.rtt, mbit_per_s: args.bandwidth };
+        match crate::choose::choose(program, &cfg, link) {
+            Ok(c) => {
+                cfg.compare = Some(c.mode);
+                choice = Some((c, link));
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return FAIL;
+            }
+        }
+    }
     match estimate(program, n, &cfg) {
         Ok(report) => {
             let net = Network { rtt_ms: args.rtt, mbit_per_s: args.bandwidth };
@@ -76,6 +92,9 @@ pub fn cost(args: &CostArgs) -> u8 {
                 println!("{}", json(&report, &source, net));
             } else {
                 print!("{}", render(&report, &source, net));
+                if let Some((c, link)) = choice {
+                    println!("  {}", c.describe(link));
+                }
             }
             OK
         }

@@ -202,7 +202,8 @@ struct CostArgs {
     /// default: the program's folder). Only the headers of private inputs are read.
     #[arg(long = "data", value_name = "[PARTY=]DIR")]
     data: Vec<String>,
-    /// The comparison protocol, as for `mpcc run` (default: fss for 2 parties, tree otherwise).
+    /// The comparison protocol, as for `mpcc run` (default for 2 parties: the one `mpcc run`
+    /// picks on `--rtt` and `--bandwidth`; tree otherwise).
     #[arg(long, value_enum)]
     compare: Option<Compare>,
     /// Round-trip time between parties, in milliseconds, for the time estimate.
