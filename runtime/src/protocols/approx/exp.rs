@@ -25,8 +25,8 @@ use super::poly;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::protocols::compare::below_thresholds;
-use crate::protocols::trunc::truncate;
+use crate::protocols::compare::{below_thresholds, CompareMode};
+use crate::protocols::trunc::{truncate, truncate_batch};
 use crate::ring::to_vec;
 use crate::share::Shared;
 
@@ -63,8 +63,20 @@ fn p_scale(f: u32) -> u32 {
     }
 }
 
-/// `e^x` at the run's precision (x's scale), for every encodable x (see the module doc).
+/// `e^x` at the run's precision (x's scale), for every encodable x (see the module doc): the
+/// fine reduction with the DCF comparisons (2 parties, 8 rounds), the coarse one with the carry
+/// tree (where every threshold is a comparison of its own).
 pub fn exp(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    match party.compare_mode() {
+        CompareMode::Fss => exp_fine(party, x),
+        CompareMode::Tree => exp_coarse(party, x),
+    }
+}
+
+/// The coarse reduction (intervals of width 2·ln 2, multipliers 4^m, degree 8): the method with
+/// the carry tree, and with the DCF comparisons until the fine one replaced it (kept public for
+/// the comparison in `examples/exp_bench.rs`). Any comparison mode.
+pub fn exp_coarse(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let f = x.scale;
     if f + 8 > W {
         return Err(party.invalid("exp", format!("input at scale {f} > {}", W - 8)));
@@ -124,5 +136,182 @@ pub fn exp(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
         .zip(&over)
         .map(|((a, b), o)| a.wrapping_add(*b).wrapping_add(o.wrapping_mul(max)))
         .collect();
+    shaped(flat(out, f)?, x.shape())
+}
+
+/// Fine reduction: the scale of the argument u = x - centre (|u| < 0.09).
+const FINE_W: u32 = 32;
+/// Fine reduction: the degree of the polynomial for e^u.
+pub const FINE_DEGREE: usize = 4;
+/// Fine reduction: the scale of P = e^u (in [0.91, 1.1]).
+const FINE_P_SCALE: u32 = 32;
+/// Fine reduction: the coefficients' scale in the polynomial's sum (at scale 32 + 28 = 60).
+const FINE_COEF_BITS: u32 = 28;
+/// Fine reduction: fractional bits of the multiplier mantissas.
+const MANTISSA_BITS: u32 = 6;
+/// Fine reduction: the mantissas q/2^6 of the four centres ln(q/64) + e·ln 2 in each octave
+/// (1.09375, 1.296875, 1.546875, 1.84375): among the 6-bit dyadic rationals in [1, 2), the four
+/// whose logarithms leave the smallest largest gap between neighbouring centres (0.176, so
+/// |u| ≤ 0.0881; the ideal spacing ln 2/4 = 0.173).
+const MANTISSAS: [u64; 4] = [70, 83, 99, 118];
+/// The largest raw product of a truncated multiplier group, as a power of two: below the
+/// truncation's 2^62 range (P·μ < 1.1·1.85 < 2^1.02, so 2^(e + 2) bounds P·M for octave e).
+const RAW_PRODUCT_BITS: i64 = 62;
+
+/// One cell of the fine reduction: x in it is reduced to u = x - centre, with the multiplier
+/// e^centre = q·2^(e - MANTISSA_BITS) exactly (centre = e·ln 2 + ln(q/2^6)).
+#[derive(Clone, Copy, Debug)]
+struct Cell {
+    e: i64,
+    q: u64,
+    centre: f64,
+}
+
+/// The multipliers of the octaves `lo..=hi` at scale `scale` (each q·2^(e - 6 + scale), an
+/// integer), their products with P (scale 32) truncated by `bits` to the output scale (none for
+/// the large results' group, `bits` = 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Group {
+    lo: i64,
+    hi: i64,
+    scale: i64,
+    bits: u32,
+}
+
+/// The public layout of the fine reduction at `f` fractional bits.
+#[derive(Debug)]
+struct FinePlan {
+    /// Ascending: lo, the midpoints between neighbouring centres, hi.
+    thresholds: Vec<f64>,
+    /// Cell k lies between thresholds k and k + 1.
+    cells: Vec<Cell>,
+    /// The largest |x - centre| in a cell.
+    half_width: f64,
+    /// From the largest results down: the untruncated group, then the truncated ones.
+    groups: Vec<Group>,
+}
+
+/// The cells covering [lo, hi) and the multiplier groups (see the module doc).
+fn fine_plan(f: u32) -> Result<FinePlan, String> {
+    let ln2 = std::f64::consts::LN_2;
+    let (lo, hi) = (underflow_point(f), overflow_point(f));
+    let b = i64::from(MANTISSA_BITS);
+    let unit = 2f64.powi(MANTISSA_BITS as i32);
+    // Every centre of the octaves around [lo, hi), ascending.
+    let (e_from, e_to) = ((lo / ln2).floor() as i64 - 1, (hi / ln2).ceil() as i64 + 1);
+    let all: Vec<Cell> = (e_from..=e_to)
+        .flat_map(|e| MANTISSAS.iter().map(move |&q| Cell { e, q, centre: e as f64 * ln2 + (q as f64 / unit).ln() }))
+        .collect();
+    let mids: Vec<f64> = all.windows(2).map(|w| w.iter().map(|c| c.centre).sum::<f64>() / 2.0).collect();
+    let mut thresholds = vec![lo];
+    let mut cells = Vec::new();
+    let mut half_width = 0f64;
+    // Cell i of `all` spans [mids[i - 1], mids[i]).
+    for (i, cell) in all.iter().enumerate() {
+        let (Some(&below), Some(&above)) = (i.checked_sub(1).and_then(|j| mids.get(j)), mids.get(i)) else {
+            continue;
+        };
+        if above <= lo || below >= hi {
+            continue;
+        }
+        if below <= lo && !cells.is_empty() {
+            return Err("two cells below the underflow point".into());
+        }
+        if below > lo && cells.is_empty() {
+            return Err("the first cell does not reach the underflow point".into());
+        }
+        let (from, to) = (below.max(lo), above.min(hi));
+        half_width = half_width.max(cell.centre - from).max(to - cell.centre);
+        if to < hi {
+            thresholds.push(to);
+        }
+        cells.push(*cell);
+    }
+    thresholds.push(hi);
+    let (Some(first), Some(last)) = (cells.first(), cells.last()) else {
+        return Err("no cells".into());
+    };
+    // Untruncated: q·2^(e - 6)·2^(f - 32) an integer. Then groups of octaves, from the top down,
+    // at the largest scale that keeps their raw products below 2^62.
+    let sp = i64::from(FINE_P_SCALE);
+    let fi = i64::from(f);
+    let b_from = b + sp - fi;
+    let mut groups = vec![Group { lo: b_from, hi: last.e, scale: fi - sp, bits: 0 }];
+    let mut top = b_from - 1;
+    while top >= first.e {
+        let scale = RAW_PRODUCT_BITS - 2 - sp - top;
+        let bits = u32::try_from(sp + scale - fi).map_err(|_| "a negative truncation")?;
+        if bits == 0 || bits > 62 {
+            return Err(format!("a truncation by {bits} bits"));
+        }
+        // Exact multipliers: e - 6 + scale ≥ 0.
+        let lo = (b - scale).max(first.e);
+        groups.push(Group { lo, hi: top, scale, bits });
+        top = lo - 1;
+    }
+    Ok(FinePlan { thresholds, cells, half_width, groups })
+}
+
+/// The fine reduction with the DCF comparisons (module doc): one comparison with about 4 public
+/// thresholds per octave, a degree-4 polynomial, one product round, one batched truncation.
+pub fn exp_fine(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
+    let f = x.scale;
+    if f + 12 > FINE_W {
+        return Err(party.invalid("exp", format!("input at scale {f} > {}", FINE_W - 12)));
+    }
+    let plan = fine_plan(f).map_err(|e| party.invalid("exp", e))?;
+    let n = x.len();
+    let xs = to_vec(&x.data);
+    let encoded = plan.thresholds.iter().map(|t| encode_scaled(*t, f)).collect::<Result<Vec<u64>, _>>()?;
+    // lt[k][i] = [x_i < threshold k] (unscaled 0/1).
+    let lt_all = below_thresholds(party, x, &encoded)?;
+    let lt: Vec<&[u64]> = lt_all.chunks(n.max(1)).collect();
+    // onehot[k] = lt[k + 1] - lt[k] (cell k); over = 1 - lt[last].
+    let onehot: Vec<Vec<u64>> = lt
+        .windows(2)
+        .map(|w| match w {
+            [a, b] => b.iter().zip(a.iter()).map(|(b, a)| b.wrapping_sub(*a)).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    if onehot.len() != plan.cells.len() {
+        return Err(party.invalid("exp", "too few comparison bits"));
+    }
+    let last = lt.last().ok_or_else(|| party.invalid("exp", "no comparison bits"))?;
+    let is_p0 = party.id() == 0;
+    let over: Vec<u64> = last.iter().map(|l| if is_p0 { 1u64.wrapping_sub(*l) } else { l.wrapping_neg() }).collect();
+    // u = x - centre at scale FINE_W; the encoded thresholds move a cell's ends by at most
+    // 2^-(f+1), hence the fit's margin.
+    let centre = combine_bits(&onehot, n, |k| plan.cells.get(k).map_or(0.0, |c| c.centre), FINE_W)?;
+    let u: Vec<u64> = xs.iter().zip(&centre).map(|(v, c)| (v << (FINE_W - f)).wrapping_sub(*c)).collect();
+    let h = plan.half_width + 2f64.powi(-(f as i32));
+    let coeffs: Vec<f64> = poly::chebyshev_fit(|t| (t * h).exp(), FINE_DEGREE)
+        .iter()
+        .zip(0i32..)
+        .map(|(c, k)| c / h.powi(k))
+        .collect();
+    let p = to_vec(&poly::eval_with(party, &flat(u, FINE_W)?, &coeffs, None, FINE_P_SCALE, FINE_COEF_BITS)?.data);
+    // One multiplier per group: q·2^(e - 6 + scale) in the group's octaves, 0 elsewhere.
+    let mults = plan
+        .groups
+        .iter()
+        .map(|g| {
+            let coef = |k: usize| match plan.cells.get(k) {
+                Some(c) if (g.lo..=g.hi).contains(&c.e) => c.q as f64 * 2f64.powi((c.e - i64::from(MANTISSA_BITS) + g.scale) as i32),
+                _ => 0.0,
+            };
+            combine_bits(&onehot, n, coef, 0)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let pairs: Vec<(&[u64], &[u64])> = mults.iter().map(|m| (p.as_slice(), m.as_slice())).collect();
+    let prods = products_raw(party, &pairs)?;
+    let raw = plan.groups.iter().zip(prods).map(|(g, v)| flat(v, f + g.bits)).collect::<Result<Vec<_>, _>>()?;
+    let parts: Vec<(&Shared, u32)> = raw.iter().zip(&plan.groups).map(|(r, g)| (r, g.bits)).collect();
+    let outs = truncate_batch(party, &parts)?;
+    let max = (1u64 << 62) - 1;
+    let mut out: Vec<u64> = over.iter().map(|o| o.wrapping_mul(max)).collect();
+    for o in &outs {
+        out.iter_mut().zip(to_vec(&o.data)).for_each(|(a, b)| *a = a.wrapping_add(b));
+    }
     shaped(flat(out, f)?, x.shape())
 }
