@@ -40,9 +40,10 @@
 //!
 //! Cost, per element for N = 2 (bytes each party sends; dealer bytes to both parties):
 //! - fine (DCF): comparison (1) + polynomial (2 levels × 2 + 1 = 5) + products (1) + batched
-//!   truncation (1) = 8 rounds; 8 + 3·24 + 8 + 3·16 + 2·8 = 152 bytes; dealer 3080 (the DCF key)
-//!   + 144 (3 triples and 3 truncation pairs of the powers, the sum's truncation pair, 3 triples,
-//!   2 truncation pairs) = 3224 bytes.
+//!   truncation (1) = 8 rounds; 8 + 3·24 + 8 + 3·16 + 2·8 = 152 bytes; dealer 3224 bytes: 3080
+//!   for the DCF key and 144 for 3 triples and 3 truncation pairs of the powers, the sum's
+//!   truncation pair, 3 triples and 2 truncation pairs. Local CPU: the key is evaluated at 254
+//!   points (34 for the coarse method), about 5× the coarse method's CPU (`examples/exp_bench.rs`).
 //! - coarse (carry tree): comparison (L + 8) + polynomial (7) + product (1) + truncation (1) =
 //!   L + 17 rounds (17 for N = 2, 18 for N = 3, 20 for N = 5); about 2 + (62 + 1)/2 comparisons per
 //!   element, so the bytes per element are those of some 34 comparisons. (With the DCF the coarse
