@@ -24,6 +24,9 @@ pub const DCF_BITS: usize = 63;
 /// Instances processed together (one AES call per level for all of them).
 const CHUNK: usize = 64;
 
+/// Points walked together by `eval_points` (a level's frontier of at most this many nodes).
+const POINT_BATCH: usize = 1024;
+
 /// The low 63 bits (the input domain).
 const LOW: u64 = (1 << 63) - 1;
 
@@ -345,6 +348,8 @@ pub fn eval_points(
     let mut out = vec![0u64; n * m];
     let mut inputs = Vec::new();
     let mut hashed = Vec::new();
+    // The frontier of the current level and the next one, and the splits (buffers reused).
+    let (mut frontier, mut next, mut splits): (Vec<Node>, Vec<Node>, Vec<usize>) = (Vec::new(), Vec::new(), Vec::new());
     let chunks = roots.chunks(CHUNK).zip(keys.chunks(CHUNK * words)).zip(points.chunks(CHUNK * m.max(1)));
     for (chunk, ((root, key), pts)) in chunks.enumerate() {
         // Each instance's points sorted ascending, with their index k.
@@ -356,75 +361,83 @@ pub fn eval_points(
                 s.sort_unstable();
             }
         }
-        let mut frontier: Vec<Node> = root
-            .iter()
-            .enumerate()
-            .map(|(j, &r)| Node { j, s: r & !1, t: party == 1, acc: 0, lo: j * m, hi: (j + 1) * m })
-            .filter(|node| node.lo < node.hi)
-            .collect();
         let layout = Layout { len: root.len(), k: 1 };
-        for level in 0..DCF_BITS {
-            let shift = DCF_BITS - 1 - level;
-            // Per node: the split of its points by this level's bit, and the blocks to hash:
-            // the value block, then each child that has points.
-            let mut splits = Vec::with_capacity(frontier.len());
-            inputs.clear();
-            for node in &frontier {
-                let below = sorted.get(node.lo..node.hi).unwrap_or_default();
-                let split = node.lo + below.partition_point(|&(p, _)| (p >> shift) & 1 == 0);
-                splits.push(split);
-                inputs.push(node.s ^ 2);
-                if node.lo < split {
-                    inputs.push(node.s);
-                }
-                if split < node.hi {
-                    inputs.push(node.s ^ 1);
-                }
-            }
-            prg.hash(&inputs, &mut hashed);
-            let mut next = Vec::with_capacity(frontier.len() + frontier.len() / 2);
-            let mut h = hashed.iter();
-            for (node, &split) in frontier.iter().zip(&splits) {
-                let Some(&vblock) = h.next() else {
-                    return Err(DcfError::Length { what: "hashes", expected: inputs.len(), got: hashed.len() });
-                };
-                let (Some(&[s_lo, s_hi, vcw]), Some(&[t_l, t_r])) =
-                    (key.get(layout.level(level, node.j)), key.get(layout.tbits(node.j)))
-                else {
-                    return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
-                };
-                let s_cw = ((s_hi as u128) << 64) | s_lo as u128;
-                for (dir, lo, hi, tw) in [(0usize, node.lo, split, t_l), (1, split, node.hi, t_r)] {
-                    if lo >= hi {
-                        continue;
+        // The chunk's instances in batches of about POINT_BATCH points, so that a level's
+        // frontier stays in cache (exp's 254 thresholds: 4 instances at a time).
+        let per = (POINT_BATCH / m.max(1)).clamp(1, CHUNK);
+        for from in (0..root.len()).step_by(per) {
+            frontier.clear();
+            frontier.extend(
+                root.iter()
+                    .enumerate()
+                    .skip(from)
+                    .take(per)
+                    .map(|(j, &r)| Node { j, s: r & !1, t: party == 1, acc: 0, lo: j * m, hi: (j + 1) * m })
+                    .filter(|node| node.lo < node.hi),
+            );
+            for level in 0..DCF_BITS {
+                let shift = DCF_BITS - 1 - level;
+                // Per node: the split of its points by this level's bit, and the blocks to hash:
+                // the value block, then each child that has points.
+                splits.clear();
+                inputs.clear();
+                for node in &frontier {
+                    let below = sorted.get(node.lo..node.hi).unwrap_or_default();
+                    let split = node.lo + below.partition_point(|&(p, _)| (p >> shift) & 1 == 0);
+                    splits.push(split);
+                    inputs.push(node.s ^ 2);
+                    if node.lo < split {
+                        inputs.push(node.s);
                     }
-                    let Some(&child) = h.next() else {
+                    if split < node.hi {
+                        inputs.push(node.s ^ 1);
+                    }
+                }
+                prg.hash(&inputs, &mut hashed);
+                next.clear();
+                let mut h = hashed.iter();
+                for (node, &split) in frontier.iter().zip(&splits) {
+                    let Some(&vblock) = h.next() else {
                         return Err(DcfError::Length { what: "hashes", expected: inputs.len(), got: hashed.len() });
                     };
-                    let v = v_word(vblock, 1, dir, 0).wrapping_add(if node.t { vcw } else { 0 });
-                    let t_cw = (tw >> level) & 1 == 1;
-                    next.push(Node {
-                        j: node.j,
-                        s: (child & !1) ^ if node.t { s_cw } else { 0 },
-                        t: (child & 1 == 1) ^ (node.t & t_cw),
-                        acc: node.acc.wrapping_add(neg_if(negate, v)),
-                        lo,
-                        hi,
-                    });
+                    let (Some(&[s_lo, s_hi, vcw]), Some(&[t_l, t_r])) =
+                        (key.get(layout.level(level, node.j)), key.get(layout.tbits(node.j)))
+                    else {
+                        return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
+                    };
+                    let s_cw = ((s_hi as u128) << 64) | s_lo as u128;
+                    for (dir, lo, hi, tw) in [(0usize, node.lo, split, t_l), (1, split, node.hi, t_r)] {
+                        if lo >= hi {
+                            continue;
+                        }
+                        let Some(&child) = h.next() else {
+                            return Err(DcfError::Length { what: "hashes", expected: inputs.len(), got: hashed.len() });
+                        };
+                        let v = v_word(vblock, 1, dir, 0).wrapping_add(if node.t { vcw } else { 0 });
+                        let t_cw = (tw >> level) & 1 == 1;
+                        next.push(Node {
+                            j: node.j,
+                            s: (child & !1) ^ if node.t { s_cw } else { 0 },
+                            t: (child & 1 == 1) ^ (node.t & t_cw),
+                            acc: node.acc.wrapping_add(neg_if(negate, v)),
+                            lo,
+                            hi,
+                        });
+                    }
                 }
+                std::mem::swap(&mut frontier, &mut next);
             }
-            frontier = next;
-        }
-        let first = chunk * CHUNK * m;
-        for node in &frontier {
-            let Some(&[fin]) = key.get(layout.fin(node.j)) else {
-                return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
-            };
-            let v = convert(node.s, 0).wrapping_add(if node.t { fin } else { 0 });
-            let value = node.acc.wrapping_add(neg_if(negate, v));
-            for &(_, k) in sorted.get(node.lo..node.hi).unwrap_or_default() {
-                if let Some(o) = out.get_mut(first + node.j * m + k) {
-                    *o = value;
+            let first = chunk * CHUNK * m;
+            for node in &frontier {
+                let Some(&[fin]) = key.get(layout.fin(node.j)) else {
+                    return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
+                };
+                let v = convert(node.s, 0).wrapping_add(if node.t { fin } else { 0 });
+                let value = node.acc.wrapping_add(neg_if(negate, v));
+                for &(_, k) in sorted.get(node.lo..node.hi).unwrap_or_default() {
+                    if let Some(o) = out.get_mut(first + node.j * m + k) {
+                        *o = value;
+                    }
                 }
             }
         }

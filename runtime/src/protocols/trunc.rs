@@ -7,8 +7,8 @@
 //! `c` is public, so the wrap-around is accounted for exactly. No 2-party-only local trick is
 //! used; nothing here fails for N > 2.
 
-use super::{flat, open_masked, Opening};
-use crate::dealer::Request;
+use super::flat;
+use crate::dealer::{Pending, Request};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::ring::from_vec;
@@ -22,42 +22,86 @@ const LOW_63: u64 = (1 << 63) - 1;
 /// Input range: the shared value, read as a signed 64-bit integer, must satisfy |x| < 2^62
 /// (for a product of two values at 16 fractional bits: |real| < 2^30). Within that range it never
 /// fails (failure probability 0) and the result is `floor(x / 2^bits)` or one more (an error of at
-/// most one unit in the last place, 2^-scale). Outside it the result is wrong (by ±2^(63-bits)).
-/// Opens only `x + 2^62 + r` with r uniform, which is uniform.
+/// most one unit in the last place, 2^-scale; a shared 0 gives exactly 0). Outside it the result
+/// is wrong (by ±2^(63-bits)). Opens only `x + 2^62 + r` with r uniform, which is uniform.
 ///
 /// Cost: 1 round; each party sends (N-1)·8 bytes per element; the dealer sends party 0
 /// 16 bytes per element (msb(r) and the shifted r).
 pub fn truncate(party: &mut Party, x: &Shared, bits: u32) -> Result<Shared, MpcError> {
-    if bits == 0 {
-        return Ok(x.clone());
-    }
-    if bits > 62 || bits > x.scale {
-        return Err(party.invalid("truncate", format!("cannot drop {bits} bits from a value at scale {}", x.scale)));
-    }
-    let n = x.len();
-    let is_p0 = party.id() == 0;
-    let req = Request::Trunc { n, bits };
-    let (c, [_r, m, t]) = open_masked(party, "truncate", &req, Opening::Add, n, |p| {
-        let shift = if is_p0 { TWO_62 } else { 0 };
-        flat(&x.data).iter().zip(p.free(0)).map(|(&xi, &ri)| xi.wrapping_add(ri).wrapping_add(shift)).collect()
-    })?;
-    let high_unit = 1u64 << (63 - bits);
-    let offset = TWO_62 >> bits;
-    if m.len() != n || t.len() != n {
-        return Err(party.invalid("truncate", "bad dealer reply"));
-    }
-    // Written into the opened buffer (no fresh allocation).
-    let mut out = c;
-    out.iter_mut().zip(m.iter().zip(&t)).for_each(|(ci, (&mi, &ti))| {
-        // carry = c63 ⊕ r63 = c63 + m - 2·c63·m, with the public part on party 0.
-        let carry = if *ci >> 63 == 0 { mi } else { (is_p0 as u64).wrapping_sub(mi) };
-        let mut y = carry.wrapping_mul(high_unit).wrapping_sub(ti);
-        if is_p0 {
-            y = y.wrapping_add((*ci & LOW_63) >> bits).wrapping_sub(offset);
+    let mut out = truncate_batch(party, &[(x, bits)])?;
+    out.pop().ok_or_else(|| party.invalid("truncate", "no result"))
+}
+
+/// Several truncations in one round: `parts[i].0 / 2^parts[i].1` for every `i`, each as
+/// [`truncate`] (same range condition and error), with one dealer request per part and every
+/// masked word opened in a single message. Parts with `bits = 0` are returned unchanged; no
+/// round at all when every part has `bits = 0`.
+///
+/// Cost: 1 round; per element of every truncated part, (N-1)·8 bytes from each party and 16
+/// dealer bytes to party 0.
+pub fn truncate_batch(party: &mut Party, parts: &[(&Shared, u32)]) -> Result<Vec<Shared>, MpcError> {
+    for (x, bits) in parts {
+        if *bits > 62 || *bits > x.scale {
+            return Err(party.invalid("truncate", format!("cannot drop {bits} bits from a value at scale {}", x.scale)));
         }
-        *ci = y;
-    });
-    Ok(Shared { data: from_vec("truncate", x.shape(), out)?, scale: x.scale - bits })
+    }
+    let is_p0 = party.id() == 0;
+    let shift = if is_p0 { TWO_62 } else { 0 };
+    let active: Vec<(&Shared, u32)> = parts.iter().filter(|(_, bits)| *bits > 0).copied().collect();
+    // Begin every request (the dealer starts on all of them), mask, open all masked words in one
+    // round, then finish the requests in order.
+    let mut pending: Vec<Pending> = Vec::with_capacity(active.len());
+    let mut masked = Vec::with_capacity(active.iter().map(|(x, _)| x.len()).sum());
+    for (x, bits) in &active {
+        let p = party.dealer().begin(&Request::Trunc { n: x.len(), bits: *bits })?;
+        let r = p.free(0);
+        if r.len() != x.len() {
+            return Err(party.invalid("truncate", "bad dealer reply"));
+        }
+        masked.extend(flat(&x.data).iter().zip(r).map(|(&xi, &ri)| xi.wrapping_add(ri).wrapping_add(shift)));
+        pending.push(p);
+    }
+    let mut opened = if active.is_empty() { Vec::new() } else { party.open_owned(masked, false)? };
+    // Each part's opened words, split off from the end (the single-part case keeps the buffer).
+    let mut chunks: Vec<Vec<u64>> = Vec::with_capacity(active.len());
+    for (x, _) in active.iter().rev() {
+        let at = opened.len().checked_sub(x.len()).ok_or_else(|| party.invalid("truncate", "too few opened words"))?;
+        chunks.push(if at == 0 { std::mem::take(&mut opened) } else { opened.split_off(at) });
+    }
+    chunks.reverse();
+    let mut done = Vec::with_capacity(active.len());
+    for ((p, c), (x, bits)) in pending.into_iter().zip(chunks).zip(&active) {
+        let [_r, m, t] = <[Vec<u64>; 3]>::try_from(party.dealer().finish(p)?)
+            .map_err(|_| party.invalid("truncate", "bad dealer reply"))?;
+        if m.len() != c.len() || t.len() != c.len() {
+            return Err(party.invalid("truncate", "bad dealer reply"));
+        }
+        let high_unit = 1u64 << (63 - bits);
+        let offset = TWO_62 >> bits;
+        // Written into the opened buffer (no fresh allocation).
+        let mut out = c;
+        out.iter_mut().zip(m.iter().zip(&t)).for_each(|(ci, (&mi, &ti))| {
+            // carry = c63 ⊕ r63 = c63 + m - 2·c63·m, with the public part on party 0.
+            let carry = if *ci >> 63 == 0 { mi } else { (is_p0 as u64).wrapping_sub(mi) };
+            let mut y = carry.wrapping_mul(high_unit).wrapping_sub(ti);
+            if is_p0 {
+                y = y.wrapping_add((*ci & LOW_63) >> bits).wrapping_sub(offset);
+            }
+            *ci = y;
+        });
+        done.push(Shared { data: from_vec("truncate", x.shape(), out)?, scale: x.scale - bits });
+    }
+    let mut done = done.into_iter();
+    parts
+        .iter()
+        .map(|(x, bits)| {
+            if *bits == 0 {
+                Ok((*x).clone())
+            } else {
+                done.next().ok_or_else(|| party.invalid("truncate", "too few results"))
+            }
+        })
+        .collect()
 }
 
 /// Brings `x` down to at most `target` fractional bits (no-op when already there).

@@ -110,11 +110,27 @@ pub fn eval(
     addend: Option<&[u64]>,
     out_scale: u32,
 ) -> Result<Shared, MpcError> {
+    eval_with(party, u, coeffs, addend, out_scale, COEF_BITS)
+}
+
+/// As [`eval`] with the coefficients at `coef_bits` fractional bits (the sum at scale
+/// `u.scale + coef_bits`): for a short argument range, where the sum's bound allows more
+/// coefficient bits than `COEF_BITS` (exp's reduced argument, |u| < 0.09, at scale 32 with 28).
+/// Requires |Σ_k coeffs[k]·u^k + addend| < 2^(61 - u.scale - coef_bits) on the argument's range
+/// and every power u^k·2^(2·u.scale) below 2^62 (the products before their truncation).
+pub fn eval_with(
+    party: &mut Party,
+    u: &Shared,
+    coeffs: &[f64],
+    addend: Option<&[u64]>,
+    out_scale: u32,
+    coef_bits: u32,
+) -> Result<Shared, MpcError> {
     let n = u.len();
     let d = coeffs.len().saturating_sub(1);
     let w = u.scale;
     let powers = powers(party, u, d)?;
-    let sum_scale = w + COEF_BITS;
+    let sum_scale = w + coef_bits;
     let mut acc: Vec<u64> = match addend {
         Some(a) if a.len() == n => a.to_vec(),
         Some(_) => return Err(party.invalid("approx", "addend of the wrong length")),
@@ -125,7 +141,7 @@ pub fn eval(
         acc.iter_mut().for_each(|a| *a = a.wrapping_add(c0));
     }
     for (p, &coef) in powers.iter().zip(coeffs).skip(1).take(d) {
-        let c = encode_scaled(coef, COEF_BITS)?;
+        let c = encode_scaled(coef, coef_bits)?;
         acc.iter_mut().zip(p).for_each(|(a, &v)| *a = a.wrapping_add(v.wrapping_mul(c)));
     }
     let raw = flat(acc, sum_scale)?;
