@@ -99,6 +99,9 @@ fn piecewise(m: &mut Meter, n: usize, f: u32, pieces: usize) -> Result<(), RunEr
 /// (`below_thresholds`, `poly::eval`, `products_raw` of two pairs, `truncate`). A change to that
 /// sequence must be made here too: `tests/it/cost.rs` fails until it is.
 pub fn exp(m: &mut Meter, n: usize, f: u32) -> Result<(), RunError> {
+    if m.mode == CompareMode::Fss {
+        return exp_fine(m, n, f);
+    }
     let w = exp_p::W;
     if f + 8 > w {
         return Err(invalid("exp", format!("input at scale {f} > {}", w - 8)));
@@ -114,6 +117,20 @@ pub fn exp(m: &mut Meter, n: usize, f: u32) -> Result<(), RunError> {
     m.mul_raw(2 * n)?;
     let s_a = u32::try_from(-2 * m_lo.min(0)).unwrap_or(0);
     m.truncate(n, sp + s_a - f)
+}
+
+/// `exp::exp_fine` (the DCF comparisons): the calls of `exp_fine` in order, with the plan's
+/// figures from `exp::fine_shape` — one batched comparison, the polynomial (`poly::eval_with`),
+/// one round of one product per multiplier group, one batched truncation.
+fn exp_fine(m: &mut Meter, n: usize, f: u32) -> Result<(), RunError> {
+    let shape = exp_p::fine_shape(f).map_err(|e| invalid("exp", e))?;
+    m.below_thresholds(n, shape.thresholds)?;
+    powers(m, n, shape.degree, shape.w)?;
+    let sum_scale = shape.w + shape.coef_bits;
+    m.truncate(n, sum_scale - shape.p_scale.min(sum_scale))?;
+    m.mul_raw(shape.group_bits.len() * n)?;
+    let parts: Vec<(usize, u32)> = shape.group_bits.iter().map(|&bits| (n, bits)).collect();
+    m.truncate_batch(&parts)
 }
 
 /// `bits::decompose` of `n` elements with `side` extra product pairs.

@@ -130,6 +130,20 @@ impl Meter {
         self.open_masked(&Request::Trunc { n, bits }, n)
     }
 
+    /// `trunc::truncate_batch` of parts of `(elements, bits)`: one request per part that drops
+    /// bits, all masked words opened in one round (nothing when no part drops bits).
+    pub fn truncate_batch(&mut self, parts: &[(usize, u32)]) -> Result<(), RunError> {
+        let mut words = 0;
+        for &(n, bits) in parts.iter().filter(|(_, bits)| *bits > 0) {
+            self.dealer(&Request::Trunc { n, bits })?;
+            words += n;
+        }
+        if parts.iter().any(|(_, bits)| *bits > 0) {
+            self.open(words);
+        }
+        Ok(())
+    }
+
     /// `trunc::rescale` of `n` elements at `scale` down to `target`; returns the new scale.
     pub fn rescale(&mut self, n: usize, scale: u32, target: u32) -> Result<u32, RunError> {
         if scale <= target {

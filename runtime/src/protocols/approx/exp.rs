@@ -281,6 +281,37 @@ fn fine_plan(f: u32) -> Result<FinePlan, String> {
     Ok(FinePlan { thresholds, cells, half_width, groups })
 }
 
+/// What the fine reduction at `f` fractional bits asks of the protocols, in the order
+/// [`exp_fine`] asks it (the cost model, `crate::cost::approx`, follows this).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FineShape {
+    /// Public thresholds of the one batched comparison.
+    pub thresholds: usize,
+    /// The polynomial: degree, argument scale, output scale, coefficient bits.
+    pub degree: usize,
+    pub w: u32,
+    pub p_scale: u32,
+    pub coef_bits: u32,
+    /// Each multiplier group's truncation in the batched round (0: none), one product each.
+    pub group_bits: Vec<u32>,
+}
+
+/// The [`FineShape`] at `f` fractional bits, or why the fine reduction cannot run there.
+pub fn fine_shape(f: u32) -> Result<FineShape, String> {
+    if f + 12 > FINE_W {
+        return Err(format!("input at scale {f} > {}", FINE_W - 12));
+    }
+    let plan = fine_plan(f)?;
+    Ok(FineShape {
+        thresholds: plan.thresholds.len(),
+        degree: FINE_DEGREE,
+        w: FINE_W,
+        p_scale: FINE_P_SCALE,
+        coef_bits: FINE_COEF_BITS,
+        group_bits: plan.groups.iter().map(|g| g.bits).collect(),
+    })
+}
+
 /// The monomial coefficients (in u) of the degree-4 Chebyshev interpolant of e^u on [-h, h],
 /// h = the plan's half-width plus 2^-f (the encoded thresholds move a cell's ends by at most
 /// 2^-(f+1)).
