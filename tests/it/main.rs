@@ -1,6 +1,7 @@
 //! The root package's one integration-test binary: golden files, the CLI and repository tidiness.
 
 mod cli;
+mod example_data;
 mod fault_harness;
 mod faults;
 mod golden;
