@@ -58,7 +58,7 @@ pub fn generate(recipe: &str, out_dir: &Path, seed: u64) -> Result<Vec<PathBuf>,
     let mut written = Vec::with_capacity(files.len());
     for (name, value) in files {
         let path = out_dir.join(name);
-        let bytes = encode_npy(&value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&path))?;
+        let bytes = encode_npy(&value).map_err(|e| RunError::new(ErrorKind::Io, e.to_string()).with_file(&path))?;
         write_file(&path, &bytes)?;
         written.push(path);
     }

@@ -101,7 +101,7 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
         std::fs::read(&file)
             .map_err(|e| RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}")).with_file(&file))
     };
-    let malformed = |msg: String| RunError::new(ErrorKind::MalformedFile, msg).with_file(&file);
+    let malformed = |e: npy::NpyError| RunError::new(ErrorKind::MalformedFile, e.to_string()).with_file(&file);
     let value = match format {
         Format::Npy => npy::decode_npy(&read()?).map_err(malformed)?,
         Format::Csv => csv::decode_csv(&read()?).map_err(|e| e.with_file(&file))?,
@@ -110,12 +110,10 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
             let mut archive = npy::open_npz(std::io::Cursor::new(bytes)).map_err(malformed)?;
             npy::read_npz_entry(&mut archive, entry.as_deref()).map_err(malformed)?
         }
-        Format::Onnx { entry } => {
-            mpcc_import::read_onnx_initializer(&read()?, &entry).map_err(|e| malformed(e.to_string()))?
-        }
-        Format::Safetensors { entry } => {
-            mpcc_import::read_safetensors_entry(&read()?, &entry).map_err(|e| malformed(e.to_string()))?
-        }
+        Format::Onnx { entry } => mpcc_import::read_onnx_initializer(&read()?, &entry)
+            .map_err(|e| RunError::new(ErrorKind::MalformedFile, e.to_string()).with_file(&file))?,
+        Format::Safetensors { entry } => mpcc_import::read_safetensors_entry(&read()?, &entry)
+            .map_err(|e| RunError::new(ErrorKind::MalformedFile, e.to_string()).with_file(&file))?,
     };
     check_finite(&value).map_err(|e| e.with_file(&file))?;
     Ok(value)
@@ -188,7 +186,9 @@ pub fn check_shape(value: &Tensor, expected: &Shape) -> Result<(), RunError> {
 pub fn save(dir: &Path, path: &str, value: &Tensor) -> Result<PathBuf, RunError> {
     let (file, format) = resolve(dir, path)?;
     let bytes = match format {
-        Format::Npy => npy::encode_npy(value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&file))?,
+        Format::Npy => {
+            npy::encode_npy(value).map_err(|e| RunError::new(ErrorKind::Io, e.to_string()).with_file(&file))?
+        }
         Format::Csv => csv::encode_csv(value).map_err(|e| e.with_file(&file))?.into_bytes(),
         Format::Npz { .. } | Format::Onnx { .. } | Format::Safetensors { .. } => {
             return Err(RunError::new(
