@@ -16,8 +16,8 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use mpcc_compiler::{compile, CompileOptions};
-use mpcc_runtime::datasets::folders::{read_array, write_array};
-use mpcc_runtime::datasets::{self, Lenet, Mlp, RecipeOptions};
+use mpcc_datasets::folders::{read_array, write_array};
+use mpcc_datasets::{self as datasets, Lenet, Mlp, RecipeOptions};
 use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
 use ndarray::{s, Array1, Array2, Ix1, Ix2};
 use std::io::IsTerminal;

@@ -1,9 +1,11 @@
-//! `mpcc bench`: prints the engine benchmark (`mpcc_runtime::bench`) as a table, then one
-//! whole-program row (a program, default `programs/svm.mpc`, secure against `--plaintext`).
-//! Measuring is the runtime's business; this file only compiles the program, calls it and prints.
+//! `mpcc bench`: prints the engine benchmark ([`engine`]) as a table, then one whole-program row
+//! (a program, default `programs/svm.mpc`, secure against `--plaintext`). Measuring is
+//! [`engine`]'s business; this file only compiles the program, calls it and prints.
 
+mod engine;
+
+use engine::{engine_bench, program_bench, render_markdown, render_text, BenchRow};
 use mpcc_compiler::{compile, CompileOptions};
-use mpcc_runtime::bench::{engine_bench, program_bench, render_markdown, render_text, BenchRow};
 use mpcc_runtime::exec::RunConfig;
 use std::path::Path;
 

@@ -377,7 +377,7 @@ fn run_mpc(
 }
 
 pub fn gen_data(recipe: &str, out: &Path, seed: u64, images: Option<usize>) -> u8 {
-    use mpcc_runtime::{datagen, datasets};
+    use mpcc_datasets::{self as datasets, datagen};
     let result = if datagen::RECIPES.contains(&recipe) {
         datagen::generate(recipe, out, seed).map_err(|e| e.to_string())
     } else if datasets::RECIPES.contains(&recipe) {

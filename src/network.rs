@@ -5,8 +5,10 @@
 use crate::console::{usage_error, Console, FAIL, OK};
 use crate::RunArgs;
 use mpcc_runtime::exec::RunConfig;
+use mpcc_runtime::net::local::LocalChild;
 use mpcc_runtime::net::{self, NetConfig};
 use mpcc_runtime::preprocessing::Preprocessing;
+use std::ffi::OsString;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -176,42 +178,14 @@ pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -
             return FAIL;
         }
     };
-    let mut party_args: Vec<String> = vec![
-        "--precision".into(),
-        args.precision.to_string(),
-        "--print-precision".into(),
-        args.print_precision.to_string(),
-    ];
-    for s in &args.params.set {
-        party_args.extend(["--set".into(), s.clone()]);
-    }
-    for d in &args.data {
-        party_args.extend(["--data".into(), d.clone()]);
-    }
-    if let Some(seed) = args.seed {
-        party_args.extend(["--seed".into(), seed.to_string(), "--insecure-seed".into()]);
-    }
-    if args.stats == crate::Stats::None {
-        party_args.extend(["--stats".into(), "none".into()]);
-    }
-    if let Some(mode) = args.compare {
-        party_args.extend(["--compare".into(), mode.to_runtime().name().into()]);
-    }
     let ot = args.preprocessing.mode() == Preprocessing::Ot;
-    if ot {
-        party_args.extend(["--preprocessing".into(), "ot".into()]);
-    }
     let names = (0..n_parties).map(|r| program.party_name(mpcc_ir::PartyId(r as u32))).collect();
-    let spec = net::local::LocalNetSpec {
-        exe,
-        program: PathBuf::from(&args.file),
-        names,
-        party_args,
-        timeout,
-        insecure_seed: args.insecure_seed,
-        dealer: !ot,
+    let spec = net::local::LocalNetSpec { exe, names, timeout, dealer: !ot };
+    let child_args = |child: LocalChild<'_>| match child {
+        LocalChild::Dealer { listen, keys } => dealer_args(listen, keys, timeout, args.insecure_seed),
+        LocalChild::Party { rank, peers, dealer, keys } => party_args(args, rank, peers, dealer, keys, timeout),
     };
-    match net::local::run_local_network(&spec) {
+    match net::local::run_local_network(&spec, &child_args) {
         Ok(children) => {
             // Every party prints the `print` lines; show them once (party 0's), and each
             // party's own `output(…, to=P)` lines, as the simulated run does.
@@ -233,4 +207,58 @@ pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -
             FAIL
         }
     }
+}
+
+/// The arguments of `mpcc dealer` for the dealer of a local network, listening on `listen`.
+fn dealer_args(listen: SocketAddr, keys: &Path, timeout: Duration, insecure_seed: bool) -> Vec<OsString> {
+    let mut out: Vec<OsString> = vec!["dealer".into(), "--listen".into(), listen.to_string().into()];
+    out.extend(["--keys".into(), keys.into(), "--name".into(), "DEALER".into(), "--certs".into(), keys.into()]);
+    out.extend(["--timeout".into(), timeout.as_secs_f64().to_string().into()]);
+    if insecure_seed {
+        out.push("--insecure-seed".into());
+    }
+    out
+}
+
+/// The arguments of `mpcc run` for party `rank` of a local network: where everyone listens, the
+/// keys, then the options of the user's `mpcc run --network` that every party repeats.
+fn party_args(
+    args: &RunArgs,
+    rank: usize,
+    peers: &[SocketAddr],
+    dealer: Option<SocketAddr>,
+    keys: &Path,
+    timeout: Duration,
+) -> Vec<OsString> {
+    let peers: Vec<String> = peers.iter().map(|a| a.to_string()).collect();
+    let mut out: Vec<OsString> = vec!["run".into(), PathBuf::from(&args.file).into()];
+    out.extend(["--party".into(), rank.to_string().into(), "--peers".into(), peers.join(",").into()]);
+    out.extend(["--keys".into(), keys.into(), "--certs".into(), keys.into()]);
+    out.extend(["--timeout".into(), timeout.as_secs_f64().to_string().into()]);
+    if let Some(dealer) = dealer {
+        out.extend(["--dealer".into(), dealer.to_string().into()]);
+    }
+    let mut flag = |name: &str, value: String| out.extend([name.into(), value.into()]);
+    flag("--precision", args.precision.to_string());
+    flag("--print-precision", args.print_precision.to_string());
+    for s in &args.params.set {
+        flag("--set", s.clone());
+    }
+    for d in &args.data {
+        flag("--data", d.clone());
+    }
+    if let Some(seed) = args.seed {
+        flag("--seed", seed.to_string());
+        out.push("--insecure-seed".into());
+    }
+    if args.stats == crate::Stats::None {
+        out.extend(["--stats".into(), "none".into()]);
+    }
+    if let Some(mode) = args.compare {
+        out.extend(["--compare".into(), mode.to_runtime().name().into()]);
+    }
+    if args.preprocessing.mode() == Preprocessing::Ot {
+        out.extend(["--preprocessing".into(), "ot".into()]);
+    }
+    out
 }

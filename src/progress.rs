@@ -1,7 +1,7 @@
 //! Progress for long runs: indicatif bars only when stderr is a terminal, one line per epoch always.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mpcc_runtime::datasets::TrainEvent;
+use mpcc_datasets::TrainEvent;
 use std::io::IsTerminal;
 
 /// The MLP trainer's progress: one bar per epoch over its mini-batches.

@@ -4,18 +4,16 @@
 //! Layers, bottom up: ring tensors and fixed-point encoding (`ring`, `fixed`), shares (`share`),
 //! transports (`comm`, `net`), the trusted dealer (`dealer`), one party's context (`party`), the
 //! protocols (`protocols`), and the executors (`exec`). `plain` holds the `f64` tensor ops, `io`
-//! the data files, `datasets`/`datagen` the example data, `bench` the engine benchmark.
+//! the data files. The example data and its trainers live in `mpcc-datasets`, the engine
+//! benchmark in the binary (`mpcc bench`).
 //! Nothing here parses source code, and no protocol logs or opens a share except as its doc says.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
-pub mod bench;
 pub mod broadcast;
 pub mod comm;
 pub mod cost;
 pub mod csprng;
-pub mod datagen;
-pub mod datasets;
 pub mod dealer;
 pub mod error;
 pub mod exec;

@@ -1,11 +1,12 @@
 //! Simulated runs: N parties as N threads over in-process channels (`LocalComm`, counted by
 //! `CountingComm`), with the dealer inline in party 0 or on its own thread.
 //!
-//! `simulate` runs one closure per party and returns each party's result and counters. The
-//! protocol tests, the benchmark and (later) the IR executor use it. It opens nothing itself.
+//! `simulate` runs one closure per party and returns each party's result and counters; the
+//! protocol tests and the benchmark use it. [`run_threads`] is the set-up it shares with the IR
+//! executor's simulated run (`exec::mpc::run_mpc`). It opens nothing itself.
 
 use crate::comm::{Comm, CommError, CommStats, CountingComm, LocalComm};
-use crate::dealer::{spawn_dealer_thread, DealerClient, DealerLink, DealerStats, TrustedDealer};
+use crate::dealer::{spawn_dealer_thread, DealerClient, DealerError, DealerLink, DealerStats, TrustedDealer};
 use crate::fixed::FixedPoint;
 use crate::mpc_error::MpcError;
 use crate::party::{Party, ProtocolStats, Seeds};
@@ -71,85 +72,163 @@ pub fn simulate<T: Send>(
             reason: format!("{} parties; at least 2 are needed", cfg.n_parties),
         });
     }
-    if cfg.preprocessing == Preprocessing::Ot && cfg.n_parties != 2 {
+    let ot = cfg.preprocessing == Preprocessing::Ot;
+    if ot && cfg.n_parties != 2 {
         return Err(MpcError::Invalid {
             party: 0,
             op: "simulate",
             reason: format!("OT preprocessing runs between exactly 2 parties, not {}", cfg.n_parties),
         });
     }
-    let seeds = Seeds::generate(cfg.n_parties, cfg.seed);
-    let (link, peer, dealer_handle): (Box<dyn DealerLink>, Box<dyn DealerLink>, _) = if cfg.dealer_thread {
+    let comms = LocalComm::mesh(cfg.n_parties)
+        .into_iter()
+        .map(|c| {
+            let comm: Box<dyn Comm> =
+                if cfg.record { Box::new(CountingComm::recording(c)) } else { Box::new(CountingComm::new(c)) };
+            comm
+        })
+        .collect();
+    let setup = PartySetup {
+        seed: cfg.seed,
+        fixed: cfg.fixed,
+        preprocessing: cfg.preprocessing,
+        dealer_thread: cfg.dealer_thread,
+        record: cfg.record,
+        // DCF keys come from a dealer: OT preprocessing compares with the tree.
+        compare: if ot { Some(CompareMode::Tree) } else { cfg.compare },
+    };
+    let results = run_threads(comms, &setup, &f).map_err(MpcError::Dealer)?;
+    let hung_up = |e: &MpcError| matches!(e, MpcError::Comm(CommError::PeerHungUp { .. }));
+    let mut first_err = None;
+    let mut reports = Vec::with_capacity(results.len());
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Some((Ok(output), end)) => reports.push(PartyReport {
+                output,
+                comm: end.comm,
+                dealer: end.dealer,
+                protocol: end.protocol,
+                recorded: end.recorded,
+                preprocessing_recorded: end.preprocessing_recorded,
+                preprocessing: end.preprocessing,
+            }),
+            Some((Err(e), _)) => keep_first_error(&mut first_err, e, hung_up),
+            None => keep_first_error(&mut first_err, MpcError::PartyLost { party: i }, hung_up),
+        }
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(reports),
+    }
+}
+
+/// How [`run_threads`] sets up each party besides its transport.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartySetup {
+    /// `Some` for a reproducible run; `None` seeds from OS entropy.
+    pub seed: Option<u64>,
+    pub fixed: FixedPoint,
+    /// The trusted dealer, or (two parties, checked by the caller) OT preprocessing.
+    pub preprocessing: Preprocessing,
+    /// With the dealer: run it on its own thread (else inline in party 0's thread).
+    pub dealer_thread: bool,
+    /// With OT preprocessing: keep a copy of every preprocessing message.
+    pub record: bool,
+    /// The comparison protocol every party is set to (`None`: `Party::new`'s default).
+    pub compare: Option<CompareMode>,
+}
+
+/// What a party left behind when its work ended: its counters and the messages it recorded.
+pub(crate) struct PartyEnd {
+    pub comm: CommStats,
+    pub dealer: DealerStats,
+    pub protocol: ProtocolStats,
+    pub recorded: Vec<(usize, Vec<u8>)>,
+    pub preprocessing_recorded: Vec<(usize, Vec<u8>)>,
+    pub preprocessing: Option<PreprocStats>,
+}
+
+/// The one set-up of a simulated run (`simulate` and `exec::mpc::run_mpc`): a party per
+/// transport of `comms` (rank order) with its seeds and its dealer client (the trusted dealer
+/// inline in party 0 or on its own thread, or an OT preprocessing end over in-process channels),
+/// `work` on each party on its own thread, the party dropped as soon as its work ends (so that
+/// peers waiting on it stop too), every thread joined. Returns each party's output and end
+/// state in rank order, `None` for a thread that panicked; an error only if an OT end cannot be
+/// set up.
+pub(crate) fn run_threads<T: Send>(
+    comms: Vec<Box<dyn Comm>>,
+    setup: &PartySetup,
+    work: &(dyn Fn(&mut Party) -> T + Sync),
+) -> Result<Vec<Option<(T, PartyEnd)>>, DealerError> {
+    let n = comms.len();
+    let seeds = Seeds::generate(n, setup.seed);
+    let ot = setup.preprocessing == Preprocessing::Ot;
+    let (links, dealer_handle): ([Option<Box<dyn DealerLink>>; 2], _) = if ot {
+        ([None, None], None)
+    } else if setup.dealer_thread {
         let (link, peer, handle) = spawn_dealer_thread(&seeds.dealer);
-        (Box::new(link), Box::new(peer), Some(handle))
+        ([Some(Box::new(link)), Some(Box::new(peer))], Some(handle))
     } else {
         let mut dealer = TrustedDealer::new(&seeds.dealer);
         let peer = dealer.peer_link();
-        (Box::new(dealer), Box::new(peer), None)
+        ([Some(Box::new(dealer)), Some(Box::new(peer))], None)
     };
-    let mut links = [Some(link), Some(peer)];
-    let mut parties = Vec::with_capacity(cfg.n_parties);
-    let mut ot_comms = crate::preprocessing::local_comms(cfg.n_parties, cfg.record).into_iter();
-    for (i, (comm, ps)) in LocalComm::mesh(cfg.n_parties).into_iter().zip(&seeds.parties).enumerate() {
-        let comm: Box<dyn Comm> =
-            if cfg.record { Box::new(CountingComm::recording(comm)) } else { Box::new(CountingComm::new(comm)) };
-        let client = if cfg.preprocessing == Preprocessing::Ot {
-            let comm = ot_comms.next().ok_or(MpcError::PartyLost { party: i })?;
-            DealerClient::from_ot(i, OtPreprocessor::new(comm, ps.own).map_err(MpcError::Dealer)?)
+    // Party 0's link to the dealer, and party 1's (the dealer pushes it the DCF keys' common parts).
+    let mut links = links;
+    let mut ot_comms = if ot { crate::preprocessing::local_comms(n, setup.record) } else { Vec::new() }.into_iter();
+    let mut parties = Vec::with_capacity(n);
+    for (i, (comm, ps)) in comms.into_iter().zip(&seeds.parties).enumerate() {
+        let client = if ot {
+            let ot_comm = ot_comms.next().ok_or_else(|| {
+                DealerError::BadRequest(format!("OT preprocessing runs between exactly 2 parties, not {n}"))
+            })?;
+            DealerClient::from_ot(i, OtPreprocessor::new(ot_comm, ps.own)?)
         } else {
             DealerClient::new(i, ps.dealer, links.get_mut(i).and_then(Option::take))
         };
-        let mut party = Party::new(comm, ps, client, cfg.fixed);
-        // DCF keys come from a dealer: OT preprocessing compares with the tree.
-        let compare = if cfg.preprocessing == Preprocessing::Ot { Some(CompareMode::Tree) } else { cfg.compare };
-        if let Some(mode) = compare {
+        let mut party = Party::new(comm, ps, client, setup.fixed);
+        if let Some(mode) = setup.compare {
             party.set_compare(mode);
         }
         parties.push(party);
     }
-    let f = &f;
-    let results: Vec<Result<PartyReport<T>, MpcError>> = std::thread::scope(|scope| {
+    drop(links);
+    let results = std::thread::scope(|scope| {
         let handles: Vec<_> = parties
             .into_iter()
             .map(|mut party| {
                 scope.spawn(move || {
-                    let output = f(&mut party)?;
-                    Ok(PartyReport {
-                        output,
+                    let output = work(&mut party);
+                    let end = PartyEnd {
                         comm: party.comm_stats(),
                         dealer: party.dealer_stats(),
                         protocol: party.protocol_stats(),
                         recorded: party.recorded(),
                         preprocessing_recorded: party.preprocessing_recorded(),
                         preprocessing: party.preprocessing_stats(),
-                    })
+                    };
+                    // Hang up at once, so that peers waiting on this party stop too.
+                    drop(party);
+                    (output, end)
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .enumerate()
-            .map(|(i, h)| h.join().unwrap_or(Err(MpcError::PartyLost { party: i })))
-            .collect()
+        handles.into_iter().map(|h| h.join().ok()).collect()
     });
     if let Some(h) = dealer_handle {
         let _ = h.join();
     }
-    let mut first_err = None;
-    let mut reports = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(rep) => reports.push(rep),
-            Err(e) => {
-                let secondary = matches!(e, MpcError::Comm(CommError::PeerHungUp { .. }));
-                if first_err.as_ref().is_none_or(|(sec, _)| *sec && !secondary) {
-                    first_err = Some((secondary, e));
-                }
-            }
-        }
-    }
-    match first_err {
-        Some((_, e)) => Err(e),
-        None => Ok(reports),
+    Ok(results)
+}
+
+/// Keeps in `first` the first error, unless it is `secondary` (a consequence of another party
+/// hanging up) and `e` is not.
+pub(crate) fn keep_first_error<E>(first: &mut Option<E>, e: E, secondary: impl Fn(&E) -> bool) {
+    let replace = match first.as_ref() {
+        None => true,
+        Some(prev) => secondary(prev) && !secondary(&e),
+    };
+    if replace {
+        *first = Some(e);
     }
 }

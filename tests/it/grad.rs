@@ -5,7 +5,7 @@
 //! private `if`.
 
 use mpcc_compiler::{compile, CompileOptions, Severity};
-use mpcc_runtime::datasets::folders::read_array;
+use mpcc_datasets::folders::read_array;
 use mpcc_runtime::exec::{run_plain, RunConfig, VecSink};
 use ndarray::IxDyn;
 use std::path::{Path, PathBuf};

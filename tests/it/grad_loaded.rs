@@ -6,10 +6,10 @@
 //! broadcast is a run-time error at the op's span, in both engines.
 
 use mpcc_compiler::{compile, CompileOptions, Severity};
+use mpcc_datasets::folders::read_array;
 use mpcc_ir::{
     print_program, Block, DType, Label, Op, PartyId, Program, Shape, Span, Stmt, Tensor, ValueDef, ValueId, ValueInfo,
 };
-use mpcc_runtime::datasets::folders::read_array;
 use mpcc_runtime::error::ErrorKind;
 use mpcc_runtime::exec::{run_mpc, run_plain, RunConfig, VecSink};
 use ndarray::IxDyn;

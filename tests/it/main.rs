@@ -2,6 +2,7 @@
 
 mod cli;
 mod cost;
+mod example_data;
 mod fault_harness;
 mod faults;
 mod golden;

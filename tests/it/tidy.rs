@@ -1,6 +1,7 @@
 //! Repository hygiene: every diagnostic code has an explanation and a reject golden file; every
 //! `.rs` file starts with a `//!` doc and has at most 800 lines; no test is ignored or expected
-//! to panic; every golden snapshot belongs to a golden program; the golden folders hold only
+//! to panic; the library crates that read untrusted input deny `unwrap`, `expect`, indexing
+//! and `panic!` outside tests; every golden snapshot belongs to a golden program; the golden folders hold only
 //! programs, snapshots and committed inputs (nothing a test run wrote); the editor grammar names
 //! exactly the builtins of the compiler's table.
 
@@ -73,6 +74,20 @@ fn rust_files_are_documented_short_and_run_every_test() {
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_library_crates_deny_panicking_shortcuts() {
+    let header = "#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, \
+                  clippy::indexing_slicing, clippy::panic))]";
+    let mut missing = Vec::new();
+    for lib in ["grammar", "compiler", "import", "runtime", "datasets"].map(|c| format!("{c}/src/lib.rs")) {
+        let text = std::fs::read_to_string(root().join(&lib)).unwrap_or_default();
+        if !text.lines().any(|l| l == header) {
+            missing.push(lib);
+        }
+    }
+    assert!(missing.is_empty(), "without the crate-level lint header `{header}`: {missing:?}");
 }
 
 /// The files directly in `dir` (names), or none.

@@ -5,8 +5,8 @@
 //! The full-size runs are documented commands (programs/mnist/README.md).
 
 use mpcc_compiler::{compile, CompileOptions};
-use mpcc_runtime::datasets::folders::read_array;
-use mpcc_runtime::datasets::{default_data_dir, mnist_split::write_mnist_split};
+use mpcc_datasets::folders::read_array;
+use mpcc_datasets::{default_data_dir, mnist_split::write_mnist_split};
 use mpcc_runtime::exec::{run_mpc, run_plain, RunConfig, VecSink};
 use ndarray::IxDyn;
 use std::path::{Path, PathBuf};

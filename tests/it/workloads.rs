@@ -4,12 +4,12 @@
 //! first 8 with her committed LeNet-5 (2 and 3 parties).
 //!
 //! The data comes from the same recipes `mpcc gen-data` runs, written into a temporary folder;
-//! results are checked against the plaintext f64 references in `mpcc_runtime::datasets`, and the
+//! results are checked against the plaintext f64 references in `mpcc_datasets`, and the
 //! 2-party MPC runs (simulated, seeded) against the plaintext engine's.
 
 use mpcc_compiler::{compile, CompileOptions};
-use mpcc_runtime::datasets::folders::read_array;
-use mpcc_runtime::datasets::{self, Lenet, Mlp, RecipeOptions};
+use mpcc_datasets::folders::read_array;
+use mpcc_datasets::{self as datasets, Lenet, Mlp, RecipeOptions};
 use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
 use ndarray::{Array1, Array2, Ix1, Ix2};
 use std::path::{Path, PathBuf};

@@ -101,7 +101,7 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
         std::fs::read(&file)
             .map_err(|e| RunError::new(ErrorKind::MissingFile, format!("cannot read the file: {e}")).with_file(&file))
     };
-    let malformed = |msg: String| RunError::new(ErrorKind::MalformedFile, msg).with_file(&file);
+    let malformed = |e: npy::NpyError| RunError::new(ErrorKind::MalformedFile, e.to_string()).with_file(&file);
     let value = match format {
         Format::Npy => npy::decode_npy(&read()?).map_err(malformed)?,
         Format::Csv => csv::decode_csv(&read()?).map_err(|e| e.with_file(&file))?,
@@ -110,12 +110,10 @@ pub fn load(dir: &Path, path: &str) -> Result<Tensor, RunError> {
             let mut archive = npy::open_npz(std::io::Cursor::new(bytes)).map_err(malformed)?;
             npy::read_npz_entry(&mut archive, entry.as_deref()).map_err(malformed)?
         }
-        Format::Onnx { entry } => {
-            mpcc_import::read_onnx_initializer(&read()?, &entry).map_err(|e| malformed(e.to_string()))?
-        }
-        Format::Safetensors { entry } => {
-            mpcc_import::read_safetensors_entry(&read()?, &entry).map_err(|e| malformed(e.to_string()))?
-        }
+        Format::Onnx { entry } => mpcc_import::read_onnx_initializer(&read()?, &entry)
+            .map_err(|e| RunError::new(ErrorKind::MalformedFile, e.to_string()).with_file(&file))?,
+        Format::Safetensors { entry } => mpcc_import::read_safetensors_entry(&read()?, &entry)
+            .map_err(|e| RunError::new(ErrorKind::MalformedFile, e.to_string()).with_file(&file))?,
     };
     check_finite(&value).map_err(|e| e.with_file(&file))?;
     Ok(value)
@@ -138,7 +136,7 @@ pub fn load_shape(dir: &Path, path: &str) -> Result<Vec<usize>, RunError> {
             let before = bytes.len();
             std::io::Read::read_to_end(&mut std::io::Read::take(&mut *reader, want), &mut bytes)
                 .map_err(|e| malformed(format!("cannot read: {e}")))?;
-            if let Some(dims) = npy::header_dims(&bytes).map_err(malformed)? {
+            if let Some(dims) = npy::header_dims(&bytes).map_err(|e| malformed(e.to_string()))? {
                 return Ok(dims);
             }
             if bytes.len() == before {
@@ -154,7 +152,7 @@ pub fn load_shape(dir: &Path, path: &str) -> Result<Vec<usize>, RunError> {
         }
         Format::Npz { entry } => {
             let f = std::fs::File::open(&file).map_err(missing)?;
-            let mut archive = npy::open_npz(std::io::BufReader::new(f)).map_err(malformed)?;
+            let mut archive = npy::open_npz(std::io::BufReader::new(f)).map_err(|e| malformed(e.to_string()))?;
             let names = npy::npz_names(&mut archive);
             let name = match entry {
                 Some(name) => name,
@@ -239,7 +237,9 @@ pub fn check_shape(value: &Tensor, expected: &Shape) -> Result<(), RunError> {
 pub fn save(dir: &Path, path: &str, value: &Tensor) -> Result<PathBuf, RunError> {
     let (file, format) = resolve(dir, path)?;
     let bytes = match format {
-        Format::Npy => npy::encode_npy(value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&file))?,
+        Format::Npy => {
+            npy::encode_npy(value).map_err(|e| RunError::new(ErrorKind::Io, e.to_string()).with_file(&file))?
+        }
         Format::Csv => csv::encode_csv(value).map_err(|e| e.with_file(&file))?.into_bytes(),
         Format::Npz { .. } | Format::Onnx { .. } | Format::Safetensors { .. } => {
             return Err(RunError::new(

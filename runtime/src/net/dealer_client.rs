@@ -166,11 +166,11 @@ impl RemoteDealer {
                 .with_addr(self.link.addr())
         };
         match dealer_wire::decode_reply(&reply, expected) {
-            Ok(Ok(values)) => {
+            Ok(dealer_wire::Reply::Values(values)) => {
                 self.served = k;
                 Ok(values)
             }
-            Ok(Err(refusal)) => Err(self.fail(
+            Ok(dealer_wire::Reply::Refused(refusal)) => Err(self.fail(
                 NetError::new(NetErrorKind::PeerFailed, phase, format!("the dealer refused: {refusal}"))
                     .with_peer(self.link.peer()),
             )),

@@ -236,11 +236,22 @@ pub fn encode_refusal(message: &str) -> Vec<u8> {
     out
 }
 
-/// A reply from bytes: `Ok(Ok(values))`, `Ok(Err(dealer's message))`, or `Err` if malformed.
-pub fn decode_reply(bytes: &[u8], expected: usize) -> Result<Result<Vec<u64>, String>, DealerWireError> {
+/// A well-formed reply of the dealer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// The explicit values asked for.
+    Values(Vec<u64>),
+    /// The dealer refused the request; its message (text from the peer, not an error of ours).
+    Refused(String),
+}
+
+/// A reply from bytes, or `Err` if malformed.
+pub fn decode_reply(bytes: &[u8], expected: usize) -> Result<Reply, DealerWireError> {
     match bytes.split_first() {
-        Some((0, rest)) => decode_u64s(rest, expected).map(Ok).map_err(|e| DealerWireError::BadReply(e.to_string())),
-        Some((1, rest)) => Ok(Err(String::from_utf8_lossy(rest).into_owned())),
+        Some((0, rest)) => {
+            decode_u64s(rest, expected).map(Reply::Values).map_err(|e| DealerWireError::BadReply(e.to_string()))
+        }
+        Some((1, rest)) => Ok(Reply::Refused(String::from_utf8_lossy(rest).into_owned())),
         _ => Err(DealerWireError::NotAReply),
     }
 }
@@ -303,8 +314,8 @@ mod tests {
             win: mpcc_ir::Window2d { stride: [1, 1], padding: [0, 0] },
         };
         assert!(decode_request(&enc(&bad), &limits).unwrap_err().to_string().contains("channels"));
-        assert_eq!(decode_reply(&encode_reply(&[1, 2]), 2), Ok(Ok(vec![1, 2])));
-        assert_eq!(decode_reply(&encode_refusal("no"), 2), Ok(Err("no".to_string())));
+        assert_eq!(decode_reply(&encode_reply(&[1, 2]), 2), Ok(Reply::Values(vec![1, 2])));
+        assert_eq!(decode_reply(&encode_refusal("no"), 2), Ok(Reply::Refused("no".to_string())));
         assert!(decode_reply(&encode_reply(&[1]), 2).is_err());
         assert!(decode_reply(&[], 0).is_err());
     }

@@ -1,14 +1,17 @@
 //! `mpcc run prog.mpc --parties N --network`: [`run_local_network`] starts the dealer (none when
-//! the parties preprocess by OT) and every party as child processes of the `mpcc` binary on loopback ports, with a fresh key pair each
-//! (in a temporary folder), waits for them, and returns what each printed, or an error naming
-//! every child that failed, with the end of its error output.
+//! the parties preprocess by OT) and every party as child processes on loopback ports, with a
+//! fresh key pair each (in a temporary folder), waits for them, and returns what each printed, or
+//! an error naming every child that failed, with the end of its error output.
 //!
-//! Children run `mpcc dealer …` and `mpcc run … --party I …` exactly as a user would in separate
-//! terminals (see [`dealer_args`] and [`party_args`]). A child that outlives the others by more
-//! than the timeout is killed. This file does not parse programs or print anything.
+//! The launcher picks the ports and writes the keys ([`LocalChild`] says where); the caller turns
+//! that into each child's command line (the binary: `mpcc dealer …` and `mpcc run … --party I …`,
+//! exactly as a user would type them in separate terminals). This file knows no command-line
+//! flag. A child that outlives the others by more than the timeout is killed. It does not parse
+//! programs or print anything.
 
 use crate::net::error::{seconds, NetError};
 use crate::net::keys::keygen;
+use std::ffi::OsString;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -18,21 +21,37 @@ use std::time::{Duration, Instant};
 /// What to start.
 #[derive(Clone, Debug)]
 pub struct LocalNetSpec {
-    /// The `mpcc` binary (`std::env::current_exe()` in the binary itself).
+    /// The executable every child runs (`std::env::current_exe()` in the binary itself).
     pub exe: PathBuf,
-    /// The program file every party runs.
-    pub program: PathBuf,
-    /// Party names by rank (the program's `parties` line).
+    /// Party names by rank (the program's `parties` line); each gets a key pair.
     pub names: Vec<String>,
-    /// Extra arguments for every party's `mpcc run` (e.g. `--seed 1`, `--set k=3`, `--data …`).
-    pub party_args: Vec<String>,
-    /// Each child's `--timeout`.
+    /// Each child's own timeout: a child still running twice this long (plus a margin) after
+    /// the first one ended is killed.
     pub timeout: Duration,
-    /// Start the dealer with `--insecure-seed` (the parties get it in `party_args`).
-    pub insecure_seed: bool,
-    /// Start a dealer at all (`false` for `--preprocessing ot`: the parties only, no `--dealer`;
-    /// `party_args` must then carry `--preprocessing ot`).
+    /// Start a dealer at all (`false` for OT preprocessing: the parties only).
     pub dealer: bool,
+}
+
+/// One child to start, with what the launcher chose for it; the caller's `args` turns it into
+/// the child's arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalChild<'a> {
+    /// The dealer, named `DEALER`, to listen on `listen`.
+    Dealer {
+        listen: SocketAddr,
+        /// The folder of every key pair and certificate (the dealer's own and the parties').
+        keys: &'a Path,
+    },
+    /// The party of rank `rank`.
+    Party {
+        rank: usize,
+        /// Every party's address, by rank (its own included).
+        peers: &'a [SocketAddr],
+        /// The dealer's address, if there is a dealer.
+        dealer: Option<SocketAddr>,
+        /// The folder of every key pair and certificate.
+        keys: &'a Path,
+    },
 }
 
 /// How one child ended.
@@ -79,57 +98,6 @@ impl std::fmt::Display for LocalNetError {
 
 impl std::error::Error for LocalNetError {}
 
-/// The arguments of `mpcc dealer` for a dealer listening on `listen`.
-pub fn dealer_args(listen: SocketAddr, keys: &Path, timeout: Duration, insecure_seed: bool) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "dealer".into(),
-        "--listen".into(),
-        listen.to_string(),
-        "--keys".into(),
-        keys.display().to_string(),
-        "--name".into(),
-        "DEALER".into(),
-        "--certs".into(),
-        keys.display().to_string(),
-        "--timeout".into(),
-        timeout.as_secs_f64().to_string(),
-    ];
-    if insecure_seed {
-        args.push("--insecure-seed".into());
-    }
-    args
-}
-
-/// The arguments of `mpcc run` for party `rank`.
-pub fn party_args(
-    program: &Path,
-    rank: usize,
-    peers: &[SocketAddr],
-    dealer: Option<SocketAddr>,
-    keys: &Path,
-    timeout: Duration,
-) -> Vec<String> {
-    let peers: Vec<String> = peers.iter().map(|a| a.to_string()).collect();
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        program.display().to_string(),
-        "--party".into(),
-        rank.to_string(),
-        "--peers".into(),
-        peers.join(","),
-        "--keys".into(),
-        keys.display().to_string(),
-        "--certs".into(),
-        keys.display().to_string(),
-        "--timeout".into(),
-        timeout.as_secs_f64().to_string(),
-    ];
-    if let Some(dealer) = dealer {
-        args.extend(["--dealer".into(), dealer.to_string()]);
-    }
-    args
-}
-
 /// `n` free loopback ports (bound to port 0, then released for the children to take).
 pub fn free_ports(n: usize) -> Result<Vec<SocketAddr>, NetError> {
     let listeners: Vec<TcpListener> = (0..n)
@@ -159,7 +127,7 @@ fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String
     })
 }
 
-fn spawn(exe: &Path, name: &str, args: &[String]) -> Result<Running, LocalNetError> {
+fn spawn(exe: &Path, name: &str, args: &[OsString]) -> Result<Running, LocalNetError> {
     let mut child = Command::new(exe)
         .args(args)
         .stdin(Stdio::null())
@@ -181,9 +149,12 @@ fn spawn(exe: &Path, name: &str, args: &[String]) -> Result<Running, LocalNetErr
     }
 }
 
-/// Starts the dealer and the parties, waits for all of them, and returns their outcomes by rank
-/// (parties), or the failures.
-pub fn run_local_network(spec: &LocalNetSpec) -> Result<Vec<ChildOutcome>, LocalNetError> {
+/// Starts the dealer and the parties, each with the arguments `args` gives for it, waits for all
+/// of them, and returns their outcomes by rank (parties), or the failures.
+pub fn run_local_network(
+    spec: &LocalNetSpec,
+    args: &dyn Fn(LocalChild<'_>) -> Vec<OsString>,
+) -> Result<Vec<ChildOutcome>, LocalNetError> {
     let setup = |e: NetError| LocalNetError { message: e.to_string(), failed: Vec::new() };
     let n = spec.names.len();
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -199,12 +170,11 @@ pub fn run_local_network(spec: &LocalNetSpec) -> Result<Vec<ChildOutcome>, Local
     };
     let mut running = Vec::new();
     if spec.dealer {
-        running.push(spawn(&spec.exe, "DEALER", &dealer_args(dealer, &keys, spec.timeout, spec.insecure_seed)));
+        running.push(spawn(&spec.exe, "DEALER", &args(LocalChild::Dealer { listen: dealer, keys: &keys })));
     }
     for (rank, name) in spec.names.iter().enumerate() {
-        let mut args = party_args(&spec.program, rank, peers, spec.dealer.then_some(dealer), &keys, spec.timeout);
-        args.extend(spec.party_args.iter().cloned());
-        running.push(spawn(&spec.exe, name, &args));
+        let child = LocalChild::Party { rank, peers, dealer: spec.dealer.then_some(dealer), keys: &keys };
+        running.push(spawn(&spec.exe, name, &args(child)));
     }
     let result = wait_all(running, spec.timeout, usize::from(spec.dealer));
     let _ = std::fs::remove_dir_all(&keys);

@@ -330,60 +330,6 @@ print(reveal(s));
     assert_eq!(counts[1] - counts[0], 2 * 8, "{counts:?}");
 }
 
-fn run_both(recipe: &str, src_file: &str, params: &[(&str, &str)], parties: &[usize]) -> Vec<(Vec<Event>, Vec<Event>)> {
-    let dir = temp_dir(recipe);
-    mpcc_runtime::datagen::generate(recipe, &dir, 1).expect("datagen");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("programs").join(src_file);
-    let src = std::fs::read_to_string(&path).expect("program source");
-    let program = compile_src(&src, params);
-    let mut plain = VecSink::default();
-    run_plain(&program, &RunConfig::with_dir(&dir, 3), &mut plain).expect("plaintext run");
-    parties
-        .iter()
-        .map(|&n| {
-            let mut sink = VecSink::default();
-            run_mpc(&program, n, &cfg(&dir, n, 9), &mut sink).unwrap_or_else(|e| panic!("{n} parties: {e}"));
-            (plain.events.clone(), sink.events)
-        })
-        .collect()
-}
-
-#[test]
-fn basics_matches_plaintext_with_2_and_3_parties() {
-    for (plain, mpc) in run_both("basics", "basics.mpc", &[], &[2, 3]) {
-        // `reciprocal` is an approximation: 1e-2 on values in [0.25, 2].
-        assert_events_close(&plain, &mpc, 1e-2, "basics");
-    }
-}
-
-#[test]
-fn svm_accuracy_matches_plaintext_with_2_and_3_parties() {
-    for (plain, mpc) in run_both("svm", "svm.mpc", &[("epochs", "10")], &[2, 3]) {
-        let acc = |events: &[Event]| -> f64 {
-            events
-                .iter()
-                .rev()
-                .find_map(|e| match e {
-                    Event::Print { text } => numbers(text).first().copied(),
-                    _ => None,
-                })
-                .unwrap_or(f64::NAN)
-        };
-        let (a, b) = (acc(&plain), acc(&mpc));
-        assert!((a - b).abs() <= 0.01 + 1e-9, "accuracy {a} (plaintext) vs {b} (MPC)");
-        assert!(a > 0.6, "the plaintext SVM should learn something ({a})");
-        // ALICE alone receives the model.
-        let outputs: Vec<&str> = mpc
-            .iter()
-            .filter_map(|e| match e {
-                Event::Output { party, .. } => Some(party.as_str()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(outputs, vec!["ALICE"]);
-    }
-}
-
 const APPROX: &str = r#"
 parties ALICE, BOB;
 let x = private(src=ALICE, load("x.npy"));   // [2, 3], in [-2.25, 3.5]

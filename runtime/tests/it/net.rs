@@ -8,7 +8,7 @@ use mpcc_runtime::mpc_error::MpcError;
 use mpcc_runtime::net::dealer_client::connect_dealer;
 use mpcc_runtime::net::dealer_server::{run_dealer, run_dealer_process, DealerMode, DealerSummary};
 use mpcc_runtime::net::handshake::Hello;
-use mpcc_runtime::net::local::{run_local_network, LocalNetSpec};
+use mpcc_runtime::net::local::{run_local_network, LocalChild, LocalNetSpec};
 use mpcc_runtime::net::party::{run_networked, NetReport, NetRunError, PartySpec};
 use mpcc_runtime::net::{keygen, Identity, NetConfig, NetError, NetErrorKind, PeerCerts, Phase};
 use mpcc_runtime::party::Party;
@@ -674,25 +674,49 @@ fn local_network_runs_every_child_and_reports_a_crashed_one() {
     std::fs::write(&script, body).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut spec = LocalNetSpec {
+    let spec = LocalNetSpec {
         exe: script,
-        program: dir.join("prog.mpc"),
         names: vec!["ALICE".into(), "BOB".into()],
-        party_args: Vec::new(),
         timeout: Duration::from_secs(5),
-        insecure_seed: true,
         dealer: true,
     };
+    // The children's command lines, in the flags `child_cli` reads.
+    let args = |crash_rank: Option<usize>| {
+        move |child: LocalChild<'_>| -> Vec<std::ffi::OsString> {
+            let mut out: Vec<String> = match child {
+                LocalChild::Dealer { listen, keys } => {
+                    let keys = keys.display().to_string();
+                    vec!["dealer".into(), "--listen".into(), listen.to_string(), "--keys".into(), keys.clone()]
+                        .into_iter()
+                        .chain(["--name".into(), "DEALER".into(), "--certs".into(), keys])
+                        .collect()
+                }
+                LocalChild::Party { rank, peers, dealer, keys } => {
+                    let peers: Vec<String> = peers.iter().map(|a| a.to_string()).collect();
+                    let keys = keys.display().to_string();
+                    let dealer = dealer.map(|d| d.to_string()).unwrap_or_default();
+                    vec!["run".into(), "--party".into(), rank.to_string(), "--peers".into(), peers.join(",")]
+                        .into_iter()
+                        .chain(["--keys".into(), keys.clone(), "--certs".into(), keys, "--dealer".into(), dealer])
+                        .collect()
+                }
+            };
+            out.extend(["--timeout".into(), "5".into()]);
+            if let Some(r) = crash_rank {
+                out.extend(["--crash-rank".into(), r.to_string()]);
+            }
+            out.into_iter().map(Into::into).collect()
+        }
+    };
     let start = Instant::now();
-    let outcomes = run_local_network(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let outcomes = run_local_network(&spec, &args(None)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcomes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["ALICE", "BOB"]);
     for child in &outcomes {
         // 1.0 squared 20 times is 1.0: 2^16 at 16 fractional bits.
         assert!(child.stdout.contains(&format!("{} revealed 65536", child.name)), "{child:?}");
     }
 
-    spec.party_args = vec!["--crash-rank".into(), "1".into()];
-    let err = run_local_network(&spec).unwrap_err();
+    let err = run_local_network(&spec, &args(Some(1))).unwrap_err();
     assert!(start.elapsed() < Duration::from_secs(8), "took {:?}", start.elapsed());
     let failed: Vec<(&str, Option<i32>)> = err.failed.iter().map(|c| (c.name.as_str(), c.code)).collect();
     assert_eq!(failed, [("ALICE", Some(1)), ("BOB", Some(3)), ("DEALER", Some(1))], "{err}");

@@ -26,11 +26,11 @@ pub use machine::SpanCounts;
 pub use stats::{MpcReport, PartyReport, PartyStats};
 
 use crate::comm::{Comm, CountingComm, LocalComm};
-use crate::dealer::{spawn_dealer_thread, DealerClient, DealerLink};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::{Event, RunConfig, Sink};
-use crate::party::{Party, Seeds};
-use crate::preprocessing::{OtPreprocessor, Preprocessing};
+use crate::party::Party;
+use crate::preprocessing::Preprocessing;
+use crate::simulate::{keep_first_error, run_threads, PartySetup};
 use machine::Machine;
 use mpcc_ir::{PartyId, Program};
 use std::time::Instant;
@@ -163,45 +163,6 @@ pub fn run_mpc_with_comms(
     run_simulated(program, comms, cfg, sink, false)
 }
 
-/// The dealer's client of each party: seeded from the dealer thread's link, or (OT
-/// preprocessing, two parties) an OT end over in-process channels, recording with `record`.
-fn clients(
-    seeds: &Seeds,
-    cfg: &RunConfig,
-    links: [Option<Box<dyn DealerLink>>; 2],
-    record: bool,
-) -> Result<Vec<DealerClient>, RunError> {
-    let n = seeds.parties.len();
-    if cfg.preprocessing == Preprocessing::Ot {
-        if n != 2 {
-            return Err(RunError::new(
-                ErrorKind::Config,
-                format!("`--preprocessing ot` runs between exactly 2 parties, not {n}: use the dealer for more"),
-            ));
-        }
-        let comms = crate::preprocessing::local_comms(n, record);
-        return seeds
-            .parties
-            .iter()
-            .zip(comms)
-            .enumerate()
-            .map(|(i, (ps, comm))| {
-                let ot =
-                    OtPreprocessor::new(comm, ps.own).map_err(|e| RunError::new(ErrorKind::Config, e.to_string()))?;
-                Ok(DealerClient::from_ot(i, ot))
-            })
-            .collect();
-    }
-    // Party 0's link to the dealer, and party 1's (the dealer pushes it the DCF keys' common parts).
-    let mut links = links;
-    Ok(seeds
-        .parties
-        .iter()
-        .enumerate()
-        .map(|(i, ps)| DealerClient::new(i, ps.dealer, links.get_mut(i).and_then(Option::take)))
-        .collect())
-}
-
 fn run_simulated(
     program: &Program,
     comms: Vec<Box<dyn Comm>>,
@@ -213,77 +174,48 @@ fn run_simulated(
     check_parties(program, n)?;
     let fixed = crate::exec::fixed_point(cfg)?;
     let start = Instant::now();
-    let seeds = Seeds::generate(n, cfg.seed);
-    let (links, dealer_thread) = if cfg.preprocessing == Preprocessing::Dealer {
-        let (link, peer, handle) = spawn_dealer_thread(&seeds.dealer);
-        ([Some(Box::new(link) as Box<dyn DealerLink>), Some(Box::new(peer) as Box<dyn DealerLink>)], Some(handle))
-    } else {
-        ([None, None], None)
-    };
     let mode = crate::exec::compare_mode(cfg, n)?;
-    let clients = clients(&seeds, cfg, links, record)?;
-    let parties: Vec<Party> = comms
-        .into_iter()
-        .zip(&seeds.parties)
-        .zip(clients)
-        .map(|((comm, ps), client)| {
-            let mut party = Party::new(comm, ps, client, fixed);
-            party.set_compare(mode);
-            party
-        })
-        .collect();
-    type Outcome = (Result<PartyReport, RunError>, Vec<(u64, Event)>, Vec<(usize, Vec<u8>)>);
-    let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parties
-            .into_iter()
-            .map(|mut party| {
-                scope.spawn(move || {
-                    let mut events = Vec::new();
-                    let mut emit = |seq: u64, e: Event| events.push((seq, e));
-                    let result = run_party_seq(program, &mut party, cfg, &mut emit);
-                    let mut recorded = party.recorded();
-                    recorded.extend(party.preprocessing_recorded());
-                    // Hang up at once, so that peers waiting on this party stop too.
-                    drop(party);
-                    (result, events, recorded)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .enumerate()
-            .map(|(i, h)| {
-                h.join().unwrap_or_else(|_| {
-                    let err = RunError::new(ErrorKind::Internal, format!("party {i} panicked"));
-                    (Err(err), Vec::new(), Vec::new())
-                })
-            })
-            .collect()
-    });
-    if let Some(handle) = dealer_thread {
-        let _ = handle.join();
+    if cfg.preprocessing == Preprocessing::Ot && n != 2 {
+        return Err(RunError::new(
+            ErrorKind::Config,
+            format!("`--preprocessing ot` runs between exactly 2 parties, not {n}: use the dealer for more"),
+        ));
     }
+    let setup = PartySetup {
+        seed: cfg.seed,
+        fixed,
+        preprocessing: cfg.preprocessing,
+        dealer_thread: true,
+        record,
+        compare: Some(mode),
+    };
+    let work = |party: &mut Party| {
+        let mut events = Vec::new();
+        let mut emit = |seq: u64, e: Event| events.push((seq, e));
+        (run_party_seq(program, party, cfg, &mut emit), events)
+    };
+    let outcomes = run_threads(comms, &setup, &work).map_err(|e| RunError::new(ErrorKind::Config, e.to_string()))?;
     let mut tagged: Vec<(u64, usize, Event)> = Vec::new();
     let mut reports = Vec::with_capacity(n);
     let mut recorded = Vec::with_capacity(n);
     let mut first_err: Option<RunError> = None;
-    for (i, (result, events, rec)) in outcomes.into_iter().enumerate() {
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        let Some(((result, events), end)) = outcome else {
+            let err = RunError::new(ErrorKind::Internal, format!("party {i} panicked"));
+            keep_first_error(&mut first_err, err, is_hang_up);
+            recorded.push(Vec::new());
+            continue;
+        };
         // `print` runs on every party with the same text: show it once, as the plaintext run does.
         tagged.extend(
             events.into_iter().filter(|(_, e)| i == 0 || !matches!(e, Event::Print { .. })).map(|(seq, e)| (seq, i, e)),
         );
+        let mut rec = end.recorded;
+        rec.extend(end.preprocessing_recorded);
         recorded.push(rec);
         match result {
             Ok(r) => reports.push(r),
-            Err(e) => {
-                let replace = match &first_err {
-                    None => true,
-                    Some(prev) => is_hang_up(prev) && !is_hang_up(&e),
-                };
-                if replace {
-                    first_err = Some(e);
-                }
-            }
+            Err(e) => keep_first_error(&mut first_err, e, is_hang_up),
         }
     }
     tagged.sort_by_key(|(seq, party, _)| (*seq, *party));

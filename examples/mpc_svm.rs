@@ -2,7 +2,7 @@
 //! by the recipe given as the second) on the plaintext engine and on the MPC engine with 2 and 3
 //! simulated parties, and prints each run's output and the MPC report.
 //!
-//! `cargo run --release -p mpcc-runtime --example mpc_svm [program.mpc recipe [epochs]]`
+//! `cargo run --release --example mpc_svm [program.mpc recipe [epochs]]`
 
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::exec::mpc::run_mpc;
@@ -12,7 +12,7 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let file = args.get(1).map(PathBuf::from).unwrap_or(root.join("programs/svm.mpc"));
     let recipe = args.get(2).map_or("svm", String::as_str);
     let mut params = Vec::new();
@@ -20,7 +20,7 @@ fn main() {
         params.push(("epochs".to_string(), e.clone()));
     }
     let dir = std::env::temp_dir().join(format!("mpcc-example-{recipe}-{}", std::process::id()));
-    if let Err(e) = mpcc_runtime::datagen::generate(recipe, &dir, 1) {
+    if let Err(e) = mpcc_datasets::datagen::generate(recipe, &dir, 1) {
         eprintln!("datagen: {e}");
         return;
     }

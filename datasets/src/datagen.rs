@@ -3,20 +3,20 @@
 //!
 //! Recipes:
 //! - `svm`: CrypTen's synthetic linear-SVM set for `programs/svm.mpc`, drawn by
-//!   [`crate::datasets::svm::synthetic_svm`] (the seed workloads' generator, so both agree):
+//!   [`crate::svm::synthetic_svm`] (the seed workloads' generator, so both agree):
 //!   `features.npy` `[100, 1000]` (features × examples, N(0, 1)), `labels.npy` `[1, 1000]` =
 //!   `sign(w_true @ x + b_true)` in {-1, +1} with `w_true` `[1, 100]` and `b_true` N(0, 1), and
 //!   a test set from the same hyperplane, `test_x.npy` `[100, 100]` and `test_y.npy` `[1, 100]`;
 //! - `basics`: for `programs/basics.mpc`, `a.npy` and `b.npy` `[2, 3]` uniform in [-4, 4] and
 //!   `v.npy` `[4]` uniform in [0.5, 4], all rounded to 2 decimals (readable prints), drawn in that
-//!   order from [`crate::plain::construct::Stream`].
+//!   order from [`mpcc_runtime::plain::construct::Stream`].
 //!
 //! Files are float64 `.npy`; the output folder is created if missing. Nothing else is written.
 
-use crate::error::{ErrorKind, RunError};
-use crate::io::{npy::encode_npy, write_file};
-use crate::plain::construct::Stream;
-use crate::plain::Tensor;
+use mpcc_runtime::error::{ErrorKind, RunError};
+use mpcc_runtime::io::{npy::encode_npy, write_file};
+use mpcc_runtime::plain::construct::Stream;
+use mpcc_runtime::plain::Tensor;
 use ndarray::IxDyn;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +27,7 @@ pub const RECIPES: [&str; 2] = ["svm", "basics"];
 pub fn generate(recipe: &str, out_dir: &Path, seed: u64) -> Result<Vec<PathBuf>, RunError> {
     let files: Vec<(&str, Tensor)> = match recipe {
         "svm" => {
-            let d = crate::datasets::svm::synthetic_svm(seed, 100, 1000, 100);
+            let d = crate::svm::synthetic_svm(seed, 100, 1000, 100);
             vec![
                 ("features.npy", d.x_train.into_dyn()),
                 ("labels.npy", d.y_train.into_dyn()),
@@ -58,7 +58,7 @@ pub fn generate(recipe: &str, out_dir: &Path, seed: u64) -> Result<Vec<PathBuf>,
     let mut written = Vec::with_capacity(files.len());
     for (name, value) in files {
         let path = out_dir.join(name);
-        let bytes = encode_npy(&value).map_err(|m| RunError::new(ErrorKind::Io, m).with_file(&path))?;
+        let bytes = encode_npy(&value).map_err(|e| RunError::new(ErrorKind::Io, e.to_string()).with_file(&path))?;
         write_file(&path, &bytes)?;
         written.push(path);
     }
@@ -68,9 +68,9 @@ pub fn generate(recipe: &str, out_dir: &Path, seed: u64) -> Result<Vec<PathBuf>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::load;
-    use crate::plain::{construct, elementwise, linalg, reduce, structural};
     use mpcc_ir::{BinaryOp, ReduceOp, UnaryOp};
+    use mpcc_runtime::io::load;
+    use mpcc_runtime::plain::{construct, elementwise, linalg, reduce, structural};
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("mpcc-datagen-{}-{name}", std::process::id()));

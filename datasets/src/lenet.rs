@@ -3,7 +3,7 @@
 //!
 //! The network (PyTorch semantics, NCHW): `conv 1→6 k5 pad 2 → ReLU → max-pool 2 → conv 6→16 k5
 //! → ReLU → max-pool 2 → flatten → 400→120 → ReLU → 120→84 → ReLU → 84→10`. The convolutions and
-//! poolings are the plaintext engine's own kernels ([`crate::plain::conv`]), so the trainer and
+//! poolings are the plaintext engine's own kernels ([`mpcc_runtime::plain::conv`]), so the trainer and
 //! `mpcc run --plaintext` compute the same functions. Training is mini-batch SGD with classical
 //! momentum on the mean softmax cross-entropy; every source of randomness is a ChaCha20 generator
 //! seeded from [`LenetConfig::seed`] (He-normal initial weights, zero biases, one shuffle of the
@@ -13,10 +13,10 @@
 use super::error::DatasetError;
 use super::folders::{read_array, write_array};
 use super::mlp::{argmax, softmax_grad, TrainEvent};
-use crate::error::RunError;
-use crate::plain::conv::{conv2d_grad_w, conv2d_grad_x, conv2d_plain, pool2d, pool2d_grad, Arith};
-use crate::plain::Tensor;
 use mpcc_ir::{PoolOp, Window2d};
+use mpcc_runtime::error::RunError;
+use mpcc_runtime::plain::conv::{conv2d_grad_w, conv2d_grad_x, conv2d_plain, pool2d, pool2d_grad, Arith};
+use mpcc_runtime::plain::Tensor;
 use ndarray::{Array2, ArrayView2, Axis, Ix2, IxDyn};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -381,12 +381,8 @@ mod tests {
     fn training_is_repeatable_and_lowers_the_loss() {
         // 256 real training images, 2 epochs of batch 32: the same seed gives the same weights,
         // and the second epoch's mean loss is below the first's.
-        let data = crate::datasets::idx::load_mnist(
-            &crate::datasets::default_data_dir(),
-            crate::datasets::idx::MnistSplit::Train,
-            Some(256),
-        )
-        .unwrap();
+        let data =
+            crate::idx::load_mnist(&crate::default_data_dir(), crate::idx::MnistSplit::Train, Some(256)).unwrap();
         let config = LenetConfig { epochs: 2, batch: 32, ..LenetConfig::default() };
         let mut losses = Vec::new();
         let a = train_lenet(data.images.view(), &data.labels, &config, &mut |e| {

@@ -2,14 +2,14 @@
 //! recipes into `mpcc gen-data`); mainly to train ALICE's MNIST models in release mode:
 //!
 //! ```sh
-//! cargo run --release -p mpcc-runtime --example gen_data -- mnist-model --out programs/mnist/alice --seed 2024
-//! cargo run --release -p mpcc-runtime --example gen_data -- lenet-model --out programs/mnist/lenet --seed 2024
+//! cargo run --release -p mpcc-datasets --example gen_data -- mnist-model --out programs/mnist/alice --seed 2024
+//! cargo run --release -p mpcc-datasets --example gen_data -- lenet-model --out programs/mnist/lenet --seed 2024
 //! ```
 //!
 //! Arguments: `RECIPE --out DIR [--seed S] [--images N] [--epochs E]`. Progress goes to stderr, one
 //! line per epoch. It does not parse or run programs.
 
-use mpcc_runtime::datasets::{write_lenet_model, write_mnist_model, write_recipe, RecipeOptions, TrainEvent};
+use mpcc_datasets::{write_lenet_model, write_mnist_model, write_recipe, RecipeOptions, TrainEvent};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -1,26 +1,29 @@
-//! The engine benchmark behind `mpcc bench` and `examples/engine_bench.rs`: each secure
-//! operation timed against the same plaintext operation in the same run, with the rounds and
-//! bytes it cost, plus a whole-program row (`program_bench`) and renderers (Markdown, plain).
+//! The engine benchmark behind `mpcc bench`: each secure operation timed against the same
+//! plaintext operation in the same run, with the rounds and bytes it cost, plus a whole-program
+//! row (`program_bench`) and renderers (Markdown, plain).
 //!
 //! Measured per operation (simulated parties, one thread each, the dealer on its own thread):
 //! the plaintext time (fastest of `repetitions`), each party's wall time for the protocol call
 //! (the slowest party, fastest repetition) and that thread's CPU time (Linux
 //! `/proc/thread-self/schedstat`; `None` elsewhere), rounds, bytes sent by each party and the
 //! dealer's explicit bytes, all per call. This module asserts nothing about time; it is not a
-//! test. It does not print.
+//! test. It does not print. It lives in the binary, not in the engine: it only calls the
+//! runtime's public protocols and executors.
 
-use crate::error::RunError;
-use crate::exec::{run_mpc, run_plain, RunConfig, VecSink};
-use crate::mpc_error::MpcError;
-use crate::party::Party;
-use crate::plain::conv::{pool2d as plain_pool2d, ConvMap};
-use crate::protocols::compare::{compare, CmpOp, CompareMode};
-use crate::protocols::conv::{conv_priv_priv, pool2d, ring_conv};
-use crate::protocols::{approx, matmul, mul};
-use crate::ring::{self, RingTensor};
-use crate::share::{share_from, Shared};
-use crate::simulate::{simulate, SimConfig};
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
 use mpcc_ir::{PoolOp, UnaryOp, Window2d};
+use mpcc_runtime::error::RunError;
+use mpcc_runtime::exec::{run_mpc, run_plain, RunConfig, VecSink};
+use mpcc_runtime::mpc_error::MpcError;
+use mpcc_runtime::party::Party;
+use mpcc_runtime::plain::conv::{pool2d as plain_pool2d, ConvMap};
+use mpcc_runtime::protocols::compare::{compare, CmpOp, CompareMode};
+use mpcc_runtime::protocols::conv::{conv_priv_priv, pool2d, ring_conv};
+use mpcc_runtime::protocols::{approx, matmul, mul};
+use mpcc_runtime::ring::{self, RingTensor};
+use mpcc_runtime::share::{share_from, Shared};
+use mpcc_runtime::simulate::{simulate, SimConfig};
 use ndarray::Zip;
 use rand::SeedableRng;
 use std::time::{Duration, Instant};
@@ -225,7 +228,7 @@ pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow
     }
     let plain = time_plain(reps, || x.mapv(|a| if (a as i64) < 0 { 0 } else { a }));
     for &mode in modes {
-        let relu = &|p: &mut Party, a: &Shared, _: &Shared| crate::protocols::compare::relu(p, a);
+        let relu = &|p: &mut Party, a: &Shared, _: &Shared| mpcc_runtime::protocols::compare::relu(p, a);
         let ms = secure_with(n, reps, &x, &y, 16, Some(mode), relu)?;
         rows.push(row(&format!("relu 10^5 (--compare {})", mode.name()), "i64 max(x, 0)", plain, Ok(ms)));
     }
@@ -282,7 +285,7 @@ pub fn program_bench(
         run_plain(program, cfg, &mut VecSink::default())?;
         plain = plain.min(t0.elapsed());
     }
-    let mut best: Option<(Duration, crate::exec::MpcReport)> = None;
+    let mut best: Option<(Duration, mpcc_runtime::exec::MpcReport)> = None;
     for _ in 0..reps {
         let t0 = Instant::now();
         let report = run_mpc(program, n_parties, cfg, &mut VecSink::default())?;
@@ -317,7 +320,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn bytes(b: u64) -> String {
-    crate::exec::mpc::stats::bytes_text(b)
+    mpcc_runtime::exec::mpc::stats::bytes_text(b)
 }
 
 /// The cells of one row, in the order of `HEADERS`.

@@ -1,7 +1,9 @@
-//! The seed workloads' data: readers of the real data sets in `data/` (MNIST's IDX files, the
-//! breast-cancer CSV), CrypTen's synthetic SVM set, the per-party folders of the four SVM
-//! data-sharing scenarios, and the plaintext trainers of the models ALICE holds (a linear SVM and
-//! an MNIST MLP).
+//! mpcc's example data, outside the engine: readers of the real data sets in `data/` (MNIST's IDX
+//! files, the breast-cancer CSV), CrypTen's synthetic SVM set, the per-party folders of the four
+//! SVM data-sharing scenarios, the plaintext trainers of the models ALICE holds (a linear SVM, an
+//! MNIST MLP and a LeNet-5), and the small deterministic sets of the example programs
+//! ([`datagen`]). The engine (`mpcc-runtime`) knows none of this; it reads whatever files a
+//! program names. The binary wires both recipe tables into `mpcc gen-data`.
 //!
 //! Recipes (each `write_<recipe>` returns the files it wrote; [`write_recipe`] dispatches by name
 //! for `mpcc gen-data`):
@@ -12,12 +14,17 @@
 //! - `lenet-model` ([`write_lenet_model`]): trains ALICE's LeNet-5 for
 //!   `programs/mnist/lenet_inference.mpc`;
 //! - `mnist-split` ([`mnist_split::write_mnist_split`]): images split by rows between ALICE
-//!   (top 20 rows, labels) and BOB (bottom 8), for `programs/mnist/train_split.mpc`.
+//!   (top 20 rows, labels) and BOB (bottom 8), for `programs/mnist/train_split.mpc`;
+//! - `svm` and `basics` ([`datagen::generate`]): the data of `programs/svm.mpc` and
+//!   `programs/basics.mpc`.
 //!
-//! Every failure is a [`DatasetError`]; nothing here panics on a malformed file. This module does
-//! not parse or run programs.
+//! Every failure is a [`DatasetError`] (the [`datagen`] recipes: the engine's `RunError`); nothing
+//! here panics on a malformed file. This crate does not parse or run programs.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod breast_cancer;
+pub mod datagen;
 pub mod error;
 pub mod folders;
 pub mod idx;

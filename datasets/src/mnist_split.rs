@@ -50,14 +50,14 @@ pub fn write_mnist_split(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::datasets::folders::read_array;
+    use crate::folders::read_array;
     use ndarray::{Ix1, Ix2};
 
     #[test]
     fn halves_put_back_together_are_the_images() {
         let dir = std::env::temp_dir().join(format!("mpcc-mnist-split-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let data_dir = crate::datasets::default_data_dir();
+        let data_dir = crate::default_data_dir();
         let files = write_mnist_split(&dir, &data_dir, 30, 20).expect("written");
         assert_eq!(files.len(), 6);
         let top: ndarray::Array2<f64> = read_array::<Ix2>(&dir.join("alice/train_top.npy")).expect("top");
