@@ -325,6 +325,18 @@ struct Node {
     hi: usize,
 }
 
+/// A node of the multi-point walk with a single point below it (its index `at` among the chunk's
+/// sorted points): walked on its own, with no splitting.
+#[derive(Clone, Copy)]
+struct Single {
+    j: usize,
+    s: u128,
+    t: bool,
+    acc: u64,
+    at: usize,
+    point: u64,
+}
+
 /// As [`eval`] with one output word, at `m` points per instance (`points[j·m + k]`, `mod 2^63`):
 /// `out[j·m + k]` is the share of `f_j(points[j·m + k])`. Points of one instance that share a
 /// prefix share its evaluation: the walk visits each distinct prefix once, so `m` nearby points
@@ -350,6 +362,9 @@ pub fn eval_points(
     let mut hashed = Vec::new();
     // The frontier of the current level and the next one, and the splits (buffers reused).
     let (mut frontier, mut next, mut splits): (Vec<Node>, Vec<Node>, Vec<usize>) = (Vec::new(), Vec::new(), Vec::new());
+    // Nodes with one point left, and their hashes (buffers reused).
+    let (mut singles, mut single_inputs, mut single_hashed): (Vec<Single>, Vec<u128>, Vec<u128>) =
+        (Vec::new(), Vec::new(), Vec::new());
     let chunks = roots.chunks(CHUNK).zip(keys.chunks(CHUNK * words)).zip(points.chunks(CHUNK * m.max(1)));
     for (chunk, ((root, key), pts)) in chunks.enumerate() {
         // Each instance's points sorted ascending, with their index k.
@@ -367,6 +382,7 @@ pub fn eval_points(
         let per = (POINT_BATCH / m.max(1)).clamp(1, CHUNK);
         for from in (0..root.len()).step_by(per) {
             frontier.clear();
+            singles.clear();
             frontier.extend(
                 root.iter()
                     .enumerate()
@@ -377,6 +393,27 @@ pub fn eval_points(
             );
             for level in 0..DCF_BITS {
                 let shift = DCF_BITS - 1 - level;
+                // The single-point nodes first: the value block and the point's child.
+                single_inputs.clear();
+                for sg in &singles {
+                    single_inputs.push(sg.s ^ 2);
+                    single_inputs.push(sg.s ^ u128::from((sg.point >> shift) & 1));
+                }
+                prg.hash(&single_inputs, &mut single_hashed);
+                for (sg, hashes) in singles.iter_mut().zip(single_hashed.chunks_exact(2)) {
+                    let (Some(&[s_lo, s_hi, vcw]), Some(&[t_l, t_r]), [vblock, child]) =
+                        (key.get(layout.level(level, sg.j)), key.get(layout.tbits(sg.j)), hashes)
+                    else {
+                        return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
+                    };
+                    let dir = ((sg.point >> shift) & 1) as usize;
+                    let v = v_word(*vblock, 1, dir, 0).wrapping_add(if sg.t { vcw } else { 0 });
+                    let t_cw = ((if dir == 0 { t_l } else { t_r }) >> level) & 1 == 1;
+                    let s_cw = ((s_hi as u128) << 64) | s_lo as u128;
+                    sg.s = (child & !1) ^ if sg.t { s_cw } else { 0 };
+                    sg.t = (child & 1 == 1) ^ (sg.t & t_cw);
+                    sg.acc = sg.acc.wrapping_add(neg_if(negate, v));
+                }
                 // Per node: the split of its points by this level's bit, and the blocks to hash:
                 // the value block, then each child that has points.
                 splits.clear();
@@ -415,20 +452,22 @@ pub fn eval_points(
                         };
                         let v = v_word(vblock, 1, dir, 0).wrapping_add(if node.t { vcw } else { 0 });
                         let t_cw = (tw >> level) & 1 == 1;
-                        next.push(Node {
-                            j: node.j,
-                            s: (child & !1) ^ if node.t { s_cw } else { 0 },
-                            t: (child & 1 == 1) ^ (node.t & t_cw),
-                            acc: node.acc.wrapping_add(neg_if(negate, v)),
-                            lo,
-                            hi,
-                        });
+                        let (s, t) = ((child & !1) ^ if node.t { s_cw } else { 0 }, (child & 1 == 1) ^ (node.t & t_cw));
+                        let acc = node.acc.wrapping_add(neg_if(negate, v));
+                        match sorted.get(lo) {
+                            Some(&(point, _)) if hi == lo + 1 => {
+                                singles.push(Single { j: node.j, s, t, acc, at: lo, point })
+                            }
+                            _ => next.push(Node { j: node.j, s, t, acc, lo, hi }),
+                        }
                     }
                 }
                 std::mem::swap(&mut frontier, &mut next);
             }
             let first = chunk * CHUNK * m;
-            for node in &frontier {
+            let single_nodes =
+                singles.iter().map(|sg| Node { j: sg.j, s: sg.s, t: sg.t, acc: sg.acc, lo: sg.at, hi: sg.at + 1 });
+            for node in frontier.iter().copied().chain(single_nodes) {
                 let Some(&[fin]) = key.get(layout.fin(node.j)) else {
                     return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
                 };
