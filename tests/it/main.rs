@@ -1,5 +1,6 @@
 //! The root package's one integration-test binary: golden files, the CLI and repository tidiness.
 
+mod accuracy_doc;
 mod cli;
 mod cost;
 mod example_data;
