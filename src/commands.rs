@@ -288,7 +288,14 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
             Some(RunArgs { compare: Some(compare), ..args.clone() })
         }
         Err(e) => {
-            if args.stats == Stats::Human {
+            // A program the run itself will refuse (a missing or bad input, a shape error) gets
+            // that error from the run alone; anything else is worth a note.
+            use mpcc_runtime::error::ErrorKind;
+            let the_runs_own = matches!(
+                e.kind,
+                ErrorKind::MissingFile | ErrorKind::MalformedFile | ErrorKind::ShapeMismatch | ErrorKind::Shape
+            );
+            if args.stats == Stats::Human && !the_runs_own {
                 eprintln!("comparisons: the runtime's default (the cost model could not cost this program: {e})");
             }
             None
