@@ -95,6 +95,7 @@ mod tests {
             precision: 16,
             total: Cost { rounds, bytes_sent: vec![sent, sent], dealer_bytes: dealer },
             by_span: Vec::new(),
+            schedule: Vec::new(),
             needs: Default::default(),
             followed_plaintext: None,
         }

@@ -95,6 +95,9 @@ pub fn cost(args: &CostArgs) -> u8 {
                 if let Some((c, link)) = choice {
                     println!("  {}", c.describe(link));
                 }
+                if args.schedule {
+                    print!("{}", crate::schedule::render(&report, &source));
+                }
             }
             OK
         }

@@ -13,6 +13,7 @@ mod import;
 mod lsp;
 mod network;
 mod progress;
+mod schedule;
 mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -218,6 +219,10 @@ struct CostArgs {
     /// Print one JSON object (totals, estimate, per-line figures) instead of text.
     #[arg(long)]
     json: bool,
+    /// Also print the schedule: every op that communicates in the order the run reaches it, with
+    /// its rounds and source line, loop iterations folded into `K × { … }`.
+    #[arg(long, conflicts_with = "json")]
+    schedule: bool,
     #[command(flatten)]
     params: ParamArgs,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]

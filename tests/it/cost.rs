@@ -107,6 +107,12 @@ fn cost_model_equals_measured_runs_on_every_golden_program() {
                 failures.push(format!("{name} ({n}, {compare:?}): per-span costs differ:\n{}", diff.join("\n")));
                 continue;
             }
+            let scheduled: u64 = predicted.schedule.iter().map(|(_, r)| r).sum();
+            if scheduled != predicted.total.rounds {
+                failures
+                    .push(format!("{name} ({n}, {compare:?}): the schedule holds {scheduled} rounds, not the total"));
+                continue;
+            }
             let mut sum = mpcc_runtime::cost::Cost::zero(n);
             predicted.by_span.iter().for_each(|(_, c)| sum.add(c));
             if sum != predicted.total {
@@ -256,4 +262,16 @@ output(x[0, 0:2], to=BOB);
         }
         assert_eq!(predicted.by_span.len(), measured.by_span.len());
     }
+}
+
+#[test]
+fn cost_schedule_folds_the_training_loop() {
+    let out = mpcc(&["cost", "programs/svm.mpc", "--parties", "2", "--compare", "tree", "--schedule"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // The heading's total is the report's, and the 50 epochs fold into one repeated block.
+    assert!(stdout.contains("  1015 rounds; sent"), "{stdout}");
+    assert!(stdout.contains("schedule: 1015 rounds in the order they happen"), "{stdout}");
+    assert!(stdout.contains("49 × { (20 rounds each)"), "{stdout}");
+    assert!(stdout.contains("programs/svm.mpc:16"), "{stdout}");
 }

@@ -41,6 +41,10 @@ pub struct CostReport {
     pub total: Cost,
     /// Per source span of an op or statement that communicates, in source order.
     pub by_span: Vec<(Span, Cost)>,
+    /// Every op or statement that communicates, in the order the run reaches it, with its rounds
+    /// (consecutive entries of one span merged; loops unrolled). The rounds sum to the total.
+    #[serde(skip)]
+    pub schedule: Vec<(Span, u64)>,
     /// The correlated randomness the run consumes (what the dealer, or OT preprocessing, must
     /// make), counted as the parties' dealer clients count it.
     pub needs: Needs,
@@ -147,7 +151,7 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
     let fixed = crate::exec::fixed_point(cfg)?;
     let mode = crate::exec::compare_mode(cfg, n_parties)?;
     let meter = Meter::new(n_parties, mode, fixed.frac_bits);
-    let ((by_span, needs), followed_plaintext) = match walk_once(program, cfg, meter.clone(), false) {
+    let ((by_span, needs, schedule), followed_plaintext) = match walk_once(program, cfg, meter.clone(), false) {
         Ok(walked) => (walked, None),
         Err(failed) => match failed.needs {
             None => return Err(failed.error),
@@ -169,6 +173,7 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
         precision: fixed.frac_bits,
         total,
         by_span,
+        schedule,
         needs: needs.into(),
         followed_plaintext,
     })
@@ -180,8 +185,8 @@ struct Failed {
     needs: Option<String>,
 }
 
-/// The cost per span (in source order) and the correlated randomness of one walk.
-type Walked = (Vec<(Span, Cost)>, crate::dealer::DealerStats);
+/// The cost per span (in source order), the correlated randomness and the schedule of one walk.
+type Walked = (Vec<(Span, Cost)>, crate::dealer::DealerStats, Vec<(Span, u64)>);
 
 /// One walk: the cost per span, in source order, and the correlations asked for.
 fn walk_once(program: &Program, cfg: &RunConfig, meter: Meter, plain: bool) -> Result<Walked, Box<Failed>> {
@@ -191,7 +196,8 @@ fn walk_once(program: &Program, cfg: &RunConfig, meter: Meter, plain: bool) -> R
         return Err(Box::new(Failed { error, needs }));
     }
     let needs = model.correlations();
+    let schedule = std::mem::take(&mut model.schedule);
     let mut by_span: Vec<(Span, Cost)> = model.by_span.into_iter().collect();
     by_span.sort_by_key(|(s, _)| (s.start, s.end));
-    Ok((by_span, needs))
+    Ok((by_span, needs, schedule))
 }

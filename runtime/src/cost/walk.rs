@@ -49,6 +49,9 @@ pub struct Model<'a> {
     next_ident: u64,
     /// The cost of each op or statement that communicates, by source span.
     pub by_span: HashMap<Span, Cost>,
+    /// The rounds in the order they happen: each op or statement that communicates with its
+    /// rounds (consecutive entries of one span merged).
+    pub schedule: Vec<(Span, u64)>,
     /// Why the walk stopped for want of a revealed value's contents.
     pub needs: RefCell<Option<String>>,
 }
@@ -194,6 +197,7 @@ impl<'a> Model<'a> {
             pools: Pools { wanted, kept: HashMap::new() },
             next_ident: 0,
             by_span: HashMap::new(),
+            schedule: Vec::new(),
             needs: RefCell::new(None),
         }
     }
@@ -212,6 +216,12 @@ impl<'a> Model<'a> {
 
     fn record(&mut self, span: Span) {
         let cost = self.meter.take();
+        if cost.rounds > 0 {
+            match self.schedule.last_mut() {
+                Some((last, rounds)) if *last == span => *rounds += cost.rounds,
+                _ => self.schedule.push((span, cost.rounds)),
+            }
+        }
         if !cost.is_zero() {
             self.by_span.entry(span).or_insert_with(|| Cost::zero(self.meter.n)).add(&cost);
         }
