@@ -66,10 +66,18 @@ fn cost_model_equals_measured_runs_on_every_golden_program() {
             }
             // The correlated randomness, as party 0's dealer client counted it.
             let p0 = measured.parties.first().cloned().unwrap_or_default();
-            let used =
-                (p0.triples, p0.matrix_triples, p0.square_pairs, p0.trunc_pairs, p0.random_bits, p0.binary_triples);
+            let used = (
+                p0.dealer_bytes,
+                p0.triples,
+                p0.matrix_triples,
+                p0.square_pairs,
+                p0.trunc_pairs,
+                p0.random_bits,
+                p0.binary_triples,
+            );
             let needs = predicted.needs;
             let want_needs = (
+                needs.bytes_received,
                 needs.triples,
                 needs.matrix_triples,
                 needs.squares,

@@ -110,7 +110,11 @@ impl Meter {
     pub fn dealer(&mut self, req: &Request) -> Result<(), RunError> {
         self.needs.count(req);
         for p in 0..self.n.min(2) {
-            self.cost.dealer_bytes += 8 * req.explicit_len_for(p).map_err(dealer_err)? as u64;
+            let bytes = 8 * req.explicit_len_for(p).map_err(dealer_err)? as u64;
+            self.cost.dealer_bytes += bytes;
+            if p == 0 {
+                self.needs.bytes_received += bytes;
+            }
         }
         Ok(())
     }

@@ -23,6 +23,7 @@ pub mod walk;
 
 pub use meter::{Cost, Meter};
 
+use crate::dealer::DealerStats;
 use crate::error::{ErrorKind, RunError};
 use crate::exec::RunConfig;
 use mpcc_ir::{Program, Span};
@@ -46,64 +47,11 @@ pub struct CostReport {
     #[serde(skip)]
     pub schedule: Vec<(Span, u64)>,
     /// The correlated randomness the run consumes (what the dealer, or OT preprocessing, must
-    /// make), counted as the parties' dealer clients count it.
-    pub needs: Needs,
+    /// make): party 0's dealer counters as its dealer client would count them.
+    pub needs: DealerStats,
     /// `Some(why)` when a cost depended on a revealed value, so that the model followed the
     /// plaintext computed from the data files read in full (`why` names the first such use).
     pub followed_plaintext: Option<String>,
-}
-
-/// Correlated randomness by kind: elements for the elementwise kinds, one per matrix or
-/// convolution triple, one DCF key per compared element.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Needs {
-    pub requests: u64,
-    pub triples: u64,
-    pub matrix_triples: u64,
-    pub squares: u64,
-    pub trunc_pairs: u64,
-    pub random_bits: u64,
-    pub binary_triples: u64,
-    pub dcf_keys: u64,
-}
-
-impl From<crate::dealer::DealerStats> for Needs {
-    fn from(s: crate::dealer::DealerStats) -> Needs {
-        Needs {
-            requests: s.requests,
-            triples: s.triples,
-            matrix_triples: s.matrix_triples,
-            squares: s.squares,
-            trunc_pairs: s.trunc_pairs,
-            random_bits: s.random_bits,
-            binary_triples: s.binary_triples,
-            dcf_keys: s.dcf_keys,
-        }
-    }
-}
-
-impl std::fmt::Display for Needs {
-    /// `100000 triples, 99 matrix triples, …` (the kinds the run uses).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = [
-            (self.triples, "triples"),
-            (self.matrix_triples, "matrix triples"),
-            (self.squares, "square pairs"),
-            (self.trunc_pairs, "truncation pairs"),
-            (self.random_bits, "random bits"),
-            (self.binary_triples, "binary triples"),
-            (self.dcf_keys, "DCF keys"),
-        ]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
-        if parts.is_empty() {
-            f.write_str("none")
-        } else {
-            f.write_str(&parts.join(", "))
-        }
-    }
 }
 
 /// A network for [`CostReport::seconds`]: round-trip time and bandwidth per party.
@@ -124,24 +72,11 @@ impl CostReport {
     }
 }
 
-fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
-    if n < 2 {
-        return Err(RunError::new(ErrorKind::Config, format!("{n} parties: a secure run needs at least 2")));
-    }
-    if n < program.parties.len() {
-        return Err(RunError::new(
-            ErrorKind::Config,
-            format!("the program names {} parties; cost it with at least that many", program.parties.len()),
-        ));
-    }
-    Ok(())
-}
-
 /// The communication of running `program` securely with `n_parties` under `cfg` (its data
 /// folders, precision and comparison protocol; the seed and printing options do not matter).
 /// Nothing is written: `save` and `output(…, file=…)` are skipped.
 pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<CostReport, RunError> {
-    check_parties(program, n_parties)?;
+    crate::exec::mpc::check_parties(program, n_parties)?;
     if cfg.preprocessing != crate::preprocessing::Preprocessing::Dealer {
         return Err(RunError::new(
             ErrorKind::Config,
@@ -174,7 +109,7 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
         total,
         by_span,
         schedule,
-        needs: needs.into(),
+        needs,
         followed_plaintext,
     })
 }
@@ -186,7 +121,7 @@ struct Failed {
 }
 
 /// The cost per span (in source order), the correlated randomness and the schedule of one walk.
-type Walked = (Vec<(Span, Cost)>, crate::dealer::DealerStats, Vec<(Span, u64)>);
+type Walked = (Vec<(Span, Cost)>, DealerStats, Vec<(Span, u64)>);
 
 /// One walk: the cost per span, in source order, and the correlations asked for.
 fn walk_once(program: &Program, cfg: &RunConfig, meter: Meter, plain: bool) -> Result<Walked, Box<Failed>> {

@@ -184,7 +184,7 @@ impl Pending {
 }
 
 /// Counters of correlated randomness one party consumed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DealerStats {
     pub requests: u64,
     /// Bytes of explicit values received from the dealer (party 0 only; 0 elsewhere).
@@ -531,6 +531,27 @@ impl DealerClient {
 
     fn count(&mut self, req: &Request) {
         self.stats.count(req);
+    }
+}
+
+impl std::fmt::Display for DealerStats {
+    /// `100000 triples, 99 matrix triples, …` (the kinds used; `none` if nothing).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds = [
+            (self.triples, "triples"),
+            (self.matrix_triples, "matrix triples"),
+            (self.squares, "square pairs"),
+            (self.trunc_pairs, "truncation pairs"),
+            (self.random_bits, "random bits"),
+            (self.binary_triples, "binary triples"),
+            (self.dcf_keys, "DCF keys"),
+        ];
+        let parts: Vec<String> = kinds.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
+        if parts.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
     }
 }
 

@@ -108,7 +108,8 @@ fn check_reveals(name: &str, reveals: u64, audit: &AuditLog) -> Result<(), RunEr
     .with_party(name))
 }
 
-fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
+/// At least 2 parties, and at least as many as the program names (the run and the cost model).
+pub(crate) fn check_parties(program: &Program, n: usize) -> Result<(), RunError> {
     if n < 2 {
         return Err(RunError::new(ErrorKind::Config, format!("{n} parties: a secure run needs at least 2")));
     }
