@@ -58,6 +58,14 @@ pub struct PartyReport<T> {
     pub preprocessing: Option<PreprocStats>,
 }
 
+impl<T, E> PartyReport<Result<T, E>> {
+    /// The report of a party whose work succeeded, or its error.
+    fn into_result(self) -> Result<PartyReport<T>, E> {
+        let PartyReport { output, comm, dealer, protocol, recorded, preprocessing_recorded, preprocessing } = self;
+        Ok(PartyReport { output: output?, comm, dealer, protocol, recorded, preprocessing_recorded, preprocessing })
+    }
+}
+
 /// Runs `f` on every party, each on its own thread, and returns the reports in party order.
 /// If parties fail, the error returned is the first that is not a consequence of another party
 /// hanging up.
@@ -102,17 +110,9 @@ pub fn simulate<T: Send>(
     let mut first_err = None;
     let mut reports = Vec::with_capacity(results.len());
     for (i, r) in results.into_iter().enumerate() {
-        match r {
-            Some((Ok(output), end)) => reports.push(PartyReport {
-                output,
-                comm: end.comm,
-                dealer: end.dealer,
-                protocol: end.protocol,
-                recorded: end.recorded,
-                preprocessing_recorded: end.preprocessing_recorded,
-                preprocessing: end.preprocessing,
-            }),
-            Some((Err(e), _)) => keep_first_error(&mut first_err, e, hung_up),
+        match r.map(PartyReport::into_result) {
+            Some(Ok(report)) => reports.push(report),
+            Some(Err(e)) => keep_first_error(&mut first_err, e, hung_up),
             None => keep_first_error(&mut first_err, MpcError::PartyLost { party: i }, hung_up),
         }
     }
@@ -138,16 +138,6 @@ pub(crate) struct PartySetup {
     pub compare: Option<CompareMode>,
 }
 
-/// What a party left behind when its work ended: its counters and the messages it recorded.
-pub(crate) struct PartyEnd {
-    pub comm: CommStats,
-    pub dealer: DealerStats,
-    pub protocol: ProtocolStats,
-    pub recorded: Vec<(usize, Vec<u8>)>,
-    pub preprocessing_recorded: Vec<(usize, Vec<u8>)>,
-    pub preprocessing: Option<PreprocStats>,
-}
-
 /// The one set-up of a simulated run (`simulate` and `exec::mpc::run_mpc`): a party per
 /// transport of `comms` (rank order) with its seeds and its dealer client (the trusted dealer
 /// inline in party 0 or on its own thread, or an OT preprocessing end over in-process channels),
@@ -159,7 +149,7 @@ pub(crate) fn run_threads<T: Send>(
     comms: Vec<Box<dyn Comm>>,
     setup: &PartySetup,
     work: &(dyn Fn(&mut Party) -> T + Sync),
-) -> Result<Vec<Option<(T, PartyEnd)>>, DealerError> {
+) -> Result<Vec<Option<PartyReport<T>>>, DealerError> {
     let n = comms.len();
     let seeds = Seeds::generate(n, setup.seed);
     let ot = setup.preprocessing == Preprocessing::Ot;
@@ -199,7 +189,8 @@ pub(crate) fn run_threads<T: Send>(
             .map(|mut party| {
                 scope.spawn(move || {
                     let output = work(&mut party);
-                    let end = PartyEnd {
+                    let report = PartyReport {
+                        output,
                         comm: party.comm_stats(),
                         dealer: party.dealer_stats(),
                         protocol: party.protocol_stats(),
@@ -209,7 +200,7 @@ pub(crate) fn run_threads<T: Send>(
                     };
                     // Hang up at once, so that peers waiting on this party stop too.
                     drop(party);
-                    (output, end)
+                    report
                 })
             })
             .collect();

@@ -201,12 +201,13 @@ fn run_simulated(
     let mut recorded = Vec::with_capacity(n);
     let mut first_err: Option<RunError> = None;
     for (i, outcome) in outcomes.into_iter().enumerate() {
-        let Some(((result, events), end)) = outcome else {
+        let Some(end) = outcome else {
             let err = RunError::new(ErrorKind::Internal, format!("party {i} panicked"));
             keep_first_error(&mut first_err, err, is_hang_up);
             recorded.push(Vec::new());
             continue;
         };
+        let (result, events) = end.output;
         // `print` runs on every party with the same text: show it once, as the plaintext run does.
         tagged.extend(
             events.into_iter().filter(|(_, e)| i == 0 || !matches!(e, Event::Print { .. })).map(|(seq, e)| (seq, i, e)),
