@@ -2,37 +2,9 @@
 //! writes for them (`mpcc_datasets::datagen`): the secure engine with 2 and 3 simulated parties
 //! against the plaintext engine.
 
-use mpcc_compiler::{compile, CompileOptions};
-use mpcc_ir::Program;
 use mpcc_runtime::exec::mpc::run_mpc;
 use mpcc_runtime::exec::{run_plain, Event, RunConfig, VecSink};
-use std::path::{Path, PathBuf};
-
-fn compile_src(src: &str, params: &[(&str, &str)]) -> Program {
-    let options = CompileOptions { params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
-    let compiled = compile(src, &options);
-    match compiled.program {
-        Some(p) => p,
-        None => panic!("the test program does not compile: {:?}", compiled.diagnostics),
-    }
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mpcc-example-data-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn cfg(dir: &Path, n: usize, seed: u64) -> RunConfig {
-    RunConfig { seed: Some(seed), ..RunConfig::with_dir(dir, n) }
-}
-
-/// Every number in an event's text, in order (prints and outputs are formatted tensors).
-fn numbers(text: &str) -> Vec<f64> {
-    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
-        .filter_map(|w| w.parse::<f64>().ok())
-        .collect()
-}
+use std::path::Path;
 
 /// Asserts that two event streams agree: same kinds, parties and words, numbers within `tol`.
 fn assert_events_close(plain: &[Event], mpc: &[Event], tol: f64, what: &str) {
@@ -46,7 +18,7 @@ fn assert_events_close(plain: &[Event], mpc: &[Event], tol: f64, what: &str) {
             }
             _ => panic!("{what}: different events {p:?} and {m:?}"),
         };
-        let (pn, mn) = (numbers(pt), numbers(mt));
+        let (pn, mn) = (crate::golden_run::numbers(pt), crate::golden_run::numbers(mt));
         assert_eq!(pn.len(), mn.len(), "{what}: `{pt}` vs `{mt}`");
         for (a, b) in pn.iter().zip(&mn) {
             assert!((a - b).abs() <= tol, "{what}: `{pt}` vs `{mt}` ({a} vs {b})");
@@ -55,18 +27,19 @@ fn assert_events_close(plain: &[Event], mpc: &[Event], tol: f64, what: &str) {
 }
 
 fn run_both(recipe: &str, src_file: &str, params: &[(&str, &str)], parties: &[usize]) -> Vec<(Vec<Event>, Vec<Event>)> {
-    let dir = temp_dir(recipe);
+    let dir = crate::support::fresh_dir(&format!("example-data-{recipe}"));
     mpcc_datasets::datagen::generate(recipe, &dir, 1).expect("datagen");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs").join(src_file);
     let src = std::fs::read_to_string(&path).expect("program source");
-    let program = compile_src(&src, params);
+    let program = crate::support::compile_clean(&src, params);
     let mut plain = VecSink::default();
     run_plain(&program, &RunConfig::with_dir(&dir, 3), &mut plain).expect("plaintext run");
     parties
         .iter()
         .map(|&n| {
             let mut sink = VecSink::default();
-            run_mpc(&program, n, &cfg(&dir, n, 9), &mut sink).unwrap_or_else(|e| panic!("{n} parties: {e}"));
+            run_mpc(&program, n, &RunConfig { seed: Some(9), ..RunConfig::with_dir(&dir, n) }, &mut sink)
+                .unwrap_or_else(|e| panic!("{n} parties: {e}"));
             (plain.events.clone(), sink.events)
         })
         .collect()
@@ -88,7 +61,7 @@ fn svm_accuracy_matches_plaintext_with_2_and_3_parties() {
                 .iter()
                 .rev()
                 .find_map(|e| match e {
-                    Event::Print { text } => numbers(text).first().copied(),
+                    Event::Print { text } => crate::golden_run::numbers(text).first().copied(),
                     _ => None,
                 })
                 .unwrap_or(f64::NAN)

@@ -88,12 +88,6 @@ fn compile_ok(src: &str) -> Program {
     program
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mpcc-grad-loaded-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 /// Central differences of `case.loss` in `f64`, one list per param.
 fn finite_differences(case: &Case) -> Vec<Vec<f64>> {
     let params: Vec<Vec<f64>> = case.params.iter().map(|p| p.value.1.clone()).collect();
@@ -118,7 +112,7 @@ fn finite_differences(case: &Case) -> Vec<Vec<f64>> {
 /// Runs `case` on `parties` simulated parties (0: plaintext) and checks every gradient entry
 /// within `abs + rel * |fd|`.
 fn check(case: &Case, parties: usize, abs: f64, rel: f64) {
-    let dir = temp_dir(&format!("{}-{parties}", case.name));
+    let dir = crate::support::fresh_dir(&format!("grad-loaded-{}-{parties}", case.name));
     let dirs: Vec<PathBuf> = ["alice", "bob", "carol"].iter().map(|n| dir.join(n)).collect();
     for d in &dirs {
         std::fs::create_dir_all(d).expect("a party folder");

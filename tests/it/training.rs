@@ -4,7 +4,6 @@
 //! and a reduced programs/mnist/train_cnn.mpc trains the same in both engines.
 //! The full-size runs are documented commands (programs/mnist/README.md).
 
-use mpcc_compiler::{compile, CompileOptions};
 use mpcc_datasets::folders::read_array;
 use mpcc_datasets::{default_data_dir, mnist_split::write_mnist_split};
 use mpcc_runtime::exec::{run_mpc, run_plain, RunConfig, VecSink};
@@ -13,22 +12,6 @@ use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mpcc-training-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn compile_src(src: &str, params: &[(&str, &str)]) -> mpcc_ir::Program {
-    let options = CompileOptions { params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
-    let compiled = compile(src, &options);
-    match compiled.program {
-        Some(p) if compiled.diagnostics.is_empty() => p,
-        _ => panic!("does not compile cleanly: {:#?}", compiled.diagnostics),
-    }
 }
 
 fn read(path: &Path) -> Vec<f64> {
@@ -41,7 +24,7 @@ fn train_svm(file: &str, epochs: &str, dir: &Path) -> (Vec<f64>, Vec<f64>) {
     let src = std::fs::read_to_string(root().join("programs").join(file)).expect("program");
     let src = src.replace("output(w, to=ALICE);", "save(\"w.npy\", reveal(w)); save(\"b.npy\", reveal(b));");
     assert!(src.contains("save(\"w.npy\""), "{file} no longer outputs w as expected");
-    let program = compile_src(&src, &[("epochs", epochs)]);
+    let program = crate::support::compile_clean(&src, &[("epochs", epochs)]);
     for f in ["features.npy", "labels.npy", "test_x.npy", "test_y.npy"] {
         std::fs::copy(root().join("programs").join(f), dir.join(f)).expect("copy data");
     }
@@ -52,7 +35,7 @@ fn train_svm(file: &str, epochs: &str, dir: &Path) -> (Vec<f64>, Vec<f64>) {
 
 #[test]
 fn svm_with_grad_trains_the_hand_written_model() {
-    let dir = temp_dir("svm");
+    let dir = crate::support::fresh_dir("training-svm");
     let (w_hand, b_hand) = train_svm("svm.mpc", "20", &dir);
     let (w_grad, b_grad) = train_svm("svm_grad.mpc", "20", &dir);
     assert_eq!(w_hand.len(), 100);
@@ -93,10 +76,10 @@ fn run_both(program: &mpcc_ir::Program, dir: &Path, seed: u64) -> (Vec<String>, 
 
 #[test]
 fn mnist_split_training_learns_zero_or_not_in_plaintext_and_mpc() {
-    let dir = temp_dir("mnist");
+    let dir = crate::support::fresh_dir("training-mnist");
     write_mnist_split(&dir, &default_data_dir(), 100, 200).expect("split data");
     let src = std::fs::read_to_string(root().join("programs/mnist/train_split.mpc")).expect("program");
-    let program = compile_src(&src, &[("epochs", "5")]);
+    let program = crate::support::compile_clean(&src, &[("epochs", "5")]);
     let (plain, mpc) = run_both(&program, &dir, 3);
     let (acc_plain, acc_mpc) = (accuracy(&plain), accuracy(&mpc));
     // A model that learned nothing scores the share of non-zeros by always answering "not zero"
@@ -118,13 +101,13 @@ fn mnist_split_training_learns_zero_or_not_in_plaintext_and_mpc() {
 fn mnist_cnn_training_agrees_between_plaintext_and_mpc() {
     // programs/mnist/train_cnn.mpc, reduced (4 channels, 16 hidden units, 40 images, one epoch):
     // the secret-shared run follows the plaintext one (the full-size run is in the README).
-    let dir = temp_dir("mnist-cnn");
+    let dir = crate::support::fresh_dir("training-mnist-cnn");
     write_mnist_split(&dir, &default_data_dir(), 40, 40).expect("split data");
     let src = std::fs::read_to_string(root().join("programs/mnist/train_cnn.mpc")).expect("program");
     // The 40 test images are scored in two batches of 20 (the program's test loop).
     let params =
         [("epochs", "1"), ("channels", "4"), ("hidden", "16"), ("tests", "40"), ("tbatch", "20"), ("lr", "0.2")];
-    let program = compile_src(&src, &params);
+    let program = crate::support::compile_clean(&src, &params);
     let (plain, mpc) = run_both(&program, &dir, 5);
     let (acc_plain, acc_mpc) = (accuracy(&plain), accuracy(&mpc));
     assert!((acc_plain - acc_mpc).abs() <= 0.05, "plaintext {acc_plain} vs MPC {acc_mpc}");

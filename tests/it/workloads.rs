@@ -18,12 +18,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mpcc-workloads-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 /// Compiles `programs/<rel>` with `--set` overrides, failing the test on any diagnostic.
 fn compile_program(rel: &str, params: &[(&str, &str)]) -> mpcc_ir::Program {
     let path = root().join("programs").join(rel);
@@ -122,7 +116,7 @@ fn check_mpc_matches_plaintext(base: &Path) {
 
 #[test]
 fn svm_scenarios_on_synthetic_data_agree_in_plaintext_and_mpc() {
-    let base = temp_dir("svm-synthetic");
+    let base = crate::support::fresh_dir("workloads-svm-synthetic");
     datasets::write_svm_scenarios(&base, 2024).unwrap();
     let acc = check_svm_scenarios(Engine::Plaintext, &base, "50");
     assert!(acc > 0.8, "synthetic test accuracy after 50 epochs: {acc}");
@@ -132,7 +126,7 @@ fn svm_scenarios_on_synthetic_data_agree_in_plaintext_and_mpc() {
 
 #[test]
 fn svm_scenarios_on_breast_cancer_agree_in_plaintext_and_mpc() {
-    let base = temp_dir("svm-breast-cancer");
+    let base = crate::support::fresh_dir("workloads-svm-breast-cancer");
     datasets::write_breast_cancer(&base, 2024, &datasets::default_data_dir()).unwrap();
     let acc = check_svm_scenarios(Engine::Plaintext, &base, "50");
     assert!(acc > 0.9, "breast-cancer test accuracy after 50 epochs: {acc}");
@@ -142,7 +136,7 @@ fn svm_scenarios_on_breast_cancer_agree_in_plaintext_and_mpc() {
 
 #[test]
 fn mnist_inference_on_200_images_matches_the_reference() {
-    let base = temp_dir("mnist");
+    let base = crate::support::fresh_dir("workloads-mnist");
     let options = RecipeOptions { mnist_images: 200, ..RecipeOptions::default() };
     datasets::write_recipe("mnist", &base, 0, &options, &mut |_| {}).unwrap();
     let (alice, bob) = (base.join("alice"), base.join("bob"));
@@ -171,7 +165,7 @@ fn mnist_inference_on_200_images_matches_the_reference() {
 #[test]
 fn lenet_inference_on_8_images_matches_plaintext_with_2_and_3_parties() {
     // programs/mnist/lenet_inference.mpc, reduced to 8 images (the README measures all 10 000).
-    let base = temp_dir("lenet");
+    let base = crate::support::fresh_dir("workloads-lenet");
     let options = RecipeOptions { mnist_images: 8, mnist_model_dir: None, ..RecipeOptions::default() };
     datasets::write_recipe("mnist", &base, 0, &options, &mut |_| {}).unwrap();
     let (alice, bob) = (root().join("programs/mnist/lenet"), base.join("bob"));
