@@ -17,20 +17,13 @@
 //! With `--party` the other parties' input files are not at hand, so no estimate is possible
 //! there: the runtime's default (fss for 2 parties) applies, or `--compare`.
 
-use mpcc_runtime::cost::{estimate, CostReport};
+use mpcc_runtime::cost::{estimate, CostReport, Network};
 use mpcc_runtime::error::RunError;
 use mpcc_runtime::exec::RunConfig;
 use mpcc_runtime::protocols::compare::CompareMode;
 
 /// Extra wall time per dealer byte, in nanoseconds (see the module doc).
 pub const DEALER_NS_PER_BYTE: f64 = 1.5;
-
-/// The network a run's choice assumes.
-#[derive(Clone, Copy, Debug)]
-pub struct Link {
-    pub rtt_ms: f64,
-    pub mbit_per_s: f64,
-}
 
 /// The choice and the two estimates behind it.
 #[derive(Clone, Copy, Debug)]
@@ -42,7 +35,7 @@ pub struct Choice {
 
 impl Choice {
     /// One line for the run's report.
-    pub fn describe(&self, link: Link) -> String {
+    pub fn describe(&self, link: Network) -> String {
         let (chosen, other, other_name) = match self.mode {
             CompareMode::Fss => (self.fss_seconds, self.tree_seconds, "tree"),
             CompareMode::Tree => (self.tree_seconds, self.fss_seconds, "fss"),
@@ -59,18 +52,18 @@ impl Choice {
     }
 }
 
-/// The estimated time of a costed run on `link`, in seconds.
-pub fn seconds(report: &CostReport, link: Link) -> f64 {
+/// The estimated time of a costed run on `link`, in seconds: `mpcc cost`'s estimate (rounds ×
+/// RTT + the busiest party's bytes over the bandwidth) plus the dealer's bytes on the wire and
+/// their making.
+pub fn seconds(report: &CostReport, link: Network) -> f64 {
+    let (latency, transfer) = report.seconds(link);
     let dealer = report.total.dealer_bytes as f64;
-    let bytes = report.total.max_sent() as f64 + dealer;
-    report.total.rounds as f64 * link.rtt_ms / 1e3
-        + bytes * 8.0 / (link.mbit_per_s * 1e6)
-        + dealer * DEALER_NS_PER_BYTE * 1e-9
+    latency + transfer + dealer * 8.0 / (link.mbit_per_s * 1e6) + dealer * DEALER_NS_PER_BYTE * 1e-9
 }
 
 /// Costs `program` with both comparison protocols under `cfg` (2 parties) and picks the faster
 /// on `link`; a tie goes to the carry tree (fewer dealer bytes).
-pub fn choose(program: &mpcc_ir::Program, cfg: &RunConfig, link: Link) -> Result<Choice, RunError> {
+pub fn choose(program: &mpcc_ir::Program, cfg: &RunConfig, link: Network) -> Result<Choice, RunError> {
     let cost_with = |mode: CompareMode| {
         let mut cfg = cfg.clone();
         cfg.compare = Some(mode);
@@ -106,7 +99,7 @@ mod tests {
         // 1000 rounds at 2 ms, 125 MB at 1000 Mbit/s (1 s), 1 GB of dealer bytes (8 s on the
         // wire and 1.5 s of work).
         let r = report(1000, 125_000_000, 1_000_000_000);
-        let t = seconds(&r, Link { rtt_ms: 2.0, mbit_per_s: 1000.0 });
+        let t = seconds(&r, Network { rtt_ms: 2.0, mbit_per_s: 1000.0 });
         assert!((t - (2.0 + 1.0 + 8.0 + 1.5)).abs() < 1e-9, "{t}");
     }
 }

@@ -272,7 +272,7 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
     }
     let data_dirs = data_dirs(program, &args.file, &args.data, n_parties).ok()?;
     let cfg = RunConfig { data_dirs, precision: args.precision, ..RunConfig::default() };
-    let link = crate::choose::Link {
+    let link = mpcc_runtime::cost::Network {
         rtt_ms: args.rtt.unwrap_or(if args.network { 0.1 } else { 0.0 }),
         mbit_per_s: args.bandwidth,
     };

@@ -72,8 +72,9 @@ pub fn cost(args: &CostArgs) -> u8 {
     // Without `--compare`, 2 parties: the protocol `mpcc run` would pick on this network.
     let mut cfg = cfg;
     let mut choice = None;
+    let net = Network { rtt_ms: args.rtt, mbit_per_s: args.bandwidth };
     if args.compare.is_none() && n == 2 {
-        let link = crate::choose::Link { rtt_ms: args.rtt, mbit_per_s: args.bandwidth };
+        let link = net;
         match crate::choose::choose(program, &cfg, link) {
             Ok(c) => {
                 cfg.compare = Some(c.mode);
@@ -87,7 +88,6 @@ pub fn cost(args: &CostArgs) -> u8 {
     }
     match estimate(program, n, &cfg) {
         Ok(report) => {
-            let net = Network { rtt_ms: args.rtt, mbit_per_s: args.bandwidth };
             if args.json {
                 println!("{}", json(&report, &source, net));
             } else {

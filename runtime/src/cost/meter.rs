@@ -128,10 +128,7 @@ impl Meter {
 
     /// `trunc::truncate` of `n` elements by `bits` (free when `bits` is 0).
     pub fn truncate(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
-        if bits == 0 {
-            return Ok(());
-        }
-        self.open_masked(&Request::Trunc { n, bits }, n)
+        self.truncate_batch(&[(n, bits)])
     }
 
     /// `trunc::truncate_batch` of parts of `(elements, bits)`: one request per part that drops
