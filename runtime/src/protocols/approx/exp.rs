@@ -49,12 +49,11 @@
 //!   element, so the bytes per element are those of some 34 comparisons. (With the DCF the coarse
 //!   method took 10 rounds, 224 bytes and 3296 dealer bytes.)
 
-use super::kernels::{combine_bits, flat, products_raw, shaped};
+use super::kernels::{combine_bits, flat, intervals, products_raw, shaped, Intervals};
 use super::poly;
-use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::protocols::compare::{below_thresholds, CompareMode};
+use crate::protocols::compare::CompareMode;
 use crate::protocols::trunc::{truncate, truncate_batch};
 use crate::ring::to_vec;
 use crate::share::Shared;
@@ -121,22 +120,7 @@ pub fn exp_coarse(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     thresholds.extend((m_lo + 1..=m_hi).map(|m| m as f64 * D));
     thresholds.push(hi);
     let xs = to_vec(&x.data);
-    let encoded = thresholds.iter().map(|t| encode_scaled(*t, f)).collect::<Result<Vec<u64>, _>>()?;
-    // lt[k][i] = [x_i < threshold k] (unscaled 0/1).
-    let lt_all = below_thresholds(party, x, &encoded)?;
-    let lt: Vec<&[u64]> = lt_all.chunks(n.max(1)).collect();
-    let intervals = thresholds.len() - 1;
-    // onehot[k] = lt[k + 1] - lt[k]; over = 1 - lt[last].
-    let mut onehot = Vec::with_capacity(intervals);
-    for k in 0..intervals {
-        let (Some(a), Some(b)) = (lt.get(k + 1), lt.get(k)) else {
-            return Err(party.invalid("exp", "too few comparison bits"));
-        };
-        onehot.push(a.iter().zip(b.iter()).map(|(a, b)| a.wrapping_sub(*b)).collect::<Vec<u64>>());
-    }
-    let last = lt.last().ok_or_else(|| party.invalid("exp", "no comparison bits"))?;
-    let is_p0 = party.id() == 0;
-    let over: Vec<u64> = last.iter().map(|l| if is_p0 { 1u64.wrapping_sub(*l) } else { l.wrapping_neg() }).collect();
+    let Intervals { onehot, above: over, .. } = intervals(party, x, &thresholds)?;
     // t = x - m·D - D/2 in [-D/2, D/2] at scale W.
     let m_of = |k: usize| m_lo + k as i64;
     let shift = combine_bits(&onehot, n, |k| m_of(k) as f64 * D + D / 2.0, W)?;
@@ -330,24 +314,10 @@ pub fn exp_fine(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let plan = fine_plan(f).map_err(|e| party.invalid("exp", e))?;
     let n = x.len();
     let xs = to_vec(&x.data);
-    let encoded = plan.thresholds.iter().map(|t| encode_scaled(*t, f)).collect::<Result<Vec<u64>, _>>()?;
-    // lt[k][i] = [x_i < threshold k] (unscaled 0/1).
-    let lt_all = below_thresholds(party, x, &encoded)?;
-    let lt: Vec<&[u64]> = lt_all.chunks(n.max(1)).collect();
-    // onehot[k] = lt[k + 1] - lt[k] (cell k); over = 1 - lt[last].
-    let onehot: Vec<Vec<u64>> = lt
-        .windows(2)
-        .map(|w| match w {
-            [a, b] => b.iter().zip(a.iter()).map(|(b, a)| b.wrapping_sub(*a)).collect(),
-            _ => Vec::new(),
-        })
-        .collect();
+    let Intervals { onehot, above: over, .. } = intervals(party, x, &plan.thresholds)?;
     if onehot.len() != plan.cells.len() {
         return Err(party.invalid("exp", "too few comparison bits"));
     }
-    let last = lt.last().ok_or_else(|| party.invalid("exp", "no comparison bits"))?;
-    let is_p0 = party.id() == 0;
-    let over: Vec<u64> = last.iter().map(|l| if is_p0 { 1u64.wrapping_sub(*l) } else { l.wrapping_neg() }).collect();
     // u = x - centre at scale FINE_W.
     let centre = combine_bits(&onehot, n, |k| plan.cells.get(k).map_or(0.0, |c| c.centre), FINE_W)?;
     let u: Vec<u64> = xs.iter().zip(&centre).map(|(v, c)| (v << (FINE_W - f)).wrapping_sub(*c)).collect();

@@ -7,6 +7,7 @@
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
+use crate::protocols::compare::below_thresholds;
 use crate::protocols::mul::mul_raw;
 use crate::ring::{from_vec, to_vec};
 use crate::share::Shared;
@@ -45,6 +46,41 @@ pub(super) fn products_raw(party: &mut Party, pairs: &[(&[u64], &[u64])]) -> Res
         at += l.len();
     }
     Ok(out)
+}
+
+/// Where each element of `x` lies among ascending public `thresholds` (at least two), from one
+/// batched comparison (`compare::below_thresholds`), as unscaled 0/1 shares: `below` = [x < t_0],
+/// `onehot[k]` = [t_k ≤ x < t_(k+1)] and `above` = [x ≥ t_last].
+pub(super) struct Intervals {
+    pub below: Vec<u64>,
+    pub onehot: Vec<Vec<u64>>,
+    pub above: Vec<u64>,
+}
+
+/// The [`Intervals`] of `x` among `thresholds` (encoded at `x`'s scale). Cost: one
+/// `below_thresholds`.
+pub(super) fn intervals(party: &mut Party, x: &Shared, thresholds: &[f64]) -> Result<Intervals, MpcError> {
+    let n = x.len();
+    let encoded = thresholds.iter().map(|t| encode_scaled(*t, x.scale)).collect::<Result<Vec<u64>, _>>()?;
+    // lt[k][i] = [x_i < threshold k].
+    let lt_all = below_thresholds(party, x, &encoded)?;
+    let lt: Vec<&[u64]> = lt_all.chunks(n.max(1)).collect();
+    let (Some(first), Some(last)) = (lt.first(), lt.last()) else {
+        return Err(party.invalid("approx", "no comparison bits"));
+    };
+    if lt.len() != thresholds.len() || thresholds.len() < 2 {
+        return Err(party.invalid("approx", "too few comparison bits"));
+    }
+    let onehot = lt
+        .windows(2)
+        .map(|w| match w {
+            [lo, hi] => hi.iter().zip(lo.iter()).map(|(h, l)| h.wrapping_sub(*l)).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let is_p0 = party.id() == 0;
+    let above = last.iter().map(|l| if is_p0 { 1u64.wrapping_sub(*l) } else { l.wrapping_neg() }).collect();
+    Ok(Intervals { below: first.to_vec(), onehot, above })
 }
 
 /// `Σ_j coef(j) · bits[j]` at `scale`: a local linear combination of unscaled 0/1 shares with

@@ -12,12 +12,11 @@
 //! Cost: comparison (L + 8) + powers (6) + product (1) + truncation (1) = L + 16 rounds; per
 //! element one MSB per breakpoint and 8 products.
 
-use super::kernels::{combine_bits, flat, products_raw, shaped};
+use super::kernels::{combine_bits, flat, intervals, products_raw, shaped, Intervals};
 use super::poly;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
-use crate::protocols::compare::below_thresholds;
 use crate::protocols::trunc::truncate;
 use crate::ring::to_vec;
 use crate::share::Shared;
@@ -47,22 +46,8 @@ pub(super) fn eval(party: &mut Party, x: &Shared, spec: &Pieces) -> Result<Share
     }
     let n = x.len();
     let xs = to_vec(&x.data);
-    let is_p0 = party.id() == 0;
     let breaks: Vec<f64> = (0..=spec.pieces).map(|i| spec.lo + i as f64 * spec.width).collect();
-    let encoded = breaks.iter().map(|b| encode_scaled(*b, f)).collect::<Result<Vec<u64>, _>>()?;
-    // lt[i] = [x < breaks[i]] (unscaled 0/1).
-    let lt_all = below_thresholds(party, x, &encoded)?;
-    let lt: Vec<&[u64]> = lt_all.chunks(n.max(1)).collect();
-    let below = lt.first().ok_or_else(|| party.invalid("approx", "no comparison bits"))?.to_vec();
-    let last = lt.last().ok_or_else(|| party.invalid("approx", "no comparison bits"))?;
-    let above: Vec<u64> = last.iter().map(|l| if is_p0 { 1u64.wrapping_sub(*l) } else { l.wrapping_neg() }).collect();
-    let onehot: Vec<Vec<u64>> = lt
-        .windows(2)
-        .map(|w| match w {
-            [lo, hi] => hi.iter().zip(lo.iter()).map(|(a, b)| a.wrapping_sub(*b)).collect(),
-            _ => Vec::new(),
-        })
-        .collect();
+    let Intervals { below, onehot, above } = intervals(party, x, &breaks)?;
     let centre = |i: usize| spec.lo + (i as f64 + 0.5) * spec.width;
     let shift = combine_bits(&onehot, n, centre, W)?;
     let t: Vec<u64> = xs.iter().zip(&shift).map(|(v, s)| (v << (W - f)).wrapping_sub(*s)).collect();
