@@ -270,8 +270,7 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
     {
         return None;
     }
-    let data_dirs = data_dirs(program, &args.file, &args.data, n_parties).ok()?;
-    let cfg = RunConfig { data_dirs, precision: args.precision, ..RunConfig::default() };
+    let cfg = cost_config(program, n_parties, args)?;
     let link = mpcc_runtime::cost::Network {
         rtt_ms: args.rtt.unwrap_or(if args.network { 0.1 } else { 0.0 }),
         mbit_per_s: args.bandwidth,
@@ -281,11 +280,7 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
             if args.stats == Stats::Human {
                 eprintln!("{}", choice.describe(link));
             }
-            let compare = match choice.mode {
-                mpcc_runtime::protocols::compare::CompareMode::Fss => crate::Compare::Fss,
-                mpcc_runtime::protocols::compare::CompareMode::Tree => crate::Compare::Tree,
-            };
-            Some(RunArgs { compare: Some(compare), ..args.clone() })
+            Some(RunArgs { compare: Some(crate::Compare::from_runtime(choice.mode)), ..args.clone() })
         }
         Err(e) => {
             // A program the run itself will refuse (a missing or bad input, a shape error) gets
@@ -303,20 +298,22 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
     }
 }
 
+/// The configuration the cost model needs for this run (its data folders and precision); `None`
+/// when the folders are wrong, which the run itself then reports.
+fn cost_config(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -> Option<RunConfig> {
+    let data_dirs = data_dirs(program, &args.file, &args.data, n_parties).ok()?;
+    Some(RunConfig { data_dirs, precision: args.precision, ..RunConfig::default() })
+}
+
 /// Says on stderr which correlations the OT preprocessing of this run will make, as the cost
 /// model computes them from the program (the run's report then says what was used).
 fn predict_ot_needs(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) {
-    let Ok(data_dirs) = data_dirs(program, &args.file, &args.data, n_parties) else {
+    let Some(mut cfg) = cost_config(program, n_parties, args) else {
         return;
     };
-    let cfg = RunConfig {
-        data_dirs,
-        precision: args.precision,
-        // OT preprocessing consumes exactly what the dealer would deal to a run comparing
-        // with the carry tree (the model costs the dealer's run).
-        compare: Some(mpcc_runtime::protocols::compare::CompareMode::Tree),
-        ..RunConfig::default()
-    };
+    // OT preprocessing consumes exactly what the dealer would deal to a run comparing with the
+    // carry tree (the model costs the dealer's run).
+    cfg.compare = Some(mpcc_runtime::protocols::compare::CompareMode::Tree);
     match mpcc_runtime::cost::estimate(program, n_parties, &cfg) {
         Ok(report) => eprintln!(
             "preprocessing: OT between the parties, alongside the online phase; the program needs {} (cost model)",

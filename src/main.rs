@@ -331,6 +331,13 @@ impl Compare {
             Compare::Tree => mpcc_runtime::protocols::compare::CompareMode::Tree,
         }
     }
+
+    fn from_runtime(mode: mpcc_runtime::protocols::compare::CompareMode) -> Compare {
+        match mode {
+            mpcc_runtime::protocols::compare::CompareMode::Fss => Compare::Fss,
+            mpcc_runtime::protocols::compare::CompareMode::Tree => Compare::Tree,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
