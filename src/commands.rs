@@ -229,6 +229,7 @@ pub fn run(args: &RunArgs) -> u8 {
         print: mpcc_runtime::format::PrintOptions { precision: usize::from(args.print_precision) },
         compare: args.compare.map(crate::Compare::to_runtime),
         preprocessing: args.preprocessing.mode(),
+        merge_rounds: !args.no_merge,
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext && (args.ranges || args.fixed) {
@@ -302,7 +303,7 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
 /// when the folders are wrong, which the run itself then reports.
 fn cost_config(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -> Option<RunConfig> {
     let data_dirs = data_dirs(program, &args.file, &args.data, n_parties).ok()?;
-    Some(RunConfig { data_dirs, precision: args.precision, ..RunConfig::default() })
+    Some(RunConfig { data_dirs, precision: args.precision, merge_rounds: !args.no_merge, ..RunConfig::default() })
 }
 
 /// Says on stderr which correlations the OT preprocessing of this run will make, as the cost

@@ -67,6 +67,7 @@ pub fn cost(args: &CostArgs) -> u8 {
         data_dirs: dirs,
         precision: args.precision,
         compare: args.compare.map(crate::Compare::to_runtime),
+        merge_rounds: !args.no_merge,
         ..RunConfig::default()
     };
     // Without `--compare`, 2 parties: the protocol `mpcc run` would pick on this network.

@@ -223,6 +223,10 @@ struct CostArgs {
     /// its rounds and source line, loop iterations folded into `K × { … }`.
     #[arg(long, conflicts_with = "json")]
     schedule: bool,
+    /// Cost the run without merging the rounds of independent private ops (as `mpcc run
+    /// --no-merge`).
+    #[arg(long)]
+    no_merge: bool,
     #[command(flatten)]
     params: ParamArgs,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
@@ -314,6 +318,11 @@ struct RunArgs {
     /// The bandwidth per party, in Mbit/s, that the choice of comparison protocol assumes.
     #[arg(long, value_name = "MBIT", default_value_t = 10000.0)]
     bandwidth: f64,
+    /// Run every private op in rounds of its own. By default independent private ops (the two
+    /// products of `a*b + c*d`, the gradients of different weights) run side by side and send
+    /// their messages of each round together (docs/performance.md); the values are the same.
+    #[arg(long)]
+    no_merge: bool,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
 }

@@ -257,6 +257,9 @@ fn party_args(
     if let Some(mode) = args.compare {
         out.extend(["--compare".into(), mode.to_runtime().name().into()]);
     }
+    if args.no_merge {
+        out.push("--no-merge".into());
+    }
     if args.preprocessing.mode() == Preprocessing::Ot {
         out.extend(["--preprocessing".into(), "ot".into()]);
     }

@@ -15,6 +15,7 @@
 mod fingerprint;
 mod op;
 mod print;
+pub mod schedule;
 pub mod validate;
 
 pub use fingerprint::RunContext;

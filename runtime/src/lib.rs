@@ -21,6 +21,7 @@ pub mod fixed;
 pub mod format;
 pub mod fss;
 pub mod io;
+pub mod merge;
 pub mod mpc_error;
 pub mod net;
 pub mod ot;

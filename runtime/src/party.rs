@@ -118,6 +118,45 @@ impl Party {
         }
     }
 
+    /// A branch of this party for `crate::merge`: the same rank, format and comparison
+    /// protocol over `comm` and `dealer`, with generators seeded from this party's (the pairwise
+    /// ones from the generator shared with that peer, so both ends fork the same stream when
+    /// they branch in the same order) and fresh counters.
+    pub fn branch(&mut self, comm: Box<dyn Comm>, dealer: DealerClient) -> Result<Party, MpcError> {
+        let seed = |rng: &mut AesCtrRng| {
+            let mut s = [0u8; 32];
+            rng.fill_bytes(&mut s);
+            s
+        };
+        let pair_rngs = self.pair_rngs.iter_mut().map(|r| r.as_mut().map(|r| AesCtrRng::from_seed(seed(r)))).collect();
+        let own_rng = AesCtrRng::from_seed(seed(&mut self.own_rng));
+        Ok(Party {
+            id: self.id,
+            n_parties: self.n_parties,
+            fixed: self.fixed.clone(),
+            comm,
+            dealer,
+            pair_rngs,
+            own_rng,
+            stats: ProtocolStats::default(),
+            compare: self.compare,
+        })
+    }
+
+    /// Replaces this party's transport and dealer client, returning the old ones (`crate::merge`
+    /// lends them to the calls it runs side by side).
+    pub fn swap_transport(&mut self, comm: Box<dyn Comm>, dealer: DealerClient) -> (Box<dyn Comm>, DealerClient) {
+        (std::mem::replace(&mut self.comm, comm), std::mem::replace(&mut self.dealer, dealer))
+    }
+
+    /// Adds a branch's opening counters to this party's.
+    pub fn absorb(&mut self, branch: ProtocolStats) {
+        self.stats.openings += branch.openings;
+        self.stats.opened_elements += branch.opened_elements;
+        self.stats.reveals += branch.reveals;
+        self.stats.revealed_elements += branch.revealed_elements;
+    }
+
     /// The comparison protocol (default: `CompareMode::default_for` the party count).
     pub fn compare_mode(&self) -> CompareMode {
         self.compare

@@ -14,6 +14,7 @@ use super::meter::{Cost, Meter};
 use super::ops::{private_op, Md, Operands, Pools, Sh};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval;
+use crate::exec::mpc::wave::{mergeable, MergeOperand};
 use crate::exec::walk::{self, Walk};
 use crate::exec::RunConfig;
 use crate::io;
@@ -54,6 +55,8 @@ pub struct Model<'a> {
     pub schedule: Vec<(Span, u64)>,
     /// Why the walk stopped for want of a revealed value's contents.
     pub needs: RefCell<Option<String>>,
+    /// The round-merging plan of each block walked so far.
+    plans: crate::exec::walk::Plans,
 }
 
 fn internal(msg: impl Into<String>) -> RunError {
@@ -124,6 +127,49 @@ impl Walk for Model<'_> {
         if let Some(slot) = self.values.get_mut(id.index()) {
             *slot = Some(value);
         }
+        Ok(())
+    }
+
+    fn plan(&mut self, block: &mpcc_ir::Block) -> Option<std::rc::Rc<Vec<mpcc_ir::schedule::Item>>> {
+        self.cfg.merge_rounds.then(|| self.plans.get(self.program, block)).flatten()
+    }
+
+    /// As the executor's wave (`exec::mpc::wave`): members whose operands are not all public or
+    /// private are walked alone first; the others cost the rounds of the longest and the sum of
+    /// the bytes, counted on the first merged member's span.
+    fn eval_wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
+        let mut merged = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let def = self.program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
+            let values = &self.values;
+            let operand = |o: ValueId| match values.get(o.index()) {
+                Some(Some(MVal::Public { .. })) => Some(MergeOperand::Public),
+                Some(Some(MVal::Private { .. })) => Some(MergeOperand::Private),
+                Some(Some(MVal::Local { .. })) => Some(MergeOperand::Local),
+                _ => None,
+            };
+            if mergeable(&def.op, &operand) {
+                merged.push((id, def));
+            } else {
+                self.eval(id)?;
+            }
+        }
+        if merged.len() < 2 {
+            return merged.iter().try_for_each(|(id, _)| self.eval(*id));
+        }
+        let mut wave = Cost::zero(self.meter.n);
+        for &(id, def) in &merged {
+            let value = self.compute(id, def).map_err(|e| e.with_span(def.span))?;
+            if let Some(slot) = self.values.get_mut(id.index()) {
+                *slot = Some(value);
+            }
+            let cost = self.meter.take();
+            let rounds = wave.rounds.max(cost.rounds);
+            wave.add(&Cost { rounds: 0, ..cost });
+            wave.rounds = rounds;
+        }
+        self.meter.cost = wave;
+        self.record(merged.first().map(|(_, d)| d.span).unwrap_or_default());
         Ok(())
     }
 
@@ -199,6 +245,7 @@ impl<'a> Model<'a> {
             by_span: HashMap::new(),
             schedule: Vec::new(),
             needs: RefCell::new(None),
+            plans: Default::default(),
         }
     }
 

@@ -14,8 +14,10 @@
 //! on its own thread. This file holds the request kinds, the draw order both sides rely on,
 //! the dealer's arithmetic and the party-side client. It does not open anything.
 
+pub mod client;
 pub mod local;
 
+pub use client::{DealerClient, DealerProxy};
 pub use local::{spawn_dealer_thread, PushedLink, ThreadDealerLink};
 
 use crate::plain::conv::{conv_dims, ConvMap};
@@ -170,10 +172,11 @@ pub trait DealerLink: Send {
 #[must_use = "a begun correlation must be finished"]
 pub struct Pending {
     req: Request,
-    queued: bool,
     parts: Vec<Vec<u64>>,
     /// Every part is here already (OT preprocessing generates them at `begin`).
     complete: bool,
+    /// The order of `begin` (the dealer's replies come in that order).
+    seq: u64,
 }
 
 impl Pending {
@@ -420,118 +423,6 @@ fn mat_target(req: &Request, free: &[Vec<u64>]) -> Result<Vec<u64>, DealerError>
     let bt = crate::ring::from_vec("matmul", b, fb).map_err(bad)?;
     let c = crate::ring::matmul(&at, &bt).map_err(bad)?;
     Ok(crate::ring::to_vec(&c))
-}
-
-/// One party's side of the dealer: its seeded generator and, for party 0, the link — or, with
-/// no dealer at all, the two-party OT preprocessing (`crate::preprocessing`).
-pub struct DealerClient {
-    party: usize,
-    rng: DealerRng,
-    link: Option<Box<dyn DealerLink>>,
-    stats: DealerStats,
-    ot: Option<crate::preprocessing::OtPreprocessor>,
-}
-
-impl DealerClient {
-    /// The client of `party`, drawing from `seed` (shared with the dealer); party 0 needs `link`.
-    pub fn new(party: usize, seed: [u8; 32], link: Option<Box<dyn DealerLink>>) -> Self {
-        DealerClient { party, rng: DealerRng::from_seed(seed), link, stats: DealerStats::default(), ot: None }
-    }
-
-    /// The client of `party` with no dealer: every correlation comes from `ot`.
-    pub fn from_ot(party: usize, ot: crate::preprocessing::OtPreprocessor) -> Self {
-        DealerClient { ot: Some(ot), ..DealerClient::new(party, [0; 32], None) }
-    }
-
-    /// The OT preprocessing's counters, when this client has no dealer.
-    pub fn preprocessing(&self) -> Option<&crate::preprocessing::OtPreprocessor> {
-        self.ot.as_ref()
-    }
-
-    /// Counters so far.
-    pub fn stats(&self) -> DealerStats {
-        self.stats
-    }
-
-    /// This party's shares of one correlation: the free parts, then the corrected parts.
-    pub fn get(&mut self, req: &Request) -> Result<Vec<Vec<u64>>, DealerError> {
-        let pending = self.begin(req)?;
-        self.finish(pending)
-    }
-
-    /// Starts a request: the free parts are drawn now (party 0 also sends the request, so the
-    /// dealer can work while the parties communicate). Begun requests must be finished in the
-    /// order they were begun.
-    pub fn begin(&mut self, req: &Request) -> Result<Pending, DealerError> {
-        self.count(req);
-        if let Some(ot) = self.ot.as_mut() {
-            return Ok(Pending { req: req.clone(), queued: false, parts: ot.generate(req)?, complete: true });
-        }
-        let mut parts: Vec<Vec<u64>> =
-            req.free_parts().iter().map(|&(len, comb)| draw(&mut self.rng, len, comb)).collect();
-        let mut queued = false;
-        if self.party == 0 {
-            let link = self.link.as_mut().ok_or(DealerError::NoLink { party: 0 })?;
-            queued = link.submit(req)?;
-        } else {
-            parts.extend(req.corrected_parts()?.iter().map(|&(len, comb)| draw(&mut self.rng, len, comb)));
-        }
-        Ok(Pending { req: req.clone(), queued, parts, complete: false })
-    }
-
-    /// Completes a begun request: the free parts, then the corrected parts.
-    pub fn finish(&mut self, pending: Pending) -> Result<Vec<Vec<u64>>, DealerError> {
-        let Pending { req, queued, mut parts, complete } = pending;
-        if complete {
-            return Ok(parts);
-        }
-        if self.party != 0 {
-            // Party 1 receives the common parts (DCF correction words) pushed by the dealer.
-            let expected = req.explicit_len_for(self.party)?;
-            if expected == 0 {
-                return Ok(parts);
-            }
-            let link = self.link.as_mut().ok_or(DealerError::NoLink { party: self.party })?;
-            let explicit = link.request(&req)?;
-            if explicit.len() != expected {
-                return Err(DealerError::Malformed { expected, got: explicit.len() });
-            }
-            self.stats.bytes_received += 8 * expected as u64;
-            parts.push(explicit);
-            return Ok(parts);
-        }
-        let link = self.link.as_mut().ok_or(DealerError::NoLink { party: 0 })?;
-        let explicit = if queued { link.collect()? } else { link.request(&req)? };
-        let expected = req.explicit_len()?;
-        if explicit.len() != expected {
-            return Err(DealerError::Malformed { expected, got: explicit.len() });
-        }
-        self.stats.bytes_received += 8 * expected as u64;
-        // Split the explicit values into the corrected parts, moving the last part (no copy
-        // for the common single-part case). The common parts (DCF keys, large) come first on the
-        // wire, so they are moved rather than copied, and go after the corrected parts.
-        let lens: Vec<usize> = req.corrected_parts()?.iter().map(|p| p.0).collect();
-        let common: usize = req.common_parts().iter().sum();
-        let mut rest = explicit;
-        let mut split: Vec<Vec<u64>> = Vec::with_capacity(lens.len() + 1);
-        if common > 0 {
-            for &len in lens.iter().rev() {
-                split.push(rest.split_off(rest.len() - len));
-            }
-            parts.extend(split.into_iter().rev());
-            parts.push(rest);
-            return Ok(parts);
-        }
-        for &len in lens.iter().rev() {
-            split.push(rest.split_off(rest.len() - len));
-        }
-        parts.extend(split.into_iter().rev());
-        Ok(parts)
-    }
-
-    fn count(&mut self, req: &Request) {
-        self.stats.count(req);
-    }
 }
 
 impl std::fmt::Display for DealerStats {

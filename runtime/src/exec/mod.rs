@@ -48,6 +48,9 @@ pub struct RunConfig {
     /// Where the correlated randomness comes from: the trusted dealer (default) or, for two
     /// parties, oblivious transfer between them (`--preprocessing ot`).
     pub preprocessing: crate::preprocessing::Preprocessing,
+    /// MPC: run independent private ops side by side with merged rounds (`mpcc_ir::schedule`,
+    /// `crate::merge`); off with `--no-merge`. Values are the same either way.
+    pub merge_rounds: bool,
 }
 
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
@@ -104,6 +107,7 @@ impl Default for RunConfig {
             print: crate::format::PrintOptions::default(),
             compare: None,
             preprocessing: crate::preprocessing::Preprocessing::Dealer,
+            merge_rounds: true,
         }
     }
 }

@@ -9,8 +9,11 @@ use super::RunConfig;
 use crate::error::{dims_text, ErrorKind, RunError};
 use crate::format::{join_print, PrintPiece};
 use crate::plain::{scalar_int, Tensor};
+use mpcc_ir::schedule::{self, Item};
 use mpcc_ir::{Block, PartyId, PrintArg, Program, Span, Stmt, ValueId, VarId};
+use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
 
 /// What a statement tells the enclosing loop.
 pub enum Flow {
@@ -37,6 +40,14 @@ pub trait Walk {
     fn output(&mut self, value: ValueId, to: PartyId, path: Option<&str>, span: Span) -> Result<(), RunError>;
     /// Called before each statement (the secure engine numbers its events by statement).
     fn before_stmt(&mut self) {}
+    /// The order to run `block` in (`mpcc_ir::schedule`), or `None` for the block's own order.
+    fn plan(&mut self, _block: &Block) -> Option<Rc<Vec<Item>>> {
+        None
+    }
+    /// Computes the values of one wave of the plan: independent private ops (default: in order).
+    fn eval_wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
+        ids.iter().try_for_each(|&id| self.eval(id))
+    }
     /// Whether this engine tells `RunConfig::progress` about outermost loops.
     fn reports_progress(&self) -> bool {
         true
@@ -45,15 +56,57 @@ pub trait Walk {
     fn loop_done(&mut self, _span: Span, _iterations: u64) {}
 }
 
-/// Runs the statements of `block` in order, stopping at a `break` or `continue`.
+/// Runs the statements of `block` in order (or in the engine's plan), stopping at a `break` or
+/// `continue`.
 pub fn block<W: Walk + ?Sized>(w: &mut W, block: &Block) -> Result<Flow, RunError> {
-    for s in &block.0 {
-        match stmt(w, s)? {
-            Flow::Next => {}
-            flow => return Ok(flow),
+    let Some(plan) = w.plan(block) else {
+        for s in &block.0 {
+            match stmt(w, s)? {
+                Flow::Next => {}
+                flow => return Ok(flow),
+            }
+        }
+        return Ok(Flow::Next);
+    };
+    for item in plan.iter() {
+        match item {
+            Item::Stmt(i) => {
+                let s = block.0.get(*i).ok_or_else(|| RunError::new(ErrorKind::Internal, "a plan outside its block"))?;
+                match stmt(w, s)? {
+                    Flow::Next => {}
+                    flow => return Ok(flow),
+                }
+            }
+            Item::Wave(members) => {
+                let mut ids = Vec::with_capacity(members.len());
+                for i in members {
+                    w.before_stmt();
+                    match block.0.get(*i) {
+                        Some(Stmt::Eval(id)) => ids.push(*id),
+                        _ => return Err(RunError::new(ErrorKind::Internal, "a wave member is not an evaluation")),
+                    }
+                }
+                w.eval_wave(&ids)?;
+            }
         }
     }
     Ok(Flow::Next)
+}
+
+/// The plans of a program's blocks, computed once per block (keyed by the block's address in
+/// the program, which outlives the walk).
+#[derive(Default)]
+pub struct Plans {
+    map: HashMap<usize, Rc<Vec<Item>>>,
+}
+
+impl Plans {
+    /// `block`'s plan; `None` when it keeps its own order (no wave).
+    pub fn get(&mut self, program: &Program, block: &Block) -> Option<Rc<Vec<Item>>> {
+        let key = block as *const Block as usize;
+        let plan = self.map.entry(key).or_insert_with(|| Rc::new(schedule::plan(program, block)));
+        plan.iter().any(|item| matches!(item, Item::Wave(_))).then(|| plan.clone())
+    }
 }
 
 fn stmt<W: Walk + ?Sized>(w: &mut W, stmt: &Stmt) -> Result<Flow, RunError> {

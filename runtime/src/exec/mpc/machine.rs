@@ -55,6 +55,10 @@ pub struct Machine<'a> {
     pub origins: Origins,
     /// What each op or statement that communicated cost this party, by source span.
     pub by_span: std::collections::HashMap<Span, SpanCounts>,
+    /// The round-merging plan of each block run so far.
+    pub plans: crate::exec::walk::Plans,
+    /// The threads that run a wave's ops side by side.
+    pub merge_pool: crate::merge::Pool,
 }
 
 /// What one source span cost one party: rounds, bytes sent, dealer bytes received.
@@ -66,7 +70,7 @@ pub struct SpanCounts {
 }
 
 /// A value's shape where this party knows it.
-fn dims_of(v: &Val) -> Option<Vec<usize>> {
+pub(super) fn dims_of(v: &Val) -> Option<Vec<usize>> {
     match v {
         Val::Public(t) | Val::Local { data: Some(t), .. } => Some(t.shape().to_vec()),
         Val::Private(s) => Some(s.shape().to_vec()),
@@ -92,7 +96,15 @@ impl Walk for Machine<'_> {
     }
 
     fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
-        Machine::eval(self, id)
+        Machine::eval_one(self, id)
+    }
+
+    fn plan(&mut self, block: &mpcc_ir::Block) -> Option<std::rc::Rc<Vec<mpcc_ir::schedule::Item>>> {
+        self.cfg.merge_rounds.then(|| self.plans.get(self.program, block)).flatten()
+    }
+
+    fn eval_wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
+        self.wave(ids)
     }
 
     fn assign(&mut self, var: VarId, value: ValueId) -> Result<(), RunError> {
@@ -172,11 +184,13 @@ impl<'a> Machine<'a> {
             files_written: Vec::new(),
             origins: Origins::new(program.values.len(), program.vars.len()),
             by_span: Default::default(),
+            plans: Default::default(),
+            merge_pool: Default::default(),
         }
     }
 
     /// This party's counters now.
-    fn counts(&self) -> SpanCounts {
+    pub(super) fn counts(&self) -> SpanCounts {
         let comm = self.party.comm_stats();
         SpanCounts {
             rounds: comm.rounds,
@@ -186,7 +200,7 @@ impl<'a> Machine<'a> {
     }
 
     /// Adds what was spent since `before` to `span`'s counts.
-    fn count_since(&mut self, span: Span, before: SpanCounts) {
+    pub(super) fn count_since(&mut self, span: Span, before: SpanCounts) {
         let now = self.counts();
         let delta = SpanCounts {
             rounds: now.rounds.saturating_sub(before.rounds),
@@ -241,7 +255,7 @@ impl<'a> Machine<'a> {
         Ok(opened.map(|p| p.decode()))
     }
 
-    fn get(&self, id: ValueId) -> Result<&Val, RunError> {
+    pub(super) fn get(&self, id: ValueId) -> Result<&Val, RunError> {
         match self.values.get(id.index()) {
             Some(Some(v)) => Ok(v),
             _ => Err(internal(format!("value {id} is used before it is computed"))),
@@ -263,7 +277,7 @@ impl<'a> Machine<'a> {
         self.program.value(id).map_or(mpcc_ir::Shape::Unknown, |d| d.info.shape.clone())
     }
 
-    fn eval(&mut self, id: ValueId) -> Result<(), RunError> {
+    pub(super) fn eval_one(&mut self, id: ValueId) -> Result<(), RunError> {
         let program = self.program;
         let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
         let before = self.counts();
@@ -275,6 +289,13 @@ impl<'a> Machine<'a> {
             })
             .map_err(|e| e.with_span(def.span))?;
         self.count_since(def.span, before);
+        self.store(id, def, value);
+        Ok(())
+    }
+
+    /// Stores a computed value, with its origin.
+    pub(super) fn store(&mut self, id: ValueId, def: &ValueDef, value: Val) {
+        let program = self.program;
         let load = match &def.op {
             Op::Load { path, at } => {
                 let party = at.unwrap_or(PartyId(self.me() as u32));
@@ -289,7 +310,6 @@ impl<'a> Machine<'a> {
         if let Some(slot) = self.values.get_mut(id.index()) {
             *slot = Some(value);
         }
-        Ok(())
     }
 
     /// A warning, once per value, emitted by `shown_by` only; an error under `strict_domains`.

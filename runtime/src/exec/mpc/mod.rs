@@ -20,6 +20,7 @@ mod mixed;
 pub mod ops;
 pub mod stats;
 pub mod values;
+pub(crate) mod wave;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use machine::SpanCounts;

@@ -1,0 +1,242 @@
+//! The round-merging schedule: an order for a block's straight-line statements in which
+//! independent private operations run together, so that their openings share rounds.
+//!
+//! A *segment* is a maximal run of `Eval` and `Assign` statements (control flow, `print`, `save`
+//! and `output` end one). Within a segment the statements form a dependency graph: an `Eval`
+//! depends on the evaluations of its operands and, for a variable read, on the assignment it
+//! reads; an `Assign` depends on its value and on every earlier read and assignment of its
+//! variable (and an evaluation on every earlier reader of the value it replaces). The plan lists
+//! the statements level by level: first every statement that is ready and does not communicate,
+//! then every ready *mergeable* private operation as one [`Item::Wave`]. An executor runs the
+//! members of a wave side by side and sends their messages of the same round together, so a wave
+//! costs the rounds of its longest member instead of the sum.
+//!
+//! Mergeable: a private value whose operands are all public or private (no value local to one
+//! party, which the executor would share first with a one-sided message) and whose op is not a
+//! max-pool or its gradient (those keep state between the forward and backward ops). Which ops
+//! communicate is decided conservatively: an op listed as communicating that turns out free just
+//! takes part in a wave without rounds. Every order the plan gives respects the dependencies, so
+//! an executor that runs it (or ignores it) computes the same values.
+
+use crate::{Block, Label, Op, PoolOp, Program, ReduceOp, Stmt, ValueId, VarId};
+use std::collections::HashMap;
+
+/// One step of a block's plan: a statement of the block (by index), or a wave of independent
+/// private `Eval`s (statement indices, in block order) to run together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    Stmt(usize),
+    Wave(Vec<usize>),
+}
+
+/// How a statement takes part in the schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Local work only (public or local values, private linear ops, assignments).
+    Free,
+    /// A private op that may communicate and may run in a wave.
+    Merge,
+    /// Communicates but runs alone (sharing, revealing, local operands, pooling state).
+    Solo,
+    /// Not part of a segment (control flow and effects).
+    Barrier,
+}
+
+/// Whether a private op may communicate. Errs on the side of `true`.
+fn may_communicate(op: &Op) -> bool {
+    !matches!(
+        op,
+        Op::Const(_)
+            | Op::Var(_)
+            | Op::Binary(crate::BinaryOp::Add | crate::BinaryOp::Sub, ..)
+            | Op::Unary(crate::UnaryOp::Neg, _)
+            | Op::Reduce { op: ReduceOp::Sum, .. }
+            | Op::Shape(_)
+            | Op::Reshape { .. }
+            | Op::SumTo { .. }
+            | Op::Transpose(_)
+            | Op::Flatten { .. }
+            | Op::Cat { .. }
+            | Op::Stack { .. }
+            | Op::Index { .. }
+    )
+}
+
+fn kind(program: &Program, stmt: &Stmt) -> Kind {
+    let id = match stmt {
+        Stmt::Eval(id) => *id,
+        Stmt::Assign { .. } => return Kind::Free,
+        _ => return Kind::Barrier,
+    };
+    let Some(def) = program.value(id) else { return Kind::Solo };
+    if def.info.label != Label::Private {
+        return Kind::Free;
+    }
+    match &def.op {
+        Op::Share { .. } | Op::Reveal(_) | Op::Load { .. } => Kind::Solo,
+        Op::Pool2d { op: PoolOp::Max, .. } | Op::Pool2dGrad { op: PoolOp::Max, .. } => Kind::Solo,
+        op if !may_communicate(op) => Kind::Free,
+        op => {
+            let local_operand = op
+                .operands()
+                .iter()
+                .any(|o| program.value(*o).is_none_or(|d| matches!(d.info.label, Label::Local(_))));
+            if local_operand {
+                Kind::Solo
+            } else {
+                Kind::Merge
+            }
+        }
+    }
+}
+
+/// The plan of `block`: every statement index exactly once, segments reordered by level with
+/// waves of mergeable ops. A block without two independent mergeable ops keeps its order.
+pub fn plan(program: &Program, block: &Block) -> Vec<Item> {
+    let stmts = &block.0;
+    let kinds: Vec<Kind> = stmts.iter().map(|s| kind(program, s)).collect();
+    let mut items = Vec::with_capacity(stmts.len());
+    let mut start = 0;
+    while start < stmts.len() {
+        if kinds.get(start) == Some(&Kind::Barrier) {
+            items.push(Item::Stmt(start));
+            start += 1;
+            continue;
+        }
+        let end = (start..stmts.len()).find(|&i| kinds.get(i) == Some(&Kind::Barrier)).unwrap_or(stmts.len());
+        plan_segment(program, stmts, &kinds, start, end, &mut items);
+        start = end;
+    }
+    items
+}
+
+/// The values a statement reads and the variable or value it defines.
+fn reads_writes(program: &Program, stmt: &Stmt) -> (Vec<Slot>, Option<Slot>) {
+    match stmt {
+        Stmt::Eval(id) => {
+            let mut reads: Vec<Slot> = Vec::new();
+            if let Some(def) = program.value(*id) {
+                if let Op::Var(v) = &def.op {
+                    reads.push(Slot::Var(*v));
+                }
+                reads.extend(def.op.operands().into_iter().map(Slot::Value));
+            }
+            (reads, Some(Slot::Value(*id)))
+        }
+        Stmt::Assign { var, value } => (vec![Slot::Value(*value)], Some(Slot::Var(*var))),
+        _ => (Vec::new(), None),
+    }
+}
+
+/// A storage slot statements read and write: a value or a variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Slot {
+    Value(ValueId),
+    Var(VarId),
+}
+
+fn plan_segment(program: &Program, stmts: &[Stmt], kinds: &[Kind], start: usize, end: usize, items: &mut Vec<Item>) {
+    let n = end - start;
+    // deps[i]: the segment statements (relative indices) that must run before statement i.
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut last_write: HashMap<Slot, usize> = HashMap::new();
+    let mut readers: HashMap<Slot, Vec<usize>> = HashMap::new();
+    for (i, stmt) in stmts.iter().enumerate().take(end).skip(start) {
+        let rel = i - start;
+        let (reads, write) = reads_writes(program, stmt);
+        let Some(d) = deps.get_mut(rel) else { continue };
+        for r in &reads {
+            if let Some(&w) = last_write.get(r) {
+                d.push(w);
+            }
+        }
+        if let Some(w) = write {
+            if let Some(&prev) = last_write.get(&w) {
+                d.push(prev);
+            }
+            if let Some(rs) = readers.remove(&w) {
+                d.extend(rs.into_iter().filter(|&r| r != rel));
+            }
+            last_write.insert(w, rel);
+        }
+        for r in reads {
+            readers.entry(r).or_default().push(rel);
+        }
+    }
+    let mut done = vec![false; n];
+    let mut left = n;
+    let ready = |i: usize, done: &[bool]| deps.get(i).is_some_and(|d| d.iter().all(|&j| done.get(j) == Some(&true)));
+    let kind_of = |i: usize| kinds.get(start + i).copied().unwrap_or(Kind::Solo);
+    while left > 0 {
+        // Everything free that is ready, repeatedly, in block order.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for i in 0..n {
+                if !done[i] && kind_of(i) == Kind::Free && ready(i, &done) {
+                    done[i] = true;
+                    left -= 1;
+                    items.push(Item::Stmt(start + i));
+                    progressed = true;
+                }
+            }
+        }
+        // Then one statement that communicates alone, if one is ready; else the ready wave.
+        if let Some(i) = (0..n).find(|&i| !done[i] && kind_of(i) == Kind::Solo && ready(i, &done)) {
+            done[i] = true;
+            left -= 1;
+            items.push(Item::Stmt(start + i));
+            continue;
+        }
+        let wave: Vec<usize> = (0..n).filter(|&i| !done[i] && kind_of(i) == Kind::Merge && ready(i, &done)).collect();
+        match wave.as_slice() {
+            [] => {
+                // Unreachable for a well-formed block; keep the rest in block order.
+                for (i, d) in done.iter_mut().enumerate() {
+                    if !*d {
+                        *d = true;
+                        items.push(Item::Stmt(start + i));
+                    }
+                }
+                left = 0;
+            }
+            [one] => {
+                done[*one] = true;
+                left -= 1;
+                items.push(Item::Stmt(start + one));
+            }
+            _ => {
+                for &i in &wave {
+                    done[i] = true;
+                }
+                left -= wave.len();
+                items.push(Item::Wave(wave.iter().map(|i| start + i).collect()));
+            }
+        }
+    }
+}
+
+/// Every block of `program` with its plan, outermost first (for display and tests).
+pub fn plans(program: &Program) -> Vec<(&Block, Vec<Item>)> {
+    let mut out = Vec::new();
+    collect(program, &program.body, &mut out);
+    out
+}
+
+fn collect<'p>(program: &'p Program, block: &'p Block, out: &mut Vec<(&'p Block, Vec<Item>)>) {
+    out.push((block, plan(program, block)));
+    for s in &block.0 {
+        match s {
+            Stmt::If { then_block, else_block, .. } => {
+                collect(program, then_block, out);
+                collect(program, else_block, out);
+            }
+            Stmt::For { body, .. } => collect(program, body, out),
+            Stmt::While { cond_block, body, .. } => {
+                collect(program, cond_block, out);
+                collect(program, body, out);
+            }
+            _ => {}
+        }
+    }
+}
