@@ -89,6 +89,7 @@ mod tests {
             total: Cost { rounds, bytes_sent: vec![sent, sent], dealer_bytes: dealer },
             by_span: Vec::new(),
             schedule: Vec::new(),
+            side_by_side: Vec::new(),
             needs: Default::default(),
             followed_plaintext: None,
         }

@@ -9,13 +9,15 @@ use mpcc_runtime::cost::CostReport;
 /// The longest stretch looked for when folding repeats (ops per loop iteration).
 const MAX_PERIOD: usize = 64;
 
-/// One entry: (file index, line, first offset) and rounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One entry: (file index, line, first offset), rounds, and the other lines whose ops ran side
+/// by side with it (a wave of the round-merging plan).
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry {
     file: usize,
     line: usize,
     offset: usize,
     rounds: u64,
+    with: Vec<usize>,
 }
 
 /// A folded piece of the schedule.
@@ -26,7 +28,8 @@ enum Piece {
 }
 
 fn same(a: &[Entry], b: &[Entry]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x.file, x.line, x.rounds) == (y.file, y.line, y.rounds))
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| (x.file, x.line, x.rounds, &x.with) == (y.file, y.line, y.rounds, &y.with))
 }
 
 /// Folds the longest-covering run of a repeated stretch at each position, inner loops first.
@@ -54,7 +57,7 @@ fn fold(entries: &[Entry]) -> Vec<Piece> {
             }
             None => {
                 if let Some(e) = rest.first() {
-                    out.push(Piece::One(*e));
+                    out.push(Piece::One(e.clone()));
                 }
                 i += 1;
             }
@@ -70,6 +73,10 @@ fn render_pieces(pieces: &[Piece], source: &Source, indent: usize, out: &mut Str
             Piece::One(e) => {
                 let place = format!("{}:{}", source.name_at(e.offset), e.line);
                 out.push_str(&format!("{pad}{:>6}  {place:<24} {}\n", e.rounds, source.line_text(e.offset).trim()));
+                if !e.with.is_empty() {
+                    let lines: Vec<String> = e.with.iter().map(|l| format!(":{l}")).collect();
+                    out.push_str(&format!("{pad}{:>6}  {:<24} (side by side with {})\n", "", "", lines.join(", ")));
+                }
             }
             Piece::Repeat { times, body } => {
                 let rounds: u64 = rounds_of(body);
@@ -98,10 +105,20 @@ pub fn render(report: &CostReport, source: &Source) -> String {
     for (span, rounds) in &report.schedule {
         let offset = span.start as usize;
         let (line, _) = source.line_col(offset);
-        let e = Entry { file: source.file_index(offset), line, offset, rounds: *rounds };
+        let file = source.file_index(offset);
+        let mut with: Vec<usize> = report
+            .side_by_side
+            .iter()
+            .filter(|(first, _)| first == span)
+            .flat_map(|(_, others)| others.iter().map(|o| source.line_col(o.start as usize).0))
+            .filter(|&l| l != line)
+            .collect();
+        with.sort_unstable();
+        with.dedup();
+        let e = Entry { file, line, offset, rounds: *rounds, with };
         // Ops of one line in a row are one entry.
         match entries.last_mut() {
-            Some(last) if (last.file, last.line) == (e.file, e.line) => last.rounds += e.rounds,
+            Some(last) if (last.file, last.line) == (e.file, e.line) && e.with.is_empty() => last.rounds += e.rounds,
             _ => entries.push(e),
         }
     }
@@ -119,7 +136,7 @@ mod tests {
     use super::*;
 
     fn e(line: usize, rounds: u64) -> Entry {
-        Entry { file: 0, line, offset: 0, rounds }
+        Entry { file: 0, line, offset: 0, rounds, with: Vec::new() }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The round-merging schedule: an order for a block's straight-line statements in which
 //! independent private operations run together, so that their openings share rounds.
 //!
-//! A *segment* is a maximal run of `Eval` and `Assign` statements (control flow, `print`, `save`
-//! and `output` end one). Within a segment the statements form a dependency graph: an `Eval`
+//! A *segment* is a maximal run of `Eval` and `Assign` statements (control flow, `print`, `save`,
+//! `output` and `reveal` end one, so openings stay in program order). Within a segment the statements form a dependency graph: an `Eval`
 //! depends on the evaluations of its operands and, for a variable read, on the assignment it
 //! reads; an `Assign` depends on its value and on every earlier read and assignment of its
 //! variable (and an evaluation on every earlier reader of the value it replaces). The plan lists
@@ -69,18 +69,20 @@ fn kind(program: &Program, stmt: &Stmt) -> Kind {
         _ => return Kind::Barrier,
     };
     let Some(def) = program.value(id) else { return Kind::Solo };
+    // A reveal keeps its place: openings happen in program order.
+    if matches!(def.op, Op::Reveal(_)) {
+        return Kind::Barrier;
+    }
     if def.info.label != Label::Private {
         return Kind::Free;
     }
     match &def.op {
-        Op::Share { .. } | Op::Reveal(_) | Op::Load { .. } => Kind::Solo,
+        Op::Share { .. } | Op::Load { .. } => Kind::Solo,
         Op::Pool2d { op: PoolOp::Max, .. } | Op::Pool2dGrad { op: PoolOp::Max, .. } => Kind::Solo,
         op if !may_communicate(op) => Kind::Free,
         op => {
-            let local_operand = op
-                .operands()
-                .iter()
-                .any(|o| program.value(*o).is_none_or(|d| matches!(d.info.label, Label::Local(_))));
+            let local_operand =
+                op.operands().iter().any(|o| program.value(*o).is_none_or(|d| matches!(d.info.label, Label::Local(_))));
             if local_operand {
                 Kind::Solo
             } else {

@@ -81,6 +81,8 @@ impl Hub {
                 return Some(r);
             }
             if core.failed.is_some() {
+                // Running again, only to end.
+                core.running += 1;
                 return None;
             }
             core = self.wake.wait(core).ok()?;
@@ -96,7 +98,7 @@ impl Hub {
         core.stats.revealed_elements += stats.revealed_elements;
         core.live -= 1;
         core.running -= 1;
-        if core.running == 0 && core.live > 0 {
+        if core.running == 0 && core.live > 0 && core.failed.is_none() {
             step(&mut core);
         }
         self.wake.notify_all();
@@ -262,7 +264,11 @@ fn run_branch<T>(hub: &Hub, task: Task<T>, mut branch: Party) -> Option<T> {
 /// A task's result may itself be an error; the error here is the calls' shared one (the
 /// transport or the dealer failed, a task panicked, or a task's messages do not fit the merging
 /// rules). Returns once every task has ended, with the party's transport and dealer back.
-pub fn side_by_side<T: Send + 'static>(party: &mut Party, pool: &mut Pool, tasks: Vec<Task<T>>) -> Result<Vec<T>, MpcError> {
+pub fn side_by_side<T: Send + 'static>(
+    party: &mut Party,
+    pool: &mut Pool,
+    tasks: Vec<Task<T>>,
+) -> Result<Vec<T>, MpcError> {
     let k = tasks.len();
     let (me, n) = (party.id(), party.n_parties());
     // The party lends its transport and dealer client to the hub.
@@ -386,7 +392,10 @@ struct Wait {
 
 /// One round for every waiting call: their messages to each peer concatenated in call order, the
 /// replies split by the lengths this party sent. One call alone passes through unchanged.
-fn exchange(comm: &mut dyn Comm, mut waits: Vec<Wait>) -> Result<Vec<(usize, Result<Vec<Option<Vec<u8>>>, CommError>)>, MpcError> {
+fn exchange(
+    comm: &mut dyn Comm,
+    mut waits: Vec<Wait>,
+) -> Result<Vec<(usize, Result<Vec<Option<Vec<u8>>>, CommError>)>, MpcError> {
     let (me, n) = (comm.party(), comm.n_parties());
     if waits.len() == 1 {
         let Some(w) = waits.pop() else { return Ok(Vec::new()) };
@@ -396,11 +405,14 @@ fn exchange(comm: &mut dyn Comm, mut waits: Vec<Wait>) -> Result<Vec<(usize, Res
         return Ok(vec![(w.index, comm.exchange(w.out, &w.expect))]);
     }
     for w in &waits {
-        let one_sided = (0..n).any(|p| {
-            p != me && w.out.get(p).is_some_and(Option::is_some) != w.expect.get(p).copied().unwrap_or(false)
-        });
+        let one_sided = (0..n)
+            .any(|p| p != me && w.out.get(p).is_some_and(Option::is_some) != w.expect.get(p).copied().unwrap_or(false));
         if one_sided || w.out.len() != n {
-            return Err(MpcError::Invalid { party: me, op: "merge", reason: "a one-sided message cannot share a round".into() });
+            return Err(MpcError::Invalid {
+                party: me,
+                op: "merge",
+                reason: "a one-sided message cannot share a round".into(),
+            });
         }
     }
     // Each peer's message: the first call's own buffer (moved, not copied), the others appended.

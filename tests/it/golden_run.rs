@@ -75,22 +75,38 @@ fn golden_accept_runs_match_across_engines() {
             if compare == CompareMode::Fss && program.parties.len() > 2 {
                 continue;
             }
-            let dir = scratch_copy(&name, n);
-            let mut cfg = RunConfig::with_dir(&dir, n.max(program.parties.len()));
-            cfg.seed = Some(11);
-            cfg.compare = Some(compare);
-            let mut sink = VecSink::default();
-            let mpc_text = match run_mpc(&program, n.max(program.parties.len()), &cfg, &mut sink) {
-                Ok(_) => transcript(&sink.events),
-                Err(e) => format!("{}error: {e}\n", transcript(&sink.events)),
-            };
-            let (a, b) = (numbers(&plain_text), numbers(&mpc_text));
-            let close =
-                a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= ABS_TOL + REL_TOL * x.abs());
-            if !close {
-                failures.borrow_mut().push(format!(
-                    "{name} with {n} parties ({compare:?}) differs from plaintext:\n--- plaintext\n{plain_text}--- mpc\n{mpc_text}"
-                ));
+            // With the round-merging plan (the default) and without it: the same numbers within
+            // the tolerance, and never more rounds merged.
+            let mut rounds = Vec::new();
+            for merge in [true, false] {
+                let dir = scratch_copy(&name, n);
+                let mut cfg = RunConfig::with_dir(&dir, n.max(program.parties.len()));
+                cfg.seed = Some(11);
+                cfg.compare = Some(compare);
+                cfg.merge_rounds = merge;
+                let mut sink = VecSink::default();
+                let mpc_text = match run_mpc(&program, n.max(program.parties.len()), &cfg, &mut sink) {
+                    Ok(report) => {
+                        rounds.push(report.rounds);
+                        transcript(&sink.events)
+                    }
+                    Err(e) => format!("{}error: {e}\n", transcript(&sink.events)),
+                };
+                let (a, b) = (numbers(&plain_text), numbers(&mpc_text));
+                let close =
+                    a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= ABS_TOL + REL_TOL * x.abs());
+                if !close {
+                    failures.borrow_mut().push(format!(
+                        "{name} with {n} parties ({compare:?}, merge {merge}) differs from plaintext:\n--- plaintext\n{plain_text}--- mpc\n{mpc_text}"
+                    ));
+                }
+            }
+            if let [merged, unmerged] = rounds[..] {
+                if merged > unmerged {
+                    failures
+                        .borrow_mut()
+                        .push(format!("{name} ({n}, {compare:?}): {merged} rounds merged > {unmerged}"));
+                }
             }
         }
     });

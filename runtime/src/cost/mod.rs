@@ -46,6 +46,10 @@ pub struct CostReport {
     /// (consecutive entries of one span merged; loops unrolled). The rounds sum to the total.
     #[serde(skip)]
     pub schedule: Vec<(Span, u64)>,
+    /// The waves of the round-merging plan that merged rounds: the span their cost is counted on
+    /// (the first member's) and the other members' spans.
+    #[serde(skip)]
+    pub side_by_side: Vec<(Span, Vec<Span>)>,
     /// The correlated randomness the run consumes (what the dealer, or OT preprocessing, must
     /// make): party 0's dealer counters as its dealer client would count them.
     pub needs: DealerStats,
@@ -86,16 +90,17 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
     let fixed = crate::exec::fixed_point(cfg)?;
     let mode = crate::exec::compare_mode(cfg, n_parties)?;
     let meter = Meter::new(n_parties, mode, fixed.frac_bits);
-    let ((by_span, needs, schedule), followed_plaintext) = match walk_once(program, cfg, meter.clone(), false) {
-        Ok(walked) => (walked, None),
-        Err(failed) => match failed.needs {
-            None => return Err(failed.error),
-            Some(why) => match walk_once(program, cfg, meter, true) {
-                Ok(walked) => (walked, Some(why)),
-                Err(failed) => return Err(failed.error),
+    let ((by_span, needs, schedule, side_by_side), followed_plaintext) =
+        match walk_once(program, cfg, meter.clone(), false) {
+            Ok(walked) => (walked, None),
+            Err(failed) => match failed.needs {
+                None => return Err(failed.error),
+                Some(why) => match walk_once(program, cfg, meter, true) {
+                    Ok(walked) => (walked, Some(why)),
+                    Err(failed) => return Err(failed.error),
+                },
             },
-        },
-    };
+        };
     let mut total = Cost::zero(n_parties);
     for (_, c) in &by_span {
         total.add(c);
@@ -109,6 +114,7 @@ pub fn estimate(program: &Program, n_parties: usize, cfg: &RunConfig) -> Result<
         total,
         by_span,
         schedule,
+        side_by_side,
         needs,
         followed_plaintext,
     })
@@ -121,7 +127,7 @@ struct Failed {
 }
 
 /// The cost per span (in source order), the correlated randomness and the schedule of one walk.
-type Walked = (Vec<(Span, Cost)>, DealerStats, Vec<(Span, u64)>);
+type Walked = (Vec<(Span, Cost)>, DealerStats, Vec<(Span, u64)>, Vec<(Span, Vec<Span>)>);
 
 /// One walk: the cost per span, in source order, and the correlations asked for.
 fn walk_once(program: &Program, cfg: &RunConfig, meter: Meter, plain: bool) -> Result<Walked, Box<Failed>> {
@@ -132,7 +138,8 @@ fn walk_once(program: &Program, cfg: &RunConfig, meter: Meter, plain: bool) -> R
     }
     let needs = model.correlations();
     let schedule = std::mem::take(&mut model.schedule);
+    let side_by_side = std::mem::take(&mut model.side_by_side);
     let mut by_span: Vec<(Span, Cost)> = model.by_span.into_iter().collect();
     by_span.sort_by_key(|(s, _)| (s.start, s.end));
-    Ok((by_span, needs, schedule))
+    Ok((by_span, needs, schedule, side_by_side))
 }

@@ -53,6 +53,8 @@ pub struct Model<'a> {
     /// The rounds in the order they happen: each op or statement that communicates with its
     /// rounds (consecutive entries of one span merged).
     pub schedule: Vec<(Span, u64)>,
+    /// The waves that merged rounds: the first member's span and the others' (each wave once).
+    pub side_by_side: Vec<(Span, Vec<Span>)>,
     /// Why the walk stopped for want of a revealed value's contents.
     pub needs: RefCell<Option<String>>,
     /// The round-merging plan of each block walked so far.
@@ -168,8 +170,13 @@ impl Walk for Model<'_> {
             wave.add(&Cost { rounds: 0, ..cost });
             wave.rounds = rounds;
         }
+        let first = merged.first().map(|(_, d)| d.span).unwrap_or_default();
+        let others: Vec<Span> = merged.iter().skip(1).map(|(_, d)| d.span).collect();
+        if !self.side_by_side.iter().any(|(f, o)| *f == first && *o == others) {
+            self.side_by_side.push((first, others));
+        }
         self.meter.cost = wave;
-        self.record(merged.first().map(|(_, d)| d.span).unwrap_or_default());
+        self.record(first);
         Ok(())
     }
 
@@ -244,6 +251,7 @@ impl<'a> Model<'a> {
             next_ident: 0,
             by_span: HashMap::new(),
             schedule: Vec::new(),
+            side_by_side: Vec::new(),
             needs: RefCell::new(None),
             plans: Default::default(),
         }

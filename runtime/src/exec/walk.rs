@@ -71,7 +71,8 @@ pub fn block<W: Walk + ?Sized>(w: &mut W, block: &Block) -> Result<Flow, RunErro
     for item in plan.iter() {
         match item {
             Item::Stmt(i) => {
-                let s = block.0.get(*i).ok_or_else(|| RunError::new(ErrorKind::Internal, "a plan outside its block"))?;
+                let s =
+                    block.0.get(*i).ok_or_else(|| RunError::new(ErrorKind::Internal, "a plan outside its block"))?;
                 match stmt(w, s)? {
                     Flow::Next => {}
                     flow => return Ok(flow),

@@ -309,8 +309,11 @@ print(reveal(s));
     let program = compile_src(src, &[]);
     use mpcc_runtime::protocols::compare::CompareMode;
     let mut counts = Vec::new();
-    for mode in [CompareMode::Fss, CompareMode::Tree] {
-        let config = RunConfig { compare: Some(mode), ..cfg(&dir, 2, 3) };
+    // Merged rounds (the default) concatenate the messages of independent ops: check both.
+    for (mode, merge) in
+        [(CompareMode::Fss, false), (CompareMode::Tree, false), (CompareMode::Fss, true), (CompareMode::Tree, true)]
+    {
+        let config = RunConfig { compare: Some(mode), merge_rounds: merge, ..cfg(&dir, 2, 3) };
         let (report, recorded) = run_mpc_recording(&program, 2, &config, &mut VecSink::default()).expect("run");
         assert!(report.parties[0].bytes_sent > 0);
         // Messages are little-endian 64-bit words; look for x's encodings among them.
@@ -328,6 +331,8 @@ print(reveal(s));
     // Both parties send in every round; relu takes 1 round with the DCF and 9 with the tree.
     assert!(counts[0] > 6, "{counts:?}");
     assert_eq!(counts[1] - counts[0], 2 * 8, "{counts:?}");
+    // Merged, `x * y` shares its rounds with `relu(x - y)`: fewer messages in both modes.
+    assert!(counts[2] < counts[0] && counts[3] < counts[1], "{counts:?}");
 }
 
 const APPROX: &str = r#"
