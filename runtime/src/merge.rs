@@ -31,11 +31,14 @@ enum Call {
     Exchange { out: Vec<Option<Vec<u8>>>, expect: Vec<bool>, at_most: Option<usize> },
 }
 
+/// What one exchange gives a call: the message from each peer it expected.
+type Exchanged = Result<Vec<Option<Vec<u8>>>, CommError>;
+
 /// The answer to a [`Call`].
 enum Reply {
     Begun(Result<Pending, DealerError>),
     Finished(Result<Vec<Vec<u64>>, DealerError>),
-    Exchanged(Result<Vec<Option<Vec<u8>>>, CommError>),
+    Exchanged(Exchanged),
 }
 
 /// The state the calls share: the party's transport and dealer client, and who waits on what.
@@ -395,7 +398,7 @@ struct Wait {
 fn exchange(
     comm: &mut dyn Comm,
     mut waits: Vec<Wait>,
-) -> Result<Vec<(usize, Result<Vec<Option<Vec<u8>>>, CommError>)>, MpcError> {
+) -> Result<Vec<(usize, Exchanged)>, MpcError> {
     let (me, n) = (comm.party(), comm.n_parties());
     if waits.len() == 1 {
         let Some(w) = waits.pop() else { return Ok(Vec::new()) };

@@ -133,7 +133,7 @@ impl Party {
         Ok(Party {
             id: self.id,
             n_parties: self.n_parties,
-            fixed: self.fixed.clone(),
+            fixed: self.fixed,
             comm,
             dealer,
             pair_rngs,

@@ -17,6 +17,7 @@ mod noninterference;
 mod nvim;
 mod onnx;
 mod preprocessing;
+mod schedule;
 mod support;
 mod tidy;
 mod training;

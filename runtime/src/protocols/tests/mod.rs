@@ -8,6 +8,7 @@ mod conv;
 mod costs;
 mod division;
 mod errors;
+mod merge;
 mod wire;
 mod wire_ot;
 

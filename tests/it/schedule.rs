@@ -1,0 +1,155 @@
+//! The round-merging schedule (`mpcc_ir::schedule`, run by `runtime::merge`): which statements
+//! form waves, that the plan keeps every dependency, and that random programs compute the same
+//! merged and unmerged, with the cost model still exact.
+
+use crate::support::compile_clean;
+use mpcc_ir::schedule::{plan, plans, Item};
+use mpcc_ir::{Op, Program, Stmt, ValueId};
+use mpcc_runtime::cost::estimate;
+use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
+use mpcc_runtime::protocols::compare::CompareMode;
+
+/// The ops (by name) of each wave of the program's top-level plan.
+fn waves(program: &Program) -> Vec<Vec<&'static str>> {
+    plan(program, &program.body)
+        .iter()
+        .filter_map(|item| match item {
+            Item::Wave(members) => Some(
+                members
+                    .iter()
+                    .filter_map(|i| match program.body.0.get(*i) {
+                        Some(Stmt::Eval(id)) => program.value(*id).map(|d| d.op.name()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Item::Stmt(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn independent_products_share_a_wave_and_chains_do_not() {
+    let p = compile_clean(
+        "parties A, B;\nlet a = private(src=A, [1.0, 2.0]);\nlet b = private(src=B, [3.0, 4.0]);\n\
+         let s = a * b + b * b;\nlet t = (a * b) * a;\nprint(reveal(s + t));\n",
+        &[],
+    );
+    let w = waves(&p);
+    // `a*b`, `b*b` and the `a*b` of `t` are independent: one wave; `(a*b)*a` waits for it.
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0], vec!["mul", "mul", "mul"], "{w:?}");
+}
+
+/// Every statement exactly once, and each after everything it depends on.
+fn assert_valid(program: &Program) {
+    for (block, items) in plans(program) {
+        let mut order: Vec<usize> = Vec::new();
+        for item in &items {
+            match item {
+                Item::Stmt(i) => order.push(*i),
+                Item::Wave(m) => order.extend(m),
+            }
+        }
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..block.0.len()).collect::<Vec<_>>(), "a plan is a permutation");
+        // Position of each statement in the plan; an evaluation comes after the evaluations of
+        // its operands in this block, and a variable read keeps its place among the assignments.
+        let pos = |i: usize| order.iter().position(|&j| j == i).unwrap_or(usize::MAX);
+        let evaluated_at = |v: ValueId| block.0.iter().position(|s| matches!(s, Stmt::Eval(x) if *x == v));
+        for (i, s) in block.0.iter().enumerate() {
+            if let Stmt::Eval(id) = s {
+                let def = program.value(*id).expect("value");
+                for o in def.op.operands() {
+                    if let Some(j) = evaluated_at(o).filter(|&j| j < i) {
+                        assert!(pos(j) < pos(i), "operand {o} of {id} runs after it");
+                    }
+                }
+                if let Op::Var(var) = def.op {
+                    for (j, t) in block.0.iter().enumerate() {
+                        if let Stmt::Assign { var: w, .. } = t {
+                            if *w == var {
+                                assert_eq!(j < i, pos(j) < pos(i), "read of {var:?} moved across an assignment");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn reads_and_assignments_of_a_variable_keep_their_order() {
+    let p = compile_clean(
+        "parties A, B;\nlet w = private(src=A, [1.0, 2.0]);\nlet x = private(src=B, [3.0, 4.0]);\n\
+         for i in 0..3 {\n    let p = w * x;\n    w = w * x;\n    let q = p * w;\n    w = q * 0.5;\n}\n\
+         print(reveal(w));\n",
+        &[],
+    );
+    assert_valid(&p);
+    // In the loop body, `w * x` (twice, reading the old `w`) form a wave; `p * w` reads the new one.
+    let body = plans(&p).into_iter().nth(1).expect("the loop body");
+    assert!(body.1.iter().any(|i| matches!(i, Item::Wave(m) if m.len() == 2)), "{:?}", body.1);
+}
+
+/// The numbers of a run's events (prints and outputs).
+fn numbers(events: &[Event]) -> Vec<f64> {
+    let text: String = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Print { text } | Event::Output { text, .. } => Some(format!("{text}\n")),
+            _ => None,
+        })
+        .collect();
+    crate::golden_run::numbers(&text)
+}
+
+#[test]
+fn random_programs_compute_the_same_merged_and_unmerged_and_the_model_stays_exact() {
+    let (mut accepted, mut with_waves) = (0, 0);
+    for seed in 0..600u64 {
+        let src = crate::ni_gen::generate(seed).replace("INPUT", "[1.5, -0.5, 2.0]");
+        let compiled = mpcc_compiler::compile(&src, &Default::default());
+        let Some(program) = compiled.program else { continue };
+        accepted += 1;
+        assert_valid(&program);
+        if plans(&program).iter().any(|(_, items)| items.iter().any(|i| matches!(i, Item::Wave(_)))) {
+            with_waves += 1;
+        }
+        let mut sink = VecSink::default();
+        let plain = run_plain(&program, &RunConfig::default(), &mut sink).map(|_| numbers(&sink.events));
+        for compare in [CompareMode::Fss, CompareMode::Tree] {
+            let mut results = Vec::new();
+            for merge in [true, false] {
+                let cfg =
+                    RunConfig { seed: Some(seed), compare: Some(compare), merge_rounds: merge, ..RunConfig::default() };
+                let mut sink = VecSink::default();
+                let run = run_mpc(&program, 2, &cfg, &mut sink);
+                if let (Ok(report), true) = (&run, merge) {
+                    let predicted = estimate(&program, 2, &cfg).expect("the model");
+                    assert_eq!(predicted.total.rounds, report.rounds, "seed {seed} ({compare:?}):\n{src}");
+                    assert_eq!(predicted.total.dealer_bytes, report.dealer_bytes, "seed {seed}");
+                }
+                results.push(run.map(|r| (r.rounds, numbers(&sink.events))).map_err(|e| e.to_string()));
+            }
+            match (&results[0], &results[1], &plain) {
+                (Ok((merged, a)), Ok((unmerged, b)), Ok(p)) => {
+                    assert!(merged <= unmerged, "seed {seed}: {merged} rounds merged, {unmerged} not");
+                    for got in [a, b] {
+                        assert_eq!(got.len(), p.len(), "seed {seed}:\n{src}");
+                        for (x, y) in got.iter().zip(p) {
+                            assert!((x - y).abs() <= 0.05 + 0.02 * y.abs(), "seed {seed}: {x} vs {y}\n{src}");
+                        }
+                    }
+                }
+                // A run that fails (e.g. a value out of the fixed-point range) fails either way.
+                (a, b, _) => assert_eq!(a.is_ok(), b.is_ok(), "seed {seed}: {a:?} / {b:?}\n{src}"),
+            }
+        }
+    }
+    eprintln!("{accepted} of 600 random programs accepted, {with_waves} with a wave");
+    assert!(accepted >= 60, "only {accepted} of 600 random programs were accepted");
+    assert!(with_waves >= 10, "only {with_waves} random programs had a wave");
+}
