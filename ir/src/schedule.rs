@@ -11,7 +11,8 @@
 //! members of a wave side by side and sends their messages of the same round together, so a wave
 //! costs the rounds of its longest member instead of the sum.
 //!
-//! Mergeable: a private value whose operands are all public or private (no value local to one
+//! Mergeable: a `share` of a party's value (the shapes the other parties need travel in one
+//! message for the whole wave), or a private value whose operands are all public or private (no value local to one
 //! party, which the executor would share first with a one-sided message) and whose op is not a
 //! max-pool or its gradient (those keep state between the forward and backward ops). Which ops
 //! communicate is decided conservatively: an op listed as communicating that turns out free just
@@ -77,7 +78,9 @@ fn kind(program: &Program, stmt: &Stmt) -> Kind {
         return Kind::Free;
     }
     match &def.op {
-        Op::Share { .. } | Op::Load { .. } => Kind::Solo,
+        // Shares of one wave send the shapes the program does not know in one message.
+        Op::Share { .. } => Kind::Merge,
+        Op::Load { .. } => Kind::Solo,
         Op::Pool2d { op: PoolOp::Max, .. } | Op::Pool2dGrad { op: PoolOp::Max, .. } => Kind::Solo,
         op if !may_communicate(op) => Kind::Free,
         op => {

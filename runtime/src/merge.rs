@@ -395,10 +395,7 @@ struct Wait {
 
 /// One round for every waiting call: their messages to each peer concatenated in call order, the
 /// replies split by the lengths this party sent. One call alone passes through unchanged.
-fn exchange(
-    comm: &mut dyn Comm,
-    mut waits: Vec<Wait>,
-) -> Result<Vec<(usize, Exchanged)>, MpcError> {
+fn exchange(comm: &mut dyn Comm, mut waits: Vec<Wait>) -> Result<Vec<(usize, Exchanged)>, MpcError> {
     let (me, n) = (comm.party(), comm.n_parties());
     if waits.len() == 1 {
         let Some(w) = waits.pop() else { return Ok(Vec::new()) };

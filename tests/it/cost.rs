@@ -278,9 +278,11 @@ fn cost_schedule_folds_the_training_loop() {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     // The heading's total is the report's, and the 50 epochs fold into one repeated block.
-    // Lines 16 and 17 (the gradients of w and b) run side by side: 18 rounds per epoch, not 20.
-    assert!(stdout.contains("  915 rounds; sent"), "{stdout}");
-    assert!(stdout.contains("schedule: 915 rounds in the order they happen"), "{stdout}");
+    // Lines 16 and 17 (the gradients of w and b) run side by side: 18 rounds per epoch, not 20;
+    // the two inputs' shapes travel in one round.
+    assert!(stdout.contains("  914 rounds; sent"), "{stdout}");
+    assert!(stdout.contains("schedule: 914 rounds in the order they happen"), "{stdout}");
+    assert!(stdout.contains("(side by side with :23)"), "{stdout}");
     assert!(stdout.contains("49 × { (18 rounds each)"), "{stdout}");
     assert!(stdout.contains("programs/svm.mpc:16"), "{stdout}");
     assert!(stdout.contains("(side by side with :17)"), "{stdout}");

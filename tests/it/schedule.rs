@@ -36,9 +36,9 @@ fn independent_products_share_a_wave_and_chains_do_not() {
         &[],
     );
     let w = waves(&p);
-    // `a*b`, `b*b` and the `a*b` of `t` are independent: one wave; `(a*b)*a` waits for it.
-    assert_eq!(w.len(), 1, "{w:?}");
-    assert_eq!(w[0], vec!["mul", "mul", "mul"], "{w:?}");
+    // The two inputs are shared in one wave; `a*b`, `b*b` and the `a*b` of `t` are independent:
+    // one wave; `(a*b)*a` waits for it.
+    assert_eq!(w, vec![vec!["share", "share"], vec!["mul", "mul", "mul"]], "{w:?}");
 }
 
 /// Every statement exactly once, and each after everything it depends on.

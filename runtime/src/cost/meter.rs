@@ -100,9 +100,20 @@ impl Meter {
     /// `values::local_shape` when the program does not know the shape: the owner sends the rank
     /// and the dimensions to every peer in one round.
     pub fn shape_message(&mut self, owner: usize, rank: usize) {
+        self.shape_messages(&[(owner, rank)]);
+    }
+
+    /// `values::local_shapes` of values `(owner, rank)` whose shapes the program does not know:
+    /// one round in which each owner sends every peer the rank and dimensions of each.
+    pub fn shape_messages(&mut self, values: &[(usize, usize)]) {
+        if values.is_empty() {
+            return;
+        }
         self.cost.rounds += 1;
-        if let Some(b) = self.cost.bytes_sent.get_mut(owner) {
-            *b += 8 * (1 + rank as u64) * (self.n as u64).saturating_sub(1);
+        for &(owner, rank) in values {
+            if let Some(b) = self.cost.bytes_sent.get_mut(owner) {
+                *b += 8 * (1 + rank as u64) * (self.n as u64).saturating_sub(1);
+            }
         }
     }
 

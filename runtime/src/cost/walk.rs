@@ -14,7 +14,7 @@ use super::meter::{Cost, Meter};
 use super::ops::{private_op, Md, Operands, Pools, Sh};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval;
-use crate::exec::mpc::wave::{mergeable, MergeOperand};
+use crate::exec::mpc::wave::{local_shares, mergeable, MergeOperand};
 use crate::exec::walk::{self, Walk};
 use crate::exec::RunConfig;
 use crate::io;
@@ -140,8 +140,9 @@ impl Walk for Model<'_> {
     /// private are walked alone first; the others cost the rounds of the longest and the sum of
     /// the bytes, counted on the first merged member's span.
     fn eval_wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
+        let ids = self.share_wave(ids)?;
         let mut merged = Vec::with_capacity(ids.len());
-        for &id in ids {
+        for &id in &ids {
             let def = self.program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
             let values = &self.values;
             let operand = |o: ValueId| match values.get(o.index()) {
@@ -170,11 +171,9 @@ impl Walk for Model<'_> {
             wave.add(&Cost { rounds: 0, ..cost });
             wave.rounds = rounds;
         }
-        let first = merged.first().map(|(_, d)| d.span).unwrap_or_default();
-        let others: Vec<Span> = merged.iter().skip(1).map(|(_, d)| d.span).collect();
-        if !self.side_by_side.iter().any(|(f, o)| *f == first && *o == others) {
-            self.side_by_side.push((first, others));
-        }
+        let spans: Vec<Span> = merged.iter().map(|(_, d)| d.span).collect();
+        let first = spans.first().copied().unwrap_or_default();
+        self.note_side_by_side(&spans);
         self.meter.cost = wave;
         self.record(first);
         Ok(())
@@ -261,6 +260,64 @@ impl<'a> Model<'a> {
     pub fn run(&mut self) -> Result<(), RunError> {
         let body = &self.program.body;
         walk::block(self, body).map(|_| ())
+    }
+
+    /// As the executor's `share_wave`: two or more shares of local values agree the shapes the
+    /// program does not know in one round; returns the other members.
+    fn share_wave(&mut self, ids: &[ValueId]) -> Result<Vec<ValueId>, RunError> {
+        let values = &self.values;
+        let owner_of = |v: ValueId| match values.get(v.index()) {
+            Some(Some(MVal::Local { owner, .. })) => Some(*owner),
+            _ => None,
+        };
+        let shares = local_shares(self.program, ids, &owner_of);
+        if shares.len() < 2 {
+            return Ok(ids.to_vec());
+        }
+        let f = self.meter.f;
+        let mut messages = Vec::new();
+        let mut made = Vec::with_capacity(shares.len());
+        for &(id, owner) in &shares {
+            let def = self.program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
+            let Op::Share { value, .. } = &def.op else { continue };
+            let MVal::Local { t, .. } = self.val(*value)?.clone() else { continue };
+            match self.shape_info(*value).as_known() {
+                Some(k) if k.as_slice() != t.shape() => {
+                    let msg = format!(
+                        "the value has shape {}, the program expects {}",
+                        crate::error::dims_text(t.shape()),
+                        crate::error::dims_text(&k)
+                    );
+                    return Err(RunError::new(ErrorKind::ShapeMismatch, msg).with_span(def.span));
+                }
+                Some(_) => {}
+                None => messages.push((owner, t.ndim())),
+            }
+            made.push((id, t));
+        }
+        self.meter.shape_messages(&messages);
+        for (id, t) in made {
+            let ident = self.fresh();
+            let sh = Sh { dims: t.shape().to_vec(), scale: f };
+            let plain = self.plain.then_some(t);
+            if let Some(slot) = self.values.get_mut(id.index()) {
+                *slot = Some(MVal::Private { sh, ident, plain });
+            }
+        }
+        let spans: Vec<Span> = shares.iter().filter_map(|(id, _)| self.program.value(*id)).map(|d| d.span).collect();
+        let first = spans.first().copied().unwrap_or_default();
+        self.note_side_by_side(&spans);
+        self.record(first);
+        Ok(ids.iter().filter(|id| !shares.iter().any(|(s, _)| s == *id)).copied().collect())
+    }
+
+    /// Notes that the ops at `spans` ran side by side (counted on the first), once per wave.
+    fn note_side_by_side(&mut self, spans: &[Span]) {
+        if let Some((first, others)) = spans.split_first() {
+            if !self.side_by_side.iter().any(|(f, o)| f == first && o.as_slice() == others) {
+                self.side_by_side.push((*first, others.to_vec()));
+            }
+        }
     }
 
     fn need(&self, why: String) -> RunError {

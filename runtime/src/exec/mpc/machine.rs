@@ -273,7 +273,7 @@ impl<'a> Machine<'a> {
         }
     }
 
-    fn shape_info(&self, id: ValueId) -> mpcc_ir::Shape {
+    pub(super) fn shape_info(&self, id: ValueId) -> mpcc_ir::Shape {
         self.program.value(id).map_or(mpcc_ir::Shape::Unknown, |d| d.info.shape.clone())
     }
 

@@ -118,58 +118,111 @@ pub fn local_shape(
     data: Option<&Tensor>,
     known: &Shape,
 ) -> Result<Vec<usize>, RunError> {
-    let me = party.id();
-    if let Some(dims) = known.as_known() {
-        if let Some(t) = data {
-            if t.shape() != dims.as_slice() {
-                return Err(RunError::new(
-                    ErrorKind::ShapeMismatch,
-                    format!("the value has shape {}, the program expects {}", dims_text(t.shape()), dims_text(&dims)),
-                ));
-            }
-        }
-        return Ok(dims);
-    }
-    let n = party.n_parties();
-    if me == owner {
-        let t =
-            data.ok_or_else(|| RunError::new(ErrorKind::Internal, "the owner of a local value does not hold it"))?;
-        let mut words = vec![t.ndim() as u64];
-        words.extend(t.shape().iter().map(|&d| d as u64));
-        let bytes = crate::wire::encode_u64s(&words);
-        let out = (0..n).map(|p| (p != me).then(|| bytes.clone())).collect();
-        party.comm().exchange(out, &vec![false; n]).map_err(|e| mpc_err(e.into()))?;
-        return Ok(t.shape().to_vec());
-    }
+    let mut shapes = local_shapes(party, &[(owner, data, known)])?;
+    shapes.pop().ok_or_else(|| RunError::new(ErrorKind::Internal, "no shape"))
+}
+
+/// The shapes of several local values, as [`local_shape`] each, with every message in one round:
+/// each owner sends every peer `[rank, dims…]` of each of its values the program does not know
+/// the shape of, in order. No round when the program knows every shape.
+pub fn local_shapes(
+    party: &mut Party,
+    items: &[(usize, Option<&Tensor>, &Shape)],
+) -> Result<Vec<Vec<usize>>, RunError> {
+    let (me, n) = (party.id(), party.n_parties());
+    let mut out: Vec<Option<Vec<usize>>> = Vec::with_capacity(items.len());
+    let mut mine: Vec<u64> = Vec::new();
     let mut expect = vec![false; n];
-    if let Some(slot) = expect.get_mut(owner) {
-        *slot = true;
+    let mut pending = 0;
+    for &(owner, data, known) in items {
+        if let Some(dims) = known.as_known() {
+            if let Some(t) = data {
+                if t.shape() != dims.as_slice() {
+                    return Err(RunError::new(
+                        ErrorKind::ShapeMismatch,
+                        format!(
+                            "the value has shape {}, the program expects {}",
+                            dims_text(t.shape()),
+                            dims_text(&dims)
+                        ),
+                    ));
+                }
+            }
+            out.push(Some(dims));
+            continue;
+        }
+        if owner == me {
+            let t =
+                data.ok_or_else(|| RunError::new(ErrorKind::Internal, "the owner of a local value does not hold it"))?;
+            mine.push(t.ndim() as u64);
+            mine.extend(t.shape().iter().map(|&d| d as u64));
+            out.push(Some(t.shape().to_vec()));
+        } else {
+            if let Some(slot) = expect.get_mut(owner) {
+                *slot = true;
+            }
+            pending += 1;
+            out.push(None);
+        }
     }
-    // A rank and at most 1023 dimensions.
-    party.comm().expect_at_most(8 * 1024);
-    let got = party.comm().exchange(vec![None; n], &expect).map_err(|e| mpc_err(e.into()))?;
-    let msg = got
-        .into_iter()
-        .nth(owner)
-        .flatten()
-        .ok_or_else(|| RunError::new(ErrorKind::Internal, format!("party {owner} sent no shape")))?;
-    let words = decode_u64s(&msg, msg.len() / 8)
-        .map_err(|e| RunError::new(ErrorKind::Internal, format!("a malformed shape from party {owner}: {e}")))?;
-    match words.split_first() {
-        Some((&rank, dims)) if rank as usize == dims.len() => Ok(dims.iter().map(|&d| d as usize).collect()),
-        _ => Err(RunError::new(ErrorKind::Internal, format!("a malformed shape from party {owner}"))),
+    if out.len() == items.len() && pending == 0 && mine.is_empty() {
+        return Ok(out.into_iter().flatten().collect());
     }
+    let bytes = (!mine.is_empty()).then(|| crate::wire::encode_u64s(&mine));
+    let send = (0..n).map(|p| if p != me { bytes.clone() } else { None }).collect();
+    if pending > 0 {
+        // A rank and at most 1023 dimensions per value.
+        party.comm().expect_at_most(8 * 1024 * pending);
+    }
+    let got = party.comm().exchange(send, &expect).map_err(|e| mpc_err(e.into()))?;
+    let mut words: Vec<std::collections::VecDeque<u64>> = Vec::with_capacity(n);
+    for (p, msg) in got.into_iter().enumerate() {
+        let w = match msg {
+            Some(m) => decode_u64s(&m, m.len() / 8)
+                .map_err(|e| RunError::new(ErrorKind::Internal, format!("a malformed shape from party {p}: {e}")))?,
+            None => Vec::new(),
+        };
+        words.push(w.into());
+    }
+    let malformed = |p: usize| RunError::new(ErrorKind::Internal, format!("a malformed shape from party {p}"));
+    let mut shapes = Vec::with_capacity(items.len());
+    for (slot, &(owner, ..)) in out.into_iter().zip(items) {
+        if let Some(dims) = slot {
+            shapes.push(dims);
+            continue;
+        }
+        let queue = words.get_mut(owner).ok_or_else(|| malformed(owner))?;
+        let rank = queue.pop_front().ok_or_else(|| malformed(owner))? as usize;
+        if rank > queue.len() {
+            return Err(malformed(owner));
+        }
+        shapes.push(queue.drain(..rank).map(|d| d as usize).collect());
+    }
+    if words.iter().any(|q| !q.is_empty()) {
+        return Err(RunError::new(ErrorKind::Internal, "a shape message longer than its values"));
+    }
+    Ok(shapes)
 }
 
 /// Party `owner` secret-shares its local value (encoded at the run's precision).
 pub fn share_local(party: &mut Party, owner: usize, data: Option<&Tensor>, known: &Shape) -> Result<Shared, RunError> {
     let shape = local_shape(party, owner, data, known)?;
+    share_local_as(party, owner, data, &shape)
+}
+
+/// As [`share_local`], with the shape already agreed (`local_shapes`): no communication.
+pub fn share_local_as(
+    party: &mut Party,
+    owner: usize,
+    data: Option<&Tensor>,
+    shape: &[usize],
+) -> Result<Shared, RunError> {
     let f = party.fixed.frac_bits;
     let encoded = match data {
         Some(t) if party.id() == owner => Some(encode(t, f)?.data),
         _ => None,
     };
-    crate::share::share_from(party, owner, encoded.as_ref(), &shape, f).map_err(mpc_err)
+    crate::share::share_from(party, owner, encoded.as_ref(), shape, f).map_err(mpc_err)
 }
 
 #[cfg(test)]

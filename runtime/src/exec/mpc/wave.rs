@@ -8,10 +8,11 @@
 
 use super::machine::Machine;
 use super::ops::{private_op, Counters, PoolOneHots};
-use super::values::{mpc_err, Opd, Val};
+use super::values::{local_shapes, mpc_err, share_local_as, Opd, Val};
 use crate::error::{ErrorKind, RunError};
 use crate::merge::{side_by_side, Task};
 use crate::party::Party;
+use crate::plain::Tensor;
 use crate::share::Shared;
 use mpcc_ir::{Op, ValueId};
 use std::sync::Arc;
@@ -45,12 +46,63 @@ pub(crate) enum MergeOperand {
 
 type Outcome = (Result<Shared, RunError>, Counters);
 
+/// The wave's members that share a value local to their source party: `(value, owner)`.
+pub(crate) fn local_shares(
+    program: &mpcc_ir::Program,
+    ids: &[ValueId],
+    owner_of: &dyn Fn(ValueId) -> Option<usize>,
+) -> Vec<(ValueId, usize)> {
+    ids.iter()
+        .filter_map(|&id| match program.value(id).map(|d| &d.op) {
+            Some(Op::Share { src, value }) => owner_of(*value).filter(|&o| o == src.index()).map(|o| (id, o)),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Machine<'_> {
+    /// Shares the wave's local values when there are at least two, agreeing every shape the
+    /// program does not know in one round (`values::local_shapes`); returns the other members.
+    fn share_wave(&mut self, ids: &[ValueId]) -> Result<Vec<ValueId>, RunError> {
+        let program = self.program;
+        let values = &self.values;
+        let owner_of = |v: ValueId| match values.get(v.index()) {
+            Some(Some(Val::Local { owner, .. })) => Some(*owner),
+            _ => None,
+        };
+        let shares = local_shares(program, ids, &owner_of);
+        if shares.len() < 2 {
+            return Ok(ids.to_vec());
+        }
+        let first_span = shares.first().and_then(|(id, _)| program.value(*id)).map(|d| d.span).unwrap_or_default();
+        let before = self.counts();
+        let mut items: Vec<(usize, Option<Tensor>, mpcc_ir::Shape)> = Vec::with_capacity(shares.len());
+        for &(id, owner) in &shares {
+            let Some(Op::Share { value, .. }) = program.value(id).map(|d| &d.op) else { continue };
+            let data = match self.get(*value)? {
+                Val::Local { data, .. } => data.clone(),
+                _ => None,
+            };
+            items.push((owner, data, self.shape_info(*value)));
+        }
+        let refs: Vec<(usize, Option<&Tensor>, &mpcc_ir::Shape)> =
+            items.iter().map(|(o, d, k)| (*o, d.as_ref(), k)).collect();
+        let shapes = local_shapes(self.party, &refs).map_err(|e| e.with_span(first_span))?;
+        for ((&(id, owner), (_, data, _)), shape) in shares.iter().zip(&items).zip(&shapes) {
+            let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
+            let s = share_local_as(self.party, owner, data.as_ref(), shape).map_err(|e| e.with_span(def.span))?;
+            self.store(id, def, Val::Private(s));
+        }
+        self.count_since(first_span, before);
+        Ok(ids.iter().filter(|id| !shares.iter().any(|(s, _)| s == *id)).copied().collect())
+    }
+
     /// Computes a wave's values (see the module doc).
     pub(super) fn wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
         let program = self.program;
+        let ids = self.share_wave(ids)?;
         let mut merged = Vec::with_capacity(ids.len());
-        for &id in ids {
+        for &id in &ids {
             let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
             let values = &self.values;
             let operand = |o: ValueId| match values.get(o.index()) {
