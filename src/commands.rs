@@ -105,7 +105,17 @@ pub fn compile(path: &Path, emit: Emit, spans: bool, after: Option<&str>, set: &
     match compile_file_until(path, set, format, after) {
         Ok((_, compiled)) => {
             if let Some(program) = &compiled.program {
-                print!("{}", mpcc_ir::print_program(program, spans));
+                if emit == Emit::Schedule {
+                    match Source::read(path) {
+                        Ok(source) => print!("{}", crate::schedule::render_plan(program, &source)),
+                        Err(m) => {
+                            eprintln!("error: {m}");
+                            return FAIL;
+                        }
+                    }
+                } else {
+                    print!("{}", mpcc_ir::print_program(program, spans));
+                }
             }
             OK
         }

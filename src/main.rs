@@ -48,7 +48,10 @@ enum Command {
     Compile {
         file: PathBuf,
         /// `ast`: the syntax tree; `ir`: the checked IR after every pass (the oblivious rewrite of
-        /// secret `if`s, then `grad`), or after the one `--after` names.
+        /// secret `if`s, then `grad`), or after the one `--after` names; `schedule`: the
+        /// round-merging plan, each block's private ops that communicate in the order a secure
+        /// run takes them, independent ones grouped in waves that share rounds (`mpcc cost
+        /// --schedule` adds the rounds, which depend on the inputs' shapes).
         #[arg(long, value_enum, default_value_t = Emit::Ir)]
         emit: Emit,
         /// Print each IR line's source byte range.
@@ -359,6 +362,7 @@ enum MessageFormat {
 enum Emit {
     Ast,
     Ir,
+    Schedule,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

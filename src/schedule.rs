@@ -131,6 +131,65 @@ pub fn render(report: &CostReport, source: &Source) -> String {
     out
 }
 
+/// `mpcc compile --emit schedule`: each block's private ops that communicate, in the plan's
+/// order, a wave (ops that share rounds) on one line with its members joined by `|`.
+pub fn render_plan(program: &mpcc_ir::Program, source: &Source) -> String {
+    use mpcc_ir::schedule::{communicates, plans, Item};
+    let op_text = |i: usize, block: &mpcc_ir::Block| -> Option<String> {
+        let mpcc_ir::Stmt::Eval(id) = block.0.get(i)? else { return None };
+        let def = program.value(*id)?;
+        let (line, _) = source.line_col(def.span.start as usize);
+        Some(format!("{id} {} (line {line})", def.op.name()))
+    };
+    let mut out = String::from(
+        "round-merging plan: private ops that communicate, in run order; a wave's ops share their rounds\n",
+    );
+    for (n, (block, items)) in plans(program).into_iter().enumerate() {
+        let mut lines = Vec::new();
+        for item in &items {
+            match item {
+                Item::Stmt(i) => match block.0.get(*i) {
+                    Some(mpcc_ir::Stmt::For { span, .. } | mpcc_ir::Stmt::While { span, .. }) => {
+                        lines
+                            .push(format!("  loop (line {}): its block below", source.line_col(span.start as usize).0));
+                    }
+                    Some(mpcc_ir::Stmt::If { span, .. }) => {
+                        lines.push(format!("  if (line {}): its blocks below", source.line_col(span.start as usize).0));
+                    }
+                    Some(s) if communicates(program, s) => lines.extend(op_text(*i, block).map(|t| format!("  {t}"))),
+                    _ => {}
+                },
+                Item::Wave(members) => {
+                    let parts: Vec<String> = members.iter().filter_map(|i| op_text(*i, block)).collect();
+                    lines.push(format!("  wave: {}", parts.join(" | ")));
+                }
+            }
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        let heading = match block.0.first().and_then(|s| stmt_line(program, s, source)) {
+            Some(line) if n > 0 => format!("block from line {line}:\n"),
+            _ if n > 0 => "block:\n".to_string(),
+            _ => "top level:\n".to_string(),
+        };
+        out.push_str(&heading);
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The source line of a statement that evaluates a value.
+fn stmt_line(program: &mpcc_ir::Program, stmt: &mpcc_ir::Stmt, source: &Source) -> Option<usize> {
+    match stmt {
+        mpcc_ir::Stmt::Eval(id) => program.value(*id).map(|d| source.line_col(d.span.start as usize).0),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

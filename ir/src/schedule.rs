@@ -95,6 +95,12 @@ fn kind(program: &Program, stmt: &Stmt) -> Kind {
     }
 }
 
+/// Whether `stmt` is a private op that may communicate (in a wave or alone).
+pub fn communicates(program: &Program, stmt: &Stmt) -> bool {
+    matches!(kind(program, stmt), Kind::Merge | Kind::Solo)
+        || matches!(stmt, Stmt::Eval(id) if program.value(*id).is_some_and(|d| matches!(d.op, Op::Reveal(_))))
+}
+
 /// The plan of `block`: every statement index exactly once, segments reordered by level with
 /// waves of mergeable ops. A block without two independent mergeable ops keeps its order.
 pub fn plan(program: &Program, block: &Block) -> Vec<Item> {

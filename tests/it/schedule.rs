@@ -153,3 +153,19 @@ fn random_programs_compute_the_same_merged_and_unmerged_and_the_model_stays_exac
     assert!(accepted >= 60, "only {accepted} of 600 random programs were accepted");
     assert!(with_waves >= 10, "only {with_waves} random programs had a wave");
 }
+
+#[test]
+fn compile_emit_schedule_shows_the_waves_with_their_lines() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mpcc"))
+        .args(["compile", "programs/svm.mpc", "--emit", "schedule"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("mpcc runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // The two inputs are shared together; in the loop, the gradients of w (line 16) and b
+    // (line 17) run side by side.
+    assert!(stdout.contains("wave: %1 share (line 22) | %3 share (line 23)"), "{stdout}");
+    assert!(stdout.contains("loop (line 13): its block below"), "{stdout}");
+    assert!(stdout.contains("wave: %32 matmul (line 16) | %37 mean (line 17)"), "{stdout}");
+}
