@@ -13,6 +13,7 @@
 //! This crate does no IO and knows nothing of the surface syntax.
 
 mod fingerprint;
+pub mod fold;
 mod op;
 mod print;
 pub mod schedule;

@@ -169,3 +169,33 @@ fn compile_emit_schedule_shows_the_waves_with_their_lines() {
     assert!(stdout.contains("loop (line 13): its block below"), "{stdout}");
     assert!(stdout.contains("wave: %32 matmul (line 16) | %37 mean (line 17)"), "{stdout}");
 }
+
+#[test]
+fn a_product_scaled_by_a_power_of_two_or_divided_truncates_once_with_the_same_values() {
+    let src = "parties A, B;\nlet y = private(src=A, [-1.0, 1.5, -1.0, 1.0, 3.25, -1.0]);\n\
+               let c = private(src=B, [1.0, 0.0, -1.0, 1.0, -1.0, 0.5]);\n\
+               let g = -y * (1 - c) * 0.25;\nlet h = (y * c) / 3;\nlet m = (y @ c) * 0.5;\nprint(reveal(g), reveal(h), reveal(m));\n";
+    let program = compile_clean(src, &[]);
+    let folded = mpcc_ir::fold::deferred_truncations(&program);
+    assert_eq!(folded.iter().filter(|f| **f).count(), 3, "the three products keep their raw scale");
+    let mut sink = VecSink::default();
+    run_plain(&program, &RunConfig::default(), &mut sink).expect("plaintext");
+    let want = numbers(&sink.events);
+    for (n, compare) in [(2, CompareMode::Fss), (2, CompareMode::Tree), (3, CompareMode::Tree)] {
+        let mut rounds = Vec::new();
+        for merge in [true, false] {
+            let cfg = RunConfig { seed: Some(5), compare: Some(compare), merge_rounds: merge, ..RunConfig::default() };
+            let mut sink = VecSink::default();
+            let report = run_mpc(&program, n, &cfg, &mut sink).expect("the run");
+            let got = numbers(&sink.events);
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-3, "{n} parties, merge {merge}: {got:?} against {want:?}");
+            }
+            assert_eq!(estimate(&program, n, &cfg).expect("the model").total.rounds, report.rounds);
+            rounds.push(report.rounds);
+        }
+        // Each fold saves a truncation round: g's and m's run side by side, h's first round too.
+        assert!(rounds[0] < rounds[1], "{n} parties: {rounds:?}");
+    }
+}

@@ -108,6 +108,28 @@ fn bcast(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize), RunError> {
     Ok((dims, n))
 }
 
+/// `exec::mpc::ops::raw_product`: a product of two private operands without its truncation;
+/// `None` when the op is not such a product.
+pub fn raw_product(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>) -> Option<Result<Sh, RunError>> {
+    let get = opd.get;
+    let (a, b) = match op {
+        Op::Binary(BinaryOp::Mul, a, b) | Op::MatMul(a, b) => (get(*a).ok()?, get(*b).ok()?),
+        _ => return None,
+    };
+    let (Md::S(x), Md::S(y)) = (a, b) else { return None };
+    Some((|| {
+        if let Op::MatMul(..) = op {
+            let (z, ..) = crate::ring::matmul_shape(&x.dims, &y.dims).map_err(|e| RunError::shape(e.to_string()))?;
+            let req = crate::dealer::Request::MatTriple { a: x.dims.clone(), b: y.dims.clone() };
+            m.open_masked(&req, x.len() + y.len())?;
+            return Ok(Sh { dims: z, scale: x.scale + y.scale });
+        }
+        let (dims, n) = bcast(&x.dims, &y.dims)?;
+        m.mul_raw(n)?;
+        Ok(Sh { dims, scale: x.scale + y.scale })
+    })())
+}
+
 /// Counts a private op; returns the result's shape and scale.
 pub fn private_op(m: &mut Meter, pools: &mut Pools, op: &Op, opd: &Operands<'_, '_>) -> Result<Sh, RunError> {
     let get = opd.get;
@@ -339,6 +361,13 @@ fn mul(m: &mut Meter, a: Md, b: Md) -> Result<Sh, RunError> {
     let (dims, n) = bcast(&a.dims(), &b.dims())?;
     let scale = match (a, b) {
         (Md::S(x), Md::S(y)) => m.mul(n, x.scale, y.scale)?,
+        // A raw product (`mpcc_ir::fold`) times 2^-k: one truncation by all the bits.
+        (Md::S(x), Md::P(p)) | (Md::P(p), Md::S(x)) if x.scale > m.f => {
+            let k = crate::exec::mpc::mixed::pow2_exponent(p)
+                .ok_or_else(|| internal("a raw product times a non-power of two"))?;
+            m.truncate(x.len(), x.scale - m.f + k)?;
+            m.f
+        }
         (Md::S(x), Md::P(p)) | (Md::P(p), Md::S(x)) => m.mul_public(n, x.scale, factor_scale(p, m.f))?,
         _ => return Err(internal("a private operation without a private operand")),
     };
@@ -360,7 +389,9 @@ fn div(m: &mut Meter, a: Md, b: Md) -> Result<Sh, RunError> {
         (Md::S(x), Md::P(p)) if p.len() == 1 => {
             let d = p.iter().next().copied().unwrap_or(f64::NAN);
             let (dims, n) = bcast(&x.dims, p.shape())?;
-            let scale = div_public(m, n, x.scale, d)?;
+            // A raw product (`mpcc_ir::fold`): divided by d·2^(extra bits) at the run's scale.
+            let (scale, d) = if x.scale > f { (f, d * 2f64.powi((x.scale - f) as i32)) } else { (x.scale, d) };
+            let scale = div_public(m, n, scale, d)?;
             Ok(Sh { dims, scale })
         }
         (Md::S(x), Md::P(p)) => {

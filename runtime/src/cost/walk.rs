@@ -11,7 +11,7 @@
 //! every private value's plaintext alongside (from the data files read in full).
 
 use super::meter::{Cost, Meter};
-use super::ops::{private_op, Md, Operands, Pools, Sh};
+use super::ops::{private_op, raw_product, Md, Operands, Pools, Sh};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval;
 use crate::exec::mpc::wave::{local_shares, mergeable, MergeOperand};
@@ -59,6 +59,8 @@ pub struct Model<'a> {
     pub needs: RefCell<Option<String>>,
     /// The round-merging plan of each block walked so far.
     plans: crate::exec::walk::Plans,
+    /// Per value: its truncation is merged into its one consumer (`mpcc_ir::fold`).
+    deferred: Vec<bool>,
 }
 
 fn internal(msg: impl Into<String>) -> RunError {
@@ -253,6 +255,7 @@ impl<'a> Model<'a> {
             side_by_side: Vec::new(),
             needs: RefCell::new(None),
             plans: Default::default(),
+            deferred: if cfg.merge_rounds { mpcc_ir::fold::deferred_truncations(program) } else { Vec::new() },
         }
     }
 
@@ -543,7 +546,15 @@ impl<'a> Model<'a> {
                     _ => None,
                 }
             };
-            private_op(&mut self.meter, &mut self.pools, &def.op, &Operands { get: &get, ident: &ident })?
+            let opd = Operands { get: &get, ident: &ident };
+            let raw = match self.deferred.get(id.index()) {
+                Some(true) => raw_product(&mut self.meter, &def.op, &opd),
+                _ => None,
+            };
+            match raw {
+                Some(sh) => sh?,
+                None => private_op(&mut self.meter, &mut self.pools, &def.op, &opd)?,
+            }
         };
         // Shares made without communication are a function of the operands' shares.
         let ident = if self.meter.cost == before { self.derived_ident(id, &ops, &shared) } else { self.fresh() };

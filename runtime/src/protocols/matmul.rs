@@ -17,6 +17,12 @@ use crate::share::{Public, Shared};
 /// Cost: 1 round (plus 1 of truncation); each party sends (N-1)·8·(|x| + |y|) bytes, and the
 /// truncation (N-1)·8·|z|; the dealer sends party 0 8·|z| bytes (plus 16·|z| for truncation).
 pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
+    let z = matmul_raw(party, x, y)?;
+    rescale(party, z, x.scale.max(y.scale))
+}
+
+/// The Beaver matrix product without truncation: scale `sx + sy`, 1 round.
+pub fn matmul_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
     let (out_shape, ..) = ring::matmul_shape(x.shape(), y.shape())?;
     let req = Request::MatTriple { a: x.shape().to_vec(), b: y.shape().to_vec() };
     // The dealer computes C while the parties open E and F.
@@ -34,7 +40,7 @@ pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcEr
     } else {
         z = ring::add(&ring::add(&z, &af)?, &from_vec("matmul", &out_shape, c)?)?;
     }
-    rescale(party, Shared { data: z, scale: x.scale + y.scale }, x.scale.max(y.scale))
+    Ok(Shared { data: z, scale: x.scale + y.scale })
 }
 
 /// The opened half of a bilinear Beaver protocol (a matrix product, a convolution): `E = x - A`

@@ -9,7 +9,7 @@
 //! data folder), so a simulated run's console looks like the plaintext engine's.
 
 use super::audit::AuditLog;
-use super::ops::{private_op, Counters, PoolOneHots};
+use super::ops::{private_op, raw_product, Counters, PoolOneHots};
 use super::values::{local_shape, mpc_err, share_local, Opd, Val};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval::{self, non_finite};
@@ -59,6 +59,8 @@ pub struct Machine<'a> {
     pub plans: crate::exec::walk::Plans,
     /// The threads that run a wave's ops side by side.
     pub merge_pool: crate::merge::Pool,
+    /// Per value: its truncation is merged into its one consumer (`mpcc_ir::fold`).
+    pub deferred: Vec<bool>,
 }
 
 /// What one source span cost one party: rounds, bytes sent, dealer bytes received.
@@ -186,6 +188,7 @@ impl<'a> Machine<'a> {
             by_span: Default::default(),
             plans: Default::default(),
             merge_pool: Default::default(),
+            deferred: if cfg.merge_rounds { mpcc_ir::fold::deferred_truncations(program) } else { Vec::new() },
         }
     }
 
@@ -458,7 +461,14 @@ impl<'a> Machine<'a> {
                         _ => Err(internal(format!("operand {o} is not available"))),
                     }
                 };
-                let s = private_op(self.party, &def.op, &get, &mut self.counters, &mut self.pools)?;
+                let raw = match self.deferred.get(id.index()) {
+                    Some(true) => raw_product(self.party, &def.op, &get, &mut self.counters),
+                    _ => None,
+                };
+                let s = match raw {
+                    Some(s) => s?,
+                    None => private_op(self.party, &def.op, &get, &mut self.counters, &mut self.pools)?,
+                };
                 Ok(Val::Private(s))
             }
         }

@@ -46,11 +46,27 @@ pub fn mul(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
     let f = party.fixed.frac_bits;
     match (a, b) {
         (Opd::S(x), Opd::S(y)) => mul::mul(party, x, y).map_err(mpc_err),
+        // A raw product (`mpcc_ir::fold`) times 2^-k: one truncation by all the bits.
+        (Opd::S(x), Opd::P(p)) | (Opd::P(p), Opd::S(x)) if x.scale > f => {
+            let k = pow2_exponent(p)
+                .ok_or_else(|| RunError::new(ErrorKind::Internal, "a raw product times a non-power of two"))?;
+            // The words are x·2^-k at the run's scale (the truncation's label would say f - k).
+            let mut t = trunc::truncate(party, x, x.scale - f + k).map_err(mpc_err)?;
+            t.scale = f;
+            Ok(t)
+        }
         (Opd::S(x), Opd::P(p)) | (Opd::P(p), Opd::S(x)) => {
             mul::mul_public(party, x, &encode_factor(p, f)?).map_err(mpc_err)
         }
         _ => Err(no_private()),
     }
+}
+
+/// `k` when the public scalar `p` is `2^-k` for an integer `k ≥ 1`.
+pub fn pow2_exponent(p: &Tensor) -> Option<u32> {
+    let v = (p.len() == 1).then(|| p.iter().next().copied()).flatten()?;
+    let k = -v.log2();
+    (v > 0.0 && (1.0..=40.0).contains(&k) && k.fract() == 0.0).then_some(k as u32)
 }
 
 /// `a / b`: by a public scalar with `div_public`, by a public tensor as a product with its
@@ -67,9 +83,16 @@ pub fn div(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
     };
     match (a, b) {
         (Opd::S(x), Opd::P(p)) if p.len() == 1 => {
-            let d = p.iter().next().copied().unwrap_or(f64::NAN);
+            let mut d = p.iter().next().copied().unwrap_or(f64::NAN);
             let shape = crate::plain::broadcast_shape(x.shape(), p.shape())?;
-            let x = broadcast(x, &shape)?;
+            let mut x = broadcast(x, &shape)?;
+            // A raw product (`mpcc_ir::fold`): its words divided by d·2^(extra bits) are the
+            // quotient at the run's scale.
+            let f = party.fixed.frac_bits;
+            if x.scale > f {
+                d *= 2f64.powi((x.scale - f) as i32);
+                x.scale = f;
+            }
             arith::div_public(party, &x, d).map_err(mpc_err)
         }
         (Opd::S(x), Opd::P(p)) => {

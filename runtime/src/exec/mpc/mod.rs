@@ -16,7 +16,7 @@
 
 pub mod audit;
 mod machine;
-mod mixed;
+pub(crate) mod mixed;
 pub mod ops;
 pub mod stats;
 pub mod values;

@@ -76,6 +76,26 @@ fn with_data(x: &Shared, data: ndarray::ArrayD<u64>) -> Shared {
     Shared { data, scale: x.scale }
 }
 
+/// A product of two private operands left at its raw scale (`mpcc_ir::fold`: its one consumer
+/// truncates it); `None` when the op is not such a product here (then `private_op` runs it).
+pub fn raw_product<'t>(
+    party: &mut Party,
+    op: &Op,
+    get: Get<'_, 't>,
+    counters: &mut Counters,
+) -> Option<Result<Shared, RunError>> {
+    let (a, b) = match op {
+        Op::Binary(BinaryOp::Mul, a, b) | Op::MatMul(a, b) => (get(*a).ok()?, get(*b).ok()?),
+        _ => return None,
+    };
+    let (Opd::S(x), Opd::S(y)) = (a, b) else { return None };
+    counters.private_ops += 1;
+    Some(match op {
+        Op::MatMul(..) => matmul::matmul_raw(party, x, y).map_err(mpc_err),
+        _ => crate::protocols::mul::mul_raw(party, x, y).map_err(mpc_err),
+    })
+}
+
 /// Computes a private value. `get` yields each operand as public or private.
 pub fn private_op<'t>(
     party: &mut Party,

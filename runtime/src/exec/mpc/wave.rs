@@ -7,7 +7,7 @@
 //! costs is counted on the span of its first merged member; the cost model does the same.
 
 use super::machine::Machine;
-use super::ops::{private_op, Counters, PoolOneHots};
+use super::ops::{private_op, raw_product, Counters, PoolOneHots};
 use super::values::{local_shapes, mpc_err, share_local_as, Opd, Val};
 use crate::error::{ErrorKind, RunError};
 use crate::merge::{side_by_side, Task};
@@ -136,8 +136,9 @@ impl Machine<'_> {
         }
         let tasks: Vec<Task<Outcome>> = merged
             .iter()
-            .map(|(_, def)| {
+            .map(|(id, def)| {
                 let op = def.op.clone();
+                let defer = self.deferred.get(id.index()).copied().unwrap_or(false);
                 let operands: Vec<(ValueId, Arc<Val>)> =
                     lent.iter().filter(|(id, _)| op.operands().contains(id)).cloned().collect();
                 let task = move |party: &mut Party| {
@@ -149,7 +150,11 @@ impl Machine<'_> {
                         }
                     };
                     let mut counters = Counters::default();
-                    let r = private_op(party, &op, &get, &mut counters, &mut PoolOneHots::default());
+                    let raw = if defer { raw_product(party, &op, &get, &mut counters) } else { None };
+                    let r = match raw {
+                        Some(r) => r,
+                        None => private_op(party, &op, &get, &mut counters, &mut PoolOneHots::default()),
+                    };
                     (r, counters)
                 };
                 Box::new(task) as Task<Outcome>

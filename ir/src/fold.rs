@@ -1,0 +1,111 @@
+//! Truncations merged into the next op: a private product (`*` or `@` of two private values)
+//! whose only use is a multiplication by a public constant `2^-k` or a division by a public
+//! constant, in the same block, is left at its raw scale; the consumer then truncates once
+//! (by `f + k` bits, or dividing by `d·2^f`) instead of twice.
+//!
+//! Exact in the sense of fixed point: `⌊⌊p/2^f⌋/2^k⌋ = ⌊p/2^(f+k)⌋` (nested floor division), and
+//! the division's own error bound holds for the raw product; both need only `|p| < 2^62`, which
+//! the product's own truncation needed. Nothing else may read the product, so no other op ever
+//! sees a value above the run's scale.
+
+use crate::{Block, Label, Op, PrintArg, Program, Stmt, ValueId};
+
+/// Per value (by index): whether its truncation is merged into its consumer.
+pub fn deferred_truncations(program: &Program) -> Vec<bool> {
+    let n = program.values.len();
+    let mut uses = vec![0usize; n];
+    // The block (by address) and the statement index where each value is evaluated.
+    let mut home: Vec<Option<usize>> = vec![None; n];
+    count(program, &program.body, &mut uses, &mut home);
+    let mut out = vec![false; n];
+    for (i, def) in program.values.iter().enumerate() {
+        let consumer = match &def.op {
+            Op::Binary(crate::BinaryOp::Mul, a, b) => {
+                pow2_scaled(program, *a, *b).or_else(|| pow2_scaled(program, *b, *a))
+            }
+            Op::Binary(crate::BinaryOp::Div, a, b) => public_const(program, *b).map(|_| *a),
+            _ => None,
+        };
+        let Some(v) = consumer else { continue };
+        let Some(pdef) = program.value(v) else { continue };
+        let product = match &pdef.op {
+            Op::Binary(crate::BinaryOp::Mul, x, y) | Op::MatMul(x, y) => [*x, *y],
+            _ => continue,
+        };
+        let private = |id: ValueId| program.value(id).is_some_and(|d| d.info.label == Label::Private);
+        let same_block = home.get(v.index()).copied().flatten().is_some() && home.get(v.index()) == home.get(i);
+        if private(v)
+            && product.iter().all(|&x| private(x))
+            && product[0] != product[1]
+            && uses.get(v.index()) == Some(&1)
+            && same_block
+        {
+            if let Some(slot) = out.get_mut(v.index()) {
+                *slot = true;
+            }
+        }
+    }
+    out
+}
+
+/// `x` when `c` is a public scalar constant `2^-k` with `1 ≤ k ≤ 40`.
+fn pow2_scaled(program: &Program, x: ValueId, c: ValueId) -> Option<ValueId> {
+    let t = public_const(program, c)?;
+    let k = -t.log2();
+    (t > 0.0 && k >= 1.0 && k <= 40.0 && k.fract() == 0.0).then_some(x)
+}
+
+/// The value of a public scalar constant, if `c` is one (nonzero and finite).
+fn public_const(program: &Program, c: ValueId) -> Option<f64> {
+    match &program.value(c)?.op {
+        Op::Const(t) if t.shape.is_empty() => t.data.first().copied().filter(|v| *v != 0.0 && v.is_finite()),
+        _ => None,
+    }
+}
+
+fn count(program: &Program, block: &Block, uses: &mut [usize], home: &mut [Option<usize>]) {
+    let key = block as *const Block as usize;
+    let used = |v: ValueId, uses: &mut [usize]| {
+        if let Some(u) = uses.get_mut(v.index()) {
+            *u += 1;
+        }
+    };
+    for s in &block.0 {
+        match s {
+            Stmt::Eval(id) => {
+                if let Some(h) = home.get_mut(id.index()) {
+                    // A value evaluated in two places has no single home.
+                    *h = if h.is_none() { Some(key) } else { Some(usize::MAX) };
+                }
+                for o in program.value(*id).map(|d| d.op.operands()).unwrap_or_default() {
+                    used(o, uses);
+                }
+            }
+            Stmt::Assign { value, .. } => used(*value, uses),
+            Stmt::If { cond, then_block, else_block, .. } => {
+                used(*cond, uses);
+                count(program, then_block, uses, home);
+                count(program, else_block, uses, home);
+            }
+            Stmt::For { start, end, body, .. } => {
+                used(*start, uses);
+                used(*end, uses);
+                count(program, body, uses, home);
+            }
+            Stmt::While { cond_block, cond, body, .. } => {
+                used(*cond, uses);
+                count(program, cond_block, uses, home);
+                count(program, body, uses, home);
+            }
+            Stmt::Print { args, .. } => {
+                for a in args {
+                    if let PrintArg::Value(v) = a {
+                        used(*v, uses);
+                    }
+                }
+            }
+            Stmt::Save { value, .. } | Stmt::Output { value, .. } => used(*value, uses),
+            Stmt::Break { .. } | Stmt::Continue { .. } => {}
+        }
+    }
+}
