@@ -50,9 +50,13 @@ pub fn deferred_truncations(program: &Program) -> Vec<bool> {
 
 /// `x` when `c` is a public scalar constant `2^-k` with `1 ≤ k ≤ 40`.
 fn pow2_scaled(program: &Program, x: ValueId, c: ValueId) -> Option<ValueId> {
-    let t = public_const(program, c)?;
-    let k = -t.log2();
-    (t > 0.0 && k >= 1.0 && k <= 40.0 && k.fract() == 0.0).then_some(x)
+    pow2_exponent(public_const(program, c)?).map(|_| x)
+}
+
+/// `k` when `v = 2^-k` for an integer `1 ≤ k ≤ 40` (the multipliers a truncation absorbs).
+pub fn pow2_exponent(v: f64) -> Option<u32> {
+    let k = -v.log2();
+    (v > 0.0 && (1.0..=40.0).contains(&k) && k.fract() == 0.0).then_some(k as u32)
 }
 
 /// The value of a public scalar constant, if `c` is one (nonzero and finite).

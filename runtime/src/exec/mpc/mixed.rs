@@ -65,8 +65,7 @@ pub fn mul(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
 /// `k` when the public scalar `p` is `2^-k` for an integer `k ≥ 1`.
 pub fn pow2_exponent(p: &Tensor) -> Option<u32> {
     let v = (p.len() == 1).then(|| p.iter().next().copied()).flatten()?;
-    let k = -v.log2();
-    (v > 0.0 && (1.0..=40.0).contains(&k) && k.fract() == 0.0).then_some(k as u32)
+    mpcc_ir::fold::pow2_exponent(v)
 }
 
 /// `a / b`: by a public scalar with `div_public`, by a public tensor as a product with its
