@@ -9,6 +9,7 @@ use super::approx::{self, div_public, reduce_extreme};
 use super::meter::Meter;
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval::{index_specs, reshape_spec};
+use crate::exec::mpc::masks::MaskPlan;
 use crate::plain::conv::{conv_dims, out_size, window, ConvMap};
 use crate::plain::{broadcast_shape, construct, reduce, resolve_axis, scalar_int, structural, Tensor};
 use mpcc_ir::{BinaryOp, Op, PoolOp, ReduceOp, UnaryOp, ValueId, Window2d};
@@ -128,6 +129,28 @@ pub fn raw_product(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>) -> Option<Res
         m.mul_raw(n)?;
         Ok(Sh { dims, scale: x.scale + y.scale })
     })())
+}
+
+/// `exec::mpc::masks::with_masks`: a product of two private matrices under a `Keep` or `Fixed`
+/// mask plan (a `Fixed` one opens only the fresh factor), truncated unless `defer`.
+pub fn masked_matmul(m: &mut Meter, x: &Sh, y: &Sh, plan: &MaskPlan, defer: bool) -> Result<Sh, RunError> {
+    let (z, ..) = crate::ring::matmul_shape(&x.dims, &y.dims).map_err(|e| RunError::shape(e.to_string()))?;
+    let (a, b) = (x.dims.clone(), y.dims.clone());
+    let (req, words) = match plan {
+        MaskPlan::Plain => (crate::dealer::Request::MatTriple { a, b }, x.len() + y.len()),
+        MaskPlan::Keep { side, id } => {
+            (crate::dealer::Request::MatTripleReuse { a, b, side: *side, id: *id, fixed: false }, x.len() + y.len())
+        }
+        MaskPlan::Fixed { side, id } => {
+            let fresh = if *side == 1 { x.len() } else { y.len() };
+            (crate::dealer::Request::MatTripleReuse { a, b, side: *side, id: *id, fixed: true }, fresh)
+        }
+    };
+    m.open_masked(&req, words)?;
+    let nz: usize = z.iter().product();
+    let raw = x.scale + y.scale;
+    let scale = if defer { raw } else { m.rescale(nz, raw, x.scale.max(y.scale))? };
+    Ok(Sh { dims: z, scale })
 }
 
 /// Counts a private op; returns the result's shape and scale.

@@ -11,9 +11,10 @@
 //! every private value's plaintext alongside (from the data files read in full).
 
 use super::meter::{Cost, Meter};
-use super::ops::{private_op, raw_product, Md, Operands, Pools, Sh};
+use super::ops::{masked_matmul, private_op, raw_product, Md, Operands, Pools, Sh};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval;
+use crate::exec::mpc::masks::MaskCache;
 use crate::exec::mpc::wave::{local_shares, mergeable, MergeOperand};
 use crate::exec::walk::{self, Walk};
 use crate::exec::RunConfig;
@@ -22,7 +23,6 @@ use crate::plain::{construct, Tensor};
 use mpcc_ir::{BinaryOp, IndexItem, Op, PartyId, Program, Shape, Span, ValueDef, ValueId, VarId};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
 /// One value as the model holds it.
 #[derive(Clone, Debug)]
@@ -61,6 +61,8 @@ pub struct Model<'a> {
     plans: crate::exec::walk::Plans,
     /// Per value: its truncation is merged into its one consumer (`mpcc_ir::fold`).
     deferred: Vec<bool>,
+    /// The matrix masks the executor would keep (`exec::mpc::masks`); `None` when it keeps none.
+    masks: Option<MaskCache>,
 }
 
 fn internal(msg: impl Into<String>) -> RunError {
@@ -256,6 +258,8 @@ impl<'a> Model<'a> {
             needs: RefCell::new(None),
             plans: Default::default(),
             deferred: if cfg.merge_rounds { mpcc_ir::fold::deferred_truncations(program) } else { Vec::new() },
+            masks: (cfg.merge_rounds && cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer)
+                .then(Default::default),
         }
     }
 
@@ -524,6 +528,21 @@ impl<'a> Model<'a> {
             }
         }
         let before = self.meter.cost.clone();
+        let defer = self.deferred.get(id.index()).copied().unwrap_or(false);
+        // A product of two private matrices under the executor's mask plan.
+        if let (Op::MatMul(a, b), Some(cache)) = (&def.op, self.masks.as_mut()) {
+            if let (
+                Some(Some(MVal::Private { sh: x, ident: ix, .. })),
+                Some(Some(MVal::Private { sh: y, ident: iy, .. })),
+            ) = (self.values.get(a.index()), self.values.get(b.index()))
+            {
+                let plan = cache.plan(*ix, *iy);
+                let sh = masked_matmul(&mut self.meter, x, y, &plan, defer)?;
+                let ident = self.fresh();
+                let plain = if self.plain { Some(self.plaintext(def, &shared)?) } else { None };
+                return Ok(MVal::Private { sh, ident, plain });
+            }
+        }
         let sh = {
             let values = &self.values;
             let shared = &shared;
@@ -547,10 +566,7 @@ impl<'a> Model<'a> {
                 }
             };
             let opd = Operands { get: &get, ident: &ident };
-            let raw = match self.deferred.get(id.index()) {
-                Some(true) => raw_product(&mut self.meter, &def.op, &opd),
-                _ => None,
-            };
+            let raw = if defer { raw_product(&mut self.meter, &def.op, &opd) } else { None };
             match raw {
                 Some(sh) => sh?,
                 None => private_op(&mut self.meter, &mut self.pools, &def.op, &opd)?,
@@ -564,24 +580,20 @@ impl<'a> Model<'a> {
 
     /// The identity of shares computed locally from the operands' shares.
     fn derived_ident(&self, id: ValueId, ops: &[ValueId], shared: &[(ValueId, Sh, u64)]) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        id.0.hash(&mut h);
+        use crate::exec::mpc::masks::{derived, Identity};
+        let mut operands = Vec::with_capacity(ops.len());
         for o in ops {
             if let Some((.., i)) = shared.iter().find(|(s, ..)| s == o) {
-                i.hash(&mut h);
+                operands.push(Identity::Private(*i));
                 continue;
             }
             match self.values.get(o.index()) {
-                Some(Some(MVal::Private { ident, .. })) => ident.hash(&mut h),
-                Some(Some(MVal::Public { t, .. } | MVal::Local { t, .. })) => {
-                    t.shape().hash(&mut h);
-                    t.iter().for_each(|v| v.to_bits().hash(&mut h));
-                }
+                Some(Some(MVal::Private { ident, .. })) => operands.push(Identity::Private(*ident)),
+                Some(Some(MVal::Public { t, .. } | MVal::Local { t, .. })) => operands.push(Identity::Public(t)),
                 _ => {}
             }
         }
-        // Fresh identities count up from 1; derived ones have the top bit set.
-        h.finish() | (1 << 63)
+        derived(id.0, &operands)
     }
 
     /// The op's plaintext result, from every operand's plaintext.

@@ -46,6 +46,12 @@ pub enum Request {
     Bits { n: usize },
     /// Binary (XOR) Beaver triple on 64-bit words: `a`, `b`, `c = a & b`.
     BinTriple { n: usize },
+    /// A matrix triple whose left (`side` 0) or right (`side` 1) mask is kept by the dealer under
+    /// `id` (`fixed` false: a fresh triple, the mask then kept), or is the one kept under `id`
+    /// (`fixed` true: only the other mask is drawn; the parties hold their shares of the kept one
+    /// from its first use). Lets a value that is multiplied again and again (a data matrix in every
+    /// epoch) be masked and opened once (`protocols::matmul::matmul_reuse`).
+    MatTripleReuse { a: Vec<usize>, b: Vec<usize>, side: u8, id: u64, fixed: bool },
     /// Keys of a distributed comparison function (`fss::dcf`, 2 parties only) for `n` random
     /// masks `r`: each party's share of `r` and its root seeds (free), shares of `msb(r)` (and,
     /// with `relu`, of `r·msb(r)`), and the correction words common to both keys, which both
@@ -77,6 +83,14 @@ impl Request {
             Request::Bits { n } => vec![(*n, Combine::XorBit)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor), (*n, Combine::Xor)],
             Request::DcfKeys { n, .. } => vec![(*n, Combine::Add), (2 * n, Combine::Own)],
+            Request::MatTripleReuse { a, b, side, fixed, .. } => {
+                let (la, lb) = (a.iter().product(), b.iter().product());
+                match (fixed, side) {
+                    (false, _) => vec![(la, Combine::Add), (lb, Combine::Add)],
+                    (true, 1) => vec![(la, Combine::Add)],
+                    (true, _) => vec![(lb, Combine::Add)],
+                }
+            }
         }
     }
 
@@ -86,7 +100,7 @@ impl Request {
             Request::Triple { n } | Request::Square { n } | Request::Bits { n } => {
                 vec![(*n, Combine::Add)]
             }
-            Request::MatTriple { a, b } => {
+            Request::MatTriple { a, b } | Request::MatTripleReuse { a, b, .. } => {
                 let (c, ..) = matmul_shape(a, b).map_err(|e| DealerError::BadRequest(e.to_string()))?;
                 vec![(c.iter().product(), Combine::Add)]
             }
@@ -226,6 +240,8 @@ pub struct TrustedDealer {
     prg: crate::fss::Prg,
     /// Where party 1's explicit values go when the dealer runs in-process (`peer_link`).
     peer_out: Option<std::sync::mpsc::Sender<Result<Vec<u64>, DealerError>>>,
+    /// The masks kept for `Request::MatTripleReuse`, by id: shape and reconstructed words.
+    kept: std::collections::HashMap<u64, (Vec<usize>, Vec<u64>)>,
 }
 
 impl TrustedDealer {
@@ -236,6 +252,7 @@ impl TrustedDealer {
             scratch: Vec::new(),
             prg: crate::fss::Prg::new(),
             peer_out: None,
+            kept: std::collections::HashMap::new(),
         }
     }
 
@@ -280,11 +297,49 @@ impl TrustedDealer {
                 draw_parts(rng, &mut corr_sum, &corrected, i == 1, scratch);
             }
         }
-        correct(req, &free_sum, &mut corr_sum)?;
+        if let Request::MatTripleReuse { .. } = req {
+            self.correct_reuse(req, free_sum, &mut corr_sum)?;
+        } else {
+            correct(req, &free_sum, &mut corr_sum)?;
+        }
         if corr_sum.len() == 1 {
             return Ok((corr_sum.pop().unwrap_or_default(), Vec::new()));
         }
         Ok((corr_sum.concat(), Vec::new()))
+    }
+
+    /// `correct` for a `MatTripleReuse`: the kept mask joins the drawn one (or the drawn one is
+    /// kept), then `C = A @ B`.
+    fn correct_reuse(
+        &mut self,
+        req: &Request,
+        mut free: Vec<Vec<u64>>,
+        others: &mut [Vec<u64>],
+    ) -> Result<(), DealerError> {
+        let Request::MatTripleReuse { a, b, side, id, fixed } = req else {
+            return Err(DealerError::BadRequest(format!("{req:?}")));
+        };
+        let kept_shape = if *side == 1 { b } else { a };
+        if *fixed {
+            let (shape, words) =
+                self.kept.get(id).ok_or_else(|| DealerError::BadRequest(format!("no mask kept under id {id}")))?;
+            if shape != kept_shape {
+                return Err(DealerError::BadRequest(format!("the mask kept under id {id} has shape {shape:?}")));
+            }
+            let at = if *side == 1 { 1 } else { 0 };
+            free.insert(at.min(free.len()), words.clone());
+        } else {
+            let mask = free.get(if *side == 1 { 1 } else { 0 }).cloned().unwrap_or_default();
+            self.kept.insert(*id, (kept_shape.clone(), mask));
+        }
+        let target = mat_target(&Request::MatTriple { a: a.clone(), b: b.clone() }, &free)?;
+        match others {
+            [c] => {
+                c.iter_mut().zip(target).for_each(|(o, t)| *o = t.wrapping_sub(*o));
+                Ok(())
+            }
+            _ => Err(DealerError::BadRequest(format!("{req:?}"))),
+        }
     }
 
     /// DCF keys for `n` masks: draws both parties' parts in the order their clients draw them
@@ -453,7 +508,9 @@ impl DealerStats {
         self.requests += 1;
         match req {
             Request::Triple { n } => self.triples += *n as u64,
-            Request::MatTriple { .. } | Request::ConvTriple { .. } => self.matrix_triples += 1,
+            Request::MatTriple { .. } | Request::ConvTriple { .. } | Request::MatTripleReuse { .. } => {
+                self.matrix_triples += 1
+            }
             Request::Square { n } => self.squares += *n as u64,
             Request::Trunc { n, .. } => self.trunc_pairs += *n as u64,
             Request::Bits { n } => self.random_bits += *n as u64,

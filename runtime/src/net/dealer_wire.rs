@@ -55,6 +55,7 @@ enum WireRequest {
     BinTriple { n: u64 },
     ConvTriple { map: u8, a: Vec<u64>, b: Vec<u64>, target: Vec<u64>, stride: [u32; 2], padding: [u32; 2] },
     DcfKeys { n: u64, relu: bool },
+    MatTripleReuse { a: Vec<u64>, b: Vec<u64>, side: u8, id: u64, fixed: bool },
 }
 
 fn map_to_wire(map: ConvMap) -> u8 {
@@ -88,6 +89,9 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
         Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
+        Request::MatTripleReuse { a, b, side, id, fixed } => {
+            WireRequest::MatTripleReuse { a: dims_to_wire(a), b: dims_to_wire(b), side: *side, id: *id, fixed: *fixed }
+        }
         Request::ConvTriple { map, a, b, target, win } => WireRequest::ConvTriple {
             map: map_to_wire(*map),
             a: dims_to_wire(a),
@@ -141,6 +145,9 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWi
         WireRequest::Bits { n } => Request::Bits { n: to_usize(n)? },
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
         WireRequest::DcfKeys { n, relu } => Request::DcfKeys { n: to_usize(n)?, relu },
+        WireRequest::MatTripleReuse { a, b, side, id, fixed } => {
+            Request::MatTripleReuse { a: dims(a)?, b: dims(b)?, side, id, fixed }
+        }
         WireRequest::ConvTriple { map, a, b, target, stride, padding } => Request::ConvTriple {
             map: map_from_wire(map)?,
             a: dims(a)?,
@@ -162,7 +169,7 @@ fn product(dims: &[usize]) -> Option<u64> {
 pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError> {
     let kind = match req {
         Request::Triple { .. } => "a Beaver triple",
-        Request::MatTriple { .. } => "a matrix triple",
+        Request::MatTriple { .. } | Request::MatTripleReuse { .. } => "a matrix triple",
         Request::Square { .. } => "a square pair",
         Request::Trunc { .. } => "a truncation pair",
         Request::Bits { .. } => "random bits",
@@ -181,7 +188,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
             let per = 2 * (1 + 2 + 2) + 2 * crate::fss::key_words(if *relu { 2 } else { 1 });
             ((*n as u64).checked_mul(per as u64), Some(0))
         }
-        Request::MatTriple { a, b } => {
+        Request::MatTriple { a, b } | Request::MatTripleReuse { a, b, .. } => {
             let (c, ..) = matmul_shape(a, b).map_err(|e| DealerWireError::BadShapes(e.to_string()))?;
             let parts = [product(a), product(b), product(&c)];
             let elements = parts.iter().try_fold(0u64, |acc, p| p.and_then(|p| acc.checked_add(p)));

@@ -153,6 +153,11 @@ impl OtPreprocessor {
             Request::BinTriple { n } => elementwise::and_triples(ctx, rng, *n)?,
             Request::MatTriple { a, b } => bilinear::matrix_triple(ctx, rng, a, b)?,
             Request::ConvTriple { map, a, b, target, win } => bilinear::conv_triple(ctx, rng, *map, a, b, target, win)?,
+            // A kept mask needs one machine that remembers it; runs with OT preprocessing open every
+            // operand afresh (`exec::mpc` asks for reuse only with a dealer).
+            Request::MatTripleReuse { .. } => {
+                return Err(DealerError::Preprocessing("reusing a matrix mask needs the dealer".into()))
+            }
             // A DCF key pair needs one machine that knows the mask: a dealer. Runs with OT
             // preprocessing compare with the carry tree (`exec::compare_mode`), so this is reached
             // only if that rule is bypassed.

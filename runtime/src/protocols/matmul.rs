@@ -23,24 +23,101 @@ pub fn matmul(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcEr
 
 /// The Beaver matrix product without truncation: scale `sx + sy`, 1 round.
 pub fn matmul_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, MpcError> {
-    let (out_shape, ..) = ring::matmul_shape(x.shape(), y.shape())?;
+    // A shape error is the op's, before anything is asked of the dealer.
+    ring::matmul_shape(x.shape(), y.shape())?;
     let req = Request::MatTriple { a: x.shape().to_vec(), b: y.shape().to_vec() };
     // The dealer computes C while the parties open E and F.
-    let Masked { e: e_t, b: b_t, left: left_t, f: f_t, c } = open_bilinear(party, "matmul", &req, x, y)?;
-    let mut z = ring::matmul(&e_t, &b_t)?;
-    let af = ring::matmul(&left_t, &f_t)?;
-    if c.len() != z.len() || af.len() != z.len() {
+    let m = open_bilinear(party, "matmul", &req, x, y)?;
+    Ok(Shared { data: combine(party, &m)?, scale: x.scale + y.scale })
+}
+
+/// `Z = C + E@B + left@F`: two local matrix products.
+fn combine(party: &Party, m: &Masked) -> Result<RingTensor, MpcError> {
+    let mut z = ring::matmul(&m.e, &m.b)?;
+    let af = ring::matmul(&m.left, &m.f)?;
+    if m.c.len() != z.len() || af.len() != z.len() {
         return Err(party.invalid("matmul", "bad dealer reply"));
     }
     // Both products are fresh standard-layout arrays, so these are plain slices.
     if let (Some(zs), Some(afs)) = (z.as_slice_mut(), af.as_slice()) {
-        for ((z, af), c) in zs.iter_mut().zip(afs).zip(&c) {
+        for ((z, af), c) in zs.iter_mut().zip(afs).zip(&m.c) {
             *z = z.wrapping_add(*af).wrapping_add(*c);
         }
     } else {
-        z = ring::add(&ring::add(&z, &af)?, &from_vec("matmul", &out_shape, c)?)?;
+        let shape = z.shape().to_vec();
+        z = ring::add(&ring::add(&z, &af)?, &from_vec("matmul", &shape, m.c.clone())?)?;
     }
-    Ok(Shared { data: z, scale: x.scale + y.scale })
+    Ok(z)
+}
+
+/// A matrix operand's mask kept for reuse (`Request::MatTripleReuse`): the dealer's id, the
+/// opened masked operand (public) and this party's share of the mask.
+#[derive(Clone, Debug)]
+pub struct KeptMask {
+    pub id: u64,
+    pub opened: RingTensor,
+    pub share: RingTensor,
+}
+
+/// How [`matmul_reuse_raw`] uses a kept mask; `side` 0 is the left operand, 1 the right one.
+pub enum Reuse<'a> {
+    /// A fresh triple whose `side` mask the dealer keeps under `id`.
+    Keep { side: u8, id: u64 },
+    /// The `side` operand was masked and opened before with `mask`: only the other is opened.
+    Fixed { side: u8, mask: &'a KeptMask },
+}
+
+/// `x @ y` without truncation, keeping or reusing one operand's mask. With `Keep` it is
+/// [`matmul_raw`] and returns the kept mask; with `Fixed` only the other operand is masked and
+/// opened (its words alone cross the wire), and the product uses the kept opening and share.
+/// The caller must pass `Fixed` only for the very shares that were opened under that mask.
+/// Cost: 1 round; each party sends (N-1)·8 bytes per element of the operands opened.
+pub fn matmul_reuse_raw(
+    party: &mut Party,
+    x: &Shared,
+    y: &Shared,
+    reuse: Reuse<'_>,
+) -> Result<(Shared, Option<KeptMask>), MpcError> {
+    ring::matmul_shape(x.shape(), y.shape())?;
+    let (a, b) = (x.shape().to_vec(), y.shape().to_vec());
+    let is_p0 = party.id() == 0;
+    let scale = x.scale + y.scale;
+    match reuse {
+        Reuse::Keep { side, id } => {
+            let req = Request::MatTripleReuse { a, b, side, id, fixed: false };
+            let m = open_bilinear(party, "matmul", &req, x, y)?;
+            let kept = if side == 1 {
+                KeptMask { id, opened: m.f.clone(), share: m.b.clone() }
+            } else {
+                // `left` is A + E on party 0.
+                let share = if is_p0 { ring::sub(&m.left, &m.e)? } else { m.left.clone() };
+                KeptMask { id, opened: m.e.clone(), share }
+            };
+            Ok((Shared { data: combine(party, &m)?, scale }, Some(kept)))
+        }
+        Reuse::Fixed { side, mask } => {
+            let fresh = if side == 1 { x } else { y };
+            let kept_shape = if side == 1 { y.shape() } else { x.shape() };
+            if mask.opened.shape() != kept_shape || mask.share.shape() != kept_shape {
+                return Err(party.invalid("matmul", "a kept mask of another shape"));
+            }
+            let req = Request::MatTripleReuse { a, b, side, id: mask.id, fixed: true };
+            let n = fresh.len();
+            let (opened, [r, c]) = open_masked(party, "matmul", &req, Opening::Add, n, |p| {
+                flat(&fresh.data).iter().zip(p.free(0)).map(|(v, r)| v.wrapping_sub(*r)).collect()
+            })?;
+            let opened = from_vec("matmul", fresh.shape(), opened)?;
+            let r = from_vec("matmul", fresh.shape(), r)?;
+            let m = if side == 1 {
+                let left = if is_p0 { ring::add(&r, &opened)? } else { r };
+                Masked { e: opened, b: mask.share.clone(), left, f: mask.opened.clone(), c }
+            } else {
+                let left = if is_p0 { ring::add(&mask.share, &mask.opened)? } else { mask.share.clone() };
+                Masked { e: mask.opened.clone(), b: r, left, f: opened, c }
+            };
+            Ok((Shared { data: combine(party, &m)?, scale }, None))
+        }
+    }
 }
 
 /// The opened half of a bilinear Beaver protocol (a matrix product, a convolution): `E = x - A`

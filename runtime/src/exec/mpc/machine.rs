@@ -9,6 +9,7 @@
 //! data folder), so a simulated run's console looks like the plaintext engine's.
 
 use super::audit::AuditLog;
+use super::masks::with_masks;
 use super::ops::{private_op, raw_product, Counters, PoolOneHots};
 use super::values::{local_shape, mpc_err, share_local, Opd, Val};
 use crate::error::{ErrorKind, RunError};
@@ -61,6 +62,12 @@ pub struct Machine<'a> {
     pub merge_pool: crate::merge::Pool,
     /// Per value: its truncation is merged into its one consumer (`mpcc_ir::fold`).
     pub deferred: Vec<bool>,
+    /// Per private value and variable: the identity of its shares (`masks`).
+    pub idents: Vec<u64>,
+    pub var_idents: Vec<u64>,
+    pub next_ident: u64,
+    /// Matrix masks kept for reuse; `None` when masks are not reused (no dealer, `--no-merge`).
+    pub masks: Option<super::masks::MaskCache>,
 }
 
 /// What one source span cost one party: rounds, bytes sent, dealer bytes received.
@@ -113,6 +120,10 @@ impl Walk for Machine<'_> {
         let v = self.get(value)?.clone();
         let slot = self.vars.get_mut(var.index()).ok_or_else(|| internal(format!("unknown variable #{}", var.0)))?;
         *slot = Some(v);
+        let ident = self.idents.get(value.index()).copied().unwrap_or(0);
+        if let Some(slot) = self.var_idents.get_mut(var.index()) {
+            *slot = ident;
+        }
         self.origins.on_assign(var, value);
         Ok(())
     }
@@ -189,6 +200,11 @@ impl<'a> Machine<'a> {
             plans: Default::default(),
             merge_pool: Default::default(),
             deferred: if cfg.merge_rounds { mpcc_ir::fold::deferred_truncations(program) } else { Vec::new() },
+            idents: vec![0; program.values.len()],
+            var_idents: vec![0; program.vars.len()],
+            next_ident: 0,
+            masks: (cfg.merge_rounds && cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer)
+                .then(Default::default),
         }
     }
 
@@ -291,7 +307,9 @@ impl<'a> Machine<'a> {
                 self.origins.explain(&def.op, e, dims)
             })
             .map_err(|e| e.with_span(def.span))?;
+        let communicated = self.counts() != before;
         self.count_since(def.span, before);
+        self.note_ident(id, def, &value, communicated);
         self.store(id, def, value);
         Ok(())
     }
@@ -438,6 +456,8 @@ impl<'a> Machine<'a> {
                 Ok(Val::Local { owner, data: Some(t) })
             }
             Path3::Private => {
+                let defer = self.deferred.get(id.index()).copied().unwrap_or(false);
+                let plan = self.mask_plan(&def.op);
                 // Share the local operands first (in operand order, the same on every party).
                 let mut shared: Vec<(ValueId, Shared)> = Vec::new();
                 for o in operands(&def.op) {
@@ -461,9 +481,17 @@ impl<'a> Machine<'a> {
                         _ => Err(internal(format!("operand {o} is not available"))),
                     }
                 };
-                let raw = match self.deferred.get(id.index()) {
-                    Some(true) => raw_product(self.party, &def.op, &get, &mut self.counters),
-                    _ => None,
+                if let Some(plan) = &plan {
+                    if let Some(r) = with_masks(self.party, &def.op, &get, plan, defer) {
+                        self.counters.private_ops += 1;
+                        let (z, kept) = r?;
+                        self.keep_mask(kept);
+                        return Ok(Val::Private(z));
+                    }
+                }
+                let raw = match defer {
+                    true => raw_product(self.party, &def.op, &get, &mut self.counters),
+                    false => None,
                 };
                 let s = match raw {
                     Some(s) => s?,

@@ -15,7 +15,9 @@
 //! is ever logged.
 
 pub mod audit;
+mod identity;
 mod machine;
+pub mod masks;
 pub(crate) mod mixed;
 pub mod ops;
 pub mod stats;

@@ -7,6 +7,7 @@
 //! costs is counted on the span of its first merged member; the cost model does the same.
 
 use super::machine::Machine;
+use super::masks::with_masks;
 use super::ops::{private_op, raw_product, Counters, PoolOneHots};
 use super::values::{local_shapes, mpc_err, share_local_as, Opd, Val};
 use crate::error::{ErrorKind, RunError};
@@ -44,7 +45,7 @@ pub(crate) enum MergeOperand {
     Local,
 }
 
-type Outcome = (Result<Shared, RunError>, Counters);
+type Outcome = (Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError>, Counters, bool);
 
 /// The wave's members that share a value local to their source party: `(value, owner)`.
 pub(crate) fn local_shares(
@@ -91,7 +92,9 @@ impl Machine<'_> {
         for ((&(id, owner), (_, data, _)), shape) in shares.iter().zip(&items).zip(&shapes) {
             let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
             let s = share_local_as(self.party, owner, data.as_ref(), shape).map_err(|e| e.with_span(def.span))?;
-            self.store(id, def, Val::Private(s));
+            let value = Val::Private(s);
+            self.note_ident(id, def, &value, true);
+            self.store(id, def, value);
         }
         self.count_since(first_span, before);
         Ok(ids.iter().filter(|id| !shares.iter().any(|(s, _)| s == *id)).copied().collect())
@@ -122,6 +125,9 @@ impl Machine<'_> {
         }
         let first_span = merged.first().map(|(_, d)| d.span).unwrap_or_default();
         let before = self.counts();
+        // The mask plans, in member order (as the cost model decides them), before the operands
+        // are lent out.
+        let plans: Vec<_> = merged.iter().map(|(_, def)| self.mask_plan(&def.op)).collect();
         // The operands are lent to the tasks (moved out of the value store, shared, put back).
         let mut lent: Vec<(ValueId, Arc<Val>)> = Vec::new();
         for (_, def) in &merged {
@@ -136,7 +142,8 @@ impl Machine<'_> {
         }
         let tasks: Vec<Task<Outcome>> = merged
             .iter()
-            .map(|(id, def)| {
+            .zip(plans)
+            .map(|((id, def), plan)| {
                 let op = def.op.clone();
                 let defer = self.deferred.get(id.index()).copied().unwrap_or(false);
                 let operands: Vec<(ValueId, Arc<Val>)> =
@@ -150,12 +157,24 @@ impl Machine<'_> {
                         }
                     };
                     let mut counters = Counters::default();
-                    let raw = if defer { raw_product(party, &op, &get, &mut counters) } else { None };
-                    let r = match raw {
-                        Some(r) => r,
-                        None => private_op(party, &op, &get, &mut counters, &mut PoolOneHots::default()),
+                    let opened = party.protocol_stats().openings;
+                    let masked = plan.as_ref().and_then(|p| with_masks(party, &op, &get, p, defer));
+                    let r = match masked {
+                        Some(r) => {
+                            counters.private_ops += 1;
+                            r
+                        }
+                        None => {
+                            let raw = if defer { raw_product(party, &op, &get, &mut counters) } else { None };
+                            match raw {
+                                Some(r) => r,
+                                None => private_op(party, &op, &get, &mut counters, &mut PoolOneHots::default()),
+                            }
+                            .map(|z| (z, None))
+                        }
                     };
-                    (r, counters)
+                    let communicated = party.protocol_stats().openings != opened;
+                    (r, counters, communicated)
                 };
                 Box::new(task) as Task<Outcome>
             })
@@ -170,16 +189,19 @@ impl Machine<'_> {
         }
         let outcomes = outcomes.map_err(|e| mpc_err(e).with_span(first_span))?;
         self.count_since(first_span, before);
-        for ((id, def), (result, counters)) in merged.into_iter().zip(outcomes) {
+        for ((id, def), (result, counters, communicated)) in merged.into_iter().zip(outcomes) {
             self.counters.comparisons += counters.comparisons;
             self.counters.private_ops += counters.private_ops;
-            let s = result
+            let (s, kept) = result
                 .map_err(|e| {
                     let dims = |v: ValueId| self.get(v).ok().and_then(super::machine::dims_of);
                     self.origins.explain(&def.op, e, dims)
                 })
                 .map_err(|e| e.with_span(def.span))?;
-            self.store(id, def, Val::Private(s));
+            self.keep_mask(kept);
+            let value = Val::Private(s);
+            self.note_ident(id, def, &value, communicated);
+            self.store(id, def, value);
         }
         Ok(())
     }
