@@ -276,6 +276,7 @@ mod tests {
         let reqs = [
             Request::Triple { n: 5 },
             Request::MatTriple { a: vec![2, 3], b: vec![3, 4] },
+            Request::MatTripleReuse { a: vec![1, 3], b: vec![3, 4], side: 1, id: 7, fixed: true },
             Request::Trunc { n: 7, bits: 16 },
             Request::Bits { n: 1 },
             Request::ConvTriple {

@@ -9,6 +9,7 @@ mod costs;
 mod division;
 mod errors;
 mod merge;
+mod reuse;
 mod wire;
 mod wire_ot;
 
