@@ -80,6 +80,6 @@ fn a_reused_mask_the_dealer_does_not_have_is_an_error() {
         let mask = crate::protocols::matmul::KeptMask { id: 99, opened: s.data.clone(), share: s.data.clone() };
         matmul_reuse_raw(party, &s, &s, Reuse::Fixed { side: 1, mask: &mask }).map(|_| ())
     });
-    let err = result.err().expect("no mask 99 was kept").to_string();
+    let err = result.map(|_| ()).expect_err("no mask 99 was kept").to_string();
     assert!(err.contains("no mask kept under id 99"), "{err}");
 }
