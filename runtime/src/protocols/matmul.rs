@@ -28,24 +28,24 @@ pub fn matmul_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, M
     let req = Request::MatTriple { a: x.shape().to_vec(), b: y.shape().to_vec() };
     // The dealer computes C while the parties open E and F.
     let m = open_bilinear(party, "matmul", &req, x, y)?;
-    Ok(Shared { data: combine(party, &m)?, scale: x.scale + y.scale })
+    Ok(Shared { data: combine(party, [&m.e, &m.b, &m.left, &m.f], &m.c)?, scale: x.scale + y.scale })
 }
 
-/// `Z = C + E@B + left@F`: two local matrix products.
-fn combine(party: &Party, m: &Masked) -> Result<RingTensor, MpcError> {
-    let mut z = ring::matmul(&m.e, &m.b)?;
-    let af = ring::matmul(&m.left, &m.f)?;
-    if m.c.len() != z.len() || af.len() != z.len() {
+/// `Z = C + E@B + left@F` from `[E, B, left, F]`: two local matrix products.
+fn combine(party: &Party, [e, b, left, f]: [&RingTensor; 4], c: &[u64]) -> Result<RingTensor, MpcError> {
+    let mut z = ring::matmul(e, b)?;
+    let af = ring::matmul(left, f)?;
+    if c.len() != z.len() || af.len() != z.len() {
         return Err(party.invalid("matmul", "bad dealer reply"));
     }
     // Both products are fresh standard-layout arrays, so these are plain slices.
     if let (Some(zs), Some(afs)) = (z.as_slice_mut(), af.as_slice()) {
-        for ((z, af), c) in zs.iter_mut().zip(afs).zip(&m.c) {
+        for ((z, af), c) in zs.iter_mut().zip(afs).zip(c) {
             *z = z.wrapping_add(*af).wrapping_add(*c);
         }
     } else {
         let shape = z.shape().to_vec();
-        z = ring::add(&ring::add(&z, &af)?, &from_vec("matmul", &shape, m.c.clone())?)?;
+        z = ring::add(&ring::add(&z, &af)?, &from_vec("matmul", &shape, c.to_vec())?)?;
     }
     Ok(z)
 }
@@ -86,14 +86,15 @@ pub fn matmul_reuse_raw(
         Reuse::Keep { side, id } => {
             let req = Request::MatTripleReuse { a, b, side, id, fixed: false };
             let m = open_bilinear(party, "matmul", &req, x, y)?;
+            let z = combine(party, [&m.e, &m.b, &m.left, &m.f], &m.c)?;
             let kept = if side == 1 {
-                KeptMask { id, opened: m.f.clone(), share: m.b.clone() }
+                KeptMask { id, opened: m.f, share: m.b }
             } else {
                 // `left` is A + E on party 0.
-                let share = if is_p0 { ring::sub(&m.left, &m.e)? } else { m.left.clone() };
-                KeptMask { id, opened: m.e.clone(), share }
+                let share = if is_p0 { ring::sub(&m.left, &m.e)? } else { m.left };
+                KeptMask { id, opened: m.e, share }
             };
-            Ok((Shared { data: combine(party, &m)?, scale }, Some(kept)))
+            Ok((Shared { data: z, scale }, Some(kept)))
         }
         Reuse::Fixed { side, mask } => {
             let fresh = if side == 1 { x } else { y };
@@ -108,14 +109,16 @@ pub fn matmul_reuse_raw(
             })?;
             let opened = from_vec("matmul", fresh.shape(), opened)?;
             let r = from_vec("matmul", fresh.shape(), r)?;
-            let m = if side == 1 {
+            let z = if side == 1 {
                 let left = if is_p0 { ring::add(&r, &opened)? } else { r };
-                Masked { e: opened, b: mask.share.clone(), left, f: mask.opened.clone(), c }
+                combine(party, [&opened, &mask.share, &left, &mask.opened], &c)?
+            } else if is_p0 {
+                let left = ring::add(&mask.share, &mask.opened)?;
+                combine(party, [&mask.opened, &r, &left, &opened], &c)?
             } else {
-                let left = if is_p0 { ring::add(&mask.share, &mask.opened)? } else { mask.share.clone() };
-                Masked { e: mask.opened.clone(), b: r, left, f: opened, c }
+                combine(party, [&mask.opened, &r, &mask.share, &opened], &c)?
             };
-            Ok((Shared { data: combine(party, &m)?, scale }, None))
+            Ok((Shared { data: z, scale }, None))
         }
     }
 }
