@@ -160,10 +160,17 @@ fn parties_that_compare_differently_are_refused() {
         RunConfig { compare: Some(CompareMode::Fss), ..base.clone() },
         RunConfig { compare: Some(CompareMode::Tree), ..base },
     ];
+    let results = run_network_with(&[program.clone(), program.clone()], &dir, &cfgs, Duration::from_secs(1));
+    let alice = results[0].1.as_ref().unwrap_err().to_string();
+    assert!(alice.contains("runs a different program") && alice.contains("`--compare`"), "{alice}");
+    assert!(results.iter().all(|(events, _)| events.is_empty()));
+    // So are parties of which one merges rounds and the other does not (`--no-merge`).
+    let base = RunConfig { data_dirs: vec![root().join("programs"); 2], seed: Some(3), ..RunConfig::default() };
+    let cfgs = [base.clone(), RunConfig { merge_rounds: false, ..base }];
     let results = run_network_with(&[program.clone(), program], &dir, &cfgs, Duration::from_secs(1));
     let _ = std::fs::remove_dir_all(&dir);
     let alice = results[0].1.as_ref().unwrap_err().to_string();
-    assert!(alice.contains("runs a different program") && alice.contains("`--compare`"), "{alice}");
+    assert!(alice.contains("runs a different program") && alice.contains("`--no-merge`"), "{alice}");
     assert!(results.iter().all(|(events, _)| events.is_empty()));
 }
 

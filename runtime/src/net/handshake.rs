@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// Bumped whenever the wire protocol or the program fingerprint's encoding changes; part of
 /// the fingerprint. (2: the fingerprint hashes the whole IR, not its printed form; 3: the hello
 /// says whether the run uses `--insecure-seed`.)
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 const MAGIC: [u8; 4] = *b"mpcc";
 /// The largest hello accepted, in bytes (names and a few numbers).
 const MAX_HELLO_BYTES: usize = 64 * 1024;
@@ -145,7 +145,7 @@ pub fn check_same_run(mine: &Hello, theirs: &Hello, who: &str) -> Result<(), Net
     }
     if theirs.fingerprint != mine.fingerprint {
         return Err(mismatch(format!(
-            "party {who} runs a different program (fingerprint {} vs ours {}): compile the same file with the same parameters (and run with the same `--compare`, which the fingerprint covers)",
+            "party {who} runs a different program (fingerprint {} vs ours {}): compile the same file with the same parameters (and run with the same `--compare` and `--no-merge`, which the fingerprint covers)",
             short_hex(&theirs.fingerprint),
             short_hex(&mine.fingerprint)
         )));

@@ -106,6 +106,12 @@ pub fn run_party(
         RunError::new(ErrorKind::Internal, format!("cannot encode the program for its fingerprint: {e}"))
             .with_party(&me)
     })?;
+    if !cfg.merge_rounds {
+        // Merged rounds, folded truncations and kept masks change every message: a party that
+        // runs `--no-merge` must meet only parties that do.
+        use sha2::Digest;
+        fingerprint = sha2::Sha256::new().chain_update(fingerprint).chain_update(b"merge=off").finalize().into();
+    }
     let ot = cfg.preprocessing == Preprocessing::Ot;
     if ot {
         if n != 2 {
