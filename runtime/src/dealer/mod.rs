@@ -240,8 +240,8 @@ pub struct TrustedDealer {
     prg: crate::fss::Prg,
     /// Where party 1's explicit values go when the dealer runs in-process (`peer_link`).
     peer_out: Option<std::sync::mpsc::Sender<Result<Vec<u64>, DealerError>>>,
-    /// The masks kept for `Request::MatTripleReuse`, by id: shape and reconstructed words.
-    kept: std::collections::HashMap<u64, (Vec<usize>, Vec<u64>)>,
+    /// The masks kept for `Request::MatTripleReuse`, by id (reconstructed).
+    kept: std::collections::HashMap<u64, crate::ring::RingTensor>,
 }
 
 impl TrustedDealer {
@@ -319,23 +319,31 @@ impl TrustedDealer {
         let Request::MatTripleReuse { a, b, side, id, fixed } = req else {
             return Err(DealerError::BadRequest(format!("{req:?}")));
         };
-        let kept_shape = if *side == 1 { b } else { a };
-        if *fixed {
-            let (shape, words) =
+        let bad = |e: crate::ring::ShapeError| DealerError::BadRequest(e.to_string());
+        let (kept_shape, fresh_shape) = if *side == 1 { (b, a) } else { (a, b) };
+        // The drawn masks become tensors without a copy; the kept one is used in place.
+        let c = if *fixed {
+            let fresh = crate::ring::from_vec("matmul", fresh_shape, free.pop().unwrap_or_default()).map_err(bad)?;
+            let kept =
                 self.kept.get(id).ok_or_else(|| DealerError::BadRequest(format!("no mask kept under id {id}")))?;
-            if shape != kept_shape {
-                return Err(DealerError::BadRequest(format!("the mask kept under id {id} has shape {shape:?}")));
+            if kept.shape() != kept_shape.as_slice() {
+                return Err(DealerError::BadRequest(format!(
+                    "the mask kept under id {id} has shape {:?}",
+                    kept.shape()
+                )));
             }
-            let at = if *side == 1 { 1 } else { 0 };
-            free.insert(at.min(free.len()), words.clone());
+            let (x, y) = if *side == 1 { (&fresh, kept) } else { (kept, &fresh) };
+            crate::ring::matmul(x, y).map_err(bad)?
         } else {
-            let mask = free.get(if *side == 1 { 1 } else { 0 }).cloned().unwrap_or_default();
-            self.kept.insert(*id, (kept_shape.clone(), mask));
-        }
-        let target = mat_target(&Request::MatTriple { a: a.clone(), b: b.clone() }, &free)?;
-        match others {
-            [c] => {
-                c.iter_mut().zip(target).for_each(|(o, t)| *o = t.wrapping_sub(*o));
+            let fb = crate::ring::from_vec("matmul", b, free.pop().unwrap_or_default()).map_err(bad)?;
+            let fa = crate::ring::from_vec("matmul", a, free.pop().unwrap_or_default()).map_err(bad)?;
+            let c = crate::ring::matmul(&fa, &fb).map_err(bad)?;
+            self.kept.insert(*id, if *side == 1 { fb } else { fa });
+            c
+        };
+        match (others, c.as_slice()) {
+            ([out], Some(c)) if out.len() == c.len() => {
+                out.iter_mut().zip(c).for_each(|(o, t)| *o = t.wrapping_sub(*o));
                 Ok(())
             }
             _ => Err(DealerError::BadRequest(format!("{req:?}"))),
