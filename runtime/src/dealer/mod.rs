@@ -297,8 +297,8 @@ impl TrustedDealer {
                 draw_parts(rng, &mut corr_sum, &corrected, i == 1, scratch);
             }
         }
-        if let Request::MatTripleReuse { .. } = req {
-            self.correct_reuse(req, free_sum, &mut corr_sum)?;
+        if let Request::MatTriple { .. } | Request::MatTripleReuse { .. } = req {
+            self.correct_matrix(req, free_sum, &mut corr_sum)?;
         } else {
             correct(req, &free_sum, &mut corr_sum)?;
         }
@@ -308,16 +308,18 @@ impl TrustedDealer {
         Ok((corr_sum.concat(), Vec::new()))
     }
 
-    /// `correct` for a `MatTripleReuse`: the kept mask joins the drawn one (or the drawn one is
-    /// kept), then `C = A @ B`.
-    fn correct_reuse(
+    /// `correct` for a matrix triple, taking the drawn masks by value (no copy): `C = A @ B`; for
+    /// a `MatTripleReuse` the kept mask joins the drawn one, or the drawn one is kept.
+    fn correct_matrix(
         &mut self,
         req: &Request,
         mut free: Vec<Vec<u64>>,
         others: &mut [Vec<u64>],
     ) -> Result<(), DealerError> {
-        let Request::MatTripleReuse { a, b, side, id, fixed } = req else {
-            return Err(DealerError::BadRequest(format!("{req:?}")));
+        let (a, b, side, id, fixed, keep) = match req {
+            Request::MatTriple { a, b } => (a, b, &0u8, &0u64, &false, false),
+            Request::MatTripleReuse { a, b, side, id, fixed } => (a, b, side, id, fixed, true),
+            _ => return Err(DealerError::BadRequest(format!("{req:?}"))),
         };
         let bad = |e: crate::ring::ShapeError| DealerError::BadRequest(e.to_string());
         let (kept_shape, fresh_shape) = if *side == 1 { (b, a) } else { (a, b) };
@@ -338,7 +340,9 @@ impl TrustedDealer {
             let fb = crate::ring::from_vec("matmul", b, free.pop().unwrap_or_default()).map_err(bad)?;
             let fa = crate::ring::from_vec("matmul", a, free.pop().unwrap_or_default()).map_err(bad)?;
             let c = crate::ring::matmul(&fa, &fb).map_err(bad)?;
-            self.kept.insert(*id, if *side == 1 { fb } else { fa });
+            if keep {
+                self.kept.insert(*id, if *side == 1 { fb } else { fa });
+            }
             c
         };
         match (others, c.as_slice()) {
@@ -443,10 +447,6 @@ fn correct(req: &Request, free: &[Vec<u64>], others: &mut [Vec<u64>]) -> Result<
             let (a, b) = (part(0)?, part(1)?);
             sub_from(c, &mut a.iter().zip(b).map(|(a, b)| a.wrapping_mul(*b)));
         }
-        (Request::MatTriple { .. }, [c]) => {
-            let target = mat_target(req, free)?;
-            sub_from(c, &mut target.into_iter());
-        }
         (Request::ConvTriple { map, a, b, target, win }, [c]) => {
             let bad = |e: crate::ring::ShapeError| DealerError::BadRequest(e.to_string());
             let at = crate::ring::from_vec("conv2d", a, part(0)?.to_vec()).map_err(bad)?;
@@ -470,22 +470,6 @@ fn correct(req: &Request, free: &[Vec<u64>], others: &mut [Vec<u64>]) -> Result<
         _ => return Err(bad()),
     }
     Ok(())
-}
-
-/// `A @ B` of a matrix triple, from the reconstructed `A` and `B`.
-fn mat_target(req: &Request, free: &[Vec<u64>]) -> Result<Vec<u64>, DealerError> {
-    let Request::MatTriple { a, b } = req else {
-        return Err(DealerError::BadRequest(format!("{req:?}")));
-    };
-    let bad = |e: crate::ring::ShapeError| DealerError::BadRequest(e.to_string());
-    let (fa, fb) = match free {
-        [fa, fb] => (fa.clone(), fb.clone()),
-        _ => return Err(DealerError::BadRequest(format!("{req:?}"))),
-    };
-    let at = crate::ring::from_vec("matmul", a, fa).map_err(bad)?;
-    let bt = crate::ring::from_vec("matmul", b, fb).map_err(bad)?;
-    let c = crate::ring::matmul(&at, &bt).map_err(bad)?;
-    Ok(crate::ring::to_vec(&c))
 }
 
 impl std::fmt::Display for DealerStats {
