@@ -10,24 +10,20 @@
 //! dealer draw every Beaver operand, mask and truncation pair from it. Distinct seeds give
 //! independent streams; a stream would repeat only after 2^128 blocks.
 
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockEncrypt, KeyInit};
-use aes::Aes128;
+use crate::aes_wide::Aes128Wide;
 use rand::{CryptoRng, RngCore, SeedableRng};
 
 /// Blocks generated per refill of the internal buffer (1 KiB).
 const BUF_BLOCKS: usize = 64;
 const BUF_BYTES: usize = 16 * BUF_BLOCKS;
 
-type Block = GenericArray<u8, aes::cipher::consts::U16>;
-
 /// AES-128 in counter mode: output block i is `AES_k(c0 + i)` (`c0` the seed's last 16 bytes
 /// read as a little-endian integer, wrapping), in little-endian byte order.
 #[derive(Clone)]
 pub struct AesCtrRng {
-    aes: Aes128,
+    aes: Aes128Wide,
     counter: u128,
-    blocks: Vec<Block>,
+    blocks: Vec<u128>,
     buf: Vec<u8>,
     /// Bytes of `buf` already handed out.
     pos: usize,
@@ -43,17 +39,14 @@ impl std::fmt::Debug for AesCtrRng {
 impl AesCtrRng {
     /// Encrypts the next `blocks.len()` counter blocks into `blocks`.
     fn next_blocks(&mut self) {
-        for b in self.blocks.iter_mut() {
-            *b = GenericArray::from(self.counter.to_le_bytes());
-            self.counter = self.counter.wrapping_add(1);
-        }
-        self.aes.encrypt_blocks(&mut self.blocks);
+        self.aes.ctr(self.counter, &mut self.blocks);
+        self.counter = self.counter.wrapping_add(self.blocks.len() as u128);
     }
 
     fn refill(&mut self) {
         self.next_blocks();
         for (dst, b) in self.buf.chunks_exact_mut(16).zip(&self.blocks) {
-            dst.copy_from_slice(b);
+            dst.copy_from_slice(&b.to_le_bytes());
         }
         self.pos = 0;
     }
@@ -64,12 +57,13 @@ impl SeedableRng for AesCtrRng {
 
     fn from_seed(seed: [u8; 32]) -> AesCtrRng {
         let (key, iv) = seed.split_at(16);
-        let mut c0 = [0u8; 16];
+        let (mut k, mut c0) = ([0u8; 16], [0u8; 16]);
+        k.copy_from_slice(key);
         c0.copy_from_slice(iv);
         AesCtrRng {
-            aes: Aes128::new(GenericArray::from_slice(key)),
+            aes: Aes128Wide::new(&k),
             counter: u128::from_le_bytes(c0),
-            blocks: vec![Block::default(); BUF_BLOCKS],
+            blocks: vec![0; BUF_BLOCKS],
             buf: vec![0; BUF_BYTES],
             pos: BUF_BYTES,
         }
@@ -102,7 +96,7 @@ impl RngCore for AesCtrRng {
         for chunk in &mut chunks {
             self.next_blocks();
             for (dst, b) in chunk.chunks_exact_mut(16).zip(&self.blocks) {
-                dst.copy_from_slice(b);
+                dst.copy_from_slice(&b.to_le_bytes());
             }
         }
         let tail = chunks.into_remainder();

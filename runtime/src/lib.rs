@@ -10,6 +10,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod aes_wide;
 pub mod broadcast;
 pub mod comm;
 pub mod cost;

@@ -1,5 +1,5 @@
-//! The length-doubling generator of the DCF tree: fixed-key AES-128 (AES-NI through the `aes`
-//! crate, detected at run time) in the Matyas–Meyer–Oseas form `H(x) = AES_K(x) ⊕ x`, with a
+//! The length-doubling generator of the DCF tree: fixed-key AES-128 (VAES or AES-NI, detected at
+//! run time: `aes_wide.rs`) in the Matyas–Meyer–Oseas form `H(x) = AES_K(x) ⊕ x`, with a
 //! small tweak per output block.
 //!
 //! A 128-bit seed `s` (bit 0 always clear) expands to
@@ -14,10 +14,6 @@
 //! for this tree. The seeds are 127 bits (the 128th is the control bit). Nothing here is secret
 //! but the seeds the caller passes; nothing is logged.
 
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockEncrypt, KeyInit};
-use aes::{Aes128, Block};
-
 /// The fixed public AES key (the first 128 bits of the fractional part of π).
 const FIXED_KEY: [u8; 16] =
     [0x24, 0x3f, 0x6a, 0x88, 0x85, 0xa3, 0x08, 0xd3, 0x13, 0x19, 0x8a, 0x2e, 0x03, 0x70, 0x73, 0x44];
@@ -30,9 +26,7 @@ pub fn value_blocks(outputs: usize) -> usize {
 
 /// Fixed-key AES as a hash `H(x) = AES_K(x) ⊕ x`, batched.
 pub struct Prg {
-    aes: Aes128,
-    /// Reused block buffer (no allocation per call once warm).
-    blocks: Vec<Block>,
+    aes: crate::aes_wide::Aes128Wide,
 }
 
 impl Default for Prg {
@@ -43,17 +37,16 @@ impl Default for Prg {
 
 impl Prg {
     pub fn new() -> Prg {
-        Prg { aes: Aes128::new(&GenericArray::from(FIXED_KEY)), blocks: Vec::new() }
+        Prg { aes: crate::aes_wide::Aes128Wide::new(&FIXED_KEY) }
     }
 
     /// `out[i] = H(inputs[i])`; `out` is resized to the inputs' length. The blocks go through
-    /// AES in one call, so AES-NI pipelines them (8 at a time).
+    /// AES in one call, so they are pipelined (16 at a time with VAES, `aes_wide`).
     pub fn hash(&mut self, inputs: &[u128], out: &mut Vec<u128>) {
-        self.blocks.clear();
-        self.blocks.extend(inputs.iter().map(|x| GenericArray::from(x.to_le_bytes())));
-        self.aes.encrypt_blocks(&mut self.blocks);
         out.clear();
-        out.extend(self.blocks.iter().zip(inputs).map(|(b, x)| u128::from_le_bytes((*b).into()) ^ x));
+        out.extend_from_slice(inputs);
+        self.aes.encrypt(out);
+        out.iter_mut().zip(inputs).for_each(|(o, x)| *o ^= x);
     }
 }
 
@@ -70,6 +63,9 @@ pub fn hi(x: u128) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aes::cipher::generic_array::GenericArray;
+    use aes::cipher::{BlockEncrypt, KeyInit};
+    use aes::Aes128;
 
     #[test]
     fn the_hash_is_aes_of_the_fips_vector_xored_with_its_input() {
