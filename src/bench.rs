@@ -1,8 +1,10 @@
-//! `mpcc bench`: prints the engine benchmark ([`engine`]) as a table, then one whole-program row
-//! (a program, default `programs/svm.mpc`, secure against `--plaintext`). Measuring is
+//! `mpcc bench`: prints the engine benchmark ([`engine`]) as a table, then the MLP-forward and
+//! training workloads on generated data ([`workloads`]) and one whole-program row (a program,
+//! default `programs/svm.mpc`, secure against `--plaintext`). Measuring is
 //! [`engine`]'s business; this file only compiles the program, calls it and prints.
 
 mod engine;
+mod workloads;
 
 use engine::{engine_bench, program_bench, render_markdown, render_text, BenchRow};
 use mpcc_compiler::{compile, CompileOptions};
@@ -29,6 +31,10 @@ pub fn bench(parties: usize, reps: usize, program: &Path, markdown: bool) -> u8 
             return 1;
         }
     };
+    match workloads::workload_rows(parties, reps) {
+        Ok(w) => rows.extend(w),
+        Err(m) => eprintln!("note: no MLP and training rows: {m}"),
+    }
     match program_row(program, parties, reps) {
         Ok(row) => rows.push(row),
         Err(m) => eprintln!("note: no whole-program row: {m}"),

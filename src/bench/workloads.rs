@@ -1,0 +1,119 @@
+//! The issue's composite workloads for `mpcc bench`, on generated data of CrypTen's shapes (so
+//! they run without CrypTen and without a data download): an MLP 784-128-128-10 forward on a
+//! batch of 100, and one training epoch of 784-128-2 on 100 examples split 560/224 between the
+//! parties, batch 10 (CrypTen's tutorial 7, `../shared/crypten/bench_train.py`).
+
+use super::engine::{program_bench, BenchRow};
+use mpcc_compiler::{compile, CompileOptions};
+use mpcc_runtime::exec::RunConfig;
+use mpcc_runtime::plain::Tensor;
+use std::path::Path;
+
+const MLP: &str = r#"parties ALICE, BOB;
+let w1 = private(src=ALICE, load("w1.npy"));
+let b1 = private(src=ALICE, load("b1.npy"));
+let w2 = private(src=ALICE, load("w2.npy"));
+let b2 = private(src=ALICE, load("b2.npy"));
+let w3 = private(src=ALICE, load("w3.npy"));
+let b3 = private(src=ALICE, load("b3.npy"));
+let x = private(src=BOB, load("x.npy"));
+let logits = relu(relu(x @ w1 + b1) @ w2 + b2) @ w3 + b3;
+output(logits, to=BOB);
+"#;
+
+const TRAIN: &str = r#"parties ALICE, BOB;
+let x = cat([private(src=ALICE, load("top.npy")), private(src=BOB, load("bottom.npy"))], 1);
+let y = private(src=ALICE, load("y.npy"));
+let w1 = randn([784, 128], seed=1) * 0.05;
+let b1 = zeros([128]);
+let w2 = randn([128, 2], seed=2) * 0.1;
+let b2 = zeros([2]);
+for i in 0..10 {
+    let xb = x[i * 10:(i + 1) * 10];
+    let yb = y[i * 10:(i + 1) * 10];
+    let loss = cross_entropy(relu(xb @ w1 + b1) @ w2 + b2, yb);
+    let (gw1, gb1, gw2, gb2) = grad(loss, [w1, b1, w2, b2]);
+    w1 -= 0.001 * gw1;
+    b1 -= 0.001 * gb1;
+    w2 -= 0.001 * gw2;
+    b2 -= 0.001 * gb2;
+}
+output(w2, to=ALICE);
+"#;
+
+/// SplitMix64 numbers in [0, 1): the data only has to have the right shapes and ranges.
+struct Uniform(u64);
+
+impl Uniform {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn tensor(&mut self, shape: &[usize], scale: f64, offset: f64) -> Tensor {
+        Tensor::from_shape_fn(ndarray::IxDyn(shape), |_| (self.next() - offset) * scale)
+    }
+}
+
+fn write(dir: &Path, files: &[(&str, Tensor)]) -> Result<(), String> {
+    for (name, t) in files {
+        mpcc_runtime::io::save(dir, name, t).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Both workloads' rows, each the fastest of `reps` (at most 3), with `parties` parties.
+pub fn workload_rows(parties: usize, reps: usize) -> Result<Vec<BenchRow>, String> {
+    let dir = std::env::temp_dir().join(format!("mpcc-bench-workloads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut u = Uniform(7);
+    let (w, half) = (0.1, 0.5);
+    write(
+        &dir,
+        &[
+            ("w1.npy", u.tensor(&[784, 128], w, half)),
+            ("b1.npy", u.tensor(&[128], w, half)),
+            ("w2.npy", u.tensor(&[128, 128], w, half)),
+            ("b2.npy", u.tensor(&[128], w, half)),
+            ("w3.npy", u.tensor(&[128, 10], w, half)),
+            ("b3.npy", u.tensor(&[10], w, half)),
+            ("x.npy", u.tensor(&[100, 784], 1.0, 0.0)),
+            ("top.npy", u.tensor(&[100, 560], 1.0, 0.0)),
+            ("bottom.npy", u.tensor(&[100, 224], 1.0, 0.0)),
+            ("y.npy", {
+                let labels: Vec<usize> = (0..100).map(|_| (u.next() * 2.0) as usize).collect();
+                Tensor::from_shape_fn(ndarray::IxDyn(&[100, 2]), |ix| f64::from(u8::from(labels[ix[0]] == ix[1])))
+            }),
+        ],
+    )?;
+    let mut rows = Vec::new();
+    for (name, src) in [
+        ("MLP 784-128-128-10 forward, batch 100", MLP),
+        ("training 784-128-2, 100 examples, batch 10, one epoch", TRAIN),
+    ] {
+        let compiled = compile(src, &CompileOptions::default());
+        let program = compiled.program.ok_or_else(|| format!("the {name} program does not compile"))?;
+        let cfg = RunConfig { seed: Some(1), ..RunConfig::with_dir(&dir, parties.max(2)) };
+        rows.push(program_bench(name, &program, &cfg, parties, reps.min(3)).map_err(|e| e.to_string())?);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workloads_run_within_the_issues_round_targets() {
+        let rows = workload_rows(2, 1).expect("both workloads run");
+        assert_eq!(rows.len(), 2);
+        // MLP forward ≤ 10 rounds, training epoch ≤ 600 (issue 15), with the default protocol.
+        assert!(rows[0].rounds <= 10, "MLP forward: {} rounds", rows[0].rounds);
+        assert!(rows[1].rounds <= 600, "training epoch: {} rounds", rows[1].rounds);
+        assert!(rows.iter().all(|r| r.error.is_none() && r.bytes_per_party > 0));
+    }
+}
