@@ -573,7 +573,9 @@ impl<'a> Model<'a> {
             }
         };
         // Shares made without communication are a function of the operands' shares.
-        let ident = if self.meter.cost == before { self.derived_ident(id, &ops, &shared) } else { self.fresh() };
+        // As the executor decides (`exec::mpc::identity`): fresh when the op took rounds.
+        let ident =
+            if self.meter.cost.rounds == before.rounds { self.derived_ident(id, &ops, &shared) } else { self.fresh() };
         let plain = if self.plain { Some(self.plaintext(def, &shared)?) } else { None };
         Ok(MVal::Private { sh, ident, plain })
     }

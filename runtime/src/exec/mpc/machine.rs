@@ -307,7 +307,8 @@ impl<'a> Machine<'a> {
                 self.origins.explain(&def.op, e, dims)
             })
             .map_err(|e| e.with_span(def.span))?;
-        let communicated = self.counts() != before;
+        // Rounds only: every party counts them alike (dealer bytes reach party 0 alone).
+        let communicated = self.counts().rounds != before.rounds;
         self.count_since(def.span, before);
         self.note_ident(id, def, &value, communicated);
         self.store(id, def, value);
