@@ -16,7 +16,6 @@ mod progress;
 mod schedule;
 mod source;
 
-
 /// mimalloc keeps freed pages for reuse: the engine's large message and share buffers, allocated
 /// and freed every round, then come back without page faults (glibc maps and unmaps each one;
 /// docs/performance.md has the figures). Built without mimalloc's "secure" mode.
