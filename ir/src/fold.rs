@@ -8,7 +8,7 @@
 //! the product's own truncation needed. Nothing else may read the product, so no other op ever
 //! sees a value above the run's scale.
 
-use crate::{Block, Label, Op, PrintArg, Program, Stmt, ValueId};
+use crate::{Block, Label, Op, Program, Stmt, ValueId};
 
 /// Per value (by index): whether its truncation is merged into its consumer.
 pub fn deferred_truncations(program: &Program) -> Vec<bool> {
@@ -69,47 +69,22 @@ fn public_const(program: &Program, c: ValueId) -> Option<f64> {
 
 fn count(program: &Program, block: &Block, uses: &mut [usize], home: &mut [Option<usize>]) {
     let key = block as *const Block as usize;
-    let used = |v: ValueId, uses: &mut [usize]| {
-        if let Some(u) = uses.get_mut(v.index()) {
-            *u += 1;
-        }
-    };
     for s in &block.0 {
-        match s {
-            Stmt::Eval(id) => {
-                if let Some(h) = home.get_mut(id.index()) {
-                    // A value evaluated in two places has no single home.
-                    *h = if h.is_none() { Some(key) } else { Some(usize::MAX) };
-                }
-                for o in program.value(*id).map(|d| d.op.operands()).unwrap_or_default() {
-                    used(o, uses);
-                }
+        let mut reads = s.reads();
+        if let Stmt::Eval(id) = s {
+            if let Some(h) = home.get_mut(id.index()) {
+                // A value evaluated in two places has no single home.
+                *h = if h.is_none() { Some(key) } else { Some(usize::MAX) };
             }
-            Stmt::Assign { value, .. } => used(*value, uses),
-            Stmt::If { cond, then_block, else_block, .. } => {
-                used(*cond, uses);
-                count(program, then_block, uses, home);
-                count(program, else_block, uses, home);
+            reads.extend(program.value(*id).map(|d| d.op.operands()).unwrap_or_default());
+        }
+        for v in reads {
+            if let Some(u) = uses.get_mut(v.index()) {
+                *u += 1;
             }
-            Stmt::For { start, end, body, .. } => {
-                used(*start, uses);
-                used(*end, uses);
-                count(program, body, uses, home);
-            }
-            Stmt::While { cond_block, cond, body, .. } => {
-                used(*cond, uses);
-                count(program, cond_block, uses, home);
-                count(program, body, uses, home);
-            }
-            Stmt::Print { args, .. } => {
-                for a in args {
-                    if let PrintArg::Value(v) = a {
-                        used(*v, uses);
-                    }
-                }
-            }
-            Stmt::Save { value, .. } | Stmt::Output { value, .. } => used(*value, uses),
-            Stmt::Break { .. } | Stmt::Continue { .. } => {}
+        }
+        for inner in s.blocks() {
+            count(program, inner, uses, home);
         }
     }
 }

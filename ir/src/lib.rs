@@ -212,20 +212,45 @@ impl Block {
     }
 }
 
+impl Stmt {
+    /// The blocks nested directly in this statement, in order (an `if`'s two, a `while`'s
+    /// condition block and body, a `for`'s body).
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            Stmt::If { then_block, else_block, .. } => vec![then_block, else_block],
+            Stmt::For { body, .. } => vec![body],
+            Stmt::While { cond_block, body, .. } => vec![cond_block, body],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The values this statement reads itself (not those of nested blocks, nor an `Eval`'s
+    /// operands, which are its op's): an assignment's value, a condition, loop bounds, what
+    /// `print`, `save` and `output` take.
+    pub fn reads(&self) -> Vec<ValueId> {
+        match self {
+            Stmt::Eval(_) | Stmt::Break { .. } | Stmt::Continue { .. } => Vec::new(),
+            Stmt::Assign { value, .. } | Stmt::Save { value, .. } | Stmt::Output { value, .. } => vec![*value],
+            Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![*cond],
+            Stmt::For { start, end, .. } => vec![*start, *end],
+            Stmt::Print { args, .. } => args
+                .iter()
+                .filter_map(|a| match a {
+                    PrintArg::Value(v) => Some(*v),
+                    PrintArg::Str(_) => None,
+                })
+                .collect(),
+        }
+    }
+}
+
 fn collect_assignments(block: &Block, out: &mut Vec<(VarId, ValueId)>) {
     for stmt in &block.0 {
-        match stmt {
-            Stmt::Assign { var, value } => out.push((*var, *value)),
-            Stmt::For { body, .. } => collect_assignments(body, out),
-            Stmt::While { cond_block, body, .. } => {
-                collect_assignments(cond_block, out);
-                collect_assignments(body, out);
-            }
-            Stmt::If { then_block, else_block, .. } => {
-                collect_assignments(then_block, out);
-                collect_assignments(else_block, out);
-            }
-            _ => {}
+        if let Stmt::Assign { var, value } = stmt {
+            out.push((*var, *value));
+        }
+        for inner in stmt.blocks() {
+            collect_assignments(inner, out);
         }
     }
 }

@@ -237,17 +237,8 @@ pub fn plans(program: &Program) -> Vec<(&Block, Vec<Item>)> {
 fn collect<'p>(program: &'p Program, block: &'p Block, out: &mut Vec<(&'p Block, Vec<Item>)>) {
     out.push((block, plan(program, block)));
     for s in &block.0 {
-        match s {
-            Stmt::If { then_block, else_block, .. } => {
-                collect(program, then_block, out);
-                collect(program, else_block, out);
-            }
-            Stmt::For { body, .. } => collect(program, body, out),
-            Stmt::While { cond_block, body, .. } => {
-                collect(program, cond_block, out);
-                collect(program, body, out);
-            }
-            _ => {}
+        for inner in s.blocks() {
+            collect(program, inner, out);
         }
     }
 }

@@ -95,10 +95,7 @@ impl Hub {
     /// Call `i` has ended with `stats`.
     fn end(&self, stats: ProtocolStats) {
         let Some(mut core) = lock(self) else { return };
-        core.stats.openings += stats.openings;
-        core.stats.opened_elements += stats.opened_elements;
-        core.stats.reveals += stats.reveals;
-        core.stats.revealed_elements += stats.revealed_elements;
+        core.stats.add(&stats);
         core.live -= 1;
         core.running -= 1;
         if core.running == 0 && core.live > 0 && core.failed.is_none() {
@@ -289,24 +286,14 @@ pub fn side_by_side<T: Send + 'static>(
         }),
         wake: Condvar::new(),
     });
-    let mut branches = Vec::with_capacity(k);
-    for index in 0..k {
-        let comm = BranchComm { me, n, index, hub: hub.clone(), at_most: None };
-        let dealer = DealerClient::proxied(me, Box::new(BranchDealer { index, hub: hub.clone() }));
-        branches.push(party.branch(Box::new(comm), dealer));
-    }
     let (tx, rx) = channel::<(usize, Option<T>)>();
     let mut first = None;
     let mut sent = 0;
-    for (index, (task, branch)) in tasks.into_iter().zip(branches).enumerate() {
-        let branch = match branch {
-            Ok(b) => b,
-            Err(e) => {
-                fail(&hub, e);
-                hub.end(ProtocolStats::default());
-                continue;
-            }
-        };
+    for (index, task) in tasks.into_iter().enumerate() {
+        // Branches are made in call order on every party (their generators fork in that order).
+        let comm = BranchComm { me, n, index, hub: hub.clone(), at_most: None };
+        let dealer = DealerClient::proxied(me, Box::new(BranchDealer { index, hub: hub.clone() }));
+        let branch = party.branch(Box::new(comm), dealer);
         if index == 0 {
             first = Some((task, branch));
             continue;
@@ -321,6 +308,7 @@ pub fn side_by_side<T: Send + 'static>(
         match pool.run(index - 1, job) {
             Ok(()) => sent += 1,
             Err(e) => {
+                // The call never starts: the others stop, and it counts as ended.
                 fail(&hub, e);
                 hub.end(ProtocolStats::default());
             }

@@ -83,6 +83,16 @@ pub struct ProtocolStats {
     pub revealed_elements: u64,
 }
 
+impl ProtocolStats {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &ProtocolStats) {
+        self.openings += other.openings;
+        self.opened_elements += other.opened_elements;
+        self.reveals += other.reveals;
+        self.revealed_elements += other.revealed_elements;
+    }
+}
+
 /// One party's context.
 pub struct Party {
     id: usize,
@@ -122,7 +132,7 @@ impl Party {
     /// protocol over `comm` and `dealer`, with generators seeded from this party's (the pairwise
     /// ones from the generator shared with that peer, so both ends fork the same stream when
     /// they branch in the same order) and fresh counters.
-    pub fn branch(&mut self, comm: Box<dyn Comm>, dealer: DealerClient) -> Result<Party, MpcError> {
+    pub fn branch(&mut self, comm: Box<dyn Comm>, dealer: DealerClient) -> Party {
         let seed = |rng: &mut AesCtrRng| {
             let mut s = [0u8; 32];
             rng.fill_bytes(&mut s);
@@ -130,7 +140,7 @@ impl Party {
         };
         let pair_rngs = self.pair_rngs.iter_mut().map(|r| r.as_mut().map(|r| AesCtrRng::from_seed(seed(r)))).collect();
         let own_rng = AesCtrRng::from_seed(seed(&mut self.own_rng));
-        Ok(Party {
+        Party {
             id: self.id,
             n_parties: self.n_parties,
             fixed: self.fixed,
@@ -140,7 +150,7 @@ impl Party {
             own_rng,
             stats: ProtocolStats::default(),
             compare: self.compare,
-        })
+        }
     }
 
     /// Replaces this party's transport and dealer client, returning the old ones (`crate::merge`
@@ -151,10 +161,7 @@ impl Party {
 
     /// Adds a branch's opening counters to this party's.
     pub fn absorb(&mut self, branch: ProtocolStats) {
-        self.stats.openings += branch.openings;
-        self.stats.opened_elements += branch.opened_elements;
-        self.stats.reveals += branch.reveals;
-        self.stats.revealed_elements += branch.revealed_elements;
+        self.stats.add(&branch);
     }
 
     /// The comparison protocol (default: `CompareMode::default_for` the party count).

@@ -41,21 +41,11 @@ for i in 0..10 {
 output(w2, to=ALICE);
 "#;
 
-/// SplitMix64 numbers in [0, 1): the data only has to have the right shapes and ranges.
-struct Uniform(u64);
-
-impl Uniform {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn tensor(&mut self, shape: &[usize], scale: f64, offset: f64) -> Tensor {
-        Tensor::from_shape_fn(ndarray::IxDyn(shape), |_| (self.next() - offset) * scale)
-    }
+/// `(rand(shape, seed) - offset) · scale`, the language's own seeded uniform numbers: the data
+/// only has to have the right shapes and ranges.
+fn uniform(shape: &[usize], seed: u64, scale: f64, offset: f64) -> Result<Tensor, String> {
+    let t = mpcc_runtime::plain::construct::rand(shape, seed).map_err(|e| e.to_string())?;
+    Ok(t.mapv(|v| (v - offset) * scale))
 }
 
 fn write(dir: &Path, files: &[(&str, Tensor)]) -> Result<(), String> {
@@ -69,24 +59,25 @@ fn write(dir: &Path, files: &[(&str, Tensor)]) -> Result<(), String> {
 pub fn workload_rows(parties: usize, reps: usize) -> Result<Vec<BenchRow>, String> {
     let dir = std::env::temp_dir().join(format!("mpcc-bench-workloads-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut u = Uniform(7);
     let (w, half) = (0.1, 0.5);
+    let labels = uniform(&[100], 11, 1.0, 0.0)?;
+    let one_hot = Tensor::from_shape_fn(ndarray::IxDyn(&[100, 2]), |ix| {
+        let class = labels.get(ndarray::IxDyn(&[ix[0]])).map_or(0, |v| usize::from(*v >= 0.5));
+        f64::from(u8::from(class == ix[1]))
+    });
     write(
         &dir,
         &[
-            ("w1.npy", u.tensor(&[784, 128], w, half)),
-            ("b1.npy", u.tensor(&[128], w, half)),
-            ("w2.npy", u.tensor(&[128, 128], w, half)),
-            ("b2.npy", u.tensor(&[128], w, half)),
-            ("w3.npy", u.tensor(&[128, 10], w, half)),
-            ("b3.npy", u.tensor(&[10], w, half)),
-            ("x.npy", u.tensor(&[100, 784], 1.0, 0.0)),
-            ("top.npy", u.tensor(&[100, 560], 1.0, 0.0)),
-            ("bottom.npy", u.tensor(&[100, 224], 1.0, 0.0)),
-            ("y.npy", {
-                let labels: Vec<usize> = (0..100).map(|_| (u.next() * 2.0) as usize).collect();
-                Tensor::from_shape_fn(ndarray::IxDyn(&[100, 2]), |ix| f64::from(u8::from(labels[ix[0]] == ix[1])))
-            }),
+            ("w1.npy", uniform(&[784, 128], 1, w, half)?),
+            ("b1.npy", uniform(&[128], 2, w, half)?),
+            ("w2.npy", uniform(&[128, 128], 3, w, half)?),
+            ("b2.npy", uniform(&[128], 4, w, half)?),
+            ("w3.npy", uniform(&[128, 10], 5, w, half)?),
+            ("b3.npy", uniform(&[10], 6, w, half)?),
+            ("x.npy", uniform(&[100, 784], 7, 1.0, 0.0)?),
+            ("top.npy", uniform(&[100, 560], 8, 1.0, 0.0)?),
+            ("bottom.npy", uniform(&[100, 224], 9, 1.0, 0.0)?),
+            ("y.npy", one_hot),
         ],
     )?;
     let mut rows = Vec::new();

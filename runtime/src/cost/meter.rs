@@ -40,6 +40,14 @@ impl Cost {
         self.bytes_sent.iter_mut().zip(&other.bytes_sent).for_each(|(a, b)| *a += b);
     }
 
+    /// Adds `other` as run side by side with this cost (`crate::merge`): the rounds of the longer,
+    /// the bytes of both.
+    pub fn beside(&mut self, other: &Cost) {
+        let rounds = self.rounds.max(other.rounds);
+        self.add(other);
+        self.rounds = rounds;
+    }
+
     /// Whether it costs nothing at all.
     pub fn is_zero(&self) -> bool {
         self.rounds == 0 && self.dealer_bytes == 0 && self.bytes_sent.iter().all(|&b| b == 0)

@@ -15,7 +15,8 @@ use super::ops::{masked_matmul, private_op, raw_product, Md, Operands, Pools, Sh
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval;
 use crate::exec::mpc::masks::MaskCache;
-use crate::exec::mpc::wave::{local_shares, mergeable, MergeOperand};
+use crate::exec::mpc::values::known_shape;
+use crate::exec::mpc::wave::{local_shares, mergeable, round_savings, MergeOperand};
 use crate::exec::walk::{self, Walk};
 use crate::exec::RunConfig;
 use crate::io;
@@ -35,6 +36,17 @@ enum MVal {
     /// Shares: shape and scale; `ident` names the shares (equal idents, equal shares); `plain`
     /// holds the plaintext when the walk follows it.
     Private { sh: Sh, ident: u64, plain: Option<Tensor> },
+}
+
+impl MVal {
+    /// As `exec::mpc::wave` sees the executor's value.
+    fn merge_operand(&self) -> MergeOperand {
+        match self {
+            MVal::Public { .. } => MergeOperand::Public,
+            MVal::Private { .. } => MergeOperand::Private,
+            MVal::Local { .. } => MergeOperand::Local,
+        }
+    }
 }
 
 /// The walk's state.
@@ -149,12 +161,7 @@ impl Walk for Model<'_> {
         for &id in &ids {
             let def = self.program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
             let values = &self.values;
-            let operand = |o: ValueId| match values.get(o.index()) {
-                Some(Some(MVal::Public { .. })) => Some(MergeOperand::Public),
-                Some(Some(MVal::Private { .. })) => Some(MergeOperand::Private),
-                Some(Some(MVal::Local { .. })) => Some(MergeOperand::Local),
-                _ => None,
-            };
+            let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(MVal::merge_operand);
             if mergeable(&def.op, &operand) {
                 merged.push((id, def));
             } else {
@@ -170,10 +177,7 @@ impl Walk for Model<'_> {
             if let Some(slot) = self.values.get_mut(id.index()) {
                 *slot = Some(value);
             }
-            let cost = self.meter.take();
-            let rounds = wave.rounds.max(cost.rounds);
-            wave.add(&Cost { rounds: 0, ..cost });
-            wave.rounds = rounds;
+            wave.beside(&self.meter.take());
         }
         let spans: Vec<Span> = merged.iter().map(|(_, d)| d.span).collect();
         let first = spans.first().copied().unwrap_or_default();
@@ -235,14 +239,8 @@ impl<'a> Model<'a> {
     }
 
     pub fn new(program: &'a Program, cfg: &'a RunConfig, meter: Meter, plain: bool) -> Model<'a> {
-        let wanted = program
-            .values
-            .iter()
-            .filter_map(|d| match &d.op {
-                Op::Pool2dGrad { op: mpcc_ir::PoolOp::Max, x, k, win, .. } => Some((*x, *k, *win)),
-                _ => None,
-            })
-            .collect();
+        let wanted = crate::exec::mpc::ops::PoolOneHots::for_program(program).wanted;
+        let (deferred, masks) = round_savings(program, cfg);
         Model {
             program,
             cfg,
@@ -257,9 +255,8 @@ impl<'a> Model<'a> {
             side_by_side: Vec::new(),
             needs: RefCell::new(None),
             plans: Default::default(),
-            deferred: if cfg.merge_rounds { mpcc_ir::fold::deferred_truncations(program) } else { Vec::new() },
-            masks: (cfg.merge_rounds && cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer)
-                .then(Default::default),
+            deferred,
+            masks,
         }
     }
 
@@ -288,17 +285,8 @@ impl<'a> Model<'a> {
             let def = self.program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
             let Op::Share { value, .. } = &def.op else { continue };
             let MVal::Local { t, .. } = self.val(*value)?.clone() else { continue };
-            match self.shape_info(*value).as_known() {
-                Some(k) if k.as_slice() != t.shape() => {
-                    let msg = format!(
-                        "the value has shape {}, the program expects {}",
-                        crate::error::dims_text(t.shape()),
-                        crate::error::dims_text(&k)
-                    );
-                    return Err(RunError::new(ErrorKind::ShapeMismatch, msg).with_span(def.span));
-                }
-                Some(_) => {}
-                None => messages.push((owner, t.ndim())),
+            if known_shape(Some(t.shape()), &self.shape_info(*value)).map_err(|e| e.with_span(def.span))?.is_none() {
+                messages.push((owner, t.ndim()));
             }
             made.push((id, t));
         }
@@ -372,21 +360,10 @@ impl<'a> Model<'a> {
     /// `values::share_local`'s communication: the shape message when the program does not know
     /// the shape (sharing itself is free).
     fn share_local(&mut self, owner: usize, dims: &[usize], known: &Shape) -> Result<(), RunError> {
-        match known.as_known() {
-            Some(k) if k.as_slice() != dims => Err(RunError::new(
-                ErrorKind::ShapeMismatch,
-                format!(
-                    "the value has shape {}, the program expects {}",
-                    crate::error::dims_text(dims),
-                    crate::error::dims_text(&k)
-                ),
-            )),
-            Some(_) => Ok(()),
-            None => {
-                self.meter.shape_message(owner, dims.len());
-                Ok(())
-            }
+        if known_shape(Some(dims), known)?.is_none() {
+            self.meter.shape_message(owner, dims.len());
         }
+        Ok(())
     }
 
     /// Fails when an operand that decides a shape (or, for `values`, any public operand) is a

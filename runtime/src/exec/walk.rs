@@ -98,15 +98,21 @@ pub fn block<W: Walk + ?Sized>(w: &mut W, block: &Block) -> Result<Flow, RunErro
 /// the program, which outlives the walk).
 #[derive(Default)]
 pub struct Plans {
-    map: HashMap<usize, Rc<Vec<Item>>>,
+    /// `None` for a block the plan leaves in its own order.
+    map: HashMap<usize, Option<Rc<Vec<Item>>>>,
 }
 
 impl Plans {
     /// `block`'s plan; `None` when it keeps its own order (no wave).
     pub fn get(&mut self, program: &Program, block: &Block) -> Option<Rc<Vec<Item>>> {
         let key = block as *const Block as usize;
-        let plan = self.map.entry(key).or_insert_with(|| Rc::new(schedule::plan(program, block)));
-        plan.iter().any(|item| matches!(item, Item::Wave(_))).then(|| plan.clone())
+        self.map
+            .entry(key)
+            .or_insert_with(|| {
+                let plan = schedule::plan(program, block);
+                plan.iter().any(|item| matches!(item, Item::Wave(_))).then(|| Rc::new(plan))
+            })
+            .clone()
     }
 }
 

@@ -50,7 +50,7 @@ impl Machine<'_> {
 
     /// The mask plan of `op` when it is a product of two private matrices and masks are reused,
     /// with the kept mask a `Fixed` plan needs.
-    pub(super) fn mask_plan(&mut self, op: &Op) -> Option<(MaskPlan, Option<Arc<KeptMask>>)> {
+    pub(super) fn mask_plan(&mut self, op: &Op) -> Option<super::masks::Planned> {
         let Op::MatMul(a, b) = op else { return None };
         let private = |v: &ValueId| matches!(self.values.get(v.index()), Some(Some(Val::Private(_))));
         if !private(a) || !private(b) {

@@ -9,8 +9,7 @@
 //! data folder), so a simulated run's console looks like the plaintext engine's.
 
 use super::audit::AuditLog;
-use super::masks::with_masks;
-use super::ops::{private_op, raw_product, Counters, PoolOneHots};
+use super::ops::{planned_op, Counters, PoolOneHots};
 use super::values::{local_shape, mpc_err, share_local, Opd, Val};
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval::{self, non_finite};
@@ -180,6 +179,7 @@ impl<'a> Machine<'a> {
         party: &'a mut Party,
         emit: &'a mut dyn FnMut(u64, Event),
     ) -> Machine<'a> {
+        let (deferred, masks) = super::wave::round_savings(program, cfg);
         Machine {
             program,
             cfg,
@@ -199,12 +199,11 @@ impl<'a> Machine<'a> {
             by_span: Default::default(),
             plans: Default::default(),
             merge_pool: Default::default(),
-            deferred: if cfg.merge_rounds { mpcc_ir::fold::deferred_truncations(program) } else { Vec::new() },
+            deferred,
             idents: vec![0; program.values.len()],
             var_idents: vec![0; program.vars.len()],
             next_ident: 0,
-            masks: (cfg.merge_rounds && cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer)
-                .then(Default::default),
+            masks,
         }
     }
 
@@ -482,22 +481,9 @@ impl<'a> Machine<'a> {
                         _ => Err(internal(format!("operand {o} is not available"))),
                     }
                 };
-                if let Some(plan) = &plan {
-                    if let Some(r) = with_masks(self.party, &def.op, &get, plan, defer) {
-                        self.counters.private_ops += 1;
-                        let (z, kept) = r?;
-                        self.keep_mask(kept);
-                        return Ok(Val::Private(z));
-                    }
-                }
-                let raw = match defer {
-                    true => raw_product(self.party, &def.op, &get, &mut self.counters),
-                    false => None,
-                };
-                let s = match raw {
-                    Some(s) => s?,
-                    None => private_op(self.party, &def.op, &get, &mut self.counters, &mut self.pools)?,
-                };
+                let (s, kept) =
+                    planned_op(self.party, &def.op, &get, plan.as_ref(), defer, &mut self.counters, &mut self.pools)?;
+                self.keep_mask(kept);
                 Ok(Val::Private(s))
             }
         }

@@ -76,6 +76,9 @@ pub fn derived(value: u32, operands: &[Identity<'_>]) -> u64 {
     h.finish() | (1 << 63)
 }
 
+/// A product's mask plan with the kept mask a `Fixed` plan uses.
+pub type Planned = (MaskPlan, Option<Arc<KeptMask>>);
+
 /// An operand as [`derived`] sees it.
 pub enum Identity<'t> {
     Private(u64),
@@ -89,7 +92,7 @@ pub(crate) fn with_masks(
     party: &mut crate::party::Party,
     op: &mpcc_ir::Op,
     get: super::ops::Get<'_, '_>,
-    plan: &(MaskPlan, Option<Arc<KeptMask>>),
+    plan: &Planned,
     defer: bool,
 ) -> Option<Result<(crate::share::Shared, Option<KeptMask>), crate::error::RunError>> {
     use super::values::{mpc_err, Opd};

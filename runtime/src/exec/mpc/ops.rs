@@ -76,9 +76,35 @@ fn with_data(x: &Shared, data: ndarray::ArrayD<u64>) -> Shared {
     Shared { data, scale: x.scale }
 }
 
+/// A private op under the run's round-saving choices (`RunConfig::merge_rounds`): a matrix
+/// product with a mask plan (`masks`), a product whose truncation its consumer does
+/// (`mpcc_ir::fold`, `defer`), else [`private_op`]. Returns the share and, for a `Keep` plan, the
+/// mask to keep. The machine and a wave's tasks both run ops through here.
+#[allow(clippy::too_many_arguments)]
+pub fn planned_op<'t>(
+    party: &mut Party,
+    op: &Op,
+    get: Get<'_, 't>,
+    plan: Option<&super::masks::Planned>,
+    defer: bool,
+    counters: &mut Counters,
+    pools: &mut PoolOneHots,
+) -> Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError> {
+    if let Some(r) = plan.and_then(|p| super::masks::with_masks(party, op, get, p, defer)) {
+        counters.private_ops += 1;
+        return r;
+    }
+    if defer {
+        if let Some(r) = raw_product(party, op, get, counters) {
+            return r.map(|z| (z, None));
+        }
+    }
+    private_op(party, op, get, counters, pools).map(|z| (z, None))
+}
+
 /// A product of two private operands left at its raw scale (`mpcc_ir::fold`: its one consumer
 /// truncates it); `None` when the op is not such a product here (then `private_op` runs it).
-pub fn raw_product<'t>(
+fn raw_product<'t>(
     party: &mut Party,
     op: &Op,
     get: Get<'_, 't>,

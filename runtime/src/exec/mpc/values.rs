@@ -122,6 +122,19 @@ pub fn local_shape(
     shapes.pop().ok_or_else(|| RunError::new(ErrorKind::Internal, "no shape"))
 }
 
+/// The shape the program knows for a local value, checked against its actual shape where this
+/// party holds it; `None` when the program does not know it (the owner must send it).
+pub(crate) fn known_shape(actual: Option<&[usize]>, known: &Shape) -> Result<Option<Vec<usize>>, RunError> {
+    let Some(dims) = known.as_known() else { return Ok(None) };
+    match actual {
+        Some(a) if a != dims.as_slice() => Err(RunError::new(
+            ErrorKind::ShapeMismatch,
+            format!("the value has shape {}, the program expects {}", dims_text(a), dims_text(&dims)),
+        )),
+        _ => Ok(Some(dims)),
+    }
+}
+
 /// The shapes of several local values, as [`local_shape`] each, with every message in one round:
 /// each owner sends every peer `[rank, dims…]` of each of its values the program does not know
 /// the shape of, in order. No round when the program knows every shape.
@@ -135,19 +148,7 @@ pub fn local_shapes(
     let mut expect = vec![false; n];
     let mut pending = 0;
     for &(owner, data, known) in items {
-        if let Some(dims) = known.as_known() {
-            if let Some(t) = data {
-                if t.shape() != dims.as_slice() {
-                    return Err(RunError::new(
-                        ErrorKind::ShapeMismatch,
-                        format!(
-                            "the value has shape {}, the program expects {}",
-                            dims_text(t.shape()),
-                            dims_text(&dims)
-                        ),
-                    ));
-                }
-            }
+        if let Some(dims) = known_shape(data.map(|t| t.shape()), known)? {
             out.push(Some(dims));
             continue;
         }

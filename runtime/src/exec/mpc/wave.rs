@@ -7,8 +7,8 @@
 //! costs is counted on the span of its first merged member; the cost model does the same.
 
 use super::machine::Machine;
-use super::masks::with_masks;
-use super::ops::{private_op, raw_product, Counters, PoolOneHots};
+use super::masks::MaskCache;
+use super::ops::{planned_op, Counters, PoolOneHots};
 use super::values::{local_shapes, mpc_err, share_local_as, Opd, Val};
 use crate::error::{ErrorKind, RunError};
 use crate::merge::{side_by_side, Task};
@@ -43,6 +43,30 @@ pub(crate) enum MergeOperand {
     Public,
     Private,
     Local,
+}
+
+impl Val {
+    fn merge_operand(&self) -> MergeOperand {
+        match self {
+            Val::Public(_) => MergeOperand::Public,
+            Val::Private(_) => MergeOperand::Private,
+            Val::Local { .. } => MergeOperand::Local,
+        }
+    }
+}
+
+/// The round-saving choices of a run (`RunConfig::merge_rounds`), for the executor and the cost
+/// model alike: per value, whether its truncation is left to its consumer (`mpcc_ir::fold`), and
+/// the matrix-mask cache when masks are kept (only with a dealer: `masks`).
+pub(crate) fn round_savings(
+    program: &mpcc_ir::Program,
+    cfg: &crate::exec::RunConfig,
+) -> (Vec<bool>, Option<MaskCache>) {
+    if !cfg.merge_rounds {
+        return (Vec::new(), None);
+    }
+    let masks = (cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer).then(MaskCache::default);
+    (mpcc_ir::fold::deferred_truncations(program), masks)
 }
 
 type Outcome = (Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError>, Counters, bool);
@@ -108,12 +132,7 @@ impl Machine<'_> {
         for &id in &ids {
             let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
             let values = &self.values;
-            let operand = |o: ValueId| match values.get(o.index()) {
-                Some(Some(Val::Public(_))) => Some(MergeOperand::Public),
-                Some(Some(Val::Private(_))) => Some(MergeOperand::Private),
-                Some(Some(Val::Local { .. })) => Some(MergeOperand::Local),
-                _ => None,
-            };
+            let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(Val::merge_operand);
             if mergeable(&def.op, &operand) {
                 merged.push((id, def));
             } else {
@@ -146,8 +165,9 @@ impl Machine<'_> {
             .map(|((id, def), plan)| {
                 let op = def.op.clone();
                 let defer = self.deferred.get(id.index()).copied().unwrap_or(false);
+                let reads = op.operands();
                 let operands: Vec<(ValueId, Arc<Val>)> =
-                    lent.iter().filter(|(id, _)| op.operands().contains(id)).cloned().collect();
+                    lent.iter().filter(|(id, _)| reads.contains(id)).cloned().collect();
                 let task = move |party: &mut Party| {
                     let get = |o: ValueId| -> Result<Opd<'_>, RunError> {
                         match operands.iter().find(|(id, _)| *id == o).map(|(_, v)| v.as_ref()) {
@@ -158,21 +178,8 @@ impl Machine<'_> {
                     };
                     let mut counters = Counters::default();
                     let opened = party.protocol_stats().openings;
-                    let masked = plan.as_ref().and_then(|p| with_masks(party, &op, &get, p, defer));
-                    let r = match masked {
-                        Some(r) => {
-                            counters.private_ops += 1;
-                            r
-                        }
-                        None => {
-                            let raw = if defer { raw_product(party, &op, &get, &mut counters) } else { None };
-                            match raw {
-                                Some(r) => r,
-                                None => private_op(party, &op, &get, &mut counters, &mut PoolOneHots::default()),
-                            }
-                            .map(|z| (z, None))
-                        }
-                    };
+                    let mut pools = PoolOneHots::default();
+                    let r = planned_op(party, &op, &get, plan.as_ref(), defer, &mut counters, &mut pools);
                     let communicated = party.protocol_stats().openings != opened;
                     (r, counters, communicated)
                 };
