@@ -16,7 +16,7 @@ use crate::error::{ErrorKind, RunError};
 use crate::exec::eval;
 use crate::exec::mpc::masks::MaskCache;
 use crate::exec::mpc::values::known_shape;
-use crate::exec::mpc::wave::{local_shares, mergeable, round_savings, MergeOperand};
+use crate::exec::mpc::wave::{local_shares, round_savings, split_wave, MergeOperand};
 use crate::exec::walk::{self, Walk};
 use crate::exec::RunConfig;
 use crate::io;
@@ -157,19 +157,12 @@ impl Walk for Model<'_> {
     /// the bytes, counted on the first merged member's span.
     fn eval_wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
         let ids = self.share_wave(ids)?;
-        let mut merged = Vec::with_capacity(ids.len());
-        for &id in &ids {
-            let def = self.program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
-            let values = &self.values;
-            let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(MVal::merge_operand);
-            if mergeable(&def.op, &operand) {
-                merged.push((id, def));
-            } else {
-                self.eval(id)?;
-            }
-        }
-        if merged.len() < 2 {
-            return merged.iter().try_for_each(|(id, _)| self.eval(*id));
+        let values = &self.values;
+        let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(MVal::merge_operand);
+        let (alone, merged) = split_wave(self.program, &ids, &operand)?;
+        alone.iter().try_for_each(|&id| self.eval(id))?;
+        if merged.is_empty() {
+            return Ok(());
         }
         let mut wave = Cost::zero(self.meter.n);
         for &(id, def) in &merged {

@@ -23,7 +23,7 @@ fn internal(msg: impl Into<String>) -> RunError {
 }
 
 /// Whether an op of a wave can share rounds given its operands' values here.
-pub(crate) fn mergeable(op: &Op, operand: &dyn Fn(ValueId) -> Option<MergeOperand>) -> bool {
+fn mergeable(op: &Op, operand: &dyn Fn(ValueId) -> Option<MergeOperand>) -> bool {
     if matches!(op, Op::Var(_) | Op::Load { .. } | Op::Share { .. } | Op::Reveal(_) | Op::Shape(_)) {
         return false;
     }
@@ -36,6 +36,31 @@ pub(crate) fn mergeable(op: &Op, operand: &dyn Fn(ValueId) -> Option<MergeOperan
         }
     }
     private
+}
+
+/// The members of a wave that share rounds, with their definitions.
+pub(crate) type Members<'p> = Vec<(ValueId, &'p mpcc_ir::ValueDef)>;
+
+/// A wave's members split into those that run alone (first, in order) and those that share
+/// rounds (none when fewer than two can): `operand` says what each operand is here.
+pub(crate) fn split_wave<'p>(
+    program: &'p mpcc_ir::Program,
+    ids: &[ValueId],
+    operand: &dyn Fn(ValueId) -> Option<MergeOperand>,
+) -> Result<(Vec<ValueId>, Members<'p>), RunError> {
+    let (mut alone, mut merged) = (Vec::new(), Vec::new());
+    for &id in ids {
+        let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
+        if mergeable(&def.op, operand) {
+            merged.push((id, def));
+        } else {
+            alone.push(id);
+        }
+    }
+    if merged.len() < 2 {
+        alone.extend(merged.drain(..).map(|(id, _)| id));
+    }
+    Ok((alone, merged))
 }
 
 /// What [`mergeable`] needs to know of an operand.
@@ -128,19 +153,12 @@ impl Machine<'_> {
     pub(super) fn wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
         let program = self.program;
         let ids = self.share_wave(ids)?;
-        let mut merged = Vec::with_capacity(ids.len());
-        for &id in &ids {
-            let def = program.value(id).ok_or_else(|| internal(format!("unknown value {id}")))?;
-            let values = &self.values;
-            let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(Val::merge_operand);
-            if mergeable(&def.op, &operand) {
-                merged.push((id, def));
-            } else {
-                self.eval_one(id)?;
-            }
-        }
-        if merged.len() < 2 {
-            return merged.iter().try_for_each(|(id, _)| self.eval_one(*id));
+        let values = &self.values;
+        let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(Val::merge_operand);
+        let (alone, merged) = split_wave(program, &ids, &operand)?;
+        alone.iter().try_for_each(|&id| self.eval_one(id))?;
+        if merged.is_empty() {
+            return Ok(());
         }
         let first_span = merged.first().map(|(_, d)| d.span).unwrap_or_default();
         let before = self.counts();
