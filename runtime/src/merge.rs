@@ -272,6 +272,8 @@ pub fn side_by_side<T: Send + 'static>(
     let k = tasks.len();
     let (me, n) = (party.id(), party.n_parties());
     // The party lends its transport and dealer client to the hub.
+    // Read before the party's own client is lent to the hub (the branches ask the same).
+    let dealt = party.dealer().dealt();
     let (comm, dealer) = party.swap_transport(Box::new(Lent { me, n }), DealerClient::new(me, [0; 32], None));
     let hub = Arc::new(Hub {
         core: Mutex::new(Core {
@@ -292,7 +294,7 @@ pub fn side_by_side<T: Send + 'static>(
     for (index, task) in tasks.into_iter().enumerate() {
         // Branches are made in call order on every party (their generators fork in that order).
         let comm = BranchComm { me, n, index, hub: hub.clone(), at_most: None };
-        let dealer = DealerClient::proxied(me, Box::new(BranchDealer { index, hub: hub.clone() }));
+        let dealer = DealerClient::proxied(me, Box::new(BranchDealer { index, hub: hub.clone() }), dealt);
         let branch = party.branch(Box::new(comm), dealer);
         if index == 0 {
             first = Some((task, branch));

@@ -26,6 +26,9 @@ pub struct DealerClient {
     stats: DealerStats,
     ot: Option<crate::preprocessing::OtPreprocessor>,
     proxy: Option<Box<dyn DealerProxy>>,
+    /// Whether the correlations come from a dealer (which can make division pairs), not from
+    /// OT preprocessing; a proxy says what its owner's client says.
+    dealt: bool,
     /// The next `begin`'s sequence number.
     next_seq: u64,
     /// Begun requests whose reply is still on the link, in begin order: (seq, request, queued).
@@ -44,6 +47,7 @@ impl DealerClient {
             stats: DealerStats::default(),
             ot: None,
             proxy: None,
+            dealt: true,
             next_seq: 0,
             open: VecDeque::new(),
             early: HashMap::new(),
@@ -52,12 +56,19 @@ impl DealerClient {
 
     /// The client of `party` with no dealer: every correlation comes from `ot`.
     pub fn from_ot(party: usize, ot: crate::preprocessing::OtPreprocessor) -> Self {
-        DealerClient { ot: Some(ot), ..DealerClient::new(party, [0; 32], None) }
+        DealerClient { ot: Some(ot), dealt: false, ..DealerClient::new(party, [0; 32], None) }
     }
 
-    /// A client that hands every request to `proxy` (and counts nothing itself).
-    pub fn proxied(party: usize, proxy: Box<dyn DealerProxy>) -> Self {
-        DealerClient { proxy: Some(proxy), ..DealerClient::new(party, [0; 32], None) }
+    /// A client that hands every request to `proxy` (and counts nothing itself); `dealt` as
+    /// [`DealerClient::dealt`] of the client behind the proxy.
+    pub fn proxied(party: usize, proxy: Box<dyn DealerProxy>, dealt: bool) -> Self {
+        DealerClient { proxy: Some(proxy), dealt, ..DealerClient::new(party, [0; 32], None) }
+    }
+
+    /// Whether a dealer makes the correlations (so `Request::DivPair` is available); false with
+    /// OT preprocessing.
+    pub fn dealt(&self) -> bool {
+        self.dealt
     }
 
     /// The OT preprocessing's counters, when this client has no dealer.

@@ -42,6 +42,9 @@ pub enum Request {
     Square { n: usize },
     /// Truncation pair for a shift by `bits`: `r` uniform, `msb(r)` and `(r mod 2^63) >> bits`.
     Trunc { n: usize, bits: u32 },
+    /// Division pair for a floor division by the public integer `d` (2 ≤ d < 2^62): `r`
+    /// uniform, `msb(r)` and `(r mod 2^63) / d` (a truncation pair when `d` is `2^bits`).
+    DivPair { n: usize, d: u64 },
     /// Random bits shared twice: binary (XOR of bit 0) and arithmetic.
     Bits { n: usize },
     /// Binary (XOR) Beaver triple on 64-bit words: `a`, `b`, `c = a & b`.
@@ -79,7 +82,7 @@ impl Request {
             Request::MatTriple { a, b } | Request::ConvTriple { a, b, .. } => {
                 vec![(a.iter().product(), Combine::Add), (b.iter().product(), Combine::Add)]
             }
-            Request::Square { n } | Request::Trunc { n, .. } => vec![(*n, Combine::Add)],
+            Request::Square { n } | Request::Trunc { n, .. } | Request::DivPair { n, .. } => vec![(*n, Combine::Add)],
             Request::Bits { n } => vec![(*n, Combine::XorBit)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor), (*n, Combine::Xor)],
             Request::DcfKeys { n, .. } => vec![(*n, Combine::Add), (2 * n, Combine::Own)],
@@ -108,7 +111,7 @@ impl Request {
                 let c = conv_dims(*map, a, b, target, win).map_err(|e| DealerError::BadRequest(e.message))?;
                 vec![(c.iter().product(), Combine::Add)]
             }
-            Request::Trunc { n, .. } => vec![(*n, Combine::Add), (*n, Combine::Add)],
+            Request::Trunc { n, .. } | Request::DivPair { n, .. } => vec![(*n, Combine::Add), (*n, Combine::Add)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor)],
             Request::DcfKeys { n, relu } => vec![(*n, Combine::Add); if *relu { 2 } else { 1 }],
         })
@@ -462,6 +465,13 @@ fn correct(req: &Request, free: &[Vec<u64>], others: &mut [Vec<u64>]) -> Result<
             sub_from(m, &mut r.iter().map(|x| x >> 63));
             sub_from(t, &mut r.iter().map(|x| (x & low) >> bits.min(&63)));
         }
+        (Request::DivPair { d, .. }, [m, t]) => {
+            let r = part(0)?;
+            let low = (1u64 << 63) - 1;
+            let d = (*d).max(1);
+            sub_from(m, &mut r.iter().map(|x| x >> 63));
+            sub_from(t, &mut r.iter().map(|x| (x & low) / d));
+        }
         (Request::Bits { .. }, [a]) => sub_from(a, &mut part(0)?.iter().copied()),
         (Request::BinTriple { .. }, [c]) => {
             let (a, b) = (part(0)?, part(1)?);
@@ -504,7 +514,7 @@ impl DealerStats {
                 self.matrix_triples += 1
             }
             Request::Square { n } => self.squares += *n as u64,
-            Request::Trunc { n, .. } => self.trunc_pairs += *n as u64,
+            Request::Trunc { n, .. } | Request::DivPair { n, .. } => self.trunc_pairs += *n as u64,
             Request::Bits { n } => self.random_bits += *n as u64,
             Request::BinTriple { n } => self.binary_triples += *n as u64,
             Request::DcfKeys { n, .. } => self.dcf_keys += *n as u64,

@@ -56,6 +56,7 @@ enum WireRequest {
     ConvTriple { map: u8, a: Vec<u64>, b: Vec<u64>, target: Vec<u64>, stride: [u32; 2], padding: [u32; 2] },
     DcfKeys { n: u64, relu: bool },
     MatTripleReuse { a: Vec<u64>, b: Vec<u64>, side: u8, id: u64, fixed: bool },
+    DivPair { n: u64, d: u64 },
 }
 
 fn map_to_wire(map: ConvMap) -> u8 {
@@ -86,6 +87,7 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
         Request::MatTriple { a, b } => WireRequest::MatTriple { a: dims_to_wire(a), b: dims_to_wire(b) },
         Request::Square { n } => WireRequest::Square { n: *n as u64 },
         Request::Trunc { n, bits } => WireRequest::Trunc { n: *n as u64, bits: *bits },
+        Request::DivPair { n, d } => WireRequest::DivPair { n: *n as u64, d: *d },
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
         Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
@@ -142,6 +144,10 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWi
         WireRequest::MatTriple { a, b } => Request::MatTriple { a: dims(a)?, b: dims(b)? },
         WireRequest::Square { n } => Request::Square { n: to_usize(n)? },
         WireRequest::Trunc { n, bits } => Request::Trunc { n: to_usize(n)?, bits },
+        WireRequest::DivPair { n, d } if (2..1 << 62).contains(&d) => Request::DivPair { n: to_usize(n)?, d },
+        WireRequest::DivPair { d, .. } => {
+            return Err(DealerWireError::BadShapes(format!("a division pair by {d} (the divisor must be in 2..2^62)")))
+        }
         WireRequest::Bits { n } => Request::Bits { n: to_usize(n)? },
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
         WireRequest::DcfKeys { n, relu } => Request::DcfKeys { n: to_usize(n)?, relu },
@@ -172,6 +178,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         Request::MatTriple { .. } | Request::MatTripleReuse { .. } => "a matrix triple",
         Request::Square { .. } => "a square pair",
         Request::Trunc { .. } => "a truncation pair",
+        Request::DivPair { .. } => "a division pair",
         Request::Bits { .. } => "random bits",
         Request::BinTriple { .. } => "a binary triple",
         Request::ConvTriple { .. } => "a convolution triple",
@@ -181,7 +188,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         |what: &'static str, limit: u64| DealerWireError::OverLimit { kind, request: format!("{req:?}"), limit, what };
     let (elements, mul_adds) = match req {
         Request::Triple { n } | Request::BinTriple { n } => ((*n as u64).checked_mul(3), Some(0)),
-        Request::Trunc { n, .. } => ((*n as u64).checked_mul(3), Some(0)),
+        Request::Trunc { n, .. } | Request::DivPair { n, .. } => ((*n as u64).checked_mul(3), Some(0)),
         Request::Square { n } | Request::Bits { n } => ((*n as u64).checked_mul(2), Some(0)),
         // Both parties' masks, root seeds and corrected parts, and two copies of the keys.
         Request::DcfKeys { n, relu } => {
@@ -278,6 +285,7 @@ mod tests {
             Request::MatTriple { a: vec![2, 3], b: vec![3, 4] },
             Request::MatTripleReuse { a: vec![1, 3], b: vec![3, 4], side: 1, id: 7, fixed: true },
             Request::Trunc { n: 7, bits: 16 },
+            Request::DivPair { n: 7, d: 1000 },
             Request::Bits { n: 1 },
             Request::ConvTriple {
                 map: ConvMap::GradW,
@@ -312,7 +320,13 @@ mod tests {
         let defaults = Limits::for_frame(1 << 31);
         let eight_gib = Request::MatTriple { a: vec![16384, 16384], b: vec![16384, 16384] };
         assert!(decode_request(&enc(&eight_gib), &defaults).is_err());
-        assert!(decode_request(&[9, 9, 9], &limits).is_err());
+        assert!(decode_request(&[99, 9, 9], &limits).is_err());
+        // A division pair by 0, 1 or 2^62 and more is refused.
+        for d in [0, 1, 1 << 62] {
+            let bad = WireRequest::DivPair { n: 1, d };
+            let bytes = bincode::serde::encode_to_vec(&bad, control_config()).unwrap();
+            assert!(decode_request(&bytes, &limits).is_err(), "{d}");
+        }
         // A convolution triple whose shapes do not fit is refused before the dealer computes.
         let bad = Request::ConvTriple {
             map: ConvMap::Forward,

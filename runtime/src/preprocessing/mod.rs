@@ -155,6 +155,11 @@ impl OtPreprocessor {
             Request::ConvTriple { map, a, b, target, win } => bilinear::conv_triple(ctx, rng, *map, a, b, target, win)?,
             // A kept mask needs one machine that remembers it; runs with OT preprocessing open every
             // operand afresh (`exec::mpc` asks for reuse only with a dealer).
+            // floor(r/d) of bits shared by OT is not linear in the bits for d not a power of two;
+            // `arith::div_public` asks for division pairs only from a dealer.
+            Request::DivPair { .. } => {
+                return Err(DealerError::Preprocessing("a division pair needs the dealer".into()))
+            }
             Request::MatTripleReuse { .. } => {
                 return Err(DealerError::Preprocessing("reusing a matrix mask needs the dealer".into()))
             }

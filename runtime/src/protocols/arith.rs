@@ -2,7 +2,7 @@
 //! (added by party 0 only), scale alignment, sums and means along an axis, and division by a
 //! public number. All are local (0 rounds) except where a truncation is named.
 
-use super::trunc::{rescale, truncate};
+use super::trunc::{divide, rescale, truncate};
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -105,6 +105,9 @@ pub fn mean(party: &mut Party, x: &Shared, axis: Option<usize>) -> Result<Shared
 /// stays under 2^62 (see `div_public`).
 pub const FACTOR_BITS: u32 = 19;
 
+/// 2^62: integer divisors below it take one division pair in `div_public`.
+const TWO_62_F: f64 = 4_611_686_018_427_387_904.0;
+
 /// `x / d` for a public nonzero real `d`, correct for every dividend the truncation admits
 /// (|x·2^scale| < 2^62), at scale `T = max(scale, f)` (an unscaled input, e.g. a count of 0/1
 /// results, gets a fractional result).
@@ -112,13 +115,16 @@ pub const FACTOR_BITS: u32 = 19;
 /// Write |d| = 2^m·a with a in [1, 2) (for |d| < 1, m < 0: `x` is first shifted left by -m, which
 /// needs |x/d|·2^T < 2^61). With `F = round(2^(p+1)/a)`, p = `FACTOR_BITS`:
 /// - a = 1 (d a power of two): one truncation by m bits.
+/// - |d| an integer below 2^62, with a dealer: one division pair (`trunc::divide`): error at
+///   most 2 units in the last place, no relative error.
 /// - m ≥ p + 2: `x' = trunc(x, m)`, then `trunc(x'·F, p + 1)` (|x'·F| ≤ 2^61).
 /// - otherwise, with k = p + 1 + m: the split `x = x_hi·2^k + x_lo` (`x_hi = trunc(x, k)`,
 ///   `x_lo` computed locally, |x_lo| ≤ 2^k); the result is `x_hi·F + trunc(x_lo·F, k)`
 ///   (|x_hi·F| ≤ 2^(62-m) needs no truncation; |x_lo·F| ≤ 2^(2p+m+2) ≤ 2^60).
 ///
 /// Error: relative 2^-(p+1) = 2^-20 (the factor) plus at most 2 units in the last place.
-/// Cost: 2 rounds (two truncations), 1 when |d| ≥ 1 is a power of two, 0 for ±1.
+/// Cost: 2 rounds (two truncations), 1 when |d| ≥ 1 is a power of two or (with a dealer) an
+/// integer, 0 for ±1.
 pub fn div_public(party: &mut Party, x: &Shared, d: f64) -> Result<Shared, MpcError> {
     if d == 0.0 || !d.is_finite() {
         return Err(party.invalid("div", format!("division by {d}")));
@@ -146,7 +152,11 @@ pub fn div_public(party: &mut Party, x: &Shared, d: f64) -> Result<Shared, MpcEr
     }
     let m = m.unsigned_abs();
     let p = FACTOR_BITS;
-    let quotient = if m >= 62 {
+    let whole = d.abs();
+    let quotient = if a != 1.0 && whole.fract() == 0.0 && whole < TWO_62_F && party.dealer().dealt() {
+        // An integer divisor: one division pair (exact up to 2 units, no factor error).
+        divide(party, &Shared { data, scale: target }, whole as u64)?.data
+    } else if m >= 62 {
         // |x/d| < 2^62 / 2^62: below one unit in the last place.
         ArrayD::zeros(data.raw_dim())
     } else if a == 1.0 {

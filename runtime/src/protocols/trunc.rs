@@ -45,39 +45,102 @@ pub fn truncate_batch(party: &mut Party, parts: &[(&Shared, u32)]) -> Result<Vec
             return Err(party.invalid("truncate", format!("cannot drop {bits} bits from a value at scale {}", x.scale)));
         }
     }
+    let active: Vec<(&Shared, Divisor)> =
+        parts.iter().filter(|(_, bits)| *bits > 0).map(|(x, bits)| (*x, Divisor::Shift(*bits))).collect();
+    let mut done = open_divided(party, "truncate", &active)?.into_iter().zip(&active);
+    parts
+        .iter()
+        .map(|(x, bits)| {
+            if *bits == 0 {
+                return Ok((*x).clone());
+            }
+            let (words, _) = done.next().ok_or_else(|| party.invalid("truncate", "too few results"))?;
+            Ok(Shared { data: from_vec("truncate", x.shape(), words)?, scale: x.scale - bits })
+        })
+        .collect()
+}
+
+/// `⌊x / d⌋` for a public integer `2 ≤ d < 2^62`, at the same scale (the words are divided), in
+/// one round with a dealer's division pair (`Request::DivPair`); the same protocol as
+/// [`truncate`] with `2^bits` replaced by `d`.
+///
+/// Input range: as `truncate`, |x| < 2^62 as a signed word. Within it the result is `⌊x/d⌋ + e`
+/// with `e ∈ {-1, 0, 1, 2}` (the three remainders that the opened word, the mask and the offset
+/// 2^62 leave behind; `e ∈ {0, 1}` when `d` is a power of two); failure probability 0.
+///
+/// Needs a dealer: OT preprocessing cannot make division pairs (`DealerClient::dealt`); callers
+/// fall back to truncations there.
+///
+/// Cost: 1 round; per element (N-1)·8 bytes from each party and 16 dealer bytes to party 0.
+pub fn divide(party: &mut Party, x: &Shared, d: u64) -> Result<Shared, MpcError> {
+    if !(2..1 << 62).contains(&d) {
+        return Err(party.invalid("divide", format!("division by {d} (the divisor must be in 2..2^62)")));
+    }
+    let mut out = open_divided(party, "divide", &[(x, Divisor::By(d))])?;
+    let words = out.pop().ok_or_else(|| party.invalid("divide", "no result"))?;
+    Ok(Shared { data: from_vec("divide", x.shape(), words)?, scale: x.scale })
+}
+
+/// The public divisor of one part: `2^bits` (a truncation pair) or an integer (a division pair).
+#[derive(Clone, Copy)]
+enum Divisor {
+    Shift(u32),
+    By(u64),
+}
+
+impl Divisor {
+    fn request(self, n: usize) -> Request {
+        match self {
+            Divisor::Shift(bits) => Request::Trunc { n, bits },
+            Divisor::By(d) => Request::DivPair { n, d },
+        }
+    }
+
+    /// `⌊v / D⌋`.
+    fn apply(self, v: u64) -> u64 {
+        match self {
+            Divisor::Shift(bits) => v >> bits.min(63),
+            Divisor::By(d) => v / d.max(1),
+        }
+    }
+}
+
+/// Every part's words divided by its divisor (each > 1), all masked words opened in one round:
+/// `c = x + 2^62 + r`, then `⌊x/D⌋ ≈ ⌊c_low/D⌋ + carry·⌊2^63/D⌋ - ⌊r_low/D⌋ - ⌊2^62/D⌋` with
+/// `c_low`, `r_low` the low 63 bits and `carry = msb(c) ⊕ msb(r)` linear in the shared `msb(r)`.
+fn open_divided(party: &mut Party, op: &'static str, parts: &[(&Shared, Divisor)]) -> Result<Vec<Vec<u64>>, MpcError> {
     let is_p0 = party.id() == 0;
     let shift = if is_p0 { TWO_62 } else { 0 };
-    let active: Vec<(&Shared, u32)> = parts.iter().filter(|(_, bits)| *bits > 0).copied().collect();
     // Begin every request (the dealer starts on all of them), mask, open all masked words in one
     // round, then finish the requests in order.
-    let mut pending: Vec<Pending> = Vec::with_capacity(active.len());
-    let mut masked = Vec::with_capacity(active.iter().map(|(x, _)| x.len()).sum());
-    for (x, bits) in &active {
-        let p = party.dealer().begin(&Request::Trunc { n: x.len(), bits: *bits })?;
+    let mut pending: Vec<Pending> = Vec::with_capacity(parts.len());
+    let mut masked = Vec::with_capacity(parts.iter().map(|(x, _)| x.len()).sum());
+    for (x, div) in parts {
+        let p = party.dealer().begin(&div.request(x.len()))?;
         let r = p.free(0);
         if r.len() != x.len() {
-            return Err(party.invalid("truncate", "bad dealer reply"));
+            return Err(party.invalid(op, "bad dealer reply"));
         }
         masked.extend(flat(&x.data).iter().zip(r).map(|(&xi, &ri)| xi.wrapping_add(ri).wrapping_add(shift)));
         pending.push(p);
     }
-    let mut opened = if active.is_empty() { Vec::new() } else { party.open_owned(masked, false)? };
+    let mut opened = if parts.is_empty() { Vec::new() } else { party.open_owned(masked, false)? };
     // Each part's opened words, split off from the end (the single-part case keeps the buffer).
-    let mut chunks: Vec<Vec<u64>> = Vec::with_capacity(active.len());
-    for (x, _) in active.iter().rev() {
-        let at = opened.len().checked_sub(x.len()).ok_or_else(|| party.invalid("truncate", "too few opened words"))?;
+    let mut chunks: Vec<Vec<u64>> = Vec::with_capacity(parts.len());
+    for (x, _) in parts.iter().rev() {
+        let at = opened.len().checked_sub(x.len()).ok_or_else(|| party.invalid(op, "too few opened words"))?;
         chunks.push(if at == 0 { std::mem::take(&mut opened) } else { opened.split_off(at) });
     }
     chunks.reverse();
-    let mut done = Vec::with_capacity(active.len());
-    for ((p, c), (x, bits)) in pending.into_iter().zip(chunks).zip(&active) {
-        let [_r, m, t] = <[Vec<u64>; 3]>::try_from(party.dealer().finish(p)?)
-            .map_err(|_| party.invalid("truncate", "bad dealer reply"))?;
+    let mut done = Vec::with_capacity(parts.len());
+    for ((p, c), (_, div)) in pending.into_iter().zip(chunks).zip(parts) {
+        let [_r, m, t] =
+            <[Vec<u64>; 3]>::try_from(party.dealer().finish(p)?).map_err(|_| party.invalid(op, "bad dealer reply"))?;
         if m.len() != c.len() || t.len() != c.len() {
-            return Err(party.invalid("truncate", "bad dealer reply"));
+            return Err(party.invalid(op, "bad dealer reply"));
         }
-        let high_unit = 1u64 << (63 - bits);
-        let offset = TWO_62 >> bits;
+        let high_unit = div.apply(1 << 63);
+        let offset = div.apply(TWO_62);
         // Written into the opened buffer (no fresh allocation).
         let mut out = c;
         out.iter_mut().zip(m.iter().zip(&t)).for_each(|(ci, (&mi, &ti))| {
@@ -85,23 +148,13 @@ pub fn truncate_batch(party: &mut Party, parts: &[(&Shared, u32)]) -> Result<Vec
             let carry = if *ci >> 63 == 0 { mi } else { (is_p0 as u64).wrapping_sub(mi) };
             let mut y = carry.wrapping_mul(high_unit).wrapping_sub(ti);
             if is_p0 {
-                y = y.wrapping_add((*ci & LOW_63) >> bits).wrapping_sub(offset);
+                y = y.wrapping_add(div.apply(*ci & LOW_63)).wrapping_sub(offset);
             }
             *ci = y;
         });
-        done.push(Shared { data: from_vec("truncate", x.shape(), out)?, scale: x.scale - bits });
+        done.push(out);
     }
-    let mut done = done.into_iter();
-    parts
-        .iter()
-        .map(|(x, bits)| {
-            if *bits == 0 {
-                Ok((*x).clone())
-            } else {
-                done.next().ok_or_else(|| party.invalid("truncate", "too few results"))
-            }
-        })
-        .collect()
+    Ok(done)
 }
 
 /// Brings `x` down to at most `target` fractional bits (no-op when already there).

@@ -132,3 +132,70 @@ fn mean_along_an_axis_of_large_values() {
         }
     }
 }
+
+/// Runs `trunc::divide` by `d` on words shared by party 0 and returns the opened words.
+fn divide_words(n: usize, words: &[u64], d: u64) -> Vec<u64> {
+    let x = crate::ring::from_vec("test", &[words.len()], words.to_vec()).unwrap();
+    let cfg = SimConfig::new(n, Some(7 + n as u64));
+    let reports = crate::simulate::simulate(&cfg, |party| {
+        let value = (party.id() == 0).then_some(&x);
+        let s = crate::share::share_from(party, 0, value, x.shape(), 16)?;
+        let q = crate::protocols::trunc::divide(party, &s, d)?;
+        Ok(crate::ring::to_vec(&crate::share::reveal(party, &q)?.data))
+    })
+    .unwrap();
+    reports[0].output.clone()
+}
+
+/// Signed words over the whole input range |x| < 2^62, near its ends and near 0.
+fn range_words() -> impl Strategy<Value = Vec<u64>> {
+    const LIM: i64 = 1 << 62;
+    let w = prop_oneof![(-LIM + 1)..LIM, (LIM - 1_000_000)..LIM, (-LIM + 1)..(-LIM + 1_000_000), -100_000i64..100_000];
+    prop::collection::vec(w.prop_map(|v| v as u64), 1..=16)
+}
+
+/// Integer divisors: small, log-uniform up to 2^61, and powers of two.
+fn int_divisor() -> impl Strategy<Value = u64> {
+    prop_oneof![2u64..20, (1.0f64..61.0).prop_map(|e| 2f64.powf(e) as u64), (1u32..62).prop_map(|e| 1u64 << e)]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// One division pair gives ⌊x/d⌋ + e with e in {-1, 0, 1, 2} (e in {0, 1} for d = 2^k), for
+    /// every word the truncation admits, checked exactly in 128-bit integers.
+    #[test]
+    fn divide_by_an_integer_is_the_floor_within_its_stated_error(words in range_words(), d in int_divisor()) {
+        for n in PARTY_COUNTS {
+            let got = divide_words(n, &words, d);
+            for (&g, &x) in got.iter().zip(&words) {
+                let want = (x as i64 as i128).div_euclid(d as i128);
+                let e = g as i64 as i128 - want;
+                let allowed = if d.is_power_of_two() { 0..=1 } else { -1..=2 };
+                prop_assert!(allowed.contains(&e), "{} / {d} with {n} parties: got {}, floor {want}", x as i64, g as i64);
+            }
+        }
+    }
+
+    /// `div_public` by integers (one division pair with the dealer) over the whole encoding range.
+    #[test]
+    fn div_public_by_integers_over_the_whole_encoding_range(x in dividends(), d in 2u64..100_000, neg in any::<bool>()) {
+        let d = if neg { -(d as f64) } else { d as f64 };
+        for n in PARTY_COUNTS {
+            let got = run_op(n, std::slice::from_ref(&x), |party, s| arith::div_public(party, &s[0], d));
+            check_div(&got, &x, d);
+        }
+    }
+}
+
+#[test]
+fn divide_refuses_divisors_outside_its_range() {
+    for d in [0u64, 1, 1 << 62, u64::MAX] {
+        let cfg = SimConfig::new(2, Some(3));
+        let err = crate::simulate::simulate(&cfg, |party| {
+            let s = Shared::new(crate::ring::from_vec("t", &[1], vec![0]).unwrap(), 16);
+            crate::protocols::trunc::divide(party, &s, d).map(|_| ())
+        });
+        assert!(err.is_err(), "divide by {d} was accepted");
+    }
+}
