@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod local;
+pub mod products;
 
 pub use client::{DealerClient, DealerProxy};
 pub use local::{spawn_dealer_thread, PushedLink, ThreadDealerLink};
@@ -45,6 +46,11 @@ pub enum Request {
     /// Division pair for a floor division by the public integer `d` (2 ≤ d < 2^62): `r`
     /// uniform, `msb(r)` and `(r mod 2^63) / d` (a truncation pair when `d` is `2^bits`).
     DivPair { n: usize, d: u64 },
+    /// Beaver products of factors of `n` elements, some still to be truncated (`pending[i]`
+    /// bits; 0: ready), the truncations opened with the products (`products.rs`,
+    /// `protocols::fused`): one mask per factor (free), then `msb(r)` and `⌊r_low/2^bits⌋` per
+    /// pending factor and each pair's variant products (corrected).
+    Products { n: usize, pending: Vec<u32>, pairs: Vec<[u32; 2]> },
     /// Random bits shared twice: binary (XOR of bit 0) and arithmetic.
     Bits { n: usize },
     /// Binary (XOR) Beaver triple on 64-bit words: `a`, `b`, `c = a & b`.
@@ -86,6 +92,7 @@ impl Request {
             Request::Bits { n } => vec![(*n, Combine::XorBit)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor), (*n, Combine::Xor)],
             Request::DcfKeys { n, .. } => vec![(*n, Combine::Add), (2 * n, Combine::Own)],
+            Request::Products { n, pending, .. } => vec![(*n, Combine::Add); pending.len()],
             Request::MatTripleReuse { a, b, side, fixed, .. } => {
                 let (la, lb) = (a.iter().product(), b.iter().product());
                 match (fixed, side) {
@@ -114,6 +121,10 @@ impl Request {
             Request::Trunc { n, .. } | Request::DivPair { n, .. } => vec![(*n, Combine::Add), (*n, Combine::Add)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor)],
             Request::DcfKeys { n, relu } => vec![(*n, Combine::Add); if *relu { 2 } else { 1 }],
+            Request::Products { n, pending, pairs } => {
+                products::check(pending, pairs).map_err(DealerError::BadRequest)?;
+                products::corrected_lens(*n, pending, pairs).into_iter().map(|l| (l, Combine::Add)).collect()
+            }
         })
     }
 
@@ -302,6 +313,8 @@ impl TrustedDealer {
         }
         if let Request::MatTriple { .. } | Request::MatTripleReuse { .. } = req {
             self.correct_matrix(req, free_sum, &mut corr_sum)?;
+        } else if let Request::Products { pending, pairs, .. } = req {
+            products::correct(pending, pairs, &free_sum, &mut corr_sum)?;
         } else {
             correct(req, &free_sum, &mut corr_sum)?;
         }
@@ -518,6 +531,10 @@ impl DealerStats {
             Request::Bits { n } => self.random_bits += *n as u64,
             Request::BinTriple { n } => self.binary_triples += *n as u64,
             Request::DcfKeys { n, .. } => self.dcf_keys += *n as u64,
+            Request::Products { n, pending, pairs } => {
+                self.triples += (*n * pairs.len()) as u64;
+                self.trunc_pairs += (*n * pending.iter().filter(|&&b| b > 0).count()) as u64;
+            }
         }
     }
 }

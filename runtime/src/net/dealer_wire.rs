@@ -57,6 +57,7 @@ enum WireRequest {
     DcfKeys { n: u64, relu: bool },
     MatTripleReuse { a: Vec<u64>, b: Vec<u64>, side: u8, id: u64, fixed: bool },
     DivPair { n: u64, d: u64 },
+    Products { n: u64, pending: Vec<u32>, pairs: Vec<[u32; 2]> },
 }
 
 fn map_to_wire(map: ConvMap) -> u8 {
@@ -88,6 +89,9 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
         Request::Square { n } => WireRequest::Square { n: *n as u64 },
         Request::Trunc { n, bits } => WireRequest::Trunc { n: *n as u64, bits: *bits },
         Request::DivPair { n, d } => WireRequest::DivPair { n: *n as u64, d: *d },
+        Request::Products { n, pending, pairs } => {
+            WireRequest::Products { n: *n as u64, pending: pending.clone(), pairs: pairs.clone() }
+        }
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
         Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
@@ -145,6 +149,10 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWi
         WireRequest::Square { n } => Request::Square { n: to_usize(n)? },
         WireRequest::Trunc { n, bits } => Request::Trunc { n: to_usize(n)?, bits },
         WireRequest::DivPair { n, d } if (2..1 << 62).contains(&d) => Request::DivPair { n: to_usize(n)?, d },
+        WireRequest::Products { n, pending, pairs } => {
+            crate::dealer::products::check(&pending, &pairs).map_err(DealerWireError::BadShapes)?;
+            Request::Products { n: to_usize(n)?, pending, pairs }
+        }
         WireRequest::DivPair { d, .. } => {
             return Err(DealerWireError::BadShapes(format!("a division pair by {d} (the divisor must be in 2..2^62)")))
         }
@@ -179,6 +187,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         Request::Square { .. } => "a square pair",
         Request::Trunc { .. } => "a truncation pair",
         Request::DivPair { .. } => "a division pair",
+        Request::Products { .. } => "fused products",
         Request::Bits { .. } => "random bits",
         Request::BinTriple { .. } => "a binary triple",
         Request::ConvTriple { .. } => "a convolution triple",
@@ -189,6 +198,11 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
     let (elements, mul_adds) = match req {
         Request::Triple { n } | Request::BinTriple { n } => ((*n as u64).checked_mul(3), Some(0)),
         Request::Trunc { n, .. } | Request::DivPair { n, .. } => ((*n as u64).checked_mul(3), Some(0)),
+        // The masks, the truncation parts and every pair's variant products.
+        Request::Products { n, pending, pairs } => {
+            let per = pending.len() + crate::dealer::products::corrected_lens(1, pending, pairs).iter().sum::<usize>();
+            ((*n as u64).checked_mul(per as u64), (*n as u64).checked_mul(pairs.len() as u64))
+        }
         Request::Square { n } | Request::Bits { n } => ((*n as u64).checked_mul(2), Some(0)),
         // Both parties' masks, root seeds and corrected parts, and two copies of the keys.
         Request::DcfKeys { n, relu } => {
@@ -286,6 +300,7 @@ mod tests {
             Request::MatTripleReuse { a: vec![1, 3], b: vec![3, 4], side: 1, id: 7, fixed: true },
             Request::Trunc { n: 7, bits: 16 },
             Request::DivPair { n: 7, d: 1000 },
+            Request::Products { n: 5, pending: vec![0, 16, 28], pairs: vec![[0, 1], [1, 1], [1, 2]] },
             Request::Bits { n: 1 },
             Request::ConvTriple {
                 map: ConvMap::GradW,

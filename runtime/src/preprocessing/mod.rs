@@ -157,6 +157,11 @@ impl OtPreprocessor {
             // operand afresh (`exec::mpc` asks for reuse only with a dealer).
             // floor(r/d) of bits shared by OT is not linear in the bits for d not a power of two;
             // `arith::div_public` asks for division pairs only from a dealer.
+            // The variant products need the truncation mask's top bit times the other mask: fused
+            // products are asked for only with a dealer (`protocols::fused`).
+            Request::Products { .. } => {
+                return Err(DealerError::Preprocessing("fused products need the dealer".into()))
+            }
             Request::DivPair { .. } => {
                 return Err(DealerError::Preprocessing("a division pair needs the dealer".into()))
             }

@@ -33,6 +33,7 @@ pub mod compare;
 pub mod conv;
 pub mod convert;
 pub mod fss;
+pub mod fused;
 pub mod matmul;
 pub mod mul;
 pub mod select;

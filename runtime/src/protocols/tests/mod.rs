@@ -8,6 +8,7 @@ mod conv;
 mod costs;
 mod division;
 mod errors;
+mod fused;
 mod merge;
 mod reuse;
 mod wire;

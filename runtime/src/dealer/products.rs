@@ -1,0 +1,117 @@
+//! The dealer's side of `Request::Products`: Beaver products whose factors may still wait for
+//! their truncation, so that the truncation's opening and the product's opening are one round
+//! (`protocols::fused`).
+//!
+//! Every factor has one mask, drawn by all parties: a Beaver mask `A` for a ready factor, the
+//! truncation mask `r` for a pending one (a factor at a raw scale, to be shifted right by `bits`).
+//! Opening `x + 2^62 + r` gives the truncated value as `E + S_σ`: `E` public and `S_σ` a share
+//! that depends on the opened top bit `σ` only through a sign,
+//!
+//!   `S_0 = msb(r)·2^(63-bits) - ⌊r_low/2^bits⌋`,  `S_1 = -msb(r)·2^(63-bits) - ⌊r_low/2^bits⌋`.
+//!
+//! `S_σ` is the factor's Beaver mask: the factor minus its mask is `E`, public without a further
+//! opening. The dealer deals `msb(r)` and `⌊r_low/2^bits⌋` (so the parties hold shares of both
+//! variants) and, per product, `V_i·V_j` for every variant pair the two factors can take.
+//! Corrected parts, in order: `[msb(r), ⌊r_low/2^bits⌋]` per pending factor, then per pair its
+//! variant products (σ of the first factor major).
+
+use super::DealerError;
+
+/// The most factors one request may have.
+pub const MAX_FACTORS: usize = 64;
+
+/// The mask variants of a factor: 1 when ready (`bits` 0), 2 when pending.
+pub fn variants(bits: u32) -> usize {
+    if bits == 0 {
+        1
+    } else {
+        2
+    }
+}
+
+/// The variant products of pair `[i, j]` (of `i`'s variants times `j`'s; a square only pairs
+/// equal variants).
+pub fn pair_variants(pending: &[u32], pair: [u32; 2]) -> usize {
+    let v = |i: u32| pending.get(i as usize).map_or(1, |&b| variants(b));
+    if pair[0] == pair[1] {
+        v(pair[0])
+    } else {
+        v(pair[0]) * v(pair[1])
+    }
+}
+
+/// Checks a request's shape: 1..=`MAX_FACTORS` factors, shifts of at most 62 bits, pairs of
+/// existing factors.
+pub fn check(pending: &[u32], pairs: &[[u32; 2]]) -> Result<(), String> {
+    if pending.is_empty() || pending.len() > MAX_FACTORS {
+        return Err(format!("{} factors (1 to {MAX_FACTORS})", pending.len()));
+    }
+    if let Some(b) = pending.iter().find(|&&b| b > 62) {
+        return Err(format!("a truncation by {b} bits (at most 62)"));
+    }
+    if let Some(p) = pairs.iter().find(|p| p.iter().any(|&i| i as usize >= pending.len())) {
+        return Err(format!("the pair {p:?} of {} factors", pending.len()));
+    }
+    Ok(())
+}
+
+/// Lengths of the corrected parts (see the module doc).
+pub fn corrected_lens(n: usize, pending: &[u32], pairs: &[[u32; 2]]) -> Vec<usize> {
+    let mut lens: Vec<usize> = pending.iter().filter(|&&b| b > 0).flat_map(|_| [n, n]).collect();
+    lens.extend(pairs.iter().map(|&p| n * pair_variants(pending, p)));
+    lens
+}
+
+/// The variants of factor `i`'s mask, from its reconstructed free part.
+fn masks(free: &[u64], bits: u32) -> Vec<Vec<u64>> {
+    if bits == 0 {
+        return vec![free.to_vec()];
+    }
+    let high = 1u64 << (63 - bits);
+    let low = (1u64 << 63) - 1;
+    let t = |r: u64| (r & low) >> bits;
+    let s0 = free.iter().map(|&r| (r >> 63).wrapping_mul(high).wrapping_sub(t(r))).collect();
+    let s1 = free.iter().map(|&r| (r >> 63).wrapping_mul(high).wrapping_neg().wrapping_sub(t(r))).collect();
+    vec![s0, s1]
+}
+
+/// Party 0's explicit values from the other parties' sums of the corrected parts (`others`, in
+/// place) and the reconstructed free parts (one mask per factor).
+pub fn correct(
+    pending: &[u32],
+    pairs: &[[u32; 2]],
+    free: &[Vec<u64>],
+    others: &mut [Vec<u64>],
+) -> Result<(), DealerError> {
+    let bad = |why: &str| DealerError::BadRequest(format!("products: {why}"));
+    check(pending, pairs).map_err(|e| bad(&e))?;
+    if free.len() != pending.len() {
+        return Err(bad("one free part per factor"));
+    }
+    let variants: Vec<Vec<Vec<u64>>> = free.iter().zip(pending).map(|(f, &b)| masks(f, b)).collect();
+    let mut out = others.iter_mut();
+    let mut sub_from = |target: &mut dyn Iterator<Item = u64>| -> Result<(), DealerError> {
+        let part = out.next().ok_or_else(|| bad("too few corrected parts"))?;
+        part.iter_mut().zip(target).for_each(|(o, t)| *o = t.wrapping_sub(*o));
+        Ok(())
+    };
+    let low = (1u64 << 63) - 1;
+    for (f, &bits) in free.iter().zip(pending).filter(|(_, &b)| b > 0) {
+        sub_from(&mut f.iter().map(|r| r >> 63))?;
+        sub_from(&mut f.iter().map(|r| (r & low) >> bits))?;
+    }
+    for &[i, j] in pairs {
+        let (Some(vi), Some(vj)) = (variants.get(i as usize), variants.get(j as usize)) else {
+            return Err(bad("a pair of missing factors"));
+        };
+        // One part per pair: its variant products one after the other.
+        let targets = vi.iter().enumerate().flat_map(|(s, a)| {
+            vj.iter()
+                .enumerate()
+                .filter(move |(t, _)| i != j || s == *t)
+                .flat_map(move |(_, b)| a.iter().zip(b).map(|(a, b)| a.wrapping_mul(*b)))
+        });
+        sub_from(&mut targets.into_iter())?;
+    }
+    Ok(())
+}
