@@ -8,6 +8,7 @@
 //! brings it there first) and returns nothing: the results are at scale `f`.
 
 use super::meter::Meter;
+use crate::dealer::Request;
 use crate::error::{ErrorKind, RunError};
 use crate::protocols::approx::bits::{NORM_BITS, WORD_BITS};
 use crate::protocols::approx::{exp as exp_p, poly};
@@ -57,7 +58,7 @@ pub fn div_public(m: &mut Meter, n: usize, scale: u32, d: f64) -> Result<u32, Ru
             m.truncate(n, e)?;
         } else if whole.fract() == 0.0 && whole < 4_611_686_018_427_387_904.0 {
             // The model assumes the dealer, which makes division pairs.
-            m.open_masked(&crate::dealer::Request::DivPair { n, d: whole as u64 }, n)?;
+            m.open_masked(&Request::DivPair { n, d: whole as u64 }, n)?;
         } else if e >= p + 2 {
             m.truncate(n, e)?;
             m.truncate(n, p + 1)?;
@@ -69,15 +70,23 @@ pub fn div_public(m: &mut Meter, n: usize, scale: u32, d: f64) -> Result<u32, Ru
     Ok(target)
 }
 
-/// `poly::powers` of `n` elements up to degree `d` at scale `w`.
-fn powers(m: &mut Meter, n: usize, d: usize, w: u32) -> Result<(), RunError> {
-    let mut have = 1;
-    while have < d {
-        let count = have.min(d - have);
-        m.mul(count * n, w, w)?;
-        have += count;
+/// `poly::powers_fused` of `n` elements up to degree `d` at scale `w` (the model assumes the
+/// dealer): one fused-products request and opening per level; returns the powers left pending.
+fn powers_fused(m: &mut Meter, n: usize, d: usize, w: u32) -> Result<Vec<usize>, RunError> {
+    let (levels, left) = poly::power_levels(d);
+    for level in &levels {
+        let pending = level.factors.iter().map(|&(_, p)| if p { w } else { 0 }).collect();
+        let pairs = level.pairs.iter().map(|&[i, j]| [i as u32, j as u32]).collect();
+        m.open_masked(&Request::Products { n, pending, pairs }, level.factors.len() * n)?;
     }
-    Ok(())
+    Ok(left)
+}
+
+/// `poly::powers`: the fused levels, then one truncation of the powers left pending.
+fn powers(m: &mut Meter, n: usize, d: usize, w: u32) -> Result<(), RunError> {
+    let left = powers_fused(m, n, d, w)?;
+    let parts: Vec<(usize, u32)> = left.iter().map(|_| (n, w)).collect();
+    m.truncate_batch(&parts)
 }
 
 /// `poly::eval` of degree `d` on `n` elements at scale `w`, to `out_scale`.
@@ -93,8 +102,12 @@ fn piecewise(m: &mut Meter, n: usize, f: u32, pieces: usize) -> Result<(), RunEr
         return Err(invalid("approx", format!("input at scale {f} > {PIECE_W}")));
     }
     m.below_thresholds(n, pieces + 1)?;
-    powers(m, n, FIT_DEGREE, PIECE_W)?;
-    m.mul_raw(FIT_DEGREE * n)?;
+    let left = powers_fused(m, n, FIT_DEGREE, PIECE_W)?;
+    // Each power times its selected coefficient, the pending powers truncated by that opening.
+    let pending =
+        (1..=FIT_DEGREE).map(|k| if left.contains(&k) { PIECE_W } else { 0 }).chain([0; FIT_DEGREE]).collect();
+    let pairs = (0..FIT_DEGREE).map(|k| [k as u32, (FIT_DEGREE + k) as u32]).collect();
+    m.open_masked(&Request::Products { n, pending, pairs }, 2 * FIT_DEGREE * n)?;
     m.truncate(n, PIECE_W + PIECE_C_SCALE - f)
 }
 

@@ -39,13 +39,13 @@
 //! with a zero multiplier is exactly 0 (and so is the truncation of an exact 0).
 //!
 //! Cost, per element for N = 2 (bytes each party sends; dealer bytes to both parties):
-//! - fine (DCF): comparison (1) + polynomial (2 levels × 2 + 1 = 5) + products (1) + batched
-//!   truncation (1) = 8 rounds; 8 + 3·24 + 8 + 3·16 + 2·8 = 152 bytes; dealer 3224 bytes: 3080
-//!   for the DCF key and 144 for 3 triples and 3 truncation pairs of the powers, the sum's
-//!   truncation pair, 3 triples and 2 truncation pairs. Local CPU: the key is evaluated at 254
+//! - fine (DCF): comparison (1) + polynomial (2 levels of fused products, the last level's
+//!   truncation, the sum's: 4) + products (1) + batched truncation (1) = 7 rounds; 120 bytes
+//!   (`docs/accuracy.md`); dealer 3240 bytes: 3080 for the DCF key, the rest for the fused
+//!   products' masks and variant products, the truncation pairs, 3 triples. Local CPU: the key is evaluated at 254
 //!   points (34 for the coarse method), about 5× the coarse method's CPU (`examples/exp_bench.rs`).
-//! - coarse (carry tree): comparison (L + 8) + polynomial (7) + product (1) + truncation (1) =
-//!   L + 17 rounds (17 for N = 2, 18 for N = 3, 20 for N = 5); about 2 + (62 + 1)/2 comparisons per
+//! - coarse (carry tree): comparison (L + 8) + polynomial (5) + product (1) + truncation (1) =
+//!   L + 15 rounds (15 for N = 2, 16 for N = 3, 18 for N = 5); about 2 + (62 + 1)/2 comparisons per
 //!   element, so the bytes per element are those of some 34 comparisons. (With the DCF the coarse
 //!   method took 10 rounds, 224 bytes and 3296 dealer bytes.)
 
@@ -92,7 +92,7 @@ fn p_scale(f: u32) -> u32 {
 }
 
 /// `e^x` at the run's precision (x's scale), for every encodable x (see the module doc): the
-/// fine reduction with the DCF comparisons (2 parties, 8 rounds), the coarse one with the carry
+/// fine reduction with the DCF comparisons (2 parties, 7 rounds), the coarse one with the carry
 /// tree (where every threshold is a comparison of its own).
 pub fn exp(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     match party.compare_mode() {

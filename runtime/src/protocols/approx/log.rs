@@ -4,7 +4,7 @@
 //! polynomial's final sum, so it costs nothing.
 //!
 //! Domain: every positive encodable x, [2^-f, 2^(62-f)). Cost: decomposition (L + 15) +
-//! polynomial (7) = L + 22 rounds (22 for N = 2).
+//! polynomial (5) = L + 20 rounds (20 for N = 2).
 
 use super::bits::{decompose, NORM_BITS};
 use super::kernels::combine_bits;

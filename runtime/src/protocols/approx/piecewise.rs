@@ -3,20 +3,24 @@
 //! bits differ only at x's piece, so the piece's one-hot is local, and so are t = x - centre
 //! (at scale `W`) and the piece's coefficients `C_k = Σ_i onehot_i·c_ik` (public coefficients,
 //! private selection). Below lo and from hi on, the constant `below`/`above` is selected instead.
-//! The powers t^2..t^8 take 3 product levels; one Beaver round multiplies each power by its
-//! selected coefficient, and one truncation brings the sum to the output scale.
+//! The powers t^2..t^8 take 3 levels of fused products (`protocols::fused`: each level's opening
+//! also truncates the powers the level before made); one more round multiplies each power by its
+//! selected coefficient, truncating the last level's powers on the way, and one truncation brings
+//! the sum to the output scale.
 //!
 //! Error: a degree-8 Chebyshev interpolant on each piece (g analytic in a strip around the real
 //! axis wider than the half-width, so about 1e-7 or better), plus one unit in the last place.
 //! Outside [lo, hi] the powers of a meaningless t multiply exactly-zero coefficients.
-//! Cost: comparison (L + 8) + powers (6) + product (1) + truncation (1) = L + 16 rounds; per
-//! element one MSB per breakpoint and 8 products.
+//! Cost: comparison (L + 8) + powers (3) + products (1) + truncation (1) = L + 13 rounds; per
+//! element one MSB per breakpoint and 8 products (without a dealer: powers 6 and one more
+//! truncation, L + 16).
 
 use super::kernels::{combine_bits, flat, intervals, products_raw, shaped, Intervals};
 use super::poly;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
+use crate::protocols::fused::{products, Factor};
 use crate::protocols::trunc::truncate;
 use crate::ring::to_vec;
 use crate::share::Shared;
@@ -65,12 +69,30 @@ pub(super) fn eval(party: &mut Party, x: &Shared, spec: &Pieces) -> Result<Share
         })
         .collect();
     let coef = |i: usize, k: usize| fits.get(i).and_then(|c| c.get(k)).copied().unwrap_or(0.0);
-    let powers = poly::powers(party, &flat(t, W)?, DEGREE)?;
+    let powers = poly::powers_fused(party, &flat(t, W)?, DEGREE)?;
     let selected: Vec<Vec<u64>> =
         (1..=DEGREE).map(|k| combine_bits(&onehot, n, |i| coef(i, k), C_SCALE)).collect::<Result<_, _>>()?;
-    let pairs: Vec<(&[u64], &[u64])> =
-        powers.iter().skip(1).zip(&selected).map(|(p, c)| (p.as_slice(), c.as_slice())).collect();
-    let prods = products_raw(party, &pairs)?;
+    // One round: each power times its selected coefficient, the powers the tree left pending
+    // truncated by the same opening.
+    let mut factors: Vec<Factor> = (1..=DEGREE)
+        .map(|k| {
+            let x = powers.words.get(k).map(Vec::as_slice).unwrap_or_default();
+            if powers.pending.get(k).copied().unwrap_or(false) {
+                Factor::Pending(x, W)
+            } else {
+                Factor::Ready(x)
+            }
+        })
+        .collect();
+    factors.extend(selected.iter().map(|c| Factor::Ready(c)));
+    let prods = if party.dealer().dealt() {
+        let pairs: Vec<[usize; 2]> = (0..DEGREE).map(|k| [k, DEGREE + k]).collect();
+        products(party, &factors, &pairs)?.products
+    } else {
+        let pairs: Vec<(&[u64], &[u64])> =
+            powers.words.iter().skip(1).zip(&selected).map(|(p, c)| (p.as_slice(), c.as_slice())).collect();
+        products_raw(party, &pairs)?
+    };
     // The constant term at scale W + C_SCALE: the pieces' c_i0, and the constants outside.
     let sum_scale = W + C_SCALE;
     let mut acc = combine_bits(&onehot, n, |i| coef(i, 0), sum_scale)?;

@@ -3,9 +3,11 @@
 //! uniform error for smooth functions), converted to monomial coefficients, and their evaluation
 //! on a share by a power tree.
 //!
-//! Evaluation of degree d: the powers u^2..u^d in ⌈log2 d⌉ levels, each level one batched
-//! private product with truncation (2 rounds), then the public-coefficient sum at a wide scale
-//! and one truncation to the output scale (1 round): 2·⌈log2 d⌉ + 1 rounds (7 for d = 5..8).
+//! Evaluation of degree d: the powers u^2..u^d in ⌈log2 d⌉ levels, each level one round of fused
+//! products (`protocols::fused`: a level's opening also truncates the powers the level before
+//! made), one truncation of the last level's powers, then the public-coefficient sum at a wide
+//! scale and one truncation to the output scale: ⌈log2 d⌉ + 2 rounds (5 for d = 5..8). Without
+//! a dealer each level is a product and a truncation: 2·⌈log2 d⌉ + 1 rounds (7).
 //! The argument must lie in [-1, 1] (the families map their range onto it), so every power
 //! stays in [-1, 1] and no product overflows.
 
@@ -13,8 +15,9 @@ use super::kernels::flat;
 use crate::fixed::encode_scaled;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
+use crate::protocols::fused::{products, Factor};
 use crate::protocols::mul::mul;
-use crate::protocols::trunc::truncate;
+use crate::protocols::trunc::{truncate, truncate_batch};
 use crate::ring::to_vec;
 use crate::share::Shared;
 
@@ -69,31 +72,130 @@ pub fn eval_f64(coeffs: &[f64], u: f64) -> f64 {
     coeffs.iter().rev().fold(0.0, |acc, c| acc * u + c)
 }
 
-/// `powers[k]` = u^k for k in 1..=d at u's scale, flat (`powers[0]` is empty), for a private u in
-/// [-1, 1]. Cost: 2·⌈log2 d⌉ rounds (one product with truncation per level).
-pub fn powers(party: &mut Party, u: &Shared, d: usize) -> Result<Vec<Vec<u64>>, MpcError> {
-    let n = u.len();
-    let w = u.scale;
-    let mut powers: Vec<Vec<u64>> = vec![Vec::new(), to_vec(&u.data)];
+/// One level of the power tree: the powers that enter it as factors (`(k, pending)`: u^k, still
+/// at the raw scale when `pending`) and its products (positions among the factors); the level
+/// makes the next powers in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Level {
+    pub factors: Vec<(usize, bool)>,
+    pub pairs: Vec<[usize; 2]>,
+}
+
+/// The power tree for u^1..u^d, with fused products (`protocols::fused`): level by level, the
+/// highest power so far times each of u^1..u^count, where the factors made by an earlier level
+/// are still pending (their truncation rides on this level's opening). Also returns the powers
+/// still pending after the last level.
+pub fn power_levels(d: usize) -> (Vec<Level>, Vec<usize>) {
+    let mut pending = vec![false; d.max(1) + 1];
+    let mut levels = Vec::new();
     let mut have = 1;
     while have < d {
         let count = have.min(d - have);
-        let mut left = Vec::with_capacity(count * n);
-        let mut right = Vec::with_capacity(count * n);
-        let highest = powers.get(have).ok_or_else(|| party.invalid("approx", "missing power"))?;
-        for p in powers.iter().skip(1).take(count) {
-            left.extend_from_slice(highest);
-            right.extend_from_slice(p);
+        let mut ks: Vec<usize> = (1..=count).collect();
+        if have > count {
+            ks.push(have);
         }
-        let prod = to_vec(&mul(party, &flat(left, w)?, &flat(right, w)?)?.data);
-        for k in 0..count {
-            powers.push(
-                prod.get(k * n..(k + 1) * n).ok_or_else(|| party.invalid("approx", "too few products"))?.to_vec(),
-            );
+        let top = ks.len() - 1;
+        let factors: Vec<(usize, bool)> = ks.iter().map(|&k| (k, pending.get(k).copied().unwrap_or(false))).collect();
+        for &k in &ks {
+            if let Some(p) = pending.get_mut(k) {
+                *p = false;
+            }
         }
+        for k in have + 1..=have + count {
+            if let Some(p) = pending.get_mut(k) {
+                *p = true;
+            }
+        }
+        levels.push(Level { factors, pairs: (0..count).map(|i| [top, i]).collect() });
         have += count;
     }
-    Ok(powers)
+    let left = (1..=d).filter(|&k| pending.get(k).copied().unwrap_or(false)).collect();
+    (levels, left)
+}
+
+/// Powers u^0..u^d (flat words; `words[0]` is empty) and which are still pending: at scale
+/// `2·w`, to be truncated by `w` bits (the last level's products, with `powers_fused`).
+pub struct Powers {
+    pub words: Vec<Vec<u64>>,
+    pub pending: Vec<bool>,
+}
+
+/// u^1..u^d for a private u in [-1, 1] at scale w, by the power tree with fused products: one
+/// round per level (⌈log2 d⌉), each level's opening also truncating the powers the level before
+/// made; the last level's powers are returned pending. Without a dealer (OT preprocessing),
+/// each level is a product and a truncation (2 rounds) and nothing is left pending.
+pub fn powers_fused(party: &mut Party, u: &Shared, d: usize) -> Result<Powers, MpcError> {
+    let w = u.scale;
+    let missing = |party: &Party| party.invalid("approx", "missing power");
+    let mut words: Vec<Vec<u64>> = vec![Vec::new(), to_vec(&u.data)];
+    if !party.dealer().dealt() {
+        let mut have = 1;
+        while have < d {
+            let count = have.min(d - have);
+            let n = u.len();
+            let mut left = Vec::with_capacity(count * n);
+            let mut right = Vec::with_capacity(count * n);
+            let highest = words.get(have).ok_or_else(|| missing(party))?;
+            for p in words.iter().skip(1).take(count) {
+                left.extend_from_slice(highest);
+                right.extend_from_slice(p);
+            }
+            let prod = to_vec(&mul(party, &flat(left, w)?, &flat(right, w)?)?.data);
+            words.extend(prod.chunks(n.max(1)).take(count).map(<[u64]>::to_vec));
+            have += count;
+        }
+        let pending = vec![false; words.len()];
+        return Ok(Powers { words, pending });
+    }
+    let (levels, left) = power_levels(d);
+    for level in &levels {
+        let factors: Vec<Factor> = level
+            .factors
+            .iter()
+            .map(|&(k, pending)| {
+                let x = words.get(k).map(Vec::as_slice).unwrap_or_default();
+                if pending {
+                    Factor::Pending(x, w)
+                } else {
+                    Factor::Ready(x)
+                }
+            })
+            .collect();
+        let fused = products(party, &factors, &level.pairs)?;
+        for (&(k, _), t) in level.factors.iter().zip(fused.truncated) {
+            if let (Some(t), Some(slot)) = (t, words.get_mut(k)) {
+                *slot = t;
+            }
+        }
+        words.extend(fused.products);
+    }
+    if words.len() != d.max(1) + 1 {
+        return Err(missing(party));
+    }
+    let pending = (0..words.len()).map(|k| left.contains(&k)).collect();
+    Ok(Powers { words, pending })
+}
+
+/// `powers[k]` = u^k for k in 1..=d at u's scale, flat (`powers[0]` is empty), for a private u in
+/// [-1, 1]. Cost: ⌈log2 d⌉ + 1 rounds with a dealer (`powers_fused`, then one truncation of the
+/// powers left pending), 2·⌈log2 d⌉ without.
+pub fn powers(party: &mut Party, u: &Shared, d: usize) -> Result<Vec<Vec<u64>>, MpcError> {
+    let w = u.scale;
+    let Powers { mut words, pending } = powers_fused(party, u, d)?;
+    let raw: Vec<(usize, Shared)> = pending
+        .iter()
+        .enumerate()
+        .filter(|(_, &p)| p)
+        .map(|(k, _)| Ok((k, flat(words.get(k).cloned().unwrap_or_default(), 2 * w)?)))
+        .collect::<Result<_, MpcError>>()?;
+    let parts: Vec<(&Shared, u32)> = raw.iter().map(|(_, s)| (s, w)).collect();
+    for ((k, _), t) in raw.iter().zip(truncate_batch(party, &parts)?) {
+        if let Some(slot) = words.get_mut(*k) {
+            *slot = to_vec(&t.data);
+        }
+    }
+    Ok(words)
 }
 
 /// `Σ_k coeffs[k]·u^k (+ addend)` at `out_scale`, for a private `u` in [-1, 1].
@@ -101,8 +203,9 @@ pub fn powers(party: &mut Party, u: &Shared, d: usize) -> Result<Vec<Vec<u64>>, 
 /// `addend`, if given, is added before the final truncation and must be at scale
 /// `u.scale + COEF_BITS` (a family folds a local term in for free this way).
 /// Requires `u.scale + COEF_BITS ≤ 61 - log2(Σ|coeffs| + |addend|)` and `out_scale ≤ u.scale +
-/// COEF_BITS`. Cost: 2·⌈log2 d⌉ + 1 rounds for degree d ≥ 2; per element each level's products
-/// (d - 1 in all) at 24·(N-1) bytes, then one truncation at 8·(N-1).
+/// COEF_BITS`. Cost: ⌈log2 d⌉ + 2 rounds for degree d ≥ 2 with a dealer (`powers`), 2·⌈log2 d⌉ + 1
+/// without; per element each level's distinct factors at 8·(N-1) bytes, the pending powers'
+/// truncation, then one truncation at 8·(N-1).
 pub fn eval(
     party: &mut Party,
     u: &Shared,
@@ -152,6 +255,37 @@ pub fn eval_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_power_tree_makes_every_power_once_in_log2_levels() {
+        for d in 1..=16usize {
+            let (levels, left) = power_levels(d);
+            let want_levels = if d <= 1 { 0 } else { (d as f64).log2().ceil() as usize };
+            assert_eq!(levels.len(), want_levels, "d = {d}");
+            // Replay: which powers exist, and which are still at the raw scale.
+            let mut exists = vec![false; d + 1];
+            let mut pending = vec![false; d + 1];
+            exists[1] = true;
+            let mut next = 2;
+            for level in &levels {
+                for &(k, p) in &level.factors {
+                    assert!(exists[k], "d = {d}: u^{k} used before it exists");
+                    assert_eq!(pending[k], p, "d = {d}: u^{k}'s pending flag");
+                    pending[k] = false;
+                }
+                for &[a, b] in &level.pairs {
+                    let (ka, kb) = (level.factors[a].0, level.factors[b].0);
+                    assert_eq!(ka + kb, next, "d = {d}");
+                    exists[next] = true;
+                    pending[next] = true;
+                    next += 1;
+                }
+            }
+            assert_eq!(next, d.max(1) + 1, "d = {d}: every power made once");
+            let still: Vec<usize> = (1..=d).filter(|&k| pending[k]).collect();
+            assert_eq!(still, left, "d = {d}");
+        }
+    }
 
     #[test]
     fn chebyshev_fit_is_accurate_for_smooth_functions() {

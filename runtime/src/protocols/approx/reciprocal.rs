@@ -5,8 +5,8 @@
 //!
 //! Domain: every encodable 2^-f ≤ |x| < 2^(62-f), both signs, except x = -2^-f (which gives 0). The
 //! polynomial's error on [0.5, 1] is below 6e-7 (tested in `poly.rs`), so the result is within
-//! about one unit in the last place plus 1e-6 relative. Cost: decomposition (L + 15) + polynomial (7) + product and
-//! truncation (2) = L + 24 rounds (24 for N = 2, 25 for N = 3).
+//! about one unit in the last place plus 1e-6 relative. Cost: decomposition (L + 15) + polynomial (5) + product and
+//! truncation (2) = L + 22 rounds (22 for N = 2, 23 for N = 3).
 //!
 //! Division by a private value (`a / b`) is `a · reciprocal(b)` in the executor: the same domain
 //! for b, plus one private product (2 rounds).

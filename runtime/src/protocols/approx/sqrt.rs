@@ -4,7 +4,7 @@
 //! included, so no parity case split). One product and a truncation finish.
 //!
 //! Domain: every positive encodable x, [2^-f, 2^(62-f)) (`sqrt(0)` gives 0; negative inputs are
-//! outside the domain). Cost: L + 24 rounds for inv_sqrt, as `reciprocal`; L + 25 for sqrt (its
+//! outside the domain). Cost: L + 22 rounds for inv_sqrt, as `reciprocal`; L + 23 for sqrt (its
 //! factor spans two scales, see `root`).
 //!
 //! `pow(x, k)` for a public integer k ≥ 0 is repeated squaring in the executor (⌊log2 k⌋
