@@ -1,7 +1,10 @@
 //! Truncations merged into the next op: a private product (`*` or `@` of two private values)
 //! whose only use is a multiplication by a public constant `2^-k` or a division by a public
 //! constant, in the same block, is left at its raw scale; the consumer then truncates once
-//! (by `f + k` bits, or dividing by `d·2^f`) instead of twice.
+//! (by `f + k` bits, or dividing by `d·2^f`) instead of twice. With `fuse_products` (a dealer
+//! makes the correlations), a private product whose only use is a factor of a private×private
+//! elementwise product is left raw too: the consumer opens its truncation together with its own
+//! Beaver opening (`runtime::protocols::fused`), one round instead of two.
 //!
 //! Exact in the sense of fixed point: `⌊⌊p/2^f⌋/2^k⌋ = ⌊p/2^(f+k)⌋` (nested floor division), and
 //! the division's own error bound holds for the raw product; both need only `|p| < 2^62`, which
@@ -11,7 +14,7 @@
 use crate::{Block, Label, Op, Program, Stmt, ValueId};
 
 /// Per value (by index): whether its truncation is merged into its consumer.
-pub fn deferred_truncations(program: &Program) -> Vec<bool> {
+pub fn deferred_truncations(program: &Program, fuse_products: bool) -> Vec<bool> {
     let n = program.values.len();
     let mut uses = vec![0usize; n];
     // The block (by address) and the statement index where each value is evaluated.
@@ -19,29 +22,31 @@ pub fn deferred_truncations(program: &Program) -> Vec<bool> {
     count(program, &program.body, &mut uses, &mut home);
     let mut out = vec![false; n];
     for (i, def) in program.values.iter().enumerate() {
-        let consumer = match &def.op {
-            Op::Binary(crate::BinaryOp::Mul, a, b) => {
-                pow2_scaled(program, *a, *b).or_else(|| pow2_scaled(program, *b, *a))
-            }
-            Op::Binary(crate::BinaryOp::Div, a, b) => public_const(program, *b).map(|_| *a),
-            _ => None,
-        };
-        let Some(v) = consumer else { continue };
-        let Some(pdef) = program.value(v) else { continue };
-        let product = match &pdef.op {
-            Op::Binary(crate::BinaryOp::Mul, x, y) | Op::MatMul(x, y) => [*x, *y],
-            _ => continue,
-        };
         let private = |id: ValueId| program.value(id).is_some_and(|d| d.info.label == Label::Private);
-        let same_block = home.get(v.index()).copied().flatten().is_some() && home.get(v.index()) == home.get(i);
-        if private(v)
-            && product.iter().all(|&x| private(x))
-            && product[0] != product[1]
-            && uses.get(v.index()) == Some(&1)
-            && same_block
-        {
-            if let Some(slot) = out.get_mut(v.index()) {
-                *slot = true;
+        let consumed: Vec<ValueId> = match &def.op {
+            Op::Binary(crate::BinaryOp::Mul, a, b) if fuse_products && private(*a) && private(*b) => vec![*a, *b],
+            Op::Binary(crate::BinaryOp::Mul, a, b) => {
+                pow2_scaled(program, *a, *b).or_else(|| pow2_scaled(program, *b, *a)).into_iter().collect()
+            }
+            Op::Binary(crate::BinaryOp::Div, a, b) => public_const(program, *b).map(|_| *a).into_iter().collect(),
+            _ => Vec::new(),
+        };
+        for v in consumed {
+            let Some(pdef) = program.value(v) else { continue };
+            let product = match &pdef.op {
+                Op::Binary(crate::BinaryOp::Mul, x, y) | Op::MatMul(x, y) => [*x, *y],
+                _ => continue,
+            };
+            let same_block = home.get(v.index()).copied().flatten().is_some() && home.get(v.index()) == home.get(i);
+            if private(v)
+                && product.iter().all(|&x| private(x))
+                && product[0] != product[1]
+                && uses.get(v.index()) == Some(&1)
+                && same_block
+            {
+                if let Some(slot) = out.get_mut(v.index()) {
+                    *slot = true;
+                }
             }
         }
     }

@@ -7,6 +7,7 @@ use mpcc_ir::schedule::{plan, plans, Item};
 use mpcc_ir::{Op, Program, Stmt, ValueId};
 use mpcc_runtime::cost::estimate;
 use mpcc_runtime::exec::{run_mpc, run_plain, Event, RunConfig, VecSink};
+use mpcc_runtime::preprocessing::Preprocessing;
 use mpcc_runtime::protocols::compare::CompareMode;
 
 /// The ops (by name) of each wave of the program's top-level plan.
@@ -176,7 +177,7 @@ fn a_product_scaled_by_a_power_of_two_or_divided_truncates_once_with_the_same_va
                let c = private(src=B, [1.0, 0.0, -1.0, 1.0, -1.0, 0.5]);\n\
                let g = -y * (1 - c) * 0.25;\nlet h = (y * c) / 3;\nlet m = (y @ c) * 0.5;\nprint(reveal(g), reveal(h), reveal(m));\n";
     let program = compile_clean(src, &[]);
-    let folded = mpcc_ir::fold::deferred_truncations(&program);
+    let folded = mpcc_ir::fold::deferred_truncations(&program, false);
     assert_eq!(folded.iter().filter(|f| **f).count(), 3, "the three products keep their raw scale");
     let mut sink = VecSink::default();
     run_plain(&program, &RunConfig::default(), &mut sink).expect("plaintext");
@@ -197,5 +198,46 @@ fn a_product_scaled_by_a_power_of_two_or_divided_truncates_once_with_the_same_va
         }
         // Each fold saves a truncation round: g's and m's run side by side, h's first round too.
         assert!(rounds[0] < rounds[1], "{n} parties: {rounds:?}");
+    }
+}
+
+#[test]
+fn a_product_of_products_opens_their_truncations_with_its_own_opening() {
+    // (a·b)·c·d: each product's truncation rides on the next product's opening; (a·b)·(c·d): both
+    // factors pending in one opening. With OT preprocessing (no dealer) nothing is fused.
+    let src = "parties A, B;\nlet a = private(src=A, [1.5, -2.0, 3.25, 0.0]);\n\
+               let b = private(src=B, [0.5, 4.0, -1.0, 7.0]);\nlet c = private(src=B, [2.0, -0.25, 1.5, 1.0]);\n\
+               let d = private(src=A, [1.0, 3.0, -2.0, -1.5]);\n\
+               print(reveal(a * b * c * d), reveal((a * b) * (c * d)), reveal(a * (b * [2.0])));\n";
+    let program = compile_clean(src, &[]);
+    let fused = mpcc_ir::fold::deferred_truncations(&program, true);
+    let plain = mpcc_ir::fold::deferred_truncations(&program, false);
+    assert_eq!(fused.iter().filter(|f| **f).count(), 4, "a·b and a·b·c, and a·b and c·d of the second");
+    assert_eq!(plain.iter().filter(|f| **f).count(), 0);
+    let mut sink = VecSink::default();
+    run_plain(&program, &RunConfig::default(), &mut sink).expect("plaintext");
+    let want = numbers(&sink.events);
+    for n in [2, 3, 5] {
+        let mut rounds = Vec::new();
+        for merge in [true, false] {
+            let cfg = RunConfig { seed: Some(9), merge_rounds: merge, ..RunConfig::default() };
+            let mut sink = VecSink::default();
+            let report = run_mpc(&program, n, &cfg, &mut sink).expect("the run");
+            let got = numbers(&sink.events);
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-3, "{n} parties, merge {merge}: {got:?} against {want:?}");
+            }
+            assert_eq!(estimate(&program, n, &cfg).expect("the model").total.rounds, report.rounds);
+            rounds.push(report.rounds);
+        }
+        // a·b·c·d: 3 openings and a truncation instead of 6 rounds, alongside the second product.
+        assert!(rounds[0] + 2 <= rounds[1], "{n} parties: {rounds:?}");
+    }
+    let cfg = RunConfig { seed: Some(9), preprocessing: Preprocessing::Ot, ..RunConfig::default() };
+    let mut sink = VecSink::default();
+    run_mpc(&program, 2, &cfg, &mut sink).expect("the OT run");
+    for (g, w) in numbers(&sink.events).iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-3, "OT: {g} against {w}");
     }
 }

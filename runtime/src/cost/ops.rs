@@ -126,8 +126,8 @@ pub fn raw_product(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>) -> Option<Res
             return Ok(Sh { dims: z, scale: x.scale + y.scale });
         }
         let (dims, n) = bcast(&x.dims, &y.dims)?;
-        m.mul_raw(n)?;
-        Ok(Sh { dims, scale: x.scale + y.scale })
+        let scale = product_raw(m, n, x.scale, y.scale)?;
+        Ok(Sh { dims, scale })
     })())
 }
 
@@ -379,11 +379,29 @@ fn linear(f: u32, a: Md, b: Md) -> Result<Sh, RunError> {
     Ok(Sh { dims, scale })
 }
 
+/// `mixed::product_raw` of `n` elements (after broadcasting) at scales `sx`, `sy`: a Beaver
+/// product, or fused products when a factor is a raw product above the run's scale. Returns the
+/// raw result's scale.
+fn product_raw(m: &mut Meter, n: usize, sx: u32, sy: u32) -> Result<u32, RunError> {
+    let f = m.f;
+    if sx <= f && sy <= f {
+        m.mul_raw(n)?;
+        return Ok(sx + sy);
+    }
+    let bits = |s: u32| s.saturating_sub(f);
+    let req = crate::dealer::Request::Products { n, pending: vec![bits(sx), bits(sy)], pairs: vec![[0, 1]] };
+    m.open_masked(&req, 2 * n)?;
+    Ok(sx.min(f) + sy.min(f))
+}
+
 /// `mixed::mul`.
 fn mul(m: &mut Meter, a: Md, b: Md) -> Result<Sh, RunError> {
     let (dims, n) = bcast(&a.dims(), &b.dims())?;
     let scale = match (a, b) {
-        (Md::S(x), Md::S(y)) => m.mul(n, x.scale, y.scale)?,
+        (Md::S(x), Md::S(y)) => {
+            let raw = product_raw(m, n, x.scale, y.scale)?;
+            m.rescale(n, raw, x.scale.min(m.f).max(y.scale.min(m.f)))?
+        }
         // A raw product (`mpcc_ir::fold`) times 2^-k: one truncation by all the bits.
         (Md::S(x), Md::P(p)) | (Md::P(p), Md::S(x)) if x.scale > m.f => {
             let k = crate::exec::mpc::mixed::pow2_exponent(p)

@@ -11,6 +11,7 @@ use crate::error::{ErrorKind, RunError};
 use crate::party::Party;
 use crate::plain::{elementwise, Tensor};
 use crate::protocols::compare::CmpOp;
+use crate::protocols::fused::{self, Factor};
 use crate::protocols::{approx, arith, compare, mul, select, trunc};
 use crate::ring;
 use crate::share::Shared;
@@ -45,7 +46,11 @@ pub fn sub(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
 pub fn mul(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
     let f = party.fixed.frac_bits;
     match (a, b) {
-        (Opd::S(x), Opd::S(y)) => mul::mul(party, x, y).map_err(mpc_err),
+        (Opd::S(x), Opd::S(y)) => {
+            let raw = product_raw(party, x, y)?;
+            let target = x.scale.min(f).max(y.scale.min(f));
+            trunc::rescale(party, raw, target).map_err(mpc_err)
+        }
         // A raw product (`mpcc_ir::fold`) times 2^-k: one truncation by all the bits.
         (Opd::S(x), Opd::P(p)) | (Opd::P(p), Opd::S(x)) if x.scale > f => {
             let k = pow2_exponent(p)
@@ -60,6 +65,27 @@ pub fn mul(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
         }
         _ => Err(no_private()),
     }
+}
+
+/// `x·y` of two shares (broadcasting), without the final truncation: a Beaver product, or, when
+/// a factor is a raw product left for this op to truncate (`mpcc_ir::fold`, scale above the run's),
+/// fused products (`protocols::fused`): that truncation is opened with this product's own
+/// opening. The result's scale is the factors' after truncation, summed.
+pub fn product_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, RunError> {
+    let f = party.fixed.frac_bits;
+    if x.scale <= f && y.scale <= f {
+        return mul::mul_raw(party, x, y).map_err(mpc_err);
+    }
+    let shape = crate::plain::broadcast_shape(x.shape(), y.shape())?;
+    let (xw, yw) = (ring::to_vec(&broadcast(x, &shape)?.data), ring::to_vec(&broadcast(y, &shape)?.data));
+    let factors: Vec<Factor> = [(&xw, x.scale), (&yw, y.scale)]
+        .into_iter()
+        .map(|(w, s)| if s > f { Factor::Pending(w, s - f) } else { Factor::Ready(w) })
+        .collect();
+    let fused = fused::products(party, &factors, &[[0, 1]]).map_err(mpc_err)?;
+    let z = fused.products.into_iter().next().unwrap_or_default();
+    let data = ring::from_vec("mul", &shape, z).map_err(|e| mpc_err(e.into()))?;
+    Ok(Shared { data, scale: x.scale.min(f) + y.scale.min(f) })
 }
 
 /// `k` when the public scalar `p` is `2^-k` for an integer `k ≥ 1`.

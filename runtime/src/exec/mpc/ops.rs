@@ -118,7 +118,7 @@ fn raw_product<'t>(
     counters.private_ops += 1;
     Some(match op {
         Op::MatMul(..) => matmul::matmul_raw(party, x, y).map_err(mpc_err),
-        _ => crate::protocols::mul::mul_raw(party, x, y).map_err(mpc_err),
+        _ => super::mixed::product_raw(party, x, y),
     })
 }
 

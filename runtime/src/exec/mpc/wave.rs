@@ -91,7 +91,8 @@ pub(crate) fn round_savings(
         return (Vec::new(), None);
     }
     let masks = (cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer).then(MaskCache::default);
-    (mpcc_ir::fold::deferred_truncations(program), masks)
+    let fuse = masks.is_some();
+    (mpcc_ir::fold::deferred_truncations(program, fuse), masks)
 }
 
 type Outcome = (Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError>, Counters, bool);
