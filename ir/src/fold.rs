@@ -1,6 +1,6 @@
 //! Truncations merged into the next op: a private product (`*` or `@` of two private values)
 //! whose only use is a multiplication by a public constant `2^-k` or a division by a public
-//! constant, in the same block, is left at its raw scale; the consumer then truncates once
+//! scalar (a constant or a count), in the same block, is left at its raw scale; the consumer then truncates once
 //! (by `f + k` bits, or dividing by `d·2^f`) instead of twice. With `fuse_products` (a dealer
 //! makes the correlations), a private product whose only use is a factor of a private×private
 //! elementwise product is left raw too: the consumer opens its truncation together with its own
@@ -28,29 +28,62 @@ pub fn deferred_truncations(program: &Program, fuse_products: bool) -> Vec<bool>
             Op::Binary(crate::BinaryOp::Mul, a, b) => {
                 pow2_scaled(program, *a, *b).or_else(|| pow2_scaled(program, *b, *a)).into_iter().collect()
             }
-            Op::Binary(crate::BinaryOp::Div, a, b) => public_const(program, *b).map(|_| *a).into_iter().collect(),
+            Op::Binary(crate::BinaryOp::Div, a, b) if public_scalar(program, *b) => vec![*a],
             _ => Vec::new(),
         };
         for v in consumed {
-            let Some(pdef) = program.value(v) else { continue };
-            let product = match &pdef.op {
-                Op::Binary(crate::BinaryOp::Mul, x, y) | Op::MatMul(x, y) => [*x, *y],
-                _ => continue,
+            // A private product of two distinct private factors, used once, here, in this block.
+            let deferrable = |v: ValueId| {
+                let Some(pdef) = program.value(v) else { return false };
+                let product = match &pdef.op {
+                    Op::Binary(crate::BinaryOp::Mul, x, y) | Op::MatMul(x, y) => [*x, *y],
+                    _ => return false,
+                };
+                let same_block = home.get(v.index()).copied().flatten().is_some() && home.get(v.index()) == home.get(i);
+                private(v)
+                    && product.iter().all(|&x| private(x))
+                    && product[0] != product[1]
+                    && uses.get(v.index()) == Some(&1)
+                    && same_block
             };
-            let same_block = home.get(v.index()).copied().flatten().is_some() && home.get(v.index()) == home.get(i);
-            if private(v)
-                && product.iter().all(|&x| private(x))
-                && product[0] != product[1]
-                && uses.get(v.index()) == Some(&1)
-                && same_block
-            {
-                if let Some(slot) = out.get_mut(v.index()) {
-                    *slot = true;
+            // `2^j · P` between the product and its consumer (a power of two, j ≤ 8, the least
+            // precision): the executor relabels P's scale (exact), so both stay raw.
+            let chain = match scaled_product(program, v) {
+                Some(p) if private(v) && uses.get(v.index()) == Some(&1) && home.get(v.index()) == home.get(i) => {
+                    vec![v, p]
+                }
+                _ => vec![v],
+            };
+            if chain.last().is_some_and(|&p| deferrable(p)) {
+                for v in chain {
+                    if let Some(slot) = out.get_mut(v.index()) {
+                        *slot = true;
+                    }
                 }
             }
         }
     }
     out
+}
+
+/// `p` when `v = 2^j · p` or `p · 2^j` for a public scalar constant with `1 ≤ j ≤ 8`.
+fn scaled_product(program: &Program, v: ValueId) -> Option<ValueId> {
+    let Op::Binary(crate::BinaryOp::Mul, a, b) = &program.value(v)?.op else { return None };
+    let doubling = |c: ValueId| public_const(program, c).and_then(pow2_multiplier).is_some();
+    if doubling(*b) {
+        Some(*a)
+    } else if doubling(*a) {
+        Some(*b)
+    } else {
+        None
+    }
+}
+
+/// `j` when `v = 2^j` for an integer `1 ≤ j ≤ 8` (a factor a raw product's scale can absorb at
+/// every precision the runtime accepts, 8 to 20 bits).
+pub fn pow2_multiplier(v: f64) -> Option<u32> {
+    let j = v.log2();
+    (v > 0.0 && (1.0..=8.0).contains(&j) && j.fract() == 0.0).then_some(j as u32)
 }
 
 /// `x` when `c` is a public scalar constant `2^-k` with `1 ≤ k ≤ 40`.
@@ -62,6 +95,11 @@ fn pow2_scaled(program: &Program, x: ValueId, c: ValueId) -> Option<ValueId> {
 pub fn pow2_exponent(v: f64) -> Option<u32> {
     let k = -v.log2();
     (v > 0.0 && (1.0..=40.0).contains(&k) && k.fract() == 0.0).then_some(k as u32)
+}
+
+/// Whether `c` is public and a scalar by its type (a constant, or a count like `shape(x)[1]`).
+fn public_scalar(program: &Program, c: ValueId) -> bool {
+    program.value(c).is_some_and(|d| d.info.label == Label::Public && d.info.shape == crate::Shape::scalar())
 }
 
 /// The value of a public scalar constant, if `c` is one (nonzero and finite).

@@ -241,3 +241,36 @@ fn a_product_of_products_opens_their_truncations_with_its_own_opening() {
         assert!((g - w).abs() <= 1e-3, "OT: {g} against {w}");
     }
 }
+
+#[test]
+fn a_product_times_a_power_of_two_then_divided_by_a_count_truncates_once() {
+    // `lr * (g @ x) / n` as in svm.mpc: the product stays raw through `2 *` (a relabelled scale)
+    // and `/ n` (a public count, not a constant) truncates it once; `4 * (y * c) * 0.5` likewise.
+    let src = "parties A, B;\nlet y = private(src=A, [[-1.0, 1.5, -1.0], [1.0, 3.25, -1.0]]);\n\
+               let c = private(src=B, [[1.0, 0.0], [-1.0, 1.0], [-1.0, 0.5]]);\n\
+               let n = shape(y)[1];\nlet g = 2 * (y @ c) / n;\nlet h = 4 * (y * transpose(c)) * 0.5;\n\
+               let k = 512 * (y * y);\nprint(reveal(g), reveal(h), reveal(k));\n";
+    let program = compile_clean(src, &[]);
+    let folded = mpcc_ir::fold::deferred_truncations(&program, false);
+    // y @ c and 2·(y @ c), y * cᵀ and 4·(y * cᵀ); 512·(y·y) has no consumer that truncates.
+    assert_eq!(folded.iter().filter(|f| **f).count(), 4);
+    let mut sink = VecSink::default();
+    run_plain(&program, &RunConfig::default(), &mut sink).expect("plaintext");
+    let want = numbers(&sink.events);
+    for n in [2, 3] {
+        let mut rounds = Vec::new();
+        for merge in [true, false] {
+            let cfg = RunConfig { seed: Some(3), merge_rounds: merge, ..RunConfig::default() };
+            let mut sink = VecSink::default();
+            let report = run_mpc(&program, n, &cfg, &mut sink).expect("the run");
+            let got = numbers(&sink.events);
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-3, "{n} parties, merge {merge}: {got:?} against {want:?}");
+            }
+            assert_eq!(estimate(&program, n, &cfg).expect("the model").total.rounds, report.rounds);
+            rounds.push(report.rounds);
+        }
+        assert!(rounds[0] < rounds[1], "{n} parties: {rounds:?}");
+    }
+}

@@ -402,6 +402,16 @@ fn mul(m: &mut Meter, a: Md, b: Md) -> Result<Sh, RunError> {
             let raw = product_raw(m, n, x.scale, y.scale)?;
             m.rescale(n, raw, x.scale.min(m.f).max(y.scale.min(m.f)))?
         }
+        // A raw product (`mpcc_ir::fold`) times 2^j: relabelled, no communication.
+        (Md::S(x), Md::P(p)) | (Md::P(p), Md::S(x))
+            if x.scale > m.f && crate::exec::mpc::mixed::pow2_multiplier(p).is_some() =>
+        {
+            let j = crate::exec::mpc::mixed::pow2_multiplier(p).unwrap_or(0);
+            if j > x.scale - m.f {
+                return Err(internal("a raw product times too large a power of two"));
+            }
+            x.scale - j
+        }
         // A raw product (`mpcc_ir::fold`) times 2^-k: one truncation by all the bits.
         (Md::S(x), Md::P(p)) | (Md::P(p), Md::S(x)) if x.scale > m.f => {
             let k = crate::exec::mpc::mixed::pow2_exponent(p)

@@ -51,6 +51,15 @@ pub fn mul(party: &mut Party, a: Opd, b: Opd) -> Result<Shared, RunError> {
             let target = x.scale.min(f).max(y.scale.min(f));
             trunc::rescale(party, raw, target).map_err(mpc_err)
         }
+        // A raw product (`mpcc_ir::fold`) times 2^j: the same words at j fewer fractional bits
+        // (exact; its consumer truncates).
+        (Opd::S(x), Opd::P(p)) | (Opd::P(p), Opd::S(x)) if x.scale > f && pow2_multiplier(p).is_some() => {
+            let j = pow2_multiplier(p).unwrap_or(0);
+            if j > x.scale - f {
+                return Err(RunError::new(ErrorKind::Internal, "a raw product times too large a power of two"));
+            }
+            Ok(Shared { data: x.data.clone(), scale: x.scale - j })
+        }
         // A raw product (`mpcc_ir::fold`) times 2^-k: one truncation by all the bits.
         (Opd::S(x), Opd::P(p)) | (Opd::P(p), Opd::S(x)) if x.scale > f => {
             let k = pow2_exponent(p)
@@ -86,6 +95,12 @@ pub fn product_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, 
     let z = fused.products.into_iter().next().unwrap_or_default();
     let data = ring::from_vec("mul", &shape, z).map_err(|e| mpc_err(e.into()))?;
     Ok(Shared { data, scale: x.scale.min(f) + y.scale.min(f) })
+}
+
+/// `j` when the public scalar `p` is `2^j` for an integer `1 ≤ j ≤ 8` (`mpcc_ir::fold`).
+pub fn pow2_multiplier(p: &Tensor) -> Option<u32> {
+    let v = (p.len() == 1).then(|| p.iter().next().copied()).flatten()?;
+    mpcc_ir::fold::pow2_multiplier(v)
 }
 
 /// `k` when the public scalar `p` is `2^-k` for an integer `k ≥ 1`.
