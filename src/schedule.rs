@@ -142,7 +142,7 @@ pub fn render_plan(program: &mpcc_ir::Program, source: &Source) -> String {
         Some(format!("{id} {} (line {line})", def.op.name()))
     };
     let mut out = String::from(
-        "round-merging plan: private ops that communicate, in run order; a wave's ops share their rounds\n",
+        "round-merging plan: private ops that communicate, in run order; a wave's chains (`|`) share their rounds, a chain's ops (`→`) run one after the other\n",
     );
     for (n, (block, items)) in plans(program).into_iter().enumerate() {
         let mut lines = Vec::new();
@@ -159,8 +159,12 @@ pub fn render_plan(program: &mpcc_ir::Program, source: &Source) -> String {
                     Some(s) if communicates(program, s) => lines.extend(op_text(*i, block).map(|t| format!("  {t}"))),
                     _ => {}
                 },
-                Item::Wave(members) => {
-                    let parts: Vec<String> = members.iter().filter_map(|i| op_text(*i, block)).collect();
+                Item::Wave(chains) => {
+                    // Chains side by side (`|`), a chain's ops one after the other (`→`).
+                    let parts: Vec<String> = chains
+                        .iter()
+                        .map(|c| c.iter().filter_map(|i| op_text(*i, block)).collect::<Vec<_>>().join(" → "))
+                        .collect();
                     lines.push(format!("  wave: {}", parts.join(" | ")));
                 }
             }

@@ -11,6 +11,12 @@
 //! members of a wave side by side and sends their messages of the same round together, so a wave
 //! costs the rounds of its longest member instead of the sum.
 //!
+//! Chains: when every op of the next wave would depend (within the segment) only on statements
+//! run before this wave and on one member of it, each is appended to that member's chain (or
+//! starts a chain of its own) and runs in this wave, right after it. A chain of a 1-round op and
+//! its 1-round consumer beside a 2-round op then takes 2 rounds, not 3; and since the whole next
+//! wave joins, the wave never takes longer than the two did.
+//!
 //! Mergeable: a `share` of a party's value (the shapes the other parties need travel in one
 //! message for the whole wave), or a private value whose operands are all public or private (no value local to one
 //! party, which the executor would share first with a one-sided message) and whose op is not a
@@ -23,11 +29,12 @@ use crate::{Block, Label, Op, PoolOp, Program, ReduceOp, Stmt, ValueId, VarId};
 use std::collections::HashMap;
 
 /// One step of a block's plan: a statement of the block (by index), or a wave of independent
-/// private `Eval`s (statement indices, in block order) to run together.
+/// *chains* of private `Eval`s (statement indices) to run together: the chains side by side, the
+/// statements of one chain one after the other.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
     Stmt(usize),
-    Wave(Vec<usize>),
+    Wave(Vec<Vec<usize>>),
 }
 
 /// How a statement takes part in the schedule.
@@ -178,6 +185,13 @@ fn plan_segment(program: &Program, stmts: &[Stmt], kinds: &[Kind], start: usize,
     let mut left = n;
     let ready = |i: usize, done: &[bool]| deps.get(i).is_some_and(|d| d.iter().all(|&j| done.get(j) == Some(&true)));
     let kind_of = |i: usize| kinds.get(start + i).copied().unwrap_or(Kind::Solo);
+    // Ops that may follow another in a chain: not a share (shared in a batch of their own) and
+    // not a matrix product (its mask plan is decided before the wave runs).
+    let chainable = |i: usize| {
+        matches!(stmts.get(start + i), Some(Stmt::Eval(id))
+            if program.value(*id).is_some_and(|d| d.info.label == Label::Private
+                && !matches!(d.op, Op::Share { .. } | Op::MatMul(..) | Op::Var(_))))
+    };
     while left > 0 {
         // Everything free that is ready, repeatedly, in block order.
         let mut progressed = true;
@@ -217,13 +231,114 @@ fn plan_segment(program: &Program, stmts: &[Stmt], kinds: &[Kind], start: usize,
                 items.push(Item::Stmt(start + one));
             }
             _ => {
+                let before = done.clone();
                 for &i in &wave {
                     done[i] = true;
                 }
                 left -= wave.len();
-                items.push(Item::Wave(wave.iter().map(|i| start + i).collect()));
+                let mut chains: Vec<Vec<usize>> = wave.iter().map(|&i| vec![i]).collect();
+                left -= extend_chains(&deps, &kind_of, &chainable, &before, &mut done, &mut chains);
+                items
+                    .push(Item::Wave(chains.into_iter().map(|c| c.into_iter().map(|i| start + i).collect()).collect()));
             }
         }
+    }
+}
+
+/// Appends the next waves to `chains` (see the module doc) while every op of the next wave can
+/// join: it depends only on statements done `before` the wave and on one chain. Local private
+/// ops in between (a transpose, a sum) that depend on one chain join it too, so that the next
+/// wave's ops can. Nothing joins when a next-wave op needs anything else that runs after the
+/// wave (an assignment, a public computation). Returns how many statements joined (marked in
+/// `done`).
+fn extend_chains(
+    deps: &[Vec<usize>],
+    kind_of: &dyn Fn(usize) -> Kind,
+    chainable: &dyn Fn(usize) -> bool,
+    before: &[bool],
+    done: &mut [bool],
+    chains: &mut Vec<Vec<usize>>,
+) -> usize {
+    let n = done.len();
+    let ready = |i: usize, done: &[bool]| deps.get(i).is_some_and(|d| d.iter().all(|&j| done.get(j) == Some(&true)));
+    // The chain `i` would join: the one it depends on (outside `before`), if only one.
+    let owner = |i: usize, chains: &[Vec<usize>]| -> Option<Option<usize>> {
+        let mut owner = None;
+        for &d in deps.get(i).map(Vec::as_slice).unwrap_or_default() {
+            if before.get(d) == Some(&true) {
+                continue;
+            }
+            match chains.iter().position(|c| c.contains(&d)) {
+                Some(c) if owner.is_none_or(|o| o == c) => owner = Some(c),
+                _ => return None,
+            }
+        }
+        Some(owner)
+    };
+    let mut joined = 0;
+    loop {
+        let mut trial = chains.clone();
+        let mut sim = done.to_vec();
+        let mut added = Vec::new();
+        // Local private ops that hang off one chain join it (repeatedly).
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for i in 0..n {
+                if sim.get(i) == Some(&false) && kind_of(i) == Kind::Free && chainable(i) && ready(i, &sim) {
+                    if let Some(Some(c)) = owner(i, &trial) {
+                        if let Some(chain) = trial.get_mut(c) {
+                            chain.push(i);
+                        }
+                        if let Some(d) = sim.get_mut(i) {
+                            *d = true;
+                        }
+                        added.push(i);
+                        progressed = true;
+                    }
+                }
+            }
+        }
+        // The rest that becomes ready (assignments, public work) runs after the wave, as before;
+        // a next-wave op that needs any of it cannot join (its owner is not a chain).
+        progressed = true;
+        while progressed {
+            progressed = false;
+            for i in 0..n {
+                if sim.get(i) == Some(&false) && kind_of(i) == Kind::Free && ready(i, &sim) {
+                    if let Some(d) = sim.get_mut(i) {
+                        *d = true;
+                    }
+                    progressed = true;
+                }
+            }
+        }
+        let next: Vec<usize> =
+            (0..n).filter(|&i| sim.get(i) == Some(&false) && kind_of(i) == Kind::Merge && ready(i, &sim)).collect();
+        if next.is_empty() {
+            return joined;
+        }
+        let mut placed = Vec::with_capacity(next.len());
+        for &x in &next {
+            match owner(x, &trial) {
+                Some(o) if chainable(x) => placed.push((x, o)),
+                _ => return joined,
+            }
+        }
+        for (x, o) in placed {
+            match o.and_then(|c| trial.get_mut(c)) {
+                Some(chain) => chain.push(x),
+                None => trial.push(vec![x]),
+            }
+            added.push(x);
+        }
+        for &i in &added {
+            if let Some(d) = done.get_mut(i) {
+                *d = true;
+            }
+        }
+        joined += added.len();
+        *chains = trial;
     }
 }
 

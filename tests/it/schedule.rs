@@ -15,9 +15,10 @@ fn waves(program: &Program) -> Vec<Vec<&'static str>> {
     plan(program, &program.body)
         .iter()
         .filter_map(|item| match item {
-            Item::Wave(members) => Some(
-                members
+            Item::Wave(chains) => Some(
+                chains
                     .iter()
+                    .flatten()
                     .filter_map(|i| match program.body.0.get(*i) {
                         Some(Stmt::Eval(id)) => program.value(*id).map(|d| d.op.name()),
                         _ => None,
@@ -30,7 +31,7 @@ fn waves(program: &Program) -> Vec<Vec<&'static str>> {
 }
 
 #[test]
-fn independent_products_share_a_wave_and_chains_do_not() {
+fn independent_products_share_a_wave_and_a_dependent_one_joins_its_chain() {
     let p = compile_clean(
         "parties A, B;\nlet a = private(src=A, [1.0, 2.0]);\nlet b = private(src=B, [3.0, 4.0]);\n\
          let s = a * b + b * b;\nlet t = (a * b) * a;\nprint(reveal(s + t));\n",
@@ -38,8 +39,17 @@ fn independent_products_share_a_wave_and_chains_do_not() {
     );
     let w = waves(&p);
     // The two inputs are shared in one wave; `a*b`, `b*b` and the `a*b` of `t` are independent:
-    // one wave; `(a*b)*a` waits for it.
-    assert_eq!(w, vec![vec!["share", "share"], vec!["mul", "mul", "mul"]], "{w:?}");
+    // one wave; `(a*b)*a` needs only the last, so it runs in that one's chain, in the same wave.
+    assert_eq!(w, vec![vec!["share", "share"], vec!["mul", "mul", "mul", "mul"]], "{w:?}");
+    let chains: Vec<usize> = plan(&p, &p.body)
+        .iter()
+        .filter_map(|item| match item {
+            Item::Wave(chains) if chains.len() == 3 => Some(chains.iter().map(Vec::len).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(chains, vec![1, 1, 2], "{:?}", plan(&p, &p.body));
 }
 
 /// Every statement exactly once, and each after everything it depends on.
@@ -49,7 +59,7 @@ fn assert_valid(program: &Program) {
         for item in &items {
             match item {
                 Item::Stmt(i) => order.push(*i),
-                Item::Wave(m) => order.extend(m),
+                Item::Wave(chains) => order.extend(chains.iter().flatten()),
             }
         }
         let mut sorted = order.clone();
@@ -165,10 +175,16 @@ fn compile_emit_schedule_shows_the_waves_with_their_lines() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     // The two inputs are shared together; in the loop, the gradients of w (line 16) and b
-    // (line 17) run side by side.
+    // (line 17) run side by side, each a chain: the product and its division by n, the mean and
+    // the update of b.
     assert!(stdout.contains("wave: %1 share (line 22) | %3 share (line 23)"), "{stdout}");
     assert!(stdout.contains("loop (line 13): its block below"), "{stdout}");
-    assert!(stdout.contains("wave: %32 matmul (line 16) | %37 mean (line 17)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "wave: %32 matmul (line 16) → %33 mul (line 16) → %34 div (line 16) | %37 mean (line 17) → %38 mul (line 17) → %39 sub (line 17)"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]

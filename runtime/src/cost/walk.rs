@@ -16,7 +16,7 @@ use crate::error::{ErrorKind, RunError};
 use crate::exec::eval;
 use crate::exec::mpc::masks::MaskCache;
 use crate::exec::mpc::values::known_shape;
-use crate::exec::mpc::wave::{local_shares, round_savings, split_wave, MergeOperand};
+use crate::exec::mpc::wave::{local_shares, round_savings, split_chains, MergeOperand};
 use crate::exec::walk::{self, Walk};
 use crate::exec::RunConfig;
 use crate::io;
@@ -152,27 +152,35 @@ impl Walk for Model<'_> {
         self.cfg.merge_rounds.then(|| self.plans.get(self.program, block)).flatten()
     }
 
-    /// As the executor's wave (`exec::mpc::wave`): members whose operands are not all public or
-    /// private are walked alone first; the others cost the rounds of the longest and the sum of
-    /// the bytes, counted on the first merged member's span.
-    fn eval_wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
-        let ids = self.share_wave(ids)?;
+    /// As the executor's wave (`exec::mpc::wave`): chains that cannot share rounds are walked
+    /// alone first; the others cost the rounds of the longest chain (a chain's ops one after
+    /// the other) and the sum of the bytes, counted on the first merged op's span.
+    fn eval_wave(&mut self, chains: &[Vec<ValueId>]) -> Result<(), RunError> {
+        let heads: Vec<ValueId> = chains.iter().filter(|c| c.len() == 1).flatten().copied().collect();
+        let kept = self.share_wave(&heads)?;
+        let chains: Vec<&Vec<ValueId>> =
+            chains.iter().filter(|c| c.len() > 1 || c.first().is_some_and(|h| kept.contains(h))).collect();
         let values = &self.values;
         let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(MVal::merge_operand);
-        let (alone, merged) = split_wave(self.program, &ids, &operand)?;
-        alone.iter().try_for_each(|&id| self.eval(id))?;
+        let (solo, merged) = split_chains(self.program, &chains, &operand)?;
+        solo.iter().try_for_each(|&id| self.eval(id))?;
         if merged.is_empty() {
             return Ok(());
         }
         let mut wave = Cost::zero(self.meter.n);
-        for &(id, def) in &merged {
-            let value = self.compute(id, def).map_err(|e| e.with_span(def.span))?;
-            if let Some(slot) = self.values.get_mut(id.index()) {
-                *slot = Some(value);
+        let mut spans: Vec<Span> = Vec::new();
+        for chain in &merged {
+            let mut cost = Cost::zero(self.meter.n);
+            for &(id, def) in chain {
+                let value = self.compute(id, def).map_err(|e| e.with_span(def.span))?;
+                if let Some(slot) = self.values.get_mut(id.index()) {
+                    *slot = Some(value);
+                }
+                cost.add(&self.meter.take());
+                spans.push(def.span);
             }
-            wave.beside(&self.meter.take());
+            wave.beside(&cost);
         }
-        let spans: Vec<Span> = merged.iter().map(|(_, d)| d.span).collect();
         let first = spans.first().copied().unwrap_or_default();
         self.note_side_by_side(&spans);
         self.meter.cost = wave;

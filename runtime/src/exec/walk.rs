@@ -44,9 +44,10 @@ pub trait Walk {
     fn plan(&mut self, _block: &Block) -> Option<Rc<Vec<Item>>> {
         None
     }
-    /// Computes the values of one wave of the plan: independent private ops (default: in order).
-    fn eval_wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
-        ids.iter().try_for_each(|&id| self.eval(id))
+    /// Computes the values of one wave of the plan: independent chains of private ops, each
+    /// chain in order (default: one chain after the other).
+    fn eval_wave(&mut self, chains: &[Vec<ValueId>]) -> Result<(), RunError> {
+        chains.iter().flatten().try_for_each(|&id| self.eval(id))
     }
     /// Whether this engine tells `RunConfig::progress` about outermost loops.
     fn reports_progress(&self) -> bool {
@@ -78,14 +79,18 @@ pub fn block<W: Walk + ?Sized>(w: &mut W, block: &Block) -> Result<Flow, RunErro
                     flow => return Ok(flow),
                 }
             }
-            Item::Wave(members) => {
-                let mut ids = Vec::with_capacity(members.len());
-                for i in members {
-                    w.before_stmt();
-                    match block.0.get(*i) {
-                        Some(Stmt::Eval(id)) => ids.push(*id),
-                        _ => return Err(RunError::new(ErrorKind::Internal, "a wave member is not an evaluation")),
+            Item::Wave(chains) => {
+                let mut ids = Vec::with_capacity(chains.len());
+                for chain in chains {
+                    let mut c = Vec::with_capacity(chain.len());
+                    for i in chain {
+                        w.before_stmt();
+                        match block.0.get(*i) {
+                            Some(Stmt::Eval(id)) => c.push(*id),
+                            _ => return Err(RunError::new(ErrorKind::Internal, "a wave member is not an evaluation")),
+                        }
                     }
+                    ids.push(c);
                 }
                 w.eval_wave(&ids)?;
             }

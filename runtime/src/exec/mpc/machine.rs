@@ -111,8 +111,8 @@ impl Walk for Machine<'_> {
         self.cfg.merge_rounds.then(|| self.plans.get(self.program, block)).flatten()
     }
 
-    fn eval_wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
-        self.wave(ids)
+    fn eval_wave(&mut self, chains: &[Vec<ValueId>]) -> Result<(), RunError> {
+        self.wave(chains)
     }
 
     fn assign(&mut self, var: VarId, value: ValueId) -> Result<(), RunError> {

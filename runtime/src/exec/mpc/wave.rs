@@ -63,6 +63,47 @@ pub(crate) fn split_wave<'p>(
     Ok((alone, merged))
 }
 
+/// The ops of a wave's chains that share rounds.
+pub(crate) type Chains<'p> = Vec<Members<'p>>;
+
+/// A wave's chains split into the ops that run alone (first, chain after chain) and the chains
+/// that share rounds (none when fewer than two can). A chain runs alone when its first op cannot
+/// share rounds (`split_wave`) or a later op reads a value neither public nor private here.
+pub(crate) fn split_chains<'p>(
+    program: &'p mpcc_ir::Program,
+    chains: &[&Vec<ValueId>],
+    operand: &dyn Fn(ValueId) -> Option<MergeOperand>,
+) -> Result<(Vec<ValueId>, Chains<'p>), RunError> {
+    let heads: Vec<ValueId> = chains.iter().filter_map(|c| c.first().copied()).collect();
+    let (_, merged_heads) = split_wave(program, &heads, operand)?;
+    let follows = |c: &[ValueId]| {
+        c.iter().skip(1).all(|id| {
+            program.value(*id).is_some_and(|d| {
+                d.op.operands()
+                    .iter()
+                    .all(|o| c.contains(o) || matches!(operand(*o), Some(MergeOperand::Public | MergeOperand::Private)))
+            })
+        })
+    };
+    let mut merged: Chains<'p> = Vec::new();
+    let mut solo: Vec<ValueId> = Vec::new();
+    for c in chains {
+        let head = c.first().copied();
+        if merged_heads.iter().any(|(h, _)| Some(*h) == head) && follows(c) {
+            let defs = c.iter().map(|&id| program.value(id).map(|d| (id, d))).collect::<Option<Vec<_>>>();
+            merged.push(defs.ok_or_else(|| internal("unknown value in a wave"))?);
+        } else {
+            solo.extend(c.iter().copied());
+        }
+    }
+    if merged.len() < 2 {
+        // Every chain in order, each chain's ops after one another.
+        solo = chains.iter().flat_map(|c| c.iter().copied()).collect();
+        merged.clear();
+    }
+    Ok((solo, merged))
+}
+
 /// What [`mergeable`] needs to know of an operand.
 pub(crate) enum MergeOperand {
     Public,
@@ -95,7 +136,9 @@ pub(crate) fn round_savings(
     (mpcc_ir::fold::deferred_truncations(program, fuse), masks)
 }
 
-type Outcome = (Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError>, Counters, bool);
+/// What a task returns: per op of its chain (up to the first that failed) the result and whether
+/// it communicated, and the counters.
+type Outcome = (Vec<(Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError>, bool)>, Counters);
 
 /// The wave's members that share a value local to their source party: `(value, owner)`.
 pub(crate) fn local_shares(
@@ -150,57 +193,82 @@ impl Machine<'_> {
         Ok(ids.iter().filter(|id| !shares.iter().any(|(s, _)| s == *id)).copied().collect())
     }
 
-    /// Computes a wave's values (see the module doc).
-    pub(super) fn wave(&mut self, ids: &[ValueId]) -> Result<(), RunError> {
+    /// Computes a wave's values (see the module doc): its chains side by side, each chain's ops
+    /// one after the other inside its task.
+    pub(super) fn wave(&mut self, chains: &[Vec<ValueId>]) -> Result<(), RunError> {
         let program = self.program;
-        let ids = self.share_wave(ids)?;
+        // Shares (only ever a chain of their own) go first, batched.
+        let heads: Vec<ValueId> = chains.iter().filter(|c| c.len() == 1).flatten().copied().collect();
+        let kept = self.share_wave(&heads)?;
+        let chains: Vec<&Vec<ValueId>> =
+            chains.iter().filter(|c| c.len() > 1 || c.first().is_some_and(|h| kept.contains(h))).collect();
         let values = &self.values;
         let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(Val::merge_operand);
-        let (alone, merged) = split_wave(program, &ids, &operand)?;
-        alone.iter().try_for_each(|&id| self.eval_one(id))?;
+        let (solo, merged) = split_chains(program, &chains, &operand)?;
+        solo.iter().try_for_each(|&id| self.eval_one(id))?;
         if merged.is_empty() {
             return Ok(());
         }
-        let first_span = merged.first().map(|(_, d)| d.span).unwrap_or_default();
+        let first_span = merged.first().and_then(|c| c.first()).map(|(_, d)| d.span).unwrap_or_default();
         let before = self.counts();
-        // The mask plans, in member order (as the cost model decides them), before the operands
-        // are lent out.
-        let plans: Vec<_> = merged.iter().map(|(_, def)| self.mask_plan(&def.op)).collect();
+        // The mask plans of the chains' heads (their followers are never matrix products), in
+        // chain order as the cost model decides them, before the operands are lent out.
+        let plans: Vec<_> = merged.iter().map(|c| c.first().and_then(|(_, def)| self.mask_plan(&def.op))).collect();
         // The operands are lent to the tasks (moved out of the value store, shared, put back).
         let mut lent: Vec<(ValueId, Arc<Val>)> = Vec::new();
-        for (_, def) in &merged {
-            for o in def.op.operands() {
-                if lent.iter().any(|(id, _)| *id == o) {
-                    continue;
+        for c in &merged {
+            for (_, def) in c {
+                for o in def.op.operands() {
+                    if lent.iter().any(|(id, _)| *id == o) || c.iter().any(|(id, _)| *id == o) {
+                        continue;
+                    }
+                    let v = self.values.get_mut(o.index()).and_then(Option::take);
+                    let v = v.ok_or_else(|| internal(format!("operand {o} is not available")))?;
+                    lent.push((o, Arc::new(v)));
                 }
-                let v = self.values.get_mut(o.index()).and_then(Option::take);
-                let v = v.ok_or_else(|| internal(format!("operand {o} is not available")))?;
-                lent.push((o, Arc::new(v)));
             }
         }
         let tasks: Vec<Task<Outcome>> = merged
             .iter()
             .zip(plans)
-            .map(|((id, def), plan)| {
-                let op = def.op.clone();
-                let defer = self.deferred.get(id.index()).copied().unwrap_or(false);
-                let reads = op.operands();
+            .map(|(c, plan)| {
+                let ops: Vec<(ValueId, Op, bool)> = c
+                    .iter()
+                    .map(|(id, def)| (*id, def.op.clone(), self.deferred.get(id.index()).copied().unwrap_or(false)))
+                    .collect();
+                let reads: Vec<ValueId> = ops.iter().flat_map(|(_, op, _)| op.operands()).collect();
                 let operands: Vec<(ValueId, Arc<Val>)> =
                     lent.iter().filter(|(id, _)| reads.contains(id)).cloned().collect();
                 let task = move |party: &mut Party| {
-                    let get = |o: ValueId| -> Result<Opd<'_>, RunError> {
-                        match operands.iter().find(|(id, _)| *id == o).map(|(_, v)| v.as_ref()) {
-                            Some(Val::Public(t)) => Ok(Opd::P(t)),
-                            Some(Val::Private(s)) => Ok(Opd::S(s)),
-                            _ => Err(internal(format!("operand {o} is not available"))),
-                        }
-                    };
                     let mut counters = Counters::default();
-                    let opened = party.protocol_stats().openings;
                     let mut pools = PoolOneHots::default();
-                    let r = planned_op(party, &op, &get, plan.as_ref(), defer, &mut counters, &mut pools);
-                    let communicated = party.protocol_stats().openings != opened;
-                    (r, counters, communicated)
+                    let mut made: Vec<(ValueId, Shared)> = Vec::new();
+                    let mut results = Vec::with_capacity(ops.len());
+                    let mut plan = plan;
+                    for (id, op, defer) in &ops {
+                        let get = |o: ValueId| -> Result<Opd<'_>, RunError> {
+                            if let Some((_, s)) = made.iter().find(|(m, _)| *m == o) {
+                                return Ok(Opd::S(s));
+                            }
+                            match operands.iter().find(|(id, _)| *id == o).map(|(_, v)| v.as_ref()) {
+                                Some(Val::Public(t)) => Ok(Opd::P(t)),
+                                Some(Val::Private(s)) => Ok(Opd::S(s)),
+                                _ => Err(internal(format!("operand {o} is not available"))),
+                            }
+                        };
+                        let opened = party.protocol_stats().openings;
+                        let r = planned_op(party, op, &get, plan.take().as_ref(), *defer, &mut counters, &mut pools);
+                        let communicated = party.protocol_stats().openings != opened;
+                        let failed = r.is_err();
+                        if let Ok((s, _)) = &r {
+                            made.push((*id, s.clone()));
+                        }
+                        results.push((r, communicated));
+                        if failed {
+                            break;
+                        }
+                    }
+                    (results, counters)
                 };
                 Box::new(task) as Task<Outcome>
             })
@@ -215,19 +283,24 @@ impl Machine<'_> {
         }
         let outcomes = outcomes.map_err(|e| mpc_err(e).with_span(first_span))?;
         self.count_since(first_span, before);
-        for ((id, def), (result, counters, communicated)) in merged.into_iter().zip(outcomes) {
+        for (chain, (results, counters)) in merged.into_iter().zip(outcomes) {
             self.counters.comparisons += counters.comparisons;
             self.counters.private_ops += counters.private_ops;
-            let (s, kept) = result
-                .map_err(|e| {
-                    let dims = |v: ValueId| self.get(v).ok().and_then(super::machine::dims_of);
-                    self.origins.explain(&def.op, e, dims)
-                })
-                .map_err(|e| e.with_span(def.span))?;
-            self.keep_mask(kept);
-            let value = Val::Private(s);
-            self.note_ident(id, def, &value, communicated);
-            self.store(id, def, value);
+            if results.len() != chain.len() && results.last().is_none_or(|(r, _)| r.is_ok()) {
+                return Err(internal("a chain of a wave ended early"));
+            }
+            for ((id, def), (result, communicated)) in chain.into_iter().zip(results) {
+                let (s, kept) = result
+                    .map_err(|e| {
+                        let dims = |v: ValueId| self.get(v).ok().and_then(super::machine::dims_of);
+                        self.origins.explain(&def.op, e, dims)
+                    })
+                    .map_err(|e| e.with_span(def.span))?;
+                self.keep_mask(kept);
+                let value = Val::Private(s);
+                self.note_ident(id, def, &value, communicated);
+                self.store(id, def, value);
+            }
         }
         Ok(())
     }
