@@ -6,6 +6,7 @@
 mod engine;
 mod workloads;
 
+use crate::console::out;
 use engine::{engine_bench, program_bench, render_markdown, render_text, BenchRow};
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::exec::RunConfig;
@@ -40,7 +41,7 @@ pub fn bench(parties: usize, reps: usize, program: &Path, markdown: bool) -> u8 
         Err(m) => eprintln!("note: no whole-program row: {m}"),
     }
     let table = if markdown { render_markdown(&rows) } else { render_text(&rows) };
-    print!("{table}");
+    out!("{table}");
     0
 }
 

@@ -1,6 +1,7 @@
 //! One function per subcommand: read inputs, call the compiler or the runtime, print results,
 //! and return the process exit code (0 ok, 1 program or data error, 2 usage error).
 
+use crate::console::{out, outln};
 use crate::console::{usage_error, Console, FAIL, OK};
 use crate::diag_json;
 use crate::source::{DiskFiles, Source};
@@ -93,7 +94,7 @@ pub fn compile(path: &Path, emit: Emit, spans: bool, after: Option<&str>, set: &
             }
         };
         let (ast, errors) = mpcc_grammar::parse(&source.text);
-        println!("{ast:#?}");
+        outln!("{ast:#?}");
         if !errors.is_empty() {
             let params = params_of(set).unwrap_or_default();
             let compiled = compile_source(&source.text, &CompileOptions { params });
@@ -107,14 +108,14 @@ pub fn compile(path: &Path, emit: Emit, spans: bool, after: Option<&str>, set: &
             if let Some(program) = &compiled.program {
                 if emit == Emit::Schedule {
                     match Source::read(path) {
-                        Ok(source) => print!("{}", crate::schedule::render_plan(program, &source)),
+                        Ok(source) => out!("{}", crate::schedule::render_plan(program, &source)),
                         Err(m) => {
                             eprintln!("error: {m}");
                             return FAIL;
                         }
                     }
                 } else {
-                    print!("{}", mpcc_ir::print_program(program, spans));
+                    out!("{}", mpcc_ir::print_program(program, spans));
                 }
             }
             OK
@@ -410,7 +411,7 @@ pub fn gen_data(recipe: &str, out: &Path, seed: u64, images: Option<usize>) -> u
     match result {
         Ok(files) => {
             for f in files {
-                println!("wrote {}", f.display());
+                outln!("wrote {}", f.display());
             }
             OK
         }
@@ -424,7 +425,7 @@ pub fn gen_data(recipe: &str, out: &Path, seed: u64, images: Option<usize>) -> u
 pub fn explain(code: &str) -> u8 {
     match mpcc_compiler::explain(&code.to_ascii_uppercase()) {
         Some(text) => {
-            println!("{text}");
+            outln!("{text}");
             OK
         }
         None => usage_error(&format!("`{code}` is not an mpcc error code (codes look like E0301)")),
@@ -437,7 +438,7 @@ pub fn accuracy(n_parties: usize, points: usize) -> u8 {
     }
     match mpcc_runtime::protocols::approx::accuracy::report(n_parties, points) {
         Ok(table) => {
-            print!("{table}");
+            out!("{table}");
             OK
         }
         Err(e) => {

@@ -3,7 +3,26 @@
 //! The commands and the networked runs both use it; neither depends on the other for it.
 
 use crate::source::Source;
+
+/// `println!` on stdout that does not panic when stdout is closed (`mpcc compile … | head`):
+/// a write error (a broken pipe) is ignored, the command finishes and exits as usual.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `print!` on stdout, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 use mpcc_runtime::exec::{Event, Sink};
+pub(crate) use {out, outln};
 
 pub const OK: u8 = 0;
 pub const FAIL: u8 = 1;
@@ -24,8 +43,8 @@ pub struct Console<'a> {
 impl Sink for Console<'_> {
     fn event(&mut self, event: Event) {
         match event {
-            Event::Print { text } => println!("{text}"),
-            Event::Output { party, text } => println!("[{party}] {text}"),
+            Event::Print { text } => outln!("{text}"),
+            Event::Output { party, text } => outln!("[{party}] {text}"),
             Event::Warning { span, message } => {
                 eprintln!("warning: {message}\n  --> {}", self.source.position(span.start as usize));
             }

@@ -3,6 +3,7 @@
 //! and one line per source line that communicates. Runs no protocol and writes no file.
 
 use crate::commands::{compile_file, data_dirs};
+use crate::console::{out, outln};
 use crate::console::{usage_error, FAIL, OK};
 use crate::source::Source;
 use crate::CostArgs;
@@ -90,14 +91,14 @@ pub fn cost(args: &CostArgs) -> u8 {
     match estimate(program, n, &cfg) {
         Ok(report) => {
             if args.json {
-                println!("{}", json(&report, &source, net));
+                outln!("{}", json(&report, &source, net));
             } else {
-                print!("{}", render(&report, &source, net));
+                out!("{}", render(&report, &source, net));
                 if let Some((c, link)) = choice {
-                    println!("  {}", c.describe(link));
+                    outln!("  {}", c.describe(link));
                 }
                 if args.schedule {
-                    print!("{}", crate::schedule::render(&report, &source));
+                    out!("{}", crate::schedule::render(&report, &source));
                 }
             }
             OK

@@ -2,6 +2,7 @@
 //! (`--party I --peers … --dealer …`) and `mpcc run --network` (every party and the dealer as
 //! local processes on loopback). The protocols and the transport live in `mpcc_runtime::net`.
 
+use crate::console::outln;
 use crate::console::{usage_error, Console, FAIL, OK};
 use crate::RunArgs;
 use mpcc_runtime::exec::RunConfig;
@@ -30,8 +31,8 @@ fn resolve(addr: &str) -> Result<SocketAddr, String> {
 pub fn keygen(name: &str, out: &Path) -> u8 {
     match net::keys::keygen(name, out) {
         Ok(files) => {
-            println!("wrote {} (keep it secret)", files.key.display());
-            println!("wrote {} (give it to the other parties)", files.cert.display());
+            outln!("wrote {} (keep it secret)", files.key.display());
+            outln!("wrote {} (give it to the other parties)", files.cert.display());
             OK
         }
         Err(e) => {
@@ -192,7 +193,7 @@ pub fn run_local(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -
             for (rank, child) in children.iter().enumerate() {
                 let own = format!("[{}] ", child.name);
                 for line in child.stdout.lines().filter(|l| rank == 0 || l.starts_with(&own)) {
-                    println!("{line}");
+                    outln!("{line}");
                 }
             }
             for child in &children {

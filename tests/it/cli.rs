@@ -357,3 +357,23 @@ fn ot_preprocessing_runs_two_processes_and_no_dealer() {
     }
     assert!(!stderr.contains("[DEALER]"), "no dealer process: {stderr}");
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    // `mpcc compile … | head -1`: the reader goes away after the first line.
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mpcc"))
+        .args(["compile", "programs/mnist/train_cnn.mpc", "--emit", "ast"]) // 340 kB, beyond any pipe buffer
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mpcc starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("a line");
+    assert!(!first.is_empty());
+    let out = child.wait_with_output().expect("mpcc ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
