@@ -187,6 +187,33 @@ fn compile_emit_schedule_shows_the_waves_with_their_lines() {
     );
 }
 
+/// Runs `program` merged and unmerged for each `(parties, comparison)` case, checks both against
+/// the plaintext engine (1e-3) and the cost model's rounds against the run's; returns the rounds
+/// `[merged, unmerged]` per case.
+fn merged_and_unmerged(program: &Program, cases: &[(usize, Option<CompareMode>)], seed: u64) -> Vec<[u64; 2]> {
+    let mut sink = VecSink::default();
+    run_plain(program, &RunConfig::default(), &mut sink).expect("plaintext");
+    let want = numbers(&sink.events);
+    let mut out = Vec::new();
+    for &(n, compare) in cases {
+        let mut rounds = [0u64; 2];
+        for (slot, merge) in rounds.iter_mut().zip([true, false]) {
+            let cfg = RunConfig { seed: Some(seed), compare, merge_rounds: merge, ..RunConfig::default() };
+            let mut sink = VecSink::default();
+            let report = run_mpc(program, n, &cfg, &mut sink).expect("the run");
+            let got = numbers(&sink.events);
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-3, "{n} parties, merge {merge}: {got:?} against {want:?}");
+            }
+            assert_eq!(estimate(program, n, &cfg).expect("the model").total.rounds, report.rounds);
+            *slot = report.rounds;
+        }
+        out.push(rounds);
+    }
+    out
+}
+
 #[test]
 fn a_product_scaled_by_a_power_of_two_or_divided_truncates_once_with_the_same_values() {
     let src = "parties A, B;\nlet y = private(src=A, [-1.0, 1.5, -1.0, 1.0, 3.25, -1.0]);\n\
@@ -195,23 +222,8 @@ fn a_product_scaled_by_a_power_of_two_or_divided_truncates_once_with_the_same_va
     let program = compile_clean(src, &[]);
     let folded = mpcc_ir::fold::deferred_truncations(&program, false);
     assert_eq!(folded.iter().filter(|f| **f).count(), 3, "the three products keep their raw scale");
-    let mut sink = VecSink::default();
-    run_plain(&program, &RunConfig::default(), &mut sink).expect("plaintext");
-    let want = numbers(&sink.events);
-    for (n, compare) in [(2, CompareMode::Fss), (2, CompareMode::Tree), (3, CompareMode::Tree)] {
-        let mut rounds = Vec::new();
-        for merge in [true, false] {
-            let cfg = RunConfig { seed: Some(5), compare: Some(compare), merge_rounds: merge, ..RunConfig::default() };
-            let mut sink = VecSink::default();
-            let report = run_mpc(&program, n, &cfg, &mut sink).expect("the run");
-            let got = numbers(&sink.events);
-            assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() <= 1e-3, "{n} parties, merge {merge}: {got:?} against {want:?}");
-            }
-            assert_eq!(estimate(&program, n, &cfg).expect("the model").total.rounds, report.rounds);
-            rounds.push(report.rounds);
-        }
+    let cases = [(2, Some(CompareMode::Fss)), (2, Some(CompareMode::Tree)), (3, Some(CompareMode::Tree))];
+    for (rounds, (n, _)) in merged_and_unmerged(&program, &cases, 5).into_iter().zip(cases) {
         // Each fold saves a truncation round: g's and m's run side by side, h's first round too.
         assert!(rounds[0] < rounds[1], "{n} parties: {rounds:?}");
     }
@@ -230,26 +242,14 @@ fn a_product_of_products_opens_their_truncations_with_its_own_opening() {
     let plain = mpcc_ir::fold::deferred_truncations(&program, false);
     assert_eq!(fused.iter().filter(|f| **f).count(), 4, "a·b and a·b·c, and a·b and c·d of the second");
     assert_eq!(plain.iter().filter(|f| **f).count(), 0);
-    let mut sink = VecSink::default();
-    run_plain(&program, &RunConfig::default(), &mut sink).expect("plaintext");
-    let want = numbers(&sink.events);
-    for n in [2, 3, 5] {
-        let mut rounds = Vec::new();
-        for merge in [true, false] {
-            let cfg = RunConfig { seed: Some(9), merge_rounds: merge, ..RunConfig::default() };
-            let mut sink = VecSink::default();
-            let report = run_mpc(&program, n, &cfg, &mut sink).expect("the run");
-            let got = numbers(&sink.events);
-            assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() <= 1e-3, "{n} parties, merge {merge}: {got:?} against {want:?}");
-            }
-            assert_eq!(estimate(&program, n, &cfg).expect("the model").total.rounds, report.rounds);
-            rounds.push(report.rounds);
-        }
+    let cases = [(2, None), (3, None), (5, None)];
+    for (rounds, (n, _)) in merged_and_unmerged(&program, &cases, 9).into_iter().zip(cases) {
         // a·b·c·d: 3 openings and a truncation instead of 6 rounds, alongside the second product.
         assert!(rounds[0] + 2 <= rounds[1], "{n} parties: {rounds:?}");
     }
+    let mut sink = VecSink::default();
+    run_plain(&program, &RunConfig::default(), &mut sink).expect("plaintext");
+    let want = numbers(&sink.events);
     let cfg = RunConfig { seed: Some(9), preprocessing: Preprocessing::Ot, ..RunConfig::default() };
     let mut sink = VecSink::default();
     run_mpc(&program, 2, &cfg, &mut sink).expect("the OT run");
@@ -270,23 +270,8 @@ fn a_product_times_a_power_of_two_then_divided_by_a_count_truncates_once() {
     let folded = mpcc_ir::fold::deferred_truncations(&program, false);
     // y @ c and 2·(y @ c), y * cᵀ and 4·(y * cᵀ); 512·(y·y) has no consumer that truncates.
     assert_eq!(folded.iter().filter(|f| **f).count(), 4);
-    let mut sink = VecSink::default();
-    run_plain(&program, &RunConfig::default(), &mut sink).expect("plaintext");
-    let want = numbers(&sink.events);
-    for n in [2, 3] {
-        let mut rounds = Vec::new();
-        for merge in [true, false] {
-            let cfg = RunConfig { seed: Some(3), merge_rounds: merge, ..RunConfig::default() };
-            let mut sink = VecSink::default();
-            let report = run_mpc(&program, n, &cfg, &mut sink).expect("the run");
-            let got = numbers(&sink.events);
-            assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() <= 1e-3, "{n} parties, merge {merge}: {got:?} against {want:?}");
-            }
-            assert_eq!(estimate(&program, n, &cfg).expect("the model").total.rounds, report.rounds);
-            rounds.push(report.rounds);
-        }
+    let cases = [(2, None), (3, None)];
+    for (rounds, (n, _)) in merged_and_unmerged(&program, &cases, 3).into_iter().zip(cases) {
         assert!(rounds[0] < rounds[1], "{n} parties: {rounds:?}");
     }
 }
