@@ -243,8 +243,8 @@ pub fn reduce_extreme(m: &mut Meter, rows: usize, len: usize, track: bool) -> Re
     Ok(())
 }
 
-/// `softmax::all_pairs_max` over `rows` rows of `n` ≥ 2.
-fn all_pairs_max(m: &mut Meter, rows: usize, n: usize) -> Result<(), RunError> {
+/// `pairwise::winners` over `rows` rows of `n` ≥ 2.
+fn pairwise_winners(m: &mut Meter, rows: usize, n: usize) -> Result<(), RunError> {
     m.msb(rows * n * (n - 1) / 2)?;
     let mut bits = n - 1;
     while bits > 1 {
@@ -252,6 +252,22 @@ fn all_pairs_max(m: &mut Meter, rows: usize, n: usize) -> Result<(), RunError> {
         m.mul_raw(half * rows * n)?;
         bits = half + bits % 2;
     }
+    Ok(())
+}
+
+/// `argmax`/`argmin` over `rows` rows of `len` (`exec::mpc::ops`): pairwise for short rows, else
+/// the tree with the one-hot.
+pub fn arg_extreme(m: &mut Meter, rows: usize, len: usize) -> Result<(), RunError> {
+    if (2..=crate::protocols::pairwise::PAIRWISE_ROWS).contains(&len) {
+        pairwise_winners(m, rows, len)
+    } else {
+        reduce_extreme(m, rows, len, true)
+    }
+}
+
+/// `softmax::all_pairs_max` over `rows` rows of `n` ≥ 2.
+fn all_pairs_max(m: &mut Meter, rows: usize, n: usize) -> Result<(), RunError> {
+    pairwise_winners(m, rows, n)?;
     m.mul_raw(rows * n)
 }
 

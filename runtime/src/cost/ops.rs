@@ -210,7 +210,7 @@ pub fn private_op(m: &mut Meter, pools: &mut Pools, op: &Op, opd: &Operands<'_, 
                     x.dims.get(a).copied().unwrap_or(1),
                 ),
             };
-            reduce_extreme(m, out.iter().product(), len, true)?;
+            approx::arg_extreme(m, out.iter().product(), len)?;
             Ok(Sh { dims: if *one_hot { x.dims.clone() } else { out }, scale: 0 })
         }
         Op::Softmax { x, axis } | Op::LogSoftmax { x, axis } => {

@@ -36,6 +36,7 @@ pub mod fss;
 pub mod fused;
 pub mod matmul;
 pub mod mul;
+pub mod pairwise;
 pub mod select;
 pub mod trunc;
 

@@ -214,11 +214,24 @@ pub fn reduce_extreme(
         .map(|row| row.iter().enumerate().fold(0u64, |acc, (k, &o)| acc.wrapping_add((k as u64).wrapping_mul(o))))
         .collect();
     let index = Shared { data: from_vec("argmax", &out_shape, index)?, scale: 0 };
-    // One-hot back in x's axis order.
-    let mut moved_shape = out_shape.clone();
+    let one_hot = one_hot_in_place(&oh, &out_shape, len, perm.as_deref(), x.shape())?;
+    Ok(Reduced { values, one_hot: Some(Shared { data: one_hot, scale: 0 }), index: Some(index) })
+}
+
+/// A one-hot of rows × `len` (rows in the order of `out_shape`, the reduced axis last) back in
+/// the input's axis order: `perm` is the permutation that moved the axis last (`None`: the whole
+/// tensor was one row, `shape` is the input's).
+pub(crate) fn one_hot_in_place(
+    oh: &[u64],
+    out_shape: &[usize],
+    len: usize,
+    perm: Option<&[usize]>,
+    shape: &[usize],
+) -> Result<crate::ring::RingTensor, MpcError> {
+    let mut moved_shape = out_shape.to_vec();
     moved_shape.push(len);
-    let oh_t = from_vec("argmax", &moved_shape, oh)?;
-    let one_hot = match &perm {
+    let oh_t = from_vec("argmax", &moved_shape, oh.to_vec())?;
+    Ok(match perm {
         Some(p) => {
             let mut inv = vec![0; p.len()];
             for (i, &d) in p.iter().enumerate() {
@@ -228,9 +241,8 @@ pub fn reduce_extreme(
             }
             oh_t.view().permuted_axes(IxDyn(&inv)).as_standard_layout().into_owned()
         }
-        None => from_vec("argmax", x.shape(), oh_t.iter().copied().collect())?,
-    };
-    Ok(Reduced { values, one_hot: Some(Shared { data: one_hot, scale: 0 }), index: Some(index) })
+        None => from_vec("argmax", shape, oh_t.iter().copied().collect())?,
+    })
 }
 
 /// Aligns `x` to `scale` (for callers mixing 0/1 shares with values). Local.

@@ -12,6 +12,7 @@ use crate::exec::eval::{index_specs, reshape_spec};
 use crate::party::Party;
 use crate::plain::conv::{conv_dims, ConvMap};
 use crate::plain::{construct, reduce, resolve_axis, scalar_int, structural, Tensor};
+use crate::protocols::pairwise::{self, PAIRWISE_ROWS};
 use crate::protocols::select::{reduce_extreme, Extreme};
 use crate::protocols::{approx, arith, conv, matmul};
 use crate::share::Shared;
@@ -179,6 +180,12 @@ pub fn private_op<'t>(
             let ax = axis.map(|a| resolve_axis(a, x.data.ndim())).transpose()?;
             counters.comparisons += x.len() as u64;
             let which = if *op == ArgOp::ArgMax { Extreme::Max } else { Extreme::Min };
+            let len = ax.map_or(x.len(), |a| x.shape().get(a).copied().unwrap_or(0));
+            if (2..=PAIRWISE_ROWS).contains(&len) {
+                // Short rows: all pairs at once (fewer rounds than the tree).
+                let (index, hot) = pairwise::arg_extreme(party, x, ax, which).map_err(mpc_err)?;
+                return Ok(if *one_hot { hot } else { index });
+            }
             let r = reduce_extreme(party, x, ax, which, true).map_err(mpc_err)?;
             let picked = if *one_hot { r.one_hot } else { r.index };
             picked.ok_or_else(|| internal("the reduction lost the positions"))

@@ -13,7 +13,7 @@ use crate::ring::{from_vec, to_vec};
 use crate::share::Shared;
 
 /// A flat share at `scale` (1-D, for the kernels below).
-pub(super) fn flat(data: Vec<u64>, scale: u32) -> Result<Shared, MpcError> {
+pub(crate) fn flat(data: Vec<u64>, scale: u32) -> Result<Shared, MpcError> {
     let n = data.len();
     Ok(Shared::new(from_vec("approx", &[n], data)?, scale))
 }
@@ -27,7 +27,7 @@ pub(super) fn shaped(x: Shared, shape: &[usize]) -> Result<Shared, MpcError> {
 /// The raw products `l_i · r_i` of every pair, all in one Beaver round (no truncation; the
 /// caller knows each product's scale). Cost: 1 round, 16·(N-1) bytes per product per party,
 /// 8 dealer bytes per product.
-pub(super) fn products_raw(party: &mut Party, pairs: &[(&[u64], &[u64])]) -> Result<Vec<Vec<u64>>, MpcError> {
+pub(crate) fn products_raw(party: &mut Party, pairs: &[(&[u64], &[u64])]) -> Result<Vec<Vec<u64>>, MpcError> {
     let mut left = Vec::new();
     let mut right = Vec::new();
     for (l, r) in pairs {

@@ -13,7 +13,7 @@ pub mod accuracy;
 pub mod bits;
 pub mod crypten;
 pub mod exp;
-mod kernels;
+pub(crate) mod kernels;
 pub mod log;
 mod piecewise;
 pub mod poly;

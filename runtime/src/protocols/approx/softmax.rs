@@ -14,13 +14,12 @@
 //! log_softmax (N = 2, n = 8: 40 and 38 with the carry tree, 19 and 17 with the DCF).
 
 use super::exp::exp;
-use super::kernels::{flat, products_raw};
+use super::kernels::products_raw;
 use super::piecewise;
 use super::{log::log, reciprocal::reciprocal};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::protocols::arith;
-use crate::protocols::compare::msb;
 use crate::protocols::mul::mul;
 use crate::protocols::select::{reduce_extreme, Extreme};
 use crate::ring::{from_vec, to_vec};
@@ -94,11 +93,9 @@ fn nonpositive_exp(frac_bits: u32) -> piecewise::Pieces {
     piecewise::Pieces { g: f64::exp, lo: -(pieces as f64), width: 1.0, pieces, below: 0.0, above: 1.0 }
 }
 
-/// The maximum along `axis` (length n ≥ 2) from all pairwise comparisons at once: one batched MSB
-/// of x_i - x_j for every pair i < j gives [x_i ≥ x_j] and [x_j > x_i] (ties go to the first
-/// position, so exactly one element of a row wins all its comparisons); the winner's indicator is
-/// the product of its n - 1 bits (⌈log2(n - 1)⌉ rounds of products of 0/1 shares, no truncation),
-/// and the maximum is Σ_i winner_i·x_i (one more round). Cost: L + 8 + ⌈log2(n - 1)⌉ + 1 rounds,
+/// The maximum along `axis` (length n ≥ 2) from all pairwise comparisons at once: the winner's
+/// indicator (`pairwise::winners`: one batched MSB and ⌈log2(n - 1)⌉ rounds of products of 0/1
+/// shares), and the maximum is Σ_i winner_i·x_i (one more round). Cost: L + 8 + ⌈log2(n - 1)⌉ + 1 rounds,
 /// against ⌈log2 n⌉·(L + 9) for the tree; n(n - 1)/2 comparisons per row.
 fn all_pairs_max(party: &mut Party, x: &Shared, axis: usize, n: usize) -> Result<Shared, MpcError> {
     let ndim = x.data.ndim();
@@ -106,53 +103,7 @@ fn all_pairs_max(party: &mut Party, x: &Shared, axis: usize, n: usize) -> Result
     perm.push(axis);
     let out_shape: Vec<usize> = perm.iter().take(ndim - 1).map(|&a| x.shape().get(a).copied().unwrap_or(1)).collect();
     let vals = to_vec(&x.data.clone().permuted_axes(perm));
-    let rows: Vec<&[u64]> = vals.chunks(n).collect();
-    let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
-    let mut diffs = Vec::with_capacity(rows.len() * pairs.len());
-    for row in &rows {
-        for &(i, j) in &pairs {
-            let (Some(a), Some(b)) = (row.get(i), row.get(j)) else {
-                return Err(party.invalid("softmax", "short row"));
-            };
-            diffs.push(a.wrapping_sub(*b));
-        }
-    }
-    // lt[r·P + p] = [x_i < x_j] for pair p = (i, j) of row r.
-    let lt = to_vec(&msb(party, &flat(diffs, x.scale)?)?.data);
-    let is_p0 = party.id() == 0;
-    // bits[k][r·n + i]: the k-th comparison won by element i of row r.
-    let mut bits: Vec<Vec<u64>> = vec![vec![0; rows.len() * n]; n - 1];
-    let mut filled = vec![0usize; n];
-    for (p, &(i, j)) in pairs.iter().enumerate() {
-        let (ki, kj) = (filled.get(i).copied().unwrap_or(0), filled.get(j).copied().unwrap_or(0));
-        for r in 0..rows.len() {
-            let l = lt.get(r * pairs.len() + p).copied().unwrap_or(0);
-            if let Some(b) = bits.get_mut(ki).and_then(|v| v.get_mut(r * n + i)) {
-                *b = if is_p0 { 1u64.wrapping_sub(l) } else { l.wrapping_neg() };
-            }
-            if let Some(b) = bits.get_mut(kj).and_then(|v| v.get_mut(r * n + j)) {
-                *b = l;
-            }
-        }
-        if let Some(f) = filled.get_mut(i) {
-            *f += 1;
-        }
-        if let Some(f) = filled.get_mut(j) {
-            *f += 1;
-        }
-    }
-    // AND of the n - 1 bits by a product tree.
-    while bits.len() > 1 {
-        let half = bits.len() / 2;
-        let refs: Vec<(&[u64], &[u64])> =
-            (0..half).filter_map(|k| Some((bits.get(2 * k)?.as_slice(), bits.get(2 * k + 1)?.as_slice()))).collect();
-        let mut next = products_raw(party, &refs)?;
-        if bits.len() % 2 == 1 {
-            next.extend(bits.pop());
-        }
-        bits = next;
-    }
-    let winner = bits.pop().unwrap_or_default();
+    let winner = crate::protocols::pairwise::winners(party, &vals, n, x.scale, Extreme::Max)?;
     let prod = products_raw(party, &[(&winner, &vals)])?.remove(0);
     let max: Vec<u64> = prod.chunks(n).map(|c| c.iter().fold(0u64, |a, v| a.wrapping_add(*v))).collect();
     let data = from_vec("softmax", &out_shape, max)?;

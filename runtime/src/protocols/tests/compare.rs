@@ -318,3 +318,38 @@ fn msb_of_arbitrary_ring_elements() {
         assert_eq!(crate::ring::to_vec(&reports[0].output.data), want, "{n} parties, {mode:?}");
     }
 }
+
+/// `pairwise::arg_extreme` (argmax/argmin of short rows from all pairs at once) against the
+/// plaintext engine's `arg`: one-hot and index, rows of 2 to 16 with ties (values from a small
+/// set), along either axis and over everything, for every comparison case.
+#[test]
+fn pairwise_argmax_matches_plaintext_with_ties() {
+    use crate::plain::reduce;
+    use crate::protocols::pairwise::arg_extreme;
+    for len in [2usize, 3, 4, 9, 10, 16] {
+        let x = ArrayD::from_shape_fn(IxDyn(&[3, len]), |i| (((i[0] * 31 + i[1] * 17) % 5) as f64) - 2.0);
+        for (which, op) in [(Extreme::Max, mpcc_ir::ArgOp::ArgMax), (Extreme::Min, mpcc_ir::ArgOp::ArgMin)] {
+            for axis in [Some(1), Some(0), None] {
+                if axis.is_none() && len > 5 {
+                    continue; // 3·len elements in one row: more than 16 for the larger rows
+                }
+                for (n, mode) in COMPARE_CASES {
+                    let got = run_op_mode(n, Some(mode), std::slice::from_ref(&x), |party, s| {
+                        let (idx, oh) = arg_extreme(party, &s[0], axis, which)?;
+                        let oh = crate::protocols::arith::upscale(&oh, 16);
+                        let idx = crate::protocols::arith::upscale(&idx, 16);
+                        let flat = |d: ndarray::ArrayD<u64>| d.iter().copied().collect::<Vec<_>>();
+                        let mut words = flat(oh.data);
+                        words.extend(flat(idx.data));
+                        Ok(Shared { data: crate::ring::from_vec("t", &[words.len()], words)?, scale: 16 })
+                    });
+                    let oh = reduce::arg(op, &x, axis.map(|a| a as i64), true).unwrap();
+                    let idx = reduce::arg(op, &x, axis.map(|a| a as i64), false).unwrap();
+                    let want: Vec<f64> = oh.iter().chain(idx.iter()).copied().collect();
+                    let want = ArrayD::from_shape_vec(IxDyn(&[want.len()]), want).unwrap();
+                    assert_close(&got, &want, 0.0);
+                }
+            }
+        }
+    }
+}
