@@ -29,7 +29,7 @@ fn pairs(n: usize) -> Vec<(usize, usize)> {
 /// minimum (`Min`). Cost: one MSB of rows·n(n-1)/2 elements, then ⌈log2(n - 1)⌉ rounds of
 /// products of 0/1 shares.
 pub fn winners(party: &mut Party, vals: &[u64], n: usize, scale: u32, which: Extreme) -> Result<Vec<u64>, MpcError> {
-    if n < 2 || vals.len() % n != 0 {
+    if n < 2 || !vals.len().is_multiple_of(n) {
         return Err(party.invalid("pairwise", format!("rows of {n} from {} values", vals.len())));
     }
     let rows = vals.len() / n;
