@@ -11,7 +11,8 @@
 //! exp gives 0 below the underflow point, so any spread of logits is right.
 //!
 //! Cost (2 ≤ n ≤ 64): (L + 9 + ⌈log2(n-1)⌉) + 2·(L + 13) + 2 rounds for softmax, 2 fewer for
-//! log_softmax (N = 2, n = 8: 40 and 38 with the carry tree, 19 and 17 with the DCF).
+//! log_softmax with the carry tree (N = 2, n = 8: 40 and 38). With the DCF the maximum is the
+//! tree's ⌈log2 n⌉ rounds (each level one `msb_and_product`): n = 8, 17 and 15.
 
 use super::exp::exp;
 use super::kernels::products_raw;
@@ -76,7 +77,10 @@ fn shifted_exp(party: &mut Party, x: &Shared, axis: usize) -> Result<(Shared, Sh
         return Err(party.invalid("softmax", format!("axis {axis} of a {}-d tensor", x.data.ndim())));
     }
     let n = x.shape().get(axis).copied().unwrap_or(1);
-    let max = if (2..=PIECEWISE_ROWS).contains(&n) {
+    // With the DCF the tree's levels are one round each (the comparison gives the selected value
+    // too), fewer than all pairs' 2 + ⌈log2(n - 1)⌉; with the carry tree all pairs take fewer.
+    let fss = party.compare_mode() == crate::protocols::compare::CompareMode::Fss;
+    let max = if (2..=PIECEWISE_ROWS).contains(&n) && !fss {
         all_pairs_max(party, x, axis, n)?
     } else {
         reduce_extreme(party, x, Some(axis), Extreme::Max, false)?.values
