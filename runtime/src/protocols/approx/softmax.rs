@@ -4,10 +4,11 @@
 //! log_softmax = d - ln(Σ e) (the unclamped d, so large negative outputs stay exact).
 //!
 //! For rows of 2 ≤ n ≤ 64 (n is public): the maximum from all pairwise comparisons in one batched
-//! MSB (`all_pairs_max`, L + 8 + ⌈log2(n-1)⌉ + 1 rounds); e^d for d ≤ 0 and 1/s, ln s for the row
+//! MSB with the carry tree (`all_pairs_max`, L + 8 + ⌈log2(n-1)⌉ + 1 rounds), by the tree with the
+//! DCF (⌈log2 n⌉ rounds); e^d for d ≤ 0 and 1/s, ln s for the row
 //! sum s in [1, n] as piecewise polynomials selected by one batched comparison (`piecewise.rs`,
 //! L + 13 rounds each). Longer rows: the tree reduction of `select.rs` (⌈log2 n⌉·(L + 9)), the
-//! wide-range `exp` (L + 17) and `reciprocal`/`log` (L + 24 / L + 22).
+//! wide-range `exp` (L + 15) and `reciprocal`/`log` (L + 22 / L + 20).
 //! exp gives 0 below the underflow point, so any spread of logits is right.
 //!
 //! Cost (2 ≤ n ≤ 64): (L + 9 + ⌈log2(n-1)⌉) + 2·(L + 13) + 2 rounds for softmax, 2 fewer for
