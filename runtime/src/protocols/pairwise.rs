@@ -8,12 +8,11 @@
 
 use super::approx::kernels::{flat, products_raw};
 use super::compare::msb;
-use super::select::Extreme;
+use super::select::{lanes, Extreme, Lanes};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
 use crate::ring::{from_vec, to_vec};
 use crate::share::Shared;
-use ndarray::IxDyn;
 
 /// The longest rows `argmax`/`argmin` reduce pairwise (120 comparisons per row); longer rows take
 /// the tree.
@@ -93,23 +92,7 @@ pub fn arg_extreme(
     axis: Option<usize>,
     which: Extreme,
 ) -> Result<(Shared, Shared), MpcError> {
-    let ndim = x.data.ndim();
-    let (len, out_shape, perm) = match axis {
-        None => (x.len(), vec![], None),
-        Some(ax) => {
-            let Some(&len) = x.shape().get(ax) else {
-                return Err(party.invalid("argmax", format!("axis {ax} of a {ndim}-d tensor")));
-            };
-            let mut perm: Vec<usize> = (0..ndim).filter(|&d| d != ax).collect();
-            perm.push(ax);
-            let shape: Vec<usize> = x.shape().iter().enumerate().filter(|&(d, _)| d != ax).map(|(_, &s)| s).collect();
-            (len, shape, Some(perm))
-        }
-    };
-    let moved = match &perm {
-        Some(p) => x.data.view().permuted_axes(IxDyn(p)).as_standard_layout().into_owned(),
-        None => x.data.clone(),
-    };
+    let Lanes { len, out_shape, perm, moved, .. } = lanes(party, x, axis, "argmax")?;
     let oh = winners(party, &to_vec(&moved), len, x.scale, which)?;
     let index: Vec<u64> = oh
         .chunks_exact(len)

@@ -60,6 +60,40 @@ pub struct Reduced {
     pub index: Option<Shared>,
 }
 
+/// A tensor's lanes along `axis` (or everything, as one lane), the axis moved last.
+pub(crate) struct Lanes {
+    pub rows: usize,
+    pub len: usize,
+    /// The shape without the axis (0-d for `axis = None`).
+    pub out_shape: Vec<usize>,
+    /// The permutation that moved the axis last (`None` for `axis = None`).
+    pub perm: Option<Vec<usize>>,
+    /// The words, rows × len in row order.
+    pub moved: crate::ring::RingTensor,
+}
+
+/// [`Lanes`] of `x` (`op` names the reduction in an error).
+pub(crate) fn lanes(party: &Party, x: &Shared, axis: Option<usize>, op: &'static str) -> Result<Lanes, MpcError> {
+    let ndim = x.data.ndim();
+    let (rows, len, out_shape, perm) = match axis {
+        None => (1, x.len(), vec![], None),
+        Some(ax) => {
+            let Some(&len) = x.shape().get(ax) else {
+                return Err(party.invalid(op, format!("axis {ax} of a {ndim}-d tensor")));
+            };
+            let mut perm: Vec<usize> = (0..ndim).filter(|&d| d != ax).collect();
+            perm.push(ax);
+            let shape: Vec<usize> = x.shape().iter().enumerate().filter(|&(d, _)| d != ax).map(|(_, &s)| s).collect();
+            (shape.iter().product(), len, shape, Some(perm))
+        }
+    };
+    let moved = match &perm {
+        Some(p) => x.data.view().permuted_axes(IxDyn(p)).as_standard_layout().into_owned(),
+        None => x.data.clone(),
+    };
+    Ok(Lanes { rows, len, out_shape, perm, moved })
+}
+
 /// `max`/`min` over `axis` (or everything), optionally with the position (`argmax`/`argmin`).
 ///
 /// Tree reduction: each level compares neighbours pairwise in one batched comparison, then
@@ -76,26 +110,10 @@ pub fn reduce_extreme(
     which: Extreme,
     track: bool,
 ) -> Result<Reduced, MpcError> {
-    let ndim = x.data.ndim();
-    let (rows, len, out_shape, perm) = match axis {
-        None => (1, x.len(), vec![], None),
-        Some(ax) => {
-            let Some(&len) = x.shape().get(ax) else {
-                return Err(party.invalid("max", format!("axis {ax} of a {ndim}-d tensor")));
-            };
-            let mut perm: Vec<usize> = (0..ndim).filter(|&d| d != ax).collect();
-            perm.push(ax);
-            let shape: Vec<usize> = x.shape().iter().enumerate().filter(|&(d, _)| d != ax).map(|(_, &s)| s).collect();
-            (shape.iter().product(), len, shape, Some(perm))
-        }
-    };
+    let Lanes { rows, len, out_shape, perm, moved } = lanes(party, x, axis, "max")?;
     if len == 0 {
         return Err(party.invalid("max", "reduction over an empty axis"));
     }
-    let moved = match &perm {
-        Some(p) => x.data.view().permuted_axes(IxDyn(p)).as_standard_layout().into_owned(),
-        None => x.data.clone(),
-    };
     // vals[r][j]: rows × m candidates. With `track`, oh[r][k]: rows × len, one word per original
     // position k. Candidate j owns the contiguous block `blocks[j]` of positions (its subtree of
     // the tree), holding its one-hot restricted to that block; merging two neighbours scales the
