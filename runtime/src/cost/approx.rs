@@ -52,13 +52,12 @@ pub fn div_public(m: &mut Meter, n: usize, scale: u32, d: f64) -> Result<u32, Ru
     let e = e.unsigned_abs();
     let p = FACTOR_BITS;
     // From 2^62 on the quotient is below one unit in the last place: zeros, no truncation.
-    let whole = d.abs();
     if e < 62 {
         if a == 1.0 {
             m.truncate(n, e)?;
-        } else if whole.fract() == 0.0 && whole < 4_611_686_018_427_387_904.0 {
+        } else if let Some(d) = crate::protocols::arith::integer_divisor(d) {
             // The model assumes the dealer, which makes division pairs.
-            m.open_masked(&Request::DivPair { n, d: whole as u64 }, n)?;
+            m.open_masked(&Request::DivPair { n, d }, n)?;
         } else if e >= p + 2 {
             m.truncate(n, e)?;
             m.truncate(n, p + 1)?;

@@ -16,7 +16,7 @@ use crate::error::{ErrorKind, RunError};
 use crate::exec::eval;
 use crate::exec::mpc::masks::MaskCache;
 use crate::exec::mpc::values::known_shape;
-use crate::exec::mpc::wave::{local_shares, round_savings, split_chains, MergeOperand};
+use crate::exec::mpc::wave::{after_shares, local_shares, round_savings, split_chains, MergeOperand};
 use crate::exec::walk::{self, Walk};
 use crate::exec::RunConfig;
 use crate::io;
@@ -156,10 +156,7 @@ impl Walk for Model<'_> {
     /// alone first; the others cost the rounds of the longest chain (a chain's ops one after
     /// the other) and the sum of the bytes, counted on the first merged op's span.
     fn eval_wave(&mut self, chains: &[Vec<ValueId>]) -> Result<(), RunError> {
-        let heads: Vec<ValueId> = chains.iter().filter(|c| c.len() == 1).flatten().copied().collect();
-        let kept = self.share_wave(&heads)?;
-        let chains: Vec<&Vec<ValueId>> =
-            chains.iter().filter(|c| c.len() > 1 || c.first().is_some_and(|h| kept.contains(h))).collect();
+        let chains = after_shares(chains, |heads| self.share_wave(heads))?;
         let values = &self.values;
         let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(MVal::merge_operand);
         let (solo, merged) = split_chains(self.program, &chains, &operand)?;

@@ -449,6 +449,12 @@ fn accumulate(acc: &mut [u64], part: &[u64], comb: Combine) {
     }
 }
 
+/// `msb(r)` and `⌊r_low/D⌋` of a truncation (or division) mask `r` (`div` = ⌊·/D⌋): what a
+/// `Trunc`, a `DivPair` and a pending factor of `Products` deal (`protocols::trunc`).
+pub(crate) fn mask_parts(r: u64, div: impl Fn(u64) -> u64) -> (u64, u64) {
+    (r >> 63, div(r & ((1 << 63) - 1)))
+}
+
 /// Turns the other parties' sums of the corrected parts (`others`) into party 0's explicit
 /// values in place: `target - others` (or `target ^ others`), with the targets computed from the
 /// reconstructed free parts in the same pass.
@@ -474,16 +480,14 @@ fn correct(req: &Request, free: &[Vec<u64>], others: &mut [Vec<u64>]) -> Result<
         (Request::Square { .. }, [s]) => sub_from(s, &mut part(0)?.iter().map(|a| a.wrapping_mul(*a))),
         (Request::Trunc { bits, .. }, [m, t]) => {
             let r = part(0)?;
-            let low = (1u64 << 63) - 1;
-            sub_from(m, &mut r.iter().map(|x| x >> 63));
-            sub_from(t, &mut r.iter().map(|x| (x & low) >> bits.min(&63)));
+            sub_from(m, &mut r.iter().map(|&x| mask_parts(x, |v| v >> bits.min(&63)).0));
+            sub_from(t, &mut r.iter().map(|&x| mask_parts(x, |v| v >> bits.min(&63)).1));
         }
         (Request::DivPair { d, .. }, [m, t]) => {
             let r = part(0)?;
-            let low = (1u64 << 63) - 1;
             let d = (*d).max(1);
-            sub_from(m, &mut r.iter().map(|x| x >> 63));
-            sub_from(t, &mut r.iter().map(|x| (x & low) / d));
+            sub_from(m, &mut r.iter().map(|&x| mask_parts(x, |v| v / d).0));
+            sub_from(t, &mut r.iter().map(|&x| mask_parts(x, |v| v / d).1));
         }
         (Request::Bits { .. }, [a]) => sub_from(a, &mut part(0)?.iter().copied()),
         (Request::BinTriple { .. }, [c]) => {

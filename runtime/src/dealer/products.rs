@@ -68,10 +68,9 @@ fn masks(free: &[u64], bits: u32) -> Vec<Vec<u64>> {
         return vec![free.to_vec()];
     }
     let high = 1u64 << (63 - bits);
-    let low = (1u64 << 63) - 1;
-    let t = |r: u64| (r & low) >> bits;
-    let s0 = free.iter().map(|&r| (r >> 63).wrapping_mul(high).wrapping_sub(t(r))).collect();
-    let s1 = free.iter().map(|&r| (r >> 63).wrapping_mul(high).wrapping_neg().wrapping_sub(t(r))).collect();
+    let parts = |r: u64| super::mask_parts(r, |v| v >> bits);
+    let s0 = free.iter().map(|&r| parts(r)).map(|(m, t)| m.wrapping_mul(high).wrapping_sub(t)).collect();
+    let s1 = free.iter().map(|&r| parts(r)).map(|(m, t)| m.wrapping_mul(high).wrapping_neg().wrapping_sub(t)).collect();
     vec![s0, s1]
 }
 
@@ -95,10 +94,9 @@ pub fn correct(
         part.iter_mut().zip(target).for_each(|(o, t)| *o = t.wrapping_sub(*o));
         Ok(())
     };
-    let low = (1u64 << 63) - 1;
     for (f, &bits) in free.iter().zip(pending).filter(|(_, &b)| b > 0) {
-        sub_from(&mut f.iter().map(|r| r >> 63))?;
-        sub_from(&mut f.iter().map(|r| (r & low) >> bits))?;
+        sub_from(&mut f.iter().map(|&r| super::mask_parts(r, |v| v >> bits).0))?;
+        sub_from(&mut f.iter().map(|&r| super::mask_parts(r, |v| v >> bits).1))?;
     }
     for &[i, j] in pairs {
         let (Some(vi), Some(vj)) = (variants.get(i as usize), variants.get(j as usize)) else {

@@ -105,8 +105,13 @@ pub fn mean(party: &mut Party, x: &Shared, axis: Option<usize>) -> Result<Shared
 /// stays under 2^62 (see `div_public`).
 pub const FACTOR_BITS: u32 = 19;
 
-/// 2^62: integer divisors below it take one division pair in `div_public`.
-const TWO_62_F: f64 = 4_611_686_018_427_387_904.0;
+/// `|d|` when it is an integer from 3 to below 2^62 and not a power of two: a divisor
+/// `div_public` divides by with one division pair (with a dealer); the cost model asks the same.
+pub fn integer_divisor(d: f64) -> Option<u64> {
+    let whole = d.abs();
+    let fits = whole.fract() == 0.0 && (3.0..4_611_686_018_427_387_904.0).contains(&whole);
+    (fits && !(whole as u64).is_power_of_two()).then_some(whole as u64)
+}
 
 /// `x / d` for a public nonzero real `d`, correct for every dividend the truncation admits
 /// (|x·2^scale| < 2^62), at scale `T = max(scale, f)` (an unscaled input, e.g. a count of 0/1
@@ -152,10 +157,9 @@ pub fn div_public(party: &mut Party, x: &Shared, d: f64) -> Result<Shared, MpcEr
     }
     let m = m.unsigned_abs();
     let p = FACTOR_BITS;
-    let whole = d.abs();
-    let quotient = if a != 1.0 && whole.fract() == 0.0 && whole < TWO_62_F && party.dealer().dealt() {
+    let quotient = if let Some(whole) = integer_divisor(d).filter(|_| party.dealer().dealt()) {
         // An integer divisor: one division pair (exact up to 2 units, no factor error).
-        divide(party, &Shared { data, scale: target }, whole as u64)?.data
+        divide(party, &Shared { data, scale: target }, whole)?.data
     } else if m >= 62 {
         // |x/d| < 2^62 / 2^62: below one unit in the last place.
         ArrayD::zeros(data.raw_dim())

@@ -17,9 +17,9 @@
 use crate::dealer::{products::variants, Request};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
+use crate::protocols::trunc::split_opened;
 
 const TWO_62: u64 = 1 << 62;
-const LOW_63: u64 = (1 << 63) - 1;
 
 /// One factor's words (flat, all factors of a call the same length).
 #[derive(Clone, Copy)]
@@ -30,7 +30,16 @@ pub enum Factor<'a> {
     Pending(&'a [u64], u32),
 }
 
-impl Factor<'_> {
+impl<'a> Factor<'a> {
+    /// `words`, still to be truncated by `bits` (ready when `bits` is 0).
+    pub fn new(words: &'a [u64], bits: u32) -> Factor<'a> {
+        if bits == 0 {
+            Factor::Ready(words)
+        } else {
+            Factor::Pending(words, bits)
+        }
+    }
+
     fn words(&self) -> &[u64] {
         match self {
             Factor::Ready(w) | Factor::Pending(w, _) => w,
@@ -109,17 +118,15 @@ pub fn products(party: &mut Party, factors: &[Factor], pairs: &[[usize; 2]]) -> 
                 if m.len() != n || t.len() != n {
                     return Err(bad(party));
                 }
-                let high = 1u64 << (63 - bits);
-                let offset = TWO_62 >> bits;
+                let (high, offset) = (1u64 << (63 - bits), TWO_62 >> bits);
                 let mut public = Vec::with_capacity(n);
                 let mut share = Vec::with_capacity(n);
                 let mut sel = Vec::with_capacity(n);
                 for ((&c, &m), &t) in c.iter().zip(&m).zip(&t) {
-                    let top = c >> 63;
-                    public.push(((c & LOW_63) >> bits).wrapping_sub(offset).wrapping_add(top.wrapping_mul(high)));
-                    let signed_m = if top == 0 { m } else { m.wrapping_neg() };
-                    share.push(signed_m.wrapping_mul(high).wrapping_sub(t));
-                    sel.push(top as u8);
+                    let (e, s) = split_opened(c, m, t, high, offset, |v| v >> bits);
+                    public.push(e);
+                    share.push(s);
+                    sel.push((c >> 63) as u8);
                 }
                 done.push(Opened { public, share, sel });
             }

@@ -139,22 +139,38 @@ fn open_divided(party: &mut Party, op: &'static str, parts: &[(&Shared, Divisor)
         if m.len() != c.len() || t.len() != c.len() {
             return Err(party.invalid(op, "bad dealer reply"));
         }
-        let high_unit = div.apply(1 << 63);
-        let offset = div.apply(TWO_62);
-        // Written into the opened buffer (no fresh allocation).
+        let (high, offset) = (div.apply(1 << 63), div.apply(TWO_62));
+        // Written into the opened buffer (no fresh allocation); the divisor's kind is matched once.
         let mut out = c;
-        out.iter_mut().zip(m.iter().zip(&t)).for_each(|(ci, (&mi, &ti))| {
-            // carry = c63 ⊕ r63 = c63 + m - 2·c63·m, with the public part on party 0.
-            let carry = if *ci >> 63 == 0 { mi } else { (is_p0 as u64).wrapping_sub(mi) };
-            let mut y = carry.wrapping_mul(high_unit).wrapping_sub(ti);
-            if is_p0 {
-                y = y.wrapping_add(div.apply(*ci & LOW_63)).wrapping_sub(offset);
-            }
-            *ci = y;
-        });
+        match *div {
+            Divisor::Shift(bits) => finish(&mut out, &m, &t, is_p0, high, offset, |v| v >> bits.min(63)),
+            Divisor::By(d) => finish(&mut out, &m, &t, is_p0, high, offset, |v| v / d.max(1)),
+        }
         done.push(out);
     }
     Ok(done)
+}
+
+/// Each opened word of `out` replaced by this party's share of `⌊x/D⌋` (see [`split_opened`]).
+fn finish(out: &mut [u64], m: &[u64], t: &[u64], is_p0: bool, high: u64, offset: u64, div: impl Fn(u64) -> u64 + Copy) {
+    out.iter_mut().zip(m.iter().zip(t)).for_each(|(ci, (&mi, &ti))| {
+        let (public, share) = split_opened(*ci, mi, ti, high, offset, div);
+        *ci = if is_p0 { public.wrapping_add(share) } else { share };
+    });
+}
+
+/// One opened word `c = x + 2^62 + r` of a truncation (or division) by `D`, with this party's
+/// shares `m` of `msb(r)` and `t` of `⌊r_low/D⌋`: `⌊x/D⌋ ≈ E + S`, where the public part `E`
+/// (added by party 0) is `⌊c_low/D⌋ - ⌊2^62/D⌋ + msb(c)·⌊2^63/D⌋` and the share `S` is
+/// `±m·⌊2^63/D⌋ - t`, the sign given by `msb(c)` (the carry `msb(c) ⊕ msb(r)` is linear in `m`
+/// once `c` is public). `high` = ⌊2^63/D⌋, `offset` = ⌊2^62/D⌋, `div` = ⌊·/D⌋. `protocols::fused`
+/// uses `S` as the truncated factor's Beaver mask.
+#[inline]
+pub(crate) fn split_opened(c: u64, m: u64, t: u64, high: u64, offset: u64, div: impl Fn(u64) -> u64) -> (u64, u64) {
+    let top = c >> 63;
+    let public = div(c & LOW_63).wrapping_sub(offset).wrapping_add(top.wrapping_mul(high));
+    let signed_m = if top == 0 { m } else { m.wrapping_neg() };
+    (public, signed_m.wrapping_mul(high).wrapping_sub(t))
 }
 
 /// Brings `x` down to at most `target` fractional bits (no-op when already there).

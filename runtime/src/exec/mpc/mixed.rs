@@ -87,10 +87,8 @@ pub fn product_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, 
     }
     let shape = crate::plain::broadcast_shape(x.shape(), y.shape())?;
     let (xw, yw) = (ring::to_vec(&broadcast(x, &shape)?.data), ring::to_vec(&broadcast(y, &shape)?.data));
-    let factors: Vec<Factor> = [(&xw, x.scale), (&yw, y.scale)]
-        .into_iter()
-        .map(|(w, s)| if s > f { Factor::Pending(w, s - f) } else { Factor::Ready(w) })
-        .collect();
+    let factors: Vec<Factor> =
+        [(&xw, x.scale), (&yw, y.scale)].into_iter().map(|(w, s)| Factor::new(w, s.saturating_sub(f))).collect();
     let fused = fused::products(party, &factors, &[[0, 1]]).map_err(mpc_err)?;
     let z = fused.products.into_iter().next().unwrap_or_default();
     let data = ring::from_vec("mul", &shape, z).map_err(|e| mpc_err(e.into()))?;
@@ -99,14 +97,17 @@ pub fn product_raw(party: &mut Party, x: &Shared, y: &Shared) -> Result<Shared, 
 
 /// `j` when the public scalar `p` is `2^j` for an integer `1 ≤ j ≤ 8` (`mpcc_ir::fold`).
 pub fn pow2_multiplier(p: &Tensor) -> Option<u32> {
-    let v = (p.len() == 1).then(|| p.iter().next().copied()).flatten()?;
-    mpcc_ir::fold::pow2_multiplier(v)
+    scalar(p).and_then(mpcc_ir::fold::pow2_multiplier)
+}
+
+/// The value of a one-element tensor.
+fn scalar(p: &Tensor) -> Option<f64> {
+    (p.len() == 1).then(|| p.iter().next().copied()).flatten()
 }
 
 /// `k` when the public scalar `p` is `2^-k` for an integer `k ≥ 1`.
 pub fn pow2_exponent(p: &Tensor) -> Option<u32> {
-    let v = (p.len() == 1).then(|| p.iter().next().copied()).flatten()?;
-    mpcc_ir::fold::pow2_exponent(v)
+    scalar(p).and_then(mpcc_ir::fold::pow2_exponent)
 }
 
 /// `a / b`: by a public scalar with `div_public`, by a public tensor as a product with its

@@ -63,6 +63,17 @@ pub(crate) fn split_wave<'p>(
     Ok((alone, merged))
 }
 
+/// The chains of a wave left once its shares are done: `share` gets the one-op chains (a share
+/// is only ever a chain of its own), shares those it can in one batch and returns the others.
+pub(crate) fn after_shares(
+    chains: &[Vec<ValueId>],
+    share: impl FnOnce(&[ValueId]) -> Result<Vec<ValueId>, RunError>,
+) -> Result<Vec<&Vec<ValueId>>, RunError> {
+    let singles: Vec<ValueId> = chains.iter().filter(|c| c.len() == 1).flatten().copied().collect();
+    let kept = share(&singles)?;
+    Ok(chains.iter().filter(|c| c.len() > 1 || c.first().is_some_and(|h| kept.contains(h))).collect())
+}
+
 /// The ops of a wave's chains that share rounds.
 pub(crate) type Chains<'p> = Vec<Members<'p>>;
 
@@ -138,7 +149,10 @@ pub(crate) fn round_savings(
 
 /// What a task returns: per op of its chain (up to the first that failed) the result and whether
 /// it communicated, and the counters.
-type Outcome = (Vec<(Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError>, bool)>, Counters);
+type Outcome = (Vec<(OpResult, bool)>, Counters);
+
+/// One op's result in a wave's task: the share and, for a `Keep` mask plan, the mask to keep.
+type OpResult = Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError>;
 
 /// The wave's members that share a value local to their source party: `(value, owner)`.
 pub(crate) fn local_shares(
@@ -197,11 +211,7 @@ impl Machine<'_> {
     /// one after the other inside its task.
     pub(super) fn wave(&mut self, chains: &[Vec<ValueId>]) -> Result<(), RunError> {
         let program = self.program;
-        // Shares (only ever a chain of their own) go first, batched.
-        let heads: Vec<ValueId> = chains.iter().filter(|c| c.len() == 1).flatten().copied().collect();
-        let kept = self.share_wave(&heads)?;
-        let chains: Vec<&Vec<ValueId>> =
-            chains.iter().filter(|c| c.len() > 1 || c.first().is_some_and(|h| kept.contains(h))).collect();
+        let chains = after_shares(chains, |heads| self.share_wave(heads))?;
         let values = &self.values;
         let operand = |o: ValueId| values.get(o.index()).and_then(Option::as_ref).map(Val::merge_operand);
         let (solo, merged) = split_chains(program, &chains, &operand)?;
@@ -242,12 +252,13 @@ impl Machine<'_> {
                 let task = move |party: &mut Party| {
                     let mut counters = Counters::default();
                     let mut pools = PoolOneHots::default();
-                    let mut made: Vec<(ValueId, Shared)> = Vec::new();
-                    let mut results = Vec::with_capacity(ops.len());
+                    // Earlier ops' results are read in place (results[k] is ops[k]'s).
+                    let mut results: Vec<(OpResult, bool)> = Vec::with_capacity(ops.len());
                     let mut plan = plan;
-                    for (id, op, defer) in &ops {
+                    for (_, op, defer) in &ops {
                         let get = |o: ValueId| -> Result<Opd<'_>, RunError> {
-                            if let Some((_, s)) = made.iter().find(|(m, _)| *m == o) {
+                            let earlier = ops.iter().zip(&results).find(|((m, ..), _)| *m == o);
+                            if let Some((_, (Ok((s, _)), _))) = earlier {
                                 return Ok(Opd::S(s));
                             }
                             match operands.iter().find(|(id, _)| *id == o).map(|(_, v)| v.as_ref()) {
@@ -260,9 +271,6 @@ impl Machine<'_> {
                         let r = planned_op(party, op, &get, plan.take().as_ref(), *defer, &mut counters, &mut pools);
                         let communicated = party.protocol_stats().openings != opened;
                         let failed = r.is_err();
-                        if let Ok((s, _)) = &r {
-                            made.push((*id, s.clone()));
-                        }
                         results.push((r, communicated));
                         if failed {
                             break;

@@ -74,16 +74,7 @@ pub(super) fn eval(party: &mut Party, x: &Shared, spec: &Pieces) -> Result<Share
         (1..=DEGREE).map(|k| combine_bits(&onehot, n, |i| coef(i, k), C_SCALE)).collect::<Result<_, _>>()?;
     // One round: each power times its selected coefficient, the powers the tree left pending
     // truncated by the same opening.
-    let mut factors: Vec<Factor> = (1..=DEGREE)
-        .map(|k| {
-            let x = powers.words.get(k).map(Vec::as_slice).unwrap_or_default();
-            if powers.pending.get(k).copied().unwrap_or(false) {
-                Factor::Pending(x, W)
-            } else {
-                Factor::Ready(x)
-            }
-        })
-        .collect();
+    let mut factors: Vec<Factor> = (1..=DEGREE).map(|k| powers.factor(k, W)).collect();
     factors.extend(selected.iter().map(|c| Factor::Ready(c)));
     let prods = if party.dealer().dealt() {
         let pairs: Vec<[usize; 2]> = (0..DEGREE).map(|k| [k, DEGREE + k]).collect();

@@ -121,6 +121,14 @@ pub struct Powers {
     pub pending: Vec<bool>,
 }
 
+impl Powers {
+    /// u^k as a factor of fused products: pending (by `w` bits, the powers' scale) or ready.
+    pub fn factor(&self, k: usize, w: u32) -> Factor<'_> {
+        let words = self.words.get(k).map(Vec::as_slice).unwrap_or_default();
+        Factor::new(words, if self.pending.get(k).copied().unwrap_or(false) { w } else { 0 })
+    }
+}
+
 /// u^1..u^d for a private u in [-1, 1] at scale w, by the power tree with fused products: one
 /// round per level (⌈log2 d⌉), each level's opening also truncating the powers the level before
 /// made; the last level's powers are returned pending. Without a dealer (OT preprocessing),
@@ -154,12 +162,7 @@ pub fn powers_fused(party: &mut Party, u: &Shared, d: usize) -> Result<Powers, M
             .factors
             .iter()
             .map(|&(k, pending)| {
-                let x = words.get(k).map(Vec::as_slice).unwrap_or_default();
-                if pending {
-                    Factor::Pending(x, w)
-                } else {
-                    Factor::Ready(x)
-                }
+                Factor::new(words.get(k).map(Vec::as_slice).unwrap_or_default(), if pending { w } else { 0 })
             })
             .collect();
         let fused = products(party, &factors, &level.pairs)?;
