@@ -67,6 +67,21 @@ pub enum Request {
     /// parties receive explicitly (`fss::key_words` per mask). The DCF compares with
     /// `α = r mod 2^63` and outputs `β = (1 - 2·msb(r))·(1, r)` (the second word with `relu`).
     DcfKeys { n: usize, relu: bool },
+    /// DCF keys as `DcfKeys`, for a comparison times another private factor
+    /// (`fss::msb_dcf_times`): a second free mask `s` (the factor's), shares of `msb(r)` and of
+    /// `s·msb(r)`, and keys with output `β = (1 - 2·msb(r))·(1, s)`.
+    DcfTimes { n: usize },
+}
+
+/// What a DCF request's second output word multiplies (`TrustedDealer::serve_dcf`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DcfOut {
+    /// No second word (`msb` only).
+    Msb,
+    /// The mask itself (`relu`: `x·msb(x)`).
+    Relu,
+    /// A second mask (`DcfTimes`).
+    Times,
 }
 
 /// How shares of a part combine.
@@ -92,6 +107,7 @@ impl Request {
             Request::Bits { n } => vec![(*n, Combine::XorBit)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor), (*n, Combine::Xor)],
             Request::DcfKeys { n, .. } => vec![(*n, Combine::Add), (2 * n, Combine::Own)],
+            Request::DcfTimes { n } => vec![(*n, Combine::Add), (2 * n, Combine::Own), (*n, Combine::Add)],
             Request::Products { n, pending, .. } => vec![(*n, Combine::Add); pending.len()],
             Request::MatTripleReuse { a, b, side, fixed, .. } => {
                 let (la, lb) = (a.iter().product(), b.iter().product());
@@ -121,6 +137,7 @@ impl Request {
             Request::Trunc { n, .. } | Request::DivPair { n, .. } => vec![(*n, Combine::Add), (*n, Combine::Add)],
             Request::BinTriple { n } => vec![(*n, Combine::Xor)],
             Request::DcfKeys { n, relu } => vec![(*n, Combine::Add); if *relu { 2 } else { 1 }],
+            Request::DcfTimes { n } => vec![(*n, Combine::Add); 2],
             Request::Products { n, pending, pairs } => {
                 products::check(pending, pairs).map_err(DealerError::BadRequest)?;
                 products::corrected_lens(*n, pending, pairs).into_iter().map(|l| (l, Combine::Add)).collect()
@@ -133,6 +150,7 @@ impl Request {
     fn common_parts(&self) -> Vec<usize> {
         match self {
             Request::DcfKeys { n, relu } => vec![n * crate::fss::key_words(dcf_outputs(*relu))],
+            Request::DcfTimes { n } => vec![n * crate::fss::key_words(2)],
             _ => Vec::new(),
         }
     }
@@ -294,8 +312,10 @@ impl TrustedDealer {
     /// Serves one request: party 0's explicit values and party 1's (empty unless the request has
     /// common parts).
     pub fn serve_all(&mut self, req: &Request) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
-        if let Request::DcfKeys { n, relu } = req {
-            return self.serve_dcf(*n, *relu);
+        match req {
+            Request::DcfKeys { n, relu } => return self.serve_dcf(*n, if *relu { DcfOut::Relu } else { DcfOut::Msb }),
+            Request::DcfTimes { n } => return self.serve_dcf(*n, DcfOut::Times),
+            _ => {}
         }
         let free = req.free_parts();
         let corrected = req.corrected_parts()?;
@@ -371,28 +391,39 @@ impl TrustedDealer {
     }
 
     /// DCF keys for `n` masks: draws both parties' parts in the order their clients draw them
-    /// (`r`, root seeds; party 1 also its corrected parts), then generates the correction words.
-    fn serve_dcf(&mut self, n: usize, relu: bool) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
+    /// (`r`, root seeds, with `Times` the second mask `s`; party 1 also its corrected parts), then
+    /// generates the correction words.
+    fn serve_dcf(&mut self, n: usize, out: DcfOut) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
         let [rng0, rng1] = self.rngs.as_mut_slice() else {
             return Err(DealerError::BadRequest(format!(
                 "DCF keys are for 2 parties, not {} (use the carry tree for more)",
                 self.rngs.len()
             )));
         };
-        let r0 = draw(rng0, n, Combine::Add);
-        let s0 = draw(rng0, 2 * n, Combine::Own);
-        let r1 = draw(rng1, n, Combine::Add);
-        let s1 = draw(rng1, 2 * n, Combine::Own);
+        let times = out == DcfOut::Times;
+        let outputs = if out == DcfOut::Msb { 1 } else { 2 };
+        let draw_free = |rng: &mut DealerRng| {
+            let r = draw(rng, n, Combine::Add);
+            let seeds = draw(rng, 2 * n, Combine::Own);
+            let s = if times { draw(rng, n, Combine::Add) } else { Vec::new() };
+            (r, seeds, s)
+        };
+        let (r0, s0, m0) = draw_free(rng0);
+        let (r1, s1, m1) = draw_free(rng1);
         let z1 = draw(rng1, n, Combine::Add);
-        let zr1 = if relu { draw(rng1, n, Combine::Add) } else { Vec::new() };
-        let r: Vec<u64> = r0.iter().zip(&r1).map(|(a, b)| a.wrapping_add(*b)).collect();
+        let zr1 = if outputs == 2 { draw(rng1, n, Combine::Add) } else { Vec::new() };
+        let add = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(a, b)| a.wrapping_add(*b)).collect::<Vec<u64>>();
+        let r = add(&r0, &r1);
+        // The second output's multiplier: the mask itself (relu) or the second mask.
+        let pay = if times { add(&m0, &m1) } else { r.clone() };
         let top = |r: u64| r >> 63;
-        // β = (1 - 2·msb(r))·(1, r): ±1 and ±r.
+        // β = (1 - 2·msb(r))·(1, pay): ±1 and ±pay.
         let betas: Vec<u64> = r
             .iter()
-            .flat_map(|&r| {
+            .zip(&pay)
+            .flat_map(|(&r, &p)| {
                 let sign = 1u64.wrapping_sub(2 * top(r));
-                [sign, sign.wrapping_mul(r)].into_iter().take(dcf_outputs(relu))
+                [sign, sign.wrapping_mul(p)].into_iter().take(outputs)
             })
             .collect();
         let roots = |s: &[u64]| {
@@ -404,13 +435,13 @@ impl TrustedDealer {
                 .collect::<Vec<u128>>()
         };
         let (roots0, roots1) = (roots(&s0), roots(&s1));
-        let keys = crate::fss::gen(&mut self.prg, dcf_outputs(relu), &r, &betas, [&roots0, &roots1])
+        let keys = crate::fss::gen(&mut self.prg, outputs, &r, &betas, [&roots0, &roots1])
             .map_err(|e| DealerError::BadRequest(e.to_string()))?;
         // Party 0's explicit values: the common parts first (see `DealerClient::finish`).
         let mut p0 = keys.clone();
         p0.extend(r.iter().zip(&z1).map(|(&r, z)| top(r).wrapping_sub(*z)));
-        if relu {
-            p0.extend(r.iter().zip(&zr1).map(|(&r, z)| r.wrapping_mul(top(r)).wrapping_sub(*z)));
+        if outputs == 2 {
+            p0.extend(r.iter().zip(&pay).zip(&zr1).map(|((&r, &p), z)| p.wrapping_mul(top(r)).wrapping_sub(*z)));
         }
         Ok((p0, keys))
     }
@@ -534,7 +565,7 @@ impl DealerStats {
             Request::Trunc { n, .. } | Request::DivPair { n, .. } => self.trunc_pairs += *n as u64,
             Request::Bits { n } => self.random_bits += *n as u64,
             Request::BinTriple { n } => self.binary_triples += *n as u64,
-            Request::DcfKeys { n, .. } => self.dcf_keys += *n as u64,
+            Request::DcfKeys { n, .. } | Request::DcfTimes { n } => self.dcf_keys += *n as u64,
             Request::Products { n, pending, pairs } => {
                 self.triples += (*n * pairs.len()) as u64;
                 self.trunc_pairs += (*n * pending.iter().filter(|&&b| b > 0).count()) as u64;

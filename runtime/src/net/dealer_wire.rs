@@ -58,6 +58,7 @@ enum WireRequest {
     MatTripleReuse { a: Vec<u64>, b: Vec<u64>, side: u8, id: u64, fixed: bool },
     DivPair { n: u64, d: u64 },
     Products { n: u64, pending: Vec<u32>, pairs: Vec<[u32; 2]> },
+    DcfTimes { n: u64 },
 }
 
 fn map_to_wire(map: ConvMap) -> u8 {
@@ -95,6 +96,7 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
         Request::Bits { n } => WireRequest::Bits { n: *n as u64 },
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
         Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
+        Request::DcfTimes { n } => WireRequest::DcfTimes { n: *n as u64 },
         Request::MatTripleReuse { a, b, side, id, fixed } => {
             WireRequest::MatTripleReuse { a: dims_to_wire(a), b: dims_to_wire(b), side: *side, id: *id, fixed: *fixed }
         }
@@ -159,6 +161,7 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWi
         WireRequest::Bits { n } => Request::Bits { n: to_usize(n)? },
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
         WireRequest::DcfKeys { n, relu } => Request::DcfKeys { n: to_usize(n)?, relu },
+        WireRequest::DcfTimes { n } => Request::DcfTimes { n: to_usize(n)? },
         WireRequest::MatTripleReuse { a, b, side, id, fixed } => {
             Request::MatTripleReuse { a: dims(a)?, b: dims(b)?, side, id, fixed }
         }
@@ -191,7 +194,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         Request::Bits { .. } => "random bits",
         Request::BinTriple { .. } => "a binary triple",
         Request::ConvTriple { .. } => "a convolution triple",
-        Request::DcfKeys { .. } => "DCF keys",
+        Request::DcfKeys { .. } | Request::DcfTimes { .. } => "DCF keys",
     };
     let too_big =
         |what: &'static str, limit: u64| DealerWireError::OverLimit { kind, request: format!("{req:?}"), limit, what };
@@ -207,6 +210,11 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         // Both parties' masks, root seeds and corrected parts, and two copies of the keys.
         Request::DcfKeys { n, relu } => {
             let per = 2 * (1 + 2 + 2) + 2 * crate::fss::key_words(if *relu { 2 } else { 1 });
+            ((*n as u64).checked_mul(per as u64), Some(0))
+        }
+        // As `DcfKeys` with a product, plus both parties' second mask.
+        Request::DcfTimes { n } => {
+            let per = 2 * (1 + 2 + 1 + 2) + 2 * crate::fss::key_words(2);
             ((*n as u64).checked_mul(per as u64), Some(0))
         }
         Request::MatTriple { a, b } | Request::MatTripleReuse { a, b, .. } => {

@@ -13,7 +13,7 @@
 
 use super::arith::{self, upscale};
 use super::convert::{self, b2a_bit_words};
-use super::fss::{msb_dcf, msb_dcf_at};
+use super::fss::{msb_dcf, msb_dcf_at, msb_dcf_times};
 use super::mul::mul;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -117,6 +117,25 @@ pub fn msb_and_product(party: &mut Party, x: &Shared) -> Result<(Shared, Shared)
             let m = msb(party, x)?;
             let p = mul(party, x, &m)?;
             Ok((m, p))
+        }
+    }
+}
+
+/// `msb(d)·v` elementwise (same shapes), at `v`'s scale: one DCF round with `CompareMode::Fss`
+/// (`fss::msb_dcf_times`: the comparison and the product share the round), one `msb` and one
+/// product (no truncation) with `CompareMode::Tree`.
+pub fn msb_times(party: &mut Party, d: &Shared, v: &Shared) -> Result<Shared, MpcError> {
+    if d.shape() != v.shape() {
+        return Err(party.invalid("compare", "a comparison and its factor differ in shape"));
+    }
+    match party.compare_mode() {
+        CompareMode::Fss => {
+            let words = msb_dcf_times(party, &to_vec(&d.data), &to_vec(&v.data))?;
+            Ok(Shared { data: from_vec("compare", v.shape(), words)?, scale: v.scale })
+        }
+        CompareMode::Tree => {
+            let m = msb(party, d)?;
+            super::mul::mul_raw(party, &m, v)
         }
     }
 }

@@ -13,7 +13,14 @@
 //! `r·t = r·r_h + (1 - 2·r_h)·r·[y' < r']` comes from the dealer's shares of `r·r_h` and the
 //! DCF's second output word.
 //!
-//! Cost: 1 round; each party sends 8 bytes per element; the dealer sends party 0 8·193 bytes per
+//! `msb(x)·v` for another private factor `v` (`msb_dcf_times`) is the same with a second mask
+//! `s` for `v` in place of `r`: the parties open `y = x + r` and `w = v + s` in the one round, the
+//! keys output `(1 - 2·msb(r))·(1, s)`, and `msb(x)·v = w·msb(x) - s·msb(x)`, with `s·msb(x)`
+//! from the dealer's shares of `s·r_h` and the DCF's second word exactly as `r·msb(x)` above. A
+//! selection by a comparison (`where(x < y, a, b)`, `sign(z) * y`) so takes the comparison's one
+//! round and no round of its own.
+//!
+//! Cost: 1 round; each party sends 8 bytes per element (16 for `msb_dcf_times`); the dealer sends party 0 8·193 bytes per
 //! element for `msb` (8·258 with the product) and party 1 8·192 (8·256): the DCF correction
 //! words go to both, and party 0 also gets its shares of `r_h` (and `r·r_h`).
 
@@ -133,4 +140,68 @@ pub fn msb_dcf_at(
         }
     }
     Ok((msb.concat(), prod))
+}
+
+/// Shares of `msb(x)·v` (at `v`'s scale) for every element of `x` and of `v` (same length),
+/// in one round: `x + r` and `v + s` are opened together (`dealer::Request::DcfTimes`).
+pub fn msb_dcf_times(party: &mut Party, x: &[u64], v: &[u64]) -> Result<Vec<u64>, MpcError> {
+    if party.n_parties() != 2 {
+        return Err(party.invalid("compare", format!("DCF comparisons are for 2 parties, not {}", party.n_parties())));
+    }
+    if x.len() != v.len() {
+        return Err(party.invalid("compare", "a comparison and its factor differ in length"));
+    }
+    let b = party.id();
+    let mut pending: Vec<Pending> = Vec::with_capacity(x.len().div_ceil(CHUNK));
+    // Per chunk: the masked x, then the masked v.
+    let mut masked = Vec::with_capacity(2 * x.len());
+    for (xs, vs) in x.chunks(CHUNK).zip(v.chunks(CHUNK)) {
+        let p = party.dealer().begin(&Request::DcfTimes { n: xs.len() })?;
+        let (r, s) = (p.free(0), p.free(2));
+        if r.len() != xs.len() || s.len() != vs.len() {
+            return Err(party.invalid("compare", "bad dealer reply"));
+        }
+        masked.extend(xs.iter().zip(r).map(|(x, r)| x.wrapping_add(*r)));
+        masked.extend(vs.iter().zip(s).map(|(v, s)| v.wrapping_add(*s)));
+        pending.push(p);
+    }
+    let opened = party.open_owned(masked, false)?;
+    let mut prg = Prg::new();
+    let mut out = Vec::with_capacity(x.len());
+    let one = if b == 0 { 1u64 } else { 0 };
+    for (p, opened) in pending.into_iter().zip(opened.chunks(2 * CHUNK)) {
+        let parts = party.dealer().finish(p)?;
+        let [_, seeds, s, z, zs, keys] = parts.as_slice() else {
+            return Err(party.invalid("compare", "bad dealer reply"));
+        };
+        let (ys, ws) =
+            opened.split_at_checked(opened.len() / 2).ok_or_else(|| party.invalid("compare", "bad opening"))?;
+        if [s.len(), z.len(), zs.len(), ws.len()].iter().any(|&l| l != ys.len()) {
+            return Err(party.invalid("compare", "bad dealer reply"));
+        }
+        let roots: Vec<u128> = seeds
+            .chunks_exact(2)
+            .map(|w| match w {
+                [lo, hi] => fss::root_seed(*lo, *hi),
+                _ => 0,
+            })
+            .collect();
+        let low: Vec<u64> = ys.iter().map(|y| y & LOW).collect();
+        let evals = fss::eval(&mut prg, b, 2, &roots, keys, &low)
+            .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?;
+        for (((((&y, &w), o), &zj), &zsj), &sj) in ys.iter().zip(ws).zip(evals.chunks_exact(2)).zip(z).zip(zs).zip(s) {
+            let [o1, o2] = o else { continue };
+            let y_top = y >> 63 == 1;
+            // Shares of msb(x), then of s·msb(x).
+            let t = zj.wrapping_add(*o1);
+            let c = if y_top { one.wrapping_sub(t) } else { t };
+            let st = zsj.wrapping_add(*o2);
+            let sc = if y_top { sj.wrapping_sub(st) } else { st };
+            out.push(w.wrapping_mul(c).wrapping_sub(sc));
+        }
+    }
+    if out.len() != x.len() {
+        return Err(party.invalid("compare", "bad DCF evaluation"));
+    }
+    Ok(out)
 }

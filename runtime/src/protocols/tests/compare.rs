@@ -77,6 +77,25 @@ proptest! {
     }
 
     #[test]
+    fn a_comparison_times_a_factor_in_its_own_round((x, y) in tensor_pair(500.0)) {
+        // msb(x - y)·y and sign(x)·y: the selection of `where(x < y, y, 0)` and of `sign(x) * y`.
+        for (n, mode) in COMPARE_CASES {
+            let got = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
+                let d = crate::protocols::arith::sub(&s[0], &s[1])?;
+                crate::protocols::compare::msb_times(party, &d, &s[1])
+            });
+            let want = ndarray::Zip::from(&x).and(&y).map_collect(|&a, &b| if enc(a) < enc(b) { b } else { 0.0 });
+            assert_close(&got, &want, ULP);
+            let got = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
+                let m = crate::protocols::compare::msb_times(party, &s[0], &s[1])?;
+                crate::protocols::arith::sub(&s[1], &crate::share::Shared { data: crate::ring::scale(&m.data, 2), scale: m.scale })
+            });
+            let want = ndarray::Zip::from(&x).and(&y).map_collect(|&a, &b| if enc(a) < 0 { -b } else { b });
+            assert_close(&got, &want, ULP);
+        }
+    }
+
+    #[test]
     fn tree_reductions((x, _y) in tensor_pair(500.0), axis_pick in 0usize..3) {
         let axis = axis_pick % x.ndim();
         for (n, mode) in COMPARE_CASES {
@@ -234,6 +253,19 @@ fn comparison_rounds_match_the_documented_counts() {
         assert_eq!(reports[0].output, (1, 8 * 3, 8 * 3 * (keys + corrected)));
         assert_eq!(reports[1].output, (1, 8 * 3, 8 * 3 * keys));
     }
+    // A comparison times another factor: the same round, two opened words per element, and the
+    // keys and corrections of the product.
+    let reports = simulate(&SimConfig::new(2, Some(5)), |party| {
+        let e = party.fixed.encode(&x)?;
+        let s = share_from(party, 0, (party.id() == 0).then_some(&e), &[3], 16)?;
+        let (c0, d0) = (party.comm_stats(), party.dealer_stats());
+        crate::protocols::compare::msb_times(party, &s, &s)?;
+        let (c1, d1) = (party.comm_stats(), party.dealer_stats());
+        Ok((c1.rounds - c0.rounds, c1.bytes_sent - c0.bytes_sent, d1.bytes_received - d0.bytes_received))
+    })
+    .unwrap();
+    assert_eq!(reports[0].output, (1, 8 * 6, 8 * 3 * (256 + 2)));
+    assert_eq!(reports[1].output, (1, 8 * 6, 8 * 3 * 256));
 }
 
 /// Comparisons, relu, maximum and sign at the edges of the encodable range (|encoding| < 2^62)
