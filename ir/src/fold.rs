@@ -6,6 +6,13 @@
 //! elementwise product is left raw too: the consumer opens its truncation together with its own
 //! Beaver opening (`runtime::protocols::fused`), one round instead of two.
 //!
+//! With `lazy_compare` (comparisons by DCF keys), a private comparison (`<`, `<=`, `>`, `>=`,
+//! `sign`) whose only use is a factor of a private×private elementwise product, or the condition
+//! of a `where` with a private branch, in the same block, is not computed on its own: the
+//! executor keeps the difference whose sign bit it is, and the consumer computes the comparison
+//! times its factor in the comparison's one round (`runtime::protocols::fss::msb_dcf_times`).
+//! That is exact: the same sign bit, and a product by a 0/1 or ±1 value needs no truncation.
+//!
 //! Exact in the sense of fixed point: `⌊⌊p/2^f⌋/2^k⌋ = ⌊p/2^(f+k)⌋` (nested floor division), and
 //! the division's own error bound holds for the raw product; both need only `|p| < 2^62`, which
 //! the product's own truncation needed. Nothing else may read the product, so no other op ever
@@ -13,15 +20,110 @@
 
 use crate::{Block, Label, Op, Program, Stmt, ValueId};
 
-/// Per value (by index): whether its truncation is merged into its consumer.
-pub fn deferred_truncations(program: &Program, fuse_products: bool) -> Vec<bool> {
+/// How a folded comparison's result follows from the sign bit `m` of its difference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpForm {
+    /// `m` (`<`, `>`).
+    Bit,
+    /// `1 - m` (`<=`, `>=`).
+    NotBit,
+    /// `1 - 2·m` (`sign`).
+    Sign,
+}
+
+/// What one value's op does under the round-saving folds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fold {
+    /// Computed as usual.
+    #[default]
+    None,
+    /// A product left at its raw scale: its consumer truncates it.
+    Raw,
+    /// A comparison left to its consumer: only the difference whose sign bit it is.
+    Lazy,
+    /// A product or `where` that computes the `Lazy` comparison `cond` (in `form`) times its
+    /// factor in one round.
+    Select { cond: ValueId, form: CmpForm },
+}
+
+/// A comparison's form and the difference `first - second` whose sign bit decides it (`second`
+/// is `None` for `sign`).
+pub fn comparison_parts(op: &Op) -> Option<(CmpForm, ValueId, Option<ValueId>)> {
+    use crate::BinaryOp as B;
+    Some(match op {
+        Op::Binary(B::Lt, a, b) => (CmpForm::Bit, *a, Some(*b)),
+        Op::Binary(B::Ge, a, b) => (CmpForm::NotBit, *a, Some(*b)),
+        Op::Binary(B::Gt, a, b) => (CmpForm::Bit, *b, Some(*a)),
+        Op::Binary(B::Le, a, b) => (CmpForm::NotBit, *b, Some(*a)),
+        Op::Unary(crate::UnaryOp::Sign, z) => (CmpForm::Sign, *z, None),
+        _ => return None,
+    })
+}
+
+/// Per value (by index): its fold. `fuse_products` and `lazy_compare` as in the module's text.
+pub fn plan(program: &Program, fuse_products: bool, lazy_compare: bool) -> Vec<Fold> {
     let n = program.values.len();
     let mut uses = vec![0usize; n];
-    // The block (by address) and the statement index where each value is evaluated.
     let mut home: Vec<Option<usize>> = vec![None; n];
     count(program, &program.body, &mut uses, &mut home);
+    let mut out = vec![Fold::None; n];
+    if lazy_compare {
+        let private = |id: ValueId| program.value(id).is_some_and(|d| d.info.label == Label::Private);
+        for (i, def) in program.values.iter().enumerate() {
+            // The candidate condition and whether the rest of the consumer qualifies.
+            let (c, rest_ok) = match &def.op {
+                Op::Binary(crate::BinaryOp::Mul, a, b) if a != b => {
+                    if comparison_parts(&program.values[a.index()].op).is_some() {
+                        (*a, private(*b))
+                    } else {
+                        (*b, private(*a))
+                    }
+                }
+                Op::Where(c, a, b) => (*c, *a != *c && *b != *c && (private(*a) || private(*b))),
+                _ => continue,
+            };
+            let Some(cdef) = program.value(c) else { continue };
+            let Some((form, ..)) = comparison_parts(&cdef.op) else { continue };
+            let single = uses.get(c.index()) == Some(&1) && home.get(c.index()).copied().flatten().is_some();
+            if rest_ok && private(c) && single && home.get(c.index()) == home.get(i) {
+                if let (Some(Fold::None), Some(Fold::None)) = (out.get(c.index()), out.get(i)) {
+                    out[c.index()] = Fold::Lazy;
+                    out[i] = Fold::Select { cond: c, form };
+                }
+            }
+        }
+    }
+    let raw = truncations(program, fuse_products, &uses, &home, &out);
+    for (o, r) in out.iter_mut().zip(raw) {
+        if r && *o == Fold::None {
+            *o = Fold::Raw;
+        }
+    }
+    out
+}
+
+/// Per value (by index): whether its truncation is merged into its consumer (no comparison is
+/// folded).
+pub fn deferred_truncations(program: &Program, fuse_products: bool) -> Vec<bool> {
+    plan(program, fuse_products, false).into_iter().map(|f| f == Fold::Raw).collect()
+}
+
+/// The `Raw` folds, given the comparison folds in `folded` (a `Select` consumer reads no raw
+/// factor, and is not left raw itself).
+fn truncations(
+    program: &Program,
+    fuse_products: bool,
+    uses: &[usize],
+    home: &[Option<usize>],
+    folded: &[Fold],
+) -> Vec<bool> {
+    let n = program.values.len();
     let mut out = vec![false; n];
+    let select = |v: usize| matches!(folded.get(v), Some(Fold::Select { .. }));
     for (i, def) in program.values.iter().enumerate() {
+        if select(i) {
+            continue;
+        }
         let private = |id: ValueId| program.value(id).is_some_and(|d| d.info.label == Label::Private);
         let consumed: Vec<ValueId> = match &def.op {
             Op::Binary(crate::BinaryOp::Mul, a, b) if fuse_products && private(*a) && private(*b) => vec![*a, *b],
@@ -41,6 +143,7 @@ pub fn deferred_truncations(program: &Program, fuse_products: bool) -> Vec<bool>
                 };
                 let same_block = home.get(v.index()).copied().flatten().is_some() && home.get(v.index()) == home.get(i);
                 private(v)
+                    && !select(v.index())
                     && product.iter().all(|&x| private(x))
                     && product[0] != product[1]
                     && uses.get(v.index()) == Some(&1)

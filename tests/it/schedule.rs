@@ -119,13 +119,16 @@ fn numbers(events: &[Event]) -> Vec<f64> {
 
 #[test]
 fn random_programs_compute_the_same_merged_and_unmerged_and_the_model_stays_exact() {
-    let (mut accepted, mut with_waves) = (0, 0);
+    let (mut accepted, mut with_waves, mut with_selects) = (0, 0, 0);
     for seed in 0..600u64 {
         let src = crate::ni_gen::generate(seed).replace("INPUT", "[1.5, -0.5, 2.0]");
         let compiled = mpcc_compiler::compile(&src, &Default::default());
         let Some(program) = compiled.program else { continue };
         accepted += 1;
         assert_valid(&program);
+        if mpcc_ir::fold::plan(&program, true, true).iter().any(|f| matches!(f, mpcc_ir::fold::Fold::Select { .. })) {
+            with_selects += 1;
+        }
         if plans(&program).iter().any(|(_, items)| items.iter().any(|i| matches!(i, Item::Wave(_)))) {
             with_waves += 1;
         }
@@ -160,7 +163,10 @@ fn random_programs_compute_the_same_merged_and_unmerged_and_the_model_stays_exac
             }
         }
     }
-    eprintln!("{accepted} of 600 random programs accepted, {with_waves} with a wave");
+    eprintln!(
+        "{accepted} of 600 random programs accepted, {with_waves} with a wave, {with_selects} with a folded comparison"
+    );
+    assert!(with_selects >= 5, "only {with_selects} random programs had a comparison folded into its consumer");
     assert!(accepted >= 60, "only {accepted} of 600 random programs were accepted");
     assert!(with_waves >= 10, "only {with_waves} random programs had a wave");
 }
@@ -274,4 +280,23 @@ fn a_product_times_a_power_of_two_then_divided_by_a_count_truncates_once() {
     for (rounds, (n, _)) in merged_and_unmerged(&program, &cases, 3).into_iter().zip(cases) {
         assert!(rounds[0] < rounds[1], "{n} parties: {rounds:?}");
     }
+}
+
+#[test]
+fn a_comparison_folded_into_its_product_or_where_takes_no_round_of_its_own() {
+    // sign(z)·y as in svm.mpc, where(a < b, a, b), (a >= b)·c and c·(a <= 1): with the DCF each
+    // comparison and its product share one round; with the tree nothing is folded.
+    let src = "parties A, B;\nlet a = private(src=A, [1.5, -2.0, 3.25, 0.0, -1.0]);\n\
+               let b = private(src=B, [0.5, 4.0, -1.0, 0.0, 2.0]);\nlet c = private(src=B, [2.0, -0.25, 1.5, 1.0, -3.0]);\n\
+               let z = a - b;\n\
+               print(reveal(sign(z) * c), reveal(where(a < b, a, b)), reveal((a >= b) * c), reveal(c * (a <= 1)), reveal(where(a > c, 1.0, b)));\n";
+    let program = compile_clean(src, &[]);
+    let folds = mpcc_ir::fold::plan(&program, true, true);
+    let selects = folds.iter().filter(|f| matches!(f, mpcc_ir::fold::Fold::Select { .. })).count();
+    let lazy = folds.iter().filter(|f| **f == mpcc_ir::fold::Fold::Lazy).count();
+    assert_eq!((selects, lazy), (5, 5), "{folds:?}");
+    let cases = [(2, Some(CompareMode::Fss)), (2, Some(CompareMode::Tree)), (3, Some(CompareMode::Tree))];
+    let rounds = merged_and_unmerged(&program, &cases, 4);
+    // With the DCF: the five comparisons and their products in one round instead of two.
+    assert!(rounds[0][0] < rounds[0][1], "{rounds:?}");
 }

@@ -260,7 +260,7 @@ impl Meter {
     /// `compare::msb` (and `msb_words`) of `n` elements: one DCF round, or the carry tree and B2A.
     pub fn msb(&mut self, n: usize) -> Result<(), RunError> {
         match self.mode {
-            CompareMode::Fss => self.dcf(n, false),
+            CompareMode::Fss => self.dcf(Request::DcfKeys { n, relu: false }, n),
             CompareMode::Tree => {
                 self.msb_tree_words(n)?;
                 self.b2a_bits(n)
@@ -268,8 +268,8 @@ impl Meter {
         }
     }
 
-    /// `fss::msb_dcf_at`: the keys of `n` masks and one opening of `n` words.
-    fn dcf(&mut self, n: usize, relu: bool) -> Result<(), RunError> {
+    /// `fss::msb_dcf_at` and `fss::msb_dcf_times`: the keys of `req` and one opening of `words`.
+    fn dcf(&mut self, req: Request, words: usize) -> Result<(), RunError> {
         if self.n != 2 {
             return Err(RunError::new(
                 ErrorKind::Config,
@@ -277,13 +277,25 @@ impl Meter {
             ));
         }
         // One request per chunk of `fss::CHUNK`; the explicit lengths are linear in n.
-        self.open_masked(&Request::DcfKeys { n, relu }, n)
+        self.open_masked(&req, words)
     }
 
     /// `compare::msb_and_product` of `n` elements (the product needs no truncation).
     pub fn msb_and_product(&mut self, n: usize) -> Result<(), RunError> {
         match self.mode {
-            CompareMode::Fss => self.dcf(n, true),
+            CompareMode::Fss => self.dcf(Request::DcfKeys { n, relu: true }, n),
+            CompareMode::Tree => {
+                self.msb(n)?;
+                self.mul_raw(n)
+            }
+        }
+    }
+
+    /// `compare::msb_times` of `n` elements: one DCF round opening two words per element, or
+    /// the carry tree, B2A and a product without truncation.
+    pub fn msb_times(&mut self, n: usize) -> Result<(), RunError> {
+        match self.mode {
+            CompareMode::Fss => self.dcf(Request::DcfTimes { n }, 2 * n),
             CompareMode::Tree => {
                 self.msb(n)?;
                 self.mul_raw(n)
@@ -294,7 +306,7 @@ impl Meter {
     /// `compare::below_thresholds` of `n` elements against `t` thresholds.
     pub fn below_thresholds(&mut self, n: usize, t: usize) -> Result<(), RunError> {
         match self.mode {
-            CompareMode::Fss => self.dcf(n, false),
+            CompareMode::Fss => self.dcf(Request::DcfKeys { n, relu: false }, n),
             CompareMode::Tree => self.msb(t * n),
         }
     }

@@ -12,6 +12,7 @@ use crate::exec::eval::{index_specs, reshape_spec};
 use crate::exec::mpc::masks::MaskPlan;
 use crate::plain::conv::{conv_dims, out_size, window, ConvMap};
 use crate::plain::{broadcast_shape, construct, reduce, resolve_axis, scalar_int, structural, Tensor};
+use mpcc_ir::fold::{comparison_parts, Fold};
 use mpcc_ir::{BinaryOp, Op, PoolOp, ReduceOp, UnaryOp, ValueId, Window2d};
 use ndarray::{ArrayD, IxDyn};
 use std::collections::HashMap;
@@ -129,6 +130,44 @@ pub fn raw_product(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>) -> Option<Res
         let scale = product_raw(m, n, x.scale, y.scale)?;
         Ok(Sh { dims, scale })
     })())
+}
+
+/// `exec::mpc::lazy`: a comparison left to its consumer (`Fold::Lazy`: its difference, local)
+/// or that consumer (`Fold::Select`: the comparison times the factor in one round); `None` for
+/// the other folds.
+pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: Fold) -> Option<Result<Sh, RunError>> {
+    let get = opd.get;
+    let f = m.f;
+    match fold {
+        Fold::Lazy => Some((|| {
+            let (_, first, second) =
+                comparison_parts(op).ok_or_else(|| internal("a lazy value that is not a comparison"))?;
+            let x = get(first)?.shared(f);
+            let Some(b) = second else { return Ok(x) };
+            let y = get(b)?.shared(f);
+            let (dims, _) = bcast(&x.dims, &y.dims)?;
+            Ok(Sh { dims, scale: x.scale.max(y.scale) })
+        })()),
+        Fold::Select { cond, .. } => Some((|| {
+            let d = share(get, cond)?;
+            let (v, b) = match op {
+                Op::Binary(BinaryOp::Mul, a, b) => (get(if *a == cond { *b } else { *a })?.shared(f), None),
+                Op::Where(_, a, b) => {
+                    let (a, b) = (get(*a)?.shared(f), get(*b)?.shared(f));
+                    let (dims, _) = bcast(&a.dims, &b.dims)?;
+                    (Sh { dims, scale: a.scale.max(b.scale) }, Some(b))
+                }
+                _ => return Err(internal("a comparison folded into an op that is not a product or `where`")),
+            };
+            let (dims, n) = bcast(&d.dims, &v.dims)?;
+            m.msb_times(n)?;
+            Ok(match b {
+                None => Sh { dims, scale: v.scale },
+                Some(b) => Sh { dims: bcast(&b.dims, &dims)?.0, scale: b.scale.max(v.scale) },
+            })
+        })()),
+        Fold::None | Fold::Raw => None,
+    }
 }
 
 /// `exec::mpc::masks::with_masks`: a product of two private matrices under a `Keep` or `Fixed`

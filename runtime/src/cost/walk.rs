@@ -72,7 +72,7 @@ pub struct Model<'a> {
     /// The round-merging plan of each block walked so far.
     plans: crate::exec::walk::Plans,
     /// Per value: its truncation is merged into its one consumer (`mpcc_ir::fold`).
-    deferred: Vec<bool>,
+    deferred: Vec<mpcc_ir::fold::Fold>,
     /// The matrix masks the executor would keep (`exec::mpc::masks`); `None` when it keeps none.
     masks: Option<MaskCache>,
 }
@@ -238,7 +238,7 @@ impl<'a> Model<'a> {
 
     pub fn new(program: &'a Program, cfg: &'a RunConfig, meter: Meter, plain: bool) -> Model<'a> {
         let wanted = crate::exec::mpc::ops::PoolOneHots::for_program(program).wanted;
-        let (deferred, masks) = round_savings(program, cfg);
+        let (deferred, masks) = round_savings(program, cfg, meter.mode);
         Model {
             program,
             cfg,
@@ -503,7 +503,17 @@ impl<'a> Model<'a> {
             }
         }
         let before = self.meter.cost.clone();
-        let defer = self.deferred.get(id.index()).copied().unwrap_or(false);
+        // As `Machine::fold_of`: a `Select` whose comparison holds its result (it ran on a local
+        // or the public path) runs as usual.
+        let fold = match self.deferred.get(id.index()).copied().unwrap_or_default() {
+            mpcc_ir::fold::Fold::Select { cond, .. }
+                if !matches!(self.values.get(cond.index()), Some(Some(MVal::Private { .. }))) =>
+            {
+                mpcc_ir::fold::Fold::None
+            }
+            fold => fold,
+        };
+        let defer = fold == mpcc_ir::fold::Fold::Raw;
         // A product of two private matrices under the executor's mask plan.
         if let (Op::MatMul(a, b), Some(cache)) = (&def.op, self.masks.as_mut()) {
             if let (
@@ -541,8 +551,9 @@ impl<'a> Model<'a> {
                 }
             };
             let opd = Operands { get: &get, ident: &ident };
+            let folded = super::ops::folded_comparison(&mut self.meter, &def.op, &opd, fold);
             let raw = if defer { raw_product(&mut self.meter, &def.op, &opd) } else { None };
-            match raw {
+            match folded.or(raw) {
                 Some(sh) => sh?,
                 None => private_op(&mut self.meter, &mut self.pools, &def.op, &opd)?,
             }

@@ -60,7 +60,7 @@ pub struct Machine<'a> {
     /// The threads that run a wave's ops side by side.
     pub merge_pool: crate::merge::Pool,
     /// Per value: its truncation is merged into its one consumer (`mpcc_ir::fold`).
-    pub deferred: Vec<bool>,
+    pub deferred: Vec<mpcc_ir::fold::Fold>,
     /// Per private value and variable: the identity of its shares (`masks`).
     pub idents: Vec<u64>,
     pub var_idents: Vec<u64>,
@@ -179,7 +179,7 @@ impl<'a> Machine<'a> {
         party: &'a mut Party,
         emit: &'a mut dyn FnMut(u64, Event),
     ) -> Machine<'a> {
-        let (deferred, masks) = super::wave::round_savings(program, cfg);
+        let (deferred, masks) = super::wave::round_savings(program, cfg, party.compare_mode());
         Machine {
             program,
             cfg,
@@ -456,7 +456,7 @@ impl<'a> Machine<'a> {
                 Ok(Val::Local { owner, data: Some(t) })
             }
             Path3::Private => {
-                let defer = self.deferred.get(id.index()).copied().unwrap_or(false);
+                let fold = self.fold_of(id, &[]);
                 let plan = self.mask_plan(&def.op);
                 // Share the local operands first (in operand order, the same on every party).
                 let mut shared: Vec<(ValueId, Shared)> = Vec::new();
@@ -482,11 +482,27 @@ impl<'a> Machine<'a> {
                     }
                 };
                 let (s, kept) =
-                    planned_op(self.party, &def.op, &get, plan.as_ref(), defer, &mut self.counters, &mut self.pools)?;
+                    planned_op(self.party, &def.op, &get, plan.as_ref(), fold, &mut self.counters, &mut self.pools)?;
                 self.keep_mask(kept);
                 Ok(Val::Private(s))
             }
         }
+    }
+
+    /// The op's fold as planned (`wave::round_savings`), except a `Select` whose comparison was
+    /// not left lazy (its operands put it on a party's local path or the public one, so it holds
+    /// its result, not a difference): that op then runs as usual. `earlier`: ops of the same
+    /// chain computed before it (always on the private path).
+    pub(crate) fn fold_of(&self, id: ValueId, earlier: &[ValueId]) -> mpcc_ir::fold::Fold {
+        use mpcc_ir::fold::Fold;
+        let fold = self.deferred.get(id.index()).copied().unwrap_or_default();
+        if let Fold::Select { cond, .. } = fold {
+            let lazy = earlier.contains(&cond) || matches!(self.values.get(cond.index()), Some(Some(Val::Private(_))));
+            if !lazy {
+                return Fold::None;
+            }
+        }
+        fold
     }
 
     /// The plaintext engine's domain and non-finite checks, shown by party `shown_by`.

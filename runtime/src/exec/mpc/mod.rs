@@ -16,6 +16,7 @@
 
 pub mod audit;
 mod identity;
+mod lazy;
 mod machine;
 pub mod masks;
 pub(crate) mod mixed;

@@ -16,6 +16,7 @@ use crate::protocols::pairwise::{self, PAIRWISE_ROWS};
 use crate::protocols::select::{reduce_extreme, Extreme};
 use crate::protocols::{approx, arith, conv, matmul};
 use crate::share::Shared;
+use mpcc_ir::fold::Fold;
 use mpcc_ir::{ArgOp, BinaryOp, Op, PoolOp, ReduceOp, UnaryOp, ValueId, Window2d};
 
 /// What the executor counts on one party beyond the transport and dealer counters.
@@ -79,7 +80,8 @@ fn with_data(x: &Shared, data: ndarray::ArrayD<u64>) -> Shared {
 
 /// A private op under the run's round-saving choices (`RunConfig::merge_rounds`): a matrix
 /// product with a mask plan (`masks`), a product whose truncation its consumer does
-/// (`mpcc_ir::fold`, `defer`), else [`private_op`]. Returns the share and, for a `Keep` plan, the
+/// (`mpcc_ir::fold`, `Fold::Raw`), a comparison left to its consumer or that consumer
+/// (`Fold::Lazy`, `Fold::Select`: `super::lazy`), else [`private_op`]. Returns the share and, for a `Keep` plan, the
 /// mask to keep. The machine and a wave's tasks both run ops through here.
 #[allow(clippy::too_many_arguments)]
 pub fn planned_op<'t>(
@@ -87,10 +89,24 @@ pub fn planned_op<'t>(
     op: &Op,
     get: Get<'_, 't>,
     plan: Option<&super::masks::Planned>,
-    defer: bool,
+    fold: Fold,
     counters: &mut Counters,
     pools: &mut PoolOneHots,
 ) -> Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError> {
+    match fold {
+        Fold::Lazy => {
+            counters.private_ops += 1;
+            let d = super::lazy::difference(party, op, get)?;
+            counters.comparisons += d.len() as u64;
+            return Ok((d, None));
+        }
+        Fold::Select { cond, form } => {
+            counters.private_ops += 1;
+            return super::lazy::select(party, op, get, cond, form).map(|z| (z, None));
+        }
+        Fold::None | Fold::Raw => {}
+    }
+    let defer = fold == Fold::Raw;
     if let Some(r) = plan.and_then(|p| super::masks::with_masks(party, op, get, p, defer)) {
         counters.private_ops += 1;
         return r;

@@ -133,18 +133,21 @@ impl Val {
 }
 
 /// The round-saving choices of a run (`RunConfig::merge_rounds`), for the executor and the cost
-/// model alike: per value, whether its truncation is left to its consumer (`mpcc_ir::fold`), and
-/// the matrix-mask cache when masks are kept (only with a dealer: `masks`).
+/// model alike: per value, its fold (`mpcc_ir::fold`: a truncation or a comparison left to its
+/// consumer; comparisons only with the DCF, `mode`), and the matrix-mask cache when masks are
+/// kept (only with a dealer: `masks`).
 pub(crate) fn round_savings(
     program: &mpcc_ir::Program,
     cfg: &crate::exec::RunConfig,
-) -> (Vec<bool>, Option<MaskCache>) {
+    mode: crate::protocols::compare::CompareMode,
+) -> (Vec<mpcc_ir::fold::Fold>, Option<MaskCache>) {
     if !cfg.merge_rounds {
         return (Vec::new(), None);
     }
     let masks = (cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer).then(MaskCache::default);
     let fuse = masks.is_some();
-    (mpcc_ir::fold::deferred_truncations(program, fuse), masks)
+    let lazy = fuse && mode == crate::protocols::compare::CompareMode::Fss;
+    (mpcc_ir::fold::plan(program, fuse, lazy), masks)
 }
 
 /// What a task returns: per op of its chain (up to the first that failed) the result and whether
@@ -224,6 +227,18 @@ impl Machine<'_> {
         // The mask plans of the chains' heads (their followers are never matrix products), in
         // chain order as the cost model decides them, before the operands are lent out.
         let plans: Vec<_> = merged.iter().map(|c| c.first().and_then(|(_, def)| self.mask_plan(&def.op))).collect();
+        // Each chain's folds, read before the operands leave the value store.
+        let mut folds = merged
+            .iter()
+            .map(|c| {
+                let ids: Vec<ValueId> = c.iter().map(|(id, _)| *id).collect();
+                ids.iter()
+                    .enumerate()
+                    .map(|(k, id)| self.fold_of(*id, ids.get(..k).unwrap_or_default()))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+            .into_iter();
         // The operands are lent to the tasks (moved out of the value store, shared, put back).
         let mut lent: Vec<(ValueId, Arc<Val>)> = Vec::new();
         for c in &merged {
@@ -242,9 +257,10 @@ impl Machine<'_> {
             .iter()
             .zip(plans)
             .map(|(c, plan)| {
-                let ops: Vec<(ValueId, Op, bool)> = c
+                let ops: Vec<(ValueId, Op, mpcc_ir::fold::Fold)> = c
                     .iter()
-                    .map(|(id, def)| (*id, def.op.clone(), self.deferred.get(id.index()).copied().unwrap_or(false)))
+                    .zip(folds.next().unwrap_or_default())
+                    .map(|((id, def), f)| (*id, def.op.clone(), f))
                     .collect();
                 let reads: Vec<ValueId> = ops.iter().flat_map(|(_, op, _)| op.operands()).collect();
                 let operands: Vec<(ValueId, Arc<Val>)> =
@@ -255,7 +271,7 @@ impl Machine<'_> {
                     // Earlier ops' results are read in place (results[k] is ops[k]'s).
                     let mut results: Vec<(OpResult, bool)> = Vec::with_capacity(ops.len());
                     let mut plan = plan;
-                    for (_, op, defer) in &ops {
+                    for (_, op, fold) in &ops {
                         let get = |o: ValueId| -> Result<Opd<'_>, RunError> {
                             let earlier = ops.iter().zip(&results).find(|((m, ..), _)| *m == o);
                             if let Some((_, (Ok((s, _)), _))) = earlier {
@@ -268,7 +284,7 @@ impl Machine<'_> {
                             }
                         };
                         let opened = party.protocol_stats().openings;
-                        let r = planned_op(party, op, &get, plan.take().as_ref(), *defer, &mut counters, &mut pools);
+                        let r = planned_op(party, op, &get, plan.take().as_ref(), *fold, &mut counters, &mut pools);
                         let communicated = party.protocol_stats().openings != opened;
                         let failed = r.is_err();
                         results.push((r, communicated));
