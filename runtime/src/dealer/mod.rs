@@ -71,6 +71,13 @@ pub enum Request {
     /// (`fss::msb_dcf_times`): a second free mask `s` (the factor's), shares of `msb(r)` and of
     /// `s·msb(r)`, and keys with output `β = (1 - 2·msb(r))·(1, s)`.
     DcfTimes { n: usize },
+    /// DCF keys for a comparison of `trunc(p) + q`, `p` still to be truncated by `bits`
+    /// (`fss::msb_dcf_pending`): free parts `r` (the truncation mask of `p`), the root seeds of
+    /// two keys per element, `r'` (the mask of `q`) and with `times` a mask `s` of a factor;
+    /// corrected parts `msb(r)`, `⌊r_low/2^bits⌋`, then for each variant `σ` of the truncation
+    /// shares of `msb(m_σ)` (and `s·msb(m_σ)`), where `m_σ = r' - S_σ` is the mask of the sum;
+    /// common parts: the keys for `m_0`, then for `m_1`.
+    DcfPending { n: usize, bits: u32, times: bool },
 }
 
 /// What a DCF request's second output word multiplies (`TrustedDealer::serve_dcf`).
@@ -108,6 +115,13 @@ impl Request {
             Request::BinTriple { n } => vec![(*n, Combine::Xor), (*n, Combine::Xor)],
             Request::DcfKeys { n, .. } => vec![(*n, Combine::Add), (2 * n, Combine::Own)],
             Request::DcfTimes { n } => vec![(*n, Combine::Add), (2 * n, Combine::Own), (*n, Combine::Add)],
+            Request::DcfPending { n, times, .. } => {
+                let mut parts = vec![(*n, Combine::Add), (4 * n, Combine::Own), (*n, Combine::Add)];
+                if *times {
+                    parts.push((*n, Combine::Add));
+                }
+                parts
+            }
             Request::Products { n, pending, .. } => vec![(*n, Combine::Add); pending.len()],
             Request::MatTripleReuse { a, b, side, fixed, .. } => {
                 let (la, lb) = (a.iter().product(), b.iter().product());
@@ -138,6 +152,7 @@ impl Request {
             Request::BinTriple { n } => vec![(*n, Combine::Xor)],
             Request::DcfKeys { n, relu } => vec![(*n, Combine::Add); if *relu { 2 } else { 1 }],
             Request::DcfTimes { n } => vec![(*n, Combine::Add); 2],
+            Request::DcfPending { n, times, .. } => vec![(*n, Combine::Add); if *times { 6 } else { 4 }],
             Request::Products { n, pending, pairs } => {
                 products::check(pending, pairs).map_err(DealerError::BadRequest)?;
                 products::corrected_lens(*n, pending, pairs).into_iter().map(|l| (l, Combine::Add)).collect()
@@ -151,6 +166,7 @@ impl Request {
         match self {
             Request::DcfKeys { n, relu } => vec![n * crate::fss::key_words(dcf_outputs(*relu))],
             Request::DcfTimes { n } => vec![n * crate::fss::key_words(2)],
+            Request::DcfPending { n, times, .. } => vec![2 * n * crate::fss::key_words(if *times { 2 } else { 1 })],
             _ => Vec::new(),
         }
     }
@@ -315,6 +331,7 @@ impl TrustedDealer {
         match req {
             Request::DcfKeys { n, relu } => return self.serve_dcf(*n, if *relu { DcfOut::Relu } else { DcfOut::Msb }),
             Request::DcfTimes { n } => return self.serve_dcf(*n, DcfOut::Times),
+            Request::DcfPending { n, bits, times } => return self.serve_dcf_pending(*n, *bits, *times),
             _ => {}
         }
         let free = req.free_parts();
@@ -447,6 +464,91 @@ impl TrustedDealer {
     }
 }
 
+impl TrustedDealer {
+    /// `Request::DcfPending`: the truncation parts of `r`, and two DCF key sets, one per variant
+    /// `σ` of the truncated value's share (`products` module doc: `S_0`, `S_1`), for the masks
+    /// `m_σ = r' - S_σ` of `trunc(p) + q`.
+    fn serve_dcf_pending(&mut self, n: usize, bits: u32, times: bool) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
+        if !(1..=62).contains(&bits) {
+            return Err(DealerError::BadRequest(format!("a truncation by {bits} bits (1 to 62)")));
+        }
+        let [rng0, rng1] = self.rngs.as_mut_slice() else {
+            return Err(DealerError::BadRequest(format!(
+                "DCF keys are for 2 parties, not {} (use the carry tree for more)",
+                self.rngs.len()
+            )));
+        };
+        let outputs = if times { 2 } else { 1 };
+        let draw_free = |rng: &mut DealerRng| {
+            let r = draw(rng, n, Combine::Add);
+            let seeds = draw(rng, 4 * n, Combine::Own);
+            let q = draw(rng, n, Combine::Add);
+            let s = if times { draw(rng, n, Combine::Add) } else { Vec::new() };
+            (r, seeds, q, s)
+        };
+        let (r0, seeds0, q0, s0) = draw_free(rng0);
+        let (r1, seeds1, q1, s1) = draw_free(rng1);
+        let corrected: Vec<Vec<u64>> = (0..if times { 6 } else { 4 }).map(|_| draw(rng1, n, Combine::Add)).collect();
+        let add = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(a, b)| a.wrapping_add(*b)).collect::<Vec<u64>>();
+        let (r, q) = (add(&r0, &r1), add(&q0, &q1));
+        let s = if times { add(&s0, &s1) } else { vec![0; n] };
+        let high = 1u64 << (63 - bits);
+        let parts: Vec<(u64, u64)> = r.iter().map(|&r| mask_parts(r, |v| v >> bits)).collect();
+        // m_σ = r' - S_σ with S_0 = msb(r)·2^(63-bits) - ⌊r_low/2^bits⌋ and S_1 = -msb(r)·… - ….
+        let masks = |sigma: u64| -> Vec<u64> {
+            parts
+                .iter()
+                .zip(&q)
+                .map(|(&(m, t), &q)| {
+                    let hm = m.wrapping_mul(high);
+                    let s_sigma = if sigma == 0 { hm } else { hm.wrapping_neg() }.wrapping_sub(t);
+                    q.wrapping_sub(s_sigma)
+                })
+                .collect()
+        };
+        let roots = |seeds: &[u64], set: usize| {
+            seeds
+                .get(2 * n * set..2 * n * (set + 1))
+                .unwrap_or_default()
+                .chunks_exact(2)
+                .map(|w| match w {
+                    [lo, hi] => crate::fss::root_seed(*lo, *hi),
+                    _ => 0,
+                })
+                .collect::<Vec<u128>>()
+        };
+        let top = |r: u64| r >> 63;
+        let mut keys = Vec::with_capacity(2 * n * crate::fss::key_words(outputs));
+        let mut targets: Vec<Vec<u64>> = vec![parts.iter().map(|p| p.0).collect(), parts.iter().map(|p| p.1).collect()];
+        for set in 0..2 {
+            let m = masks(set as u64);
+            let betas: Vec<u64> = m
+                .iter()
+                .zip(&s)
+                .flat_map(|(&m, &s)| {
+                    let sign = 1u64.wrapping_sub(2 * top(m));
+                    [sign, sign.wrapping_mul(s)].into_iter().take(outputs)
+                })
+                .collect();
+            let (ra, rb) = (roots(&seeds0, set), roots(&seeds1, set));
+            keys.extend(
+                crate::fss::gen(&mut self.prg, outputs, &m, &betas, [&ra, &rb])
+                    .map_err(|e| DealerError::BadRequest(e.to_string()))?,
+            );
+            targets.push(m.iter().map(|&m| top(m)).collect());
+            if times {
+                targets.push(m.iter().zip(&s).map(|(&m, &s)| s.wrapping_mul(top(m))).collect());
+            }
+        }
+        // Party 0's explicit values: the common parts first (see `DealerClient::finish`).
+        let mut p0 = keys.clone();
+        for (t, c) in targets.iter().zip(&corrected) {
+            p0.extend(t.iter().zip(c).map(|(t, c)| t.wrapping_sub(*c)));
+        }
+        Ok((p0, keys))
+    }
+}
+
 impl DealerLink for TrustedDealer {
     fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
         self.serve(req)
@@ -566,6 +668,7 @@ impl DealerStats {
             Request::Bits { n } => self.random_bits += *n as u64,
             Request::BinTriple { n } => self.binary_triples += *n as u64,
             Request::DcfKeys { n, .. } | Request::DcfTimes { n } => self.dcf_keys += *n as u64,
+            Request::DcfPending { n, .. } => self.dcf_keys += 2 * *n as u64,
             Request::Products { n, pending, pairs } => {
                 self.triples += (*n * pairs.len()) as u64;
                 self.trunc_pairs += (*n * pending.iter().filter(|&&b| b > 0).count()) as u64;

@@ -59,6 +59,7 @@ enum WireRequest {
     DivPair { n: u64, d: u64 },
     Products { n: u64, pending: Vec<u32>, pairs: Vec<[u32; 2]> },
     DcfTimes { n: u64 },
+    DcfPending { n: u64, bits: u32, times: bool },
 }
 
 fn map_to_wire(map: ConvMap) -> u8 {
@@ -97,6 +98,7 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
         Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
         Request::DcfTimes { n } => WireRequest::DcfTimes { n: *n as u64 },
+        Request::DcfPending { n, bits, times } => WireRequest::DcfPending { n: *n as u64, bits: *bits, times: *times },
         Request::MatTripleReuse { a, b, side, id, fixed } => {
             WireRequest::MatTripleReuse { a: dims_to_wire(a), b: dims_to_wire(b), side: *side, id: *id, fixed: *fixed }
         }
@@ -162,6 +164,10 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWi
         WireRequest::BinTriple { n } => Request::BinTriple { n: to_usize(n)? },
         WireRequest::DcfKeys { n, relu } => Request::DcfKeys { n: to_usize(n)?, relu },
         WireRequest::DcfTimes { n } => Request::DcfTimes { n: to_usize(n)? },
+        WireRequest::DcfPending { bits, .. } if !(1..=62).contains(&bits) => {
+            return Err(DealerWireError::BadShapes(format!("DCF keys after a truncation by {bits} bits (1 to 62)")))
+        }
+        WireRequest::DcfPending { n, bits, times } => Request::DcfPending { n: to_usize(n)?, bits, times },
         WireRequest::MatTripleReuse { a, b, side, id, fixed } => {
             Request::MatTripleReuse { a: dims(a)?, b: dims(b)?, side, id, fixed }
         }
@@ -194,7 +200,7 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         Request::Bits { .. } => "random bits",
         Request::BinTriple { .. } => "a binary triple",
         Request::ConvTriple { .. } => "a convolution triple",
-        Request::DcfKeys { .. } | Request::DcfTimes { .. } => "DCF keys",
+        Request::DcfKeys { .. } | Request::DcfTimes { .. } | Request::DcfPending { .. } => "DCF keys",
     };
     let too_big =
         |what: &'static str, limit: u64| DealerWireError::OverLimit { kind, request: format!("{req:?}"), limit, what };
@@ -210,6 +216,12 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         // Both parties' masks, root seeds and corrected parts, and two copies of the keys.
         Request::DcfKeys { n, relu } => {
             let per = 2 * (1 + 2 + 2) + 2 * crate::fss::key_words(if *relu { 2 } else { 1 });
+            ((*n as u64).checked_mul(per as u64), Some(0))
+        }
+        // Both parties' masks and seeds, the corrected parts and two copies of two key sets.
+        Request::DcfPending { n, times, .. } => {
+            let k = if *times { 2 } else { 1 };
+            let per = 2 * (1 + 4 + 1 + (k - 1)) + (2 + 2 * k) + 4 * crate::fss::key_words(k);
             ((*n as u64).checked_mul(per as u64), Some(0))
         }
         // As `DcfKeys` with a product, plus both parties' second mask.

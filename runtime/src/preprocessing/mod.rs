@@ -171,7 +171,7 @@ impl OtPreprocessor {
             // A DCF key pair needs one machine that knows the mask: a dealer. Runs with OT
             // preprocessing compare with the carry tree (`exec::compare_mode`), so this is reached
             // only if that rule is bypassed.
-            Request::DcfKeys { .. } | Request::DcfTimes { .. } => {
+            Request::DcfKeys { .. } | Request::DcfTimes { .. } | Request::DcfPending { .. } => {
                 return Err(DealerError::Preprocessing(
                     "DCF comparison keys need a dealer; with OT preprocessing use --compare tree".to_string(),
                 ))

@@ -13,7 +13,7 @@
 
 use super::arith::{self, upscale};
 use super::convert::{self, b2a_bit_words};
-use super::fss::{msb_dcf, msb_dcf_at, msb_dcf_times};
+use super::fss::{msb_dcf, msb_dcf_at, msb_dcf_pending, msb_dcf_times};
 use super::mul::mul;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -138,6 +138,47 @@ pub fn msb_times(party: &mut Party, d: &Shared, v: &Shared) -> Result<Shared, Mp
             super::mul::mul_raw(party, &m, v)
         }
     }
+}
+
+/// `msb(u)` for `u = trunc(p) + q` (`p` a raw value above `q`'s scale, truncated down to it):
+/// the truncation and the comparison in one DCF round with `CompareMode::Fss`
+/// (`fss::msb_dcf_pending`); with `CompareMode::Tree` the truncation, then `msb`.
+pub fn msb_pending(party: &mut Party, p: &Shared, q: &Shared) -> Result<Shared, MpcError> {
+    check_pending(party, p, q, None)?;
+    match party.compare_mode() {
+        CompareMode::Fss => {
+            let (m, _) = msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), None)?;
+            Ok(Shared { data: from_vec("compare", p.shape(), m)?, scale: 0 })
+        }
+        CompareMode::Tree => {
+            let u = arith::add(&super::trunc::truncate(party, p, p.scale - q.scale)?, q)?;
+            msb(party, &u)
+        }
+    }
+}
+
+/// `msb(u)·v` for `u` as in [`msb_pending`], at `v`'s scale: one DCF round with
+/// `CompareMode::Fss`; with `CompareMode::Tree` the truncation, then `msb_times`.
+pub fn msb_times_pending(party: &mut Party, p: &Shared, q: &Shared, v: &Shared) -> Result<Shared, MpcError> {
+    check_pending(party, p, q, Some(v))?;
+    match party.compare_mode() {
+        CompareMode::Fss => {
+            let vw = to_vec(&v.data);
+            let (_, prod) = msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), Some(&vw))?;
+            Ok(Shared { data: from_vec("compare", p.shape(), prod)?, scale: v.scale })
+        }
+        CompareMode::Tree => {
+            let u = arith::add(&super::trunc::truncate(party, p, p.scale - q.scale)?, q)?;
+            msb_times(party, &u, v)
+        }
+    }
+}
+
+fn check_pending(party: &Party, p: &Shared, q: &Shared, v: Option<&Shared>) -> Result<(), MpcError> {
+    if p.shape() != q.shape() || v.is_some_and(|v| v.shape() != p.shape()) || p.scale <= q.scale {
+        return Err(party.invalid("compare", "a pending comparison of mismatched parts"));
+    }
+    Ok(())
 }
 
 /// `1 - b` for an unscaled 0/1 share (party 0 adds the 1). Local.

@@ -205,3 +205,139 @@ pub fn msb_dcf_times(party: &mut Party, x: &[u64], v: &[u64]) -> Result<Vec<u64>
     }
     Ok(out)
 }
+
+/// Shares of `msb(u)` for `u = trunc(p) + q` elementwise, where `p` still waits for its
+/// truncation by `bits` (|p| < 2^62, `trunc::truncate`'s semantics), and with `v` also of
+/// `msb(u)·v` (empty otherwise): one round for the truncation and the comparison
+/// (`dealer::Request::DcfPending`).
+///
+/// The parties open `p + 2^62 + r` as the truncation does, `q + r'` and `v + s` together. The
+/// truncated `p` is then `E + S_σ` (`trunc::split_opened`: `E` public, `S_σ` a share of one of
+/// two dealer-known values chosen by the opened top bit `σ`), so `X = E + (q + r')` is public
+/// and `u = X - m_σ` with `m_σ = r' - S_σ`, a uniform mask the dealer knows for both `σ`: the
+/// comparison is `msb_dcf_at`'s with the key of the variant that was opened. The parties hold
+/// shares of `m_σ` (`r'` minus their share of `S_σ`), and the dealer's shares of `msb(m_σ)`
+/// (and `s·msb(m_σ)`) per variant. What is opened is uniform: three one-time pads.
+///
+/// Cost: 1 round; each party sends 16 bytes per element (24 with `v`); the dealer sends both
+/// parties two key sets (8·2·192 bytes per element, 8·2·256 with `v`) and party 0 32 bytes per
+/// element (48 with `v`).
+pub fn msb_dcf_pending(
+    party: &mut Party,
+    p: &[u64],
+    bits: u32,
+    q: &[u64],
+    v: Option<&[u64]>,
+) -> Result<(Vec<u64>, Vec<u64>), MpcError> {
+    if party.n_parties() != 2 {
+        return Err(party.invalid("compare", format!("DCF comparisons are for 2 parties, not {}", party.n_parties())));
+    }
+    if q.len() != p.len() || v.is_some_and(|v| v.len() != p.len()) || !(1..=62).contains(&bits) {
+        return Err(party.invalid("compare", "a pending comparison of mismatched parts"));
+    }
+    let b = party.id();
+    let is_p0 = b == 0;
+    let times = v.is_some();
+    let words = if times { 3 } else { 2 };
+    let mut pending: Vec<Pending> = Vec::with_capacity(p.len().div_ceil(CHUNK));
+    let mut masked = Vec::with_capacity(words * p.len());
+    for (k, (ps, qs)) in p.chunks(CHUNK).zip(q.chunks(CHUNK)).enumerate() {
+        let req = Request::DcfPending { n: ps.len(), bits, times };
+        let pend = party.dealer().begin(&req)?;
+        let (r, rq) = (pend.free(0), pend.free(2));
+        if r.len() != ps.len() || rq.len() != ps.len() {
+            return Err(party.invalid("compare", "bad dealer reply"));
+        }
+        let shift = if is_p0 { 1u64 << 62 } else { 0 };
+        masked.extend(ps.iter().zip(r).map(|(x, r)| x.wrapping_add(*r).wrapping_add(shift)));
+        masked.extend(qs.iter().zip(rq).map(|(x, r)| x.wrapping_add(*r)));
+        if let Some(v) = v {
+            let vs = v.get(k * CHUNK..k * CHUNK + ps.len()).unwrap_or_default();
+            let s = pend.free(3);
+            if s.len() != vs.len() || vs.len() != ps.len() {
+                return Err(party.invalid("compare", "bad dealer reply"));
+            }
+            masked.extend(vs.iter().zip(s).map(|(x, s)| x.wrapping_add(*s)));
+        }
+        pending.push(pend);
+    }
+    let opened = party.open_owned(masked, false)?;
+    let mut prg = Prg::new();
+    let (mut msb, mut prod) = (Vec::with_capacity(p.len()), Vec::with_capacity(if times { p.len() } else { 0 }));
+    let one = if is_p0 { 1u64 } else { 0 };
+    let (high, offset) = (1u64 << (63 - bits), (1u64 << 62) >> bits);
+    let outputs = if times { 2 } else { 1 };
+    let mut at = 0;
+    for pend in pending {
+        let parts = party.dealer().finish(pend)?;
+        let bad = |party: &Party| party.invalid("compare", "bad dealer reply");
+        let (seeds, s, rest) = match parts.as_slice() {
+            [r, seeds, _, s, rest @ ..] if times => (seeds, Some(s), (r.len(), rest)),
+            [r, seeds, _, rest @ ..] if !times => (seeds, None, (r.len(), rest)),
+            _ => return Err(bad(party)),
+        };
+        let (n, rest) = rest;
+        let (mb, low, z, keys) = match rest {
+            [mb, low, z0, zs0, z1, zs1, keys] if times => (mb, low, [(z0, Some(zs0)), (z1, Some(zs1))], keys),
+            [mb, low, z0, z1, keys] if !times => (mb, low, [(z0, None), (z1, None)], keys),
+            _ => return Err(bad(party)),
+        };
+        let chunk = opened.get(at..at + words * n).ok_or_else(|| bad(party))?;
+        at += words * n;
+        let (c1, rest_open) = chunk.split_at_checked(n).ok_or_else(|| bad(party))?;
+        let (c2, c3) = rest_open.split_at_checked(n).ok_or_else(|| bad(party))?;
+        if [mb.len(), low.len(), seeds.len() / 4, keys.len() / 2 / crate::fss::key_words(outputs)]
+            .iter()
+            .any(|&l| l != n)
+        {
+            return Err(bad(party));
+        }
+        // The public sum X, the variant σ and this party's share of m_σ, per element.
+        let mut xs = Vec::with_capacity(n);
+        let mut sel = Vec::with_capacity(n);
+        for ((&c, &m), &t) in c1.iter().zip(mb).zip(low) {
+            let (e, _) = crate::protocols::trunc::split_opened(c, m, t, high, offset, |w| w >> bits);
+            xs.push(e);
+            sel.push((c >> 63) as usize);
+        }
+        xs.iter_mut().zip(c2).for_each(|(x, cq)| *x = x.wrapping_add(*cq));
+        let low_x: Vec<u64> = xs.iter().map(|y| y & LOW).collect();
+        let kw = n * crate::fss::key_words(outputs);
+        let mut evals = Vec::with_capacity(2);
+        for set in 0..2 {
+            let roots: Vec<u128> = seeds
+                .get(2 * n * set..2 * n * (set + 1))
+                .unwrap_or_default()
+                .chunks_exact(2)
+                .map(|w| match w {
+                    [lo, hi] => fss::root_seed(*lo, *hi),
+                    _ => 0,
+                })
+                .collect();
+            let set_keys = keys.get(kw * set..kw * (set + 1)).ok_or_else(|| bad(party))?;
+            evals.push(
+                fss::eval(&mut prg, b, outputs, &roots, set_keys, &low_x)
+                    .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?,
+            );
+        }
+        for (j, (&y, &sg)) in xs.iter().zip(&sel).enumerate() {
+            let (Some(ev), Some((zv, zs))) = (evals.get(sg), z.get(sg)) else { return Err(bad(party)) };
+            let o = ev.get(j * outputs..(j + 1) * outputs).ok_or_else(|| bad(party))?;
+            let zj = zv.get(j).copied().ok_or_else(|| bad(party))?;
+            let y_top = y >> 63 == 1;
+            let t = zj.wrapping_add(o.first().copied().unwrap_or(0));
+            let c = if y_top { one.wrapping_sub(t) } else { t };
+            msb.push(c);
+            if let (Some(zs), Some(s), Some(w)) = (zs, s, c3.get(j)) {
+                let (Some(&zsj), Some(&sj)) = (zs.get(j), s.get(j)) else { return Err(bad(party)) };
+                let st = zsj.wrapping_add(o.get(1).copied().unwrap_or(0));
+                let sc = if y_top { sj.wrapping_sub(st) } else { st };
+                prod.push(w.wrapping_mul(c).wrapping_sub(sc));
+            }
+        }
+    }
+    if msb.len() != p.len() || prod.len() != if times { p.len() } else { 0 } {
+        return Err(party.invalid("compare", "bad DCF evaluation"));
+    }
+    Ok((msb, prod))
+}

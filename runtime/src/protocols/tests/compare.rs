@@ -96,6 +96,33 @@ proptest! {
     }
 
     #[test]
+    fn a_comparison_of_a_product_still_to_be_truncated_plus_a_value((x, y) in tensor_pair(100.0)) {
+        // u = trunc(x·y) + y: sign(u) and sign(u)·x, the truncation in the comparison's round.
+        for (n, mode) in COMPARE_CASES {
+            let signs = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
+                let raw = crate::protocols::mul::mul_raw(party, &s[0], &s[1])?;
+                let m = crate::protocols::compare::msb_pending(party, &raw, &s[1])?;
+                Ok(crate::protocols::arith::upscale(&m, 16))
+            });
+            let times = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
+                let raw = crate::protocols::mul::mul_raw(party, &s[0], &s[1])?;
+                crate::protocols::compare::msb_times_pending(party, &raw, &s[1], &s[0])
+            });
+            let u = ndarray::Zip::from(&x).and(&y).map_collect(|&a, &b| {
+                let (ea, eb) = (enc(a) as i128, enc(b) as i128);
+                (ea * eb).div_euclid(65536) + eb
+            });
+            // The truncation may add one unit: a sum of 0 or -1 can go either way.
+            for (((&got, &t), &u), &a) in signs.iter().zip(&times).zip(&u).zip(&x) {
+                if u == 0 || u == -1 { continue; }
+                let neg = u < 0;
+                assert_eq!(got, if neg { 1.0 } else { 0.0 }, "{n} parties, {mode:?}: u = {u}");
+                assert!((t - if neg { a } else { 0.0 }).abs() <= ULP, "{n} parties: {t} for u = {u}, x = {a}");
+            }
+        }
+    }
+
+    #[test]
     fn tree_reductions((x, _y) in tensor_pair(500.0), axis_pick in 0usize..3) {
         let axis = axis_pick % x.ndim();
         for (n, mode) in COMPARE_CASES {
@@ -266,6 +293,27 @@ fn comparison_rounds_match_the_documented_counts() {
     .unwrap();
     assert_eq!(reports[0].output, (1, 8 * 6, 8 * 3 * (256 + 2)));
     assert_eq!(reports[1].output, (1, 8 * 6, 8 * 3 * 256));
+    // A comparison of a product still to be truncated plus a value (and times a factor): one
+    // round, two (three) opened words per element, two key sets and the truncation's parts.
+    for times in [false, true] {
+        let reports = simulate(&SimConfig::new(2, Some(5)), |party| {
+            let e = party.fixed.encode(&x)?;
+            let s = share_from(party, 0, (party.id() == 0).then_some(&e), &[3], 16)?;
+            let raw = crate::share::Shared { data: s.data.clone(), scale: 32 };
+            let (c0, d0) = (party.comm_stats(), party.dealer_stats());
+            if times {
+                crate::protocols::compare::msb_times_pending(party, &raw, &s, &s)?;
+            } else {
+                crate::protocols::compare::msb_pending(party, &raw, &s)?;
+            }
+            let (c1, d1) = (party.comm_stats(), party.dealer_stats());
+            Ok((c1.rounds - c0.rounds, c1.bytes_sent - c0.bytes_sent, d1.bytes_received - d0.bytes_received))
+        })
+        .unwrap();
+        let (words, keys, corrected) = if times { (3, 2 * 256, 6) } else { (2, 2 * 192, 4) };
+        assert_eq!(reports[0].output, (1, 8 * 3 * words, 8 * 3 * (keys + corrected)));
+        assert_eq!(reports[1].output, (1, 8 * 3 * words, 8 * 3 * keys));
+    }
 }
 
 /// Comparisons, relu, maximum and sign at the edges of the encodable range (|encoding| < 2^62)
