@@ -39,11 +39,19 @@ pub enum Fold {
     None,
     /// A product left at its raw scale: its consumer truncates it.
     Raw,
-    /// A comparison left to its consumer: only the difference whose sign bit it is.
-    Lazy,
-    /// A product or `where` that computes the `Lazy` comparison `cond` (in `form`) times its
-    /// factor in one round.
-    Select { cond: ValueId, form: CmpForm },
+    /// `p + c`, `c + p`, `p - c` or `c - p` for a `Raw` product `p`, whose one use is a
+    /// comparison: kept as the pair `(±p, ±c)` meaning `trunc(±p) ± c`, so that the comparison
+    /// opens the truncation with its own opening.
+    Pair,
+    /// A comparison left to its consumer: only the difference whose sign bit it is (a pair when
+    /// its operand `pair` is a `Pair`).
+    Lazy { pair: Option<ValueId> },
+    /// A product or `where` that computes the `Lazy` comparison `cond` (in `form`, reading the
+    /// `Pair` operand `pair` if any) times its factor in one round.
+    Select { cond: ValueId, form: CmpForm, pair: Option<ValueId> },
+    /// A comparison (not lazy) of the `Pair` operand `pair`: the truncation and the comparison in
+    /// one round.
+    Compare { pair: ValueId },
 }
 
 /// A comparison's form and the difference `first - second` whose sign bit decides it (`second`
@@ -68,30 +76,8 @@ pub fn plan(program: &Program, fuse_products: bool, lazy_compare: bool) -> Vec<F
     count(program, &program.body, &mut uses, &mut home);
     let mut out = vec![Fold::None; n];
     if lazy_compare {
-        let private = |id: ValueId| program.value(id).is_some_and(|d| d.info.label == Label::Private);
-        for (i, def) in program.values.iter().enumerate() {
-            // The candidate condition and whether the rest of the consumer qualifies.
-            let (c, rest_ok) = match &def.op {
-                Op::Binary(crate::BinaryOp::Mul, a, b) if a != b => {
-                    if comparison_parts(&program.values[a.index()].op).is_some() {
-                        (*a, private(*b))
-                    } else {
-                        (*b, private(*a))
-                    }
-                }
-                Op::Where(c, a, b) => (*c, *a != *c && *b != *c && (private(*a) || private(*b))),
-                _ => continue,
-            };
-            let Some(cdef) = program.value(c) else { continue };
-            let Some((form, ..)) = comparison_parts(&cdef.op) else { continue };
-            let single = uses.get(c.index()) == Some(&1) && home.get(c.index()).copied().flatten().is_some();
-            if rest_ok && private(c) && single && home.get(c.index()) == home.get(i) {
-                if let (Some(Fold::None), Some(Fold::None)) = (out.get(c.index()), out.get(i)) {
-                    out[c.index()] = Fold::Lazy;
-                    out[i] = Fold::Select { cond: c, form };
-                }
-            }
-        }
+        lazy_comparisons(program, &uses, &home, &mut out);
+        pairs(program, &uses, &home, &mut out);
     }
     let raw = truncations(program, fuse_products, &uses, &home, &out);
     for (o, r) in out.iter_mut().zip(raw) {
@@ -100,6 +86,109 @@ pub fn plan(program: &Program, fuse_products: bool, lazy_compare: bool) -> Vec<F
         }
     }
     out
+}
+
+fn is_private(program: &Program, id: ValueId) -> bool {
+    program.value(id).is_some_and(|d| d.info.label == Label::Private)
+}
+
+/// Used once, in one block, and that block is `at`'s.
+fn single_use_beside(uses: &[usize], home: &[Option<usize>], v: ValueId, at: usize) -> bool {
+    uses.get(v.index()) == Some(&1)
+        && home.get(v.index()).copied().flatten().is_some()
+        && home.get(v.index()) == home.get(at)
+}
+
+fn set(out: &mut [Fold], v: usize, fold: Fold) {
+    if let Some(slot) = out.get_mut(v) {
+        *slot = fold;
+    }
+}
+
+/// `Lazy` comparisons and their `Select` consumers.
+fn lazy_comparisons(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [Fold]) {
+    let private = |id: ValueId| is_private(program, id);
+    let comparison = |id: ValueId| program.value(id).and_then(|d| comparison_parts(&d.op));
+    for (i, def) in program.values.iter().enumerate() {
+        // The candidate condition and whether the rest of the consumer qualifies.
+        let (c, rest_ok) = match &def.op {
+            Op::Binary(crate::BinaryOp::Mul, a, b) if a != b => {
+                if comparison(*a).is_some() {
+                    (*a, private(*b))
+                } else {
+                    (*b, private(*a))
+                }
+            }
+            Op::Where(c, a, b) => (*c, *a != *c && *b != *c && (private(*a) || private(*b))),
+            _ => continue,
+        };
+        let Some((form, ..)) = comparison(c) else { continue };
+        if rest_ok && private(c) && single_use_beside(uses, home, c, i) {
+            if let (Some(Fold::None), Some(Fold::None)) = (out.get(c.index()), out.get(i)) {
+                set(out, c.index(), Fold::Lazy { pair: None });
+                set(out, i, Fold::Select { cond: c, form, pair: None });
+            }
+        }
+    }
+}
+
+/// `Pair` sums under comparisons: the sum's product `Raw`, the comparison `Compare` (or its
+/// `Lazy`/`Select` marked as reading a pair).
+fn pairs(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [Fold]) {
+    let private = |id: ValueId| is_private(program, id);
+    // A private product of two distinct private factors, used once beside `at`, not folded yet.
+    let product = |p: ValueId, at: usize, out: &[Fold]| {
+        let Some(pdef) = program.value(p) else { return false };
+        let factors = match &pdef.op {
+            Op::Binary(crate::BinaryOp::Mul, x, y) | Op::MatMul(x, y) => [*x, *y],
+            _ => return false,
+        };
+        private(p)
+            && factors.iter().all(|&x| private(x))
+            && factors[0] != factors[1]
+            && single_use_beside(uses, home, p, at)
+            && out.get(p.index()) == Some(&Fold::None)
+    };
+    for (i, def) in program.values.iter().enumerate() {
+        let Some((_, first, second)) = comparison_parts(&def.op) else { continue };
+        if !private(ValueId(i as u32)) {
+            continue;
+        }
+        for x in std::iter::once(first).chain(second) {
+            let Some(xdef) = program.value(x) else { continue };
+            let (a, b) = match &xdef.op {
+                Op::Binary(crate::BinaryOp::Add | crate::BinaryOp::Sub, a, b) if a != b => (*a, *b),
+                _ => continue,
+            };
+            let sum_ok = private(x) && single_use_beside(uses, home, x, i) && out.get(x.index()) == Some(&Fold::None);
+            let p = if product(a, x.index(), out) {
+                a
+            } else if product(b, x.index(), out) {
+                b
+            } else {
+                continue;
+            };
+            if !sum_ok {
+                continue;
+            }
+            set(out, p.index(), Fold::Raw);
+            set(out, x.index(), Fold::Pair);
+            match out.get(i).copied() {
+                Some(Fold::Lazy { .. }) => {
+                    set(out, i, Fold::Lazy { pair: Some(x) });
+                    if let Some(j) =
+                        out.iter().position(|f| matches!(f, Fold::Select { cond, .. } if cond.index() == i))
+                    {
+                        if let Some(Fold::Select { cond, form, .. }) = out.get(j).copied() {
+                            set(out, j, Fold::Select { cond, form, pair: Some(x) });
+                        }
+                    }
+                }
+                _ => set(out, i, Fold::Compare { pair: x }),
+            }
+            break;
+        }
+    }
 }
 
 /// Per value (by index): whether its truncation is merged into its consumer (no comparison is

@@ -6,6 +6,7 @@ mod cost;
 mod example_data;
 mod fault_harness;
 mod faults;
+mod fold_gen;
 mod golden;
 mod golden_run;
 mod grad;

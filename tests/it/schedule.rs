@@ -119,16 +119,18 @@ fn numbers(events: &[Event]) -> Vec<f64> {
 
 #[test]
 fn random_programs_compute_the_same_merged_and_unmerged_and_the_model_stays_exact() {
-    let (mut accepted, mut with_waves, mut with_selects) = (0, 0, 0);
+    let (mut accepted, mut with_waves, mut with_selects, mut with_pairs) = (0, 0, 0, 0);
     for seed in 0..600u64 {
         let src = crate::ni_gen::generate(seed).replace("INPUT", "[1.5, -0.5, 2.0]");
         let compiled = mpcc_compiler::compile(&src, &Default::default());
         let Some(program) = compiled.program else { continue };
         accepted += 1;
         assert_valid(&program);
-        if mpcc_ir::fold::plan(&program, true, true).iter().any(|f| matches!(f, mpcc_ir::fold::Fold::Select { .. })) {
+        let folds = mpcc_ir::fold::plan(&program, true, true);
+        if folds.iter().any(|f| matches!(f, mpcc_ir::fold::Fold::Select { .. } | mpcc_ir::fold::Fold::Pair)) {
             with_selects += 1;
         }
+        with_pairs += usize::from(folds.contains(&mpcc_ir::fold::Fold::Pair));
         if plans(&program).iter().any(|(_, items)| items.iter().any(|i| matches!(i, Item::Wave(_)))) {
             with_waves += 1;
         }
@@ -164,7 +166,7 @@ fn random_programs_compute_the_same_merged_and_unmerged_and_the_model_stays_exac
         }
     }
     eprintln!(
-        "{accepted} of 600 random programs accepted, {with_waves} with a wave, {with_selects} with a folded comparison"
+        "{accepted} of 600 random programs accepted, {with_waves} with a wave, {with_selects} with a folded comparison ({with_pairs} of a product's sum)"
     );
     assert!(with_selects >= 5, "only {with_selects} random programs had a comparison folded into its consumer");
     assert!(accepted >= 60, "only {accepted} of 600 random programs were accepted");
@@ -196,7 +198,11 @@ fn compile_emit_schedule_shows_the_waves_with_their_lines() {
 /// Runs `program` merged and unmerged for each `(parties, comparison)` case, checks both against
 /// the plaintext engine (1e-3) and the cost model's rounds against the run's; returns the rounds
 /// `[merged, unmerged]` per case.
-fn merged_and_unmerged(program: &Program, cases: &[(usize, Option<CompareMode>)], seed: u64) -> Vec<[u64; 2]> {
+pub(crate) fn merged_and_unmerged(
+    program: &Program,
+    cases: &[(usize, Option<CompareMode>)],
+    seed: u64,
+) -> Vec<[u64; 2]> {
     let mut sink = VecSink::default();
     run_plain(program, &RunConfig::default(), &mut sink).expect("plaintext");
     let want = numbers(&sink.events);
@@ -293,10 +299,37 @@ fn a_comparison_folded_into_its_product_or_where_takes_no_round_of_its_own() {
     let program = compile_clean(src, &[]);
     let folds = mpcc_ir::fold::plan(&program, true, true);
     let selects = folds.iter().filter(|f| matches!(f, mpcc_ir::fold::Fold::Select { .. })).count();
-    let lazy = folds.iter().filter(|f| **f == mpcc_ir::fold::Fold::Lazy).count();
+    let lazy = folds.iter().filter(|f| matches!(f, mpcc_ir::fold::Fold::Lazy { .. })).count();
     assert_eq!((selects, lazy), (5, 5), "{folds:?}");
     let cases = [(2, Some(CompareMode::Fss)), (2, Some(CompareMode::Tree)), (3, Some(CompareMode::Tree))];
     let rounds = merged_and_unmerged(&program, &cases, 4);
     // With the DCF: the five comparisons and their products in one round instead of two.
     assert!(rounds[0][0] < rounds[0][1], "{rounds:?}");
+}
+
+#[test]
+fn a_comparison_of_a_product_plus_a_value_truncates_in_the_comparisons_round() {
+    // sign(a·b + c)·d as in svm.mpc (folded into its product too), (c - a·d) < 1 and
+    // x @ w + v >= 0: each sum of a product keeps the product raw, and the comparison opens the
+    // truncation with its own opening (DCF runs only).
+    let src = "parties A, B;\nlet a = private(src=A, [1.5, -2.0, 3.25, 0.5, -1.0]);\n\
+               let b = private(src=B, [0.5, 4.0, -1.0, 0.75, 2.0]);\nlet c = private(src=B, [2.0, -0.25, 1.5, 1.0, -3.0]);\n\
+               let d = private(src=A, [1.0, -1.0, 1.0, -1.0, 1.0]);\n\
+               let x = private(src=A, [[1.5, -2.0], [0.5, 3.0]]);\nlet w = private(src=B, [[0.25, -1.0, 2.0], [1.0, 0.5, -0.75]]);\n\
+               let v = private(src=B, [0.5, -0.25, 1.0]);\n\
+               print(reveal(sign(a * b + c) * d), reveal((c - a * d) < 1.0), reveal(x @ w + v >= 0));\n";
+    let program = compile_clean(src, &[]);
+    let folds = mpcc_ir::fold::plan(&program, true, true);
+    use mpcc_ir::fold::Fold;
+    let count = |p: &dyn Fn(&Fold) -> bool| folds.iter().filter(|f| p(f)).count();
+    assert_eq!(count(&|f| *f == Fold::Pair), 3, "{folds:?}");
+    assert_eq!(count(&|f| matches!(f, Fold::Compare { .. })), 2, "{folds:?}");
+    assert_eq!(count(&|f| matches!(f, Fold::Select { pair: Some(_), .. })), 1, "{folds:?}");
+    assert_eq!(count(&|f| *f == Fold::Raw), 3, "the three products stay raw: {folds:?}");
+    assert!(mpcc_ir::fold::plan(&program, true, false).iter().all(|f| !matches!(f, Fold::Pair)));
+    let cases = [(2, Some(CompareMode::Fss)), (2, Some(CompareMode::Tree)), (3, Some(CompareMode::Tree))];
+    let rounds = merged_and_unmerged(&program, &cases, 6);
+    // With the DCF: one round for each product's truncation and its comparison (and sign's
+    // product), where the unfolded run takes a truncation, a comparison and a product.
+    assert!(rounds[0][0] + 2 <= rounds[0][1], "{rounds:?}");
 }

@@ -303,6 +303,30 @@ impl Meter {
         }
     }
 
+    /// `compare::msb_pending` of `n` elements whose raw part drops `bits`: one DCF round opening
+    /// two words per element, or a truncation and `msb`.
+    pub fn msb_pending(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
+        match self.mode {
+            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: false }, 2 * n),
+            CompareMode::Tree => {
+                self.truncate(n, bits)?;
+                self.msb(n)
+            }
+        }
+    }
+
+    /// `compare::msb_times_pending`: as `msb_pending`, opening three words per element, or a
+    /// truncation and `msb_times`.
+    pub fn msb_times_pending(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
+        match self.mode {
+            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: true }, 3 * n),
+            CompareMode::Tree => {
+                self.truncate(n, bits)?;
+                self.msb_times(n)
+            }
+        }
+    }
+
     /// `compare::below_thresholds` of `n` elements against `t` thresholds.
     pub fn below_thresholds(&mut self, n: usize, t: usize) -> Result<(), RunError> {
         match self.mode {

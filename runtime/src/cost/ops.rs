@@ -132,23 +132,58 @@ pub fn raw_product(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>) -> Option<Res
     })())
 }
 
-/// `exec::mpc::lazy`: a comparison left to its consumer (`Fold::Lazy`: its difference, local)
-/// or that consumer (`Fold::Select`: the comparison times the factor in one round); `None` for
-/// the other folds.
+/// `exec::mpc::lazy`: a comparison left to its consumer (`Fold::Lazy`: its difference, local),
+/// that consumer (`Fold::Select`: the comparison times the factor in one round), a `Pair` sum
+/// (local) and a comparison of one (`Fold::Compare`: the truncation and the comparison in one
+/// round); `None` for the other folds. A pair is `[2, …]` at its raw part's scale.
 pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: Fold) -> Option<Result<Sh, RunError>> {
     let get = opd.get;
     let f = m.f;
+    // The difference of the comparison `op` (`lazy::diff`), with the pair operand `pair`:
+    // (dims, scale, whether a pair).
+    let diff = |op: &Op, pair: Option<ValueId>| -> Result<(Vec<usize>, u32, bool), RunError> {
+        let (_, first, second) =
+            comparison_parts(op).ok_or_else(|| internal("a lazy value that is not a comparison"))?;
+        let ops: Vec<Sh> =
+            std::iter::once(first).chain(second).map(|x| get(x).map(|o| o.shared(f))).collect::<Result<_, _>>()?;
+        let at = pair.and_then(|p| std::iter::once(first).chain(second).position(|x| x == p));
+        match (at, ops.as_slice()) {
+            (Some(k), _) => {
+                let pair = ops.get(k).ok_or_else(|| internal("a pair operand"))?;
+                let mut dims = pair.dims.get(1..).unwrap_or_default().to_vec();
+                if let Some(other) = ops.get(1 - k) {
+                    dims = bcast(&dims, &other.dims)?.0;
+                }
+                Ok((dims, pair.scale, true))
+            }
+            (None, [x]) => Ok((x.dims.clone(), x.scale, false)),
+            (None, [x, y]) => Ok((bcast(&x.dims, &y.dims)?.0, x.scale.max(y.scale), false)),
+            _ => Err(internal("a comparison of no operands")),
+        }
+    };
+    let stacked = |dims: &[usize]| std::iter::once(2).chain(dims.iter().copied()).collect::<Vec<usize>>();
     match fold {
-        Fold::Lazy => Some((|| {
-            let (_, first, second) =
-                comparison_parts(op).ok_or_else(|| internal("a lazy value that is not a comparison"))?;
-            let x = get(first)?.shared(f);
-            let Some(b) = second else { return Ok(x) };
-            let y = get(b)?.shared(f);
-            let (dims, _) = bcast(&x.dims, &y.dims)?;
-            Ok(Sh { dims, scale: x.scale.max(y.scale) })
+        Fold::Lazy { pair } => Some(diff(op, pair).map(|(dims, scale, is_pair)| Sh {
+            dims: if is_pair { stacked(&dims) } else { dims },
+            scale: if is_pair { scale.max(f) } else { scale },
+        })),
+        Fold::Pair => Some((|| {
+            let Op::Binary(_, a, b) = op else { return Err(internal("a pair that is not a sum")) };
+            let (a, b) = (get(*a)?.shared(f), get(*b)?.shared(f));
+            let scale = if b.scale > f && a.scale <= f { b.scale } else { a.scale.max(f) };
+            Ok(Sh { dims: stacked(&bcast(&a.dims, &b.dims)?.0), scale })
         })()),
-        Fold::Select { cond, .. } => Some((|| {
+        Fold::Compare { pair } => Some((|| {
+            let (dims, scale, _) = diff(op, Some(pair))?;
+            let n = dims.iter().product();
+            if scale > f {
+                m.msb_pending(n, scale - f)?;
+            } else {
+                m.msb(n)?;
+            }
+            Ok(Sh { dims, scale: 0 })
+        })()),
+        Fold::Select { cond, pair, .. } => Some((|| {
             let d = share(get, cond)?;
             let (v, b) = match op {
                 Op::Binary(BinaryOp::Mul, a, b) => (get(if *a == cond { *b } else { *a })?.shared(f), None),
@@ -159,8 +194,13 @@ pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: F
                 }
                 _ => return Err(internal("a comparison folded into an op that is not a product or `where`")),
             };
-            let (dims, n) = bcast(&d.dims, &v.dims)?;
-            m.msb_times(n)?;
+            let inner = if pair.is_some() { d.dims.get(1..).unwrap_or_default() } else { &d.dims[..] };
+            let (dims, n) = bcast(inner, &v.dims)?;
+            if pair.is_some() && d.scale > f {
+                m.msb_times_pending(n, d.scale - f)?;
+            } else {
+                m.msb_times(n)?;
+            }
             Ok(match b {
                 None => Sh { dims, scale: v.scale },
                 Some(b) => Sh { dims: bcast(&b.dims, &dims)?.0, scale: b.scale.max(v.scale) },

@@ -503,16 +503,9 @@ impl<'a> Model<'a> {
             }
         }
         let before = self.meter.cost.clone();
-        // As `Machine::fold_of`: a `Select` whose comparison holds its result (it ran on a local
-        // or the public path) runs as usual.
-        let fold = match self.deferred.get(id.index()).copied().unwrap_or_default() {
-            mpcc_ir::fold::Fold::Select { cond, .. }
-                if !matches!(self.values.get(cond.index()), Some(Some(MVal::Private { .. }))) =>
-            {
-                mpcc_ir::fold::Fold::None
-            }
-            fold => fold,
-        };
+        // As `Machine::fold_of`.
+        let held = |v: ValueId| matches!(self.values.get(v.index()), Some(Some(MVal::Private { .. })));
+        let fold = crate::exec::mpc::wave::effective_fold(&self.deferred, id, &held);
         let defer = fold == mpcc_ir::fold::Fold::Raw;
         // A product of two private matrices under the executor's mask plan.
         if let (Op::MatMul(a, b), Some(cache)) = (&def.op, self.masks.as_mut()) {

@@ -182,7 +182,7 @@ fn check_pending(party: &Party, p: &Shared, q: &Shared, v: Option<&Shared>) -> R
 }
 
 /// `1 - b` for an unscaled 0/1 share (party 0 adds the 1). Local.
-fn not(party: &Party, b: &Shared) -> Shared {
+pub fn not(party: &Party, b: &Shared) -> Shared {
     let mut data = ring::neg(&b.data);
     if party.id() == 0 {
         data.mapv_inplace(|v| v.wrapping_add(1));
@@ -226,11 +226,16 @@ pub fn compare(party: &mut Party, op: CmpOp, x: &Shared, y: &Shared) -> Result<S
 /// +1 where x ≥ 0, −1 where x < 0, unscaled. Cost: one `msb`.
 pub fn sign(party: &mut Party, x: &Shared) -> Result<Shared, MpcError> {
     let m = msb(party, x)?;
+    Ok(sign_of_msb(party, &m))
+}
+
+/// `1 - 2·m` for an unscaled 0/1 share `m` (the sign of a value whose sign bit is `m`). Local.
+pub fn sign_of_msb(party: &Party, m: &Shared) -> Shared {
     let mut data = ring::scale(&m.data, (-2i64) as u64);
     if party.id() == 0 {
         data.mapv_inplace(|v| v.wrapping_add(1));
     }
-    Ok(Shared { data, scale: 0 })
+    Shared { data, scale: 0 }
 }
 
 /// `|x|` = x - 2·x·msb(x). Cost: one `msb_and_product` (1 round with the DCF; one `msb` and one

@@ -489,20 +489,12 @@ impl<'a> Machine<'a> {
         }
     }
 
-    /// The op's fold as planned (`wave::round_savings`), except a `Select` whose comparison was
-    /// not left lazy (its operands put it on a party's local path or the public one, so it holds
-    /// its result, not a difference): that op then runs as usual. `earlier`: ops of the same
+    /// The op's fold as this run can take it (`wave::effective_fold`). `earlier`: ops of the same
     /// chain computed before it (always on the private path).
     pub(crate) fn fold_of(&self, id: ValueId, earlier: &[ValueId]) -> mpcc_ir::fold::Fold {
-        use mpcc_ir::fold::Fold;
-        let fold = self.deferred.get(id.index()).copied().unwrap_or_default();
-        if let Fold::Select { cond, .. } = fold {
-            let lazy = earlier.contains(&cond) || matches!(self.values.get(cond.index()), Some(Some(Val::Private(_))));
-            if !lazy {
-                return Fold::None;
-            }
-        }
-        fold
+        let held =
+            |v: ValueId| earlier.contains(&v) || matches!(self.values.get(v.index()), Some(Some(Val::Private(_))));
+        super::wave::effective_fold(&self.deferred, id, &held)
     }
 
     /// The plaintext engine's domain and non-finite checks, shown by party `shown_by`.

@@ -94,15 +94,25 @@ pub fn planned_op<'t>(
     pools: &mut PoolOneHots,
 ) -> Result<(Shared, Option<crate::protocols::matmul::KeptMask>), RunError> {
     match fold {
-        Fold::Lazy => {
+        Fold::Lazy { pair } => {
             counters.private_ops += 1;
-            let d = super::lazy::difference(party, op, get)?;
-            counters.comparisons += d.len() as u64;
+            let d = super::lazy::difference(party, op, get, pair)?;
+            counters.comparisons += (if pair.is_some() { d.len() / 2 } else { d.len() }) as u64;
             return Ok((d, None));
         }
-        Fold::Select { cond, form } => {
+        Fold::Select { cond, form, pair } => {
             counters.private_ops += 1;
-            return super::lazy::select(party, op, get, cond, form).map(|z| (z, None));
+            return super::lazy::select(party, op, get, cond, form, pair.is_some()).map(|z| (z, None));
+        }
+        Fold::Pair => {
+            counters.private_ops += 1;
+            return super::lazy::pair(party, op, get).map(|z| (z, None));
+        }
+        Fold::Compare { pair } => {
+            counters.private_ops += 1;
+            let c = super::lazy::compare_pair(party, op, get, pair)?;
+            counters.comparisons += c.len() as u64;
+            return Ok((c, None));
         }
         Fold::None | Fold::Raw => {}
     }

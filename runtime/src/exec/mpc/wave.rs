@@ -150,6 +150,32 @@ pub(crate) fn round_savings(
     (mpcc_ir::fold::plan(program, fuse, lazy), masks)
 }
 
+/// The fold of `id` as planned, adjusted to what ran: a comparison's folds assume that their
+/// operands ran on the private path (a lazy comparison holds a difference, a `Pair` a pair), but
+/// operands local to one party run on that party's path and hold plain values. `held(v)`: `v`
+/// holds shares computed on the private path. A `Select` whose comparison was not left lazy runs
+/// as usual; a comparison whose pair operand is a plain value compares it as usual.
+pub(crate) fn effective_fold(
+    planned: &[mpcc_ir::fold::Fold],
+    id: ValueId,
+    held: &dyn Fn(ValueId) -> bool,
+) -> mpcc_ir::fold::Fold {
+    use mpcc_ir::fold::Fold;
+    let pair_held = |x: Option<ValueId>| x.filter(|&x| held(x));
+    match planned.get(id.index()).copied().unwrap_or_default() {
+        Fold::Select { cond, form, pair } => {
+            if held(cond) {
+                Fold::Select { cond, form, pair: pair_held(pair) }
+            } else {
+                Fold::None
+            }
+        }
+        Fold::Lazy { pair } => Fold::Lazy { pair: pair_held(pair) },
+        Fold::Compare { pair } if !held(pair) => Fold::None,
+        fold => fold,
+    }
+}
+
 /// What a task returns: per op of its chain (up to the first that failed) the result and whether
 /// it communicated, and the counters.
 type Outcome = (Vec<(OpResult, bool)>, Counters);
