@@ -136,7 +136,8 @@ fn lazy_comparisons(program: &Program, uses: &[usize], home: &[Option<usize>], o
 /// `Lazy`/`Select` marked as reading a pair).
 fn pairs(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [Fold]) {
     let private = |id: ValueId| is_private(program, id);
-    // A private product of two distinct private factors, used once beside `at`, not folded yet.
+    // A private product of two distinct factors, used once beside `at`, not folded yet (with a
+    // public factor the raw product is local).
     let product = |p: ValueId, at: usize, out: &[Fold]| {
         let Some(pdef) = program.value(p) else { return false };
         let factors = match &pdef.op {
@@ -144,7 +145,7 @@ fn pairs(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [F
             _ => return false,
         };
         private(p)
-            && factors.iter().all(|&x| private(x))
+            && factors.iter().any(|&x| private(x))
             && factors[0] != factors[1]
             && single_use_beside(uses, home, p, at)
             && out.get(p.index()) == Some(&Fold::None)

@@ -110,26 +110,42 @@ fn bcast(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize), RunError> {
     Ok((dims, n))
 }
 
-/// `exec::mpc::ops::raw_product`: a product of two private operands without its truncation;
-/// `None` when the op is not such a product.
+/// `exec::mpc::ops::raw_product`: a product with a private operand without its truncation
+/// (local with a public factor); `None` when the op is not such a product.
 pub fn raw_product(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>) -> Option<Result<Sh, RunError>> {
     let get = opd.get;
     let (a, b) = match op {
         Op::Binary(BinaryOp::Mul, a, b) | Op::MatMul(a, b) => (get(*a).ok()?, get(*b).ok()?),
         _ => return None,
     };
-    let (Md::S(x), Md::S(y)) = (a, b) else { return None };
-    Some((|| {
+    let f = m.f;
+    let dims = |x: &[usize], y: &[usize]| -> Result<Vec<usize>, RunError> {
         if let Op::MatMul(..) = op {
-            let (z, ..) = crate::ring::matmul_shape(&x.dims, &y.dims).map_err(|e| RunError::shape(e.to_string()))?;
-            let req = crate::dealer::Request::MatTriple { a: x.dims.clone(), b: y.dims.clone() };
-            m.open_masked(&req, x.len() + y.len())?;
-            return Ok(Sh { dims: z, scale: x.scale + y.scale });
+            Ok(crate::ring::matmul_shape(x, y).map_err(|e| RunError::shape(e.to_string()))?.0)
+        } else {
+            Ok(bcast(x, y)?.0)
         }
-        let (dims, n) = bcast(&x.dims, &y.dims)?;
-        let scale = product_raw(m, n, x.scale, y.scale)?;
-        Ok(Sh { dims, scale })
-    })())
+    };
+    match (a, b) {
+        (Md::S(x), Md::S(y)) => Some((|| {
+            if let Op::MatMul(..) = op {
+                let z = dims(&x.dims, &y.dims)?;
+                let req = crate::dealer::Request::MatTriple { a: x.dims.clone(), b: y.dims.clone() };
+                m.open_masked(&req, x.len() + y.len())?;
+                return Ok(Sh { dims: z, scale: x.scale + y.scale });
+            }
+            let (dims, n) = bcast(&x.dims, &y.dims)?;
+            let scale = product_raw(m, n, x.scale, y.scale)?;
+            Ok(Sh { dims, scale })
+        })()),
+        (Md::S(x), Md::P(p)) if x.scale <= f => {
+            Some(dims(&x.dims, p.shape()).map(|d| Sh { dims: d, scale: x.scale + factor_scale(p, f) }))
+        }
+        (Md::P(p), Md::S(x)) if x.scale <= f => {
+            Some(dims(p.shape(), &x.dims).map(|d| Sh { dims: d, scale: x.scale + factor_scale(p, f) }))
+        }
+        _ => None,
+    }
 }
 
 /// `exec::mpc::lazy`: a comparison left to its consumer (`Fold::Lazy`: its difference, local),

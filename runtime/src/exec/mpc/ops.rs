@@ -129,8 +129,9 @@ pub fn planned_op<'t>(
     private_op(party, op, get, counters, pools).map(|z| (z, None))
 }
 
-/// A product of two private operands left at its raw scale (`mpcc_ir::fold`: its one consumer
-/// truncates it); `None` when the op is not such a product here (then `private_op` runs it).
+/// A product with a private operand left at its raw scale (`mpcc_ir::fold`: its consumer
+/// truncates it); `None` when the op is not such a product here (then `private_op` runs it). A
+/// public factor makes it local: the product of the shares with the factor's encoding.
 fn raw_product<'t>(
     party: &mut Party,
     op: &Op,
@@ -141,11 +142,28 @@ fn raw_product<'t>(
         Op::Binary(BinaryOp::Mul, a, b) | Op::MatMul(a, b) => (get(*a).ok()?, get(*b).ok()?),
         _ => return None,
     };
-    let (Opd::S(x), Opd::S(y)) = (a, b) else { return None };
+    let f = party.fixed.frac_bits;
+    let matmul = matches!(op, Op::MatMul(..));
+    let local = |x: &Shared, p: &Tensor, public_left: bool| -> Result<Shared, RunError> {
+        let e = encode_factor(p, f)?;
+        let data = match (matmul, public_left) {
+            (true, true) => crate::ring::matmul(&e.data, &x.data),
+            (true, false) => crate::ring::matmul(&x.data, &e.data),
+            (false, _) => crate::ring::mul(&x.data, &e.data),
+        }
+        .map_err(|e| mpc_err(e.into()))?;
+        Ok(Shared { data, scale: x.scale + e.scale })
+    };
     counters.private_ops += 1;
-    Some(match op {
-        Op::MatMul(..) => matmul::matmul_raw(party, x, y).map_err(mpc_err),
-        _ => super::mixed::product_raw(party, x, y),
+    Some(match (a, b) {
+        (Opd::S(x), Opd::S(y)) if matmul => matmul::matmul_raw(party, x, y).map_err(mpc_err),
+        (Opd::S(x), Opd::S(y)) => super::mixed::product_raw(party, x, y),
+        (Opd::S(x), Opd::P(p)) if x.scale <= f => local(x, p, false),
+        (Opd::P(p), Opd::S(x)) if x.scale <= f => local(x, p, true),
+        _ => {
+            counters.private_ops -= 1;
+            return None;
+        }
     })
 }
 
