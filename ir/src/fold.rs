@@ -200,6 +200,14 @@ pub fn deferred_truncations(program: &Program, fuse_products: bool) -> Vec<bool>
 
 /// The `Raw` folds, given the comparison folds in `folded` (a `Select` consumer reads no raw
 /// factor, and is not left raw itself).
+///
+/// A value stays raw when it is a private product of two distinct private factors (or `2^j·p`,
+/// and with `fuse_products` also `2^-k·p`, for a raw `p`: the executor relabels the scale) and
+/// every use of it, in its own block, truncates it or passes it on raw: a multiplication by
+/// `2^-k`, a division by a public scalar, a multiplication by `2^j` that stays raw itself, and
+/// with `fuse_products` a factor of a private×private elementwise product, the left factor of a
+/// private matrix product, and `mean`. Computed as a fixpoint: candidates that fail are
+/// dropped until none does.
 fn truncations(
     program: &Program,
     fuse_products: bool,
@@ -208,55 +216,100 @@ fn truncations(
     folded: &[Fold],
 ) -> Vec<bool> {
     let n = program.values.len();
-    let mut out = vec![false; n];
+    let private = |id: ValueId| is_private(program, id);
     let select = |v: usize| matches!(folded.get(v), Some(Fold::Select { .. }));
+    // The ops that read each value (once per operand slot), among the evaluated ones.
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, def) in program.values.iter().enumerate() {
-        if select(i) {
-            continue;
-        }
-        let private = |id: ValueId| program.value(id).is_some_and(|d| d.info.label == Label::Private);
-        let consumed: Vec<ValueId> = match &def.op {
-            Op::Binary(crate::BinaryOp::Mul, a, b) if fuse_products && private(*a) && private(*b) => vec![*a, *b],
-            Op::Binary(crate::BinaryOp::Mul, a, b) => {
-                pow2_scaled(program, *a, *b).or_else(|| pow2_scaled(program, *b, *a)).into_iter().collect()
-            }
-            Op::Binary(crate::BinaryOp::Div, a, b) if public_scalar(program, *b) => vec![*a],
-            _ => Vec::new(),
-        };
-        for v in consumed {
-            // A private product of two distinct private factors, used once, here, in this block.
-            let deferrable = |v: ValueId| {
-                let Some(pdef) = program.value(v) else { return false };
-                let product = match &pdef.op {
-                    Op::Binary(crate::BinaryOp::Mul, x, y) | Op::MatMul(x, y) => [*x, *y],
-                    _ => return false,
-                };
-                let same_block = home.get(v.index()).copied().flatten().is_some() && home.get(v.index()) == home.get(i);
-                private(v)
-                    && !select(v.index())
-                    && product.iter().all(|&x| private(x))
-                    && product[0] != product[1]
-                    && uses.get(v.index()) == Some(&1)
-                    && same_block
-            };
-            // `2^j · P` between the product and its consumer (a power of two, j ≤ 8, the least
-            // precision): the executor relabels P's scale (exact), so both stay raw.
-            let chain = match scaled_product(program, v) {
-                Some(p) if private(v) && uses.get(v.index()) == Some(&1) && home.get(v.index()) == home.get(i) => {
-                    vec![v, p]
-                }
-                _ => vec![v],
-            };
-            if chain.last().is_some_and(|&p| deferrable(p)) {
-                for v in chain {
-                    if let Some(slot) = out.get_mut(v.index()) {
-                        *slot = true;
-                    }
+        if home.get(i).copied().flatten().is_some() {
+            for o in def.op.operands() {
+                if let Some(r) = readers.get_mut(o.index()) {
+                    r.push(i);
                 }
             }
         }
     }
-    out
+    // What a candidate is: a product, or a relabelling of the raw value `p`.
+    let candidate = |v: usize| -> Option<Option<ValueId>> {
+        let def = program.values.get(v)?;
+        if !private(ValueId(v as u32)) || select(v) || folded.get(v) != Some(&Fold::None) {
+            return None;
+        }
+        match &def.op {
+            Op::Binary(crate::BinaryOp::Mul, x, y) | Op::MatMul(x, y) if private(*x) && private(*y) && x != y => {
+                Some(None)
+            }
+            Op::Binary(crate::BinaryOp::Mul, ..) => {
+                let v = ValueId(v as u32);
+                scaled_product(program, v).or_else(|| halved_product(program, v).filter(|_| fuse_products)).map(Some)
+            }
+            _ => None,
+        }
+    };
+    let mut raw: Vec<bool> = (0..n).map(|v| candidate(v).is_some()).collect();
+    loop {
+        let mut changed = false;
+        for v in 0..n {
+            if !raw.get(v).copied().unwrap_or(false) {
+                continue;
+            }
+            let id = ValueId(v as u32);
+            let source_ok = match candidate(v) {
+                Some(Some(p)) => raw.get(p.index()).copied().unwrap_or(false) && home.get(p.index()) == home.get(v),
+                Some(None) => true,
+                None => false,
+            };
+            let rs = readers.get(v).map(Vec::as_slice).unwrap_or_default();
+            // Every use is an op's (no statement reads it), in the value's block, and passes.
+            let all_ops = uses.get(v).copied().unwrap_or(0) == rs.len() && !rs.is_empty();
+            let single_home = home.get(v).copied().flatten().is_some_and(|h| h != usize::MAX);
+            let ok = source_ok
+                && all_ops
+                && single_home
+                && rs
+                    .iter()
+                    .all(|&c| home.get(c) == home.get(v) && passes(program, fuse_products, c, id, &raw, select));
+            if !ok {
+                if let Some(slot) = raw.get_mut(v) {
+                    *slot = false;
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    raw
+}
+
+/// Whether the op `c` reading the raw value `v` truncates it or passes it on raw (see
+/// `truncations`).
+fn passes(program: &Program, fuse: bool, c: usize, v: ValueId, raw: &[bool], select: impl Fn(usize) -> bool) -> bool {
+    let private = |id: ValueId| is_private(program, id);
+    let Some(def) = program.values.get(c) else { return false };
+    let cid = ValueId(c as u32);
+    match &def.op {
+        Op::Binary(crate::BinaryOp::Mul, a, b) => {
+            if pow2_scaled(program, *a, *b) == Some(v) || pow2_scaled(program, *b, *a) == Some(v) {
+                return true;
+            }
+            if scaled_product(program, cid) == Some(v) {
+                return raw.get(c).copied().unwrap_or(false);
+            }
+            fuse && private(*a) && private(*b) && a != b && !select(c)
+        }
+        Op::Binary(crate::BinaryOp::Div, a, b) => *a == v && *b != v && public_scalar(program, *b),
+        Op::MatMul(a, b) => fuse && *a == v && *b != v && private(*b),
+        Op::Reduce { op: crate::ReduceOp::Mean, .. } => fuse,
+        _ => false,
+    }
+}
+
+/// `p` when `v = p · 2^-k` or `2^-k · p` for a public scalar constant with `1 ≤ k ≤ 40`.
+fn halved_product(program: &Program, v: ValueId) -> Option<ValueId> {
+    let Op::Binary(crate::BinaryOp::Mul, a, b) = &program.value(v)?.op else { return None };
+    pow2_scaled(program, *a, *b).or_else(|| pow2_scaled(program, *b, *a))
 }
 
 /// `p` when `v = 2^j · p` or `p · 2^j` for a public scalar constant with `1 ≤ j ≤ 8`.

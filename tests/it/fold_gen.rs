@@ -99,3 +99,28 @@ fn generated_comparisons_of_sums_of_products_fold_with_the_same_values() {
     assert!(pairs >= 60 && selects >= 30 && compares >= 20, "{pairs} pairs, {selects} selects, {compares} compares");
     assert!(saved >= 60, "only {saved} rounds saved");
 }
+
+#[test]
+fn a_raw_gradient_feeds_a_matrix_product_with_a_kept_mask_and_a_mean() {
+    // svm.mpc's gradient step: g = (a·c)·0.5 stays raw (relabelled), its `mean` divides once,
+    // and from the third epoch on (x's mask kept) `g @ transpose(x)` opens g's truncation with
+    // its own opening.
+    let src = "parties A, B;\nlet x = private(src=A, [[1.5, -2.0, 0.5, 1.0], [0.25, 3.0, -1.0, 2.0], [1.0, 1.0, -0.5, 0.75]]);\n\
+               let a = private(src=B, [[1.0, -1.0, 1.0]]);\nlet w = zeros([1, 4]);\nlet b = zeros([1]);\n\
+               for e in 0..5 {\n    let c = a - w @ transpose(x) * 0.25;\n    let g = (a * c) * 0.5;\n\
+                   w = w + (g @ x) / 3;\n    b = b - mean(g);\n}\nprint(reveal(w), reveal(b));\n";
+    let program = compile_clean(src, &[]);
+    let folds = plan(&program, true, true);
+    assert!(folds.iter().filter(|f| **f == Fold::Raw).count() >= 2, "{folds:?}");
+    let cases = [(2, Some(CompareMode::Fss)), (2, Some(CompareMode::Tree)), (3, Some(CompareMode::Tree))];
+    let rounds = merged_and_unmerged(&program, &cases, 11);
+    for r in &rounds {
+        assert!(r[0] < r[1], "{rounds:?}");
+    }
+    for n in [2, 3] {
+        let cfg = RunConfig { seed: Some(3), compare: Some(CompareMode::Tree), ..RunConfig::default() };
+        let report = run_mpc(&program, n, &cfg, &mut VecSink::default()).expect("the run");
+        let model = estimate(&program, n, &cfg).expect("the model");
+        assert_eq!((model.total.rounds, model.total.dealer_bytes), (report.rounds, report.dealer_bytes), "{n} parties");
+    }
+}

@@ -127,8 +127,14 @@ pub fn raw_product(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>) -> Option<Res
         }
     };
     match (a, b) {
+        (Md::S(x), Md::P(p)) | (Md::P(p), Md::S(x)) if x.scale > f && !matches!(op, Op::MatMul(..)) => Some(
+            relabel(x, p, f)
+                .map(|scale| Sh { dims: x.dims.clone(), scale })
+                .and_then(|sh| Ok(Sh { dims: bcast(&sh.dims, p.shape())?.0, scale: sh.scale })),
+        ),
         (Md::S(x), Md::S(y)) => Some((|| {
             if let Op::MatMul(..) = op {
+                let x = ready_left(m, x)?;
                 let z = dims(&x.dims, &y.dims)?;
                 let req = crate::dealer::Request::MatTriple { a: x.dims.clone(), b: y.dims.clone() };
                 m.open_masked(&req, x.len() + y.len())?;
@@ -145,6 +151,27 @@ pub fn raw_product(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>) -> Option<Res
             Some(dims(p.shape(), &x.dims).map(|d| Sh { dims: d, scale: x.scale + factor_scale(p, f) }))
         }
         _ => None,
+    }
+}
+
+/// `ops::ready_left`: a raw left factor of a matrix product truncated first.
+fn ready_left<'s>(m: &mut Meter, x: &'s Sh) -> Result<std::borrow::Cow<'s, Sh>, RunError> {
+    if x.scale <= m.f {
+        return Ok(std::borrow::Cow::Borrowed(x));
+    }
+    m.truncate(x.len(), x.scale - m.f)?;
+    Ok(std::borrow::Cow::Owned(Sh { dims: x.dims.clone(), scale: m.f }))
+}
+
+/// `ops::relabel`: the scale of a raw value times 2^-k (k more bits) or 2^j (j fewer).
+fn relabel(x: &Sh, p: &Tensor, f: u32) -> Result<u32, RunError> {
+    let v = (p.len() == 1).then(|| p.iter().next().copied()).flatten();
+    let k = v.and_then(mpcc_ir::fold::pow2_exponent);
+    let j = v.and_then(mpcc_ir::fold::pow2_multiplier);
+    match (k, j) {
+        (Some(k), _) if x.scale + k <= 62 => Ok(x.scale + k),
+        (_, Some(j)) if j <= x.scale - f => Ok(x.scale - j),
+        _ => Err(internal("a raw product relabelled by a factor that is not a power of two")),
     }
 }
 
@@ -230,6 +257,18 @@ pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: F
 /// mask plan (a `Fixed` one opens only the fresh factor), truncated unless `defer`.
 pub fn masked_matmul(m: &mut Meter, x: &Sh, y: &Sh, plan: &MaskPlan, defer: bool) -> Result<Sh, RunError> {
     let (z, ..) = crate::ring::matmul_shape(&x.dims, &y.dims).map_err(|e| RunError::shape(e.to_string()))?;
+    let f = m.f;
+    // `masks::with_masks`: a raw left factor against a kept right mask opens its truncation as
+    // the product's opening (`fused_matmul`); otherwise it is truncated first.
+    if let (MaskPlan::Fixed { side: 1, id }, true) = (plan, x.scale > f && x.dims.len() == 2 && y.dims.len() == 2) {
+        let req =
+            crate::dealer::Request::MatPending { a: x.dims.clone(), b: y.dims.clone(), bits: x.scale - f, id: *id };
+        m.open_masked(&req, x.len())?;
+        let raw = f + y.scale;
+        let scale = if defer { raw } else { m.rescale(z.iter().product(), raw, f.max(y.scale))? };
+        return Ok(Sh { dims: z, scale });
+    }
+    let x = &*ready_left(m, x)?;
     let (a, b) = (x.dims.clone(), y.dims.clone());
     let (req, words) = match plan {
         MaskPlan::Plain => (crate::dealer::Request::MatTriple { a, b }, x.len() + y.len()),
@@ -263,6 +302,7 @@ pub fn private_op(m: &mut Meter, pools: &mut Pools, op: &Op, opd: &Operands<'_, 
             let nz: usize = z.iter().product();
             let scale = match (a, b) {
                 (Md::S(x), Md::S(y)) => {
+                    let x = ready_left(m, x)?;
                     let req = crate::dealer::Request::MatTriple { a: x.dims.clone(), b: y.dims.clone() };
                     m.open_masked(&req, x.len() + y.len())?;
                     m.rescale(nz, x.scale + y.scale, x.scale.max(y.scale))?
@@ -283,6 +323,11 @@ pub fn private_op(m: &mut Meter, pools: &mut Pools, op: &Op, opd: &Operands<'_, 
             let n_out: usize = out.iter().product();
             let scale = match op {
                 ReduceOp::Sum => x.scale,
+                ReduceOp::Mean if x.scale > f => {
+                    // `ops::private_op`: a raw product's sum divided by count·2^(extra bits).
+                    let count = ax.map_or(x.len(), |a| x.dims.get(a).copied().unwrap_or(1));
+                    div_public(m, n_out, f, count as f64 * 2f64.powi((x.scale - f) as i32))?
+                }
                 ReduceOp::Mean => {
                     let count = ax.map_or(x.len(), |a| x.dims.get(a).copied().unwrap_or(1));
                     div_public(m, n_out, x.scale.max(f), count as f64)?

@@ -15,8 +15,10 @@
 //! the dealer's arithmetic and the party-side client. It does not open anything.
 
 pub mod client;
+mod dcf;
 pub mod local;
 pub mod products;
+use dcf::DcfOut;
 
 pub use client::{DealerClient, DealerProxy};
 pub use local::{spawn_dealer_thread, PushedLink, ThreadDealerLink};
@@ -78,17 +80,11 @@ pub enum Request {
     /// shares of `msb(m_σ)` (and `s·msb(m_σ)`), where `m_σ = r' - S_σ` is the mask of the sum;
     /// common parts: the keys for `m_0`, then for `m_1`.
     DcfPending { n: usize, bits: u32, times: bool },
-}
-
-/// What a DCF request's second output word multiplies (`TrustedDealer::serve_dcf`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DcfOut {
-    /// No second word (`msb` only).
-    Msb,
-    /// The mask itself (`relu`: `x·msb(x)`).
-    Relu,
-    /// A second mask (`DcfTimes`).
-    Times,
+    /// A matrix product `x @ y` whose left factor `x` (2-D, shape `a`) still waits for its
+    /// truncation by `bits`, and whose right factor's mask is the one kept under `id` (shape `b`):
+    /// free part `r` (the truncation mask); corrected parts `msb(r)`, `⌊r_low/2^bits⌋`,
+    /// `K = S_0 @ B` and `W[i,k,:] = msb(r)[i,k]·B[k,:]` (`protocols::fused_matmul`).
+    MatPending { a: Vec<usize>, b: Vec<usize>, bits: u32, id: u64 },
 }
 
 /// How shares of a part combine.
@@ -123,6 +119,7 @@ impl Request {
                 parts
             }
             Request::Products { n, pending, .. } => vec![(*n, Combine::Add); pending.len()],
+            Request::MatPending { a, .. } => vec![(a.iter().product(), Combine::Add)],
             Request::MatTripleReuse { a, b, side, fixed, .. } => {
                 let (la, lb) = (a.iter().product(), b.iter().product());
                 match (fixed, side) {
@@ -153,6 +150,14 @@ impl Request {
             Request::DcfKeys { n, relu } => vec![(*n, Combine::Add); if *relu { 2 } else { 1 }],
             Request::DcfTimes { n } => vec![(*n, Combine::Add); 2],
             Request::DcfPending { n, times, .. } => vec![(*n, Combine::Add); if *times { 6 } else { 4 }],
+            Request::MatPending { a, b, .. } => {
+                let [m, k] = a.as_slice() else { return Err(DealerError::BadRequest(format!("{self:?}"))) };
+                let [k2, p] = b.as_slice() else { return Err(DealerError::BadRequest(format!("{self:?}"))) };
+                if k != k2 {
+                    return Err(DealerError::BadRequest(format!("{self:?}")));
+                }
+                vec![(m * k, Combine::Add), (m * k, Combine::Add), (m * p, Combine::Add), (m * k * p, Combine::Add)]
+            }
             Request::Products { n, pending, pairs } => {
                 products::check(pending, pairs).map_err(DealerError::BadRequest)?;
                 products::corrected_lens(*n, pending, pairs).into_iter().map(|l| (l, Combine::Add)).collect()
@@ -350,6 +355,16 @@ impl TrustedDealer {
         }
         if let Request::MatTriple { .. } | Request::MatTripleReuse { .. } = req {
             self.correct_matrix(req, free_sum, &mut corr_sum)?;
+        } else if let Request::MatPending { a, b, bits, id } = req {
+            let kept =
+                self.kept.get(id).ok_or_else(|| DealerError::BadRequest(format!("no mask kept under id {id}")))?;
+            if kept.shape() != b.as_slice() {
+                return Err(DealerError::BadRequest(format!(
+                    "the mask kept under id {id} has shape {:?}",
+                    kept.shape()
+                )));
+            }
+            products::correct_pending_matmul(a, kept, *bits, &free_sum, &mut corr_sum)?;
         } else if let Request::Products { pending, pairs, .. } = req {
             products::correct(pending, pairs, &free_sum, &mut corr_sum)?;
         } else {
@@ -405,147 +420,6 @@ impl TrustedDealer {
             }
             _ => Err(DealerError::BadRequest(format!("{req:?}"))),
         }
-    }
-
-    /// DCF keys for `n` masks: draws both parties' parts in the order their clients draw them
-    /// (`r`, root seeds, with `Times` the second mask `s`; party 1 also its corrected parts), then
-    /// generates the correction words.
-    fn serve_dcf(&mut self, n: usize, out: DcfOut) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
-        let [rng0, rng1] = self.rngs.as_mut_slice() else {
-            return Err(DealerError::BadRequest(format!(
-                "DCF keys are for 2 parties, not {} (use the carry tree for more)",
-                self.rngs.len()
-            )));
-        };
-        let times = out == DcfOut::Times;
-        let outputs = if out == DcfOut::Msb { 1 } else { 2 };
-        let draw_free = |rng: &mut DealerRng| {
-            let r = draw(rng, n, Combine::Add);
-            let seeds = draw(rng, 2 * n, Combine::Own);
-            let s = if times { draw(rng, n, Combine::Add) } else { Vec::new() };
-            (r, seeds, s)
-        };
-        let (r0, s0, m0) = draw_free(rng0);
-        let (r1, s1, m1) = draw_free(rng1);
-        let z1 = draw(rng1, n, Combine::Add);
-        let zr1 = if outputs == 2 { draw(rng1, n, Combine::Add) } else { Vec::new() };
-        let add = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(a, b)| a.wrapping_add(*b)).collect::<Vec<u64>>();
-        let r = add(&r0, &r1);
-        // The second output's multiplier: the mask itself (relu) or the second mask.
-        let pay = if times { add(&m0, &m1) } else { r.clone() };
-        let top = |r: u64| r >> 63;
-        // β = (1 - 2·msb(r))·(1, pay): ±1 and ±pay.
-        let betas: Vec<u64> = r
-            .iter()
-            .zip(&pay)
-            .flat_map(|(&r, &p)| {
-                let sign = 1u64.wrapping_sub(2 * top(r));
-                [sign, sign.wrapping_mul(p)].into_iter().take(outputs)
-            })
-            .collect();
-        let roots = |s: &[u64]| {
-            s.chunks_exact(2)
-                .map(|w| match w {
-                    [lo, hi] => crate::fss::root_seed(*lo, *hi),
-                    _ => 0,
-                })
-                .collect::<Vec<u128>>()
-        };
-        let (roots0, roots1) = (roots(&s0), roots(&s1));
-        let keys = crate::fss::gen(&mut self.prg, outputs, &r, &betas, [&roots0, &roots1])
-            .map_err(|e| DealerError::BadRequest(e.to_string()))?;
-        // Party 0's explicit values: the common parts first (see `DealerClient::finish`).
-        let mut p0 = keys.clone();
-        p0.extend(r.iter().zip(&z1).map(|(&r, z)| top(r).wrapping_sub(*z)));
-        if outputs == 2 {
-            p0.extend(r.iter().zip(&pay).zip(&zr1).map(|((&r, &p), z)| p.wrapping_mul(top(r)).wrapping_sub(*z)));
-        }
-        Ok((p0, keys))
-    }
-}
-
-impl TrustedDealer {
-    /// `Request::DcfPending`: the truncation parts of `r`, and two DCF key sets, one per variant
-    /// `σ` of the truncated value's share (`products` module doc: `S_0`, `S_1`), for the masks
-    /// `m_σ = r' - S_σ` of `trunc(p) + q`.
-    fn serve_dcf_pending(&mut self, n: usize, bits: u32, times: bool) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
-        if !(1..=62).contains(&bits) {
-            return Err(DealerError::BadRequest(format!("a truncation by {bits} bits (1 to 62)")));
-        }
-        let [rng0, rng1] = self.rngs.as_mut_slice() else {
-            return Err(DealerError::BadRequest(format!(
-                "DCF keys are for 2 parties, not {} (use the carry tree for more)",
-                self.rngs.len()
-            )));
-        };
-        let outputs = if times { 2 } else { 1 };
-        let draw_free = |rng: &mut DealerRng| {
-            let r = draw(rng, n, Combine::Add);
-            let seeds = draw(rng, 4 * n, Combine::Own);
-            let q = draw(rng, n, Combine::Add);
-            let s = if times { draw(rng, n, Combine::Add) } else { Vec::new() };
-            (r, seeds, q, s)
-        };
-        let (r0, seeds0, q0, s0) = draw_free(rng0);
-        let (r1, seeds1, q1, s1) = draw_free(rng1);
-        let corrected: Vec<Vec<u64>> = (0..if times { 6 } else { 4 }).map(|_| draw(rng1, n, Combine::Add)).collect();
-        let add = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(a, b)| a.wrapping_add(*b)).collect::<Vec<u64>>();
-        let (r, q) = (add(&r0, &r1), add(&q0, &q1));
-        let s = if times { add(&s0, &s1) } else { vec![0; n] };
-        let high = 1u64 << (63 - bits);
-        let parts: Vec<(u64, u64)> = r.iter().map(|&r| mask_parts(r, |v| v >> bits)).collect();
-        // m_σ = r' - S_σ with S_0 = msb(r)·2^(63-bits) - ⌊r_low/2^bits⌋ and S_1 = -msb(r)·… - ….
-        let masks = |sigma: u64| -> Vec<u64> {
-            parts
-                .iter()
-                .zip(&q)
-                .map(|(&(m, t), &q)| {
-                    let hm = m.wrapping_mul(high);
-                    let s_sigma = if sigma == 0 { hm } else { hm.wrapping_neg() }.wrapping_sub(t);
-                    q.wrapping_sub(s_sigma)
-                })
-                .collect()
-        };
-        let roots = |seeds: &[u64], set: usize| {
-            seeds
-                .get(2 * n * set..2 * n * (set + 1))
-                .unwrap_or_default()
-                .chunks_exact(2)
-                .map(|w| match w {
-                    [lo, hi] => crate::fss::root_seed(*lo, *hi),
-                    _ => 0,
-                })
-                .collect::<Vec<u128>>()
-        };
-        let top = |r: u64| r >> 63;
-        let mut keys = Vec::with_capacity(2 * n * crate::fss::key_words(outputs));
-        let mut targets: Vec<Vec<u64>> = vec![parts.iter().map(|p| p.0).collect(), parts.iter().map(|p| p.1).collect()];
-        for set in 0..2 {
-            let m = masks(set as u64);
-            let betas: Vec<u64> = m
-                .iter()
-                .zip(&s)
-                .flat_map(|(&m, &s)| {
-                    let sign = 1u64.wrapping_sub(2 * top(m));
-                    [sign, sign.wrapping_mul(s)].into_iter().take(outputs)
-                })
-                .collect();
-            let (ra, rb) = (roots(&seeds0, set), roots(&seeds1, set));
-            keys.extend(
-                crate::fss::gen(&mut self.prg, outputs, &m, &betas, [&ra, &rb])
-                    .map_err(|e| DealerError::BadRequest(e.to_string()))?,
-            );
-            targets.push(m.iter().map(|&m| top(m)).collect());
-            if times {
-                targets.push(m.iter().zip(&s).map(|(&m, &s)| s.wrapping_mul(top(m))).collect());
-            }
-        }
-        // Party 0's explicit values: the common parts first (see `DealerClient::finish`).
-        let mut p0 = keys.clone();
-        for (t, c) in targets.iter().zip(&corrected) {
-            p0.extend(t.iter().zip(c).map(|(t, c)| t.wrapping_sub(*c)));
-        }
-        Ok((p0, keys))
     }
 }
 
@@ -669,6 +543,7 @@ impl DealerStats {
             Request::BinTriple { n } => self.binary_triples += *n as u64,
             Request::DcfKeys { n, .. } | Request::DcfTimes { n } => self.dcf_keys += *n as u64,
             Request::DcfPending { n, .. } => self.dcf_keys += 2 * *n as u64,
+            Request::MatPending { .. } => self.matrix_triples += 1,
             Request::Products { n, pending, pairs } => {
                 self.triples += (*n * pairs.len()) as u64;
                 self.trunc_pairs += (*n * pending.iter().filter(|&&b| b > 0).count()) as u64;

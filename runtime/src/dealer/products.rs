@@ -113,3 +113,54 @@ pub fn correct(
     }
     Ok(())
 }
+
+/// Party 0's explicit values of `Request::MatPending` (in place over the other parties' sums
+/// `others`): `msb(r)`, `⌊r_low/2^bits⌋`, `K = S_0 @ B` and `W[i,k,:] = msb(r)[i,k]·B[k,:]`, for
+/// the left factor's truncation mask `r` (shape `a`, reconstructed in `free`) and the kept right
+/// mask `b`. `S_0 = msb(r)·2^(63-bits) - ⌊r_low/2^bits⌋` is the truncated factor's mask variant
+/// 0; variant 1 differs by `-2·msb(r)·2^(63-bits)`, which the parties apply with `W`.
+pub fn correct_pending_matmul(
+    a: &[usize],
+    b: &crate::ring::RingTensor,
+    bits: u32,
+    free: &[Vec<u64>],
+    others: &mut [Vec<u64>],
+) -> Result<(), DealerError> {
+    let bad = |what: &str| DealerError::BadRequest(format!("a pending matrix product: {what}"));
+    let ([m, k], [k2, p]) = (a, b.shape()) else { return Err(bad("not two matrices")) };
+    let (m, k, p) = (*m, *k, *p);
+    if k != *k2 || !(1..=62).contains(&bits) {
+        return Err(bad("shapes or bits"));
+    }
+    let r = free.first().filter(|r| r.len() == m * k).ok_or_else(|| bad("the mask"))?;
+    let bw: Vec<u64> = b.iter().copied().collect();
+    let high = 1u64 << (63 - bits);
+    let parts: Vec<(u64, u64)> = r.iter().map(|&r| super::mask_parts(r, |v| v >> bits)).collect();
+    let s0: Vec<u64> = parts.iter().map(|&(mb, t)| mb.wrapping_mul(high).wrapping_sub(t)).collect();
+    let mut k_part = vec![0u64; m * p];
+    let mut w_part = vec![0u64; m * k * p];
+    for i in 0..m {
+        for kk in 0..k {
+            let (Some(&s), Some(&(mb, _))) = (s0.get(i * k + kk), parts.get(i * k + kk)) else { continue };
+            let brow = bw.get(kk * p..(kk + 1) * p).unwrap_or_default();
+            if let Some(out) = k_part.get_mut(i * p..(i + 1) * p) {
+                out.iter_mut().zip(brow).for_each(|(o, b)| *o = o.wrapping_add(s.wrapping_mul(*b)));
+            }
+            if let Some(out) = w_part.get_mut((i * k + kk) * p..(i * k + kk + 1) * p) {
+                out.iter_mut().zip(brow).for_each(|(o, b)| *o = mb.wrapping_mul(*b));
+            }
+        }
+    }
+    let targets =
+        [parts.iter().map(|x| x.0).collect::<Vec<u64>>(), parts.iter().map(|x| x.1).collect(), k_part, w_part];
+    if others.len() != targets.len() {
+        return Err(bad("parts"));
+    }
+    for (o, t) in others.iter_mut().zip(&targets) {
+        if o.len() != t.len() {
+            return Err(bad("part lengths"));
+        }
+        o.iter_mut().zip(t).for_each(|(o, t)| *o = t.wrapping_sub(*o));
+    }
+    Ok(())
+}

@@ -60,6 +60,7 @@ enum WireRequest {
     Products { n: u64, pending: Vec<u32>, pairs: Vec<[u32; 2]> },
     DcfTimes { n: u64 },
     DcfPending { n: u64, bits: u32, times: bool },
+    MatPending { a: Vec<u64>, b: Vec<u64>, bits: u32, id: u64 },
 }
 
 fn map_to_wire(map: ConvMap) -> u8 {
@@ -99,6 +100,9 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
         Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
         Request::DcfTimes { n } => WireRequest::DcfTimes { n: *n as u64 },
         Request::DcfPending { n, bits, times } => WireRequest::DcfPending { n: *n as u64, bits: *bits, times: *times },
+        Request::MatPending { a, b, bits, id } => {
+            WireRequest::MatPending { a: dims_to_wire(a), b: dims_to_wire(b), bits: *bits, id: *id }
+        }
         Request::MatTripleReuse { a, b, side, id, fixed } => {
             WireRequest::MatTripleReuse { a: dims_to_wire(a), b: dims_to_wire(b), side: *side, id: *id, fixed: *fixed }
         }
@@ -168,6 +172,18 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWi
             return Err(DealerWireError::BadShapes(format!("DCF keys after a truncation by {bits} bits (1 to 62)")))
         }
         WireRequest::DcfPending { n, bits, times } => Request::DcfPending { n: to_usize(n)?, bits, times },
+        WireRequest::MatPending { bits, .. } if !(1..=62).contains(&bits) => {
+            return Err(DealerWireError::BadShapes(format!(
+                "a matrix product after a truncation by {bits} bits (1 to 62)"
+            )))
+        }
+        WireRequest::MatPending { a, b, bits, id } => {
+            let (a, b) = (dims(a)?, dims(b)?);
+            if a.len() != 2 || b.len() != 2 || a.get(1) != b.first() {
+                return Err(DealerWireError::BadShapes(format!("a pending matrix product of {a:?} and {b:?}")));
+            }
+            Request::MatPending { a, b, bits, id }
+        }
         WireRequest::MatTripleReuse { a, b, side, id, fixed } => {
             Request::MatTripleReuse { a: dims(a)?, b: dims(b)?, side, id, fixed }
         }
@@ -192,7 +208,7 @@ fn product(dims: &[usize]) -> Option<u64> {
 pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError> {
     let kind = match req {
         Request::Triple { .. } => "a Beaver triple",
-        Request::MatTriple { .. } | Request::MatTripleReuse { .. } => "a matrix triple",
+        Request::MatTriple { .. } | Request::MatTripleReuse { .. } | Request::MatPending { .. } => "a matrix triple",
         Request::Square { .. } => "a square pair",
         Request::Trunc { .. } => "a truncation pair",
         Request::DivPair { .. } => "a division pair",
@@ -228,6 +244,19 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
         Request::DcfTimes { n } => {
             let per = 2 * (1 + 2 + 1 + 2) + 2 * crate::fss::key_words(2);
             ((*n as u64).checked_mul(per as u64), Some(0))
+        }
+        // The mask, its two truncation parts, K (m·p) and W (m·k·p).
+        Request::MatPending { a, b, .. } => {
+            let (Some(pa), Some(pb)) = (product(a), product(b)) else {
+                return Err(too_big("ring elements", limits.elements));
+            };
+            let p = b.last().copied().unwrap_or(0) as u64;
+            let m = a.first().copied().unwrap_or(0) as u64;
+            let elements = pa
+                .checked_mul(3)
+                .and_then(|e| e.checked_add(m.checked_mul(p)?))
+                .and_then(|e| e.checked_add(pa.checked_mul(p)?));
+            (elements.and_then(|e| e.checked_add(pb)), pa.checked_mul(p))
         }
         Request::MatTriple { a, b } | Request::MatTripleReuse { a, b, .. } => {
             let (c, ..) = matmul_shape(a, b).map_err(|e| DealerWireError::BadShapes(e.to_string()))?;

@@ -165,7 +165,7 @@ impl OtPreprocessor {
             Request::DivPair { .. } => {
                 return Err(DealerError::Preprocessing("a division pair needs the dealer".into()))
             }
-            Request::MatTripleReuse { .. } => {
+            Request::MatTripleReuse { .. } | Request::MatPending { .. } => {
                 return Err(DealerError::Preprocessing("reusing a matrix mask needs the dealer".into()))
             }
             // A DCF key pair needs one machine that knows the mask: a dealer. Runs with OT

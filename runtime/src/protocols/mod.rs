@@ -34,6 +34,7 @@ pub mod conv;
 pub mod convert;
 pub mod fss;
 pub mod fused;
+pub mod fused_matmul;
 pub mod matmul;
 pub mod mul;
 pub mod pairwise;

@@ -112,12 +112,24 @@ pub(crate) fn with_masks(
             }
         },
     };
+    let f = party.fixed.frac_bits;
     let run = || -> Result<(crate::share::Shared, Option<KeptMask>), crate::error::RunError> {
-        let (z, kept) = matmul_reuse_raw(party, x, y, reuse).map_err(mpc_err)?;
+        let (z, kept) = match reuse {
+            // A raw left factor (`mpcc_ir::fold`) against a kept right mask: its truncation is
+            // opened as the product's opening (`fused_matmul`).
+            Reuse::Fixed { side: 1, mask } if x.scale > f && x.shape().len() == 2 && y.shape().len() == 2 => {
+                let z = crate::protocols::fused_matmul::matmul_pending_fixed(party, x, x.scale - f, y, mask);
+                (z.map_err(mpc_err)?, None)
+            }
+            _ => {
+                let x = super::ops::ready_left(party, x)?;
+                matmul_reuse_raw(party, &x, y, reuse).map_err(mpc_err)?
+            }
+        };
         if defer {
             return Ok((z, kept));
         }
-        let target = x.scale.max(y.scale);
+        let target = x.scale.min(f).max(y.scale);
         Ok((crate::protocols::trunc::rescale(party, z, target).map_err(mpc_err)?, kept))
     };
     Some(run())

@@ -156,7 +156,11 @@ fn raw_product<'t>(
     };
     counters.private_ops += 1;
     Some(match (a, b) {
-        (Opd::S(x), Opd::S(y)) if matmul => matmul::matmul_raw(party, x, y).map_err(mpc_err),
+        (Opd::S(x), Opd::S(y)) if matmul => {
+            ready_left(party, x).and_then(|x| matmul::matmul_raw(party, &x, y).map_err(mpc_err))
+        }
+        // A raw value times 2^-k or 2^j, itself left raw: the same words at k more (j fewer) bits.
+        (Opd::S(x), Opd::P(p)) | (Opd::P(p), Opd::S(x)) if x.scale > f && !matmul => relabel(x, p, f),
         (Opd::S(x), Opd::S(y)) => super::mixed::product_raw(party, x, y),
         (Opd::S(x), Opd::P(p)) if x.scale <= f => local(x, p, false),
         (Opd::P(p), Opd::S(x)) if x.scale <= f => local(x, p, true),
@@ -165,6 +169,29 @@ fn raw_product<'t>(
             return None;
         }
     })
+}
+
+/// `x` (a raw product times a public power of two, `mpcc_ir::fold`) relabelled: `2^-k·x` is
+/// the same words at `k` more fractional bits, `2^j·x` at `j` fewer. Exact.
+fn relabel(x: &Shared, p: &Tensor, f: u32) -> Result<Shared, RunError> {
+    let scale = match (mixed::pow2_exponent(p), mixed::pow2_multiplier(p)) {
+        (Some(k), _) if x.scale + k <= 62 => x.scale + k,
+        (_, Some(j)) if j <= x.scale - f => x.scale - j,
+        _ => return Err(internal("a raw product relabelled by a factor that is not a power of two")),
+    };
+    Ok(Shared { data: x.data.clone(), scale })
+}
+
+/// A matrix product's left factor at most at the run's scale: a raw one (`mpcc_ir::fold`) is
+/// truncated first, unless a kept mask lets the product open its truncation (`super::masks`).
+pub(crate) fn ready_left<'s>(party: &mut Party, x: &'s Shared) -> Result<std::borrow::Cow<'s, Shared>, RunError> {
+    let f = party.fixed.frac_bits;
+    if x.scale <= f {
+        return Ok(std::borrow::Cow::Borrowed(x));
+    }
+    let mut t = crate::protocols::trunc::truncate(party, x, x.scale - f).map_err(mpc_err)?;
+    t.scale = f;
+    Ok(std::borrow::Cow::Owned(t))
 }
 
 /// Computes a private value. `get` yields each operand as public or private.
@@ -196,7 +223,10 @@ pub fn private_op<'t>(
         }
         Op::Pow(x, k) => mixed::pow(party, share(get, *x)?, *k),
         Op::MatMul(a, b) => match (get(*a)?, get(*b)?) {
-            (Opd::S(x), Opd::S(y)) => matmul::matmul(party, x, y).map_err(mpc_err),
+            (Opd::S(x), Opd::S(y)) => {
+                let x = ready_left(party, x)?;
+                matmul::matmul(party, &x, y).map_err(mpc_err)
+            }
             (Opd::S(x), Opd::P(p)) => matmul::matmul_public(party, x, &encode_factor(p, f)?).map_err(mpc_err),
             (Opd::P(p), Opd::S(y)) => matmul::public_matmul(party, &encode_factor(p, f)?, y).map_err(mpc_err),
             _ => Err(internal("a private matmul without a private operand")),
@@ -207,6 +237,14 @@ pub fn private_op<'t>(
             let ax = axis.map(|a| resolve_axis(a, x.data.ndim())).transpose()?;
             match op {
                 ReduceOp::Sum => arith::sum(party, x, ax).map_err(mpc_err),
+                ReduceOp::Mean if x.scale > f => {
+                    // A raw product (`mpcc_ir::fold`): its sum divided by the count·2^(extra bits).
+                    let count = ax.map_or(x.len(), |a| x.shape().get(a).copied().unwrap_or(1));
+                    let mut s = arith::sum(party, x, ax).map_err(mpc_err)?;
+                    let d = count as f64 * 2f64.powi((s.scale - f) as i32);
+                    s.scale = f;
+                    arith::div_public(party, &s, d).map_err(mpc_err)
+                }
                 ReduceOp::Mean => {
                     // A 0/1 or integer share (scale 0) is raised first: the mean is fractional.
                     let x = arith::upscale(x, f);

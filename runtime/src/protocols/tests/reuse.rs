@@ -83,3 +83,30 @@ fn a_reused_mask_the_dealer_does_not_have_is_an_error() {
     let err = result.map(|_| ()).expect_err("no mask 99 was kept").to_string();
     assert!(err.contains("no mask kept under id 99"), "{err}");
 }
+
+/// `fused_matmul::matmul_pending_fixed`: `trunc(a·b) @ y` with `y`'s mask kept, in one round,
+/// against f64 (each output sums 4 products of a value within one unit of the exact one).
+#[test]
+fn a_pending_left_factor_times_a_kept_mask_in_one_round() {
+    let a = t(&[3, 4], |i| i as f64 * 0.25 - 1.4);
+    let b = t(&[3, 4], |i| (i as f64 * 0.9).cos() * 2.0);
+    let y = t(&[4, 5], |i| 1.0 - i as f64 * 0.15);
+    let want = dot(&(&a * &b), &y);
+    for n in PARTY_COUNTS {
+        let got = super::run_op(n, &[a.clone(), b.clone(), y.clone()], |party, s| {
+            let (a, b, y) = (&s[0], &s[1], &s[2]);
+            // The first product keeps y's mask; the second reuses it with a raw left factor.
+            let x0 = crate::protocols::mul::mul(party, a, b)?;
+            let (_, kept) = matmul_reuse_raw(party, &x0, y, Reuse::Keep { side: 1, id: 7 })?;
+            let kept = kept.expect("a kept mask");
+            let raw = crate::protocols::mul::mul_raw(party, a, b)?;
+            let before = party.comm_stats();
+            let z = crate::protocols::fused_matmul::matmul_pending_fixed(party, &raw, 16, y, &kept)?;
+            let after = party.comm_stats();
+            assert_eq!(after.rounds - before.rounds, 1);
+            assert_eq!(after.bytes_sent - before.bytes_sent, (n as u64 - 1) * 8 * 12);
+            rescale(party, z, 16)
+        });
+        assert_close(&got, &want, 4.0 * 5.0 / 65536.0 + 1e-9);
+    }
+}
