@@ -49,8 +49,8 @@ pub enum Fold {
     /// A product or `where` that computes the `Lazy` comparison `cond` (in `form`, reading the
     /// `Pair` operand `pair` if any) times its factor in one round.
     Select { cond: ValueId, form: CmpForm, pair: Option<ValueId> },
-    /// A comparison (not lazy) of the `Pair` operand `pair`: the truncation and the comparison in
-    /// one round.
+    /// A comparison (not lazy) or a `relu` of the `Pair` operand `pair`: the truncation and the
+    /// comparison in one round.
     Compare { pair: ValueId },
 }
 
@@ -151,7 +151,12 @@ fn pairs(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [F
             && out.get(p.index()) == Some(&Fold::None)
     };
     for (i, def) in program.values.iter().enumerate() {
-        let Some((_, first, second)) = comparison_parts(&def.op) else { continue };
+        // A comparison, or a `relu` (its operand a `Pair` too).
+        let parts = match &def.op {
+            Op::Unary(crate::UnaryOp::Relu, z) => Some((*z, None)),
+            op => comparison_parts(op).map(|(_, first, second)| (first, second)),
+        };
+        let Some((first, second)) = parts else { continue };
         if !private(ValueId(i as u32)) {
             continue;
         }

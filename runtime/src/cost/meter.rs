@@ -307,7 +307,7 @@ impl Meter {
     /// two words per element, or a truncation and `msb`.
     pub fn msb_pending(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
         match self.mode {
-            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: false }, 2 * n),
+            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: false, relu: false }, 2 * n),
             CompareMode::Tree => {
                 self.truncate(n, bits)?;
                 self.msb(n)
@@ -319,10 +319,22 @@ impl Meter {
     /// truncation and `msb_times`.
     pub fn msb_times_pending(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
         match self.mode {
-            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: true }, 3 * n),
+            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: true, relu: false }, 3 * n),
             CompareMode::Tree => {
                 self.truncate(n, bits)?;
                 self.msb_times(n)
+            }
+        }
+    }
+
+    /// `compare::relu_pending`: as `msb_pending` with the relu's product, or a truncation and
+    /// `msb_and_product`.
+    pub fn relu_pending(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
+        match self.mode {
+            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: false, relu: true }, 2 * n),
+            CompareMode::Tree => {
+                self.truncate(n, bits)?;
+                self.msb_and_product(n)
             }
         }
     }

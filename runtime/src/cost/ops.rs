@@ -217,6 +217,17 @@ pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: F
             Ok(Sh { dims: stacked(&bcast(&a.dims, &b.dims)?.0), scale })
         })()),
         Fold::Compare { pair } => Some((|| {
+            if let Op::Unary(UnaryOp::Relu, z) = op {
+                let d = share(get, *z)?;
+                let dims = d.dims.get(1..).unwrap_or_default().to_vec();
+                let n = dims.iter().product();
+                if d.scale > f {
+                    m.relu_pending(n, d.scale - f)?;
+                } else {
+                    m.msb_and_product(n)?;
+                }
+                return Ok(Sh { dims, scale: f });
+            }
             let (dims, scale, _) = diff(op, Some(pair))?;
             let n = dims.iter().product();
             if scale > f {

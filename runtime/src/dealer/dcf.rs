@@ -81,6 +81,7 @@ impl TrustedDealer {
         n: usize,
         bits: u32,
         times: bool,
+        relu: bool,
     ) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
         if !(1..=62).contains(&bits) {
             return Err(DealerError::BadRequest(format!("a truncation by {bits} bits (1 to 62)")));
@@ -91,7 +92,10 @@ impl TrustedDealer {
                 self.rngs.len()
             )));
         };
-        let outputs = if times { 2 } else { 1 };
+        if times && relu {
+            return Err(DealerError::BadRequest("DCF keys for a product and a relu at once".into()));
+        }
+        let outputs = if times || relu { 2 } else { 1 };
         let draw_free = |rng: &mut DealerRng| {
             let r = draw(rng, n, Combine::Add);
             let seeds = draw(rng, 4 * n, Combine::Own);
@@ -101,7 +105,7 @@ impl TrustedDealer {
         };
         let (r0, seeds0, q0, s0) = draw_free(rng0);
         let (r1, seeds1, q1, s1) = draw_free(rng1);
-        let corrected: Vec<Vec<u64>> = (0..if times { 6 } else { 4 }).map(|_| draw(rng1, n, Combine::Add)).collect();
+        let corrected: Vec<Vec<u64>> = (0..2 + 2 * outputs).map(|_| draw(rng1, n, Combine::Add)).collect();
         let add = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(a, b)| a.wrapping_add(*b)).collect::<Vec<u64>>();
         let (r, q) = (add(&r0, &r1), add(&q0, &q1));
         let s = if times { add(&s0, &s1) } else { vec![0; n] };
@@ -135,9 +139,11 @@ impl TrustedDealer {
         let mut targets: Vec<Vec<u64>> = vec![parts.iter().map(|p| p.0).collect(), parts.iter().map(|p| p.1).collect()];
         for set in 0..2 {
             let m = masks(set as u64);
+            // The second output's multiplier: the factor's mask, or (relu) the key's own mask.
+            let pay = if relu { m.clone() } else { s.clone() };
             let betas: Vec<u64> = m
                 .iter()
-                .zip(&s)
+                .zip(&pay)
                 .flat_map(|(&m, &s)| {
                     let sign = 1u64.wrapping_sub(2 * top(m));
                     [sign, sign.wrapping_mul(s)].into_iter().take(outputs)
@@ -149,8 +155,8 @@ impl TrustedDealer {
                     .map_err(|e| DealerError::BadRequest(e.to_string()))?,
             );
             targets.push(m.iter().map(|&m| top(m)).collect());
-            if times {
-                targets.push(m.iter().zip(&s).map(|(&m, &s)| s.wrapping_mul(top(m))).collect());
+            if outputs == 2 {
+                targets.push(m.iter().zip(&pay).map(|(&m, &s)| s.wrapping_mul(top(m))).collect());
             }
         }
         // Party 0's explicit values: the common parts first (see `DealerClient::finish`).

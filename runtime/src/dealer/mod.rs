@@ -78,8 +78,9 @@ pub enum Request {
     /// two keys per element, `r'` (the mask of `q`) and with `times` a mask `s` of a factor;
     /// corrected parts `msb(r)`, `⌊r_low/2^bits⌋`, then for each variant `σ` of the truncation
     /// shares of `msb(m_σ)` (and `s·msb(m_σ)`), where `m_σ = r' - S_σ` is the mask of the sum;
-    /// common parts: the keys for `m_0`, then for `m_1`.
-    DcfPending { n: usize, bits: u32, times: bool },
+    /// common parts: the keys for `m_0`, then for `m_1`. With `relu` (not with `times`) the
+    /// second output multiplies each key's own mask `m_σ`, as `DcfKeys` with `relu` does.
+    DcfPending { n: usize, bits: u32, times: bool, relu: bool },
     /// A matrix product `x @ y` whose left factor `x` (2-D, shape `a`) still waits for its
     /// truncation by `bits`, and whose right factor's mask is the one kept under `id` (shape `b`):
     /// free part `r` (the truncation mask); corrected parts `msb(r)`, `⌊r_low/2^bits⌋`,
@@ -149,7 +150,7 @@ impl Request {
             Request::BinTriple { n } => vec![(*n, Combine::Xor)],
             Request::DcfKeys { n, relu } => vec![(*n, Combine::Add); if *relu { 2 } else { 1 }],
             Request::DcfTimes { n } => vec![(*n, Combine::Add); 2],
-            Request::DcfPending { n, times, .. } => vec![(*n, Combine::Add); if *times { 6 } else { 4 }],
+            Request::DcfPending { n, times, relu, .. } => vec![(*n, Combine::Add); if *times || *relu { 6 } else { 4 }],
             Request::MatPending { a, b, .. } => {
                 let [m, k] = a.as_slice() else { return Err(DealerError::BadRequest(format!("{self:?}"))) };
                 let [k2, p] = b.as_slice() else { return Err(DealerError::BadRequest(format!("{self:?}"))) };
@@ -171,7 +172,9 @@ impl Request {
         match self {
             Request::DcfKeys { n, relu } => vec![n * crate::fss::key_words(dcf_outputs(*relu))],
             Request::DcfTimes { n } => vec![n * crate::fss::key_words(2)],
-            Request::DcfPending { n, times, .. } => vec![2 * n * crate::fss::key_words(if *times { 2 } else { 1 })],
+            Request::DcfPending { n, times, relu, .. } => {
+                vec![2 * n * crate::fss::key_words(if *times || *relu { 2 } else { 1 })]
+            }
             _ => Vec::new(),
         }
     }
@@ -336,7 +339,7 @@ impl TrustedDealer {
         match req {
             Request::DcfKeys { n, relu } => return self.serve_dcf(*n, if *relu { DcfOut::Relu } else { DcfOut::Msb }),
             Request::DcfTimes { n } => return self.serve_dcf(*n, DcfOut::Times),
-            Request::DcfPending { n, bits, times } => return self.serve_dcf_pending(*n, *bits, *times),
+            Request::DcfPending { n, bits, times, relu } => return self.serve_dcf_pending(*n, *bits, *times, *relu),
             _ => {}
         }
         let free = req.free_parts();

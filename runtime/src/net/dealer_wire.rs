@@ -59,7 +59,7 @@ enum WireRequest {
     DivPair { n: u64, d: u64 },
     Products { n: u64, pending: Vec<u32>, pairs: Vec<[u32; 2]> },
     DcfTimes { n: u64 },
-    DcfPending { n: u64, bits: u32, times: bool },
+    DcfPending { n: u64, bits: u32, times: bool, relu: bool },
     MatPending { a: Vec<u64>, b: Vec<u64>, bits: u32, id: u64 },
 }
 
@@ -99,7 +99,9 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
         Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
         Request::DcfTimes { n } => WireRequest::DcfTimes { n: *n as u64 },
-        Request::DcfPending { n, bits, times } => WireRequest::DcfPending { n: *n as u64, bits: *bits, times: *times },
+        Request::DcfPending { n, bits, times, relu } => {
+            WireRequest::DcfPending { n: *n as u64, bits: *bits, times: *times, relu: *relu }
+        }
         Request::MatPending { a, b, bits, id } => {
             WireRequest::MatPending { a: dims_to_wire(a), b: dims_to_wire(b), bits: *bits, id: *id }
         }
@@ -171,7 +173,10 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWi
         WireRequest::DcfPending { bits, .. } if !(1..=62).contains(&bits) => {
             return Err(DealerWireError::BadShapes(format!("DCF keys after a truncation by {bits} bits (1 to 62)")))
         }
-        WireRequest::DcfPending { n, bits, times } => Request::DcfPending { n: to_usize(n)?, bits, times },
+        WireRequest::DcfPending { times: true, relu: true, .. } => {
+            return Err(DealerWireError::BadShapes("DCF keys for a product and a relu at once".into()))
+        }
+        WireRequest::DcfPending { n, bits, times, relu } => Request::DcfPending { n: to_usize(n)?, bits, times, relu },
         WireRequest::MatPending { bits, .. } if !(1..=62).contains(&bits) => {
             return Err(DealerWireError::BadShapes(format!(
                 "a matrix product after a truncation by {bits} bits (1 to 62)"
@@ -235,9 +240,9 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
             ((*n as u64).checked_mul(per as u64), Some(0))
         }
         // Both parties' masks and seeds, the corrected parts and two copies of two key sets.
-        Request::DcfPending { n, times, .. } => {
-            let k = if *times { 2 } else { 1 };
-            let per = 2 * (1 + 4 + 1 + (k - 1)) + (2 + 2 * k) + 4 * crate::fss::key_words(k);
+        Request::DcfPending { n, times, relu, .. } => {
+            let k = if *times || *relu { 2 } else { 1 };
+            let per = 2 * (1 + 4 + 1 + usize::from(*times)) + (2 + 2 * k) + 4 * crate::fss::key_words(k);
             ((*n as u64).checked_mul(per as u64), Some(0))
         }
         // As `DcfKeys` with a product, plus both parties' second mask.

@@ -13,7 +13,7 @@
 
 use super::arith::{self, upscale};
 use super::convert::{self, b2a_bit_words};
-use super::fss::{msb_dcf, msb_dcf_at, msb_dcf_pending, msb_dcf_times};
+use super::fss::{msb_dcf, msb_dcf_at, msb_dcf_pending, msb_dcf_times, PendingProduct};
 use super::mul::mul;
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -147,7 +147,8 @@ pub fn msb_pending(party: &mut Party, p: &Shared, q: &Shared) -> Result<Shared, 
     check_pending(party, p, q, None)?;
     match party.compare_mode() {
         CompareMode::Fss => {
-            let (m, _) = msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), None)?;
+            let (m, _) =
+                msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), PendingProduct::None)?;
             Ok(Shared { data: from_vec("compare", p.shape(), m)?, scale: 0 })
         }
         CompareMode::Tree => {
@@ -164,12 +165,30 @@ pub fn msb_times_pending(party: &mut Party, p: &Shared, q: &Shared, v: &Shared) 
     match party.compare_mode() {
         CompareMode::Fss => {
             let vw = to_vec(&v.data);
-            let (_, prod) = msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), Some(&vw))?;
+            let product = PendingProduct::Times(&vw);
+            let (_, prod) = msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), product)?;
             Ok(Shared { data: from_vec("compare", p.shape(), prod)?, scale: v.scale })
         }
         CompareMode::Tree => {
             let u = arith::add(&super::trunc::truncate(party, p, p.scale - q.scale)?, q)?;
             msb_times(party, &u, v)
+        }
+    }
+}
+
+/// `relu(u)` for `u` as in [`msb_pending`], at `q`'s scale: one DCF round with
+/// `CompareMode::Fss`; with `CompareMode::Tree` the truncation, then `relu`.
+pub fn relu_pending(party: &mut Party, p: &Shared, q: &Shared) -> Result<Shared, MpcError> {
+    check_pending(party, p, q, None)?;
+    match party.compare_mode() {
+        CompareMode::Fss => {
+            let (_, r) =
+                msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), PendingProduct::Relu)?;
+            Ok(Shared { data: from_vec("compare", p.shape(), r)?, scale: q.scale })
+        }
+        CompareMode::Tree => {
+            let u = arith::add(&super::trunc::truncate(party, p, p.scale - q.scale)?, q)?;
+            relu(party, &u)
         }
     }
 }

@@ -206,10 +206,20 @@ pub fn msb_dcf_times(party: &mut Party, x: &[u64], v: &[u64]) -> Result<Vec<u64>
     Ok(out)
 }
 
+/// What [`msb_dcf_pending`] computes besides `msb(u)`.
+#[derive(Clone, Copy)]
+pub enum PendingProduct<'a> {
+    /// Nothing.
+    None,
+    /// `msb(u)·v` for this factor `v`.
+    Times(&'a [u64]),
+    /// `relu(u) = u - u·msb(u)`.
+    Relu,
+}
+
 /// Shares of `msb(u)` for `u = trunc(p) + q` elementwise, where `p` still waits for its
-/// truncation by `bits` (|p| < 2^62, `trunc::truncate`'s semantics), and with `v` also of
-/// `msb(u)·v` (empty otherwise): one round for the truncation and the comparison
-/// (`dealer::Request::DcfPending`).
+/// truncation by `bits` (|p| < 2^62, `trunc::truncate`'s semantics), and of `product` (empty for
+/// `None`): one round for the truncation and the comparison (`dealer::Request::DcfPending`).
 ///
 /// The parties open `p + 2^62 + r` as the truncation does, `q + r'` and `v + s` together. The
 /// truncated `p` is then `E + S_σ` (`trunc::split_opened`: `E` public, `S_σ` a share of one of
@@ -217,7 +227,9 @@ pub fn msb_dcf_times(party: &mut Party, x: &[u64], v: &[u64]) -> Result<Vec<u64>
 /// and `u = X - m_σ` with `m_σ = r' - S_σ`, a uniform mask the dealer knows for both `σ`: the
 /// comparison is `msb_dcf_at`'s with the key of the variant that was opened. The parties hold
 /// shares of `m_σ` (`r'` minus their share of `S_σ`), and the dealer's shares of `msb(m_σ)`
-/// (and `s·msb(m_σ)`) per variant. What is opened is uniform: three one-time pads.
+/// (and `s·msb(m_σ)`, or for `relu` `m_σ·msb(m_σ)`) per variant; `u·msb(u) = X·msb(u) -
+/// m_σ·msb(u)` then follows as `relu`'s product does in `msb_dcf_at`. What is opened is uniform:
+/// two or three one-time pads.
 ///
 /// Cost: 1 round; each party sends 16 bytes per element (24 with `v`); the dealer sends both
 /// parties two key sets (8·2·192 bytes per element, 8·2·256 with `v`) and party 0 32 bytes per
@@ -227,8 +239,13 @@ pub fn msb_dcf_pending(
     p: &[u64],
     bits: u32,
     q: &[u64],
-    v: Option<&[u64]>,
+    product: PendingProduct<'_>,
 ) -> Result<(Vec<u64>, Vec<u64>), MpcError> {
+    let (v, relu) = match product {
+        PendingProduct::None => (None, false),
+        PendingProduct::Times(v) => (Some(v), false),
+        PendingProduct::Relu => (None, true),
+    };
     if party.n_parties() != 2 {
         return Err(party.invalid("compare", format!("DCF comparisons are for 2 parties, not {}", party.n_parties())));
     }
@@ -242,7 +259,7 @@ pub fn msb_dcf_pending(
     let mut pending: Vec<Pending> = Vec::with_capacity(p.len().div_ceil(CHUNK));
     let mut masked = Vec::with_capacity(words * p.len());
     for (k, (ps, qs)) in p.chunks(CHUNK).zip(q.chunks(CHUNK)).enumerate() {
-        let req = Request::DcfPending { n: ps.len(), bits, times };
+        let req = Request::DcfPending { n: ps.len(), bits, times, relu };
         let pend = party.dealer().begin(&req)?;
         let (r, rq) = (pend.free(0), pend.free(2));
         if r.len() != ps.len() || rq.len() != ps.len() {
@@ -263,30 +280,31 @@ pub fn msb_dcf_pending(
     }
     let opened = party.open_owned(masked, false)?;
     let mut prg = Prg::new();
-    let (mut msb, mut prod) = (Vec::with_capacity(p.len()), Vec::with_capacity(if times { p.len() } else { 0 }));
+    let second = times || relu;
+    let (mut msb, mut prod) = (Vec::with_capacity(p.len()), Vec::with_capacity(if second { p.len() } else { 0 }));
     let one = if is_p0 { 1u64 } else { 0 };
     let (high, offset) = (1u64 << (63 - bits), (1u64 << 62) >> bits);
-    let outputs = if times { 2 } else { 1 };
+    let outputs = if second { 2 } else { 1 };
     let mut at = 0;
     for pend in pending {
         let parts = party.dealer().finish(pend)?;
         let bad = |party: &Party| party.invalid("compare", "bad dealer reply");
-        let (seeds, s, rest) = match parts.as_slice() {
-            [r, seeds, _, s, rest @ ..] if times => (seeds, Some(s), (r.len(), rest)),
-            [r, seeds, _, rest @ ..] if !times => (seeds, None, (r.len(), rest)),
+        let (rq, seeds, s, rest) = match parts.as_slice() {
+            [r, seeds, rq, s, rest @ ..] if times => (rq, seeds, Some(s), (r.len(), rest)),
+            [r, seeds, rq, rest @ ..] if !times => (rq, seeds, None, (r.len(), rest)),
             _ => return Err(bad(party)),
         };
         let (n, rest) = rest;
         let (mb, low, z, keys) = match rest {
-            [mb, low, z0, zs0, z1, zs1, keys] if times => (mb, low, [(z0, Some(zs0)), (z1, Some(zs1))], keys),
-            [mb, low, z0, z1, keys] if !times => (mb, low, [(z0, None), (z1, None)], keys),
+            [mb, low, z0, zs0, z1, zs1, keys] if second => (mb, low, [(z0, Some(zs0)), (z1, Some(zs1))], keys),
+            [mb, low, z0, z1, keys] if !second => (mb, low, [(z0, None), (z1, None)], keys),
             _ => return Err(bad(party)),
         };
         let chunk = opened.get(at..at + words * n).ok_or_else(|| bad(party))?;
         at += words * n;
         let (c1, rest_open) = chunk.split_at_checked(n).ok_or_else(|| bad(party))?;
         let (c2, c3) = rest_open.split_at_checked(n).ok_or_else(|| bad(party))?;
-        if [mb.len(), low.len(), seeds.len() / 4, keys.len() / 2 / crate::fss::key_words(outputs)]
+        if [mb.len(), low.len(), rq.len(), seeds.len() / 4, keys.len() / 2 / crate::fss::key_words(outputs)]
             .iter()
             .any(|&l| l != n)
         {
@@ -295,10 +313,15 @@ pub fn msb_dcf_pending(
         // The public sum X, the variant σ and this party's share of m_σ, per element.
         let mut xs = Vec::with_capacity(n);
         let mut sel = Vec::with_capacity(n);
-        for ((&c, &m), &t) in c1.iter().zip(mb).zip(low) {
-            let (e, _) = crate::protocols::trunc::split_opened(c, m, t, high, offset, |w| w >> bits);
+        // This party's share of m_σ = r' - S_σ (read by relu).
+        let mut m_share = Vec::with_capacity(if relu { n } else { 0 });
+        for (((&c, &m), &t), &r) in c1.iter().zip(mb).zip(low).zip(rq) {
+            let (e, sh) = crate::protocols::trunc::split_opened(c, m, t, high, offset, |w| w >> bits);
             xs.push(e);
             sel.push((c >> 63) as usize);
+            if relu {
+                m_share.push(r.wrapping_sub(sh));
+            }
         }
         xs.iter_mut().zip(c2).for_each(|(x, cq)| *x = x.wrapping_add(*cq));
         let low_x: Vec<u64> = xs.iter().map(|y| y & LOW).collect();
@@ -333,10 +356,18 @@ pub fn msb_dcf_pending(
                 let st = zsj.wrapping_add(o.get(1).copied().unwrap_or(0));
                 let sc = if y_top { sj.wrapping_sub(st) } else { st };
                 prod.push(w.wrapping_mul(c).wrapping_sub(sc));
+            } else if let (true, Some(zs), Some(&mj)) = (relu, zs, m_share.get(j)) {
+                // u·msb(u) = X·msb(u) - m_σ·msb(u); relu(u) = u - u·msb(u), u = [p0]·X - m_σ.
+                let zsj = zs.get(j).copied().ok_or_else(|| bad(party))?;
+                let st = zsj.wrapping_add(o.get(1).copied().unwrap_or(0));
+                let mc = if y_top { mj.wrapping_sub(st) } else { st };
+                let um = y.wrapping_mul(c).wrapping_sub(mc);
+                let u = if is_p0 { y.wrapping_sub(mj) } else { mj.wrapping_neg() };
+                prod.push(u.wrapping_sub(um));
             }
         }
     }
-    if msb.len() != p.len() || prod.len() != if times { p.len() } else { 0 } {
+    if msb.len() != p.len() || prod.len() != if second { p.len() } else { 0 } {
         return Err(party.invalid("compare", "bad DCF evaluation"));
     }
     Ok((msb, prod))

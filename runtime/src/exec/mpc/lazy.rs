@@ -115,13 +115,23 @@ fn diff<'t>(party: &Party, op: &Op, get: super::ops::Get<'_, 't>, pair: Option<V
     }
 }
 
-/// A comparison (not lazy) of a pair (`Fold::Compare`): its 0/1 or ±1 result, unscaled.
+/// A comparison (not lazy) of a pair (`Fold::Compare`): its 0/1 or ±1 result, unscaled; or a
+/// `relu` of a pair, at the run's scale.
 pub fn compare_pair<'t>(
     party: &mut Party,
     op: &Op,
     get: super::ops::Get<'_, 't>,
     pair: ValueId,
 ) -> Result<Shared, RunError> {
+    if let Op::Unary(mpcc_ir::UnaryOp::Relu, z) = op {
+        let Opd::S(d) = get(*z)? else { return Err(internal("a relu of a pair without the pair")) };
+        let (p, q) = unstack(party, d)?;
+        return if p.scale > q.scale {
+            compare::relu_pending(party, &p, &q).map_err(mpc_err)
+        } else {
+            compare::relu(party, &arith::add(&p, &q).map_err(mpc_err)?).map_err(mpc_err)
+        };
+    }
     let (form, ..) =
         comparison_parts(op).ok_or_else(|| internal("a pair compared by an op that is not a comparison"))?;
     let m = match diff(party, op, get, Some(pair))? {

@@ -112,6 +112,15 @@ proptest! {
                 let (ea, eb) = (enc(a) as i128, enc(b) as i128);
                 (ea * eb).div_euclid(65536) + eb
             });
+            let relus = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
+                let raw = crate::protocols::mul::mul_raw(party, &s[0], &s[1])?;
+                crate::protocols::compare::relu_pending(party, &raw, &s[1])
+            });
+            for (&r, &u) in relus.iter().zip(&u) {
+                // relu of u within the truncation's unit.
+                let want = (u.max(0)) as f64 / 65536.0;
+                assert!((r - want).abs() <= 1.0 / 65536.0 + 1e-12, "{n} parties, {mode:?}: relu {r} for u = {u}");
+            }
             // The truncation may add one unit: a sum of 0 or -1 can go either way.
             for (((&got, &t), &u), &a) in signs.iter().zip(&times).zip(&u).zip(&x) {
                 if u == 0 || u == -1 { continue; }
