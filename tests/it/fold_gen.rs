@@ -1,6 +1,6 @@
 //! Generated programs for the comparison folds (`mpcc_ir::fold`: `Pair`, `Lazy`, `Select`,
 //! `Compare`): straight-line programs over private vectors that compare sums of products, take
-//! signs, select with `where` and multiply by comparisons, some values used once (folded) and
+//! signs and relus, select with `where` and multiply by comparisons, some values used once (folded) and
 //! some twice (not). Each runs merged and unmerged, with the DCF and with the carry tree, for 2
 //! and 3 parties, against the plaintext engine, with the cost model's rounds and dealer bytes
 //! equal to the run's.
@@ -52,7 +52,8 @@ fn program(seed: u64) -> String {
             _ => format!("(t{k} <= 0)"),
         };
         src.push_str(&format!("let t{k} = {sum};\n"));
-        let line = match rng.below(4) {
+        let line = match rng.below(5) {
+            4 => format!("let r{k} = relu(t{k});\n"),
             0 => format!("let r{k} = {cmp} * {w};\n"),
             1 => format!("let r{k} = where({cmp}, {w}, {x});\n"),
             2 => format!("let r{k} = {cmp};\n"),
