@@ -125,3 +125,27 @@ fn a_raw_gradient_feeds_a_matrix_product_with_a_kept_mask_and_a_mean() {
         assert_eq!((model.total.rounds, model.total.dealer_bytes), (report.rounds, report.dealer_bytes), "{n} parties");
     }
 }
+
+#[test]
+fn above_the_fold_limit_comparisons_take_their_own_rounds_and_the_model_follows() {
+    // 70000 elements (above `lazy::FOLD_MAX`): the pair's product is truncated first and the
+    // comparison and its product take their own rounds, in the run and in the model alike.
+    let src = "parties A, B;\nlet a = private(src=A, randn([1, 70000], seed=1));\n\
+               let b = private(src=B, randn([1, 70000], seed=2));\nlet c = private(src=A, randn([1, 70000], seed=3));\n\
+               let s = sign(a * b + c) * b;\nlet r = relu(a * c + b);\nprint(reveal(sum(s) * 0 + 1), reveal(sum(r) * 0 + 2));\n";
+    let program = compile_clean(src, &[]);
+    let cfg = RunConfig { seed: Some(5), compare: Some(CompareMode::Fss), ..RunConfig::default() };
+    let mut sink = VecSink::default();
+    let report = run_mpc(&program, 2, &cfg, &mut sink).expect("the run");
+    let model = estimate(&program, 2, &cfg).expect("the model");
+    assert_eq!((model.total.rounds, model.total.dealer_bytes), (report.rounds, report.dealer_bytes));
+    let unmerged = RunConfig { merge_rounds: false, ..cfg.clone() };
+    let plain = estimate(&program, 2, &unmerged).expect("the model");
+    // No second key set: the dealer sends no more than unfolded (the wave still merges).
+    assert!(
+        model.total.dealer_bytes <= plain.total.dealer_bytes,
+        "{} > {}",
+        model.total.dealer_bytes,
+        plain.total.dealer_bytes
+    );
+}

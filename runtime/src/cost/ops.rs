@@ -213,8 +213,14 @@ pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: F
         Fold::Pair => Some((|| {
             let Op::Binary(_, a, b) = op else { return Err(internal("a pair that is not a sum")) };
             let (a, b) = (get(*a)?.shared(f), get(*b)?.shared(f));
-            let scale = if b.scale > f && a.scale <= f { b.scale } else { a.scale.max(f) };
-            Ok(Sh { dims: stacked(&bcast(&a.dims, &b.dims)?.0), scale })
+            let p = if b.scale > f && a.scale <= f { &b } else { &a };
+            let (dims, n) = bcast(&a.dims, &b.dims)?;
+            let mut scale = p.scale.max(f);
+            if n > crate::exec::mpc::lazy::FOLD_MAX && scale > f {
+                m.truncate(p.len(), scale - f)?;
+                scale = f;
+            }
+            Ok(Sh { dims: stacked(&dims), scale })
         })()),
         Fold::Compare { pair } => Some((|| {
             if let Op::Unary(UnaryOp::Relu, z) = op {
@@ -250,7 +256,10 @@ pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: F
             };
             let inner = if pair.is_some() { d.dims.get(1..).unwrap_or_default() } else { &d.dims[..] };
             let (dims, n) = bcast(inner, &v.dims)?;
-            if pair.is_some() && d.scale > f {
+            if n > crate::exec::mpc::lazy::FOLD_MAX {
+                m.msb(n)?;
+                m.mul_raw(n)?;
+            } else if pair.is_some() && d.scale > f {
                 m.msb_times_pending(n, d.scale - f)?;
             } else {
                 m.msb_times(n)?;

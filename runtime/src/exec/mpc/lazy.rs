@@ -17,6 +17,13 @@ use mpcc_ir::fold::{comparison_parts, CmpForm};
 use mpcc_ir::{BinaryOp, Op, ValueId};
 use std::borrow::Cow;
 
+/// The most elements a folded comparison takes: above it a pair's product is truncated first and
+/// a comparison and its product take their own rounds, as unfolded. The folds trade a round for
+/// dealer bytes (a second key set, a second output word: about 1–4 KB per element); on a large
+/// tensor the bytes cost more than the round on any network (a test set's 10^6 activations would
+/// be gigabytes of keys for one round).
+pub const FOLD_MAX: usize = 1 << 16;
+
 fn internal(msg: impl Into<String>) -> RunError {
     RunError::new(ErrorKind::Internal, msg)
 }
@@ -57,7 +64,7 @@ fn neg(x: &Shared) -> Shared {
 }
 
 /// The `Pair` sum `op` (`a ± b`, one of them a raw product): stacked `(±P, ±Q)`. Local.
-pub fn pair<'t>(party: &Party, op: &Op, get: super::ops::Get<'_, 't>) -> Result<Shared, RunError> {
+pub fn pair<'t>(party: &mut Party, op: &Op, get: super::ops::Get<'_, 't>) -> Result<Shared, RunError> {
     let f = party.fixed.frac_bits;
     let (sub, a, b) = match op {
         Op::Binary(BinaryOp::Add, a, b) => (false, *a, *b),
@@ -71,6 +78,12 @@ pub fn pair<'t>(party: &Party, op: &Op, get: super::ops::Get<'_, 't>) -> Result<
     } else {
         (a.into_owned(), if sub { neg(&b) } else { b.into_owned() })
     };
+    let n: usize = crate::plain::broadcast_shape(p.shape(), q.shape())?.iter().product();
+    if n > FOLD_MAX && p.scale > f {
+        let mut t = crate::protocols::trunc::truncate(party, &p, p.scale - f).map_err(mpc_err)?;
+        t.scale = f;
+        return stack(party, &t, &q);
+    }
     stack(party, &p, &q)
 }
 
@@ -187,7 +200,23 @@ fn times(party: &mut Party, form: CmpForm, d: Diff, v: &Shared) -> Result<Shared
         return Err(internal("a folded comparison times a product still to be truncated"));
     }
     let b = |x: &Shared, shape: &[usize]| super::mixed::broadcast(x, shape);
+    let inner = match &d {
+        Diff::Plain(d) => d.shape().to_vec(),
+        Diff::Pair(p, _) => p.shape().to_vec(),
+    };
+    let big = crate::plain::broadcast_shape(&inner, v.shape())?.iter().product::<usize>() > FOLD_MAX;
     let (m, v) = match d {
+        // Too large to fold: the comparison, then the product (no truncation), as unfolded.
+        _ if big => {
+            let d = match d {
+                Diff::Plain(d) => d,
+                Diff::Pair(p, q) => arith::add(&p, &q).map_err(mpc_err)?,
+            };
+            let shape = crate::plain::broadcast_shape(d.shape(), v.shape())?;
+            let (d, v) = (b(&d, &shape)?, b(v, &shape)?);
+            let bit = compare::msb(party, &d).map_err(mpc_err)?;
+            (crate::protocols::mul::mul_raw(party, &bit, &v).map_err(mpc_err)?, v)
+        }
         Diff::Plain(d) => {
             let shape = crate::plain::broadcast_shape(d.shape(), v.shape())?;
             let v = b(v, &shape)?;

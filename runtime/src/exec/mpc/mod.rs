@@ -16,7 +16,7 @@
 
 pub mod audit;
 mod identity;
-mod lazy;
+pub(crate) mod lazy;
 mod machine;
 pub mod masks;
 pub(crate) mod mixed;
