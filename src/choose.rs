@@ -25,10 +25,13 @@ use mpcc_runtime::protocols::compare::CompareMode;
 /// Extra wall time per dealer byte, in nanoseconds (see the module doc).
 pub const DEALER_NS_PER_BYTE: f64 = 1.5;
 
-/// The choice and the two estimates behind it.
+/// The choice and the two estimates behind it (the DCF's with or without folded comparisons,
+/// whichever is lower).
 #[derive(Clone, Copy, Debug)]
 pub struct Choice {
     pub mode: CompareMode,
+    /// Whether comparisons are folded into the ops around them (`RunConfig::fold_comparisons`).
+    pub fold: bool,
     pub fss_seconds: f64,
     pub tree_seconds: f64,
 }
@@ -40,8 +43,13 @@ impl Choice {
             CompareMode::Fss => (self.fss_seconds, self.tree_seconds, "tree"),
             CompareMode::Tree => (self.tree_seconds, self.fss_seconds, "fss"),
         };
+        let folds = match (self.mode, self.fold) {
+            (CompareMode::Fss, true) => ", folded into the ops around them",
+            (CompareMode::Fss, false) => ", not folded",
+            (CompareMode::Tree, _) => "",
+        };
         format!(
-            "comparisons: {} (chosen by the cost model: estimated {:.3} s against {:.3} s with {other_name}, at {} ms \
+            "comparisons: {}{folds} (chosen by the cost model: estimated {:.3} s against {:.3} s with {other_name}, at {} ms \
              round-trip and {} Mbit/s; `--compare` sets it)",
             self.mode.name(),
             chosen,
@@ -64,15 +72,21 @@ pub fn seconds(report: &CostReport, link: Network) -> f64 {
 /// Costs `program` with both comparison protocols under `cfg` (2 parties) and picks the faster
 /// on `link`; a tie goes to the carry tree (fewer dealer bytes).
 pub fn choose(program: &mpcc_ir::Program, cfg: &RunConfig, link: Network) -> Result<Choice, RunError> {
-    let cost_with = |mode: CompareMode| {
+    let cost_with = |mode: CompareMode, fold: bool| {
         let mut cfg = cfg.clone();
         cfg.compare = Some(mode);
+        cfg.fold_comparisons = fold;
         estimate(program, 2, &cfg).map(|r| seconds(&r, link))
     };
-    let fss_seconds = cost_with(CompareMode::Fss)?;
-    let tree_seconds = cost_with(CompareMode::Tree)?;
+    let folded = if cfg.fold_comparisons { Some(cost_with(CompareMode::Fss, true)?) } else { None };
+    let plain = cost_with(CompareMode::Fss, false)?;
+    let (fold, fss_seconds) = match folded {
+        Some(s) if s < plain => (true, s),
+        _ => (false, plain),
+    };
+    let tree_seconds = cost_with(CompareMode::Tree, false)?;
     let mode = if fss_seconds < tree_seconds { CompareMode::Fss } else { CompareMode::Tree };
-    Ok(Choice { mode, fss_seconds, tree_seconds })
+    Ok(Choice { mode, fold: fold && mode == CompareMode::Fss, fss_seconds, tree_seconds })
 }
 
 #[cfg(test)]
@@ -102,5 +116,23 @@ mod tests {
         let r = report(1000, 125_000_000, 1_000_000_000);
         let t = seconds(&r, Network { rtt_ms: 2.0, mbit_per_s: 1000.0 });
         assert!((t - (2.0 + 1.0 + 8.0 + 1.5)).abs() < 1e-9, "{t}");
+    }
+
+    #[test]
+    fn folded_comparisons_are_chosen_where_rounds_cost_more_than_dealer_bytes() {
+        // sign(a·b + c)·d on 1000 elements: folding saves two rounds for a second key set.
+        let src = "parties A, B;\nlet a = private(src=A, randn([1, 1000], seed=1));\n\
+                   let b = private(src=B, randn([1, 1000], seed=2));\nlet c = private(src=A, randn([1, 1000], seed=3));\n\
+                   print(reveal(sum(sign(a * b + c) * b)));\n";
+        let program = mpcc_compiler::compile(src, &Default::default()).program.expect("compiles");
+        let cfg = RunConfig::default();
+        let far = choose(&program, &cfg, Network { rtt_ms: 200.0, mbit_per_s: 10000.0 }).expect("costed");
+        assert_eq!((far.mode, far.fold), (CompareMode::Fss, true), "{far:?}");
+        let near = choose(&program, &cfg, Network { rtt_ms: 0.0, mbit_per_s: 10000.0 }).expect("costed");
+        assert!(!near.fold, "{near:?}");
+        // Told not to fold, the choice does not.
+        let told = RunConfig { fold_comparisons: false, ..RunConfig::default() };
+        let far = choose(&program, &told, Network { rtt_ms: 200.0, mbit_per_s: 10000.0 }).expect("costed");
+        assert!(!far.fold, "{far:?}");
     }
 }

@@ -241,6 +241,7 @@ pub fn run(args: &RunArgs) -> u8 {
         compare: args.compare.map(crate::Compare::to_runtime),
         preprocessing: args.preprocessing.mode(),
         merge_rounds: !args.no_merge,
+        fold_comparisons: !args.no_fold_comparisons,
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext && (args.ranges || args.fixed) {
@@ -292,7 +293,11 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
             if args.stats == Stats::Human {
                 eprintln!("{}", choice.describe(link));
             }
-            Some(RunArgs { compare: Some(crate::Compare::from_runtime(choice.mode)), ..args.clone() })
+            Some(RunArgs {
+                compare: Some(crate::Compare::from_runtime(choice.mode)),
+                no_fold_comparisons: !choice.fold,
+                ..args.clone()
+            })
         }
         Err(e) => {
             // A program the run itself will refuse (a missing or bad input, a shape error) gets
@@ -314,7 +319,13 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
 /// when the folders are wrong, which the run itself then reports.
 fn cost_config(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -> Option<RunConfig> {
     let data_dirs = data_dirs(program, &args.file, &args.data, n_parties).ok()?;
-    Some(RunConfig { data_dirs, precision: args.precision, merge_rounds: !args.no_merge, ..RunConfig::default() })
+    Some(RunConfig {
+        data_dirs,
+        precision: args.precision,
+        merge_rounds: !args.no_merge,
+        fold_comparisons: !args.no_fold_comparisons,
+        ..RunConfig::default()
+    })
 }
 
 /// Says on stderr which correlations the OT preprocessing of this run will make, as the cost

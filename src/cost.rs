@@ -69,6 +69,7 @@ pub fn cost(args: &CostArgs) -> u8 {
         precision: args.precision,
         compare: args.compare.map(crate::Compare::to_runtime),
         merge_rounds: !args.no_merge,
+        fold_comparisons: !args.no_fold_comparisons,
         ..RunConfig::default()
     };
     // Without `--compare`, 2 parties: the protocol `mpcc run` would pick on this network.
@@ -80,6 +81,7 @@ pub fn cost(args: &CostArgs) -> u8 {
         match crate::choose::choose(program, &cfg, link) {
             Ok(c) => {
                 cfg.compare = Some(c.mode);
+                cfg.fold_comparisons = c.fold;
                 choice = Some((c, link));
             }
             Err(e) => {

@@ -236,6 +236,10 @@ struct CostArgs {
     /// --no-merge`).
     #[arg(long)]
     no_merge: bool,
+    /// Cost the run without folding comparisons into the ops around them (as `mpcc run
+    /// --no-fold-comparisons`).
+    #[arg(long)]
+    no_fold_comparisons: bool,
     #[command(flatten)]
     params: ParamArgs,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
@@ -332,6 +336,12 @@ struct RunArgs {
     /// their messages of each round together (docs/performance.md); the values are the same.
     #[arg(long)]
     no_merge: bool,
+    /// Do not fold comparisons into the ops around them (with `--compare fss`). Folding opens a
+    /// comparison together with the truncation before it or the product after it: a round saved
+    /// each, paid in dealer bytes (a second DCF output word or key set). Without `--compare` the
+    /// cost model decides this too (docs/scheduling.md, "Folded comparisons").
+    #[arg(long)]
+    no_fold_comparisons: bool,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
 }

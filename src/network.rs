@@ -261,6 +261,9 @@ fn party_args(
     if args.no_merge {
         out.push("--no-merge".into());
     }
+    if args.no_fold_comparisons {
+        out.push("--no-fold-comparisons".into());
+    }
     if args.preprocessing.mode() == Preprocessing::Ot {
         out.extend(["--preprocessing".into(), "ot".into()]);
     }

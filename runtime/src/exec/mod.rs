@@ -51,6 +51,10 @@ pub struct RunConfig {
     /// MPC: run independent private ops side by side with merged rounds (`mpcc_ir::schedule`,
     /// `crate::merge`); off with `--no-merge`. Values are the same either way.
     pub merge_rounds: bool,
+    /// MPC with `merge_rounds`, the DCF and the dealer: fold comparisons into the ops around them
+    /// (`mpcc_ir::fold`: a round saved per folded comparison, paid in dealer bytes); off with
+    /// `--no-fold-comparisons`, and chosen by the cost model when `mpcc run` picks the protocol.
+    pub fold_comparisons: bool,
 }
 
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
@@ -108,6 +112,7 @@ impl Default for RunConfig {
             compare: None,
             preprocessing: crate::preprocessing::Preprocessing::Dealer,
             merge_rounds: true,
+            fold_comparisons: true,
         }
     }
 }

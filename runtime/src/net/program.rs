@@ -111,6 +111,10 @@ pub fn run_party(
         // runs `--no-merge` must meet only parties that do.
         use sha2::Digest;
         fingerprint = sha2::Sha256::new().chain_update(fingerprint).chain_update(b"merge=off").finalize().into();
+    } else if !cfg.fold_comparisons && fss {
+        // So do folded comparisons (their dealer requests and openings).
+        use sha2::Digest;
+        fingerprint = sha2::Sha256::new().chain_update(fingerprint).chain_update(b"folds=off").finalize().into();
     }
     let ot = cfg.preprocessing == Preprocessing::Ot;
     if ot {

@@ -146,7 +146,7 @@ pub(crate) fn round_savings(
     }
     let masks = (cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer).then(MaskCache::default);
     let fuse = masks.is_some();
-    let lazy = fuse && mode == crate::protocols::compare::CompareMode::Fss;
+    let lazy = fuse && cfg.fold_comparisons && mode == crate::protocols::compare::CompareMode::Fss;
     (mpcc_ir::fold::plan(program, fuse, lazy), masks)
 }
 
