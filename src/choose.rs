@@ -25,13 +25,13 @@ use mpcc_runtime::protocols::compare::CompareMode;
 /// Extra wall time per dealer byte, in nanoseconds (see the module doc).
 pub const DEALER_NS_PER_BYTE: f64 = 1.5;
 
-/// The choice and the two estimates behind it (the DCF's with or without folded comparisons,
-/// whichever is lower).
+/// The choice and the estimates behind it: each protocol's best, with or without the folds that
+/// save rounds with dealer bytes (`RunConfig::dealer_folds`).
 #[derive(Clone, Copy, Debug)]
 pub struct Choice {
     pub mode: CompareMode,
-    /// Whether comparisons are folded into the ops around them (`RunConfig::fold_comparisons`).
-    pub fold: bool,
+    /// Whether the dealer-byte folds are on.
+    pub folds: bool,
     pub fss_seconds: f64,
     pub tree_seconds: f64,
 }
@@ -43,14 +43,10 @@ impl Choice {
             CompareMode::Fss => (self.fss_seconds, self.tree_seconds, "tree"),
             CompareMode::Tree => (self.tree_seconds, self.fss_seconds, "fss"),
         };
-        let folds = match (self.mode, self.fold) {
-            (CompareMode::Fss, true) => ", folded into the ops around them",
-            (CompareMode::Fss, false) => ", not folded",
-            (CompareMode::Tree, _) => "",
-        };
+        let folds = if self.folds { ", dealer folds on" } else { "" };
         format!(
             "comparisons: {}{folds} (chosen by the cost model: estimated {:.3} s against {:.3} s with {other_name}, at {} ms \
-             round-trip and {} Mbit/s; `--compare` sets it)",
+             round-trip and {} Mbit/s; `--compare` and `--dealer-folds` set it)",
             self.mode.name(),
             chosen,
             other,
@@ -72,21 +68,28 @@ pub fn seconds(report: &CostReport, link: Network) -> f64 {
 /// Costs `program` with both comparison protocols under `cfg` (2 parties) and picks the faster
 /// on `link`; a tie goes to the carry tree (fewer dealer bytes).
 pub fn choose(program: &mpcc_ir::Program, cfg: &RunConfig, link: Network) -> Result<Choice, RunError> {
-    let cost_with = |mode: CompareMode, fold: bool| {
+    let cost_with = |mode: CompareMode, folds: bool| {
         let mut cfg = cfg.clone();
         cfg.compare = Some(mode);
-        cfg.fold_comparisons = fold;
+        cfg.dealer_folds = Some(folds);
         estimate(program, 2, &cfg).map(|r| seconds(&r, link))
     };
-    let folded = if cfg.fold_comparisons { Some(cost_with(CompareMode::Fss, true)?) } else { None };
-    let plain = cost_with(CompareMode::Fss, false)?;
-    let (fold, fss_seconds) = match folded {
-        Some(s) if s < plain => (true, s),
-        _ => (false, plain),
+    // Each protocol's best estimate over the fold settings allowed (`dealer_folds` forces one).
+    let best = |mode: CompareMode| -> Result<(f64, bool), RunError> {
+        let mut best: Option<(f64, bool)> = None;
+        for folds in [false, true].into_iter().filter(|f| cfg.dealer_folds.is_none_or(|forced| forced == *f)) {
+            let s = cost_with(mode, folds)?;
+            if best.is_none_or(|(b, _)| s < b) {
+                best = Some((s, folds));
+            }
+        }
+        best.ok_or_else(|| RunError::new(mpcc_runtime::error::ErrorKind::Internal, "no fold setting to cost"))
     };
-    let tree_seconds = cost_with(CompareMode::Tree, false)?;
-    let mode = if fss_seconds < tree_seconds { CompareMode::Fss } else { CompareMode::Tree };
-    Ok(Choice { mode, fold: fold && mode == CompareMode::Fss, fss_seconds, tree_seconds })
+    let (fss_seconds, fss_folds) = best(CompareMode::Fss)?;
+    let (tree_seconds, tree_folds) = best(CompareMode::Tree)?;
+    let (mode, folds) =
+        if fss_seconds < tree_seconds { (CompareMode::Fss, fss_folds) } else { (CompareMode::Tree, tree_folds) };
+    Ok(Choice { mode, folds, fss_seconds, tree_seconds })
 }
 
 #[cfg(test)]
@@ -127,12 +130,12 @@ mod tests {
         let program = mpcc_compiler::compile(src, &Default::default()).program.expect("compiles");
         let cfg = RunConfig::default();
         let far = choose(&program, &cfg, Network { rtt_ms: 200.0, mbit_per_s: 10000.0 }).expect("costed");
-        assert_eq!((far.mode, far.fold), (CompareMode::Fss, true), "{far:?}");
+        assert_eq!((far.mode, far.folds), (CompareMode::Fss, true), "{far:?}");
         let near = choose(&program, &cfg, Network { rtt_ms: 0.0, mbit_per_s: 10000.0 }).expect("costed");
-        assert!(!near.fold, "{near:?}");
+        assert!(!near.folds, "{near:?}");
         // Told not to fold, the choice does not.
-        let told = RunConfig { fold_comparisons: false, ..RunConfig::default() };
+        let told = RunConfig { dealer_folds: Some(false), ..RunConfig::default() };
         let far = choose(&program, &told, Network { rtt_ms: 200.0, mbit_per_s: 10000.0 }).expect("costed");
-        assert!(!far.fold, "{far:?}");
+        assert!(!far.folds, "{far:?}");
     }
 }

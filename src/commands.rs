@@ -241,7 +241,7 @@ pub fn run(args: &RunArgs) -> u8 {
         compare: args.compare.map(crate::Compare::to_runtime),
         preprocessing: args.preprocessing.mode(),
         merge_rounds: !args.no_merge,
-        fold_comparisons: !args.no_fold_comparisons,
+        dealer_folds: args.dealer_folds.map(crate::Toggle::on),
     };
     let mut console = Console { source: &source };
     let result = if args.plaintext && (args.ranges || args.fixed) {
@@ -295,7 +295,7 @@ fn auto_compare(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) ->
             }
             Some(RunArgs {
                 compare: Some(crate::Compare::from_runtime(choice.mode)),
-                no_fold_comparisons: !choice.fold,
+                dealer_folds: Some(crate::Toggle::from_bool(choice.folds)),
                 ..args.clone()
             })
         }
@@ -323,7 +323,7 @@ fn cost_config(program: &mpcc_ir::Program, n_parties: usize, args: &RunArgs) -> 
         data_dirs,
         precision: args.precision,
         merge_rounds: !args.no_merge,
-        fold_comparisons: !args.no_fold_comparisons,
+        dealer_folds: args.dealer_folds.map(crate::Toggle::on),
         ..RunConfig::default()
     })
 }

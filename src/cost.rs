@@ -69,7 +69,7 @@ pub fn cost(args: &CostArgs) -> u8 {
         precision: args.precision,
         compare: args.compare.map(crate::Compare::to_runtime),
         merge_rounds: !args.no_merge,
-        fold_comparisons: !args.no_fold_comparisons,
+        dealer_folds: args.dealer_folds.map(crate::Toggle::on),
         ..RunConfig::default()
     };
     // Without `--compare`, 2 parties: the protocol `mpcc run` would pick on this network.
@@ -81,7 +81,7 @@ pub fn cost(args: &CostArgs) -> u8 {
         match crate::choose::choose(program, &cfg, link) {
             Ok(c) => {
                 cfg.compare = Some(c.mode);
-                cfg.fold_comparisons = c.fold;
+                cfg.dealer_folds = Some(c.folds);
                 choice = Some((c, link));
             }
             Err(e) => {

@@ -236,10 +236,10 @@ struct CostArgs {
     /// --no-merge`).
     #[arg(long)]
     no_merge: bool,
-    /// Cost the run without folding comparisons into the ops around them (as `mpcc run
-    /// --no-fold-comparisons`).
-    #[arg(long)]
-    no_fold_comparisons: bool,
+    /// Cost the run with or without the folds that save rounds with dealer bytes (as `mpcc run
+    /// --dealer-folds`).
+    #[arg(long, value_enum, value_name = "on|off")]
+    dealer_folds: Option<Toggle>,
     #[command(flatten)]
     params: ParamArgs,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
@@ -336,12 +336,13 @@ struct RunArgs {
     /// their messages of each round together (docs/performance.md); the values are the same.
     #[arg(long)]
     no_merge: bool,
-    /// Do not fold comparisons into the ops around them (with `--compare fss`). Folding opens a
-    /// comparison together with the truncation before it or the product after it: a round saved
-    /// each, paid in dealer bytes (a second DCF output word or key set). Without `--compare` the
-    /// cost model decides this too (docs/scheduling.md, "Folded comparisons").
-    #[arg(long)]
-    no_fold_comparisons: bool,
+    /// The folds that save rounds with dealer bytes: a comparison opened with the truncation
+    /// before it or the product after it (with the DCF: a second DCF output word or key set), and
+    /// a matrix product that opens its left factor's truncation (a correction the size of the
+    /// other factor). Default: on with `--compare fss`, off with `--compare tree`; without
+    /// `--compare` the cost model decides (docs/scheduling.md, "Folded comparisons").
+    #[arg(long, value_enum, value_name = "on|off")]
+    dealer_folds: Option<Toggle>,
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
 }
@@ -364,6 +365,26 @@ impl Compare {
         match mode {
             mpcc_runtime::protocols::compare::CompareMode::Fss => Compare::Fss,
             mpcc_runtime::protocols::compare::CompareMode::Tree => Compare::Tree,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Toggle {
+    On,
+    Off,
+}
+
+impl Toggle {
+    fn on(self) -> bool {
+        self == Toggle::On
+    }
+
+    fn from_bool(on: bool) -> Toggle {
+        if on {
+            Toggle::On
+        } else {
+            Toggle::Off
         }
     }
 }

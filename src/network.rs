@@ -261,8 +261,8 @@ fn party_args(
     if args.no_merge {
         out.push("--no-merge".into());
     }
-    if args.no_fold_comparisons {
-        out.push("--no-fold-comparisons".into());
+    if let Some(t) = args.dealer_folds {
+        out.extend(["--dealer-folds".into(), if t.on() { "on" } else { "off" }.into()]);
     }
     if args.preprocessing.mode() == Preprocessing::Ot {
         out.extend(["--preprocessing".into(), "ot".into()]);

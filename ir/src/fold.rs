@@ -68,8 +68,9 @@ pub fn comparison_parts(op: &Op) -> Option<(CmpForm, ValueId, Option<ValueId>)> 
     })
 }
 
-/// Per value (by index): its fold. `fuse_products` and `lazy_compare` as in the module's text.
-pub fn plan(program: &Program, fuse_products: bool, lazy_compare: bool) -> Vec<Fold> {
+/// Per value (by index): its fold. `fuse_products` and `lazy_compare` as in the module's text;
+/// `pending_matmul`: a private matrix product's left factor may stay raw (`truncations`).
+pub fn plan(program: &Program, fuse_products: bool, lazy_compare: bool, pending_matmul: bool) -> Vec<Fold> {
     let n = program.values.len();
     let mut uses = vec![0usize; n];
     let mut home: Vec<Option<usize>> = vec![None; n];
@@ -79,7 +80,7 @@ pub fn plan(program: &Program, fuse_products: bool, lazy_compare: bool) -> Vec<F
         lazy_comparisons(program, &uses, &home, &mut out);
         pairs(program, &uses, &home, &mut out);
     }
-    let raw = truncations(program, fuse_products, &uses, &home, &out);
+    let raw = truncations(program, fuse_products, pending_matmul, &uses, &home, &out);
     for (o, r) in out.iter_mut().zip(raw) {
         if r && *o == Fold::None {
             *o = Fold::Raw;
@@ -200,7 +201,7 @@ fn pairs(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [F
 /// Per value (by index): whether its truncation is merged into its consumer (no comparison is
 /// folded).
 pub fn deferred_truncations(program: &Program, fuse_products: bool) -> Vec<bool> {
-    plan(program, fuse_products, false).into_iter().map(|f| f == Fold::Raw).collect()
+    plan(program, fuse_products, false, false).into_iter().map(|f| f == Fold::Raw).collect()
 }
 
 /// The `Raw` folds, given the comparison folds in `folded` (a `Select` consumer reads no raw
@@ -216,6 +217,7 @@ pub fn deferred_truncations(program: &Program, fuse_products: bool) -> Vec<bool>
 fn truncations(
     program: &Program,
     fuse_products: bool,
+    pending_matmul: bool,
     uses: &[usize],
     home: &[Option<usize>],
     folded: &[Fold],
@@ -271,9 +273,9 @@ fn truncations(
             let ok = source_ok
                 && all_ops
                 && single_home
-                && rs
-                    .iter()
-                    .all(|&c| home.get(c) == home.get(v) && passes(program, fuse_products, c, id, &raw, select));
+                && rs.iter().all(|&c| {
+                    home.get(c) == home.get(v) && passes(program, fuse_products, pending_matmul, c, id, &raw, select)
+                });
             if !ok {
                 if let Some(slot) = raw.get_mut(v) {
                     *slot = false;
@@ -290,7 +292,15 @@ fn truncations(
 
 /// Whether the op `c` reading the raw value `v` truncates it or passes it on raw (see
 /// `truncations`).
-fn passes(program: &Program, fuse: bool, c: usize, v: ValueId, raw: &[bool], select: impl Fn(usize) -> bool) -> bool {
+fn passes(
+    program: &Program,
+    fuse: bool,
+    pending_matmul: bool,
+    c: usize,
+    v: ValueId,
+    raw: &[bool],
+    select: impl Fn(usize) -> bool,
+) -> bool {
     let private = |id: ValueId| is_private(program, id);
     let Some(def) = program.values.get(c) else { return false };
     let cid = ValueId(c as u32);
@@ -305,7 +315,7 @@ fn passes(program: &Program, fuse: bool, c: usize, v: ValueId, raw: &[bool], sel
             fuse && private(*a) && private(*b) && a != b && !select(c)
         }
         Op::Binary(crate::BinaryOp::Div, a, b) => *a == v && *b != v && public_scalar(program, *b),
-        Op::MatMul(a, b) => fuse && *a == v && *b != v && private(*b),
+        Op::MatMul(a, b) => fuse && pending_matmul && *a == v && *b != v && private(*b),
         Op::Reduce { op: crate::ReduceOp::Mean, .. } => fuse,
         _ => false,
     }

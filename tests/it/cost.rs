@@ -277,19 +277,33 @@ fn cost_schedule_folds_the_training_loop() {
     let out = mpcc(&["cost", "programs/svm.mpc", "--parties", "2", "--compare", "tree", "--schedule"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    // The heading's total is the report's, and the epochs fold into repeated blocks. Lines 16
-    // and 17 (the gradients of w and b) run side by side and line 15's product is truncated
-    // once with its `* 0.5`, and the gradient product's with `lr * … / n`: 15 rounds per epoch,
-    // not 18. From the third epoch on, x's mask is kept and line 15's truncation is opened with
-    // the gradient product's own opening (`fused_matmul`): 14. The two inputs' shapes travel
-    // in one round.
-    assert!(stdout.contains("  715 rounds; sent"), "{stdout}");
-    assert!(stdout.contains("schedule: 715 rounds in the order they happen"), "{stdout}");
+    // The heading's total is the report's, and the 50 epochs fold into one repeated block.
+    // Lines 16 and 17 (the gradients of w and b) run side by side and line 15's product is
+    // truncated once with its `* 0.5`, and the gradient product's with `lr * … / n`: 15 rounds per
+    // epoch, not 18; the two inputs' shapes travel in one round.
+    assert!(stdout.contains("  763 rounds; sent"), "{stdout}");
+    assert!(stdout.contains("schedule: 763 rounds in the order they happen"), "{stdout}");
     assert!(stdout.contains("(side by side with :23)"), "{stdout}");
-    assert!(stdout.contains("2 × { (15 rounds each)"), "{stdout}");
-    assert!(stdout.contains("47 × { (14 rounds each)"), "{stdout}");
+    assert!(stdout.contains("49 × { (15 rounds each)"), "{stdout}");
     assert!(stdout.contains("programs/svm.mpc:16"), "{stdout}");
     assert!(stdout.contains("(side by side with :17)"), "{stdout}");
+    // With the dealer folds (off by default with the tree): from the third epoch on, x's mask is
+    // kept and line 15's truncation is opened with the gradient product's own opening
+    // (`fused_matmul`): 14 rounds per epoch.
+    let out = mpcc(&[
+        "cost",
+        "programs/svm.mpc",
+        "--parties",
+        "2",
+        "--compare",
+        "tree",
+        "--schedule",
+        "--dealer-folds",
+        "on",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("  715 rounds; sent"), "{stdout}");
+    assert!(stdout.contains("2 × { (15 rounds each)") && stdout.contains("47 × { (14 rounds each)"), "{stdout}");
     // Without merging, the rounds add up as before (the division by n takes one division pair
     // either way).
     let out = mpcc(&["cost", "programs/svm.mpc", "--parties", "2", "--compare", "tree", "--schedule", "--no-merge"]);

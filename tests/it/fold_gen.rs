@@ -79,7 +79,7 @@ fn generated_comparisons_of_sums_of_products_fold_with_the_same_values() {
     for seed in 0..60u64 {
         let src = program(seed);
         let program = compile_clean(&src, &[]);
-        let folds = plan(&program, true, true);
+        let folds = plan(&program, true, true, true);
         pairs += folds.iter().filter(|f| **f == Fold::Pair).count();
         selects += folds.iter().filter(|f| matches!(f, Fold::Select { .. })).count();
         compares += folds.iter().filter(|f| matches!(f, Fold::Compare { .. })).count();
@@ -111,7 +111,7 @@ fn a_raw_gradient_feeds_a_matrix_product_with_a_kept_mask_and_a_mean() {
                for e in 0..5 {\n    let c = a - w @ transpose(x) * 0.25;\n    let g = (a * c) * 0.5;\n\
                    w = w + (g @ x) / 3;\n    b = b - mean(g);\n}\nprint(reveal(w), reveal(b));\n";
     let program = compile_clean(src, &[]);
-    let folds = plan(&program, true, true);
+    let folds = plan(&program, true, true, true);
     assert!(folds.iter().filter(|f| **f == Fold::Raw).count() >= 2, "{folds:?}");
     let cases = [(2, Some(CompareMode::Fss)), (2, Some(CompareMode::Tree)), (3, Some(CompareMode::Tree))];
     let rounds = merged_and_unmerged(&program, &cases, 11);
@@ -119,7 +119,12 @@ fn a_raw_gradient_feeds_a_matrix_product_with_a_kept_mask_and_a_mean() {
         assert!(r[0] < r[1], "{rounds:?}");
     }
     for n in [2, 3] {
-        let cfg = RunConfig { seed: Some(3), compare: Some(CompareMode::Tree), ..RunConfig::default() };
+        let cfg = RunConfig {
+            seed: Some(3),
+            compare: Some(CompareMode::Tree),
+            dealer_folds: Some(true),
+            ..RunConfig::default()
+        };
         let report = run_mpc(&program, n, &cfg, &mut VecSink::default()).expect("the run");
         let model = estimate(&program, n, &cfg).expect("the model");
         assert_eq!((model.total.rounds, model.total.dealer_bytes), (report.rounds, report.dealer_bytes), "{n} parties");

@@ -126,7 +126,7 @@ fn random_programs_compute_the_same_merged_and_unmerged_and_the_model_stays_exac
         let Some(program) = compiled.program else { continue };
         accepted += 1;
         assert_valid(&program);
-        let folds = mpcc_ir::fold::plan(&program, true, true);
+        let folds = mpcc_ir::fold::plan(&program, true, true, true);
         if folds.iter().any(|f| matches!(f, mpcc_ir::fold::Fold::Select { .. } | mpcc_ir::fold::Fold::Pair)) {
             with_selects += 1;
         }
@@ -297,7 +297,7 @@ fn a_comparison_folded_into_its_product_or_where_takes_no_round_of_its_own() {
                let z = a - b;\n\
                print(reveal(sign(z) * c), reveal(where(a < b, a, b)), reveal((a >= b) * c), reveal(c * (a <= 1)), reveal(where(a > c, 1.0, b)));\n";
     let program = compile_clean(src, &[]);
-    let folds = mpcc_ir::fold::plan(&program, true, true);
+    let folds = mpcc_ir::fold::plan(&program, true, true, true);
     let selects = folds.iter().filter(|f| matches!(f, mpcc_ir::fold::Fold::Select { .. })).count();
     let lazy = folds.iter().filter(|f| matches!(f, mpcc_ir::fold::Fold::Lazy { .. })).count();
     assert_eq!((selects, lazy), (5, 5), "{folds:?}");
@@ -319,14 +319,14 @@ fn a_comparison_of_a_product_plus_a_value_truncates_in_the_comparisons_round() {
                let v = private(src=B, [0.5, -0.25, 1.0]);\n\
                print(reveal(sign(a * b + c) * d), reveal((c - a * d) < 1.0), reveal(x @ w + v >= 0));\n";
     let program = compile_clean(src, &[]);
-    let folds = mpcc_ir::fold::plan(&program, true, true);
+    let folds = mpcc_ir::fold::plan(&program, true, true, true);
     use mpcc_ir::fold::Fold;
     let count = |p: &dyn Fn(&Fold) -> bool| folds.iter().filter(|f| p(f)).count();
     assert_eq!(count(&|f| *f == Fold::Pair), 3, "{folds:?}");
     assert_eq!(count(&|f| matches!(f, Fold::Compare { .. })), 2, "{folds:?}");
     assert_eq!(count(&|f| matches!(f, Fold::Select { pair: Some(_), .. })), 1, "{folds:?}");
     assert_eq!(count(&|f| *f == Fold::Raw), 3, "the three products stay raw: {folds:?}");
-    assert!(mpcc_ir::fold::plan(&program, true, false).iter().all(|f| !matches!(f, Fold::Pair)));
+    assert!(mpcc_ir::fold::plan(&program, true, false, true).iter().all(|f| !matches!(f, Fold::Pair)));
     let cases = [(2, Some(CompareMode::Fss)), (2, Some(CompareMode::Tree)), (3, Some(CompareMode::Tree))];
     let rounds = merged_and_unmerged(&program, &cases, 6);
     // With the DCF: one round for each product's truncation and its comparison (and sign's

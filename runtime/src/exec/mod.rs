@@ -51,10 +51,12 @@ pub struct RunConfig {
     /// MPC: run independent private ops side by side with merged rounds (`mpcc_ir::schedule`,
     /// `crate::merge`); off with `--no-merge`. Values are the same either way.
     pub merge_rounds: bool,
-    /// MPC with `merge_rounds`, the DCF and the dealer: fold comparisons into the ops around them
-    /// (`mpcc_ir::fold`: a round saved per folded comparison, paid in dealer bytes); off with
-    /// `--no-fold-comparisons`, and chosen by the cost model when `mpcc run` picks the protocol.
-    pub fold_comparisons: bool,
+    /// MPC with `merge_rounds` and the dealer: the folds that save rounds with more dealer bytes
+    /// (`mpcc_ir::fold`: comparisons opened with the truncation before them or the product after
+    /// them, with the DCF; a matrix product that opens its left factor's truncation). `None`:
+    /// on with the DCF, off with the carry tree (`dealer_folds`); `mpcc run --dealer-folds`, or
+    /// the cost model when `mpcc run` picks the protocol.
+    pub dealer_folds: Option<bool>,
 }
 
 /// A callback told `(loop span, iterations done, iterations in all)` after each iteration of an
@@ -112,8 +114,15 @@ impl Default for RunConfig {
             compare: None,
             preprocessing: crate::preprocessing::Preprocessing::Dealer,
             merge_rounds: true,
-            fold_comparisons: true,
+            dealer_folds: None,
         }
+    }
+}
+
+impl RunConfig {
+    /// Whether the dealer-byte folds are on for comparisons by `mode` (`dealer_folds`).
+    pub fn dealer_folds(&self, mode: crate::protocols::compare::CompareMode) -> bool {
+        self.dealer_folds.unwrap_or(mode == crate::protocols::compare::CompareMode::Fss)
     }
 }
 

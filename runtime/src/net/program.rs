@@ -111,10 +111,11 @@ pub fn run_party(
         // runs `--no-merge` must meet only parties that do.
         use sha2::Digest;
         fingerprint = sha2::Sha256::new().chain_update(fingerprint).chain_update(b"merge=off").finalize().into();
-    } else if !cfg.fold_comparisons && fss {
-        // So do folded comparisons (their dealer requests and openings).
+    } else if cfg.dealer_folds.is_some_and(|on| on != fss) {
+        // So do the dealer-byte folds (their dealer requests and openings), when not the mode's own.
         use sha2::Digest;
-        fingerprint = sha2::Sha256::new().chain_update(fingerprint).chain_update(b"folds=off").finalize().into();
+        let tag: &[u8] = if fss { b"dealer-folds=off" } else { b"dealer-folds=on" };
+        fingerprint = sha2::Sha256::new().chain_update(fingerprint).chain_update(tag).finalize().into();
     }
     let ot = cfg.preprocessing == Preprocessing::Ot;
     if ot {

@@ -146,8 +146,9 @@ pub(crate) fn round_savings(
     }
     let masks = (cfg.preprocessing == crate::preprocessing::Preprocessing::Dealer).then(MaskCache::default);
     let fuse = masks.is_some();
-    let lazy = fuse && cfg.fold_comparisons && mode == crate::protocols::compare::CompareMode::Fss;
-    (mpcc_ir::fold::plan(program, fuse, lazy), masks)
+    let folds = fuse && cfg.dealer_folds(mode);
+    let lazy = folds && mode == crate::protocols::compare::CompareMode::Fss;
+    (mpcc_ir::fold::plan(program, fuse, lazy, folds), masks)
 }
 
 /// The fold of `id` as planned, adjusted to what ran: a comparison's folds assume that their
