@@ -1,22 +1,27 @@
-//! Truncations merged into the next op: a private product (`*` or `@` of two private values)
-//! whose only use is a multiplication by a public constant `2^-k` or a division by a public
-//! scalar (a constant or a count), in the same block, is left at its raw scale; the consumer then truncates once
-//! (by `f + k` bits, or dividing by `d·2^f`) instead of twice. With `fuse_products` (a dealer
-//! makes the correlations), a private product whose only use is a factor of a private×private
-//! elementwise product is left raw too: the consumer opens its truncation together with its own
-//! Beaver opening (`runtime::protocols::fused`), one round instead of two.
+//! Truncations and comparisons merged into the ops around them (`plan`).
 //!
-//! With `lazy_compare` (comparisons by DCF keys), a private comparison (`<`, `<=`, `>`, `>=`,
-//! `sign`) whose only use is a factor of a private×private elementwise product, or the condition
-//! of a `where` with a private branch, in the same block, is not computed on its own: the
-//! executor keeps the difference whose sign bit it is, and the consumer computes the comparison
-//! times its factor in the comparison's one round (`runtime::protocols::fss::msb_dcf_times`).
-//! That is exact: the same sign bit, and a product by a 0/1 or ±1 value needs no truncation.
+//! Truncations: a private product (`*` or `@` of two private values) whose every use, in the
+//! same block, truncates it or passes it on raw is left at its raw scale (`truncations`): a
+//! multiplication by a public `2^-k` or a division by a public scalar truncates once (by `f + k`
+//! bits, or dividing by `d·2^f`) instead of twice. With `fuse_products` (a dealer makes the
+//! correlations) also a factor of a private×private elementwise product (the consumer opens the
+//! truncation with its own Beaver opening, `runtime::protocols::fused`), `mean`, a relabelling
+//! `2^-k·p`, and with `pending_matmul` the left factor of a private matrix product
+//! (`runtime::protocols::fused_matmul`).
 //!
-//! Exact in the sense of fixed point: `⌊⌊p/2^f⌋/2^k⌋ = ⌊p/2^(f+k)⌋` (nested floor division), and
-//! the division's own error bound holds for the raw product; both need only `|p| < 2^62`, which
-//! the product's own truncation needed. Nothing else may read the product, so no other op ever
-//! sees a value above the run's scale.
+//! Comparisons, with `lazy_compare` (DCF keys): a private `<`, `<=`, `>`, `>=` or `sign` whose only
+//! use is a factor of a private×private elementwise product, or the condition of a `where` with a
+//! private branch, is not computed on its own: the executor keeps the difference whose sign bit
+//! it is, and the consumer computes the comparison times its factor in the comparison's one round
+//! (`runtime::protocols::fss::msb_dcf_times`). A sum `p ± c` of a private product and a ready value
+//! whose only use is a comparison or a `relu` is kept as a pair, and the comparison opens `p`'s
+//! truncation with its own opening (`fss::msb_dcf_pending`).
+//!
+//! Exact in the sense of fixed point: `⌊⌊p/2^f⌋/2^k⌋ = ⌊p/2^(f+k)⌋` (nested floor division), the
+//! division's own error bound holds for the raw product, and a folded comparison sees the
+//! truncation's own `trunc(p)`; all need only `|p| < 2^62`, which the product's own truncation
+//! needed, and a product by a 0/1 or ±1 condition needs no truncation. Only the consumers named
+//! read a raw product, so no other op ever sees a value above the run's scale.
 
 use crate::{Block, Label, Op, Program, Stmt, ValueId};
 

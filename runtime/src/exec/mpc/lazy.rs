@@ -59,10 +59,6 @@ fn unstack(party: &Party, d: &Shared) -> Result<(Shared, Shared), RunError> {
     Ok((Shared { data: part(0), scale: d.scale }, Shared { data: part(1), scale: party.fixed.frac_bits }))
 }
 
-fn neg(x: &Shared) -> Shared {
-    arith::neg(x)
-}
-
 /// The `Pair` sum `op` (`a ± b`, one of them a raw product): stacked `(±P, ±Q)`. Local.
 pub fn pair<'t>(party: &mut Party, op: &Op, get: super::ops::Get<'_, 't>) -> Result<Shared, RunError> {
     let f = party.fixed.frac_bits;
@@ -74,9 +70,9 @@ pub fn pair<'t>(party: &mut Party, op: &Op, get: super::ops::Get<'_, 't>) -> Res
     let (a, b) = (as_shared(party, get(a)?, f)?, as_shared(party, get(b)?, f)?);
     // The raw one is P (when neither is raw, nothing is pending and either will do).
     let (p, q) = if b.scale > f && a.scale <= f {
-        (if sub { neg(&b) } else { b.into_owned() }, a.into_owned())
+        (if sub { arith::neg(&b) } else { b.into_owned() }, a.into_owned())
     } else {
-        (a.into_owned(), if sub { neg(&b) } else { b.into_owned() })
+        (a.into_owned(), if sub { arith::neg(&b) } else { b.into_owned() })
     };
     let n: usize = crate::plain::broadcast_shape(p.shape(), q.shape())?.iter().product();
     if n > FOLD_MAX && p.scale > f {
@@ -105,10 +101,6 @@ fn diff<'t>(party: &Party, op: &Op, get: super::ops::Get<'_, 't>, pair: Option<V
     let (_, first, second) = comparison_parts(op).ok_or_else(|| internal("a lazy value that is not a comparison"))?;
     let f = party.fixed.frac_bits;
     let operand = |id: ValueId| -> Result<Cow<'t, Shared>, RunError> { as_shared(party, get(id)?, f) };
-    let plain_sub = |x: &Shared, y: &Shared| -> Result<Shared, RunError> {
-        let s = x.scale.max(y.scale);
-        arith::sub(&arith::upscale(x, s), &arith::upscale(y, s)).map_err(mpc_err)
-    };
     match (pair, second) {
         (Some(x), _) if x == first => {
             let (p, q) = unstack(party, operand(first)?.as_ref())?;
@@ -120,11 +112,14 @@ fn diff<'t>(party: &Party, op: &Op, get: super::ops::Get<'_, 't>, pair: Option<V
         (Some(x), Some(s)) if x == s => {
             // first - trunc(P) - Q = trunc(-P) + (first - Q), up to the truncation's unit.
             let (p, q) = unstack(party, operand(s)?.as_ref())?;
-            Ok(Diff::Pair(neg(&p), arith::sub(operand(first)?.as_ref(), &q).map_err(mpc_err)?))
+            Ok(Diff::Pair(arith::neg(&p), arith::sub(operand(first)?.as_ref(), &q).map_err(mpc_err)?))
         }
         (Some(_), _) => Err(internal("a pair that is not the comparison's operand")),
         (None, None) => Ok(Diff::Plain(operand(first)?.into_owned())),
-        (None, Some(s)) => Ok(Diff::Plain(plain_sub(operand(first)?.as_ref(), operand(s)?.as_ref())?)),
+        // `arith::sub` raises the lower scale, as `compare::compare` does.
+        (None, Some(s)) => {
+            Ok(Diff::Plain(arith::sub(operand(first)?.as_ref(), operand(s)?.as_ref()).map_err(mpc_err)?))
+        }
     }
 }
 

@@ -154,8 +154,7 @@ fn raw_product<'t>(
         .map_err(|e| mpc_err(e.into()))?;
         Ok(Shared { data, scale: x.scale + e.scale })
     };
-    counters.private_ops += 1;
-    Some(match (a, b) {
+    let out = match (a, b) {
         (Opd::S(x), Opd::S(y)) if matmul => {
             ready_left(party, x).and_then(|x| matmul::matmul_raw(party, &x, y).map_err(mpc_err))
         }
@@ -164,11 +163,10 @@ fn raw_product<'t>(
         (Opd::S(x), Opd::S(y)) => super::mixed::product_raw(party, x, y),
         (Opd::S(x), Opd::P(p)) if x.scale <= f => local(x, p, false),
         (Opd::P(p), Opd::S(x)) if x.scale <= f => local(x, p, true),
-        _ => {
-            counters.private_ops -= 1;
-            return None;
-        }
-    })
+        _ => return None,
+    };
+    counters.private_ops += 1;
+    Some(out)
 }
 
 /// `x` (a raw product times a public power of two, `mpcc_ir::fold`) relabelled: `2^-k·x` is
