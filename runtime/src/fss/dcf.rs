@@ -247,7 +247,25 @@ pub fn eval(
     keys: &[u64],
     xs: &[u64],
 ) -> Result<Vec<u64>, DcfError> {
+    eval_where(prg, party, outputs, roots, keys, xs, None)
+}
+
+/// As [`eval`], walking only the instances `j` with `keep[j]` (the others' words are 0): a party
+/// that holds two key sets per element and needs one of them per element walks each set once
+/// for the elements that use it.
+pub fn eval_where(
+    prg: &mut Prg,
+    party: usize,
+    outputs: usize,
+    roots: &[u128],
+    keys: &[u64],
+    xs: &[u64],
+    keep: Option<&[bool]>,
+) -> Result<Vec<u64>, DcfError> {
     check_outputs(outputs)?;
+    if let Some(keep) = keep {
+        check_len("kept instances", xs.len(), keep.len())?;
+    }
     if party > 1 {
         return Err(DcfError::Party(party));
     }
@@ -262,25 +280,30 @@ pub fn eval(
     let mut hashed = Vec::with_capacity(2 * CHUNK);
     let chunks =
         xs.chunks(CHUNK).zip(roots.chunks(CHUNK)).zip(keys.chunks(CHUNK * words)).zip(out.chunks_mut(CHUNK * k));
-    for (((x, root), key), acc) in chunks {
+    for (c, (((x, root), key), acc)) in chunks.enumerate() {
         let mut s: Vec<u128> = root.iter().map(|r| r & !1).collect();
         let mut t: Vec<bool> = vec![party == 1; x.len()];
         let layout = Layout { len: x.len(), k };
+        // The instances walked (all, or the kept ones), as indices into the chunk.
+        let walked: Vec<usize> = match keep {
+            None => (0..x.len()).collect(),
+            Some(keep) => (0..x.len()).filter(|&j| keep.get(c * CHUNK + j).copied().unwrap_or(false)).collect(),
+        };
         for level in 0..DCF_BITS {
             let shift = DCF_BITS - 1 - level;
             inputs.clear();
-            for (&s, &x) in s.iter().zip(x) {
+            for &j in &walked {
+                let (Some(&s), Some(&x)) = (s.get(j), x.get(j)) else { continue };
                 let dir = ((x >> shift) & 1) as usize;
                 inputs.extend([s ^ dir as u128, s ^ v_tweak(k, dir)]);
             }
             prg.hash(&inputs, &mut hashed);
-            let iter = x
-                .iter()
-                .zip(s.iter_mut().zip(t.iter_mut()))
-                .zip(acc.chunks_exact_mut(k))
-                .zip(hashed.chunks_exact(2))
-                .enumerate();
-            for (j, (((&x, (s, t)), acc), h)) in iter {
+            for (&j, h) in walked.iter().zip(hashed.chunks_exact(2)) {
+                let (Some(&x), Some(s), Some(t), Some(acc)) =
+                    (x.get(j), s.get_mut(j), t.get_mut(j), acc.get_mut(j * k..(j + 1) * k))
+                else {
+                    continue;
+                };
                 let dir = ((x >> shift) & 1) as usize;
                 let (Some(cw), Some(&tw), &[child, vblock]) =
                     (key.get(layout.level(level, j)), key.get(layout.tbits(j).start + dir), h)
@@ -302,7 +325,8 @@ pub fn eval(
                 *s = next_s;
             }
         }
-        for (j, ((s, t), acc)) in s.iter().zip(&t).zip(acc.chunks_exact_mut(k)).enumerate() {
+        for &j in &walked {
+            let (Some(s), Some(t), Some(acc)) = (s.get(j), t.get(j), acc.get_mut(j * k..(j + 1) * k)) else { continue };
             let fin = key.get(layout.fin(j)).unwrap_or_default();
             for (m, (a, &f)) in acc.iter_mut().zip(fin).enumerate() {
                 let v = convert(*s, m).wrapping_add(if *t { f } else { 0 });
@@ -550,6 +574,29 @@ mod tests {
             assert_eq!(many, one, "party {b}");
         }
         assert_eq!(eval_points(&mut prg, 0, &[], &[], &[], 0).unwrap(), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn walking_only_kept_instances_gives_their_words_and_zeros() {
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(12);
+        let n = 300;
+        let alphas: Vec<u64> = (0..n).map(|_| rng.random()).collect();
+        let betas: Vec<u64> = (0..2 * n).map(|_| rng.random()).collect();
+        let r0: Vec<u128> = (0..n).map(|_| root_seed(rng.random(), rng.random())).collect();
+        let r1: Vec<u128> = (0..n).map(|_| root_seed(rng.random(), rng.random())).collect();
+        let xs: Vec<u64> = (0..n).map(|_| rng.random()).collect();
+        let keep: Vec<bool> = (0..n).map(|j| j % 3 != 1).collect();
+        let mut prg = Prg::new();
+        let keys = gen(&mut prg, 2, &alphas, &betas, [&r0, &r1]).unwrap();
+        for (b, roots) in [(0, &r0), (1, &r1)] {
+            let all = eval(&mut prg, b, 2, roots, &keys, &xs).unwrap();
+            let some = eval_where(&mut prg, b, 2, roots, &keys, &xs, Some(&keep)).unwrap();
+            for j in 0..n {
+                let want = if keep[j] { &all[2 * j..2 * j + 2] } else { &[0, 0][..] };
+                assert_eq!(&some[2 * j..2 * j + 2], want, "party {b}, instance {j}");
+            }
+        }
+        assert!(eval_where(&mut prg, 0, 2, &r0, &keys, &xs, Some(&keep[1..])).is_err());
     }
 
     #[test]

@@ -231,6 +231,8 @@ pub enum PendingProduct<'a> {
 /// m_σ·msb(u)` then follows as `relu`'s product does in `msb_dcf_at`. What is opened is uniform:
 /// two or three one-time pads.
 ///
+/// Each party walks, per element, only the key set of the variant that was opened.
+///
 /// Cost: 1 round; each party sends 16 bytes per element (24 with `v`); the dealer sends both
 /// parties two key sets (8·2·192 bytes per element, 8·2·256 with `v`) and party 0 32 bytes per
 /// element (48 with `v`).
@@ -338,8 +340,10 @@ pub fn msb_dcf_pending(
                 })
                 .collect();
             let set_keys = keys.get(kw * set..kw * (set + 1)).ok_or_else(|| bad(party))?;
+            // Each element needs the key set of its opened variant only.
+            let keep: Vec<bool> = sel.iter().map(|&s| s == set).collect();
             evals.push(
-                fss::eval(&mut prg, b, outputs, &roots, set_keys, &low_x)
+                fss::eval_where(&mut prg, b, outputs, &roots, set_keys, &low_x, Some(&keep))
                     .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?,
             );
         }
