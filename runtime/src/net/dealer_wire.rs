@@ -405,6 +405,32 @@ mod tests {
             win: mpcc_ir::Window2d { stride: [1, 1], padding: [0, 0] },
         };
         assert!(decode_request(&enc(&bad), &limits).unwrap_err().to_string().contains("channels"));
+        // The folded comparisons' and the pending matrix product's requests round-trip, within
+        // their size checks; bad bits, both products at once and mismatched shapes are refused.
+        let big = Limits { elements: 1 << 20, mul_adds: 1 << 20 };
+        for req in [
+            Request::DcfTimes { n: 3 },
+            Request::DcfPending { n: 3, bits: 16, times: true, relu: false },
+            Request::DcfPending { n: 3, bits: 17, times: false, relu: true },
+            Request::MatPending { a: vec![1, 4], b: vec![4, 3], bits: 16, id: 9 },
+        ] {
+            assert_eq!(decode_request(&enc(&req), &big).unwrap(), req);
+        }
+        let err = decode_request(&enc(&Request::DcfPending { n: 1, bits: 16, times: true, relu: false }), &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DCF keys") && err.contains("more than 100 ring elements"), "{err}");
+        for bad in [
+            WireRequest::DcfPending { n: 1, bits: 0, times: false, relu: false },
+            WireRequest::DcfPending { n: 1, bits: 63, times: false, relu: false },
+            WireRequest::DcfPending { n: 1, bits: 16, times: true, relu: true },
+            WireRequest::MatPending { a: vec![1, 4], b: vec![5, 3], bits: 16, id: 1 },
+            WireRequest::MatPending { a: vec![1, 4], b: vec![4, 3], bits: 0, id: 1 },
+            WireRequest::MatPending { a: vec![4], b: vec![4, 3], bits: 16, id: 1 },
+        ] {
+            let bytes = bincode::serde::encode_to_vec(&bad, control_config()).unwrap();
+            assert!(decode_request(&bytes, &big).is_err());
+        }
         assert_eq!(decode_reply(&encode_reply(&[1, 2]), 2), Ok(Reply::Values(vec![1, 2])));
         assert_eq!(decode_reply(&encode_refusal("no"), 2), Ok(Reply::Refused("no".to_string())));
         assert!(decode_reply(&encode_reply(&[1]), 2).is_err());

@@ -82,6 +82,15 @@ fn a_reused_mask_the_dealer_does_not_have_is_an_error() {
     });
     let err = result.map(|_| ()).expect_err("no mask 99 was kept").to_string();
     assert!(err.contains("no mask kept under id 99"), "{err}");
+    // The same for a product with a pending left factor.
+    let result = simulate(&SimConfig::new(2, Some(1)), |party| {
+        let s = share_from(party, 0, (party.id() == 0).then_some(&x), x.shape(), fixed.frac_bits)?;
+        let mask = crate::protocols::matmul::KeptMask { id: 98, opened: s.data.clone(), share: s.data.clone() };
+        let raw = crate::share::Shared { data: s.data.clone(), scale: 32 };
+        crate::protocols::fused_matmul::matmul_pending_fixed(party, &raw, 16, &s, &mask).map(|_| ())
+    });
+    let err = result.map(|_| ()).expect_err("no mask 98 was kept").to_string();
+    assert!(err.contains("no mask kept under id 98"), "{err}");
 }
 
 /// `fused_matmul::matmul_pending_fixed`: `trunc(a·b) @ y` with `y`'s mask kept, in one round,
