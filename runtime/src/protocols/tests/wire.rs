@@ -75,3 +75,68 @@ fn the_input_never_crosses_the_wire_and_shares_look_uniform() {
         assert!(chi_square_top_byte(&crate::ring::to_vec(&enc)) > 10_000.0);
     }
 }
+
+/// The folded protocols (a comparison times a factor, a comparison and a relu of a product still
+/// to be truncated, a matrix product with a pending left factor): no input or raw product crosses
+/// the wire, and every message of their rounds is uniform words.
+#[test]
+fn the_folded_protocols_open_only_uniform_words() {
+    const N_ELEM: usize = 8192;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(12);
+    let mut draw = || -> ArrayD<f64> {
+        let v: Vec<f64> = (0..N_ELEM).map(|_| rng.random_range(-100.0..100.0)).collect();
+        ArrayD::from_shape_vec(vec![N_ELEM], v).unwrap()
+    };
+    let (x, y) = (draw(), draw());
+    let fixed = FixedPoint::default();
+    let (ex, ey) = (fixed.encode(&x).unwrap(), fixed.encode(&y).unwrap());
+    let mut secret: std::collections::HashSet<u64> = ex.iter().chain(ey.iter()).copied().collect();
+    // The raw products x·y at scale 32 too.
+    secret.extend(ex.iter().zip(ey.iter()).map(|(a, b)| a.wrapping_mul(*b)));
+    let mut cfg = SimConfig::new(2, Some(78));
+    cfg.compare = Some(CompareMode::Fss);
+    cfg.record = true;
+    let reports = simulate(&cfg, |party| {
+        let xs = share_from(party, 0, (party.id() == 0).then_some(&ex), &[N_ELEM], 16)?;
+        let ys = share_from(party, 1, (party.id() == 1).then_some(&ey), &[N_ELEM], 16)?;
+        let skip = party.comm_stats().rounds;
+        let d = crate::protocols::arith::sub(&xs, &ys)?;
+        compare::msb_times(party, &d, &ys)?;
+        let raw = mul::mul_raw(party, &xs, &ys)?;
+        compare::msb_times_pending(party, &raw, &ys, &xs)?;
+        compare::relu_pending(party, &raw, &ys)?;
+        // A [1, N] pending factor times a kept [N, 1] mask: keep it first, then reuse it.
+        let row =
+            crate::share::Shared { data: raw.data.clone().into_shape_with_order(vec![1, N_ELEM]).unwrap(), scale: 32 };
+        let col =
+            crate::share::Shared { data: ys.data.clone().into_shape_with_order(vec![N_ELEM, 1]).unwrap(), scale: 16 };
+        let ready =
+            crate::share::Shared { data: xs.data.clone().into_shape_with_order(vec![1, N_ELEM]).unwrap(), scale: 16 };
+        let (_, kept) = crate::protocols::matmul::matmul_reuse_raw(
+            party,
+            &ready,
+            &col,
+            crate::protocols::matmul::Reuse::Keep { side: 1, id: 3 },
+        )?;
+        let kept = kept.expect("a kept mask");
+        crate::protocols::fused_matmul::matmul_pending_fixed(party, &row, 16, &col, &kept)?;
+        Ok(skip)
+    })
+    .unwrap();
+    for r in &reports {
+        // The first messages share the inputs; the rest are the protocols' openings.
+        let opened: Vec<&Vec<u8>> = r.recorded.iter().skip(r.output as usize).map(|(_, m)| m).collect();
+        assert!(opened.len() >= 5, "{} messages", opened.len());
+        for msg in &opened {
+            for off in 0..8.min(msg.len()) {
+                for w in words_of(&msg[off..]) {
+                    assert!(!secret.contains(&w), "an input or a raw product crossed the wire");
+                }
+            }
+            let words = words_of(msg);
+            if words.len() >= 4096 {
+                assert!(chi_square_top_byte(&words) < 400.0, "a message of {} words is not uniform", words.len());
+            }
+        }
+    }
+}
