@@ -8,7 +8,7 @@
 //! `Party::open` (every party sends its words to each peer) and `Party::open_to` (every party
 //! but the recipient sends its words to it) do. Every opening is one round for every party.
 
-use crate::dealer::{DealerStats, Request};
+use crate::dealer::{DcfOut, DealerStats, Request};
 use crate::error::{ErrorKind, RunError};
 use crate::protocols::compare::CompareMode;
 use crate::protocols::convert::{csa_layers, msb_and_words};
@@ -303,38 +303,22 @@ impl Meter {
         }
     }
 
-    /// `compare::msb_pending` of `n` elements whose raw part drops `bits`: one DCF round opening
-    /// two words per element, or a truncation and `msb`.
-    pub fn msb_pending(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
+    /// `compare::pending` of `n` elements whose raw part drops `bits`, computing `out` (`Msb`,
+    /// `Times` a factor, `Relu`): one DCF round opening two words per element (three with a
+    /// factor), or a truncation and `msb`, `msb_times` or `msb_and_product`.
+    pub fn pending(&mut self, n: usize, bits: u32, out: DcfOut) -> Result<(), RunError> {
         match self.mode {
-            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: false, relu: false }, 2 * n),
-            CompareMode::Tree => {
-                self.truncate(n, bits)?;
-                self.msb(n)
+            CompareMode::Fss => {
+                let words = if out == DcfOut::Times { 3 } else { 2 };
+                self.dcf(Request::DcfPending { n, bits, out }, words * n)
             }
-        }
-    }
-
-    /// `compare::msb_times_pending`: as `msb_pending`, opening three words per element, or a
-    /// truncation and `msb_times`.
-    pub fn msb_times_pending(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
-        match self.mode {
-            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: true, relu: false }, 3 * n),
             CompareMode::Tree => {
                 self.truncate(n, bits)?;
-                self.msb_times(n)
-            }
-        }
-    }
-
-    /// `compare::relu_pending`: as `msb_pending` with the relu's product, or a truncation and
-    /// `msb_and_product`.
-    pub fn relu_pending(&mut self, n: usize, bits: u32) -> Result<(), RunError> {
-        match self.mode {
-            CompareMode::Fss => self.dcf(Request::DcfPending { n, bits, times: false, relu: true }, 2 * n),
-            CompareMode::Tree => {
-                self.truncate(n, bits)?;
-                self.msb_and_product(n)
+                match out {
+                    DcfOut::Msb => self.msb(n),
+                    DcfOut::Times => self.msb_times(n),
+                    DcfOut::Relu => self.msb_and_product(n),
+                }
             }
         }
     }

@@ -7,6 +7,7 @@
 
 use super::approx::{self, div_public, reduce_extreme};
 use super::meter::Meter;
+use crate::dealer::DcfOut;
 use crate::error::{ErrorKind, RunError};
 use crate::exec::eval::{index_specs, reshape_spec};
 use crate::exec::mpc::masks::MaskPlan;
@@ -165,14 +166,7 @@ fn ready_left<'s>(m: &mut Meter, x: &'s Sh) -> Result<std::borrow::Cow<'s, Sh>, 
 
 /// `ops::relabel`: the scale of a raw value times 2^-k (k more bits) or 2^j (j fewer).
 fn relabel(x: &Sh, p: &Tensor, f: u32) -> Result<u32, RunError> {
-    let v = (p.len() == 1).then(|| p.iter().next().copied()).flatten();
-    let k = v.and_then(mpcc_ir::fold::pow2_exponent);
-    let j = v.and_then(mpcc_ir::fold::pow2_multiplier);
-    match (k, j) {
-        (Some(k), _) if x.scale + k <= 62 => Ok(x.scale + k),
-        (_, Some(j)) if j <= x.scale - f => Ok(x.scale - j),
-        _ => Err(internal("a raw product relabelled by a factor that is not a power of two")),
-    }
+    crate::exec::mpc::mixed::relabelled_scale(x.scale, p, f)
 }
 
 /// `exec::mpc::lazy`: a comparison left to its consumer (`Fold::Lazy`: its difference, local),
@@ -228,7 +222,7 @@ pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: F
                 let dims = d.dims.get(1..).unwrap_or_default().to_vec();
                 let n = dims.iter().product();
                 if d.scale > f {
-                    m.relu_pending(n, d.scale - f)?;
+                    m.pending(n, d.scale - f, DcfOut::Relu)?;
                 } else {
                     m.msb_and_product(n)?;
                 }
@@ -237,7 +231,7 @@ pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: F
             let (dims, scale, _) = diff(op, Some(pair))?;
             let n = dims.iter().product();
             if scale > f {
-                m.msb_pending(n, scale - f)?;
+                m.pending(n, scale - f, DcfOut::Msb)?;
             } else {
                 m.msb(n)?;
             }
@@ -260,7 +254,7 @@ pub fn folded_comparison(m: &mut Meter, op: &Op, opd: &Operands<'_, '_>, fold: F
                 m.msb(n)?;
                 m.mul_raw(n)?;
             } else if pair.is_some() && d.scale > f {
-                m.msb_times_pending(n, d.scale - f)?;
+                m.pending(n, d.scale - f, DcfOut::Times)?;
             } else {
                 m.msb_times(n)?;
             }

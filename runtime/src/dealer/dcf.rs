@@ -5,72 +5,111 @@
 
 use super::{draw, mask_parts, Combine, DealerError, DealerRng, TrustedDealer};
 
-/// What a DCF request's second output word multiplies (`TrustedDealer::serve_dcf`).
+/// What a DCF key's second output word multiplies (none for `Msb`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum DcfOut {
+pub enum DcfOut {
     /// No second word (`msb` only).
     Msb,
-    /// The mask itself (`relu`: `x·msb(x)`).
+    /// The key's own mask (`relu`: `x·msb(x)`).
     Relu,
-    /// A second mask (`DcfTimes`).
+    /// A second mask drawn for a factor (`msb(x)·v`).
     Times,
 }
 
+impl DcfOut {
+    /// A `DcfKeys` request's: `Relu` with `relu`, else `Msb`.
+    pub fn keys(relu: bool) -> DcfOut {
+        if relu {
+            DcfOut::Relu
+        } else {
+            DcfOut::Msb
+        }
+    }
+
+    /// Output words per key.
+    pub fn outputs(self) -> usize {
+        if self == DcfOut::Msb {
+            1
+        } else {
+            2
+        }
+    }
+}
+
+/// The keys of one set: masks `m` (the comparison's `α = m mod 2^63`), output
+/// `β = (1 - 2·msb(m))·(1, pay)` with `pay` the masks themselves (`Relu`) or `factor` (`Times`),
+/// and the targets of party 0's corrected parts, `msb(m)` (and `pay·msb(m)`).
+fn key_set(
+    prg: &mut crate::fss::Prg,
+    out: DcfOut,
+    m: &[u64],
+    factor: &[u64],
+    seeds: [&[u64]; 2],
+) -> Result<(Vec<u64>, Vec<Vec<u64>>), DealerError> {
+    let top = |r: u64| r >> 63;
+    let pay = if out == DcfOut::Relu { m } else { factor };
+    let betas: Vec<u64> = m
+        .iter()
+        .zip(pay.iter().chain(std::iter::repeat(&0)))
+        .flat_map(|(&m, &p)| {
+            let sign = 1u64.wrapping_sub(2 * top(m));
+            [sign, sign.wrapping_mul(p)].into_iter().take(out.outputs())
+        })
+        .collect();
+    let roots = seeds.map(crate::fss::root_seeds);
+    let keys = crate::fss::gen(prg, out.outputs(), m, &betas, [&roots[0], &roots[1]])
+        .map_err(|e| DealerError::BadRequest(e.to_string()))?;
+    let mut targets = vec![m.iter().map(|&m| top(m)).collect::<Vec<u64>>()];
+    if out != DcfOut::Msb {
+        targets.push(m.iter().zip(pay).map(|(&m, &p)| p.wrapping_mul(top(m))).collect());
+    }
+    Ok((keys, targets))
+}
+
+/// Party 0's explicit values: the common parts (the keys) first, then each target minus party
+/// 1's drawn share (see `DealerClient::finish`).
+fn explicit(keys: &[u64], targets: &[Vec<u64>], corrected: &[Vec<u64>]) -> Vec<u64> {
+    let mut p0 = keys.to_vec();
+    for (t, c) in targets.iter().zip(corrected) {
+        p0.extend(t.iter().zip(c).map(|(t, c)| t.wrapping_sub(*c)));
+    }
+    p0
+}
+
+fn sum(a: &[u64], b: &[u64]) -> Vec<u64> {
+    a.iter().zip(b).map(|(a, b)| a.wrapping_add(*b)).collect()
+}
+
 impl TrustedDealer {
+    /// Both parties' dealer streams: DCF keys are a 2-party object.
+    fn two_streams(&mut self) -> Result<(&mut DealerRng, &mut DealerRng), DealerError> {
+        let n = self.rngs.len();
+        match self.rngs.as_mut_slice() {
+            [rng0, rng1] => Ok((rng0, rng1)),
+            _ => Err(DealerError::BadRequest(format!(
+                "DCF keys are for 2 parties, not {n} (use the carry tree for more)"
+            ))),
+        }
+    }
+
     /// DCF keys for `n` masks: draws both parties' parts in the order their clients draw them
-    /// (`r`, root seeds, with `Times` the second mask `s`; party 1 also its corrected parts), then
-    /// generates the correction words.
+    /// (`r`, root seeds, with `Times` the factor's mask `s`; party 1 also its corrected parts),
+    /// then generates the correction words.
     pub(super) fn serve_dcf(&mut self, n: usize, out: DcfOut) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
-        let [rng0, rng1] = self.rngs.as_mut_slice() else {
-            return Err(DealerError::BadRequest(format!(
-                "DCF keys are for 2 parties, not {} (use the carry tree for more)",
-                self.rngs.len()
-            )));
-        };
         let times = out == DcfOut::Times;
-        let outputs = if out == DcfOut::Msb { 1 } else { 2 };
+        let (rng0, rng1) = self.two_streams()?;
         let draw_free = |rng: &mut DealerRng| {
             let r = draw(rng, n, Combine::Add);
             let seeds = draw(rng, 2 * n, Combine::Own);
             let s = if times { draw(rng, n, Combine::Add) } else { Vec::new() };
             (r, seeds, s)
         };
-        let (r0, s0, m0) = draw_free(rng0);
-        let (r1, s1, m1) = draw_free(rng1);
-        let z1 = draw(rng1, n, Combine::Add);
-        let zr1 = if outputs == 2 { draw(rng1, n, Combine::Add) } else { Vec::new() };
-        let add = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(a, b)| a.wrapping_add(*b)).collect::<Vec<u64>>();
-        let r = add(&r0, &r1);
-        // The second output's multiplier: the mask itself (relu) or the second mask.
-        let pay = if times { add(&m0, &m1) } else { r.clone() };
-        let top = |r: u64| r >> 63;
-        // β = (1 - 2·msb(r))·(1, pay): ±1 and ±pay.
-        let betas: Vec<u64> = r
-            .iter()
-            .zip(&pay)
-            .flat_map(|(&r, &p)| {
-                let sign = 1u64.wrapping_sub(2 * top(r));
-                [sign, sign.wrapping_mul(p)].into_iter().take(outputs)
-            })
-            .collect();
-        let roots = |s: &[u64]| {
-            s.chunks_exact(2)
-                .map(|w| match w {
-                    [lo, hi] => crate::fss::root_seed(*lo, *hi),
-                    _ => 0,
-                })
-                .collect::<Vec<u128>>()
-        };
-        let (roots0, roots1) = (roots(&s0), roots(&s1));
-        let keys = crate::fss::gen(&mut self.prg, outputs, &r, &betas, [&roots0, &roots1])
-            .map_err(|e| DealerError::BadRequest(e.to_string()))?;
-        // Party 0's explicit values: the common parts first (see `DealerClient::finish`).
-        let mut p0 = keys.clone();
-        p0.extend(r.iter().zip(&z1).map(|(&r, z)| top(r).wrapping_sub(*z)));
-        if outputs == 2 {
-            p0.extend(r.iter().zip(&pay).zip(&zr1).map(|((&r, &p), z)| p.wrapping_mul(top(r)).wrapping_sub(*z)));
-        }
-        Ok((p0, keys))
+        let (r0, seeds0, s0) = draw_free(rng0);
+        let (r1, seeds1, s1) = draw_free(rng1);
+        let corrected: Vec<Vec<u64>> = (0..out.outputs()).map(|_| draw(rng1, n, Combine::Add)).collect();
+        let (r, s) = (sum(&r0, &r1), sum(&s0, &s1));
+        let (keys, targets) = key_set(&mut self.prg, out, &r, &s, [&seeds0, &seeds1])?;
+        Ok((explicit(&keys, &targets, &corrected), keys))
     }
 
     /// `Request::DcfPending`: the truncation parts of `r`, and two DCF key sets, one per variant
@@ -80,22 +119,13 @@ impl TrustedDealer {
         &mut self,
         n: usize,
         bits: u32,
-        times: bool,
-        relu: bool,
+        out: DcfOut,
     ) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
         if !(1..=62).contains(&bits) {
             return Err(DealerError::BadRequest(format!("a truncation by {bits} bits (1 to 62)")));
         }
-        let [rng0, rng1] = self.rngs.as_mut_slice() else {
-            return Err(DealerError::BadRequest(format!(
-                "DCF keys are for 2 parties, not {} (use the carry tree for more)",
-                self.rngs.len()
-            )));
-        };
-        if times && relu {
-            return Err(DealerError::BadRequest("DCF keys for a product and a relu at once".into()));
-        }
-        let outputs = if times || relu { 2 } else { 1 };
+        let times = out == DcfOut::Times;
+        let (rng0, rng1) = self.two_streams()?;
         let draw_free = |rng: &mut DealerRng| {
             let r = draw(rng, n, Combine::Add);
             let seeds = draw(rng, 4 * n, Combine::Own);
@@ -105,65 +135,28 @@ impl TrustedDealer {
         };
         let (r0, seeds0, q0, s0) = draw_free(rng0);
         let (r1, seeds1, q1, s1) = draw_free(rng1);
-        let corrected: Vec<Vec<u64>> = (0..2 + 2 * outputs).map(|_| draw(rng1, n, Combine::Add)).collect();
-        let add = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(a, b)| a.wrapping_add(*b)).collect::<Vec<u64>>();
-        let (r, q) = (add(&r0, &r1), add(&q0, &q1));
-        let s = if times { add(&s0, &s1) } else { vec![0; n] };
+        let corrected: Vec<Vec<u64>> = (0..2 + 2 * out.outputs()).map(|_| draw(rng1, n, Combine::Add)).collect();
+        let (r, q, s) = (sum(&r0, &r1), sum(&q0, &q1), sum(&s0, &s1));
         let high = 1u64 << (63 - bits);
         let parts: Vec<(u64, u64)> = r.iter().map(|&r| mask_parts(r, |v| v >> bits)).collect();
-        // m_σ = r' - S_σ with S_0 = msb(r)·2^(63-bits) - ⌊r_low/2^bits⌋ and S_1 = -msb(r)·… - ….
-        let masks = |sigma: u64| -> Vec<u64> {
-            parts
-                .iter()
-                .zip(&q)
-                .map(|(&(m, t), &q)| {
-                    let hm = m.wrapping_mul(high);
-                    let s_sigma = if sigma == 0 { hm } else { hm.wrapping_neg() }.wrapping_sub(t);
-                    q.wrapping_sub(s_sigma)
-                })
-                .collect()
-        };
-        let roots = |seeds: &[u64], set: usize| {
-            seeds
-                .get(2 * n * set..2 * n * (set + 1))
-                .unwrap_or_default()
-                .chunks_exact(2)
-                .map(|w| match w {
-                    [lo, hi] => crate::fss::root_seed(*lo, *hi),
-                    _ => 0,
-                })
-                .collect::<Vec<u128>>()
-        };
-        let top = |r: u64| r >> 63;
-        let mut keys = Vec::with_capacity(2 * n * crate::fss::key_words(outputs));
+        let mut keys = Vec::with_capacity(2 * n * crate::fss::key_words(out.outputs()));
         let mut targets: Vec<Vec<u64>> = vec![parts.iter().map(|p| p.0).collect(), parts.iter().map(|p| p.1).collect()];
         for set in 0..2 {
-            let m = masks(set as u64);
-            // The second output's multiplier: the factor's mask, or (relu) the key's own mask.
-            let pay = if relu { m.clone() } else { s.clone() };
-            let betas: Vec<u64> = m
+            // m_σ = r' - S_σ with S_0 = msb(r)·2^(63-bits) - ⌊r_low/2^bits⌋ and S_1 = -msb(r)·… - ….
+            let m: Vec<u64> = parts
                 .iter()
-                .zip(&pay)
-                .flat_map(|(&m, &s)| {
-                    let sign = 1u64.wrapping_sub(2 * top(m));
-                    [sign, sign.wrapping_mul(s)].into_iter().take(outputs)
+                .zip(&q)
+                .map(|(&(mb, t), &q)| {
+                    let hm = mb.wrapping_mul(high);
+                    q.wrapping_sub(if set == 0 { hm } else { hm.wrapping_neg() }.wrapping_sub(t))
                 })
                 .collect();
-            let (ra, rb) = (roots(&seeds0, set), roots(&seeds1, set));
-            keys.extend(
-                crate::fss::gen(&mut self.prg, outputs, &m, &betas, [&ra, &rb])
-                    .map_err(|e| DealerError::BadRequest(e.to_string()))?,
-            );
-            targets.push(m.iter().map(|&m| top(m)).collect());
-            if outputs == 2 {
-                targets.push(m.iter().zip(&pay).map(|(&m, &s)| s.wrapping_mul(top(m))).collect());
-            }
+            let seeds =
+                |all: &[u64]| -> Vec<u64> { all.get(2 * n * set..2 * n * (set + 1)).unwrap_or_default().to_vec() };
+            let (set_keys, set_targets) = key_set(&mut self.prg, out, &m, &s, [&seeds(&seeds0), &seeds(&seeds1)])?;
+            keys.extend(set_keys);
+            targets.extend(set_targets);
         }
-        // Party 0's explicit values: the common parts first (see `DealerClient::finish`).
-        let mut p0 = keys.clone();
-        for (t, c) in targets.iter().zip(&corrected) {
-            p0.extend(t.iter().zip(c).map(|(t, c)| t.wrapping_sub(*c)));
-        }
-        Ok((p0, keys))
+        Ok((explicit(&keys, &targets, &corrected), keys))
     }
 }

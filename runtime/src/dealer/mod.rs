@@ -18,7 +18,7 @@ pub mod client;
 mod dcf;
 pub mod local;
 pub mod products;
-use dcf::DcfOut;
+pub use dcf::DcfOut;
 
 pub use client::{DealerClient, DealerProxy};
 pub use local::{spawn_dealer_thread, PushedLink, ThreadDealerLink};
@@ -78,9 +78,9 @@ pub enum Request {
     /// two keys per element, `r'` (the mask of `q`) and with `times` a mask `s` of a factor;
     /// corrected parts `msb(r)`, `⌊r_low/2^bits⌋`, then for each variant `σ` of the truncation
     /// shares of `msb(m_σ)` (and `s·msb(m_σ)`), where `m_σ = r' - S_σ` is the mask of the sum;
-    /// common parts: the keys for `m_0`, then for `m_1`. With `relu` (not with `times`) the
-    /// second output multiplies each key's own mask `m_σ`, as `DcfKeys` with `relu` does.
-    DcfPending { n: usize, bits: u32, times: bool, relu: bool },
+    /// common parts: the keys for `m_0`, then for `m_1`. `out`: what the keys' second output
+    /// multiplies (with `Relu` each key's own mask `m_σ`, as `DcfKeys` with `relu` does).
+    DcfPending { n: usize, bits: u32, out: DcfOut },
     /// A matrix product `x @ y` whose left factor `x` (2-D, shape `a`) still waits for its
     /// truncation by `bits`, and whose right factor's mask is the one kept under `id` (shape `b`):
     /// free part `r` (the truncation mask); corrected parts `msb(r)`, `⌊r_low/2^bits⌋`,
@@ -112,9 +112,9 @@ impl Request {
             Request::BinTriple { n } => vec![(*n, Combine::Xor), (*n, Combine::Xor)],
             Request::DcfKeys { n, .. } => vec![(*n, Combine::Add), (2 * n, Combine::Own)],
             Request::DcfTimes { n } => vec![(*n, Combine::Add), (2 * n, Combine::Own), (*n, Combine::Add)],
-            Request::DcfPending { n, times, .. } => {
+            Request::DcfPending { n, out, .. } => {
                 let mut parts = vec![(*n, Combine::Add), (4 * n, Combine::Own), (*n, Combine::Add)];
-                if *times {
+                if *out == DcfOut::Times {
                     parts.push((*n, Combine::Add));
                 }
                 parts
@@ -150,7 +150,7 @@ impl Request {
             Request::BinTriple { n } => vec![(*n, Combine::Xor)],
             Request::DcfKeys { n, relu } => vec![(*n, Combine::Add); if *relu { 2 } else { 1 }],
             Request::DcfTimes { n } => vec![(*n, Combine::Add); 2],
-            Request::DcfPending { n, times, relu, .. } => vec![(*n, Combine::Add); if *times || *relu { 6 } else { 4 }],
+            Request::DcfPending { n, out, .. } => vec![(*n, Combine::Add); 2 + 2 * out.outputs()],
             Request::MatPending { a, b, .. } => {
                 let [m, k] = a.as_slice() else { return Err(DealerError::BadRequest(format!("{self:?}"))) };
                 let [k2, p] = b.as_slice() else { return Err(DealerError::BadRequest(format!("{self:?}"))) };
@@ -170,11 +170,9 @@ impl Request {
     /// correction words.
     fn common_parts(&self) -> Vec<usize> {
         match self {
-            Request::DcfKeys { n, relu } => vec![n * crate::fss::key_words(dcf_outputs(*relu))],
+            Request::DcfKeys { n, relu } => vec![n * crate::fss::key_words(DcfOut::keys(*relu).outputs())],
             Request::DcfTimes { n } => vec![n * crate::fss::key_words(2)],
-            Request::DcfPending { n, times, relu, .. } => {
-                vec![2 * n * crate::fss::key_words(if *times || *relu { 2 } else { 1 })]
-            }
+            Request::DcfPending { n, out, .. } => vec![2 * n * crate::fss::key_words(out.outputs())],
             _ => Vec::new(),
         }
     }
@@ -193,15 +191,6 @@ impl Request {
             1 => common,
             _ => 0,
         })
-    }
-}
-
-/// Output words of the DCF of a `DcfKeys` request.
-fn dcf_outputs(relu: bool) -> usize {
-    if relu {
-        2
-    } else {
-        1
     }
 }
 
@@ -337,9 +326,9 @@ impl TrustedDealer {
     /// common parts).
     pub fn serve_all(&mut self, req: &Request) -> Result<(Vec<u64>, Vec<u64>), DealerError> {
         match req {
-            Request::DcfKeys { n, relu } => return self.serve_dcf(*n, if *relu { DcfOut::Relu } else { DcfOut::Msb }),
+            Request::DcfKeys { n, relu } => return self.serve_dcf(*n, DcfOut::keys(*relu)),
             Request::DcfTimes { n } => return self.serve_dcf(*n, DcfOut::Times),
-            Request::DcfPending { n, bits, times, relu } => return self.serve_dcf_pending(*n, *bits, *times, *relu),
+            Request::DcfPending { n, bits, out } => return self.serve_dcf_pending(*n, *bits, *out),
             _ => {}
         }
         let free = req.free_parts();
@@ -359,14 +348,7 @@ impl TrustedDealer {
         if let Request::MatTriple { .. } | Request::MatTripleReuse { .. } = req {
             self.correct_matrix(req, free_sum, &mut corr_sum)?;
         } else if let Request::MatPending { a, b, bits, id } = req {
-            let kept =
-                self.kept.get(id).ok_or_else(|| DealerError::BadRequest(format!("no mask kept under id {id}")))?;
-            if kept.shape() != b.as_slice() {
-                return Err(DealerError::BadRequest(format!(
-                    "the mask kept under id {id} has shape {:?}",
-                    kept.shape()
-                )));
-            }
+            let kept = self.kept_mask(*id, b)?;
             products::correct_pending_matmul(a, kept, *bits, &free_sum, &mut corr_sum)?;
         } else if let Request::Products { pending, pairs, .. } = req {
             products::correct(pending, pairs, &free_sum, &mut corr_sum)?;
@@ -377,6 +359,15 @@ impl TrustedDealer {
             return Ok((corr_sum.pop().unwrap_or_default(), Vec::new()));
         }
         Ok((corr_sum.concat(), Vec::new()))
+    }
+
+    /// The mask kept under `id`, which must have `shape`.
+    fn kept_mask(&self, id: u64, shape: &[usize]) -> Result<&crate::ring::RingTensor, DealerError> {
+        let kept = self.kept.get(&id).ok_or_else(|| DealerError::BadRequest(format!("no mask kept under id {id}")))?;
+        if kept.shape() != shape {
+            return Err(DealerError::BadRequest(format!("the mask kept under id {id} has shape {:?}", kept.shape())));
+        }
+        Ok(kept)
     }
 
     /// `correct` for a matrix triple, taking the drawn masks by value (no copy): `C = A @ B`; for
@@ -397,14 +388,7 @@ impl TrustedDealer {
         // The drawn masks become tensors without a copy; the kept one is used in place.
         let c = if *fixed {
             let fresh = crate::ring::from_vec("matmul", fresh_shape, free.pop().unwrap_or_default()).map_err(bad)?;
-            let kept =
-                self.kept.get(id).ok_or_else(|| DealerError::BadRequest(format!("no mask kept under id {id}")))?;
-            if kept.shape() != kept_shape.as_slice() {
-                return Err(DealerError::BadRequest(format!(
-                    "the mask kept under id {id} has shape {:?}",
-                    kept.shape()
-                )));
-            }
+            let kept = self.kept_mask(*id, kept_shape)?;
             let (x, y) = if *side == 1 { (&fresh, kept) } else { (kept, &fresh) };
             crate::ring::matmul(x, y).map_err(bad)?
         } else {

@@ -79,6 +79,18 @@ pub fn root_seed(lo: u64, hi: u64) -> u128 {
     (((hi as u128) << 64) | lo as u128) & !1
 }
 
+/// The root seeds of a run of instances from their words as a dealer stream draws them (two
+/// per seed, low word first).
+pub fn root_seeds(words: &[u64]) -> Vec<u128> {
+    words
+        .chunks_exact(2)
+        .map(|w| match w {
+            [lo, hi] => root_seed(*lo, *hi),
+            _ => 0,
+        })
+        .collect()
+}
+
 fn neg_if(negate: bool, x: u64) -> u64 {
     if negate {
         x.wrapping_neg()

@@ -6,5 +6,5 @@
 pub mod dcf;
 pub mod prg;
 
-pub use dcf::{eval, eval_points, eval_where, gen, key_words, root_seed, DcfError, DCF_BITS};
+pub use dcf::{eval, eval_points, eval_where, gen, key_words, root_seed, root_seeds, DcfError, DCF_BITS};
 pub use prg::Prg;

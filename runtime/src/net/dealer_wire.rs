@@ -5,7 +5,7 @@
 //! Frame tags on a dealer link: 0 hello, 1 welcome (the dealer seed), 2.. requests and replies
 //! (request `k` has tag `k + 1`), [`BYE_TAG`] for a clean end. No IO here.
 
-use crate::dealer::Request;
+use crate::dealer::{DcfOut, Request};
 use crate::plain::conv::{conv_dims, ConvMap};
 use crate::ring::matmul::matmul_shape;
 use crate::wire::control_config;
@@ -59,7 +59,7 @@ enum WireRequest {
     DivPair { n: u64, d: u64 },
     Products { n: u64, pending: Vec<u32>, pairs: Vec<[u32; 2]> },
     DcfTimes { n: u64 },
-    DcfPending { n: u64, bits: u32, times: bool, relu: bool },
+    DcfPending { n: u64, bits: u32, out: u8 },
     MatPending { a: Vec<u64>, b: Vec<u64>, bits: u32, id: u64 },
 }
 
@@ -99,8 +99,13 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, DealerWireError> {
         Request::BinTriple { n } => WireRequest::BinTriple { n: *n as u64 },
         Request::DcfKeys { n, relu } => WireRequest::DcfKeys { n: *n as u64, relu: *relu },
         Request::DcfTimes { n } => WireRequest::DcfTimes { n: *n as u64 },
-        Request::DcfPending { n, bits, times, relu } => {
-            WireRequest::DcfPending { n: *n as u64, bits: *bits, times: *times, relu: *relu }
+        Request::DcfPending { n, bits, out } => {
+            let out = match out {
+                DcfOut::Msb => 0,
+                DcfOut::Relu => 1,
+                DcfOut::Times => 2,
+            };
+            WireRequest::DcfPending { n: *n as u64, bits: *bits, out }
         }
         Request::MatPending { a, b, bits, id } => {
             WireRequest::MatPending { a: dims_to_wire(a), b: dims_to_wire(b), bits: *bits, id: *id }
@@ -173,10 +178,15 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<Request, DealerWi
         WireRequest::DcfPending { bits, .. } if !(1..=62).contains(&bits) => {
             return Err(DealerWireError::BadShapes(format!("DCF keys after a truncation by {bits} bits (1 to 62)")))
         }
-        WireRequest::DcfPending { times: true, relu: true, .. } => {
-            return Err(DealerWireError::BadShapes("DCF keys for a product and a relu at once".into()))
+        WireRequest::DcfPending { n, bits, out } => {
+            let out = match out {
+                0 => DcfOut::Msb,
+                1 => DcfOut::Relu,
+                2 => DcfOut::Times,
+                _ => return Err(DealerWireError::BadShapes(format!("DCF keys of an unknown output kind {out}"))),
+            };
+            Request::DcfPending { n: to_usize(n)?, bits, out }
         }
-        WireRequest::DcfPending { n, bits, times, relu } => Request::DcfPending { n: to_usize(n)?, bits, times, relu },
         WireRequest::MatPending { bits, .. } if !(1..=62).contains(&bits) => {
             return Err(DealerWireError::BadShapes(format!(
                 "a matrix product after a truncation by {bits} bits (1 to 62)"
@@ -240,9 +250,9 @@ pub fn check_size(req: &Request, limits: &Limits) -> Result<(), DealerWireError>
             ((*n as u64).checked_mul(per as u64), Some(0))
         }
         // Both parties' masks and seeds, the corrected parts and two copies of two key sets.
-        Request::DcfPending { n, times, relu, .. } => {
-            let k = if *times || *relu { 2 } else { 1 };
-            let per = 2 * (1 + 4 + 1 + usize::from(*times)) + (2 + 2 * k) + 4 * crate::fss::key_words(k);
+        Request::DcfPending { n, out, .. } => {
+            let k = out.outputs();
+            let per = 2 * (1 + 4 + 1 + usize::from(*out == DcfOut::Times)) + (2 + 2 * k) + 4 * crate::fss::key_words(k);
             ((*n as u64).checked_mul(per as u64), Some(0))
         }
         // As `DcfKeys` with a product, plus both parties' second mask.
@@ -406,24 +416,24 @@ mod tests {
         };
         assert!(decode_request(&enc(&bad), &limits).unwrap_err().to_string().contains("channels"));
         // The folded comparisons' and the pending matrix product's requests round-trip, within
-        // their size checks; bad bits, both products at once and mismatched shapes are refused.
+        // their size checks; bad bits, an unknown output kind and mismatched shapes are refused.
         let big = Limits { elements: 1 << 20, mul_adds: 1 << 20 };
         for req in [
             Request::DcfTimes { n: 3 },
-            Request::DcfPending { n: 3, bits: 16, times: true, relu: false },
-            Request::DcfPending { n: 3, bits: 17, times: false, relu: true },
+            Request::DcfPending { n: 3, bits: 16, out: DcfOut::Times },
+            Request::DcfPending { n: 3, bits: 17, out: DcfOut::Relu },
             Request::MatPending { a: vec![1, 4], b: vec![4, 3], bits: 16, id: 9 },
         ] {
             assert_eq!(decode_request(&enc(&req), &big).unwrap(), req);
         }
-        let err = decode_request(&enc(&Request::DcfPending { n: 1, bits: 16, times: true, relu: false }), &limits)
+        let err = decode_request(&enc(&Request::DcfPending { n: 1, bits: 16, out: DcfOut::Times }), &limits)
             .unwrap_err()
             .to_string();
         assert!(err.contains("DCF keys") && err.contains("more than 100 ring elements"), "{err}");
         for bad in [
-            WireRequest::DcfPending { n: 1, bits: 0, times: false, relu: false },
-            WireRequest::DcfPending { n: 1, bits: 63, times: false, relu: false },
-            WireRequest::DcfPending { n: 1, bits: 16, times: true, relu: true },
+            WireRequest::DcfPending { n: 1, bits: 0, out: 0 },
+            WireRequest::DcfPending { n: 1, bits: 63, out: 0 },
+            WireRequest::DcfPending { n: 1, bits: 16, out: 3 },
             WireRequest::MatPending { a: vec![1, 4], b: vec![5, 3], bits: 16, id: 1 },
             WireRequest::MatPending { a: vec![1, 4], b: vec![4, 3], bits: 0, id: 1 },
             WireRequest::MatPending { a: vec![4], b: vec![4, 3], bits: 16, id: 1 },

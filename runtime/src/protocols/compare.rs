@@ -133,71 +133,69 @@ pub fn msb_times(party: &mut Party, d: &Shared, v: &Shared) -> Result<Shared, Mp
             let words = msb_dcf_times(party, &to_vec(&d.data), &to_vec(&v.data))?;
             Ok(Shared { data: from_vec("compare", v.shape(), words)?, scale: v.scale })
         }
-        CompareMode::Tree => {
-            let m = msb(party, d)?;
-            super::mul::mul_raw(party, &m, v)
-        }
+        CompareMode::Tree => msb_then_times(party, d, v),
     }
 }
 
-/// `msb(u)` for `u = trunc(p) + q` (`p` a raw value above `q`'s scale, truncated down to it):
-/// the truncation and the comparison in one DCF round with `CompareMode::Fss`
-/// (`fss::msb_dcf_pending`); with `CompareMode::Tree` the truncation, then `msb`.
-pub fn msb_pending(party: &mut Party, p: &Shared, q: &Shared) -> Result<Shared, MpcError> {
-    check_pending(party, p, q, None)?;
-    match party.compare_mode() {
-        CompareMode::Fss => {
-            let (m, _) =
-                msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), PendingProduct::None)?;
-            Ok(Shared { data: from_vec("compare", p.shape(), m)?, scale: 0 })
-        }
-        CompareMode::Tree => {
-            let u = arith::add(&super::trunc::truncate(party, p, p.scale - q.scale)?, q)?;
-            msb(party, &u)
-        }
-    }
+/// `msb(d)·v` as a comparison and then a product without truncation (two steps, whatever the
+/// protocol): the tree's way, and the DCF's for tensors too large to fold.
+pub fn msb_then_times(party: &mut Party, d: &Shared, v: &Shared) -> Result<Shared, MpcError> {
+    let m = msb(party, d)?;
+    super::mul::mul_raw(party, &m, v)
 }
 
-/// `msb(u)·v` for `u` as in [`msb_pending`], at `v`'s scale: one DCF round with
-/// `CompareMode::Fss`; with `CompareMode::Tree` the truncation, then `msb_times`.
-pub fn msb_times_pending(party: &mut Party, p: &Shared, q: &Shared, v: &Shared) -> Result<Shared, MpcError> {
-    check_pending(party, p, q, Some(v))?;
-    match party.compare_mode() {
-        CompareMode::Fss => {
-            let vw = to_vec(&v.data);
-            let product = PendingProduct::Times(&vw);
-            let (_, prod) = msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), product)?;
-            Ok(Shared { data: from_vec("compare", p.shape(), prod)?, scale: v.scale })
-        }
-        CompareMode::Tree => {
-            let u = arith::add(&super::trunc::truncate(party, p, p.scale - q.scale)?, q)?;
-            msb_times(party, &u, v)
-        }
-    }
+/// What [`pending`] computes of `u = trunc(p) + q`.
+#[derive(Clone, Copy)]
+pub enum OfPending<'a> {
+    /// `msb(u)`, unscaled.
+    Msb,
+    /// `msb(u)·v`, at `v`'s scale (`v` of `p`'s shape).
+    Times(&'a Shared),
+    /// `relu(u)`, at `q`'s scale.
+    Relu,
 }
 
-/// `relu(u)` for `u` as in [`msb_pending`], at `q`'s scale: one DCF round with
-/// `CompareMode::Fss`; with `CompareMode::Tree` the truncation, then `relu`.
-pub fn relu_pending(party: &mut Party, p: &Shared, q: &Shared) -> Result<Shared, MpcError> {
-    check_pending(party, p, q, None)?;
-    match party.compare_mode() {
-        CompareMode::Fss => {
-            let (_, r) =
-                msb_dcf_pending(party, &to_vec(&p.data), p.scale - q.scale, &to_vec(&q.data), PendingProduct::Relu)?;
-            Ok(Shared { data: from_vec("compare", p.shape(), r)?, scale: q.scale })
-        }
-        CompareMode::Tree => {
-            let u = arith::add(&super::trunc::truncate(party, p, p.scale - q.scale)?, q)?;
-            relu(party, &u)
-        }
-    }
-}
-
-fn check_pending(party: &Party, p: &Shared, q: &Shared, v: Option<&Shared>) -> Result<(), MpcError> {
-    if p.shape() != q.shape() || v.is_some_and(|v| v.shape() != p.shape()) || p.scale <= q.scale {
+/// `what` of `u = trunc(p) + q` (`p` a raw value above `q`'s scale, truncated down to it; `p`,
+/// `q` of one shape): the truncation and the comparison in one DCF round with `CompareMode::Fss`
+/// (`fss::msb_dcf_pending`); with `CompareMode::Tree` the truncation, then `msb`, `msb_times` or
+/// `relu`.
+pub fn pending(party: &mut Party, p: &Shared, q: &Shared, what: OfPending<'_>) -> Result<Shared, MpcError> {
+    let v_shape_ok = match what {
+        OfPending::Times(v) => v.shape() == p.shape(),
+        _ => true,
+    };
+    if p.shape() != q.shape() || !v_shape_ok || p.scale <= q.scale {
         return Err(party.invalid("compare", "a pending comparison of mismatched parts"));
     }
-    Ok(())
+    let bits = p.scale - q.scale;
+    match party.compare_mode() {
+        CompareMode::Fss => {
+            let vw;
+            let product = match what {
+                OfPending::Msb => PendingProduct::None,
+                OfPending::Relu => PendingProduct::Relu,
+                OfPending::Times(v) => {
+                    vw = to_vec(&v.data);
+                    PendingProduct::Times(&vw)
+                }
+            };
+            let (m, prod) = msb_dcf_pending(party, &to_vec(&p.data), bits, &to_vec(&q.data), product)?;
+            let (words, scale) = match what {
+                OfPending::Msb => (m, 0),
+                OfPending::Times(v) => (prod, v.scale),
+                OfPending::Relu => (prod, q.scale),
+            };
+            Ok(Shared { data: from_vec("compare", p.shape(), words)?, scale })
+        }
+        CompareMode::Tree => {
+            let u = arith::add(&super::trunc::truncate(party, p, bits)?, q)?;
+            match what {
+                OfPending::Msb => msb(party, &u),
+                OfPending::Times(v) => msb_times(party, &u, v),
+                OfPending::Relu => relu(party, &u),
+            }
+        }
+    }
 }
 
 /// `1 - b` for an unscaled 0/1 share (party 0 adds the 1). Local.

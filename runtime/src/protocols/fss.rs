@@ -24,7 +24,7 @@
 //! element for `msb` (8·258 with the product) and party 1 8·192 (8·256): the DCF correction
 //! words go to both, and party 0 also gets its shares of `r_h` (and `r·r_h`).
 
-use crate::dealer::{Pending, Request};
+use crate::dealer::{DcfOut, Pending, Request};
 use crate::fss::{self, Prg};
 use crate::mpc_error::MpcError;
 use crate::party::Party;
@@ -34,6 +34,28 @@ const CHUNK: usize = 1 << 16;
 
 /// The low 63 bits.
 const LOW: u64 = (1 << 63) - 1;
+
+/// One element's share of `msb(x)`, from the opened `y = x + r`, the dealer's share `z` of
+/// `msb(r)` and the key's first output `o` (`one`: 1 on party 0): `msb(x) = y_h + (1 - 2·y_h)·t`.
+#[inline]
+fn msb_share(y: u64, z: u64, o: u64, one: u64) -> u64 {
+    let t = z.wrapping_add(o);
+    if y >> 63 == 1 {
+        one.wrapping_sub(t)
+    } else {
+        t
+    }
+}
+
+/// One element's share of `msb(x)·(w - pay)` for an opened `w`: `w·msb(x) - pay·msb(x)`, with `c`
+/// the share of `msb(x)`, `pay` this party's share of the key's payload, `zp` the dealer's share
+/// of `pay·msb(r)` and `o` the key's second output (`pay·t = pay·r_h + (1 - 2·r_h)·pay·[y' < r']`).
+#[inline]
+fn times_share(y: u64, c: u64, w: u64, pay: u64, zp: u64, o: u64) -> u64 {
+    let t = zp.wrapping_add(o);
+    let pc = if y >> 63 == 1 { pay.wrapping_sub(t) } else { t };
+    w.wrapping_mul(c).wrapping_sub(pc)
+}
 
 /// Shares of `msb(x)` for every element of `x` (unscaled 0/1), and with `product` also of
 /// `x·msb(x)` (at `x`'s scale; empty otherwise). One round.
@@ -86,13 +108,7 @@ pub fn msb_dcf_at(
             [r, seeds, z, zr, keys] if product => (r, seeds, z, Some(zr), keys),
             _ => return Err(party.invalid("compare", "bad dealer reply")),
         };
-        let roots: Vec<u128> = seeds
-            .chunks_exact(2)
-            .map(|w| match w {
-                [lo, hi] => fss::root_seed(*lo, *hi),
-                _ => 0,
-            })
-            .collect();
+        let roots: Vec<u128> = fss::root_seeds(seeds);
         if r.len() != opened.len() || z.len() != opened.len() || zr.is_some_and(|zr| zr.len() != opened.len()) {
             return Err(party.invalid("compare", "bad dealer reply"));
         }
@@ -106,8 +122,7 @@ pub fn msb_dcf_at(
             let one = if b == 0 { 1u64 } else { 0 };
             for ((ys, os), &zj) in points.chunks(m).zip(out.chunks(m)).zip(z) {
                 for ((&y, &o), msb) in ys.iter().zip(os).zip(msb.iter_mut()) {
-                    let t = zj.wrapping_add(o);
-                    msb.push(if y >> 63 == 1 { one.wrapping_sub(t) } else { t });
+                    msb.push(msb_share(y, zj, o, one));
                 }
             }
             continue;
@@ -119,22 +134,19 @@ pub fn msb_dcf_at(
                 .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?;
             let one = if b == 0 { 1u64 } else { 0 };
             for (j, ((&y, o), &zj)) in ys.iter().zip(out.chunks_exact(outputs)).zip(z).enumerate() {
-                let y_top = y >> 63 == 1;
                 let (o1, o2) = match o {
                     [o1] => (*o1, 0),
                     [o1, o2] => (*o1, *o2),
                     _ => (0, 0),
                 };
-                let t = zj.wrapping_add(o1);
-                let c = if y_top { one.wrapping_sub(t) } else { t };
+                let c = msb_share(y, zj, o1, one);
                 msb.push(c);
                 if let Some(zr) = zr {
                     let (Some(&zrj), Some(&rj)) = (zr.get(j), r.get(j)) else {
                         return Err(party.invalid("compare", "bad dealer reply"));
                     };
-                    let rt = zrj.wrapping_add(o2);
-                    let rc = if y_top { rj.wrapping_sub(rt) } else { rt };
-                    prod.push(y.wrapping_mul(c).wrapping_sub(rc));
+                    // x·msb(x) = y·msb(x) - r·msb(x).
+                    prod.push(times_share(y, c, y, rj, zrj, o2));
                 }
             }
         }
@@ -179,25 +191,14 @@ pub fn msb_dcf_times(party: &mut Party, x: &[u64], v: &[u64]) -> Result<Vec<u64>
         if [s.len(), z.len(), zs.len(), ws.len()].iter().any(|&l| l != ys.len()) {
             return Err(party.invalid("compare", "bad dealer reply"));
         }
-        let roots: Vec<u128> = seeds
-            .chunks_exact(2)
-            .map(|w| match w {
-                [lo, hi] => fss::root_seed(*lo, *hi),
-                _ => 0,
-            })
-            .collect();
+        let roots: Vec<u128> = fss::root_seeds(seeds);
         let low: Vec<u64> = ys.iter().map(|y| y & LOW).collect();
         let evals = fss::eval(&mut prg, b, 2, &roots, keys, &low)
             .map_err(|e| party.invalid("compare", format!("DCF keys: {e}")))?;
         for (((((&y, &w), o), &zj), &zsj), &sj) in ys.iter().zip(ws).zip(evals.chunks_exact(2)).zip(z).zip(zs).zip(s) {
             let [o1, o2] = o else { continue };
-            let y_top = y >> 63 == 1;
-            // Shares of msb(x), then of s·msb(x).
-            let t = zj.wrapping_add(*o1);
-            let c = if y_top { one.wrapping_sub(t) } else { t };
-            let st = zsj.wrapping_add(*o2);
-            let sc = if y_top { sj.wrapping_sub(st) } else { st };
-            out.push(w.wrapping_mul(c).wrapping_sub(sc));
+            let c = msb_share(y, zj, *o1, one);
+            out.push(times_share(y, c, w, sj, zsj, *o2));
         }
     }
     if out.len() != x.len() {
@@ -261,7 +262,12 @@ pub fn msb_dcf_pending(
     let mut pending: Vec<Pending> = Vec::with_capacity(p.len().div_ceil(CHUNK));
     let mut masked = Vec::with_capacity(words * p.len());
     for (k, (ps, qs)) in p.chunks(CHUNK).zip(q.chunks(CHUNK)).enumerate() {
-        let req = Request::DcfPending { n: ps.len(), bits, times, relu };
+        let out = match product {
+            PendingProduct::None => DcfOut::Msb,
+            PendingProduct::Times(_) => DcfOut::Times,
+            PendingProduct::Relu => DcfOut::Relu,
+        };
+        let req = Request::DcfPending { n: ps.len(), bits, out };
         let pend = party.dealer().begin(&req)?;
         let (r, rq) = (pend.free(0), pend.free(2));
         if r.len() != ps.len() || rq.len() != ps.len() {
@@ -330,15 +336,7 @@ pub fn msb_dcf_pending(
         let kw = n * crate::fss::key_words(outputs);
         let mut evals = Vec::with_capacity(2);
         for set in 0..2 {
-            let roots: Vec<u128> = seeds
-                .get(2 * n * set..2 * n * (set + 1))
-                .unwrap_or_default()
-                .chunks_exact(2)
-                .map(|w| match w {
-                    [lo, hi] => fss::root_seed(*lo, *hi),
-                    _ => 0,
-                })
-                .collect();
+            let roots: Vec<u128> = fss::root_seeds(seeds.get(2 * n * set..2 * n * (set + 1)).unwrap_or_default());
             let set_keys = keys.get(kw * set..kw * (set + 1)).ok_or_else(|| bad(party))?;
             // Each element needs the key set of its opened variant only.
             let keep: Vec<bool> = sel.iter().map(|&s| s == set).collect();
@@ -351,23 +349,17 @@ pub fn msb_dcf_pending(
             let (Some(ev), Some((zv, zs))) = (evals.get(sg), z.get(sg)) else { return Err(bad(party)) };
             let o = ev.get(j * outputs..(j + 1) * outputs).ok_or_else(|| bad(party))?;
             let zj = zv.get(j).copied().ok_or_else(|| bad(party))?;
-            let y_top = y >> 63 == 1;
-            let t = zj.wrapping_add(o.first().copied().unwrap_or(0));
-            let c = if y_top { one.wrapping_sub(t) } else { t };
+            let o2 = o.get(1).copied().unwrap_or(0);
+            let c = msb_share(y, zj, o.first().copied().unwrap_or(0), one);
             msb.push(c);
-            if let (Some(zs), Some(s), Some(w)) = (zs, s, c3.get(j)) {
+            if let (Some(zs), Some(s), Some(&w)) = (zs, s, c3.get(j)) {
                 let (Some(&zsj), Some(&sj)) = (zs.get(j), s.get(j)) else { return Err(bad(party)) };
-                let st = zsj.wrapping_add(o.get(1).copied().unwrap_or(0));
-                let sc = if y_top { sj.wrapping_sub(st) } else { st };
-                prod.push(w.wrapping_mul(c).wrapping_sub(sc));
+                prod.push(times_share(y, c, w, sj, zsj, o2));
             } else if let (true, Some(zs), Some(&mj)) = (relu, zs, m_share.get(j)) {
                 // u·msb(u) = X·msb(u) - m_σ·msb(u); relu(u) = u - u·msb(u), u = [p0]·X - m_σ.
                 let zsj = zs.get(j).copied().ok_or_else(|| bad(party))?;
-                let st = zsj.wrapping_add(o.get(1).copied().unwrap_or(0));
-                let mc = if y_top { mj.wrapping_sub(st) } else { st };
-                let um = y.wrapping_mul(c).wrapping_sub(mc);
                 let u = if is_p0 { y.wrapping_sub(mj) } else { mj.wrapping_neg() };
-                prod.push(u.wrapping_sub(um));
+                prod.push(u.wrapping_sub(times_share(y, c, y, mj, zsj, o2)));
             }
         }
     }

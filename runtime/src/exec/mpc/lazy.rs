@@ -3,9 +3,9 @@
 //! `where(c, a, b)`, computes `c·v` (or `c·(a - b)`) in the comparison's own round
 //! (`compare::msb_times`). A `Pair` sum `p ± c` of a raw product keeps `(±p, ±c)`, meaning
 //! `trunc(±p) ± c`, stacked on a leading axis of 2 at `p`'s scale (`c` at the run's), so that the
-//! comparison of it opens the truncation with its own opening (`compare::msb_pending`,
-//! `msb_times_pending`). The values are those of the unfolded ops: the same sign bits up to the
-//! truncation's own unit, and products by a 0/1 or ±1 condition need no truncation.
+//! comparison of it opens the truncation with its own opening (`compare::pending`). The values
+//! are those of the unfolded ops: the same sign bits up to the truncation's own unit, and
+//! products by a 0/1 or ±1 condition need no truncation.
 
 use super::values::{as_shared, mpc_err, Opd};
 use crate::error::{ErrorKind, RunError};
@@ -135,7 +135,7 @@ pub fn compare_pair<'t>(
         let Opd::S(d) = get(*z)? else { return Err(internal("a relu of a pair without the pair")) };
         let (p, q) = unstack(party, d)?;
         return if p.scale > q.scale {
-            compare::relu_pending(party, &p, &q).map_err(mpc_err)
+            compare::pending(party, &p, &q, compare::OfPending::Relu).map_err(mpc_err)
         } else {
             compare::relu(party, &arith::add(&p, &q).map_err(mpc_err)?).map_err(mpc_err)
         };
@@ -143,7 +143,9 @@ pub fn compare_pair<'t>(
     let (form, ..) =
         comparison_parts(op).ok_or_else(|| internal("a pair compared by an op that is not a comparison"))?;
     let m = match diff(party, op, get, Some(pair))? {
-        Diff::Pair(p, q) if p.scale > q.scale => compare::msb_pending(party, &p, &q).map_err(mpc_err)?,
+        Diff::Pair(p, q) if p.scale > q.scale => {
+            compare::pending(party, &p, &q, compare::OfPending::Msb).map_err(mpc_err)?
+        }
         Diff::Pair(p, q) => compare::msb(party, &arith::add(&p, &q).map_err(mpc_err)?).map_err(mpc_err)?,
         Diff::Plain(d) => compare::msb(party, &d).map_err(mpc_err)?,
     };
@@ -209,8 +211,7 @@ fn times(party: &mut Party, form: CmpForm, d: Diff, v: &Shared) -> Result<Shared
             };
             let shape = crate::plain::broadcast_shape(d.shape(), v.shape())?;
             let (d, v) = (b(&d, &shape)?, b(v, &shape)?);
-            let bit = compare::msb(party, &d).map_err(mpc_err)?;
-            (crate::protocols::mul::mul_raw(party, &bit, &v).map_err(mpc_err)?, v)
+            (compare::msb_then_times(party, &d, &v).map_err(mpc_err)?, v)
         }
         Diff::Plain(d) => {
             let shape = crate::plain::broadcast_shape(d.shape(), v.shape())?;
@@ -221,7 +222,7 @@ fn times(party: &mut Party, form: CmpForm, d: Diff, v: &Shared) -> Result<Shared
             let shape = crate::plain::broadcast_shape(p.shape(), v.shape())?;
             let (p, q, v) = (b(&p, &shape)?, b(&q, &shape)?, b(v, &shape)?);
             let m = if p.scale > q.scale {
-                compare::msb_times_pending(party, &p, &q, &v).map_err(mpc_err)?
+                compare::pending(party, &p, &q, compare::OfPending::Times(&v)).map_err(mpc_err)?
             } else {
                 compare::msb_times(party, &arith::add(&p, &q).map_err(mpc_err)?, &v).map_err(mpc_err)?
             };

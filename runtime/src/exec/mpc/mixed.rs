@@ -100,6 +100,16 @@ pub fn pow2_multiplier(p: &Tensor) -> Option<u32> {
     scalar(p).and_then(mpcc_ir::fold::pow2_multiplier)
 }
 
+/// The scale of a raw value at `scale` times the public power of two `p`, relabelled (`2^-k`: `k`
+/// more fractional bits, `2^j`: `j` fewer; exact): the executor's and the cost model's rule.
+pub fn relabelled_scale(scale: u32, p: &Tensor, f: u32) -> Result<u32, RunError> {
+    match (pow2_exponent(p), pow2_multiplier(p)) {
+        (Some(k), _) if scale + k <= 62 => Ok(scale + k),
+        (_, Some(j)) if j <= scale.saturating_sub(f) => Ok(scale - j),
+        _ => Err(RunError::new(ErrorKind::Internal, "a raw product relabelled by a factor that is not a power of two")),
+    }
+}
+
 /// The value of a one-element tensor.
 fn scalar(p: &Tensor) -> Option<f64> {
     (p.len() == 1).then(|| p.iter().next().copied()).flatten()

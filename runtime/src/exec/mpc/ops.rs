@@ -172,12 +172,7 @@ fn raw_product<'t>(
 /// `x` (a raw product times a public power of two, `mpcc_ir::fold`) relabelled: `2^-k·x` is
 /// the same words at `k` more fractional bits, `2^j·x` at `j` fewer. Exact.
 fn relabel(x: &Shared, p: &Tensor, f: u32) -> Result<Shared, RunError> {
-    let scale = match (mixed::pow2_exponent(p), mixed::pow2_multiplier(p)) {
-        (Some(k), _) if x.scale + k <= 62 => x.scale + k,
-        (_, Some(j)) if j <= x.scale - f => x.scale - j,
-        _ => return Err(internal("a raw product relabelled by a factor that is not a power of two")),
-    };
-    Ok(Shared { data: x.data.clone(), scale })
+    Ok(Shared { data: x.data.clone(), scale: mixed::relabelled_scale(x.scale, p, f)? })
 }
 
 /// A matrix product's left factor at most at the run's scale: a raw one (`mpcc_ir::fold`) is

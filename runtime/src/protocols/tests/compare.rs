@@ -101,12 +101,12 @@ proptest! {
         for (n, mode) in COMPARE_CASES {
             let signs = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
                 let raw = crate::protocols::mul::mul_raw(party, &s[0], &s[1])?;
-                let m = crate::protocols::compare::msb_pending(party, &raw, &s[1])?;
+                let m = crate::protocols::compare::pending(party, &raw, &s[1], crate::protocols::compare::OfPending::Msb)?;
                 Ok(crate::protocols::arith::upscale(&m, 16))
             });
             let times = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
                 let raw = crate::protocols::mul::mul_raw(party, &s[0], &s[1])?;
-                crate::protocols::compare::msb_times_pending(party, &raw, &s[1], &s[0])
+                crate::protocols::compare::pending(party, &raw, &s[1], crate::protocols::compare::OfPending::Times(&s[0]))
             });
             let u = ndarray::Zip::from(&x).and(&y).map_collect(|&a, &b| {
                 let (ea, eb) = (enc(a) as i128, enc(b) as i128);
@@ -114,7 +114,7 @@ proptest! {
             });
             let relus = run_op_mode(n, Some(mode), &[x.clone(), y.clone()], |party, s| {
                 let raw = crate::protocols::mul::mul_raw(party, &s[0], &s[1])?;
-                crate::protocols::compare::relu_pending(party, &raw, &s[1])
+                crate::protocols::compare::pending(party, &raw, &s[1], crate::protocols::compare::OfPending::Relu)
             });
             for (&r, &u) in relus.iter().zip(&u) {
                 // relu of u within the truncation's unit.
@@ -311,9 +311,9 @@ fn comparison_rounds_match_the_documented_counts() {
             let raw = crate::share::Shared { data: s.data.clone(), scale: 32 };
             let (c0, d0) = (party.comm_stats(), party.dealer_stats());
             if times {
-                crate::protocols::compare::msb_times_pending(party, &raw, &s, &s)?;
+                crate::protocols::compare::pending(party, &raw, &s, crate::protocols::compare::OfPending::Times(&s))?;
             } else {
-                crate::protocols::compare::msb_pending(party, &raw, &s)?;
+                crate::protocols::compare::pending(party, &raw, &s, crate::protocols::compare::OfPending::Msb)?;
             }
             let (c1, d1) = (party.comm_stats(), party.dealer_stats());
             Ok((c1.rounds - c0.rounds, c1.bytes_sent - c0.bytes_sent, d1.bytes_received - d0.bytes_received))

@@ -103,8 +103,8 @@ fn the_folded_protocols_open_only_uniform_words() {
         let d = crate::protocols::arith::sub(&xs, &ys)?;
         compare::msb_times(party, &d, &ys)?;
         let raw = mul::mul_raw(party, &xs, &ys)?;
-        compare::msb_times_pending(party, &raw, &ys, &xs)?;
-        compare::relu_pending(party, &raw, &ys)?;
+        compare::pending(party, &raw, &ys, compare::OfPending::Times(&xs))?;
+        compare::pending(party, &raw, &ys, compare::OfPending::Relu)?;
         // A [1, N] pending factor times a kept [N, 1] mask: keep it first, then reuse it.
         let row =
             crate::share::Shared { data: raw.data.clone().into_shape_with_order(vec![1, N_ELEM]).unwrap(), scale: 32 };
