@@ -82,8 +82,8 @@ pub fn plan(program: &Program, fuse_products: bool, lazy_compare: bool, pending_
     count(program, &program.body, &mut uses, &mut home);
     let mut out = vec![Fold::None; n];
     if lazy_compare {
-        lazy_comparisons(program, &uses, &home, &mut out);
         pairs(program, &uses, &home, &mut out);
+        lazy_comparisons(program, &uses, &home, &mut out);
     }
     let raw = truncations(program, fuse_products, pending_matmul, &uses, &home, &out);
     for (o, r) in out.iter_mut().zip(raw) {
@@ -111,7 +111,8 @@ fn set(out: &mut [Fold], v: usize, fold: Fold) {
     }
 }
 
-/// `Lazy` comparisons and their `Select` consumers.
+/// `Lazy` comparisons and their `Select` consumers (after `pairs`: a comparison of a pair keeps
+/// reading it).
 fn lazy_comparisons(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [Fold]) {
     let private = |id: ValueId| is_private(program, id);
     let comparison = |id: ValueId| program.value(id).and_then(|d| comparison_parts(&d.op));
@@ -130,16 +131,19 @@ fn lazy_comparisons(program: &Program, uses: &[usize], home: &[Option<usize>], o
         };
         let Some((form, ..)) = comparison(c) else { continue };
         if rest_ok && private(c) && single_use_beside(uses, home, c, i) {
-            if let (Some(Fold::None), Some(Fold::None)) = (out.get(c.index()), out.get(i)) {
-                set(out, c.index(), Fold::Lazy { pair: None });
-                set(out, i, Fold::Select { cond: c, form, pair: None });
-            }
+            let pair = match (out.get(c.index()), out.get(i)) {
+                (Some(Fold::None), Some(Fold::None)) => None,
+                (Some(Fold::Compare { pair }), Some(Fold::None)) => Some(*pair),
+                _ => continue,
+            };
+            set(out, c.index(), Fold::Lazy { pair });
+            set(out, i, Fold::Select { cond: c, form, pair });
         }
     }
 }
 
-/// `Pair` sums under comparisons: the sum's product `Raw`, the comparison `Compare` (or its
-/// `Lazy`/`Select` marked as reading a pair).
+/// `Pair` sums under comparisons: the sum's product `Raw`, the comparison `Compare`
+/// (`lazy_comparisons` may then make it `Lazy`).
 fn pairs(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [Fold]) {
     let private = |id: ValueId| is_private(program, id);
     // A private product of two distinct factors, used once beside `at`, not folded yet (with a
@@ -185,19 +189,7 @@ fn pairs(program: &Program, uses: &[usize], home: &[Option<usize>], out: &mut [F
             }
             set(out, p.index(), Fold::Raw);
             set(out, x.index(), Fold::Pair);
-            match out.get(i).copied() {
-                Some(Fold::Lazy { .. }) => {
-                    set(out, i, Fold::Lazy { pair: Some(x) });
-                    if let Some(j) =
-                        out.iter().position(|f| matches!(f, Fold::Select { cond, .. } if cond.index() == i))
-                    {
-                        if let Some(Fold::Select { cond, form, .. }) = out.get(j).copied() {
-                            set(out, j, Fold::Select { cond, form, pair: Some(x) });
-                        }
-                    }
-                }
-                _ => set(out, i, Fold::Compare { pair: x }),
-            }
+            set(out, i, Fold::Compare { pair: x });
             break;
         }
     }
