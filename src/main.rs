@@ -22,6 +22,21 @@ mod source;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its position in `mi_option_t`, mimalloc.h).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Freed pages are given back to the OS only after a second unused instead of mimalloc's 10 ms:
+/// a protocol frees its megabyte buffers at the end of a round and allocates the next round's a
+/// few milliseconds later, and with 10 ms most of them came back as fresh, zero-filled pages
+/// (68 700 page faults in twenty 10^6-element muls; 360 with 1 s: docs/performance.md). A run's
+/// memory still goes back when it idles. `MIMALLOC_PURGE_DELAY` in the environment still wins.
+fn keep_freed_pages() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one integer option, before any other thread exists.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    }
+}
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -192,6 +207,10 @@ enum Command {
         /// Print a Markdown table instead of aligned text.
         #[arg(long)]
         markdown: bool,
+        /// Measure only the rows whose name contains this text (e.g. `mul`, `compare`, `fss`,
+        /// `MLP`, `svm`); for profiling one operation.
+        #[arg(long, value_name = "TEXT")]
+        only: Option<String>,
     },
 }
 
@@ -425,6 +444,7 @@ enum Stats {
 }
 
 fn main() -> ExitCode {
+    keep_freed_pages();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check { file, params, message_format } => commands::check(&file, &params.set, message_format),
@@ -442,7 +462,9 @@ fn main() -> ExitCode {
         }
         Command::Explain { code } => commands::explain(&code),
         Command::Lsp => lsp::run(),
-        Command::Bench { parties, reps, program, markdown } => bench::bench(parties, reps, &program, markdown),
+        Command::Bench { parties, reps, program, markdown, only } => {
+            bench::bench(parties, reps, &program, markdown, only.as_deref())
+        }
     };
     ExitCode::from(code)
 }

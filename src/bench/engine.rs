@@ -12,6 +12,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+use super::Want;
 use mpcc_ir::{PoolOp, UnaryOp, Window2d};
 use mpcc_runtime::error::RunError;
 use mpcc_runtime::exec::{run_mpc, run_plain, RunConfig, VecSink};
@@ -201,47 +202,62 @@ fn reals(rng: &mut rand_chacha::ChaCha20Rng, n: usize, lo: f64, hi: f64) -> (Vec
 /// 10^5 comparisons, a convolution of a `[100, 1, 28, 28]` batch with 16 5×5 kernels and a 2×2
 /// max-pool of its `[100, 16, 24, 24]` output, and 10^5 each of exp, reciprocal and sigmoid (their rows carry an error
 /// instead of figures if the approximation fails). Errors only if the core protocols fail.
-pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow>, MpcError> {
+pub fn engine_bench(n_parties: usize, repetitions: usize, want: Want<'_>) -> Result<Vec<BenchRow>, MpcError> {
     let reps = repetitions.max(1);
     let n = n_parties;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
     let mut rows = Vec::new();
 
     let (x, y) = (small(&mut rng, &[1_000_000]), small(&mut rng, &[1_000_000]));
-    let plain = time_plain(reps, || ring::mul(&x, &y));
-    let ms = secure(n, reps, &x, &y, 16, &|p: &mut Party, a: &Shared, b: &Shared| mul::mul(p, a, b))?;
-    rows.push(row("mul 10^6 (private × private, truncated)", "wrapping u64 mul", plain, Ok(ms)));
+    let name = "mul 10^6 (private × private, truncated)";
+    if want.row(name) {
+        let plain = time_plain(reps, || ring::mul(&x, &y));
+        let ms = secure(n, reps, &x, &y, 16, &|p: &mut Party, a: &Shared, b: &Shared| mul::mul(p, a, b))?;
+        rows.push(row(name, "wrapping u64 mul", plain, Ok(ms)));
+    }
 
     let (x, y) = (small(&mut rng, &[256, 256]), small(&mut rng, &[256, 256]));
-    let plain = time_plain(reps, || ring::matmul(&x, &y));
-    let ms = secure(n, reps, &x, &y, 16, &|p: &mut Party, a: &Shared, b: &Shared| matmul::matmul(p, a, b))?;
-    rows.push(row("matmul 256×256×256 (private, truncated)", "wrapping u64 matmul", plain, Ok(ms)));
+    let name = "matmul 256×256×256 (private, truncated)";
+    if want.row(name) {
+        let plain = time_plain(reps, || ring::matmul(&x, &y));
+        let ms = secure(n, reps, &x, &y, 16, &|p: &mut Party, a: &Shared, b: &Shared| matmul::matmul(p, a, b))?;
+        rows.push(row(name, "wrapping u64 matmul", plain, Ok(ms)));
+    }
 
     let (x, y) = (small(&mut rng, &[100_000]), small(&mut rng, &[100_000]));
     let plain = time_plain(reps, || Zip::from(&x).and(&y).map_collect(|&a, &b| ((a as i64) < (b as i64)) as u64));
     // Both comparison protocols where both run (2 parties), so that one run shows the trade.
     let modes: &[CompareMode] = if n == 2 { &[CompareMode::Tree, CompareMode::Fss] } else { &[CompareMode::Tree] };
     for &mode in modes {
-        let lt = &|p: &mut Party, a: &Shared, b: &Shared| compare(p, CmpOp::Lt, a, b);
-        let ms = secure_with(n, reps, &x, &y, 16, Some(mode), lt)?;
-        rows.push(row(&format!("compare 10^5 (x < y, --compare {})", mode.name()), "i64 <", plain, Ok(ms)));
+        let name = format!("compare 10^5 (x < y, --compare {})", mode.name());
+        if want.row(&name) {
+            let lt = &|p: &mut Party, a: &Shared, b: &Shared| compare(p, CmpOp::Lt, a, b);
+            let ms = secure_with(n, reps, &x, &y, 16, Some(mode), lt)?;
+            rows.push(row(&name, "i64 <", plain, Ok(ms)));
+        }
     }
     let plain = time_plain(reps, || x.mapv(|a| if (a as i64) < 0 { 0 } else { a }));
     for &mode in modes {
-        let relu = &|p: &mut Party, a: &Shared, _: &Shared| mpcc_runtime::protocols::compare::relu(p, a);
-        let ms = secure_with(n, reps, &x, &y, 16, Some(mode), relu)?;
-        rows.push(row(&format!("relu 10^5 (--compare {})", mode.name()), "i64 max(x, 0)", plain, Ok(ms)));
+        let name = format!("relu 10^5 (--compare {})", mode.name());
+        if want.row(&name) {
+            let relu = &|p: &mut Party, a: &Shared, _: &Shared| mpcc_runtime::protocols::compare::relu(p, a);
+            let ms = secure_with(n, reps, &x, &y, 16, Some(mode), relu)?;
+            rows.push(row(&name, "i64 max(x, 0)", plain, Ok(ms)));
+        }
     }
 
     // A CNN's first layer: 16 5×5 kernels over a [100, 1, 28, 28] batch, then a 2×2 max-pool of
     // the [100, 16, 24, 24] output.
     let valid = Window2d { stride: [1, 1], padding: [0, 0] };
     let (x, w) = (small(&mut rng, &[100, 1, 28, 28]), small(&mut rng, &[16, 1, 5, 5]));
-    let plain = time_plain(reps, || ring_conv(ConvMap::Forward, &x, &w, &[], &valid));
-    let ms = secure(n, reps, &x, &w, 16, &|p: &mut Party, a: &Shared, b: &Shared| {
-        conv_priv_priv(p, ConvMap::Forward, a, b, &[], &valid)
-    })?;
-    rows.push(row("conv2d [100,1,28,28] * [16,1,5,5] (private, truncated)", "wrapping u64 conv2d", plain, Ok(ms)));
+    let name = "conv2d [100,1,28,28] * [16,1,5,5] (private, truncated)";
+    if want.row(name) {
+        let plain = time_plain(reps, || ring_conv(ConvMap::Forward, &x, &w, &[], &valid));
+        let ms = secure(n, reps, &x, &w, 16, &|p: &mut Party, a: &Shared, b: &Shared| {
+            conv_priv_priv(p, ConvMap::Forward, a, b, &[], &valid)
+        })?;
+        rows.push(row(name, "wrapping u64 conv2d", plain, Ok(ms)));
+    }
 
     let pool = Window2d { stride: [2, 2], padding: [0, 0] };
     let (xs, x) = reals(&mut rng, 100 * 16 * 24 * 24, -4.0, 4.0);
@@ -249,10 +265,14 @@ pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow
     let x = x.into_shape_with_order(ndarray::IxDyn(&dims)).unwrap_or_else(|_| RingTensor::zeros(ndarray::IxDyn(&dims)));
     let xf = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&dims), xs)
         .unwrap_or_else(|_| ndarray::ArrayD::zeros(ndarray::IxDyn(&dims)));
-    let plain = time_plain(reps, || plain_pool2d(PoolOp::Max, &xf, [2, 2], &pool));
-    let ms =
-        secure(n, reps, &x, &x, 16, &|p: &mut Party, a: &Shared, _: &Shared| pool2d(p, PoolOp::Max, a, [2, 2], &pool))?;
-    rows.push(row("max_pool2d 2×2 of [100,16,24,24]", "f64 max_pool2d", plain, Ok(ms)));
+    let name = "max_pool2d 2×2 of [100,16,24,24]";
+    if want.row(name) {
+        let plain = time_plain(reps, || plain_pool2d(PoolOp::Max, &xf, [2, 2], &pool));
+        let ms = secure(n, reps, &x, &x, 16, &|p: &mut Party, a: &Shared, _: &Shared| {
+            pool2d(p, PoolOp::Max, a, [2, 2], &pool)
+        })?;
+        rows.push(row(name, "f64 max_pool2d", plain, Ok(ms)));
+    }
 
     // Name, op, input range, the plaintext function.
     let approx_cases: [ApproxCase; 3] = [
@@ -262,6 +282,9 @@ pub fn engine_bench(n_parties: usize, repetitions: usize) -> Result<Vec<BenchRow
     ];
     for (name, op, lo, hi, f) in approx_cases {
         let (xs, x) = reals(&mut rng, 100_000, lo, hi);
+        if !want.row(name) {
+            continue;
+        }
         let plain = time_plain(reps, || xs.iter().map(|&v| f(v)).collect::<Vec<f64>>());
         let ms = secure(n, reps, &x, &x, 16, &|p: &mut Party, a: &Shared, _: &Shared| approx::unary(p, op, a));
         rows.push(row(name, "f64", plain, ms));

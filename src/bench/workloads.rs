@@ -4,6 +4,7 @@
 //! parties, batch 10 (CrypTen's tutorial 7, `../shared/crypten/bench_train.py`).
 
 use super::engine::{program_bench, BenchRow};
+use super::Want;
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::exec::RunConfig;
 use mpcc_runtime::plain::Tensor;
@@ -56,7 +57,14 @@ fn write(dir: &Path, files: &[(&str, Tensor)]) -> Result<(), String> {
 }
 
 /// Both workloads' rows, each the fastest of `reps` (at most 3), with `parties` parties.
-pub fn workload_rows(parties: usize, reps: usize) -> Result<Vec<BenchRow>, String> {
+pub fn workload_rows(parties: usize, reps: usize, want: Want<'_>) -> Result<Vec<BenchRow>, String> {
+    let names = [
+        ("MLP 784-128-128-10 forward, batch 100", MLP),
+        ("training 784-128-2, 100 examples, batch 10, one epoch", TRAIN),
+    ];
+    if !names.iter().any(|(name, _)| want.row(name)) {
+        return Ok(Vec::new());
+    }
     let dir = std::env::temp_dir().join(format!("mpcc-bench-workloads-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let (w, half) = (0.1, 0.5);
@@ -81,10 +89,7 @@ pub fn workload_rows(parties: usize, reps: usize) -> Result<Vec<BenchRow>, Strin
         ],
     )?;
     let mut rows = Vec::new();
-    for (name, src) in [
-        ("MLP 784-128-128-10 forward, batch 100", MLP),
-        ("training 784-128-2, 100 examples, batch 10, one epoch", TRAIN),
-    ] {
+    for (name, src) in names.into_iter().filter(|(name, _)| want.row(name)) {
         let compiled = compile(src, &CompileOptions::default());
         let program = compiled.program.ok_or_else(|| format!("the {name} program does not compile"))?;
         let cfg = RunConfig { seed: Some(1), ..RunConfig::with_dir(&dir, parties.max(2)) };
@@ -100,7 +105,7 @@ mod tests {
 
     #[test]
     fn the_workloads_run_within_the_issues_round_targets() {
-        let rows = workload_rows(2, 1).expect("both workloads run");
+        let rows = workload_rows(2, 1, Want(None)).expect("both workloads run");
         assert_eq!(rows.len(), 2);
         // MLP forward ≤ 10 rounds, training epoch ≤ 600 (issue 15), with the default protocol.
         assert!(rows[0].rounds <= 10, "MLP forward: {} rounds", rows[0].rounds);
