@@ -69,7 +69,8 @@ fn key_set(
 /// Party 0's explicit values: the common parts (the keys) first, then each target minus party
 /// 1's drawn share (see `DealerClient::finish`).
 fn explicit(keys: &[u64], targets: &[Vec<u64>], corrected: &[Vec<u64>]) -> Vec<u64> {
-    let mut p0 = keys.to_vec();
+    let mut p0 = Vec::with_capacity(keys.len() + targets.iter().map(Vec::len).sum::<usize>());
+    p0.extend_from_slice(keys);
     for (t, c) in targets.iter().zip(corrected) {
         p0.extend(t.iter().zip(c).map(|(t, c)| t.wrapping_sub(*c)));
     }

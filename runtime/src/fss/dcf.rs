@@ -110,15 +110,6 @@ fn v_word(block: u128, outputs: usize, dir: usize, m: usize) -> u64 {
     }
 }
 
-/// The tweak of child `dir`'s value block.
-fn v_tweak(outputs: usize, dir: usize) -> u128 {
-    if outputs == 1 {
-        2
-    } else {
-        2 + dir as u128
-    }
-}
-
 /// Output word `m` of a leaf seed.
 fn convert(s: u128, m: usize) -> u64 {
     if m == 0 {
@@ -156,97 +147,107 @@ pub fn gen(
 ) -> Result<Vec<u64>, DcfError> {
     check_outputs(outputs)?;
     let n = alphas.len();
-    let k = outputs;
-    check_len("betas", n * k, betas.len())?;
+    check_len("betas", n * outputs, betas.len())?;
     check_len("root seeds of party 0", n, roots[0].len())?;
     check_len("root seeds of party 1", n, roots[1].len())?;
-    let words = key_words(k);
+    let mut keys = vec![0u64; n * key_words(outputs)];
+    if outputs == 1 {
+        gen_keys::<1>(prg, alphas, betas, roots, &mut keys);
+    } else {
+        gen_keys::<2>(prg, alphas, betas, roots, &mut keys);
+    }
+    Ok(keys)
+}
+
+/// [`gen`] with `K` output words, into `keys` (zeroed, `n · key_words(K)` words). Per level,
+/// both parties' seeds of a chunk are hashed in one batch; the rest is branch-free per instance.
+fn gen_keys<const K: usize>(prg: &mut Prg, alphas: &[u64], betas: &[u64], roots: [&[u128]; 2], keys: &mut [u64]) {
+    let words = key_words(K);
+    let stride = 2 + K;
     // Blocks hashed per instance and party: left, right, then the value blocks.
-    let per_party = 2 + k;
-    let mut keys = vec![0u64; n * words];
-    let mut inputs = Vec::with_capacity(CHUNK * 2 * per_party);
-    let mut hashed = Vec::with_capacity(CHUNK * 2 * per_party);
+    let per_party = 2 + K;
+    let mut inputs: Vec<u128> = Vec::with_capacity(CHUNK * 2 * per_party);
+    let mut hashed: Vec<u128> = Vec::with_capacity(CHUNK * 2 * per_party);
+    let (mut s, mut t, mut va): (Vec<[u128; 2]>, Vec<[u64; 2]>, Vec<u64>) = (Vec::new(), Vec::new(), Vec::new());
     let [roots0, roots1] = roots;
     let chunks = alphas
         .chunks(CHUNK)
-        .zip(betas.chunks(CHUNK * k))
+        .zip(betas.chunks(CHUNK * K))
         .zip(roots0.chunks(CHUNK).zip(roots1.chunks(CHUNK)))
         .zip(keys.chunks_mut(CHUNK * words));
     for (((alpha, beta), (r0, r1)), key) in chunks {
-        let mut s: Vec<[u128; 2]> = r0.iter().zip(r1).map(|(&a, &b)| [a & !1, b & !1]).collect();
-        let mut t: Vec<[bool; 2]> = vec![[false, true]; alpha.len()];
-        let mut va: Vec<u64> = vec![0; alpha.len() * k];
-        let layout = Layout { len: alpha.len(), k };
-        for level in 0..DCF_BITS {
+        let len = alpha.len();
+        s.clear();
+        s.extend(r0.iter().zip(r1).map(|(&a, &b)| [a & !1, b & !1]));
+        // Control bits as masks (all ones or zero): party 0's starts at 0, party 1's at 1.
+        t.clear();
+        t.resize(len, [0, u64::MAX]);
+        va.clear();
+        va.resize(len * K, 0);
+        let (levels, rest) = key.split_at_mut((DCF_BITS * len * stride).min(key.len()));
+        let (tbits, fin) = rest.split_at_mut((2 * len).min(rest.len()));
+        for (level, level_keys) in levels.chunks_exact_mut(len * stride).enumerate() {
             inputs.clear();
             for pair in &s {
                 for seed in pair {
                     inputs.extend([*seed, seed ^ 1]);
-                    inputs.extend((0..k).map(|d| seed ^ (2 + d as u128)));
+                    inputs.extend((0..K).map(|d| seed ^ (2 + d as u128)));
                 }
             }
             prg.hash(&inputs, &mut hashed);
             let shift = DCF_BITS - 1 - level;
-            let iter = alpha
-                .iter()
-                .zip(beta.chunks_exact(k))
-                .zip(s.iter_mut().zip(t.iter_mut()))
-                .zip(va.chunks_exact_mut(k))
-                .zip(hashed.chunks_exact(2 * per_party))
-                .enumerate();
-            for (j, ((((&alpha, beta), (s, t)), va), h)) in iter {
-                let a = ((alpha >> shift) & 1) as usize;
+            let per = alpha.iter().zip(beta.chunks_exact(K)).zip(s.iter_mut().zip(t.iter_mut()));
+            let out = level_keys.chunks_exact_mut(stride).zip(tbits.chunks_exact_mut(2));
+            let state = va.chunks_exact_mut(K).zip(hashed.chunks_exact(2 * per_party));
+            for ((((&alpha, beta), (s, t)), (cw, tw)), (va, h)) in per.zip(out).zip(state) {
                 let (h0, h1) = h.split_at(per_party);
-                let parts = [h0, h1];
-                // Per party: the children's seeds and control bits, and the value blocks.
-                let child = |b: usize, dir: usize| parts.get(b).and_then(|p| p.get(dir)).copied().unwrap_or(0);
-                let vblock = |b: usize, dir: usize| {
-                    parts.get(b).and_then(|p| p.get(2 + if k == 1 { 0 } else { dir })).copied().unwrap_or(0)
+                let ([l0, r0, v0 @ ..], [l1, r1, v1 @ ..], [s_lo, s_hi, vcws @ ..], [tl, tr]) = (h0, h1, cw, tw) else {
+                    continue;
                 };
-                let (keep, lose) = (a, 1 - a);
-                let s_cw = (child(0, lose) ^ child(1, lose)) & !1;
+                let a = (alpha >> shift) & 1;
+                let amask = a.wrapping_neg();
+                // The children off α's path (lose) and on it (keep), per party.
+                let (keep0, lose0) = if a == 1 { (*r0, *l0) } else { (*l0, *r0) };
+                let (keep1, lose1) = if a == 1 { (*r1, *l1) } else { (*l1, *r1) };
+                let s_cw = (lose0 ^ lose1) & !1;
                 let t1 = t[1];
-                let Some([s_lo, s_hi, vcws @ ..]) = key.get_mut(layout.level(level, j)) else {
-                    return Err(DcfError::Length { what: "key", expected: words, got: 0 });
-                };
-                *s_lo = lo(s_cw);
-                *s_hi = hi(s_cw);
-                for (m, (va, (cw, &beta))) in va.iter_mut().zip(vcws.iter_mut().zip(beta)).enumerate() {
-                    let v_lose = |b| v_word(vblock(b, lose), k, lose, m);
-                    let v_keep = |b| v_word(vblock(b, keep), k, keep, m);
-                    let mut vcw = neg_if(t1, v_lose(1).wrapping_sub(v_lose(0)).wrapping_sub(*va));
-                    if a == 1 {
-                        // The left subtree (x_i = 0 < α_i = 1) lies wholly below α.
-                        vcw = vcw.wrapping_add(neg_if(t1, beta));
-                    }
-                    *va = va.wrapping_sub(v_keep(1)).wrapping_add(v_keep(0)).wrapping_add(neg_if(t1, vcw));
-                    *cw = vcw;
+                let neg1 = |x: u64| (x ^ t1).wrapping_sub(t1);
+                *s_lo = s_cw as u64;
+                *s_hi = (s_cw >> 64) as u64;
+                for (m, (va, (vcw_out, &beta))) in va.iter_mut().zip(vcws.iter_mut().zip(beta)).enumerate() {
+                    // Value word m of child dir: one output word: both children's words in one
+                    // block (left low, right high); two: the child's own block (word m).
+                    let word = |v: &[u128], dir: u64| -> u64 {
+                        let (block, half) = if K == 1 { (v.first(), dir) } else { (v.get(dir as usize), m as u64) };
+                        block.map_or(0, |b| (b >> (64 * half)) as u64)
+                    };
+                    let (lose_dir, keep_dir) = (1 - a, a);
+                    let mut vcw = neg1(word(v1, lose_dir).wrapping_sub(word(v0, lose_dir)).wrapping_sub(*va));
+                    // With α_i = 1 the left subtree (x_i = 0 < α_i) lies wholly below α.
+                    vcw = vcw.wrapping_add(neg1(beta) & amask);
+                    *va = va.wrapping_sub(word(v1, keep_dir)).wrapping_add(word(v0, keep_dir)).wrapping_add(neg1(vcw));
+                    *vcw_out = vcw;
                 }
-                let bit = |x: u128| x & 1 == 1;
-                let t_cw = [
-                    bit(child(0, 0)) ^ bit(child(1, 0)) ^ (a == 1) ^ true,
-                    bit(child(0, 1)) ^ bit(child(1, 1)) ^ (a == 1),
-                ];
-                if let Some([tl, tr]) = key.get_mut(layout.tbits(j)) {
-                    *tl |= (t_cw[0] as u64) << level;
-                    *tr |= (t_cw[1] as u64) << level;
-                }
-                let t_keep = if keep == 0 { t_cw[0] } else { t_cw[1] };
-                for (b, (s, t)) in s.iter_mut().zip(t.iter_mut()).enumerate() {
-                    let kept = child(b, keep);
-                    *s = (kept & !1) ^ if *t { s_cw } else { 0 };
-                    *t = bit(kept) ^ (*t & t_keep);
+                let bit = |x: u128| (x as u64) & 1;
+                let t_cw = [bit(*l0) ^ bit(*l1) ^ a ^ 1, bit(*r0) ^ bit(*r1) ^ a];
+                *tl |= t_cw[0] << level;
+                *tr |= t_cw[1] << level;
+                let t_keep = if a == 1 { t_cw[1] } else { t_cw[0] }.wrapping_neg();
+                let wide = |m: u64| u128::from(m) | (u128::from(m) << 64);
+                for (b, kept) in [keep0, keep1].into_iter().enumerate() {
+                    let (Some(s), Some(t)) = (s.get_mut(b), t.get_mut(b)) else { continue };
+                    *s = (kept & !1) ^ (s_cw & wide(*t));
+                    *t = bit(kept).wrapping_neg() ^ (*t & t_keep);
                 }
             }
         }
-        for (j, ((s, t), va)) in s.iter().zip(&t).zip(va.chunks_exact(k)).enumerate() {
-            let fin = key.get_mut(layout.fin(j)).unwrap_or_default();
+        for ((s, t), (va, fin)) in s.iter().zip(&t).zip(va.chunks_exact(K).zip(fin.chunks_exact_mut(K))) {
             for (m, (f, va)) in fin.iter_mut().zip(va).enumerate() {
-                *f = neg_if(t[1], convert(s[1], m).wrapping_sub(convert(s[0], m)).wrapping_sub(*va));
+                let v = convert(s[1], m).wrapping_sub(convert(s[0], m)).wrapping_sub(*va);
+                *f = (v ^ t[1]).wrapping_sub(t[1]);
             }
         }
     }
-    Ok(keys)
 }
 
 /// Party `party`'s shares of `f(xs[j])` for every instance `j` (`xs[j] mod 2^63`), from its root
@@ -282,71 +283,121 @@ pub fn eval_where(
         return Err(DcfError::Party(party));
     }
     let n = xs.len();
-    let k = outputs;
-    let words = key_words(k);
     check_len("root seeds", n, roots.len())?;
-    check_len("keys", n * words, keys.len())?;
-    let negate = party == 1;
-    let mut out = vec![0u64; n * k];
-    let mut inputs = Vec::with_capacity(2 * CHUNK);
-    let mut hashed = Vec::with_capacity(2 * CHUNK);
+    check_len("keys", n * key_words(outputs), keys.len())?;
+    let mut out = vec![0u64; n * outputs];
+    if outputs == 1 {
+        walk::<1>(prg, party, roots, keys, xs, keep, &mut out)?;
+    } else {
+        walk::<2>(prg, party, roots, keys, xs, keep, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The walked instances of one chunk, dense: their index in the chunk, input, seed, control bit
+/// (as a mask: all ones or zero), control-bit correction words and `K` accumulated values.
+#[derive(Default)]
+struct Walk {
+    j: Vec<usize>,
+    x: Vec<u64>,
+    s: Vec<u128>,
+    t: Vec<u64>,
+    tw: Vec<[u64; 2]>,
+    acc: Vec<u64>,
+}
+
+/// [`eval_where`]'s walk with `K` output words, into `out` (zeros where not walked). The
+/// per-instance work of a level is branch-free and reads the chunk's keys front to back; the
+/// hashes of a level go through AES in one batch.
+fn walk<const K: usize>(
+    prg: &mut Prg,
+    party: usize,
+    roots: &[u128],
+    keys: &[u64],
+    xs: &[u64],
+    keep: Option<&[bool]>,
+    out: &mut [u64],
+) -> Result<(), DcfError> {
+    let words = key_words(K);
+    let stride = 2 + K;
+    let bad = |got: usize| DcfError::Length { what: "key", expected: words, got };
+    let mut w = Walk::default();
+    let mut inputs: Vec<u128> = Vec::with_capacity(2 * CHUNK);
+    let mut hashed: Vec<u128> = Vec::with_capacity(2 * CHUNK);
     let chunks =
-        xs.chunks(CHUNK).zip(roots.chunks(CHUNK)).zip(keys.chunks(CHUNK * words)).zip(out.chunks_mut(CHUNK * k));
-    for (c, (((x, root), key), acc)) in chunks.enumerate() {
-        let mut s: Vec<u128> = root.iter().map(|r| r & !1).collect();
-        let mut t: Vec<bool> = vec![party == 1; x.len()];
-        let layout = Layout { len: x.len(), k };
-        // The instances walked (all, or the kept ones), as indices into the chunk.
-        let walked: Vec<usize> = match keep {
-            None => (0..x.len()).collect(),
-            Some(keep) => (0..x.len()).filter(|&j| keep.get(c * CHUNK + j).copied().unwrap_or(false)).collect(),
-        };
+        xs.chunks(CHUNK).zip(roots.chunks(CHUNK)).zip(keys.chunks(CHUNK * words)).zip(out.chunks_mut(CHUNK * K));
+    for (c, (((x, root), key), out)) in chunks.enumerate() {
+        let layout = Layout { len: x.len(), k: K };
+        w.j.clear();
+        w.x.clear();
+        w.s.clear();
+        w.t.clear();
+        w.tw.clear();
+        w.acc.clear();
+        for (j, (&x, &r)) in x.iter().zip(root).enumerate() {
+            let kept = keep.is_none_or(|keep| keep.get(c * CHUNK + j).copied().unwrap_or(false));
+            if !kept {
+                continue;
+            }
+            let Some(&[tl, tr]) = key.get(layout.tbits(j)) else { return Err(bad(key.len())) };
+            w.j.push(j);
+            w.x.push(x);
+            w.s.push(r & !1);
+            w.t.push(if party == 1 { u64::MAX } else { 0 });
+            w.tw.push([tl, tr]);
+        }
+        w.acc.resize(w.j.len() * K, 0);
+        let level_len = x.len() * stride;
         for level in 0..DCF_BITS {
             let shift = DCF_BITS - 1 - level;
+            let Some(level_keys) = key.get(level * level_len..(level + 1) * level_len) else {
+                return Err(bad(key.len()));
+            };
             inputs.clear();
-            for &j in &walked {
-                let (Some(&s), Some(&x)) = (s.get(j), x.get(j)) else { continue };
-                let dir = ((x >> shift) & 1) as usize;
-                inputs.extend([s ^ dir as u128, s ^ v_tweak(k, dir)]);
+            inputs.resize(2 * w.j.len(), 0);
+            for ((pair, &s), &x) in inputs.chunks_exact_mut(2).zip(&w.s).zip(&w.x) {
+                let dir = (x >> shift) & 1;
+                if let [child, value] = pair {
+                    *child = s ^ u128::from(dir);
+                    *value = s ^ if K == 1 { 2 } else { 2 + u128::from(dir) };
+                }
             }
             prg.hash(&inputs, &mut hashed);
-            for (&j, h) in walked.iter().zip(hashed.chunks_exact(2)) {
-                let (Some(&x), Some(s), Some(t), Some(acc)) =
-                    (x.get(j), s.get_mut(j), t.get_mut(j), acc.get_mut(j * k..(j + 1) * k))
+            let state = w.j.iter().zip(&w.x).zip(w.s.iter_mut().zip(w.t.iter_mut())).zip(&w.tw);
+            for ((((&j, &x), (s, t)), tw), (acc, h)) in state.zip(w.acc.chunks_exact_mut(K).zip(hashed.chunks_exact(2)))
+            {
+                let dir = (x >> shift) & 1;
+                let (Some([s_lo, s_hi, vcw @ ..]), [child, vblock]) = (level_keys.get(j * stride..(j + 1) * stride), h)
                 else {
-                    continue;
+                    return Err(bad(key.len()));
                 };
-                let dir = ((x >> shift) & 1) as usize;
-                let (Some(cw), Some(&tw), &[child, vblock]) =
-                    (key.get(layout.level(level, j)), key.get(layout.tbits(j).start + dir), h)
-                else {
-                    return Err(DcfError::Length { what: "key", expected: words, got: key.len() });
-                };
-                let s_cw = match cw {
-                    [l, h, ..] => ((*h as u128) << 64) | *l as u128,
-                    _ => 0,
-                };
-                let vcw = cw.get(2..).unwrap_or_default();
+                let tmask = *t;
                 for (m, (a, &vcw)) in acc.iter_mut().zip(vcw).enumerate() {
-                    let v = v_word(vblock, k, dir, m).wrapping_add(if *t { vcw } else { 0 });
-                    *a = a.wrapping_add(neg_if(negate, v));
+                    // One output word: both children's words in one block (left low, right
+                    // high); two: the child's own block (word m).
+                    let half = if K == 1 { dir } else { m as u64 };
+                    let v = (vblock >> (64 * half)) as u64;
+                    *a = a.wrapping_add(v).wrapping_add(vcw & tmask);
                 }
-                let t_cw = (tw >> level) & 1 == 1;
-                let next_s = (child & !1) ^ if *t { s_cw } else { 0 };
-                *t = (child & 1 == 1) ^ (*t & t_cw);
-                *s = next_s;
+                let t_cw = (if dir == 0 { tw[0] } else { tw[1] } >> level) & 1;
+                let s_cw = (u128::from(*s_hi) << 64) | u128::from(*s_lo);
+                let wide = u128::from(tmask) | (u128::from(tmask) << 64);
+                *s = (child & !1) ^ (s_cw & wide);
+                *t = ((*child as u64) & 1).wrapping_neg() ^ (tmask & t_cw.wrapping_neg());
             }
         }
-        for &j in &walked {
-            let (Some(s), Some(t), Some(acc)) = (s.get(j), t.get(j), acc.get_mut(j * k..(j + 1) * k)) else { continue };
-            let fin = key.get(layout.fin(j)).unwrap_or_default();
-            for (m, (a, &f)) in acc.iter_mut().zip(fin).enumerate() {
-                let v = convert(*s, m).wrapping_add(if *t { f } else { 0 });
-                *a = a.wrapping_add(neg_if(negate, v));
+        let state = w.j.iter().zip(&w.s).zip(&w.t).zip(w.acc.chunks_exact(K));
+        for (((&j, &s), &t), acc) in state {
+            let (Some(fin), Some(o)) = (key.get(layout.fin(j)), out.get_mut(j * K..(j + 1) * K)) else {
+                return Err(bad(key.len()));
+            };
+            for (m, ((o, &a), &f)) in o.iter_mut().zip(acc).zip(fin).enumerate() {
+                let v = a.wrapping_add(convert(s, m)).wrapping_add(f & t);
+                *o = if party == 1 { v.wrapping_neg() } else { v };
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A node of the multi-point walk: instance `j` of the chunk, its seed, control bit and the
