@@ -75,7 +75,6 @@ fn two_summands(party: &mut Party, x: &[u64]) -> Result<(Vec<u64>, Vec<u64>), Mp
 /// elements after the carry-save layers.
 pub fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
     const TOP: u64 = 1 << 63;
-    let n = x.len();
     let (a, b) = two_summands(party, x)?;
     let is_p0 = party.id() == 0;
     // Position 63 is set to (g = 0, p = 1), so the tree's total generate is the carry out of 0..62.
@@ -90,42 +89,9 @@ pub fn msb_words(party: &mut Party, x: &[u64]) -> Result<Vec<u64>, MpcError> {
     let mut width = 64u32;
     while width > 1 {
         let k = width / 2;
-        let last = k == 1;
-        // Left operand: p_hi (twice); right: g_lo and p_lo; k bits each (only g on the last
-        // level). Each element's `chunk` bits are packed densely, `per` elements to a word, in
-        // the same pass that splits the bits.
-        let chunk = if last { 1 } else { 2 * k };
-        let per = (64 / chunk) as usize;
-        let mut left = Vec::with_capacity(n.div_ceil(per));
-        let mut right = Vec::with_capacity(n.div_ceil(per));
-        for (gc, pc) in g.chunks(per).zip(p.chunks(per)) {
-            let (mut lw, mut rw) = (0u64, 0u64);
-            for (slot, (&gw, &pw)) in gc.iter().zip(pc).enumerate() {
-                let p_hi = even_bits(pw >> 1);
-                let (l, r) = if last {
-                    (p_hi, even_bits(gw))
-                } else {
-                    (p_hi | (p_hi << k), even_bits(gw) | (even_bits(pw) << k))
-                };
-                let shift = slot as u32 * chunk;
-                lw |= l << shift;
-                rw |= r << shift;
-            }
-            left.push(lw);
-            right.push(rw);
-        }
+        let (left, right) = split_level(&g, &p, k);
         let prod = and_words(party, &left, &right)?;
-        let mask = (1u64 << k) - 1;
-        let chunk_mask = if chunk == 64 { u64::MAX } else { (1u64 << chunk) - 1 };
-        for ((gc, pc), &word) in g.chunks_mut(per).zip(p.chunks_mut(per)).zip(&prod) {
-            for (slot, (gw, pw)) in gc.iter_mut().zip(pc.iter_mut()).enumerate() {
-                let pr = (word >> (slot as u32 * chunk)) & chunk_mask;
-                *gw = even_bits(*gw >> 1) ^ (pr & mask);
-                if !last {
-                    *pw = (pr >> k) & mask;
-                }
-            }
-        }
+        merge_level(&mut g, &mut p, &prod, k);
         width = k;
     }
     Ok(a.iter().zip(&b).zip(&g).map(|((a, b), g)| ((a ^ b) >> 63) ^ (g & 1)).collect())
@@ -138,13 +104,106 @@ pub fn msb_and_words(n: usize) -> usize {
 
 /// The even-position bits of `w`, compressed into the low 32 bits (a fixed bit permutation, so it
 /// maps XOR shares to XOR shares).
+#[inline(always)]
 fn even_bits(w: u64) -> u64 {
-    let mut x = w & 0x5555_5555_5555_5555;
+    let mut x = w & EVEN;
     x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
     x = (x | (x >> 2)) & 0x0f0f_0f0f_0f0f_0f0f;
     x = (x | (x >> 4)) & 0x00ff_00ff_00ff_00ff;
     x = (x | (x >> 8)) & 0x0000_ffff_0000_ffff;
     (x | (x >> 16)) & 0x0000_0000_ffff_ffff
+}
+
+/// The even bit positions.
+const EVEN: u64 = 0x5555_5555_5555_5555;
+
+/// Whether this CPU has BMI2's `pext`, which extracts the even bits in one instruction (the
+/// shift-and-mask ladder of [`even_bits`] takes eleven). Detected once, at run time.
+fn has_pext() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("bmi2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// One prefix level's AND operands for the `(g, p)` pairs at half-width `k`: left `p_hi` (twice),
+/// right `g_lo` and `p_lo`, `k` bits each (only `g` on the last level, `k = 1`); each element's
+/// bits packed densely, `64 / chunk` elements to a word, in the pass that splits them.
+fn split_level(g: &[u64], p: &[u64], k: u32) -> (Vec<u64>, Vec<u64>) {
+    #[cfg(target_arch = "x86_64")]
+    if has_pext() {
+        // SAFETY: the CPU has BMI2 (checked just above).
+        return unsafe { split_level_pext(g, p, k) };
+    }
+    split_with(g, p, k, even_bits)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi2")]
+unsafe fn split_level_pext(g: &[u64], p: &[u64], k: u32) -> (Vec<u64>, Vec<u64>) {
+    split_with(g, p, k, |w| core::arch::x86_64::_pext_u64(w, EVEN))
+}
+
+#[inline(always)]
+fn split_with(g: &[u64], p: &[u64], k: u32, even: impl Fn(u64) -> u64) -> (Vec<u64>, Vec<u64>) {
+    let last = k == 1;
+    let chunk = if last { 1 } else { 2 * k };
+    let per = (64 / chunk) as usize;
+    let n = g.len();
+    let mut left = Vec::with_capacity(n.div_ceil(per));
+    let mut right = Vec::with_capacity(n.div_ceil(per));
+    for (gc, pc) in g.chunks(per).zip(p.chunks(per)) {
+        let (mut lw, mut rw) = (0u64, 0u64);
+        for (slot, (&gw, &pw)) in gc.iter().zip(pc).enumerate() {
+            let p_hi = even(pw >> 1);
+            let (l, r) = if last { (p_hi, even(gw)) } else { (p_hi | (p_hi << k), even(gw) | (even(pw) << k)) };
+            let shift = slot as u32 * chunk;
+            lw |= l << shift;
+            rw |= r << shift;
+        }
+        left.push(lw);
+        right.push(rw);
+    }
+    (left, right)
+}
+
+/// The next level's `(g, p)` from this level's AND products (`split_level`'s packing):
+/// `g = g_hi ⊕ p_hi·g_lo`, `p = p_hi·p_lo`.
+fn merge_level(g: &mut [u64], p: &mut [u64], prod: &[u64], k: u32) {
+    #[cfg(target_arch = "x86_64")]
+    if has_pext() {
+        // SAFETY: the CPU has BMI2 (checked just above).
+        return unsafe { merge_level_pext(g, p, prod, k) };
+    }
+    merge_with(g, p, prod, k, even_bits)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi2")]
+unsafe fn merge_level_pext(g: &mut [u64], p: &mut [u64], prod: &[u64], k: u32) {
+    merge_with(g, p, prod, k, |w| core::arch::x86_64::_pext_u64(w, EVEN))
+}
+
+#[inline(always)]
+fn merge_with(g: &mut [u64], p: &mut [u64], prod: &[u64], k: u32, even: impl Fn(u64) -> u64) {
+    let last = k == 1;
+    let chunk = if last { 1 } else { 2 * k };
+    let per = (64 / chunk) as usize;
+    let mask = (1u64 << k) - 1;
+    let chunk_mask = if chunk == 64 { u64::MAX } else { (1u64 << chunk) - 1 };
+    for ((gc, pc), &word) in g.chunks_mut(per).zip(p.chunks_mut(per)).zip(prod) {
+        for (slot, (gw, pw)) in gc.iter_mut().zip(pc.iter_mut()).enumerate() {
+            let pr = (word >> (slot as u32 * chunk)) & chunk_mask;
+            *gw = even(*gw >> 1) ^ (pr & mask);
+            if !last {
+                *pw = (pr >> k) & mask;
+            }
+        }
+    }
 }
 
 /// One carry-save layer: every three summands become two (`a⊕b⊕c` and `maj(a,b,c) << 1`), with
@@ -235,4 +294,39 @@ pub fn b2a_bit_words(party: &mut Party, b: &[u64]) -> Result<Vec<u64>, MpcError>
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn the_even_bits_ladder_is_an_even_bit_extraction() {
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(9);
+        for w in [0, u64::MAX, EVEN, !EVEN, 1, 1 << 62, 1 << 63].into_iter().chain((0..1000).map(|_| rng.random())) {
+            let want = (0..32).fold(0u64, |acc, i| acc | (((w >> (2 * i)) & 1) << i));
+            assert_eq!(even_bits(w), want, "{w:#x}");
+        }
+    }
+
+    #[test]
+    fn the_pext_levels_equal_the_portable_ones() {
+        // Whatever this CPU has, both paths of every level agree word for word.
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(10);
+        let pext = |w: u64| (0..32).fold(0u64, |acc, i| acc | (((w >> (2 * i)) & 1) << i));
+        for n in [1, 7, 64, 1000] {
+            let g: Vec<u64> = (0..n).map(|_| rng.random()).collect();
+            let p: Vec<u64> = (0..n).map(|_| rng.random()).collect();
+            for k in [32, 16, 8, 4, 2, 1] {
+                let (l, r) = split_level(&g, &p, k);
+                assert_eq!((l.clone(), r.clone()), split_with(&g, &p, k, pext), "split n={n} k={k}");
+                let prod: Vec<u64> = l.iter().zip(&r).map(|(a, b)| a & b).collect();
+                let (mut g1, mut p1, mut g2, mut p2) = (g.clone(), p.clone(), g.clone(), p.clone());
+                merge_level(&mut g1, &mut p1, &prod, k);
+                merge_with(&mut g2, &mut p2, &prod, k, pext);
+                assert_eq!((g1, p1), (g2, p2), "merge n={n} k={k}");
+            }
+        }
+    }
 }
