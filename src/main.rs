@@ -25,15 +25,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// mimalloc's `mi_option_purge_delay` (its position in `mi_option_t`, mimalloc.h).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Freed pages are given back to the OS only after a second unused instead of mimalloc's 10 ms:
-/// a protocol frees its megabyte buffers at the end of a round and allocates the next round's a
-/// few milliseconds later, and with 10 ms most of them came back as fresh, zero-filled pages
-/// (68 700 page faults in twenty 10^6-element muls; 360 with 1 s: docs/performance.md). A run's
-/// memory still goes back when it idles. `MIMALLOC_PURGE_DELAY` in the environment still wins.
+/// Freed pages stay with the process until it exits instead of going back to the OS 10 ms after
+/// their last use (mimalloc's default): a protocol frees its megabyte buffers at the end of a round
+/// and allocates the next round's moments later, and given back they return as fresh, zero-filled
+/// pages, which this machine's kernel fills slowly. Twenty 10^6-element muls: 68 700 page faults
+/// → about 400; train_split.mpc: 2.2–2.6 s → 1.6–1.7 s, for a 15 % higher peak (1.0 → 1.17 GB;
+/// docs/performance.md). `MIMALLOC_PURGE_DELAY` in the environment still wins.
 fn keep_freed_pages() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one integer option, before any other thread exists.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     }
 }
 

@@ -8,6 +8,7 @@ use super::Want;
 use mpcc_compiler::{compile, CompileOptions};
 use mpcc_runtime::exec::RunConfig;
 use mpcc_runtime::plain::Tensor;
+use mpcc_runtime::protocols::compare::CompareMode;
 use std::path::Path;
 
 const MLP: &str = r#"parties ALICE, BOB;
@@ -58,11 +59,19 @@ fn write(dir: &Path, files: &[(&str, Tensor)]) -> Result<(), String> {
 
 /// Both workloads' rows, each the fastest of `reps` (at most 3), with `parties` parties.
 pub fn workload_rows(parties: usize, reps: usize, want: Want<'_>) -> Result<Vec<BenchRow>, String> {
-    let names = [
+    // Both comparison protocols where both run (2 parties): one trades rounds for time.
+    let modes: &[CompareMode] =
+        if parties == 2 { &[CompareMode::Tree, CompareMode::Fss] } else { &[CompareMode::Tree] };
+    let mut names = Vec::new();
+    for (name, src) in [
         ("MLP 784-128-128-10 forward, batch 100", MLP),
         ("training 784-128-2, 100 examples, batch 10, one epoch", TRAIN),
-    ];
-    if !names.iter().any(|(name, _)| want.row(name)) {
+    ] {
+        for &mode in modes {
+            names.push((format!("{name} (--compare {})", mode.name()), src, mode));
+        }
+    }
+    if !names.iter().any(|(name, ..)| want.row(name)) {
         return Ok(Vec::new());
     }
     let dir = std::env::temp_dir().join(format!("mpcc-bench-workloads-{}", std::process::id()));
@@ -89,11 +98,11 @@ pub fn workload_rows(parties: usize, reps: usize, want: Want<'_>) -> Result<Vec<
         ],
     )?;
     let mut rows = Vec::new();
-    for (name, src) in names.into_iter().filter(|(name, _)| want.row(name)) {
+    for (name, src, mode) in names.into_iter().filter(|(name, ..)| want.row(name)) {
         let compiled = compile(src, &CompileOptions::default());
         let program = compiled.program.ok_or_else(|| format!("the {name} program does not compile"))?;
-        let cfg = RunConfig { seed: Some(1), ..RunConfig::with_dir(&dir, parties.max(2)) };
-        rows.push(program_bench(name, &program, &cfg, parties, reps.min(3)).map_err(|e| e.to_string())?);
+        let cfg = RunConfig { seed: Some(1), compare: Some(mode), ..RunConfig::with_dir(&dir, parties.max(2)) };
+        rows.push(program_bench(&name, &program, &cfg, parties, reps.min(3)).map_err(|e| e.to_string())?);
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(rows)
@@ -106,10 +115,12 @@ mod tests {
     #[test]
     fn the_workloads_run_within_the_issues_round_targets() {
         let rows = workload_rows(2, 1, Want(None)).expect("both workloads run");
-        assert_eq!(rows.len(), 2);
-        // MLP forward ≤ 10 rounds, training epoch ≤ 600 (issue 15), with the default protocol.
-        assert!(rows[0].rounds <= 10, "MLP forward: {} rounds", rows[0].rounds);
-        assert!(rows[1].rounds <= 600, "training epoch: {} rounds", rows[1].rounds);
+        assert_eq!(rows.len(), 4);
+        // MLP forward ≤ 10 rounds, training epoch ≤ 600 (issue 15), with the DCF.
+        assert!(rows[1].op.contains("fss") && rows[1].rounds <= 10, "MLP forward: {} rounds", rows[1].rounds);
+        assert!(rows[3].op.contains("fss") && rows[3].rounds <= 600, "training epoch: {} rounds", rows[3].rounds);
+        // The carry tree takes more rounds for the same programs.
+        assert!(rows[0].rounds > rows[1].rounds && rows[2].rounds > rows[3].rounds);
         assert!(rows.iter().all(|r| r.error.is_none() && r.bytes_per_party > 0));
     }
 }
