@@ -206,9 +206,12 @@ fn gen_keys<const K: usize>(prg: &mut Prg, alphas: &[u64], betas: &[u64], roots:
                 };
                 let a = (alpha >> shift) & 1;
                 let amask = a.wrapping_neg();
-                // The children off α's path (lose) and on it (keep), per party.
-                let (keep0, lose0) = if a == 1 { (*r0, *l0) } else { (*l0, *r0) };
-                let (keep1, lose1) = if a == 1 { (*r1, *l1) } else { (*l1, *r1) };
+                let wide = |m: u64| u128::from(m) | (u128::from(m) << 64);
+                // The children on α's path (keep) and off it (lose), per party, selected without
+                // a branch (α's bits are random: a branch would be mispredicted half the time).
+                let pick = wide(amask);
+                let (keep0, keep1) = ((r0 & pick) | (l0 & !pick), (r1 & pick) | (l1 & !pick));
+                let (lose0, lose1) = (l0 ^ r0 ^ keep0, l1 ^ r1 ^ keep1);
                 let s_cw = (lose0 ^ lose1) & !1;
                 let t1 = t[1];
                 let neg1 = |x: u64| (x ^ t1).wrapping_sub(t1);
@@ -232,8 +235,7 @@ fn gen_keys<const K: usize>(prg: &mut Prg, alphas: &[u64], betas: &[u64], roots:
                 let t_cw = [bit(*l0) ^ bit(*l1) ^ a ^ 1, bit(*r0) ^ bit(*r1) ^ a];
                 *tl |= t_cw[0] << level;
                 *tr |= t_cw[1] << level;
-                let t_keep = if a == 1 { t_cw[1] } else { t_cw[0] }.wrapping_neg();
-                let wide = |m: u64| u128::from(m) | (u128::from(m) << 64);
+                let t_keep = (t_cw[0] ^ ((t_cw[0] ^ t_cw[1]) & a)).wrapping_neg();
                 for (b, kept) in [keep0, keep1].into_iter().enumerate() {
                     let (Some(s), Some(t)) = (s.get_mut(b), t.get_mut(b)) else { continue };
                     *s = (kept & !1) ^ (s_cw & wide(*t));
