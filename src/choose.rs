@@ -6,11 +6,13 @@
 //! time = rounds × RTT + (busiest party's bytes + dealer bytes) / bandwidth
 //!        + dealer bytes × `DEALER_NS_PER_BYTE`
 //!
-//! The last term stands for the work behind the correlated randomness: DCF keys cost the dealer
-//! about 10 µs each to make and the parties a tree walk each to evaluate, and their bytes are
-//! what the cost model knows of them. Measured on this project's 2-core machine, the DCF runs
-//! took 0.9 (SVM), 1.35 (CNN training) and 3.4 (10^5 comparisons) ns of extra wall time per extra
-//! dealer byte over the carry tree; 1.5 is used. In one process the network terms vanish, and the
+//! The last term stands for the work behind the correlated randomness: a DCF key pair costs the
+//! dealer about 1.2 µs to make and each party 0.6 µs to walk (`cargo run --release -p
+//! mpcc-runtime --example dcf_speed`), and their bytes are what the cost model knows of them.
+//! Measured on this project's 2-core machine (2026-12-02, after the DCF's branch-free rewrite),
+//! the DCF runs took 0.5 (10^5 comparisons), 0.7 (svm.mpc, MLP forward) and 0.25 (training
+//! epoch) ns of extra wall time per extra dealer byte over the carry tree; 0.7 is used (it was
+//! 1.5 before, when the same runs took 0.9–3.4). In one process the network terms vanish, and the
 //! carry tree wins on every program measured; on a network the DCF's fewer rounds win once the
 //! round-trip time is a few milliseconds (SVM: above about 4 ms at 1 Gbit/s).
 //!
@@ -23,7 +25,7 @@ use mpcc_runtime::exec::RunConfig;
 use mpcc_runtime::protocols::compare::CompareMode;
 
 /// Extra wall time per dealer byte, in nanoseconds (see the module doc).
-pub const DEALER_NS_PER_BYTE: f64 = 1.5;
+pub const DEALER_NS_PER_BYTE: f64 = 0.7;
 
 /// The choice and the estimates behind it: each protocol's best, with or without the folds that
 /// save rounds with dealer bytes (`RunConfig::dealer_folds`).
@@ -115,10 +117,10 @@ mod tests {
     #[test]
     fn the_estimate_adds_latency_transfer_and_dealer_work() {
         // 1000 rounds at 2 ms, 125 MB at 1000 Mbit/s (1 s), 1 GB of dealer bytes (8 s on the
-        // wire and 1.5 s of work).
+        // wire and 0.7 s of work).
         let r = report(1000, 125_000_000, 1_000_000_000);
         let t = seconds(&r, Network { rtt_ms: 2.0, mbit_per_s: 1000.0 });
-        assert!((t - (2.0 + 1.0 + 8.0 + 1.5)).abs() < 1e-9, "{t}");
+        assert!((t - (2.0 + 1.0 + 8.0 + 0.7)).abs() < 1e-9, "{t}");
     }
 
     #[test]
