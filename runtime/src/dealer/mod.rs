@@ -270,9 +270,17 @@ fn draw_into(rng: &mut DealerRng, out: &mut [u64], combine: Combine) {
     }
 }
 
+/// `len` fresh words, drawn through a small buffer so that the vector is written once (not
+/// zero-filled first); the stream is consumed exactly as by one `draw_into` of `len` words.
 fn draw(rng: &mut DealerRng, len: usize, combine: Combine) -> Vec<u64> {
-    let mut v = vec![0; len];
-    draw_into(rng, &mut v, combine);
+    const STEP: usize = 512;
+    let mut v = Vec::with_capacity(len);
+    let mut buf = [0u64; STEP];
+    while v.len() < len {
+        let part = buf.get_mut(..(len - v.len()).min(STEP)).unwrap_or_default();
+        draw_into(rng, part, combine);
+        v.extend_from_slice(part);
+    }
     v
 }
 
