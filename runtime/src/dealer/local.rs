@@ -4,7 +4,16 @@
 //! `DealerLink`, for running the dealer inline in party 0's thread.) No networking here.
 
 use super::{DealerError, DealerLink, Request, TrustedDealer};
+use crate::comm::local::recv_polling;
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::Duration;
+
+/// How long a party waits for the dealer thread: as long as it takes (a week).
+const WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+fn next(rx: &Receiver<Result<Vec<u64>, DealerError>>) -> Result<Vec<u64>, DealerError> {
+    recv_polling(rx, WAIT).map_err(|_| DealerError::Gone)?
+}
 use std::thread::JoinHandle;
 
 /// Party 0's end of a dealer thread.
@@ -16,7 +25,7 @@ pub struct ThreadDealerLink {
 impl DealerLink for ThreadDealerLink {
     fn request(&mut self, req: &Request) -> Result<Vec<u64>, DealerError> {
         self.tx.send(req.clone()).map_err(|_| DealerError::Gone)?;
-        self.rx.recv().map_err(|_| DealerError::Gone)?
+        next(&self.rx)
     }
 
     fn submit(&mut self, req: &Request) -> Result<bool, DealerError> {
@@ -25,7 +34,7 @@ impl DealerLink for ThreadDealerLink {
     }
 
     fn collect(&mut self) -> Result<Vec<u64>, DealerError> {
-        self.rx.recv().map_err(|_| DealerError::Gone)?
+        next(&self.rx)
     }
 }
 
@@ -44,7 +53,7 @@ impl DealerLink for PushedLink {
     /// The values pushed for the next request with common parts (`req` is not sent: party 0
     /// asked for it).
     fn request(&mut self, _req: &Request) -> Result<Vec<u64>, DealerError> {
-        self.rx.recv().map_err(|_| DealerError::Gone)?
+        next(&self.rx)
     }
 }
 
