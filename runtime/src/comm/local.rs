@@ -61,7 +61,7 @@ impl Comm for LocalComm {
 
     fn recv(&mut self, from: usize) -> Result<Vec<u8>, CommError> {
         let rx = self.from.get(from).and_then(Option::as_ref).ok_or_else(|| self.no_peer(from))?;
-        recv_polling(rx, RECV_TIMEOUT).map_err(|e| match e {
+        recv_polling(rx, Some(RECV_TIMEOUT)).map_err(|e| match e {
             RecvTimeoutError::Timeout => CommError::Timeout { peer: from, secs: RECV_TIMEOUT.as_secs() },
             RecvTimeoutError::Disconnected => CommError::PeerHungUp { peer: from },
         })
@@ -71,11 +71,10 @@ impl Comm for LocalComm {
 /// Polls before blocking on an in-process receive.
 const POLLS: usize = 64;
 
-/// The next message of `rx`, polled `POLLS` times (yielding the core in between) before blocking
-/// for up to `timeout`. A round's reply usually comes within microseconds, while being woken from
-/// a blocked receive costs tens of them; polling first cut a 1001-round program from 49–76 ms to
-/// 40–56 ms (docs/performance.md).
-pub(crate) fn recv_polling<T>(rx: &Receiver<T>, timeout: Duration) -> Result<T, RecvTimeoutError> {
+/// The next message of `rx`, polled `POLLS` times (yielding the core in between) before blocking,
+/// for up to `timeout` if one is given. A round's reply usually comes within microseconds, while
+/// being woken from a blocked receive costs tens of them (docs/performance.md, session 7).
+pub(crate) fn recv_polling<T>(rx: &Receiver<T>, timeout: Option<Duration>) -> Result<T, RecvTimeoutError> {
     for _ in 0..POLLS {
         match rx.try_recv() {
             Ok(msg) => return Ok(msg),
@@ -83,7 +82,10 @@ pub(crate) fn recv_polling<T>(rx: &Receiver<T>, timeout: Duration) -> Result<T, 
             Err(TryRecvError::Empty) => std::thread::yield_now(),
         }
     }
-    rx.recv_timeout(timeout)
+    match timeout {
+        Some(t) => rx.recv_timeout(t),
+        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+    }
 }
 
 #[cfg(test)]

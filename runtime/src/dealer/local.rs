@@ -6,13 +6,10 @@
 use super::{DealerError, DealerLink, Request, TrustedDealer};
 use crate::comm::local::recv_polling;
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::time::Duration;
 
-/// How long a party waits for the dealer thread: as long as it takes (a week).
-const WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
-
+/// The dealer thread's next reply, however long it takes (polled first, as the parties' rounds).
 fn next(rx: &Receiver<Result<Vec<u64>, DealerError>>) -> Result<Vec<u64>, DealerError> {
-    recv_polling(rx, WAIT).map_err(|_| DealerError::Gone)?
+    recv_polling(rx, None).map_err(|_| DealerError::Gone)?
 }
 use std::thread::JoinHandle;
 

@@ -276,8 +276,8 @@ fn draw(rng: &mut DealerRng, len: usize, combine: Combine) -> Vec<u64> {
     const STEP: usize = 512;
     let mut v = Vec::with_capacity(len);
     let mut buf = [0u64; STEP];
-    while v.len() < len {
-        let part = buf.get_mut(..(len - v.len()).min(STEP)).unwrap_or_default();
+    for at in (0..len).step_by(STEP) {
+        let (part, _) = buf.split_at_mut((len - at).min(STEP));
         draw_into(rng, part, combine);
         v.extend_from_slice(part);
     }

@@ -308,6 +308,17 @@ struct Walk {
     acc: Vec<u64>,
 }
 
+impl Walk {
+    fn clear(&mut self) {
+        self.j.clear();
+        self.x.clear();
+        self.s.clear();
+        self.t.clear();
+        self.tw.clear();
+        self.acc.clear();
+    }
+}
+
 /// [`eval_where`]'s walk with `K` output words, into `out` (zeros where not walked). The
 /// per-instance work of a level is branch-free and reads the chunk's keys front to back; the
 /// hashes of a level go through AES in one batch.
@@ -330,12 +341,7 @@ fn walk<const K: usize>(
         xs.chunks(CHUNK).zip(roots.chunks(CHUNK)).zip(keys.chunks(CHUNK * words)).zip(out.chunks_mut(CHUNK * K));
     for (c, (((x, root), key), out)) in chunks.enumerate() {
         let layout = Layout { len: x.len(), k: K };
-        w.j.clear();
-        w.x.clear();
-        w.s.clear();
-        w.t.clear();
-        w.tw.clear();
-        w.acc.clear();
+        w.clear();
         for (j, (&x, &r)) in x.iter().zip(root).enumerate() {
             let kept = keep.is_none_or(|keep| keep.get(c * CHUNK + j).copied().unwrap_or(false));
             if !kept {

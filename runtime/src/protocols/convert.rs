@@ -130,6 +130,14 @@ fn has_pext() -> bool {
     }
 }
 
+/// How a prefix level at half-width `k` packs its AND operands: whether it is the last level
+/// (`k = 1`, only `g`), the bits per element (`chunk`) and the elements per word.
+fn packing(k: u32) -> (bool, u32, usize) {
+    let last = k == 1;
+    let chunk = if last { 1 } else { 2 * k };
+    (last, chunk, (64 / chunk) as usize)
+}
+
 /// One prefix level's AND operands for the `(g, p)` pairs at half-width `k`: left `p_hi` (twice),
 /// right `g_lo` and `p_lo`, `k` bits each (only `g` on the last level, `k = 1`); each element's
 /// bits packed densely, `64 / chunk` elements to a word, in the pass that splits them.
@@ -150,9 +158,7 @@ unsafe fn split_level_pext(g: &[u64], p: &[u64], k: u32) -> (Vec<u64>, Vec<u64>)
 
 #[inline(always)]
 fn split_with(g: &[u64], p: &[u64], k: u32, even: impl Fn(u64) -> u64) -> (Vec<u64>, Vec<u64>) {
-    let last = k == 1;
-    let chunk = if last { 1 } else { 2 * k };
-    let per = (64 / chunk) as usize;
+    let (last, chunk, per) = packing(k);
     let n = g.len();
     let mut left = Vec::with_capacity(n.div_ceil(per));
     let mut right = Vec::with_capacity(n.div_ceil(per));
@@ -190,9 +196,7 @@ unsafe fn merge_level_pext(g: &mut [u64], p: &mut [u64], prod: &[u64], k: u32) {
 
 #[inline(always)]
 fn merge_with(g: &mut [u64], p: &mut [u64], prod: &[u64], k: u32, even: impl Fn(u64) -> u64) {
-    let last = k == 1;
-    let chunk = if last { 1 } else { 2 * k };
-    let per = (64 / chunk) as usize;
+    let (last, chunk, per) = packing(k);
     let mask = (1u64 << k) - 1;
     let chunk_mask = if chunk == 64 { u64::MAX } else { (1u64 << chunk) - 1 };
     for ((gc, pc), &word) in g.chunks_mut(per).zip(p.chunks_mut(per)).zip(prod) {
